@@ -1,0 +1,1 @@
+"""Feed adapters: each turns one upstream standard into cityboard events."""

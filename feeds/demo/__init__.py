@@ -1,0 +1,110 @@
+"""The bundled demo: a recording of synthetic Seoul incidents played on a loop with times shifted to now.
+
+It makes `cityboard serve` show a living board with no network. Every event it emits has source
+`demo` and `extra.synthetic = true`; each server run and each loop gets fresh event ids, so loops
+never collide with each other or with a previous run's leftovers (which `retire_previous_runs`
+expires at start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+
+from feeds.base import FeedAdapter
+from server.events import Action, Event, Status, iso_utc, utcnow
+
+RECORDING = Path(__file__).with_name("seoul-demo.jsonl")
+TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+
+
+def read_recording(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The header and entries of a recording file (the demo's is small enough to hold)."""
+    lines = path.read_bytes().splitlines()
+    header = orjson.loads(lines[0])
+    if header.get("format") != "cityboard-recording":
+        raise ValueError(f"{path} is not a cityboard recording")
+    return header, [orjson.loads(line) for line in lines[1:] if line.strip()]
+
+
+class DemoFeed(FeedAdapter):
+    """Plays the bundled recording on a loop into the live stream, clearly marked as demo."""
+
+    kind: ClassVar[str] = "mixed"
+    demo: ClassVar[bool] = True
+    sla_seconds: ClassVar[float] = 120.0
+
+    def __init__(
+        self,
+        name: str = "demo",
+        *,
+        speed: float = 1.0,
+        recording: Path = RECORDING,
+        clock: Callable[[], datetime] = utcnow,
+        loops: int | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.speed = speed
+        self.header, self.entries = read_recording(recording)
+        self.start = datetime.fromisoformat(self.header["start"])
+        self.clock = clock
+        self.loops = loops
+        self.run_id = _base36(int(time.time()))
+
+    async def events(self) -> AsyncIterator[Event | Action]:
+        """Yield the recording's entries at their recorded pace, looping, ids made unique per loop."""
+        loop = 0
+        while self.loops is None or loop < self.loops:
+            loop_start = self.clock()
+            started = time.monotonic()
+            for entry in self.entries:
+                due = (datetime.fromisoformat(entry["at"]) - self.start).total_seconds() / self.speed
+                wait = due - (time.monotonic() - started)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                yield self._rebase(entry, loop_start, f"r{self.run_id}-l{loop}-")
+            loop += 1
+
+    def _rebase(self, entry: dict[str, Any], loop_start: datetime, prefix: str) -> Event | Action:
+        """Shift the entry's times onto this loop and give its ids this run's prefix."""
+        body = dict(entry["body"])
+        for key in TIME_FIELDS:
+            if body.get(key):
+                recorded = datetime.fromisoformat(body[key])
+                body[key] = iso_utc(loop_start + (recorded - self.start) / self.speed)
+        body["event_id"] = _prefixed(body["event_id"], self.name, prefix)
+        if entry["type"] == "event":
+            body["source"] = self.name
+            body["received_at"] = iso_utc(self.clock())
+            body["refs"] = [_prefixed(r, self.name, prefix) for r in body.get("refs", [])]
+            return Event.model_validate(body)
+        return Action.model_validate(body)
+
+
+def _prefixed(event_id: str, source: str, prefix: str) -> str:
+    external = event_id.split(":", 1)[1]
+    return f"{source}:{prefix}{external}"
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out or "0"
+
+
+def retirements(active: Iterable[Event], now: datetime) -> list[Event]:
+    """Expired versions of demo events a previous run left active, so the board starts clean."""
+    return [
+        ev.model_copy(update={"version": ev.version + 1, "status": Status.EXPIRED,
+                              "updated_at": now, "received_at": now})
+        for ev in active
+    ]

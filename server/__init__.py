@@ -1,0 +1,1 @@
+"""cityboard's server: the event model, the durable log, fan-out to boards and the HTTP API."""

@@ -1,0 +1,299 @@
+"""The aiohttp application: wires the log, the hub, the feeds and the HTTP and websocket endpoints.
+
+One path for every entry: adapter/push → log (commit) → hub (publish) → boards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import ValidationError
+
+from feeds.demo import DemoFeed, retirements
+from feeds.runner import FeedRunner
+from server import protocol
+from server.districts import Districts
+from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
+from server.hub import Hub
+from server.log import EventFilter, EventLog
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+SERVER_FIELDS = ("source", "received_at")  # filled by the server on push, never by the sender
+MAX_REPORTED_ERRORS = 50
+CLOSE_GOING_AWAY = 1001
+
+
+@dataclass
+class Board:
+    """Everything one running server holds; stored on the app under `BOARD`."""
+
+    settings: Settings
+    log: EventLog
+    hub: Hub
+    districts: Districts
+    runners: list[FeedRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    connections: set[Any] = field(default_factory=set)
+
+    def feed_health(self) -> list[dict[str, Any]]:
+        """Health of every running feed, for the API and the websocket."""
+        now = utcnow()
+        return [r.health.as_json(now) for r in self.runners]
+
+
+BOARD = web.AppKey("board", Board)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the application; the log opens and feeds start in its cleanup context."""
+    app = web.Application(client_max_size=settings.push_max_body_bytes)
+    hub = Hub(buffer_limit_bytes=settings.ws_client_buffer_bytes,
+              batch_max_entries=settings.batch_max_entries)
+    event_log = EventLog(settings.db_path, on_commit=hub.publish)
+    app[BOARD] = Board(settings, event_log, hub, Districts.load(settings.districts_path))
+    app.cleanup_ctx.append(_lifecycle)
+    app.on_shutdown.append(_close_websockets)
+
+    from server.ws import handle_ws
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/api/events", api_events)
+    app.router.add_get("/api/feeds", api_feeds)
+    app.router.add_get("/api/districts", api_districts)
+    app.router.add_post("/api/push/{source}", api_push)
+    app.router.add_get("/ws", handle_ws)
+    app.router.add_get("/", index)
+    if FRONTEND_DIR.is_dir():
+        app.router.add_static("/", FRONTEND_DIR, append_version=False)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    board = app[BOARD]
+    await board.log.open()
+    log.info("log %s open: epoch %s, head %d", board.log.path, board.log.epoch, board.log.head)
+    if board.settings.demo:
+        demo = DemoFeed(speed=board.settings.demo_speed)
+        await _retire_previous_demo(board, demo.name)
+        runner = FeedRunner(demo, board.log.append, adapter_name="demo")
+        board.runners.append(runner)
+        board.tasks.append(asyncio.create_task(runner.run(), name="feed-demo"))
+    board.tasks.append(asyncio.create_task(_broadcast_health(board), name="feed-health"))
+    try:
+        yield
+    finally:
+        for task in board.tasks:
+            task.cancel()
+        for task in board.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await board.log.close()
+
+
+async def _retire_previous_demo(board: Board, source: str) -> None:
+    """Expire what a previous run's demo left active, so restarts do not pile up demo events."""
+    flt = EventFilter(sources=(source,), statuses=("active",))
+    rows = await board.log.events(flt, after_seq=0, limit=100_000)
+    leftovers = [Event.model_validate_json(body) for _, body in rows]
+    if leftovers:
+        await board.log.append(retirements(leftovers, utcnow()))
+
+
+async def _broadcast_health(board: Board) -> None:
+    while True:
+        await asyncio.sleep(board.settings.feeds_broadcast_seconds)
+        board.hub.broadcast(protocol.feeds(board.feed_health()))
+
+
+async def _close_websockets(app: web.Application) -> None:
+    for connection in list(app[BOARD].connections):
+        await connection.ws.close(code=CLOSE_GOING_AWAY, message=b"server shutting down")
+
+
+# ------------------------------------------------------------------------------ HTTP
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    return _json({"error": {"code": code, "message": message, **extra}}, status)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Liveness: the process answers."""
+    return _json({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness: the log is open and its writer alive, so appends will be committed."""
+    board = request.app[BOARD]
+    try:
+        await board.log.current_event("readyz:probe")
+        writer_alive = board.log.writing
+    except Exception as exc:
+        return _error(503, "not_ready", f"log unavailable: {exc}")
+    if not writer_alive:
+        return _error(503, "not_ready", "the log writer is not running")
+    return _json({"status": "ready", "epoch": board.log.epoch, "head": board.log.head,
+                  "feeds": len(board.runners)})
+
+
+def _multi(request: web.Request, name: str) -> tuple[str, ...]:
+    values = [v for raw in request.query.getall(name, []) for v in raw.split(",") if v]
+    return tuple(values)
+
+
+def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high], or a 400 that says which and why."""
+    raw = request.query.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        message = f"{name} must be an integer between {low} and {high}"
+        error = {"error": {"code": "bad_parameter", "message": message}}
+        raise web.HTTPBadRequest(text=orjson.dumps(error).decode(), content_type="application/json")
+    return value
+
+
+async def api_events(request: web.Request) -> web.Response:
+    """Latest versions of events, filtered, paged by the seq of their last change."""
+    board = request.app[BOARD]
+    flt = EventFilter(kinds=_multi(request, "kind"), severities=_multi(request, "severity"),
+                      districts=_multi(request, "district"), statuses=_multi(request, "status"),
+                      sources=_multi(request, "source"))
+    after_seq = _int_param(request, "after_seq", 0, 0, 2**62)
+    limit = _int_param(request, "limit", 100, 1, board.settings.api_max_limit)
+    rows = await board.log.events(flt, after_seq=after_seq, limit=limit)
+    next_after = rows[-1][0] if rows else after_seq
+    body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]}' % (
+        board.log.epoch.encode(), board.log.head, next_after, b",".join(b for _, b in rows))
+    return web.Response(body=body, content_type="application/json")
+
+
+async def api_feeds(request: web.Request) -> web.Response:
+    """Health of every feed."""
+    return _json({"feeds": request.app[BOARD].feed_health()})
+
+
+async def api_districts(request: web.Request) -> web.Response:
+    """The district boundaries the board draws (GeoJSON)."""
+    return web.Response(body=request.app[BOARD].districts.geojson,
+                        content_type="application/geo+json")
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    """The board page."""
+    page = FRONTEND_DIR / "index.html"
+    if not page.is_file():
+        return web.Response(status=500, text=f"frontend missing: {page}\n")
+    return web.FileResponse(page)
+
+
+def _authorize(request: web.Request, settings: Settings) -> web.Response | None:
+    """None when the bearer token matches; otherwise the 401/403 answer."""
+    if settings.push_token is None:
+        return _error(403, "push_disabled",
+                      "push ingest is off: set push_token or CITYBOARD_PUSH_TOKEN")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        response = _error(401, "unauthorized", "send Authorization: Bearer <push token>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="cityboard push"'
+        return response
+    if not hmac.compare_digest(token.strip().encode(), settings.push_token.get_secret_value().encode()):
+        return _error(403, "forbidden", "the push token is not valid")
+    return None
+
+
+async def api_push(request: web.Request) -> web.Response:
+    """Ingest one event or an array of events for `source`; all are stored or none."""
+    board = request.app[BOARD]
+    settings = board.settings
+    denied = _authorize(request, settings)
+    if denied is not None:
+        return denied
+    source = request.match_info["source"]
+    if not re.match(SOURCE_PATTERN, source):
+        return _error(400, "invalid_source", f"source must match {SOURCE_PATTERN}")
+    if any(r.health.name == source for r in board.runners):
+        return _error(409, "source_taken", f"{source!r} is a configured feed; push under another name")
+    if request.content_length is not None and request.content_length > settings.push_max_body_bytes:
+        return _error(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return _error(400, "bad_json", f"body is not JSON: {exc}")
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        return _error(400, "invalid_event", "no events in the body")
+    if len(items) > settings.push_max_events:
+        return _error(413, "too_many_events", f"at most {settings.push_max_events} events a request")
+    events, errors = _validate_pushed(items, source, board.districts)
+    if errors:
+        return _error(400, "invalid_event",
+                      f"{len({e['index'] for e in errors})} of {len(items)} events are invalid;"
+                      " nothing from this request was stored",
+                      errors=errors[:MAX_REPORTED_ERRORS])
+    results = await board.log.append(events)
+    return _json({"head": board.log.head, "results": [
+        {"event_id": ev.event_id, "seq": r.seq, "outcome": r.outcome}
+        for ev, r in zip(events, results, strict=True)
+    ]}, 202)
+
+
+def _validate_pushed(
+    items: list[Any], source: str, districts: Districts
+) -> tuple[list[Event], list[dict[str, Any]]]:
+    """Turn pushed objects into events (server fills source, received_at, id prefix, district)."""
+    now = iso_utc(utcnow())
+    events: list[Event] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"index": index, "loc": [], "msg": "an event is a JSON object"})
+            continue
+        reserved = [k for k in SERVER_FIELDS if k in item]
+        if reserved:
+            errors.append({"index": index, "loc": reserved,
+                           "msg": f"{', '.join(reserved)} is filled by the server; leave it out"})
+            continue
+        external = item.get("event_id")
+        if not isinstance(external, str) or not external:
+            errors.append({"index": index, "loc": ["event_id"],
+                           "msg": "event_id (the source's own id) is required"})
+            continue
+        try:
+            event = Event.model_validate(
+                {**item, "source": source, "received_at": now, "event_id": f"{source}:{external}"}
+            )
+        except ValidationError as exc:
+            errors.extend({"index": index, "loc": list(e["loc"]), "msg": e["msg"]}
+                          for e in exc.errors(include_url=False, include_input=False))
+            continue
+        if event.district is None and event.point is not None:
+            code = districts.locate(*event.point)
+            if code is not None:
+                event = event.model_copy(update={"district": code})
+        events.append(event)
+    return events, errors

@@ -1,0 +1,86 @@
+"""The city's districts: which one an event's point falls in, and names for codes.
+
+Boundaries are a GeoJSON FeatureCollection with `code`, `name_ko`, `name_en` properties; Seoul's
+25 gu ship in `server/data/` (KOSTAT SGIS 2018, KOGL Type 1 — see `server/data/SOURCES-geo.md`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+BUNDLED = Path(__file__).with_name("data") / "seoul-districts.geojson"
+
+Ring = list[tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class District:
+    """One district: its code, names, and polygons as (outer ring, holes) pairs."""
+
+    code: str
+    name_ko: str
+    name_en: str
+    polygons: tuple[tuple[Ring, tuple[Ring, ...]], ...]
+    bbox: tuple[float, float, float, float]
+
+    def contains(self, lon: float, lat: float) -> bool:
+        """Point-in-polygon with holes (even-odd ray casting), bounding box first."""
+        x0, y0, x1, y1 = self.bbox
+        if not (x0 <= lon <= x1 and y0 <= lat <= y1):
+            return False
+        return any(
+            _in_ring(outer, lon, lat) and not any(_in_ring(h, lon, lat) for h in holes)
+            for outer, holes in self.polygons
+        )
+
+
+def _in_ring(ring: Ring, x: float, y: float) -> bool:
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i]
+        xj, yj = ring[j]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / (yj - yi) + xi:
+            inside = not inside
+        j = i
+    return inside
+
+
+class Districts:
+    """All districts of the configured city, loaded once at start."""
+
+    def __init__(self, geojson: bytes) -> None:
+        self.geojson = geojson
+        self.items: list[District] = [_district(f) for f in orjson.loads(geojson)["features"]]
+        self.by_code = {d.code: d for d in self.items}
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Districts:
+        """Read boundaries from `path`, or Seoul's bundled ones."""
+        return cls((path or BUNDLED).read_bytes())
+
+    def locate(self, lon: float, lat: float) -> str | None:
+        """The code of the district containing the point, or None outside the city."""
+        for district in self.items:
+            if district.contains(lon, lat):
+                return district.code
+        return None
+
+
+def _district(feature: dict[str, Any]) -> District:
+    props, geometry = feature["properties"], feature["geometry"]
+    raw = [geometry["coordinates"]] if geometry["type"] == "Polygon" else geometry["coordinates"]
+    polygons = tuple(
+        ([(p[0], p[1]) for p in rings[0]], tuple([(p[0], p[1]) for p in h] for h in rings[1:]))
+        for rings in raw
+    )
+    xs = [p[0] for outer, _ in polygons for p in outer]
+    ys = [p[1] for outer, _ in polygons for p in outer]
+    return District(
+        code=str(props["code"]), name_ko=props.get("name_ko", ""), name_en=props.get("name_en", ""),
+        polygons=polygons, bbox=(min(xs), min(ys), max(xs), max(ys)),
+    )

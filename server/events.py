@@ -1,0 +1,437 @@
+"""The one event vocabulary every part speaks: adapters produce it, the log stores it, boards draw it.
+
+Models are frozen and forbid unknown fields so a typo in an adapter fails at the adapter, not on the
+wall. Every time is aware and kept in UTC; a naive time is rejected, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+# Limits on what one event may carry; each is a named bound so abuse fails clearly.
+MAX_ID_CHARS = 200
+MAX_TITLE_CHARS = 300
+MAX_DESCRIPTION_CHARS = 10_000
+MAX_AREA_DESC_CHARS = 1_000
+MAX_URL_CHARS = 2_048
+MAX_REFS = 50
+MAX_TRANSLATIONS = 10
+MAX_EXTRA_BYTES = 8_192
+MAX_GEOMETRY_POSITIONS = 10_000
+MAX_ACTION_DATA_BYTES = 8_192
+
+
+class Kind(StrEnum):
+    """What family an entry belongs to; the board groups and filters by it."""
+
+    DISASTER = "disaster"
+    TRAFFIC = "traffic"
+    COMPLAINT = "complaint"
+    CALL = "call"
+    SYSTEM = "system"
+
+
+class Severity(StrEnum):
+    """CAP's severity ladder, which every adapter maps its source's scale onto."""
+
+    EXTREME = "extreme"
+    SEVERE = "severe"
+    MODERATE = "moderate"
+    MINOR = "minor"
+    INFO = "info"
+
+
+SEVERITY_RANK = {s: i for i, s in enumerate(reversed(list(Severity)))}
+
+
+class Status(StrEnum):
+    """Life state of an event at its source; only `active` events are on the live view."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    RESOLVED = "resolved"
+
+
+# The documented category vocabulary: `<kind>.<subtype>`; adapters map anything else to `.other`.
+CATEGORIES: dict[Kind, tuple[str, ...]] = {
+    Kind.DISASTER: (
+        "earthquake", "tsunami", "flood", "heavy_rain", "typhoon", "heat", "cold", "snow", "storm",
+        "fire", "wildfire", "landslide", "air_quality", "chemical", "infectious_disease",
+        "power_outage", "building_collapse", "explosion", "missing_person", "civil_defense",
+        "other",
+    ),
+    Kind.TRAFFIC: (
+        "accident", "closure", "roadwork", "congestion", "transit_disruption", "event",
+        "weather", "hazard", "other",
+    ),
+    Kind.COMPLAINT: (
+        "noise", "illegal_parking", "waste", "road_damage", "streetlight", "water",
+        "illegal_dumping", "animal", "odor", "safety", "other",
+    ),
+    Kind.CALL: ("other",),
+    Kind.SYSTEM: ("notice", "other"),
+}
+
+SOURCE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+Source = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN)]
+PlainText = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+def _to_utc(value: datetime) -> datetime:
+    """Keep every stored time in UTC so comparisons and the wire format never depend on zones."""
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+
+
+class Frozen(BaseModel):
+    """Base for wire and storage models: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    def dump(self) -> bytes:
+        """Serialise for the log and the wire; the one place a model becomes JSON."""
+        return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+
+
+# ---------------------------------------------------------------------------------- geometry
+
+Position = tuple[float, float] | tuple[float, float, float]
+
+
+def _check_position(pos: Position) -> None:
+    lon, lat = pos[0], pos[1]
+    if not -180.0 <= lon <= 180.0:
+        raise ValueError(f"longitude {lon} is outside -180..180 (GeoJSON order is [lon, lat])")
+    if not -90.0 <= lat <= 90.0:
+        raise ValueError(f"latitude {lat} is outside -90..90 (GeoJSON order is [lon, lat])")
+
+
+def _check_ring(ring: list[Position]) -> None:
+    if len(ring) < 4:
+        raise ValueError("a linear ring needs at least 4 positions")
+    if tuple(ring[0][:2]) != tuple(ring[-1][:2]):
+        raise ValueError("a linear ring must end where it starts")
+
+
+class Point(Frozen):
+    """A GeoJSON Point (RFC 7946), lon/lat."""
+
+    type: Literal["Point"]
+    coordinates: Position
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, v: Position) -> Position:
+        _check_position(v)
+        return v
+
+
+class MultiPoint(Frozen):
+    """A GeoJSON MultiPoint."""
+
+    type: Literal["MultiPoint"]
+    coordinates: list[Position] = Field(min_length=1)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, v: list[Position]) -> list[Position]:
+        for p in v:
+            _check_position(p)
+        return v
+
+
+class LineString(Frozen):
+    """A GeoJSON LineString, e.g. a closed stretch of road."""
+
+    type: Literal["LineString"]
+    coordinates: list[Position] = Field(min_length=2)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, v: list[Position]) -> list[Position]:
+        for p in v:
+            _check_position(p)
+        return v
+
+
+class MultiLineString(Frozen):
+    """A GeoJSON MultiLineString."""
+
+    type: Literal["MultiLineString"]
+    coordinates: list[list[Position]] = Field(min_length=1)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, v: list[list[Position]]) -> list[list[Position]]:
+        for line in v:
+            if len(line) < 2:
+                raise ValueError("each line needs at least 2 positions")
+            for p in line:
+                _check_position(p)
+        return v
+
+
+class Polygon(Frozen):
+    """A GeoJSON Polygon, e.g. an alert area."""
+
+    type: Literal["Polygon"]
+    coordinates: list[list[Position]] = Field(min_length=1)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, v: list[list[Position]]) -> list[list[Position]]:
+        for ring in v:
+            _check_ring(ring)
+            for p in ring:
+                _check_position(p)
+        return v
+
+
+class MultiPolygon(Frozen):
+    """A GeoJSON MultiPolygon."""
+
+    type: Literal["MultiPolygon"]
+    coordinates: list[list[list[Position]]] = Field(min_length=1)
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid(cls, v: list[list[list[Position]]]) -> list[list[list[Position]]]:
+        for polygon in v:
+            if not polygon:
+                raise ValueError("a polygon needs at least one ring")
+            for ring in polygon:
+                _check_ring(ring)
+                for p in ring:
+                    _check_position(p)
+        return v
+
+
+Geometry = Annotated[
+    Point | MultiPoint | LineString | MultiLineString | Polygon | MultiPolygon,
+    Field(discriminator="type"),
+]
+
+
+def _positions(geometry: Any) -> list[Position]:
+    """Flatten any geometry's coordinates into its positions, for counting and centring."""
+    coords = geometry.coordinates
+    depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
+             "MultiPolygon": 3}[geometry.type]
+    items: list[Any] = [coords]
+    for _ in range(depth):
+        items = [inner for outer in items for inner in outer]
+    return items
+
+
+def representative_point(geometry: Any) -> tuple[float, float]:
+    """A point that stands for the geometry in lists and distance sorting.
+
+    Lines use their middle vertex so the point lies on the road; areas use the mean of the
+    outer ring's vertices (close to the centroid for the compact areas alerts use).
+    """
+    if geometry.type == "Point":
+        return (geometry.coordinates[0], geometry.coordinates[1])
+    if geometry.type == "LineString":
+        mid = geometry.coordinates[len(geometry.coordinates) // 2]
+        return (mid[0], mid[1])
+    if geometry.type == "Polygon":
+        ring = geometry.coordinates[0][:-1]
+    elif geometry.type == "MultiPolygon":
+        ring = geometry.coordinates[0][0][:-1]
+    else:
+        ring = _positions(geometry)
+    lon = sum(p[0] for p in ring) / len(ring)
+    lat = sum(p[1] for p in ring) / len(ring)
+    return (round(lon, 6), round(lat, 6))
+
+
+# ------------------------------------------------------------------------------------ events
+
+
+class Translation(Frozen):
+    """A source-provided translation of the event's text."""
+
+    title: Annotated[PlainText, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
+    description: Annotated[PlainText, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)] = ""
+
+
+LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+class Event(Frozen):
+    """One incident as the board knows it; a newer `version` of the same `event_id` replaces it."""
+
+    event_id: Annotated[str, StringConstraints(min_length=3, max_length=MAX_ID_CHARS)]
+    version: int = Field(default=1, ge=1, le=2**62)
+    source: Source
+    kind: Kind
+    category: str
+    severity: Severity
+    status: Status = Status.ACTIVE
+    title: Annotated[PlainText, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
+    description: Annotated[PlainText, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)] = ""
+    translations: dict[str, Translation] = Field(default_factory=dict, max_length=MAX_TRANSLATIONS)
+    geometry: Geometry | None = None
+    point: tuple[float, float] | None = None
+    district: Annotated[str, StringConstraints(max_length=32)] | None = None
+    area_desc: Annotated[PlainText, StringConstraints(max_length=MAX_AREA_DESC_CHARS)] = ""
+    sent_at: UtcDatetime
+    updated_at: UtcDatetime | None = None
+    expires_at: UtcDatetime | None = None
+    received_at: UtcDatetime
+    url: Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")] | None = None
+    refs: list[Annotated[str, StringConstraints(max_length=MAX_ID_CHARS)]] = Field(
+        default_factory=list, max_length=MAX_REFS
+    )
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("translations")
+    @classmethod
+    def _lang_tags(cls, v: dict[str, Translation]) -> dict[str, Translation]:
+        for lang in v:
+            if not LANG_PATTERN.match(lang):
+                raise ValueError(f"{lang!r} is not a BCP 47 language tag such as 'en' or 'ko'")
+        return v
+
+    @field_validator("point")
+    @classmethod
+    def _point_range(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None:
+            _check_position(v)
+        return v
+
+    @field_validator("extra")
+    @classmethod
+    def _extra_small(cls, v: dict[str, Any]) -> dict[str, Any]:
+        try:
+            size = len(orjson.dumps(v))
+        except TypeError as exc:
+            raise ValueError(f"extra must be plain JSON: {exc}") from None
+        if size > MAX_EXTRA_BYTES:
+            raise ValueError(f"extra is {size} bytes encoded; the limit is {MAX_EXTRA_BYTES}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Event:
+        if not self.event_id.startswith(f"{self.source}:") or self.event_id == f"{self.source}:":
+            raise ValueError(f"event_id must be '{self.source}:<external id>', got {self.event_id!r}")
+        if self.updated_at is None:  # every event has a last-change time
+            object.__setattr__(self, "updated_at", self.sent_at)
+        prefix, _, sub = self.category.partition(".")
+        if prefix != self.kind.value or sub not in CATEGORIES[self.kind]:
+            allowed = ", ".join(f"{self.kind.value}.{c}" for c in CATEGORIES[self.kind])
+            raise ValueError(f"category {self.category!r} is not one of: {allowed}")
+        if self.geometry is not None:
+            count = len(_positions(self.geometry))
+            if count > MAX_GEOMETRY_POSITIONS:
+                raise ValueError(
+                    f"geometry has {count} positions; the limit is {MAX_GEOMETRY_POSITIONS}"
+                )
+            if self.point is None:
+                object.__setattr__(self, "point", representative_point(self.geometry))
+        if self.expires_at is not None and self.expires_at < self.sent_at:
+            raise ValueError("expires_at is before sent_at")
+        return self
+
+    def same_content(self, other: Event) -> bool:
+        """True when two events differ at most in when we received them (a re-send)."""
+        return self.model_dump(exclude={"received_at"}) == other.model_dump(exclude={"received_at"})
+
+
+# ------------------------------------------------------------------------- actions and notices
+
+
+class ActionName(StrEnum):
+    """What an operator (or a dialer on their behalf) did about an event."""
+
+    ACK = "ack"
+    ASSIGN = "assign"
+    NOTE = "note"
+    RESOLVE = "resolve"
+    CALL_STARTED = "call_started"
+    CALL_ENDED = "call_ended"
+
+
+class Action(Frozen):
+    """An operator action on an event, logged like any entry so replays tell the whole story."""
+
+    action: ActionName
+    event_id: Annotated[str, StringConstraints(min_length=3, max_length=MAX_ID_CHARS)]
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    at: UtcDatetime
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("data")
+    @classmethod
+    def _data_small(cls, v: dict[str, Any]) -> dict[str, Any]:
+        if len(orjson.dumps(v)) > MAX_ACTION_DATA_BYTES:
+            raise ValueError(f"data is larger than {MAX_ACTION_DATA_BYTES} bytes encoded")
+        return v
+
+
+class Notice(Frozen):
+    """A system message on the stream (feed down, demo restarted), visible in recordings too."""
+
+    level: Literal["info", "warning", "error"]
+    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
+    at: UtcDatetime
+    source: Source | None = None
+
+
+EntryType = Literal["event", "action", "notice"]
+Body = Event | Action | Notice
+
+
+def entry_type_of(body: Body) -> EntryType:
+    """The envelope `type` for a body, so callers never spell it by hand."""
+    if isinstance(body, Event):
+        return "event"
+    if isinstance(body, Action):
+        return "action"
+    return "notice"
+
+
+class LogEntry(Frozen):
+    """One committed position of the stream, `{seq, epoch, at, type, body}`, as clients read it."""
+
+    seq: int = Field(ge=1)
+    epoch: str
+    at: UtcDatetime
+    type: EntryType
+    body: dict[str, Any]
+
+
+def encode_entry(seq: int, epoch: str, at_iso: str, type_: EntryType, body_json: bytes) -> bytes:
+    """The wire form of one entry, built by joining already-encoded parts (no re-serialisation)."""
+    return b'{"seq":%d,"epoch":"%s","at":"%s","type":"%s","body":%s}' % (
+        seq, epoch.encode(), at_iso.encode(), type_.encode(), body_json,
+    )
+
+
+def iso_utc(at: datetime) -> str:
+    """ISO 8601 with a `Z`, the one textual form of a time in the log and on the wire."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def utcnow() -> datetime:
+    """The current aware UTC time; the one clock call the server makes outside injected clocks."""
+    return datetime.now(UTC)

@@ -1,0 +1,171 @@
+"""Fan-out of committed entries to every connected board, built once and written without awaiting.
+
+After each commit the hub joins the new entries (already encoded by the log) into one `batch`
+message per distinct filter, frames it once as a websocket text frame, and writes the same bytes
+straight to each client's transport. A client's unsent bytes are bounded by the transport's write
+buffer: over `buffer_limit_bytes` it is closed with 4008 `slow` and resumes by seq. A client that
+is still catching up (reading its backlog) gets entries held in a bounded pending list instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from server import protocol
+from server.log import Committed, EventFilter
+
+log = logging.getLogger(__name__)
+
+CLOSE_SLOW = 4008
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final websocket text frame (RFC 6455 §5.2); servers never mask, so one
+    frame serves every client."""
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload
+
+
+class Transport:
+    """The part of an asyncio transport the hub uses (a protocol, for type checking)."""
+
+    def write(self, data: bytes) -> None: ...
+    def get_write_buffer_size(self) -> int: ...
+    def is_closing(self) -> bool: ...
+
+
+@dataclass(eq=False)
+class Client:
+    """One board connection as the hub sees it."""
+
+    transport: Transport
+    on_slow: Callable[[], None]
+    filter: EventFilter = field(default_factory=EventFilter)
+    pending: list[Committed] | None = None
+    pending_bytes: int = 0
+    floor: int = 0  # the client already has every entry up to this seq (from its snapshot/backlog)
+    closed: bool = False
+
+    def passes(self, entry: Committed) -> bool:
+        """Filters apply to events only; actions and notices always pass."""
+        return entry.type != "event" or self.filter.matches(
+            entry.kind, entry.severity, entry.district
+        )
+
+
+class Hub:
+    """Holds the subscribed clients and delivers each commit's entries to them."""
+
+    def __init__(self, *, buffer_limit_bytes: int, batch_max_entries: int) -> None:
+        self.buffer_limit_bytes = buffer_limit_bytes
+        self.batch_max_entries = batch_max_entries
+        self.clients: set[Client] = set()
+        self.frames_built = 0
+        self.slow_closed = 0
+
+    def subscribe(self, client: Client, *, catching_up: bool) -> None:
+        """Add a client; while it catches up, live entries are held for `go_live` to merge."""
+        client.pending = [] if catching_up else None
+        client.pending_bytes = 0
+        self.clients.add(client)
+
+    def unsubscribe(self, client: Client) -> None:
+        """Forget a client (on disconnect); idempotent."""
+        client.closed = True
+        self.clients.discard(client)
+
+    def go_live(self, client: Client, *, sent_up_to: int) -> None:
+        """End a catch-up: deliver held entries newer than what was sent, then go live.
+
+        Runs without awaiting, so no commit can slip in between the merge and going live.
+        """
+        held, client.pending, client.pending_bytes = client.pending or [], None, 0
+        client.floor = sent_up_to
+        fresh = [e for e in held if e.seq > sent_up_to]
+        if fresh and not client.closed:
+            for start in range(0, len(fresh), self.batch_max_entries):
+                chunk = fresh[start : start + self.batch_max_entries]
+                frame = text_frame(protocol.batch([e.raw for e in chunk], head=chunk[-1].seq))
+                self._write(client, frame)
+
+    def publish(self, entries: list[Committed]) -> None:
+        """Deliver freshly committed entries (in seq order) to every client."""
+        if not entries or not self.clients:
+            return
+        head = entries[-1].seq
+        frames: dict[EventFilter, list[bytes]] = {}
+        for client in list(self.clients):
+            if client.closed:
+                continue
+            if client.pending is not None:
+                self._hold(client, entries)
+                continue
+            if client.floor >= entries[0].seq:
+                # committed before its snapshot/backlog read but published after: skip what it has
+                rest = [e for e in entries if e.seq > client.floor]
+                for frame in self._frames_for(client, rest, head) if rest else ():
+                    self._write(client, frame)
+                continue
+            built = frames.get(client.filter)
+            if built is None:
+                built = frames[client.filter] = self._frames_for(client, entries, head)
+            for frame in built:
+                if client.closed:
+                    break
+                self._write(client, frame)
+
+    def broadcast(self, payload: bytes) -> None:
+        """Send one non-entry message (feed health) to every live client, framed once."""
+        frame = text_frame(payload)
+        for client in list(self.clients):
+            if not client.closed and client.pending is None:
+                self._write(client, frame)
+
+    def _frames_for(self, client: Client, entries: list[Committed], head: int) -> list[bytes]:
+        chosen = [e for e in entries if client.passes(e)]
+        self.frames_built += 1
+        if not chosen:
+            return [text_frame(protocol.batch([], head=head))]
+        frames = []
+        for start in range(0, len(chosen), self.batch_max_entries):
+            chunk = chosen[start : start + self.batch_max_entries]
+            last = start + self.batch_max_entries >= len(chosen)
+            # only the last frame may claim the full head: earlier ones stop at their last entry
+            chunk_head = head if last else chunk[-1].seq
+            frames.append(text_frame(protocol.batch([e.raw for e in chunk], head=chunk_head)))
+        return frames
+
+    def _hold(self, client: Client, entries: list[Committed]) -> None:
+        for entry in entries:
+            if client.passes(entry):
+                assert client.pending is not None
+                client.pending.append(entry)
+                client.pending_bytes += len(entry.raw)
+        if client.pending_bytes > self.buffer_limit_bytes:
+            self._drop_slow(client)
+
+    def _write(self, client: Client, frame: bytes) -> None:
+        transport = client.transport
+        if transport.is_closing():
+            self.unsubscribe(client)
+            return
+        transport.write(frame)
+        if transport.get_write_buffer_size() > self.buffer_limit_bytes:
+            self._drop_slow(client)
+
+    def _drop_slow(self, client: Client) -> None:
+        self.slow_closed += 1
+        log.warning("closing a board that fell %d bytes behind (4008 slow)",
+                    max(client.pending_bytes, client.transport.get_write_buffer_size()))
+        self.unsubscribe(client)
+        client.on_slow()
+

@@ -1,0 +1,429 @@
+"""The durable, append-only log: the single source of truth that boards, resumes and recordings read.
+
+SQLite in WAL mode with `synchronous=FULL`; one writer task group-commits whatever appends are
+queued into one transaction (no timer), assigns gap-free `seq`s, keeps the `current` projection
+(latest version per event) in the same transaction, and only then hands the committed entries to
+the publisher. Commit, then publish: a board never sees an entry that a crash could take back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import aiosqlite
+import orjson
+
+from server.errors import LogClosed, LogError
+from server.events import (
+    Action,
+    Body,
+    EntryType,
+    Event,
+    encode_entry,
+    entry_type_of,
+    iso_utc,
+    utcnow,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY,
+    epoch TEXT NOT NULL,
+    at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    event_id TEXT,
+    version INTEGER,
+    kind TEXT,
+    severity TEXT,
+    district TEXT,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_event ON log(event_id);
+CREATE TABLE IF NOT EXISTS current (
+    event_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    status TEXT NOT NULL,
+    district TEXT,
+    updated_at TEXT NOT NULL,
+    body BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS current_status ON current(status, updated_at);
+CREATE INDEX IF NOT EXISTS current_seq ON current(seq);
+"""
+
+SQLITE_MAX_PARAMS = 900  # stay under SQLite's default bound on host parameters per statement
+
+Outcome = Literal["appended", "duplicate", "stale", "conflict"]
+
+
+@dataclass(frozen=True, slots=True)
+class Committed:
+    """A committed entry as the hub needs it: filter keys plus its wire JSON, encoded once."""
+
+    seq: int
+    type: EntryType
+    event_id: str | None
+    kind: str | None
+    severity: str | None
+    district: str | None
+    raw: bytes
+
+
+class AppendResult(NamedTuple):
+    """What the log did with one appended body; `seq` is the entry that now stands for it."""
+
+    seq: int
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a reader wants; empty tuples mean all."""
+
+    kinds: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+    districts: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    def matches(self, kind: str | None, severity: str | None, district: str | None) -> bool:
+        """True if an event entry with these keys passes (statuses/sources are SQL-only)."""
+        return (
+            (not self.kinds or kind in self.kinds)
+            and (not self.severities or severity in self.severities)
+            and (not self.districts or district in self.districts)
+        )
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The filter as a WHERE fragment over `current`, with its parameters."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, values in (
+            ("kind", self.kinds),
+            ("severity", self.severities),
+            ("district", self.districts),
+            ("status", self.statuses),
+            ("source", self.sources),
+        ):
+            if values:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        return (" AND ".join(clauses) or "1"), params
+
+
+class Snapshot(NamedTuple):
+    """Active events consistent with the log at `seq`."""
+
+    seq: int
+    events: list[bytes]
+    truncated: bool
+
+
+class _Current(NamedTuple):
+    seq: int
+    version: int
+    body: bytes
+
+
+def _without_received_at(body: bytes) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(body)
+    data.pop("received_at", None)
+    return data
+
+
+class EventLog:
+    """The SQLite log with a group-committing writer task and a separate read connection."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        on_commit: Callable[[list[Committed]], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.path = Path(path)
+        self.on_commit = on_commit
+        self._clock = clock
+        self._writer_db: aiosqlite.Connection | None = None
+        self._reader_db: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[tuple[list[Body], asyncio.Future[list[AppendResult]]]] = (
+            asyncio.Queue()
+        )
+        self._writer_task: asyncio.Task[None] | None = None
+        # one read at a time on the read connection: a read inside another's snapshot transaction
+        # would see an older state and could leave a gap at the seam of a resume
+        self._read_lock = asyncio.Lock()
+        self._closed = False
+        self.epoch = ""
+        self.head = 0
+        self.commits = 0  # transactions committed, for metrics and the group-commit benchmark
+
+    # ---------------------------------------------------------------------- lifecycle
+
+    async def open(self) -> None:
+        """Open (or create) the database, read epoch and head, and start the writer task."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer_db = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._writer_db.execute("PRAGMA journal_mode=WAL")
+            await self._writer_db.execute("PRAGMA synchronous=FULL")
+            await self._writer_db.executescript(SCHEMA)
+            async with self._writer_db.execute("SELECT value FROM meta WHERE key='epoch'") as cur:
+                row = await cur.fetchone()
+            if row is None:
+                self.epoch = secrets.token_hex(8)
+                await self._writer_db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('epoch', ?)", (self.epoch,)
+                )
+            else:
+                self.epoch = row[0]
+            async with self._writer_db.execute("SELECT COALESCE(MAX(seq), 0) FROM log") as cur:
+                row = await cur.fetchone()
+            self.head = int(row[0]) if row else 0
+            self._reader_db = await aiosqlite.connect(self.path, isolation_level=None)
+            await self._reader_db.execute("PRAGMA query_only=1")
+        except Exception as exc:  # sqlite3.Error and OS errors alike: say which file
+            await self.close()
+            raise LogError(f"cannot open the log at {self.path}: {exc}") from exc
+        self._writer_task = asyncio.create_task(self._write_loop(), name="log-writer")
+
+    async def close(self) -> None:
+        """Finish queued appends, stop the writer and close both connections."""
+        self._closed = True
+        if self._writer_task is not None:
+            await self._queue.put(([], asyncio.get_running_loop().create_future()))
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+            self._writer_task = None
+        for db in (self._reader_db, self._writer_db):
+            if db is not None:
+                await db.close()
+        self._reader_db = self._writer_db = None
+
+    @property
+    def writing(self) -> bool:
+        """True while the writer task runs, i.e. appends will be committed."""
+        return self._writer_task is not None and not self._writer_task.done()
+
+    # ------------------------------------------------------------------------- writes
+
+    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]:
+        """Durably append bodies; returns one result per body once they are committed.
+
+        Concurrent callers share a transaction (group commit). An event whose version is older
+        than the stored one is `stale`, an identical re-send is a `duplicate` (no new seq), and a
+        different body under an existing version is a `conflict`; none of those is written.
+        """
+        if self._closed or self._writer_task is None:
+            raise LogClosed("the log is closed")
+        if not bodies:
+            return []
+        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
+        await self._queue.put((list(bodies), future))
+        return await future
+
+    async def _write_loop(self) -> None:
+        while True:
+            requests = [await self._queue.get()]
+            while not self._queue.empty():
+                requests.append(self._queue.get_nowait())
+            stop = any(not bodies for bodies, _ in requests)
+            work = [(bodies, fut) for bodies, fut in requests if bodies]
+            if work:
+                await self._commit(work)
+            if stop:
+                for _, fut in requests:
+                    if not fut.done():
+                        fut.set_result([])
+                return
+
+    async def _commit(
+        self, work: list[tuple[list[Body], asyncio.Future[list[AppendResult]]]]
+    ) -> None:
+        assert self._writer_db is not None
+        db = self._writer_db
+        head_before = self.head
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            ids = {b.event_id for bodies, _ in work for b in bodies if isinstance(b, Event)}
+            known = await self._load_current(ids)
+            at_iso = iso_utc(self._clock())
+            rows: list[tuple[Any, ...]] = []
+            latest: dict[str, tuple[Event, int, bytes]] = {}
+            committed: list[Committed] = []
+            results: list[list[AppendResult]] = []
+            for bodies, _ in work:
+                outcomes: list[AppendResult] = []
+                for body in bodies:
+                    result, row, entry = self._place(body, known, at_iso)
+                    outcomes.append(result)
+                    if row is None or entry is None:
+                        continue
+                    rows.append(row)
+                    committed.append(entry)
+                    if isinstance(body, Event):
+                        latest[body.event_id] = (body, entry.seq, row[-1])
+                results.append(outcomes)
+            if rows:
+                await db.executemany(
+                    "INSERT INTO log(seq, epoch, at, type, event_id, version, kind, severity,"
+                    " district, body) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            if latest:
+                await db.executemany(
+                    "INSERT INTO current(event_id, seq, version, source, kind, severity, status,"
+                    " district, updated_at, body) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(event_id) DO UPDATE SET seq=excluded.seq,"
+                    " version=excluded.version, source=excluded.source, kind=excluded.kind,"
+                    " severity=excluded.severity, status=excluded.status,"
+                    " district=excluded.district, updated_at=excluded.updated_at,"
+                    " body=excluded.body WHERE excluded.version > current.version",
+                    [
+                        (
+                            ev.event_id, seq, ev.version, ev.source, ev.kind.value,
+                            ev.severity.value, ev.status.value, ev.district,
+                            iso_utc(ev.updated_at or ev.sent_at), body,
+                        )
+                        for ev, seq, body in latest.values()
+                    ],
+                )
+            await db.execute("COMMIT")
+        except Exception as exc:
+            self.head = head_before
+            with contextlib.suppress(Exception):
+                await db.execute("ROLLBACK")
+            error = LogError(f"append failed and was rolled back: {exc}")
+            for _, fut in work:
+                if not fut.done():
+                    fut.set_exception(error)
+            return
+        self.commits += 1
+        for (_, fut), outcomes in zip(work, results, strict=True):
+            if not fut.done():
+                fut.set_result(outcomes)
+        if committed and self.on_commit is not None:
+            self.on_commit(committed)
+
+    def _place(
+        self, body: Body, known: dict[str, _Current], at_iso: str
+    ) -> tuple[AppendResult, tuple[Any, ...] | None, Committed | None]:
+        """Decide what one body becomes: a new entry, or an outcome that writes nothing."""
+        body_json = body.dump()
+        if isinstance(body, Event):
+            current = known.get(body.event_id)
+            if current is not None:
+                if current.version > body.version:
+                    return AppendResult(current.seq, "stale"), None, None
+                if current.version == body.version:
+                    same = _without_received_at(current.body) == _without_received_at(body_json)
+                    return AppendResult(current.seq, "duplicate" if same else "conflict"), None, None
+        self.head += 1
+        seq = self.head
+        type_ = entry_type_of(body)
+        event_id = body.event_id if isinstance(body, Event | Action) else None
+        kind = severity = district = None
+        version = None
+        if isinstance(body, Event):
+            kind, severity, district = body.kind.value, body.severity.value, body.district
+            version = body.version
+            known[body.event_id] = _Current(seq, body.version, body_json)
+        row = (seq, self.epoch, at_iso, type_, event_id, version, kind, severity, district,
+               body_json)
+        raw = encode_entry(seq, self.epoch, at_iso, type_, body_json)
+        entry = Committed(seq, type_, event_id, kind, severity, district, raw)
+        return AppendResult(seq, "appended"), row, entry
+
+    async def _load_current(self, ids: Iterable[str]) -> dict[str, _Current]:
+        assert self._writer_db is not None
+        found: dict[str, _Current] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), SQLITE_MAX_PARAMS):
+            chunk = id_list[start : start + SQLITE_MAX_PARAMS]
+            sql = (
+                "SELECT event_id, seq, version, body FROM current"
+                f" WHERE event_id IN ({','.join('?' * len(chunk))})"
+            )
+            async with self._writer_db.execute(sql, chunk) as cur:
+                async for event_id, seq, version, body in cur:
+                    found[event_id] = _Current(seq, version, body)
+        return found
+
+    # -------------------------------------------------------------------------- reads
+
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._read_lock:
+            if self._reader_db is None:
+                raise LogClosed("the log is closed")
+            yield self._reader_db
+
+    async def entries_after(self, after_seq: int, limit: int) -> list[Committed]:
+        """Committed entries with seq > after_seq, in order, at most `limit` of them."""
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT seq, epoch, at, type, event_id, kind, severity, district, body FROM log"
+                " WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            )
+        return [
+            Committed(
+                seq, type_, event_id, kind, severity, district,
+                encode_entry(seq, epoch, at, type_, body),
+            )
+            for seq, epoch, at, type_, event_id, kind, severity, district, body in rows
+        ]
+
+    async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
+        """Active events matching `flt`, newest change first, read consistently with the head."""
+        where, params = flt.sql()
+        async with self._reading() as db:
+            await db.execute("BEGIN")
+            try:
+                head_rows = await db.execute_fetchall("SELECT COALESCE(MAX(seq), 0) FROM log")
+                rows = await db.execute_fetchall(
+                    f"SELECT body FROM current WHERE status='active' AND {where}"
+                    " ORDER BY updated_at DESC, seq DESC LIMIT ?",
+                    [*params, limit + 1],
+                )
+            finally:
+                await db.execute("COMMIT")
+        head = int(next(iter(head_rows))[0])
+        bodies = [r[0] for r in rows]
+        return Snapshot(head, bodies[:limit], len(bodies) > limit)
+
+    async def events(self, flt: EventFilter, *, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """Latest versions of events changed after `after_seq`, in seq order, for paging the API."""
+        where, params = flt.sql()
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                f"SELECT seq, body FROM current WHERE seq > ? AND {where} ORDER BY seq LIMIT ?",
+                [after_seq, *params, limit],
+            )
+        return [(int(seq), body) for seq, body in rows]
+
+    async def current_event(self, event_id: str) -> bytes | None:
+        """The latest version of one event, or None if the log has never seen it."""
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT body FROM current WHERE event_id = ?", (event_id,)
+            )
+        return next((r[0] for r in rows), None)
+
+    async def integrity_check(self) -> str:
+        """SQLite's own verdict on the file; 'ok' when healthy."""
+        async with self._reading() as db:
+            rows = await db.execute_fetchall("PRAGMA integrity_check")
+        return str(next(iter(rows))[0])

@@ -1,0 +1,202 @@
+"""The board protocol without I/O: parse what clients send, decide how a connection starts, build replies.
+
+Pure functions and small state objects (no sockets, no clock reads) so every rule of
+docs/protocol.md is testable in microseconds; `server/ws.py` does the I/O around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import Field, TypeAdapter, ValidationError
+
+from server.errors import ProtocolError
+from server.events import MAX_ACTION_DATA_BYTES, ActionName, Frozen, Kind, Severity
+from server.log import EventFilter
+
+PROTOCOL_VERSION = 1
+OPERATOR_ACTIONS = (ActionName.ACK, ActionName.ASSIGN, ActionName.NOTE, ActionName.RESOLVE)
+MAX_FILTER_VALUES = 100
+
+
+class FilterSpec(Frozen):
+    """What a board wants to see; empty lists mean everything."""
+
+    kinds: list[Kind] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    severities: list[Severity] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
+    districts: list[Annotated[str, Field(max_length=32)]] = Field(
+        default_factory=list, max_length=MAX_FILTER_VALUES
+    )
+
+    def to_filter(self) -> EventFilter:
+        """The log's filter for this spec (sorted, so equal specs share one hub frame)."""
+        return EventFilter(
+            kinds=tuple(sorted(k.value for k in self.kinds)),
+            severities=tuple(sorted(s.value for s in self.severities)),
+            districts=tuple(sorted(self.districts)),
+        )
+
+
+class Resume(Frozen):
+    """Where a reconnecting client left off."""
+
+    epoch: Annotated[str, Field(max_length=64)]
+    after_seq: int = Field(ge=0)
+
+
+class _Message(Frozen):
+    v: Literal[1]
+
+
+class Hello(_Message):
+    """First message of every connection."""
+
+    type: Literal["hello"]
+    token: Annotated[str, Field(max_length=512)] | None = None
+    resume: Resume | None = None
+    stream: Literal["live"] = "live"
+    filter: FilterSpec = Field(default_factory=FilterSpec)
+
+
+class SetFilter(_Message):
+    """Change what this connection receives; answered with a fresh snapshot."""
+
+    type: Literal["filter"]
+    filter: FilterSpec
+
+
+class ActionRequest(_Message):
+    """An operator action on an event, to be logged and seen by every board."""
+
+    type: Literal["action"]
+    action: Literal["ack", "assign", "note", "resolve"]
+    event_id: Annotated[str, Field(min_length=3, max_length=200)]
+    data: dict[str, Any] = Field(default_factory=dict)
+    ref: Annotated[str, Field(max_length=64)] | None = None
+
+
+class Ping(_Message):
+    """Client-side liveness probe."""
+
+    type: Literal["ping"]
+    ref: Annotated[str, Field(max_length=64)] | None = None
+
+
+ClientMessage = Annotated[Hello | SetFilter | ActionRequest | Ping, Field(discriminator="type")]
+_client_message: TypeAdapter[Hello | SetFilter | ActionRequest | Ping] = TypeAdapter(ClientMessage)
+_KNOWN_TYPES = ("hello", "filter", "action", "ping")
+
+
+def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest | Ping:
+    """Decode and validate one inbound message, or raise ProtocolError with the reply's code."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"not JSON: {exc}", code="bad_json") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("a message is a JSON object", code="bad_message")
+    if data.get("type") not in _KNOWN_TYPES:
+        raise ProtocolError(
+            f"unknown message type {data.get('type')!r}; expected one of {', '.join(_KNOWN_TYPES)}",
+            code="unknown_type",
+        )
+    if data.get("v") != PROTOCOL_VERSION:
+        raise ProtocolError(
+            f"protocol version {data.get('v')!r} is not supported; send \"v\": 1",
+            code="bad_version",
+        )
+    try:
+        message = _client_message.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "message"
+        raise ProtocolError(f"{where}: {first['msg']}", code="bad_message") from None
+    if isinstance(message, ActionRequest) and len(orjson.dumps(message.data)) > MAX_ACTION_DATA_BYTES:
+        raise ProtocolError(f"data is larger than {MAX_ACTION_DATA_BYTES} bytes", code="bad_message")
+    return message
+
+
+StartMode = Literal["resume", "snapshot"]
+
+
+def start_mode(resume: Resume | None, *, epoch: str, head: int, resume_max_entries: int) -> StartMode:
+    """Resume only when the client's history is ours, not ahead of us, and the gap is small."""
+    if resume is None or resume.epoch != epoch:
+        return "snapshot"
+    if resume.after_seq > head:
+        return "snapshot"  # a future seq: the client saw a history we no longer have
+    if head - resume.after_seq > resume_max_entries:
+        return "snapshot"
+    return "resume"
+
+
+@dataclass
+class TokenBucket:
+    """Inbound rate limit: `rate` messages per second with bursts up to `burst`; time is given."""
+
+    rate: float
+    burst: int
+    tokens: float = field(init=False)
+    last: float | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+
+    def take(self, now: float) -> bool:
+        """Spend one token at monotonic time `now`; False when the client is over its rate."""
+        if self.last is not None:
+            self.tokens = min(float(self.burst), self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------- server → client
+
+
+def _message(type_: str, **fields: Any) -> bytes:
+    return orjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields})
+
+
+def welcome(*, epoch: str, head: int, server_time: str, city: dict[str, str], mode: StartMode,
+            demo: bool, limits: dict[str, float]) -> bytes:
+    """First server message: which history this is and how the connection will start."""
+    return _message("welcome", epoch=epoch, head=head, server_time=server_time, city=city,
+                    stream="live", mode=mode, demo=demo, limits=limits)
+
+
+def snapshot(*, seq: int, events: Iterable[bytes], truncated: bool, feeds: list[Any]) -> bytes:
+    """The active events consistent with `seq`; event bodies are joined, not re-encoded."""
+    return b'{"v":1,"type":"snapshot","seq":%d,"truncated":%s,"feeds":%s,"events":[%s]}' % (
+        seq, b"true" if truncated else b"false", orjson.dumps(feeds), b",".join(events)
+    )
+
+
+def batch(entries: Iterable[bytes], *, head: int) -> bytes:
+    """Entries in seq order plus the head the client may resume from; entries are pre-encoded."""
+    return b'{"v":1,"type":"batch","head":%d,"entries":[%s]}' % (head, b",".join(entries))
+
+
+def feeds(health: list[Any]) -> bytes:
+    """Feed health, sent periodically; also the heartbeat a browser can see."""
+    return _message("feeds", health=health)
+
+
+def result(*, ref: str | None, seq: int) -> bytes:
+    """Acknowledges an action request with the seq it was logged at."""
+    return _message("result", ref=ref, seq=seq)
+
+
+def pong(*, ref: str | None, server_time: str) -> bytes:
+    """Answer to a ping."""
+    return _message("pong", ref=ref, server_time=server_time)
+
+
+def error(code: str, message: str, *, ref: str | None = None) -> bytes:
+    """An error the client can act on by its code."""
+    return _message("error", code=code, message=message, ref=ref)

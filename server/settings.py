@@ -1,0 +1,114 @@
+"""All of cityboard's settings in one model: defaults here, a TOML file over them, `CITYBOARD_` env over that.
+
+Every limit is a named setting with its unit in the name, so an operator can see and change it.
+`config.example.toml` lists each one with its default and why.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from server.errors import ConfigError
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+class Settings(BaseSettings):
+    """The server's configuration; see config.example.toml for the reason behind each default."""
+
+    model_config = SettingsConfigDict(env_prefix="CITYBOARD_", extra="forbid", frozen=True)
+
+    # where it listens and what city it is
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    city_name: str = "Seoul"
+    city_timezone: str = "Asia/Seoul"
+    districts_path: Path | None = None
+
+    # the durable log
+    db_path: Path = Path("var/cityboard.db")
+
+    # the bundled demo stream
+    demo: bool = True
+    demo_speed: float = Field(default=1.0, gt=0, le=3600)
+
+    # push ingest
+    push_token: SecretStr | None = None
+    push_max_body_bytes: int = Field(default=1 * MIB, ge=1 * KIB)
+    push_max_events: int = Field(default=1000, ge=1)
+
+    # websocket
+    allowed_origins: list[str] = Field(default_factory=list)
+    ws_max_message_bytes: int = Field(default=64 * KIB, ge=1 * KIB)
+    ws_messages_per_second: float = Field(default=20.0, gt=0)
+    ws_message_burst: int = Field(default=40, ge=1)
+    ws_max_errors: int = Field(default=5, ge=1)
+    ws_heartbeat_seconds: float = Field(default=15.0, gt=0)
+    ws_client_buffer_bytes: int = Field(default=4 * MIB, ge=64 * KIB)
+    resume_max_entries: int = Field(default=10_000, ge=1)
+    snapshot_max_events: int = Field(default=10_000, ge=1)
+    batch_max_entries: int = Field(default=500, ge=1)
+    feeds_broadcast_seconds: float = Field(default=5.0, gt=0)
+
+    # HTTP API
+    api_max_limit: int = Field(default=1000, ge=1)
+
+    @field_validator("city_timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name like 'Asia/Seoul')") from None
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Command-line flags beat the environment, which beats the file (passed as init values)."""
+        return (init_settings, env_settings, file_secret_settings)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from an optional TOML file, the environment and explicit overrides.
+
+    Flags given on the command line (`overrides`) win over the environment, which wins over the
+    file. Errors name the file and the setting.
+    """
+    file_values: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            file_values = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {config_file} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        from_env = Settings()  # defaults plus the environment; fields_set says which came from env
+        env_set = {k: getattr(from_env, k) for k in from_env.model_fields_set}
+        return Settings(**{**file_values, **env_set, **given})
+    except ValidationError as exc:
+        where = f" in {config_file}" if config_file else ""
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings{where}: {problems}") from None
+
+
+def timezone_of(settings: Settings) -> ZoneInfo:
+    """The city's zone, for showing local time and reading naive source times."""
+    return ZoneInfo(settings.city_timezone)

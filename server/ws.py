@@ -1,0 +1,210 @@
+"""The `/ws` endpoint: the I/O around `server/protocol.py` for one board connection.
+
+A connection says `hello`, gets `welcome`, then either a snapshot or exactly the entries it missed,
+then live batches from the hub. While the backlog or snapshot is read, live entries are held by
+the hub and merged by seq afterwards, so nothing is lost or repeated at the seam.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from server import protocol
+from server.errors import ProtocolError
+from server.events import Action, iso_utc, utcnow
+from server.hub import CLOSE_SLOW, Client
+from server.log import EventFilter
+
+if TYPE_CHECKING:
+    from server.app import Board
+
+log = logging.getLogger(__name__)
+
+HELLO_TIMEOUT_SECONDS = 10.0
+CLOSE_POLICY = 1008
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """Browsers send Origin: accept our own host and configured origins; tools send none."""
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
+
+
+async def handle_ws(request: web.Request) -> web.StreamResponse:
+    """Upgrade to a websocket (after the Origin check) and serve one board until it leaves."""
+    from server.app import BOARD
+
+    board = request.app[BOARD]
+    settings = board.settings
+    if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
+        raise web.HTTPForbidden(text="origin not allowed\n")
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ws_heartbeat_seconds,
+        compress=False,
+        max_msg_size=settings.ws_max_message_bytes,
+    )
+    await ws.prepare(request)
+    transport = request.transport
+    if transport is None:
+        return ws
+    connection = Connection(board, ws, transport)
+    board.connections.add(connection)
+    try:
+        await connection.serve()
+    finally:
+        board.connections.discard(connection)
+        connection.detach()
+    return ws
+
+
+class Connection:
+    """One board's session: protocol state, its hub subscription, its limits."""
+
+    def __init__(self, board: Board, ws: web.WebSocketResponse, transport: asyncio.Transport):
+        self.board = board
+        self.ws = ws
+        self.transport = transport
+        s = board.settings
+        self.bucket = protocol.TokenBucket(rate=s.ws_messages_per_second, burst=s.ws_message_burst)
+        self.errors = 0
+        self.client: Client | None = None
+        self.filter = EventFilter()
+        self._close_task: asyncio.Task[bool] | None = None
+
+    async def serve(self) -> None:
+        """Read messages until the socket closes; the first must be `hello`."""
+        hello: protocol.Hello | None = None
+        try:
+            async with asyncio.timeout(HELLO_TIMEOUT_SECONDS):
+                while hello is None and not self.ws.closed:
+                    message = await self._next()
+                    if message is None:
+                        return
+                    if isinstance(message, protocol.Hello):
+                        hello = message
+                    else:
+                        await self._error("hello_first", "send hello first")
+        except TimeoutError:
+            await self.ws.close(code=CLOSE_POLICY, message=b"no hello")
+            return
+        if hello is None:
+            return
+        await self._start(hello.filter.to_filter(), hello.resume)
+        while not self.ws.closed:
+            message = await self._next()
+            if message is None:
+                return
+            await self._dispatch(message)
+
+    async def _next(self) -> protocol.Hello | protocol.SetFilter | protocol.ActionRequest | protocol.Ping | None:
+        """The next valid message; errors are answered here. None when the socket is done."""
+        while True:
+            msg = await self.ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                return None
+            if not self.bucket.take(time.monotonic()):
+                await self._error("rate_limited", "too many messages; slow down")
+                continue
+            if msg.type != WSMsgType.TEXT:
+                await self._error("bad_message", "send JSON text messages")
+                continue
+            try:
+                return protocol.parse_client_message(msg.data)
+            except ProtocolError as exc:
+                await self._error(exc.code, exc.message)
+
+    async def _dispatch(
+        self, message: protocol.Hello | protocol.SetFilter | protocol.ActionRequest | protocol.Ping
+    ) -> None:
+        if isinstance(message, protocol.Ping):
+            await self._send(protocol.pong(ref=message.ref, server_time=iso_utc(utcnow())))
+        elif isinstance(message, protocol.SetFilter):
+            self.detach()
+            await self._start(message.filter.to_filter(), None)
+        elif isinstance(message, protocol.ActionRequest):
+            await self._act(message)
+        else:
+            await self._error("bad_message", "hello was already received")
+
+    async def _act(self, request: protocol.ActionRequest) -> None:
+        if await self.board.log.current_event(request.event_id) is None:
+            await self._error("unknown_event", f"no event {request.event_id!r}", ref=request.ref)
+            return
+        action = Action(action=request.action, event_id=request.event_id, actor="board",
+                        at=utcnow(), data=request.data)
+        [outcome] = await self.board.log.append([action])
+        await self._send(protocol.result(ref=request.ref, seq=outcome.seq))
+
+    async def _start(self, flt: EventFilter, resume: protocol.Resume | None) -> None:
+        """Subscribe (holding live entries), send the snapshot or backlog, then merge and go live."""
+        board, s = self.board, self.board.settings
+        self.filter = flt
+        mode = protocol.start_mode(resume, epoch=board.log.epoch, head=board.log.head,
+                                   resume_max_entries=s.resume_max_entries)
+        client = Client(self.transport, on_slow=self._on_slow, filter=flt)
+        self.client = client
+        board.hub.subscribe(client, catching_up=True)
+        await self._send(protocol.welcome(
+            epoch=board.log.epoch, head=board.log.head, server_time=iso_utc(utcnow()),
+            city={"name": s.city_name, "timezone": s.city_timezone}, mode=mode, demo=s.demo,
+            limits={"max_message_bytes": s.ws_max_message_bytes,
+                    "messages_per_second": s.ws_messages_per_second},
+        ))
+        if mode == "snapshot":
+            snap = await board.log.snapshot(flt, s.snapshot_max_events)
+            await self._send(protocol.snapshot(seq=snap.seq, events=snap.events,
+                                               truncated=snap.truncated, feeds=board.feed_health()))
+            sent_up_to = snap.seq
+        else:
+            assert resume is not None
+            sent_up_to = await self._send_backlog(resume.after_seq)
+        if not client.closed:
+            board.hub.go_live(client, sent_up_to=sent_up_to)
+
+    async def _send_backlog(self, after_seq: int) -> int:
+        """Send every committed entry after `after_seq` in pages; returns the last seq read."""
+        page_size = self.board.settings.batch_max_entries
+        while self.client is not None and not self.client.closed:
+            page = await self.board.log.entries_after(after_seq, page_size)
+            if not page:
+                break
+            wanted = [e.raw for e in page if self.client.passes(e)]
+            after_seq = page[-1].seq
+            await self._send(protocol.batch(wanted, head=after_seq))
+            if len(page) < page_size:
+                break
+        return after_seq
+
+    def detach(self) -> None:
+        """Leave the hub (on close or before re-subscribing with a new filter)."""
+        if self.client is not None:
+            self.board.hub.unsubscribe(self.client)
+            self.client = None
+
+    def _on_slow(self) -> None:
+        if self._close_task is None:
+            self._close_task = asyncio.create_task(
+                self.ws.close(code=CLOSE_SLOW, message=b"slow"), name="close-slow"
+            )
+
+    async def _send(self, payload: bytes) -> None:
+        with contextlib.suppress(ConnectionError):
+            await self.ws.send_frame(payload, WSMsgType.TEXT)
+
+    async def _error(self, code: str, message: str, *, ref: str | None = None) -> None:
+        self.errors += 1
+        await self._send(protocol.error(code, message, ref=ref))
+        if self.errors >= self.board.settings.ws_max_errors:
+            log.info("closing a websocket after %d bad messages", self.errors)
+            await self.ws.close(code=CLOSE_POLICY, message=b"too many bad messages")

@@ -1,0 +1,146 @@
+"""The hub builds each frame once, never waits on a client, and drops a client that falls behind."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from server import events
+from server.hub import Client, Hub, text_frame
+from server.log import Committed, EventFilter
+from tests.conftest import make_event
+
+
+class FakeTransport:
+    """Records writes; `stuck` makes it keep everything in its buffer like a peer that stopped reading."""
+
+    def __init__(self, stuck: bool = False) -> None:
+        self.writes: list[bytes] = []
+        self.stuck = stuck
+        self.buffered = 0
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        if self.stuck:
+            self.buffered += len(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def is_closing(self) -> bool:
+        return False
+
+    def batches(self) -> list[dict]:
+        out = []
+        for frame in self.writes:
+            n = frame[1] & 0x7F
+            offset = 2 if n < 126 else 4 if n == 126 else 10
+            out.append(orjson.loads(frame[offset:]))
+        return out
+
+    def seqs(self) -> list[int]:
+        return [e["seq"] for b in self.batches() for e in b["entries"]]
+
+
+def committed(seq: int, kind: str = "traffic") -> Committed:
+    ev = make_event(seq, kind=kind)
+    raw = events.encode_entry(seq, "ep", "2026-11-29T00:00:00Z", "event", ev.dump())
+    return Committed(seq, "event", ev.event_id, ev.kind.value, ev.severity.value, ev.district, raw)
+
+
+def hub(limit: int = 1 << 20) -> Hub:
+    return Hub(buffer_limit_bytes=limit, batch_max_entries=500)
+
+
+def test_text_frame_lengths_follow_rfc6455() -> None:
+    assert text_frame(b"x" * 5)[:2] == b"\x81\x05"
+    assert text_frame(b"x" * 200)[:4] == b"\x81\x7e\x00\xc8"
+    assert text_frame(b"x" * 70_000)[:2] == b"\x81\x7f" and len(text_frame(b"x" * 70_000)) == 70_010
+
+
+def test_one_frame_is_built_per_publish_whatever_the_client_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    dumps = 0
+    original = events.Event.dump
+
+    def counting_dump(self: events.Event) -> bytes:
+        nonlocal dumps
+        dumps += 1
+        return original(self)
+
+    monkeypatch.setattr(events.Event, "dump", counting_dump)
+    h = hub()
+    transports = [FakeTransport() for _ in range(200)]
+    for t in transports:
+        h.subscribe(Client(t, on_slow=lambda: None), catching_up=False)
+    entries = [committed(i) for i in range(1, 11)]
+    assert dumps == 10
+    h.publish(entries)
+    assert dumps == 10, "publishing never re-serialises an entry"
+    assert h.frames_built == 1, "one frame for 200 clients"
+    first = transports[0].writes
+    assert all(t.writes == first for t in transports) and len(first) == 1
+    assert all(t.writes[0] is first[0] for t in transports), "the very same bytes object"
+    assert transports[0].seqs() == list(range(1, 11))
+
+
+def test_clients_with_the_same_filter_share_a_frame() -> None:
+    h = hub()
+    disaster = EventFilter(kinds=("disaster",))
+    a, b, c = FakeTransport(), FakeTransport(), FakeTransport()
+    h.subscribe(Client(a, on_slow=lambda: None, filter=disaster), catching_up=False)
+    h.subscribe(Client(b, on_slow=lambda: None, filter=disaster), catching_up=False)
+    h.subscribe(Client(c, on_slow=lambda: None), catching_up=False)
+    h.publish([committed(1, "traffic"), committed(2, "disaster")])
+    assert h.frames_built == 2
+    assert a.seqs() == b.seqs() == [2] and c.seqs() == [1, 2]
+    assert a.batches()[0]["head"] == 2
+
+
+def test_a_stuck_client_is_dropped_and_the_others_keep_receiving() -> None:
+    h = hub(limit=64 * 1024)
+    slow_calls: list[str] = []
+    stuck, healthy = FakeTransport(stuck=True), FakeTransport()
+    slow = Client(stuck, on_slow=lambda: slow_calls.append("slow"))
+    h.subscribe(slow, catching_up=False)
+    h.subscribe(Client(healthy, on_slow=lambda: None), catching_up=False)
+    for seq in range(1, 301):
+        h.publish([committed(seq)])
+    assert slow_calls == ["slow"] and h.slow_closed == 1
+    assert slow not in h.clients
+    largest = max(len(w) for w in stuck.writes)
+    assert stuck.buffered <= 64 * 1024 + largest, "bounded: the limit plus at most one frame"
+    assert healthy.seqs() == list(range(1, 301))
+
+
+def test_catch_up_holds_live_entries_and_merges_by_seq() -> None:
+    h = hub()
+    t = FakeTransport()
+    client = Client(t, on_slow=lambda: None)
+    h.subscribe(client, catching_up=True)
+    h.publish([committed(5), committed(6)])
+    h.publish([committed(7)])
+    assert t.writes == [], "nothing is written while the backlog is being sent"
+    h.go_live(client, sent_up_to=6)  # the backlog already covered 5 and 6
+    assert t.seqs() == [7]
+    h.publish([committed(8)])
+    assert t.seqs() == [7, 8]
+
+
+def test_entries_committed_before_the_read_but_published_after_going_live_are_not_repeated() -> None:
+    h = hub()
+    t = FakeTransport()
+    client = Client(t, on_slow=lambda: None)
+    h.subscribe(client, catching_up=True)
+    h.go_live(client, sent_up_to=7)  # its snapshot already saw seqs up to 7
+    h.publish([committed(6), committed(7), committed(8)])  # the writer publishes late
+    assert t.seqs() == [8]
+
+
+def test_pending_entries_are_bounded_too() -> None:
+    h = hub(limit=64 * 1024)
+    calls: list[int] = []
+    client = Client(FakeTransport(), on_slow=lambda: calls.append(1))
+    h.subscribe(client, catching_up=True)
+    for seq in range(1, 200):
+        h.publish([committed(seq)])
+    assert calls == [1] and client not in h.clients

@@ -1,0 +1,142 @@
+"""The durable log: gap-free seqs, group commit, versions that never go backwards, real SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+
+from server.errors import LogClosed
+from server.events import Action, Notice
+from server.log import Committed, EventFilter, EventLog
+from tests.conftest import T0, make_event
+
+
+@pytest.fixture
+async def log(tmp_path: Path):
+    published: list[Committed] = []
+    event_log = EventLog(tmp_path / "log.db", on_commit=published.extend)
+    event_log.published = published  # type: ignore[attr-defined]
+    await event_log.open()
+    yield event_log
+    await event_log.close()
+
+
+async def test_concurrent_appends_get_contiguous_seqs_in_few_transactions(log: EventLog) -> None:
+    results = await asyncio.gather(*[log.append([make_event(i)]) for i in range(500)])
+    seqs = sorted(r[0].seq for r in results)
+    assert seqs == list(range(1, 501))
+    assert log.head == 500
+    assert log.commits < 50, "concurrent appends should share transactions (group commit)"
+    published = [e.seq for e in log.published]  # type: ignore[attr-defined]
+    assert published == list(range(1, 501)), "published in seq order, each once"
+
+
+async def test_versions_never_go_backwards(log: EventLog) -> None:
+    [first] = await log.append([make_event(1, version=2, title="v2")])
+    assert first.outcome == "appended"
+    [older] = await log.append([make_event(1, version=1, title="v1")])
+    assert older.outcome == "stale" and older.seq == first.seq
+    [resend] = await log.append([make_event(1, version=2, title="v2").model_copy(
+        update={"received_at": T0.replace(hour=5)})])
+    assert resend.outcome == "duplicate" and resend.seq == first.seq
+    [clash] = await log.append([make_event(1, version=2, title="different")])
+    assert clash.outcome == "conflict"
+    assert log.head == 1, "nothing but the first append took a seq"
+    body = orjson.loads(await log.current_event("test:e1") or b"{}")
+    assert body["title"] == "v2"
+
+
+async def test_versions_within_one_batch_keep_the_newest(log: EventLog) -> None:
+    results = await log.append([make_event(1, version=3, title="v3"),
+                                make_event(1, version=1, title="v1"),
+                                make_event(1, version=4, title="v4")])
+    assert [r.outcome for r in results] == ["appended", "stale", "appended"]
+    body = orjson.loads(await log.current_event("test:e1") or b"{}")
+    assert body["version"] == 4
+
+
+async def test_actions_and_notices_are_entries_too(log: EventLog) -> None:
+    await log.append([make_event(1)])
+    results = await log.append([
+        Action(action="ack", event_id="test:e1", actor="op", at=T0),
+        Notice(level="warning", code="feed_down", message="feed x is down", at=T0),
+    ])
+    assert [r.seq for r in results] == [2, 3]
+    entries = await log.entries_after(1, 10)
+    assert [e.type for e in entries] == ["action", "notice"]
+    assert orjson.loads(entries[0].raw)["body"]["actor"] == "op"
+
+
+async def test_entries_after_is_bounded_and_ordered(log: EventLog) -> None:
+    await log.append([make_event(i) for i in range(30)])
+    page = await log.entries_after(10, 5)
+    assert [e.seq for e in page] == [11, 12, 13, 14, 15]
+    assert await log.entries_after(30, 5) == []
+    decoded = orjson.loads(page[0].raw)
+    assert decoded["epoch"] == log.epoch and decoded["seq"] == 11
+
+
+async def test_snapshot_has_only_active_events_matching_the_filter(log: EventLog) -> None:
+    await log.append([make_event(1, kind="traffic"), make_event(2, kind="disaster"),
+                      make_event(3, kind="complaint", severity="minor")])
+    await log.append([make_event(2, kind="disaster", version=2, status="cancelled")])
+    snap = await log.snapshot(EventFilter(), 100)
+    ids = {orjson.loads(b)["event_id"] for b in snap.events}
+    assert ids == {"test:e1", "test:e3"} and snap.seq == 4 and not snap.truncated
+    minor = await log.snapshot(EventFilter(severities=("minor",)), 100)
+    assert [orjson.loads(b)["event_id"] for b in minor.events] == ["test:e3"]
+    small = await log.snapshot(EventFilter(), 1)
+    assert len(small.events) == 1 and small.truncated
+
+
+async def test_epoch_and_head_survive_reopening(tmp_path: Path) -> None:
+    first = EventLog(tmp_path / "a.db")
+    await first.open()
+    await first.append([make_event(i) for i in range(3)])
+    epoch = first.epoch
+    await first.close()
+    again = EventLog(tmp_path / "a.db")
+    await again.open()
+    assert (again.epoch, again.head) == (epoch, 3)
+    [r] = await again.append([make_event(9)])
+    assert r.seq == 4, "seqs continue, never reused"
+    await again.close()
+    other = EventLog(tmp_path / "b.db")
+    await other.open()
+    assert other.epoch != epoch, "a new database is a new history"
+    await other.close()
+
+
+async def test_file_is_wal_and_full_sync_and_passes_integrity_check(log: EventLog) -> None:
+    await log.append([make_event(1)])
+    assert await log.integrity_check() == "ok"
+    with sqlite3.connect(log.path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        rows = db.execute("SELECT seq, type, event_id FROM log").fetchall()
+    assert rows == [(1, "event", "test:e1")]
+
+
+async def test_a_failed_transaction_rolls_back_and_keeps_seqs_gap_free(log: EventLog) -> None:
+    await log.append([make_event(1)])
+    with sqlite3.connect(log.path) as db:  # another writer holds the lock: our BEGIN IMMEDIATE fails
+        db.execute("PRAGMA busy_timeout=0")
+        db.execute("BEGIN IMMEDIATE")
+        await log._writer_db.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+        with pytest.raises(Exception, match="rolled back"):
+            await log.append([make_event(2)])
+        db.rollback()
+    assert log.head == 1
+    [r] = await log.append([make_event(3)])
+    assert r.seq == 2
+
+
+async def test_append_after_close_fails_loudly(tmp_path: Path) -> None:
+    event_log = EventLog(tmp_path / "c.db")
+    await event_log.open()
+    await event_log.close()
+    with pytest.raises(LogClosed):
+        await event_log.append([make_event(1)])
