@@ -114,8 +114,10 @@ async def _tail(args: argparse.Namespace) -> int:
                         after = max(after or 0, message["head"])
                     elif kind == "error":
                         _note(f"server error {message['code']}: {message['message']}")
+                reason = f"closed by the server: {ws.close_code} {ws.close_reason or ''}".strip()
         except (OSError, websockets.exceptions.WebSocketException) as exc:
-            _note(f"disconnected ({exc}); reconnecting in {delay:.1f}s")
+            reason = str(exc)
+        _note(f"disconnected ({reason}); reconnecting in {delay:.1f}s")
         await asyncio.sleep(delay * random.uniform(0.8, 1.2))
         delay = min(delay * 2, TAIL_BACKOFF_MAX_SECONDS)
 

@@ -9,9 +9,10 @@ expires at start).
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -22,6 +23,8 @@ from server.events import Action, Event, Status, iso_utc, utcnow
 
 RECORDING = Path(__file__).with_name("seoul-demo.jsonl")
 TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+# The recording's first seconds build the baseline; play them at once so a new board is not empty.
+PREROLL = timedelta(seconds=30)
 
 
 def read_recording(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -52,10 +55,11 @@ class DemoFeed(FeedAdapter):
         super().__init__(name)
         self.speed = speed
         self.header, self.entries = read_recording(recording)
-        self.start = datetime.fromisoformat(self.header["start"])
+        # recorded time `start` maps to "now" on each loop; earlier entries play at once
+        self.start = datetime.fromisoformat(self.header["start"]) + PREROLL
         self.clock = clock
         self.loops = loops
-        self.run_id = _base36(int(time.time()))
+        self.run_id = secrets.token_hex(3)  # fresh per run: restarts never reuse an id
 
     async def events(self) -> AsyncIterator[Event | Action]:
         """Yield the recording's entries at their recorded pace, looping, ids made unique per loop."""
@@ -64,7 +68,8 @@ class DemoFeed(FeedAdapter):
             loop_start = self.clock()
             started = time.monotonic()
             for entry in self.entries:
-                due = (datetime.fromisoformat(entry["at"]) - self.start).total_seconds() / self.speed
+                at = datetime.fromisoformat(entry["at"])
+                due = (at - self.start).total_seconds() / self.speed
                 wait = due - (time.monotonic() - started)
                 if wait > 0:
                     await asyncio.sleep(wait)
@@ -90,15 +95,6 @@ class DemoFeed(FeedAdapter):
 def _prefixed(event_id: str, source: str, prefix: str) -> str:
     external = event_id.split(":", 1)[1]
     return f"{source}:{prefix}{external}"
-
-
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while n:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-    return out or "0"
 
 
 def retirements(active: Iterable[Event], now: datetime) -> list[Event]:

@@ -1,0 +1,69 @@
+"""`cityboard tail` follows the stream and resumes across a server restart without gaps."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import aiohttp
+import orjson
+import pytest
+
+from tests.conftest import PUSH_TOKEN, event_dict
+from tests.process import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+async def push(http: str, events: list[dict]) -> None:
+    async with aiohttp.ClientSession() as session, session.post(
+        f"{http}/api/push/test", data=orjson.dumps(events),
+        headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+    ) as r:
+        assert r.status == 202
+
+
+async def line_with(stream: asyncio.StreamReader, needle: bytes) -> bytes:
+    """Read lines until one contains `needle` (stderr carries several notes)."""
+    async with asyncio.timeout(15):
+        while needle not in (line := await stream.readline()):
+            assert line, f"stream ended before {needle!r}"
+    return line
+
+
+async def test_tail_prints_entries_and_resumes_after_a_restart(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "tail.db").start()
+    tail = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "server.cli", "tail", server.ws_url, "--json", "--count", "10",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    assert tail.stdout is not None and tail.stderr is not None
+    try:
+        await line_with(tail.stderr, b"connected")
+        await push(server.http, [event_dict(i) for i in range(5)])
+        lines = [orjson.loads(await asyncio.wait_for(tail.stdout.readline(), 10)) for _ in range(5)]
+        server.stop()
+        await line_with(tail.stderr, b"disconnected")
+        server.start()
+        await push(server.http, [event_dict(i) for i in range(5, 10)])
+        lines += [orjson.loads(await asyncio.wait_for(tail.stdout.readline(), 30))
+                  for _ in range(5)]
+        assert await asyncio.wait_for(tail.wait(), 10) == 0
+    finally:
+        if tail.returncode is None:
+            tail.kill()
+            await tail.wait()
+        server.stop()
+    assert [line["seq"] for line in lines] == list(range(1, 11))
+    assert [line["body"]["event_id"] for line in lines] == [f"test:e{i}" for i in range(10)]
+
+
+def test_serve_reports_a_bad_config_and_exits_2(tmp_path: Path) -> None:
+    import subprocess
+
+    config = tmp_path / "bad.toml"
+    config.write_text("port = 99999\n")
+    done = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--config", str(config)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "port" in done.stderr and str(config) in done.stderr

@@ -1,0 +1,66 @@
+"""Settings: defaults, a TOML file, `CITYBOARD_` env and flags, in that order of strength."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.errors import ConfigError
+from server.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_are_local_and_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CITYBOARD_PUSH_TOKEN", raising=False)
+    s = load_settings()
+    assert (s.host, s.port, s.demo) == ("127.0.0.1", 8080, True)
+    assert s.push_token is None, "push is off until a token is configured"
+    assert s.ws_max_message_bytes == 64 * 1024
+
+
+def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('port = 9000\ncity_name = "Busan"\nws_max_errors = 9\n'
+                      'allowed_origins = ["https://wall.example.org"]\n')
+    monkeypatch.setenv("CITYBOARD_CITY_NAME", "Incheon")
+    monkeypatch.setenv("CITYBOARD_PUSH_TOKEN", "s3cret")
+    s = load_settings(config, port=9100)
+    assert s.port == 9100, "a flag beats the file"
+    assert s.city_name == "Incheon", "the environment beats the file"
+    assert s.ws_max_errors == 9 and s.allowed_origins == ["https://wall.example.org"]
+    assert s.push_token is not None and s.push_token.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(s), "secrets never print"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("port = 70000", "port"),
+        ('city_timezone = "Mars/Olympus"', "unknown time zone"),
+        ("colour = 3", "colour"),
+        ("port = [", "not valid TOML"),
+    ],
+)
+def test_bad_files_name_the_setting(tmp_path: Path, text: str, fragment: str) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=fragment) as info:
+        load_settings(config)
+    assert str(config) in info.value.message
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_example_config_lists_every_setting_with_its_default() -> None:
+    example = (ROOT / "config.example.toml").read_text()
+    from server.settings import Settings
+
+    for name in Settings.model_fields:
+        assert f"# {name} = " in example or f"\n{name} = " in example, f"{name} is not documented"
+    loaded = load_settings(ROOT / "config.example.toml")
+    assert loaded.port == Settings().port
