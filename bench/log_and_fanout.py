@@ -1,4 +1,4 @@
-"""Benchmarks of the two hot paths: durable group commit in the log, and hub fan-out to real sockets.
+"""Benchmarks of the two hot paths: durable group commit, and hub fan-out to real sockets.
 
 Run: python bench/log_and_fanout.py   (takes ~30 s; prints one line per measurement)
 """
@@ -27,10 +27,17 @@ NOW = datetime.now(UTC)
 
 
 def event(n: int) -> Event:
-    return Event(event_id=f"bench:{n}", source="bench", kind="traffic",
-                 category="traffic.accident", severity="moderate", title=f"bench event {n}",
-                 sent_at=NOW, received_at=NOW,
-                 geometry={"type": "Point", "coordinates": [126.98, 37.57]})
+    return Event(
+        event_id=f"bench:{n}",
+        source="bench",
+        kind="traffic",
+        category="traffic.accident",
+        severity="moderate",
+        title=f"bench event {n}",
+        sent_at=NOW,
+        received_at=NOW,
+        geometry={"type": "Point", "coordinates": [126.98, 37.57]},
+    )
 
 
 async def bench_log(tmp: Path) -> None:
@@ -40,8 +47,10 @@ async def bench_log(tmp: Path) -> None:
     start = time.perf_counter()
     await asyncio.gather(*[log.append([e]) for e in events])
     took = time.perf_counter() - start
-    print(f"log: {len(events)} concurrent single-entry appends, durable (WAL, synchronous=FULL): "
-          f"{len(events) / took:,.0f} entries/s in {log.commits} transactions")
+    print(
+        f"log: {len(events)} concurrent single-entry appends, durable (WAL, synchronous=FULL): "
+        f"{len(events) / took:,.0f} entries/s in {log.commits} transactions"
+    )
     latencies = []
     for n in range(1_000):  # 200 entries/s, one at a time: commit-acknowledge latency
         t0 = time.perf_counter()
@@ -49,8 +58,11 @@ async def bench_log(tmp: Path) -> None:
         latencies.append(time.perf_counter() - t0)
         await asyncio.sleep(max(0.0, 0.005 - latencies[-1]))
     latencies.sort()
-    print(f"log: commit-ack latency at 200 entries/s: p50 {statistics.median(latencies) * 1e3:.2f} ms,"
-          f" p99 {latencies[int(len(latencies) * 0.99)] * 1e3:.2f} ms")
+    print(
+        f"log: commit-ack latency at 200 entries/s: "
+        f"p50 {statistics.median(latencies) * 1e3:.2f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99)] * 1e3:.2f} ms"
+    )
     await log.close()
 
 
@@ -90,10 +102,12 @@ async def bench_fanout(tmp: Path, clients: int, entries: int) -> None:
             await board.log.append([event(start + i) for i in range(10)])
         await asyncio.wait_for(asyncio.gather(*readers), 120)
         deliveries = sum(received)
-        print(f"hub: {entries} entries to {clients} clients in batches of 10: "
-              f"{spent / deliveries * 1e6:.2f} µs per entry delivered, "
-              f"{spent / (clients * entries / 10) * 1e6:.2f} µs per frame written, "
-              f"{board.hub.slow_closed} clients dropped as slow")
+        print(
+            f"hub: {entries} entries to {clients} clients in batches of 10: "
+            f"{spent / deliveries * 1e6:.2f} µs per entry delivered, "
+            f"{spent / (clients * entries / 10) * 1e6:.2f} µs per frame written, "
+            f"{board.hub.slow_closed} clients dropped as slow"
+        )
         for ws in sockets:
             await ws.close()
     await server.close()

@@ -1,4 +1,4 @@
-"""Runs adapters under supervision: commits what they yield, restarts them with backoff, keeps health.
+"""Runs adapters under supervision: commits what they yield, restarts with backoff, keeps health.
 
 An adapter failure never touches stored events: the board keeps them and the feed is shown as
 degraded or down until it recovers. The runner logs once on failure and once on recovery.
@@ -71,7 +71,10 @@ class FeedRunner:
         self.adapter = adapter
         self.sink = sink
         self.health = FeedHealth(
-            name=adapter.name, adapter=adapter_name, kind=adapter.kind, demo=adapter.demo,
+            name=adapter.name,
+            adapter=adapter_name,
+            kind=adapter.kind,
+            demo=adapter.demo,
             sla_seconds=adapter.sla_seconds,
         )
 

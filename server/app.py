@@ -60,8 +60,10 @@ BOARD = web.AppKey("board", Board)
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the log opens and feeds start in its cleanup context."""
     app = web.Application(client_max_size=settings.push_max_body_bytes)
-    hub = Hub(buffer_limit_bytes=settings.ws_client_buffer_bytes,
-              batch_max_entries=settings.batch_max_entries)
+    hub = Hub(
+        buffer_limit_bytes=settings.ws_client_buffer_bytes,
+        batch_max_entries=settings.batch_max_entries,
+    )
     event_log = EventLog(settings.db_path, on_commit=hub.publish)
     app[BOARD] = Board(settings, event_log, hub, Districts.load(settings.districts_path))
     app.cleanup_ctx.append(_lifecycle)
@@ -86,14 +88,14 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     board = app[BOARD]
     await board.log.open()
     log.info("log %s open: epoch %s, head %d", board.log.path, board.log.epoch, board.log.head)
-    if board.settings.demo:
-        demo = DemoFeed(speed=board.settings.demo_speed)
-        await _retire_previous_demo(board, demo.name)
-        runner = FeedRunner(demo, board.log.append, adapter_name="demo")
-        board.runners.append(runner)
-        board.tasks.append(asyncio.create_task(runner.run(), name="feed-demo"))
-    board.tasks.append(asyncio.create_task(_broadcast_health(board), name="feed-health"))
-    try:
+    try:  # from here on, a failure must still close the log, or its writer keeps the process alive
+        if board.settings.demo:
+            demo = DemoFeed(speed=board.settings.demo_speed)
+            await _retire_previous_demo(board, demo.name)
+            runner = FeedRunner(demo, board.log.append, adapter_name="demo")
+            board.runners.append(runner)
+            board.tasks.append(asyncio.create_task(runner.run(), name="feed-demo"))
+        board.tasks.append(asyncio.create_task(_broadcast_health(board), name="feed-health"))
         yield
     finally:
         for task in board.tasks:
@@ -150,8 +152,14 @@ async def readyz(request: web.Request) -> web.Response:
         return _error(503, "not_ready", f"log unavailable: {exc}")
     if not writer_alive:
         return _error(503, "not_ready", "the log writer is not running")
-    return _json({"status": "ready", "epoch": board.log.epoch, "head": board.log.head,
-                  "feeds": len(board.runners)})
+    return _json(
+        {
+            "status": "ready",
+            "epoch": board.log.epoch,
+            "head": board.log.head,
+            "feeds": len(board.runners),
+        }
+    )
 
 
 def _multi(request: web.Request, name: str) -> tuple[str, ...]:
@@ -176,15 +184,23 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
 async def api_events(request: web.Request) -> web.Response:
     """Latest versions of events, filtered, paged by the seq of their last change."""
     board = request.app[BOARD]
-    flt = EventFilter(kinds=_multi(request, "kind"), severities=_multi(request, "severity"),
-                      districts=_multi(request, "district"), statuses=_multi(request, "status"),
-                      sources=_multi(request, "source"))
+    flt = EventFilter(
+        kinds=_multi(request, "kind"),
+        severities=_multi(request, "severity"),
+        districts=_multi(request, "district"),
+        statuses=_multi(request, "status"),
+        sources=_multi(request, "source"),
+    )
     after_seq = _int_param(request, "after_seq", 0, 0, 2**62)
     limit = _int_param(request, "limit", 100, 1, board.settings.api_max_limit)
     rows = await board.log.events(flt, after_seq=after_seq, limit=limit)
     next_after = rows[-1][0] if rows else after_seq
     body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]}' % (
-        board.log.epoch.encode(), board.log.head, next_after, b",".join(b for _, b in rows))
+        board.log.epoch.encode(),
+        board.log.head,
+        next_after,
+        b",".join(b for _, b in rows),
+    )
     return web.Response(body=body, content_type="application/json")
 
 
@@ -195,8 +211,9 @@ async def api_feeds(request: web.Request) -> web.Response:
 
 async def api_districts(request: web.Request) -> web.Response:
     """The district boundaries the board draws (GeoJSON)."""
-    return web.Response(body=request.app[BOARD].districts.geojson,
-                        content_type="application/geo+json")
+    return web.Response(
+        body=request.app[BOARD].districts.geojson, content_type="application/geo+json"
+    )
 
 
 async def index(request: web.Request) -> web.StreamResponse:
@@ -210,14 +227,17 @@ async def index(request: web.Request) -> web.StreamResponse:
 def _authorize(request: web.Request, settings: Settings) -> web.Response | None:
     """None when the bearer token matches; otherwise the 401/403 answer."""
     if settings.push_token is None:
-        return _error(403, "push_disabled",
-                      "push ingest is off: set push_token or CITYBOARD_PUSH_TOKEN")
+        return _error(
+            403, "push_disabled", "push ingest is off: set push_token or CITYBOARD_PUSH_TOKEN"
+        )
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         response = _error(401, "unauthorized", "send Authorization: Bearer <push token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="cityboard push"'
         return response
-    if not hmac.compare_digest(token.strip().encode(), settings.push_token.get_secret_value().encode()):
+    if not hmac.compare_digest(
+        token.strip().encode(), settings.push_token.get_secret_value().encode()
+    ):
         return _error(403, "forbidden", "the push token is not valid")
     return None
 
@@ -233,7 +253,9 @@ async def api_push(request: web.Request) -> web.Response:
     if not re.match(SOURCE_PATTERN, source):
         return _error(400, "invalid_source", f"source must match {SOURCE_PATTERN}")
     if any(r.health.name == source for r in board.runners):
-        return _error(409, "source_taken", f"{source!r} is a configured feed; push under another name")
+        return _error(
+            409, "source_taken", f"{source!r} is a configured feed; push under another name"
+        )
     if request.content_length is not None and request.content_length > settings.push_max_body_bytes:
         return _error(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
     try:
@@ -248,18 +270,29 @@ async def api_push(request: web.Request) -> web.Response:
     if not items:
         return _error(400, "invalid_event", "no events in the body")
     if len(items) > settings.push_max_events:
-        return _error(413, "too_many_events", f"at most {settings.push_max_events} events a request")
+        return _error(
+            413, "too_many_events", f"at most {settings.push_max_events} events a request"
+        )
     events, errors = _validate_pushed(items, source, board.districts)
     if errors:
-        return _error(400, "invalid_event",
-                      f"{len({e['index'] for e in errors})} of {len(items)} events are invalid;"
-                      " nothing from this request was stored",
-                      errors=errors[:MAX_REPORTED_ERRORS])
+        return _error(
+            400,
+            "invalid_event",
+            f"{len({e['index'] for e in errors})} of {len(items)} events are invalid;"
+            " nothing from this request was stored",
+            errors=errors[:MAX_REPORTED_ERRORS],
+        )
     results = await board.log.append(events)
-    return _json({"head": board.log.head, "results": [
-        {"event_id": ev.event_id, "seq": r.seq, "outcome": r.outcome}
-        for ev, r in zip(events, results, strict=True)
-    ]}, 202)
+    return _json(
+        {
+            "head": board.log.head,
+            "results": [
+                {"event_id": ev.event_id, "seq": r.seq, "outcome": r.outcome}
+                for ev, r in zip(events, results, strict=True)
+            ],
+        },
+        202,
+    )
 
 
 def _validate_pushed(
@@ -275,21 +308,33 @@ def _validate_pushed(
             continue
         reserved = [k for k in SERVER_FIELDS if k in item]
         if reserved:
-            errors.append({"index": index, "loc": reserved,
-                           "msg": f"{', '.join(reserved)} is filled by the server; leave it out"})
+            errors.append(
+                {
+                    "index": index,
+                    "loc": reserved,
+                    "msg": f"{', '.join(reserved)} is filled by the server; leave it out",
+                }
+            )
             continue
         external = item.get("event_id")
         if not isinstance(external, str) or not external:
-            errors.append({"index": index, "loc": ["event_id"],
-                           "msg": "event_id (the source's own id) is required"})
+            errors.append(
+                {
+                    "index": index,
+                    "loc": ["event_id"],
+                    "msg": "event_id (the source's own id) is required",
+                }
+            )
             continue
         try:
             event = Event.model_validate(
                 {**item, "source": source, "received_at": now, "event_id": f"{source}:{external}"}
             )
         except ValidationError as exc:
-            errors.extend({"index": index, "loc": list(e["loc"]), "msg": e["msg"]}
-                          for e in exc.errors(include_url=False, include_input=False))
+            errors.extend(
+                {"index": index, "loc": list(e["loc"]), "msg": e["msg"]}
+                for e in exc.errors(include_url=False, include_input=False)
+            )
             continue
         if event.district is None and event.point is not None:
             code = districts.locate(*event.point)

@@ -57,21 +57,37 @@ def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
     from server.settings import load_settings
 
-    logging.basicConfig(level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = load_settings(
-        args.config, host=args.host, port=args.port, db_path=args.db,
+        args.config,
+        host=args.host,
+        port=args.port,
+        db_path=args.db,
         demo=False if args.no_demo else None,
     )
     app = create_app(settings)
     url = f"http://{settings.host}:{settings.port}/"
-    print(f"cityboard: board at {url}  (log {settings.db_path}, demo {'on' if settings.demo else 'off'})",
-          flush=True)
+    print(
+        f"cityboard: board at {url}  (log {settings.db_path}, "
+        f"demo {'on' if settings.demo else 'off'})",
+        flush=True,
+    )
     if settings.push_token is None:
-        print("cityboard: push ingest is off; set CITYBOARD_PUSH_TOKEN to enable POST /api/push/{source}",
-              flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None,
-                access_log=None, shutdown_timeout=5.0)
+        print(
+            "cityboard: push ingest is off; "
+            "set CITYBOARD_PUSH_TOKEN to enable POST /api/push/{source}",
+            flush=True,
+        )
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=5.0,
+    )
     return 0
 
 
@@ -98,7 +114,9 @@ async def _tail(args: argparse.Namespace) -> int:
                         if message["epoch"] != epoch:
                             after = None
                         epoch = message["epoch"]
-                        _note(f"connected: epoch {epoch}, head {message['head']}, {message['mode']}")
+                        _note(
+                            f"connected: epoch {epoch}, head {message['head']}, {message['mode']}"
+                        )
                     elif kind == "snapshot":
                         after = message["seq"]
                         _note(f"snapshot at seq {after}: {len(message['events'])} active events")
@@ -127,8 +145,10 @@ def _format(entry: dict[str, Any], as_json: bool) -> str:
         return orjson.dumps(entry).decode()
     body = entry["body"]
     if entry["type"] == "event":
-        what = (f"{body['severity']:<8} {body['status']:<9} {body['category']:<26} "
-                f"{body['event_id']} v{body['version']}: {body['title']}")
+        what = (
+            f"{body['severity']:<8} {body['status']:<9} {body['category']:<26} "
+            f"{body['event_id']} v{body['version']}: {body['title']}"
+        )
     elif entry["type"] == "action":
         what = f"{body['action']} {body['event_id']} by {body['actor']}"
     else:

@@ -81,6 +81,9 @@ def _district(feature: dict[str, Any]) -> District:
     xs = [p[0] for outer, _ in polygons for p in outer]
     ys = [p[1] for outer, _ in polygons for p in outer]
     return District(
-        code=str(props["code"]), name_ko=props.get("name_ko", ""), name_en=props.get("name_en", ""),
-        polygons=polygons, bbox=(min(xs), min(ys), max(xs), max(ys)),
+        code=str(props["code"]),
+        name_ko=props.get("name_ko", ""),
+        name_en=props.get("name_en", ""),
+        polygons=polygons,
+        bbox=(min(xs), min(ys), max(xs), max(ys)),
     )

@@ -1,11 +1,11 @@
 """One exception root so callers can catch everything cityboard raises on purpose.
 
-    CityboardError                 code: a stable machine-readable string sent to clients
-    ├── ConfigError                the configuration cannot be used (bad file, bad value)
-    ├── LogError                   the durable log cannot do what was asked
-    │   └── LogClosed              appending after the log was closed
-    ├── ProtocolError              a websocket client sent something we do not accept
-    └── IngestError                a pushed document is not a valid set of events
+CityboardError                 code: a stable machine-readable string sent to clients
+├── ConfigError                the configuration cannot be used (bad file, bad value)
+├── LogError                   the durable log cannot do what was asked
+│   └── LogClosed              appending after the log was closed
+├── ProtocolError              a websocket client sent something we do not accept
+└── IngestError                a pushed document is not a valid set of events
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one event vocabulary every part speaks: adapters produce it, the log stores it, boards draw it.
+"""The one event vocabulary: adapters produce it, the log stores it, boards draw it.
 
 Models are frozen and forbid unknown fields so a typo in an adapter fails at the adapter, not on the
 wall. Every time is aware and kept in UTC; a naive time is rejected, never guessed.
@@ -71,18 +71,51 @@ class Status(StrEnum):
 # The documented category vocabulary: `<kind>.<subtype>`; adapters map anything else to `.other`.
 CATEGORIES: dict[Kind, tuple[str, ...]] = {
     Kind.DISASTER: (
-        "earthquake", "tsunami", "flood", "heavy_rain", "typhoon", "heat", "cold", "snow", "storm",
-        "fire", "wildfire", "landslide", "air_quality", "chemical", "infectious_disease",
-        "power_outage", "building_collapse", "explosion", "missing_person", "civil_defense",
+        "earthquake",
+        "tsunami",
+        "flood",
+        "heavy_rain",
+        "typhoon",
+        "heat",
+        "cold",
+        "snow",
+        "storm",
+        "fire",
+        "wildfire",
+        "landslide",
+        "air_quality",
+        "chemical",
+        "infectious_disease",
+        "power_outage",
+        "building_collapse",
+        "explosion",
+        "missing_person",
+        "civil_defense",
         "other",
     ),
     Kind.TRAFFIC: (
-        "accident", "closure", "roadwork", "congestion", "transit_disruption", "event",
-        "weather", "hazard", "other",
+        "accident",
+        "closure",
+        "roadwork",
+        "congestion",
+        "transit_disruption",
+        "event",
+        "weather",
+        "hazard",
+        "other",
     ),
     Kind.COMPLAINT: (
-        "noise", "illegal_parking", "waste", "road_damage", "streetlight", "water",
-        "illegal_dumping", "animal", "odor", "safety", "other",
+        "noise",
+        "illegal_parking",
+        "waste",
+        "road_damage",
+        "streetlight",
+        "water",
+        "illegal_dumping",
+        "animal",
+        "odor",
+        "safety",
+        "other",
     ),
     Kind.CALL: ("other",),
     Kind.SYSTEM: ("notice", "other"),
@@ -233,8 +266,14 @@ Geometry = Annotated[
 def _positions(geometry: Any) -> list[Position]:
     """Flatten any geometry's coordinates into its positions, for counting and centring."""
     coords = geometry.coordinates
-    depth = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2, "Polygon": 2,
-             "MultiPolygon": 3}[geometry.type]
+    depth = {
+        "Point": 0,
+        "MultiPoint": 1,
+        "LineString": 1,
+        "MultiLineString": 2,
+        "Polygon": 2,
+        "MultiPolygon": 3,
+    }[geometry.type]
     items: list[Any] = [coords]
     for _ in range(depth):
         items = [inner for outer in items for inner in outer]
@@ -297,7 +336,10 @@ class Event(Frozen):
     updated_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
     received_at: UtcDatetime
-    url: Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")] | None = None
+    url: (
+        Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")]
+        | None
+    ) = None
     refs: list[Annotated[str, StringConstraints(max_length=MAX_ID_CHARS)]] = Field(
         default_factory=list, max_length=MAX_REFS
     )
@@ -332,7 +374,9 @@ class Event(Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Event:
         if not self.event_id.startswith(f"{self.source}:") or self.event_id == f"{self.source}:":
-            raise ValueError(f"event_id must be '{self.source}:<external id>', got {self.event_id!r}")
+            raise ValueError(
+                f"event_id must be '{self.source}:<external id>', got {self.event_id!r}"
+            )
         if self.updated_at is None:  # every event has a last-change time
             object.__setattr__(self, "updated_at", self.sent_at)
         prefix, _, sub = self.category.partition(".")
@@ -423,7 +467,11 @@ class LogEntry(Frozen):
 def encode_entry(seq: int, epoch: str, at_iso: str, type_: EntryType, body_json: bytes) -> bytes:
     """The wire form of one entry, built by joining already-encoded parts (no re-serialisation)."""
     return b'{"seq":%d,"epoch":"%s","at":"%s","type":"%s","body":%s}' % (
-        seq, epoch.encode(), at_iso.encode(), type_.encode(), body_json,
+        seq,
+        epoch.encode(),
+        at_iso.encode(),
+        type_.encode(),
+        body_json,
     )
 
 

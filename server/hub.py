@@ -13,6 +13,7 @@ import logging
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from server import protocol
 from server.log import Committed, EventFilter
@@ -35,8 +36,8 @@ def text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
-class Transport:
-    """The part of an asyncio transport the hub uses (a protocol, for type checking)."""
+class Transport(Protocol):
+    """The part of an asyncio transport the hub uses."""
 
     def write(self, data: bytes) -> None: ...
     def get_write_buffer_size(self) -> int: ...
@@ -164,8 +165,9 @@ class Hub:
 
     def _drop_slow(self, client: Client) -> None:
         self.slow_closed += 1
-        log.warning("closing a board that fell %d bytes behind (4008 slow)",
-                    max(client.pending_bytes, client.transport.get_write_buffer_size()))
+        log.warning(
+            "closing a board that fell %d bytes behind (4008 slow)",
+            max(client.pending_bytes, client.transport.get_write_buffer_size()),
+        )
         self.unsubscribe(client)
         client.on_slow()
-

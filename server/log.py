@@ -1,4 +1,4 @@
-"""The durable, append-only log: the single source of truth that boards, resumes and recordings read.
+"""The durable, append-only log: the one source of truth for boards, resumes and recordings.
 
 SQLite in WAL mode with `synchronous=FULL`; one writer task group-commits whatever appends are
 queued into one transaction (no timer), assigns gap-free `seq`s, keeps the `current` projection
@@ -293,9 +293,16 @@ class EventLog:
                     " body=excluded.body WHERE excluded.version > current.version",
                     [
                         (
-                            ev.event_id, seq, ev.version, ev.source, ev.kind.value,
-                            ev.severity.value, ev.status.value, ev.district,
-                            iso_utc(ev.updated_at or ev.sent_at), body,
+                            ev.event_id,
+                            seq,
+                            ev.version,
+                            ev.source,
+                            ev.kind.value,
+                            ev.severity.value,
+                            ev.status.value,
+                            ev.district,
+                            iso_utc(ev.updated_at or ev.sent_at),
+                            body,
                         )
                         for ev, seq, body in latest.values()
                     ],
@@ -329,7 +336,11 @@ class EventLog:
                     return AppendResult(current.seq, "stale"), None, None
                 if current.version == body.version:
                     same = _without_received_at(current.body) == _without_received_at(body_json)
-                    return AppendResult(current.seq, "duplicate" if same else "conflict"), None, None
+                    return (
+                        AppendResult(current.seq, "duplicate" if same else "conflict"),
+                        None,
+                        None,
+                    )
         self.head += 1
         seq = self.head
         type_ = entry_type_of(body)
@@ -340,8 +351,18 @@ class EventLog:
             kind, severity, district = body.kind.value, body.severity.value, body.district
             version = body.version
             known[body.event_id] = _Current(seq, body.version, body_json)
-        row = (seq, self.epoch, at_iso, type_, event_id, version, kind, severity, district,
-               body_json)
+        row = (
+            seq,
+            self.epoch,
+            at_iso,
+            type_,
+            event_id,
+            version,
+            kind,
+            severity,
+            district,
+            body_json,
+        )
         raw = encode_entry(seq, self.epoch, at_iso, type_, body_json)
         entry = Committed(seq, type_, event_id, kind, severity, district, raw)
         return AppendResult(seq, "appended"), row, entry
@@ -380,7 +401,12 @@ class EventLog:
             )
         return [
             Committed(
-                seq, type_, event_id, kind, severity, district,
+                seq,
+                type_,
+                event_id,
+                kind,
+                severity,
+                district,
                 encode_entry(seq, epoch, at, type_, body),
             )
             for seq, epoch, at, type_, event_id, kind, severity, district, body in rows
@@ -404,7 +430,9 @@ class EventLog:
         bodies = [r[0] for r in rows]
         return Snapshot(head, bodies[:limit], len(bodies) > limit)
 
-    async def events(self, flt: EventFilter, *, after_seq: int, limit: int) -> list[tuple[int, bytes]]:
+    async def events(
+        self, flt: EventFilter, *, after_seq: int, limit: int
+    ) -> list[tuple[int, bytes]]:
         """Latest versions of events changed after `after_seq`, in seq order, for paging the API."""
         where, params = flt.sql()
         async with self._reading() as db:

@@ -1,4 +1,4 @@
-"""The board protocol without I/O: parse what clients send, decide how a connection starts, build replies.
+"""The board protocol without I/O: parse client messages, decide how to start, build replies.
 
 Pure functions and small state objects (no sockets, no clock reads) so every rule of
 docs/protocol.md is testable in microseconds; `server/ws.py` does the I/O around them.
@@ -18,6 +18,7 @@ from server.events import MAX_ACTION_DATA_BYTES, ActionName, Frozen, Kind, Sever
 from server.log import EventFilter
 
 PROTOCOL_VERSION = 1
+STREAMS = ("live",)  # replay streams join this list with recording and replay
 OPERATOR_ACTIONS = (ActionName.ACK, ActionName.ASSIGN, ActionName.NOTE, ActionName.RESOLVE)
 MAX_FILTER_VALUES = 100
 
@@ -57,7 +58,7 @@ class Hello(_Message):
     type: Literal["hello"]
     token: Annotated[str, Field(max_length=512)] | None = None
     resume: Resume | None = None
-    stream: Literal["live"] = "live"
+    stream: Annotated[str, Field(max_length=100)] = "live"
     filter: FilterSpec = Field(default_factory=FilterSpec)
 
 
@@ -105,7 +106,7 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
         )
     if data.get("v") != PROTOCOL_VERSION:
         raise ProtocolError(
-            f"protocol version {data.get('v')!r} is not supported; send \"v\": 1",
+            f'protocol version {data.get("v")!r} is not supported; send "v": 1',
             code="bad_version",
         )
     try:
@@ -114,15 +115,26 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "message"
         raise ProtocolError(f"{where}: {first['msg']}", code="bad_message") from None
-    if isinstance(message, ActionRequest) and len(orjson.dumps(message.data)) > MAX_ACTION_DATA_BYTES:
-        raise ProtocolError(f"data is larger than {MAX_ACTION_DATA_BYTES} bytes", code="bad_message")
+    if isinstance(message, Hello) and message.stream not in STREAMS:
+        raise ProtocolError(
+            f"no stream {message.stream!r}; streams: {', '.join(STREAMS)}", code="unknown_stream"
+        )
+    if (
+        isinstance(message, ActionRequest)
+        and len(orjson.dumps(message.data)) > MAX_ACTION_DATA_BYTES
+    ):
+        raise ProtocolError(
+            f"data is larger than {MAX_ACTION_DATA_BYTES} bytes", code="bad_message"
+        )
     return message
 
 
 StartMode = Literal["resume", "snapshot"]
 
 
-def start_mode(resume: Resume | None, *, epoch: str, head: int, resume_max_entries: int) -> StartMode:
+def start_mode(
+    resume: Resume | None, *, epoch: str, head: int, resume_max_entries: int
+) -> StartMode:
     """Resume only when the client's history is ours, not ahead of us, and the gap is small."""
     if resume is None or resume.epoch != epoch:
         return "snapshot"
@@ -163,17 +175,37 @@ def _message(type_: str, **fields: Any) -> bytes:
     return orjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields})
 
 
-def welcome(*, epoch: str, head: int, server_time: str, city: dict[str, str], mode: StartMode,
-            demo: bool, limits: dict[str, float]) -> bytes:
+def welcome(
+    *,
+    epoch: str,
+    head: int,
+    server_time: str,
+    city: dict[str, str],
+    mode: StartMode,
+    demo: bool,
+    limits: dict[str, float],
+) -> bytes:
     """First server message: which history this is and how the connection will start."""
-    return _message("welcome", epoch=epoch, head=head, server_time=server_time, city=city,
-                    stream="live", mode=mode, demo=demo, limits=limits)
+    return _message(
+        "welcome",
+        epoch=epoch,
+        head=head,
+        server_time=server_time,
+        city=city,
+        stream="live",
+        mode=mode,
+        demo=demo,
+        limits=limits,
+    )
 
 
 def snapshot(*, seq: int, events: Iterable[bytes], truncated: bool, feeds: list[Any]) -> bytes:
     """The active events consistent with `seq`; event bodies are joined, not re-encoded."""
     return b'{"v":1,"type":"snapshot","seq":%d,"truncated":%s,"feeds":%s,"events":[%s]}' % (
-        seq, b"true" if truncated else b"false", orjson.dumps(feeds), b",".join(events)
+        seq,
+        b"true" if truncated else b"false",
+        orjson.dumps(feeds),
+        b",".join(events),
     )
 
 

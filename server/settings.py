@@ -1,4 +1,4 @@
-"""All of cityboard's settings in one model: defaults here, a TOML file over them, `CITYBOARD_` env over that.
+"""All of cityboard's settings in one model: defaults, then a TOML file, then `CITYBOARD_` env.
 
 Every limit is a named setting with its unit in the name, so an operator can see and change it.
 `config.example.toml` lists each one with its default and why.
@@ -66,7 +66,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name like 'Asia/Seoul')") from None
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name like 'Asia/Seoul')"
+            ) from None
         return v
 
     @classmethod

@@ -107,7 +107,9 @@ class Connection:
                 return
             await self._dispatch(message)
 
-    async def _next(self) -> protocol.Hello | protocol.SetFilter | protocol.ActionRequest | protocol.Ping | None:
+    async def _next(
+        self,
+    ) -> protocol.Hello | protocol.SetFilter | protocol.ActionRequest | protocol.Ping | None:
         """The next valid message; errors are answered here. None when the socket is done."""
         while True:
             msg = await self.ws.receive()
@@ -141,30 +143,53 @@ class Connection:
         if await self.board.log.current_event(request.event_id) is None:
             await self._error("unknown_event", f"no event {request.event_id!r}", ref=request.ref)
             return
-        action = Action(action=request.action, event_id=request.event_id, actor="board",
-                        at=utcnow(), data=request.data)
+        action = Action(
+            action=request.action,
+            event_id=request.event_id,
+            actor="board",
+            at=utcnow(),
+            data=request.data,
+        )
         [outcome] = await self.board.log.append([action])
         await self._send(protocol.result(ref=request.ref, seq=outcome.seq))
 
     async def _start(self, flt: EventFilter, resume: protocol.Resume | None) -> None:
-        """Subscribe (holding live entries), send the snapshot or backlog, then merge and go live."""
+        """Subscribe (holding live entries), send snapshot or backlog, then merge and go live."""
         board, s = self.board, self.board.settings
         self.filter = flt
-        mode = protocol.start_mode(resume, epoch=board.log.epoch, head=board.log.head,
-                                   resume_max_entries=s.resume_max_entries)
+        mode = protocol.start_mode(
+            resume,
+            epoch=board.log.epoch,
+            head=board.log.head,
+            resume_max_entries=s.resume_max_entries,
+        )
         client = Client(self.transport, on_slow=self._on_slow, filter=flt)
         self.client = client
         board.hub.subscribe(client, catching_up=True)
-        await self._send(protocol.welcome(
-            epoch=board.log.epoch, head=board.log.head, server_time=iso_utc(utcnow()),
-            city={"name": s.city_name, "timezone": s.city_timezone}, mode=mode, demo=s.demo,
-            limits={"max_message_bytes": s.ws_max_message_bytes,
-                    "messages_per_second": s.ws_messages_per_second},
-        ))
+        await self._send(
+            protocol.welcome(
+                epoch=board.log.epoch,
+                head=board.log.head,
+                server_time=iso_utc(utcnow()),
+                city={"name": s.city_name, "timezone": s.city_timezone},
+                mode=mode,
+                demo=s.demo,
+                limits={
+                    "max_message_bytes": s.ws_max_message_bytes,
+                    "messages_per_second": s.ws_messages_per_second,
+                },
+            )
+        )
         if mode == "snapshot":
             snap = await board.log.snapshot(flt, s.snapshot_max_events)
-            await self._send(protocol.snapshot(seq=snap.seq, events=snap.events,
-                                               truncated=snap.truncated, feeds=board.feed_health()))
+            await self._send(
+                protocol.snapshot(
+                    seq=snap.seq,
+                    events=snap.events,
+                    truncated=snap.truncated,
+                    feeds=board.feed_health(),
+                )
+            )
             sent_up_to = snap.seq
         else:
             assert resume is not None

@@ -21,13 +21,23 @@ PUSH_TOKEN = "test-push-token"
 T0 = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
 
 
-def event_dict(n: int | str, *, version: int = 1, kind: str = "traffic", **fields: Any) -> dict[str, Any]:
+def event_dict(
+    n: int | str, *, version: int = 1, kind: str = "traffic", **fields: Any
+) -> dict[str, Any]:
     """A pushable event (no source/received_at; event_id is the external id)."""
-    category = {"traffic": "traffic.accident", "disaster": "disaster.fire",
-                "complaint": "complaint.noise"}[kind]
+    category = {
+        "traffic": "traffic.accident",
+        "disaster": "disaster.fire",
+        "complaint": "complaint.noise",
+    }[kind]
     data: dict[str, Any] = {
-        "event_id": f"e{n}", "version": version, "kind": kind, "category": category,
-        "severity": "moderate", "title": f"event {n}", "sent_at": T0.isoformat(),
+        "event_id": f"e{n}",
+        "version": version,
+        "kind": kind,
+        "category": category,
+        "severity": "moderate",
+        "title": f"event {n}",
+        "sent_at": T0.isoformat(),
         "geometry": {"type": "Point", "coordinates": [126.9779, 37.5663]},
     }
     data.update(fields)
@@ -38,7 +48,9 @@ def make_event(n: int | str, *, source: str = "test", **fields: Any) -> Event:
     """A validated event as an adapter would produce it."""
     data = event_dict(n, **fields)
     data["event_id"] = f"{source}:{data['event_id']}"
-    return Event.model_validate({**data, "source": source, "received_at": T0 + timedelta(seconds=1)})
+    return Event.model_validate(
+        {**data, "source": source, "received_at": T0 + timedelta(seconds=1)}
+    )
 
 
 class Running:
@@ -53,8 +65,11 @@ class Running:
 
     async def push(self, events: list[dict[str, Any]], source: str = "test") -> dict[str, Any]:
         """Push events and insist on 202."""
-        async with self.session.post(f"{self.http}/api/push/{source}", data=orjson.dumps(events),
-                                     headers={"Authorization": f"Bearer {PUSH_TOKEN}"}) as r:
+        async with self.session.post(
+            f"{self.http}/api/push/{source}",
+            data=orjson.dumps(events),
+            headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+        ) as r:
             body = await r.json()
             assert r.status == 202, body
             return body
@@ -69,8 +84,12 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     started: list[tuple[TestServer, ClientSession]] = []
 
     async def start(db: Path | None = None, **overrides: Any) -> Running:
-        values: dict[str, Any] = {"db_path": db or tmp_path / "log.db", "demo": False,
-                                  "push_token": PUSH_TOKEN, **overrides}
+        values: dict[str, Any] = {
+            "db_path": db or tmp_path / "log.db",
+            "demo": False,
+            "push_token": PUSH_TOKEN,
+            **overrides,
+        }
         app = create_app(Settings(**values))
         server = TestServer(app, host="127.0.0.1", port=0)
         await server.start_server()

@@ -1,77 +1,137 @@
-"""Run `cityboard serve` as a real subprocess, for tests that kill, restart or tail it."""
+"""Run `cityboard serve` as a real subprocess, for tests that kill, restart, tail or browse it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO, Any
+
+import pytest
 
 from tests.conftest import PUSH_TOKEN
 
-STARTUP_SECONDS = 20.0
+REPO = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 class ServerProcess:
-    """One `cityboard serve` process on a fixed port and database, restartable."""
+    """One `cityboard serve` process on a fixed port and database; it can stop and start again."""
 
     def __init__(self, db: Path, *, port: int | None = None, demo: bool = False,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 log_path: Path | None = None) -> None:
         self.db = db
         self.port = port or free_port()
         self.demo = demo
-        self.env = {**os.environ, "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN, **(extra_env or {})}
+        self.log_path = log_path or db.with_suffix(".server.log")
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log = db.with_suffix(".server.log")
+        self._log_file: IO[bytes] | None = None
 
     @property
     def http(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    url = http
 
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self) -> ServerProcess:
-        args = [sys.executable, "-m", "server.cli", "serve", "--port", str(self.port),
-                "--db", str(self.db)]
+        """Start the server and wait until `/readyz` answers 200; fail the test otherwise."""
+        assert self.proc is None, "already running"
+        cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
+               "--port", str(self.port), "--db", str(self.db)]
         if not self.demo:
-            args.append("--no-demo")
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=self.env)
-        deadline = time.monotonic() + STARTUP_SECONDS
+            cmd.append("--no-demo")
+        env = {**os.environ, "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN, "PYTHONUNBUFFERED": "1"}
+        self._log_file = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log_file,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()}")
+                code = self.proc.returncode
+                self._reap()
+                pytest.fail(f"server exited with {code} before it was ready:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.http}/readyz", timeout=1) as r:
-                    if r.status == 200:
+                with urllib.request.urlopen(f"{self.http}/readyz", timeout=1) as resp:
+                    if resp.status == 200:
                         return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"server did not become ready: {self.log.read_text()}")
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"server was not ready within {START_TIMEOUT_SECONDS}s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """SIGTERM (a graceful shutdown), then SIGKILL if it does not exit in time."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._reap()
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut of the process."""
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
+        self._reap()
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+    def _reap(self) -> None:
+        if self.proc is not None:
+            self.proc.wait(timeout=STOP_TIMEOUT_SECONDS)
+            self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+    def push(self, events: dict[str, Any] | list[dict[str, Any]],
+             source: str = "test") -> dict[str, Any]:
+        """POST events to `/api/push/{source}` (blocking); fails the test on anything but 2xx."""
+        req = urllib.request.Request(
+            f"{self.http}/api/push/{source}", data=json.dumps(events).encode(), method="POST",
+            headers={"Authorization": f"Bearer {PUSH_TOKEN}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return dict(json.loads(resp.read()))
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode(errors="replace")
+            exc.close()
+            pytest.fail(f"push failed: HTTP {exc.code}: {body}")
+
+    def head(self) -> int:
+        """The log's head as the protocol reports it: `welcome.head` on a fresh websocket."""
+        from websockets.sync.client import connect
+
+        with connect(self.ws_url, open_timeout=5, compression=None) as ws:
+            ws.send(json.dumps({"v": 1, "type": "hello"}))
+            welcome = json.loads(ws.recv(timeout=5))
+            assert welcome["type"] == "welcome", welcome
+            return int(welcome["head"])

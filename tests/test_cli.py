@@ -17,10 +17,14 @@ pytestmark = pytest.mark.slow
 
 
 async def push(http: str, events: list[dict]) -> None:
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{http}/api/push/test", data=orjson.dumps(events),
-        headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{http}/api/push/test",
+            data=orjson.dumps(events),
+            headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+        ) as r,
+    ):
         assert r.status == 202
 
 
@@ -35,8 +39,17 @@ async def line_with(stream: asyncio.StreamReader, needle: bytes) -> bytes:
 async def test_tail_prints_entries_and_resumes_after_a_restart(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "tail.db").start()
     tail = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "tail", server.ws_url, "--json", "--count", "10",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "server.cli",
+        "tail",
+        server.ws_url,
+        "--json",
+        "--count",
+        "10",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     assert tail.stdout is not None and tail.stderr is not None
     try:
         await line_with(tail.stderr, b"connected")
@@ -46,8 +59,9 @@ async def test_tail_prints_entries_and_resumes_after_a_restart(tmp_path: Path) -
         await line_with(tail.stderr, b"disconnected")
         server.start()
         await push(server.http, [event_dict(i) for i in range(5, 10)])
-        lines += [orjson.loads(await asyncio.wait_for(tail.stdout.readline(), 30))
-                  for _ in range(5)]
+        lines += [
+            orjson.loads(await asyncio.wait_for(tail.stdout.readline(), 30)) for _ in range(5)
+        ]
         assert await asyncio.wait_for(tail.wait(), 10) == 0
     finally:
         if tail.returncode is None:
@@ -63,7 +77,25 @@ def test_serve_reports_a_bad_config_and_exits_2(tmp_path: Path) -> None:
 
     config = tmp_path / "bad.toml"
     config.write_text("port = 99999\n")
-    done = subprocess.run([sys.executable, "-m", "server.cli", "serve", "--config", str(config)],
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert done.returncode == 2
     assert "port" in done.stderr and str(config) in done.stderr
+
+
+def test_serve_exits_with_a_clear_error_when_the_log_cannot_open(tmp_path: Path) -> None:
+    import subprocess
+
+    not_a_file = tmp_path / "a-directory"
+    not_a_file.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "serve", "--no-demo", "--port", "0",
+         "--db", str(not_a_file)],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot open the log at {not_a_file}" in done.stderr

@@ -32,8 +32,10 @@ async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path) -> None
                     body = orjson.dumps([event_dict(f"{p}-{n}-{i}") for i in range(5)])
                     try:
                         async with session.post(
-                            f"{server.http}/api/push/test", data=body,
-                            headers={"Authorization": f"Bearer {PUSH_TOKEN}"}) as r:
+                            f"{server.http}/api/push/test",
+                            data=body,
+                            headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+                        ) as r:
                             for res in (await r.json())["results"]:
                                 acknowledged[res["seq"]] = res["event_id"]
                     except (aiohttp.ClientError, ValueError):
@@ -52,7 +54,8 @@ async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path) -> None
 
             server.start()  # same database, same port
             again = await BoardClient.connect(
-                session, server.ws_url, resume={"epoch": epoch, "after_seq": last_seen})
+                session, server.ws_url, resume={"epoch": epoch, "after_seq": last_seen}
+            )
             welcome = await again.next()
             assert welcome["epoch"] == epoch and welcome["mode"] == "resume"
             head_after_restart = welcome["head"]
@@ -63,8 +66,9 @@ async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path) -> None
             assert [e["seq"] for e in resumed] == list(range(last_seen + 1, head_after_restart + 1))
 
             # a fresh reader from 0 sees one contiguous history that matches what was acknowledged
-            full = await BoardClient.connect(session, server.ws_url,
-                                             resume={"epoch": epoch, "after_seq": 0})
+            full = await BoardClient.connect(
+                session, server.ws_url, resume={"epoch": epoch, "after_seq": 0}
+            )
             await full.until_seq(head_after_restart)
             history = {e["seq"]: e for e in full.entries()}
             assert sorted(history) == list(range(1, head_after_restart + 1))
@@ -73,9 +77,11 @@ async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path) -> None
             for seq, entry in seen_before.items():
                 assert history[seq] == entry, "what boards saw before the crash is unchanged"
 
-            async with session.post(f"{server.http}/api/push/test",
-                                    data=orjson.dumps(event_dict("post-crash")),
-                                    headers={"Authorization": f"Bearer {PUSH_TOKEN}"}) as r:
+            async with session.post(
+                f"{server.http}/api/push/test",
+                data=orjson.dumps(event_dict("post-crash")),
+                headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+            ) as r:
                 [res] = (await r.json())["results"]
             assert res["seq"] == head_after_restart + 1, "seqs continue; none is reused"
             for client in (again, full):

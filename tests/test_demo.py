@@ -60,7 +60,8 @@ def test_retirements_expire_leftovers_with_a_newer_version() -> None:
 
 
 async def test_a_restart_expires_what_the_previous_demo_run_left_active(
-    start_server: StartServer, tmp_path: Path,
+    start_server: StartServer,
+    tmp_path: Path,
 ) -> None:
     db = tmp_path / "demo.db"
     first = await start_server(db=db, demo=True)
@@ -69,8 +70,9 @@ async def test_a_restart_expires_what_the_previous_demo_run_left_active(
     await first.session.close()
     second = await start_server(db=db, demo=True)
     await wait_for(lambda: second.board.runners[0].health.events_emitted >= 5)
-    async with second.session.get(f"{second.http}/api/events",
-                                  params={"status": "active", "limit": 1000}) as r:
+    async with second.session.get(
+        f"{second.http}/api/events", params={"status": "active", "limit": 1000}
+    ) as r:
         active = (await r.json())["events"]
     assert active, "the new run's baseline is on the board"
     current_run = f"demo:r{second.board.runners[0].adapter.run_id}-"  # type: ignore[attr-defined]

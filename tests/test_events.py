@@ -62,16 +62,35 @@ def test_swapped_lat_lon_is_caught() -> None:
         ({"translations": {"Korean": {"title": "x"}}}, "BCP 47"),
         ({"extra": {"blob": "x" * MAX_EXTRA_BYTES}}, "bytes encoded"),
         ({"colour": "red"}, "Extra inputs are not permitted"),
-        ({"geometry": {"type": "Polygon", "coordinates": [[[127, 37.5], [127.1, 37.5], [127, 37.6]]]}},
-         "at least 4 positions"),
-        ({"geometry": {"type": "Polygon",
-                       "coordinates": [[[127, 37.5], [127.1, 37.5], [127, 37.6], [127.2, 37.7]]]}},
-         "must end where it starts"),
+        (
+            {
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[127, 37.5], [127.1, 37.5], [127, 37.6]]],
+                }
+            },
+            "at least 4 positions",
+        ),
+        (
+            {
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[127, 37.5], [127.1, 37.5], [127, 37.6], [127.2, 37.7]]],
+                }
+            },
+            "must end where it starts",
+        ),
         ({"geometry": {"type": "LineString", "coordinates": [[127, 37.5]]}}, "at least 2"),
         ({"geometry": {"type": "Circle", "coordinates": [127, 37.5]}}, "does not match any"),
-        ({"geometry": {"type": "MultiPoint",
-                       "coordinates": [[127.0, 37.5]] * (MAX_GEOMETRY_POSITIONS + 1)}},
-         "the limit is"),
+        (
+            {
+                "geometry": {
+                    "type": "MultiPoint",
+                    "coordinates": [[127.0, 37.5]] * (MAX_GEOMETRY_POSITIONS + 1),
+                }
+            },
+            "the limit is",
+        ),
     ],
 )
 def test_invalid_fields_get_clear_errors(fields: dict[str, Any], fragment: str) -> None:
@@ -84,11 +103,23 @@ def test_event_id_must_carry_its_source() -> None:
 
 
 def test_representative_point_of_a_line_lies_on_it() -> None:
-    ev = make_event(1, geometry={"type": "LineString",
-                                 "coordinates": [[127.0, 37.5], [127.01, 37.51], [127.02, 37.52]]})
+    ev = make_event(
+        1,
+        geometry={
+            "type": "LineString",
+            "coordinates": [[127.0, 37.5], [127.01, 37.51], [127.02, 37.52]],
+        },
+    )
     assert ev.point == (127.01, 37.51)
-    polygon = make_event(2, geometry={"type": "Polygon", "coordinates": [
-        [[127.0, 37.5], [127.2, 37.5], [127.2, 37.7], [127.0, 37.7], [127.0, 37.5]]]})
+    polygon = make_event(
+        2,
+        geometry={
+            "type": "Polygon",
+            "coordinates": [
+                [[127.0, 37.5], [127.2, 37.5], [127.2, 37.7], [127.0, 37.7], [127.0, 37.5]]
+            ],
+        },
+    )
     assert polygon.point == pytest.approx((127.1, 37.6))
     assert representative_point(polygon.geometry) == polygon.point
 
@@ -105,8 +136,13 @@ def test_actions_validate_and_bound_their_data() -> None:
     action = Action(action="ack", event_id="test:e1", actor="op", at=datetime.now(UTC))
     assert orjson.loads(action.dump())["action"] == "ack"
     with pytest.raises(ValidationError, match="larger than"):
-        Action(action="note", event_id="test:e1", actor="op", at=datetime.now(UTC),
-               data={"text": "x" * 10_000})
+        Action(
+            action="note",
+            event_id="test:e1",
+            actor="op",
+            at=datetime.now(UTC),
+            data={"text": "x" * 10_000},
+        )
 
 
 def test_entry_envelope_is_valid_json_with_the_body_verbatim() -> None:
@@ -118,7 +154,8 @@ def test_entry_envelope_is_valid_json_with_the_body_verbatim() -> None:
 
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=50).filter(
-    lambda s: s.strip())
+    lambda s: s.strip()
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -129,12 +166,17 @@ text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size
     version=st.integers(1, 2**40),
     offset_minutes=st.integers(-14 * 60, 14 * 60),
 )
-def test_dump_then_validate_round_trips(title: str, lon: float, lat: float, version: int,
-                                        offset_minutes: int) -> None:
+def test_dump_then_validate_round_trips(
+    title: str, lon: float, lat: float, version: int, offset_minutes: int
+) -> None:
     zone = timezone(timedelta(minutes=offset_minutes))
-    ev = make_event(1, title=title, version=version,
-                    sent_at=datetime(2026, 5, 1, 12, tzinfo=zone).isoformat(),
-                    geometry={"type": "Point", "coordinates": [lon, lat]})
+    ev = make_event(
+        1,
+        title=title,
+        version=version,
+        sent_at=datetime(2026, 5, 1, 12, tzinfo=zone).isoformat(),
+        geometry={"type": "Point", "coordinates": [lon, lat]},
+    )
     again = Event.model_validate_json(ev.dump())
     assert again == ev
     assert again.sent_at.tzinfo == UTC

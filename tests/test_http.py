@@ -1,4 +1,4 @@
-"""The HTTP API: health, event queries and token-authenticated push ingest that stores all or nothing."""
+"""The HTTP API: health, event queries, and token-authenticated push that stores all or nothing."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ from tests.conftest import PUSH_TOKEN, Running, StartServer, event_dict
 AUTH = {"Authorization": f"Bearer {PUSH_TOKEN}"}
 
 
-async def post(running: Running, body: bytes, headers: dict[str, str] | None = None,
-               source: str = "test") -> tuple[int, dict[str, Any]]:
-    async with running.session.post(f"{running.http}/api/push/{source}", data=body,
-                                    headers=AUTH if headers is None else headers) as r:
+async def post(
+    running: Running, body: bytes, headers: dict[str, str] | None = None, source: str = "test"
+) -> tuple[int, dict[str, Any]]:
+    async with running.session.post(
+        f"{running.http}/api/push/{source}", data=body, headers=AUTH if headers is None else headers
+    ) as r:
         return r.status, await r.json()
 
 
@@ -41,11 +43,12 @@ async def test_readiness_fails_when_the_log_is_closed(running: Running) -> None:
 async def test_push_one_or_many_fills_source_received_at_and_district(running: Running) -> None:
     status, body = await post(running, orjson.dumps(event_dict(1)))
     assert status == 202 and body["results"] == [
-        {"event_id": "test:e1", "seq": 1, "outcome": "appended"}]
+        {"event_id": "test:e1", "seq": 1, "outcome": "appended"}
+    ]
     status, body = await post(running, orjson.dumps([event_dict(2), event_dict(1)]))
     assert status == 202
     assert [r["outcome"] for r in body["results"]] == ["appended", "duplicate"]
-    [first, second] = await stored(running)
+    [first, _] = await stored(running)
     assert first["source"] == "test" and first["received_at"].endswith("Z")
     assert first["district"] == "11140", "City Hall's point lies in Jung-gu"
 
@@ -58,8 +61,9 @@ async def test_push_one_or_many_fills_source_received_at_and_district(running: R
         ({"Authorization": "Bearer wrong"}, 403, "forbidden"),
     ],
 )
-async def test_push_needs_the_token(running: Running, headers: dict[str, str], status: int,
-                                    code: str) -> None:
+async def test_push_needs_the_token(
+    running: Running, headers: dict[str, str], status: int, code: str
+) -> None:
     got, body = await post(running, orjson.dumps(event_dict(1)), headers)
     assert (got, body["error"]["code"]) == (status, code)
     assert await stored(running) == []
@@ -71,11 +75,18 @@ async def test_push_is_off_without_a_configured_token(start_server: StartServer)
     assert status == 403 and body["error"]["code"] == "push_disabled"
 
 
-async def test_an_invalid_event_rejects_the_whole_request_with_field_errors(running: Running) -> None:
+async def test_an_invalid_event_rejects_the_whole_request_with_field_errors(
+    running: Running,
+) -> None:
     await post(running, orjson.dumps(event_dict(0, title="kept")))
-    batch = [event_dict(1), event_dict(2, sent_at="2026-11-29T09:00:00"),
-             event_dict(3, geometry={"type": "Point", "coordinates": [37.5, 127.0]}),
-             {**event_dict(4), "source": "spoofed"}, "not an object", {"title": "no id"}]
+    batch = [
+        event_dict(1),
+        event_dict(2, sent_at="2026-11-29T09:00:00"),
+        event_dict(3, geometry={"type": "Point", "coordinates": [37.5, 127.0]}),
+        {**event_dict(4), "source": "spoofed"},
+        "not an object",
+        {"title": "no id"},
+    ]
     status, body = await post(running, orjson.dumps(batch))
     assert status == 400 and body["error"]["code"] == "invalid_event"
     by_index = {e["index"]: e for e in body["error"]["errors"]}
@@ -84,7 +95,9 @@ async def test_an_invalid_event_rejects_the_whole_request_with_field_errors(runn
     assert by_index[2]["loc"][0] == "geometry" and "latitude" in by_index[2]["msg"]
     assert by_index[3]["loc"] == ["source"]
     assert by_index[5]["loc"] == ["event_id"]
-    assert [e["title"] for e in await stored(running)] == ["kept"], "nothing new stored, nothing lost"
+    assert [e["title"] for e in await stored(running)] == ["kept"], (
+        "nothing new stored, nothing lost"
+    )
 
 
 async def test_bad_json_and_oversize_bodies(start_server: StartServer) -> None:
@@ -103,15 +116,26 @@ async def test_bad_json_and_oversize_bodies(start_server: StartServer) -> None:
 
 
 async def test_events_api_filters_and_pages(running: Running) -> None:
-    await running.push([event_dict(i, kind=["traffic", "disaster", "complaint"][i % 3],
-                                   severity=["minor", "severe"][i % 2]) for i in range(12)])
+    await running.push(
+        [
+            event_dict(
+                i,
+                kind=["traffic", "disaster", "complaint"][i % 3],
+                severity=["minor", "severe"][i % 2],
+            )
+            for i in range(12)
+        ]
+    )
     await running.push([event_dict(0, version=2, kind="traffic", status="resolved")])
     url = f"{running.http}/api/events"
-    async with running.session.get(url, params={"kind": "disaster,complaint",
-                                                "severity": "severe"}) as r:
+    async with running.session.get(
+        url, params={"kind": "disaster,complaint", "severity": "severe"}
+    ) as r:
         events = (await r.json())["events"]
-    assert {(e["kind"], e["severity"]) for e in events} == {("disaster", "severe"),
-                                                             ("complaint", "severe")}
+    assert {(e["kind"], e["severity"]) for e in events} == {
+        ("disaster", "severe"),
+        ("complaint", "severe"),
+    }
     async with running.session.get(url, params={"status": "resolved"}) as r:
         assert [e["event_id"] for e in (await r.json())["events"]] == ["test:e0"]
     seen: list[str] = []
@@ -123,7 +147,9 @@ async def test_events_api_filters_and_pages(running: Running) -> None:
             break
         seen += [e["event_id"] for e in page["events"]]
         after = page["next_after_seq"]
-    assert sorted(seen) == sorted(f"test:e{i}" for i in range(12)), "each event once, latest version"
+    assert sorted(seen) == sorted(f"test:e{i}" for i in range(12)), (
+        "each event once, latest version"
+    )
     async with running.session.get(url, params={"limit": "0"}) as r:
         assert r.status == 400 and "limit" in (await r.json())["error"]["message"]
     async with running.session.get(url, params={"after_seq": "x"}) as r:

@@ -12,7 +12,7 @@ from tests.conftest import make_event
 
 
 class FakeTransport:
-    """Records writes; `stuck` makes it keep everything in its buffer like a peer that stopped reading."""
+    """Records writes; `stuck` keeps everything buffered, like a peer that stopped reading."""
 
     def __init__(self, stuck: bool = False) -> None:
         self.writes: list[bytes] = []
@@ -58,7 +58,9 @@ def test_text_frame_lengths_follow_rfc6455() -> None:
     assert text_frame(b"x" * 70_000)[:2] == b"\x81\x7f" and len(text_frame(b"x" * 70_000)) == 70_010
 
 
-def test_one_frame_is_built_per_publish_whatever_the_client_count(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_frame_is_built_per_publish_whatever_the_client_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     dumps = 0
     original = events.Event.dump
 
@@ -126,7 +128,9 @@ def test_catch_up_holds_live_entries_and_merges_by_seq() -> None:
     assert t.seqs() == [7, 8]
 
 
-def test_entries_committed_before_the_read_but_published_after_going_live_are_not_repeated() -> None:
+def test_entries_committed_before_the_read_but_published_after_going_live_are_not_repeated() -> (
+    None
+):
     h = hub()
     t = FakeTransport()
     client = Client(t, on_slow=lambda: None)

@@ -40,8 +40,13 @@ async def test_versions_never_go_backwards(log: EventLog) -> None:
     assert first.outcome == "appended"
     [older] = await log.append([make_event(1, version=1, title="v1")])
     assert older.outcome == "stale" and older.seq == first.seq
-    [resend] = await log.append([make_event(1, version=2, title="v2").model_copy(
-        update={"received_at": T0.replace(hour=5)})])
+    [resend] = await log.append(
+        [
+            make_event(1, version=2, title="v2").model_copy(
+                update={"received_at": T0.replace(hour=5)}
+            )
+        ]
+    )
     assert resend.outcome == "duplicate" and resend.seq == first.seq
     [clash] = await log.append([make_event(1, version=2, title="different")])
     assert clash.outcome == "conflict"
@@ -51,9 +56,13 @@ async def test_versions_never_go_backwards(log: EventLog) -> None:
 
 
 async def test_versions_within_one_batch_keep_the_newest(log: EventLog) -> None:
-    results = await log.append([make_event(1, version=3, title="v3"),
-                                make_event(1, version=1, title="v1"),
-                                make_event(1, version=4, title="v4")])
+    results = await log.append(
+        [
+            make_event(1, version=3, title="v3"),
+            make_event(1, version=1, title="v1"),
+            make_event(1, version=4, title="v4"),
+        ]
+    )
     assert [r.outcome for r in results] == ["appended", "stale", "appended"]
     body = orjson.loads(await log.current_event("test:e1") or b"{}")
     assert body["version"] == 4
@@ -61,10 +70,12 @@ async def test_versions_within_one_batch_keep_the_newest(log: EventLog) -> None:
 
 async def test_actions_and_notices_are_entries_too(log: EventLog) -> None:
     await log.append([make_event(1)])
-    results = await log.append([
-        Action(action="ack", event_id="test:e1", actor="op", at=T0),
-        Notice(level="warning", code="feed_down", message="feed x is down", at=T0),
-    ])
+    results = await log.append(
+        [
+            Action(action="ack", event_id="test:e1", actor="op", at=T0),
+            Notice(level="warning", code="feed_down", message="feed x is down", at=T0),
+        ]
+    )
     assert [r.seq for r in results] == [2, 3]
     entries = await log.entries_after(1, 10)
     assert [e.type for e in entries] == ["action", "notice"]
@@ -81,8 +92,13 @@ async def test_entries_after_is_bounded_and_ordered(log: EventLog) -> None:
 
 
 async def test_snapshot_has_only_active_events_matching_the_filter(log: EventLog) -> None:
-    await log.append([make_event(1, kind="traffic"), make_event(2, kind="disaster"),
-                      make_event(3, kind="complaint", severity="minor")])
+    await log.append(
+        [
+            make_event(1, kind="traffic"),
+            make_event(2, kind="disaster"),
+            make_event(3, kind="complaint", severity="minor"),
+        ]
+    )
     await log.append([make_event(2, kind="disaster", version=2, status="cancelled")])
     snap = await log.snapshot(EventFilter(), 100)
     ids = {orjson.loads(b)["event_id"] for b in snap.events}
@@ -122,7 +138,9 @@ async def test_file_is_wal_and_full_sync_and_passes_integrity_check(log: EventLo
 
 async def test_a_failed_transaction_rolls_back_and_keeps_seqs_gap_free(log: EventLog) -> None:
     await log.append([make_event(1)])
-    with sqlite3.connect(log.path) as db:  # another writer holds the lock: our BEGIN IMMEDIATE fails
+    with sqlite3.connect(
+        log.path
+    ) as db:  # another writer holds the lock: our BEGIN IMMEDIATE fails
         db.execute("PRAGMA busy_timeout=0")
         db.execute("BEGIN IMMEDIATE")
         await log._writer_db.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]

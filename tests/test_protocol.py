@@ -19,7 +19,7 @@ from server.log import EventFilter
         (b'{"v":1,"type":"subscribe"}', "unknown_type"),
         (b'{"type":"ping"}', "bad_version"),
         (b'{"v":1,"type":"hello","resume":{"epoch":"x","after_seq":-1}}', "bad_message"),
-        (b'{"v":1,"type":"hello","stream":"replay:x"}', "bad_message"),
+        (b'{"v":1,"type":"hello","stream":"replay:x"}', "unknown_stream"),
         (b'{"v":1,"type":"action","action":"call_started","event_id":"a:1"}', "bad_message"),
         (b'{"v":1,"type":"ping","surprise":1}', "bad_message"),
     ],
@@ -31,13 +31,21 @@ def test_bad_messages_raise_with_the_reply_code(raw: bytes, code: str) -> None:
 
 
 def test_hello_with_resume_and_filter_parses() -> None:
-    hello = protocol.parse_client_message(orjson.dumps({
-        "v": 1, "type": "hello", "resume": {"epoch": "e", "after_seq": 4},
-        "filter": {"kinds": ["traffic", "disaster"], "severities": ["severe"]}}))
+    hello = protocol.parse_client_message(
+        orjson.dumps(
+            {
+                "v": 1,
+                "type": "hello",
+                "resume": {"epoch": "e", "after_seq": 4},
+                "filter": {"kinds": ["traffic", "disaster"], "severities": ["severe"]},
+            }
+        )
+    )
     assert isinstance(hello, protocol.Hello)
     assert hello.resume == protocol.Resume(epoch="e", after_seq=4)
-    assert hello.filter.to_filter() == EventFilter(kinds=("disaster", "traffic"),
-                                                   severities=("severe",))
+    assert hello.filter.to_filter() == EventFilter(
+        kinds=("disaster", "traffic"), severities=("severe",)
+    )
 
 
 @pytest.mark.parametrize(
@@ -65,10 +73,17 @@ def test_token_bucket_allows_bursts_then_the_rate() -> None:
 
 
 def test_server_messages_are_versioned_json() -> None:
-    snap = orjson.loads(protocol.snapshot(seq=3, events=[b'{"a":1}', b'{"b":2}'], truncated=False,
-                                          feeds=[]))
-    assert snap == {"v": 1, "type": "snapshot", "seq": 3, "truncated": False, "feeds": [],
-                    "events": [{"a": 1}, {"b": 2}]}
+    snap = orjson.loads(
+        protocol.snapshot(seq=3, events=[b'{"a":1}', b'{"b":2}'], truncated=False, feeds=[])
+    )
+    assert snap == {
+        "v": 1,
+        "type": "snapshot",
+        "seq": 3,
+        "truncated": False,
+        "feeds": [],
+        "events": [{"a": 1}, {"b": 2}],
+    }
     batch = orjson.loads(protocol.batch([], head=9))
     assert batch == {"v": 1, "type": "batch", "head": 9, "entries": []}
     assert orjson.loads(protocol.error("x", "y"))["code"] == "x"

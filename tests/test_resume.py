@@ -1,4 +1,4 @@
-"""Resume matrix: a reconnecting board gets exactly what it missed, or a fresh snapshot when it must."""
+"""Resume matrix: a reconnecting board gets exactly what it missed, or a snapshot when it must."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ class Row:
     after: int
     mode: str  # expected welcome mode
     expect: list[int]  # seqs expected as entries before going live (snapshot rows: none)
-    during_read: str | None = None  # "after_read" / "before_read": 5 entries land during the backlog
+    during_read: str | None = (
+        None  # "after_read" / "before_read": 5 entries land during the backlog
+    )
     resume_max: int = 10_000
 
 
@@ -34,10 +36,24 @@ ROWS = [
     Row("epoch mismatch", 20, "other", 10, "snapshot", []),
     Row("gap over the replay limit", 20, "same", 10, "snapshot", [], resume_max=5),
     Row("gap at the replay limit", 20, "same", 15, "resume", list(range(16, 21)), resume_max=5),
-    Row("live entries land after the backlog read", 20, "same", 10, "resume",
-        list(range(11, 26)), during_read="after_read"),
-    Row("live entries land before the backlog read", 20, "same", 10, "resume",
-        list(range(11, 26)), during_read="before_read"),
+    Row(
+        "live entries land after the backlog read",
+        20,
+        "same",
+        10,
+        "resume",
+        list(range(11, 26)),
+        during_read="after_read",
+    ),
+    Row(
+        "live entries land before the backlog read",
+        20,
+        "same",
+        10,
+        "resume",
+        list(range(11, 26)),
+        during_read="before_read",
+    ),
 ]
 
 
@@ -101,8 +117,11 @@ async def test_resume_matrix(start_server: StartServer, row: Row) -> None:
 async def test_filtered_resume_skips_other_kinds_but_advances_head(running: Running) -> None:
     await running.push([event_dict(i, kind="traffic" if i % 2 else "disaster") for i in range(10)])
     client = await BoardClient.connect(
-        running.session, running.ws_url,
-        resume={"epoch": running.board.log.epoch, "after_seq": 0}, filter={"kinds": ["disaster"]})
+        running.session,
+        running.ws_url,
+        resume={"epoch": running.board.log.epoch, "after_seq": 0},
+        filter={"kinds": ["disaster"]},
+    )
     assert (await client.next())["mode"] == "resume"
     await client.until_seq(10)
     kinds = {e["body"]["kind"] for e in client.entries()}

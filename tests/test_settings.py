@@ -22,8 +22,10 @@ def test_defaults_are_local_and_safe(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('port = 9000\ncity_name = "Busan"\nws_max_errors = 9\n'
-                      'allowed_origins = ["https://wall.example.org"]\n')
+    config.write_text(
+        'port = 9000\ncity_name = "Busan"\nws_max_errors = 9\n'
+        'allowed_origins = ["https://wall.example.org"]\n'
+    )
     monkeypatch.setenv("CITYBOARD_CITY_NAME", "Incheon")
     monkeypatch.setenv("CITYBOARD_PUSH_TOKEN", "s3cret")
     s = load_settings(config, port=9100)

@@ -32,7 +32,9 @@ async def websockets_seqs(url: str, until: int, ready: asyncio.Event) -> list[in
     return seqs
 
 
-async def test_a_thousand_concurrent_pushes_reach_both_clients_once_in_order(running: Running) -> None:
+async def test_a_thousand_concurrent_pushes_reach_both_clients_once_in_order(
+    running: Running,
+) -> None:
     ready = asyncio.Event()
     other = asyncio.create_task(websockets_seqs(running.ws_url, EVENTS, ready))
     board = await BoardClient.connect(running.session, running.ws_url)
@@ -111,9 +113,12 @@ async def test_bad_messages_get_coded_errors_then_a_close(running: Running) -> N
     await expect_error(client, "{not json", "bad_json")
     await expect_error(client, '{"v":1,"type":"teleport"}', "unknown_type")
     await expect_error(client, '{"v":2,"type":"ping"}', "bad_version")
-    await expect_error(client, '{"v":1,"type":"filter","filter":{"kinds":["weather"]}}', "bad_message")
-    await expect_error(client, '{"v":1,"type":"action","action":"ack","event_id":"test:nope"}',
-                       "unknown_event")
+    await expect_error(
+        client, '{"v":1,"type":"filter","filter":{"kinds":["weather"]}}', "bad_message"
+    )
+    await expect_error(
+        client, '{"v":1,"type":"action","action":"ack","event_id":"test:nope"}', "unknown_event"
+    )
     closing = await client.ws.receive(timeout=5)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 1008
     assert running.board.log.head == 1, "nothing stored was changed"

@@ -1,4 +1,4 @@
-"""The bundled demo: a recording of synthetic Seoul incidents played on a loop with times shifted to now.
+"""The bundled demo: synthetic Seoul incidents from a recording, looped, times shifted to now.
 
 It makes `cityboard serve` show a living board with no network. Every event it emits has source
 `demo` and `extra.synthetic = true`; each server run and each loop gets fresh event ids, so loops
@@ -62,7 +62,7 @@ class DemoFeed(FeedAdapter):
         self.run_id = secrets.token_hex(3)  # fresh per run: restarts never reuse an id
 
     async def events(self) -> AsyncIterator[Event | Action]:
-        """Yield the recording's entries at their recorded pace, looping, ids made unique per loop."""
+        """Yield the recorded entries at their recorded pace, looping, with ids unique per loop."""
         loop = 0
         while self.loops is None or loop < self.loops:
             loop_start = self.clock()
@@ -100,7 +100,13 @@ def _prefixed(event_id: str, source: str, prefix: str) -> str:
 def retirements(active: Iterable[Event], now: datetime) -> list[Event]:
     """Expired versions of demo events a previous run left active, so the board starts clean."""
     return [
-        ev.model_copy(update={"version": ev.version + 1, "status": Status.EXPIRED,
-                              "updated_at": now, "received_at": now})
+        ev.model_copy(
+            update={
+                "version": ev.version + 1,
+                "status": Status.EXPIRED,
+                "updated_at": now,
+                "received_at": now,
+            }
+        )
         for ev in active
     ]

@@ -1,0 +1,1 @@
+"""Browser tests: the board page in Debian's Chromium against a real server subprocess."""
