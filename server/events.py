@@ -149,112 +149,69 @@ class Frozen(BaseModel):
 Position = tuple[float, float] | tuple[float, float, float]
 
 
-def _check_position(pos: Position) -> None:
+def _check_position(pos: Position) -> Position:
     lon, lat = pos[0], pos[1]
     if not -180.0 <= lon <= 180.0:
         raise ValueError(f"longitude {lon} is outside -180..180 (GeoJSON order is [lon, lat])")
     if not -90.0 <= lat <= 90.0:
         raise ValueError(f"latitude {lat} is outside -90..90 (GeoJSON order is [lon, lat])")
+    return pos
 
 
-def _check_ring(ring: list[Position]) -> None:
+def _check_ring(ring: list[Position]) -> list[Position]:
     if len(ring) < 4:
         raise ValueError("a linear ring needs at least 4 positions")
     if tuple(ring[0][:2]) != tuple(ring[-1][:2]):
         raise ValueError("a linear ring must end where it starts")
+    return ring
+
+
+LonLat = Annotated[Position, AfterValidator(_check_position)]
+Line = Annotated[list[LonLat], Field(min_length=2)]
+Ring = Annotated[list[LonLat], AfterValidator(_check_ring)]
+Rings = Annotated[list[Ring], Field(min_length=1)]
 
 
 class Point(Frozen):
     """A GeoJSON Point (RFC 7946), lon/lat."""
 
     type: Literal["Point"]
-    coordinates: Position
-
-    @field_validator("coordinates")
-    @classmethod
-    def _valid(cls, v: Position) -> Position:
-        _check_position(v)
-        return v
+    coordinates: LonLat
 
 
 class MultiPoint(Frozen):
     """A GeoJSON MultiPoint."""
 
     type: Literal["MultiPoint"]
-    coordinates: list[Position] = Field(min_length=1)
-
-    @field_validator("coordinates")
-    @classmethod
-    def _valid(cls, v: list[Position]) -> list[Position]:
-        for p in v:
-            _check_position(p)
-        return v
+    coordinates: Annotated[list[LonLat], Field(min_length=1)]
 
 
 class LineString(Frozen):
     """A GeoJSON LineString, e.g. a closed stretch of road."""
 
     type: Literal["LineString"]
-    coordinates: list[Position] = Field(min_length=2)
-
-    @field_validator("coordinates")
-    @classmethod
-    def _valid(cls, v: list[Position]) -> list[Position]:
-        for p in v:
-            _check_position(p)
-        return v
+    coordinates: Line
 
 
 class MultiLineString(Frozen):
     """A GeoJSON MultiLineString."""
 
     type: Literal["MultiLineString"]
-    coordinates: list[list[Position]] = Field(min_length=1)
-
-    @field_validator("coordinates")
-    @classmethod
-    def _valid(cls, v: list[list[Position]]) -> list[list[Position]]:
-        for line in v:
-            if len(line) < 2:
-                raise ValueError("each line needs at least 2 positions")
-            for p in line:
-                _check_position(p)
-        return v
+    coordinates: Annotated[list[Line], Field(min_length=1)]
 
 
 class Polygon(Frozen):
-    """A GeoJSON Polygon, e.g. an alert area."""
+    """A GeoJSON Polygon (outer ring, then holes), e.g. an alert area."""
 
     type: Literal["Polygon"]
-    coordinates: list[list[Position]] = Field(min_length=1)
-
-    @field_validator("coordinates")
-    @classmethod
-    def _valid(cls, v: list[list[Position]]) -> list[list[Position]]:
-        for ring in v:
-            _check_ring(ring)
-            for p in ring:
-                _check_position(p)
-        return v
+    coordinates: Rings
 
 
 class MultiPolygon(Frozen):
     """A GeoJSON MultiPolygon."""
 
     type: Literal["MultiPolygon"]
-    coordinates: list[list[list[Position]]] = Field(min_length=1)
-
-    @field_validator("coordinates")
-    @classmethod
-    def _valid(cls, v: list[list[list[Position]]]) -> list[list[list[Position]]]:
-        for polygon in v:
-            if not polygon:
-                raise ValueError("a polygon needs at least one ring")
-            for ring in polygon:
-                _check_ring(ring)
-                for p in ring:
-                    _check_position(p)
-        return v
+    coordinates: Annotated[list[Rings], Field(min_length=1)]
 
 
 Geometry = Annotated[
@@ -329,7 +286,7 @@ class Event(Frozen):
     description: Annotated[PlainText, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)] = ""
     translations: dict[str, Translation] = Field(default_factory=dict, max_length=MAX_TRANSLATIONS)
     geometry: Geometry | None = None
-    point: tuple[float, float] | None = None
+    point: Annotated[tuple[float, float], AfterValidator(_check_position)] | None = None
     district: Annotated[str, StringConstraints(max_length=32)] | None = None
     area_desc: Annotated[PlainText, StringConstraints(max_length=MAX_AREA_DESC_CHARS)] = ""
     sent_at: UtcDatetime
@@ -351,13 +308,6 @@ class Event(Frozen):
         for lang in v:
             if not LANG_PATTERN.match(lang):
                 raise ValueError(f"{lang!r} is not a BCP 47 language tag such as 'en' or 'ko'")
-        return v
-
-    @field_validator("point")
-    @classmethod
-    def _point_range(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        if v is not None:
-            _check_position(v)
         return v
 
     @field_validator("extra")

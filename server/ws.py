@@ -80,7 +80,7 @@ class Connection:
         self.errors = 0
         self.client: Client | None = None
         self.filter = EventFilter()
-        self._close_task: asyncio.Task[bool] | None = None
+        self._close_task: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
         """Read messages until the socket closes; the first must be `hello`."""
@@ -219,9 +219,13 @@ class Connection:
 
     def _on_slow(self) -> None:
         if self._close_task is None:
-            self._close_task = asyncio.create_task(
-                self.ws.close(code=CLOSE_SLOW, message=b"slow"), name="close-slow"
-            )
+            self._close_task = asyncio.create_task(self._close_slow(), name="close-slow")
+
+    async def _close_slow(self) -> None:
+        """Send 4008 behind what is queued; then drop the socket so its buffer is freed even if
+        the peer never reads again (a graceful close would wait for it forever)."""
+        await self.ws.close(code=CLOSE_SLOW, message=b"slow")
+        self.transport.abort()
 
     async def _send(self, payload: bytes) -> None:
         with contextlib.suppress(ConnectionError):

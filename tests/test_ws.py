@@ -73,6 +73,10 @@ async def test_a_client_that_stops_reading_is_closed_4008_and_others_keep_up(
         await healthy.until_seq(sent)
     assert running.board.hub.slow_closed == 1
     assert len(running.board.hub.clients) == 1, "only the healthy client is still subscribed"
+    # memory stays bounded: what waits for the stuck client is the limit plus at most one batch
+    one_batch = 50 * (len(filler) + 2_000)
+    buffered = [c.transport.get_write_buffer_size() for c in running.board.connections]
+    assert max(buffered) <= limit + one_batch, buffered
     # the healthy client keeps receiving after the drop
     await running.push([event_dict("after", description=filler)])
     assert (await healthy.until_seq(sent + 1))[-1] == sent + 1
@@ -84,6 +88,7 @@ async def test_a_client_that_stops_reading_is_closed_4008_and_others_keep_up(
                 await stuck.recv()
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
     assert closed.value.rcvd.reason == "slow"
+    await wait_for(lambda: len(running.board.connections) == 1)  # its socket is gone, buffer freed
     await healthy.close()
 
 
