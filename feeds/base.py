@@ -1,40 +1,196 @@
-"""The adapter contract: an upstream source is an async iterator of normalized entries.
+"""The adapter contract: an upstream source becomes a stream of normalized events.
 
-Issue-level scope today: push-style adapters implement `events()`; polling helpers
-(`PollingFeed` with `fetch`/`parse`) join this module with the adapter kit.
+Most sources are polled: a `PollingFeed` implements `parse` (pure: bytes in, events out, no I/O,
+no clock) and inherits `fetch`/`poll`, which go through the runner's HTTP client (timeouts, body
+cap, conditional GET). Push sources implement `events()` directly. Everything an adapter must not
+repeat (schedule, backoff, dedupe, snapshot diff, expiry, health) lives in `feeds/runner.py`.
+
+    FeedError
+    ├── FeedUnavailable    upstream unreachable or erroring: retry later, keep the board as it is
+    └── FeedRejected       this document is bad: skip it, count it on the feed's health
 """
 
 from __future__ import annotations
 
+import sys
+import tomllib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
-from typing import ClassVar
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from server.errors import CityboardError
 from server.events import Action, Event
 
+if TYPE_CHECKING:
+    from feeds.http import Fetcher
+    from server.districts import Districts
 
-class FeedError(Exception):
+MIB = 1024 * 1024
+UpdateModel = Literal["references", "snapshot", "append"]
+
+
+class FeedError(CityboardError):
     """Base of adapter errors; the runner records them on the feed's health."""
+
+    code = "feed_error"
 
 
 class FeedUnavailable(FeedError):
     """The upstream cannot be reached or answered badly: retry later, keep the board as it is."""
 
+    code = "feed_unavailable"
+
 
 class FeedRejected(FeedError):
     """This document is bad: skip it, count it on the feed's health, keep going."""
 
+    code = "feed_rejected"
+
+
+class FeedOptions(BaseModel):
+    """Adapter-specific settings (`[feeds.options]` in the config); adapters subclass this."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(BaseModel):
+    """One configured feed: which adapter, where from, how often, and its limits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    adapter: str
+    url: str | None = None
+    interval_seconds: float = Field(default=60.0, ge=1.0)
+    timeout_seconds: float = Field(default=20.0, gt=0)
+    max_body_bytes: int = Field(default=20 * MIB, ge=1024)
+    sla_seconds: float | None = Field(default=None, gt=0)
+    timezone: str | None = None  # the zone of naive times in this source; none = reject them
+    headers: dict[str, str] = Field(default_factory=dict)
+    max_concurrent_fetches: int = Field(default=4, ge=1, le=32)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def freshness_sla_seconds(self) -> float:
+        """How old the last success may be before the board calls the feed stale."""
+        return self.sla_seconds if self.sla_seconds is not None else 3 * self.interval_seconds
+
+
+@dataclass(frozen=True)
+class FeedContext:
+    """What an adapter is given: its config, the city's districts, and the runner's HTTP client."""
+
+    config: FeedConfig
+    districts: Districts
+    http: Fetcher | None = None  # None in `feeds check`: parsing only, no network
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        """The zone naive source times are in, when the feed config names one."""
+        return ZoneInfo(self.config.timezone) if self.config.timezone else None
+
+
+@dataclass
+class Parsed:
+    """What one document yielded: its events, and one line for each item that had to be skipped.
+
+    A bad item costs only itself; a document with nothing usable raises FeedRejected instead.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def item(self, label: str) -> Iterator[None]:
+        """Build one item inside this block; a FeedRejected skips just that item, with a reason."""
+        try:
+            yield
+        except FeedRejected as exc:
+            self.skipped.append(f"{label}: {exc.message}")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an adapter declares about itself in its `manifest.toml`."""
+
+    name: str
+    kinds: tuple[str, ...]
+    standard: str
+    update_model: UpdateModel
+    interval_seconds: float
+    licence: str
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """Read and check a manifest file."""
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            name=data["name"], kinds=tuple(data["kinds"]), standard=data["standard"],
+            update_model=data["update_model"], interval_seconds=float(data["interval_seconds"]),
+            licence=data.get("licence", ""),
+        )
+
 
 class FeedAdapter(ABC):
-    """One configured source; `name` becomes the `source` of every event it yields."""
+    """One configured source; `self.source` becomes the `source` of every event it yields.
 
-    kind: ClassVar[str] = "mixed"
+    An adapter package keeps a `manifest.toml` beside the module that defines its class; it is
+    read when the class is defined, so third-party adapters work the same as built-in ones.
+    """
+
+    manifest: ClassVar[Manifest]
     demo: ClassVar[bool] = False
-    sla_seconds: ClassVar[float] = 300.0  # how old the last success may be before it is stale
+    Options: ClassVar[type[FeedOptions]] = FeedOptions
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        module_file = getattr(sys.modules.get(cls.__module__), "__file__", None)
+        if module_file is not None:
+            path = Path(module_file).with_name("manifest.toml")
+            if path.is_file():
+                cls.manifest = Manifest.load(path)
+
+    def __init__(self, context: FeedContext) -> None:
+        self.context = context
+        self.source = context.config.name
+        self.options = self.Options.model_validate(context.config.options)
+
+    @property
+    def sla_seconds(self) -> float:
+        """Freshness SLA shown on the board's feed strip."""
+        return self.context.config.freshness_sla_seconds
 
     @abstractmethod
     def events(self) -> AsyncIterator[Event | Action]:
-        """Yield entries as the source produces them; runs until cancelled."""
+        """Yield entries as the source produces them; runs until cancelled (push sources)."""
+
+
+class PollingFeed(FeedAdapter):
+    """A source read by polling a URL; subclasses implement the pure `parse`."""
+
+    def events(self) -> AsyncIterator[Event | Action]:
+        raise TypeError("polling feeds are driven by the runner through poll()")
+
+    @abstractmethod
+    def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """Turn one document into events. Pure: no I/O, no clock; raise FeedRejected if bad."""
+
+    async def fetch(self) -> bytes | None:
+        """The document at the configured URL, or None when unchanged since the last poll."""
+        if self.context.http is None or self.context.config.url is None:
+            raise FeedUnavailable(f"feed {self.source} has no url to fetch")
+        return await self.context.http.get(self.context.config.url)
+
+    async def poll(self, received_at: datetime) -> Parsed | None:
+        """One round: fetch and parse; None when the source reported no change (HTTP 304)."""
+        payload = await self.fetch()
+        if payload is None:
+            return None
+        return self.parse(payload, received_at=received_at)

@@ -1,7 +1,10 @@
-"""Runs adapters under supervision: commits what they yield, restarts with backoff, keeps health.
+"""Runs adapters under supervision: everything adapters must not repeat lives here.
 
-An adapter failure never touches stored events: the board keeps them and the feed is shown as
-degraded or down until it recovers. The runner logs once on failure and once on recovery.
+Polling on an interval with jitter, exponential backoff on failure (capped), a deadline per poll,
+dedupe on `(event_id, version)`, districts from points, snapshot diff (what a full-set source stops
+listing becomes `expired`, never deleted), expiry by `expires_at`, and health per feed. An outage
+never touches stored events: the board keeps them and shows the feed as stale. The runner logs
+(and appends a notice to the stream) once when a feed fails and once when it recovers.
 """
 
 from __future__ import annotations
@@ -9,21 +12,29 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feeds.base import FeedAdapter, FeedRejected
-from server.events import Action, Body, Event, iso_utc, utcnow
+from feeds.base import FeedAdapter, FeedRejected, Parsed, PollingFeed
+from feeds.clock import Clock, SystemClock
+from server.districts import Districts
+from server.events import Action, Body, Event, Notice, Status, iso_utc
 from server.log import AppendResult
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FIRST_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 300.0
+BACKOFF_FIRST_SECONDS = 5.0
+BACKOFF_MAX_SECONDS = 600.0
+INTERVAL_JITTER = 0.1  # ±10 % so many feeds on one interval do not poll in lockstep
+POLL_TIMEOUT_FACTOR = 4  # a poll may make several requests (index + linked documents)
+DOWN_AFTER_FAILURES = 3
+REMEMBER_ENDED = 50_000  # ended events remembered per feed, so a source re-listing them is deduped
 
 Sink = Callable[[Sequence[Body]], Awaitable[list[AppendResult]]]
+ActiveLoader = Callable[[str], Awaitable[list[Event]]]
 
 
 @dataclass
@@ -42,15 +53,13 @@ class FeedHealth:
     consecutive_failures: int = 0
     events_emitted: int = 0
     documents_rejected: int = 0
+    items_skipped: int = 0
 
     def as_json(self, now: datetime) -> dict[str, Any]:
         """The health record for `/api/feeds` and the websocket, with its age against the SLA."""
         age = (now - self.last_success).total_seconds() if self.last_success else None
         return {
-            "name": self.name,
-            "adapter": self.adapter,
-            "kind": self.kind,
-            "demo": self.demo,
+            "name": self.name, "adapter": self.adapter, "kind": self.kind, "demo": self.demo,
             "state": self.state,
             "stale": age is None or age > self.sla_seconds,
             "age_seconds": None if age is None else round(age, 1),
@@ -61,55 +70,186 @@ class FeedHealth:
             "consecutive_failures": self.consecutive_failures,
             "events_emitted": self.events_emitted,
             "documents_rejected": self.documents_rejected,
+            "items_skipped": self.items_skipped,
         }
 
 
 class FeedRunner:
-    """Drives one adapter: every yielded entry is committed through `sink` before the next."""
+    """Drives one adapter and commits what it yields through `sink` (the log's append)."""
 
-    def __init__(self, adapter: FeedAdapter, sink: Sink, *, adapter_name: str) -> None:
+    def __init__(self, adapter: FeedAdapter, sink: Sink, *, districts: Districts,
+                 load_active: ActiveLoader | None = None, clock: Clock | None = None,
+                 rng: random.Random | None = None) -> None:
         self.adapter = adapter
         self.sink = sink
+        self.districts = districts
+        self.load_active = load_active
+        self.clock = clock or SystemClock()
+        self.rng = rng or random.Random()
+        manifest = adapter.manifest
         self.health = FeedHealth(
-            name=adapter.name,
-            adapter=adapter_name,
-            kind=adapter.kind,
-            demo=adapter.demo,
-            sla_seconds=adapter.sla_seconds,
+            name=adapter.source, adapter=manifest.name, kind=",".join(manifest.kinds),
+            demo=adapter.demo, sla_seconds=adapter.sla_seconds,
         )
+        self._latest: dict[str, Event] = {}  # newest known version of each active event
+        self._ended: OrderedDict[str, Event] = OrderedDict()  # recently ended, for dedupe only
+        self._diff_expired: set[str] = set()  # expired here because the source stopped listing them
 
     async def run(self) -> None:
-        """Run the adapter forever, restarting it with exponential backoff and jitter on failure."""
-        delay = BACKOFF_FIRST_SECONDS
+        """Run until cancelled; adapter failures are recorded, never raised."""
+        if self.load_active is not None:
+            for event in await self.load_active(self.adapter.source):
+                self._latest[event.event_id] = event
+        if isinstance(self.adapter, PollingFeed):
+            await self._poll_forever(self.adapter)
+        else:
+            await self._follow_forever()
+
+    # ---------------------------------------------------------------- polling sources
+
+    async def _poll_forever(self, adapter: PollingFeed) -> None:
+        interval = adapter.context.config.interval_seconds
+        deadline = adapter.context.config.timeout_seconds * POLL_TIMEOUT_FACTOR
+        while True:
+            ok = await self.poll_once(adapter, deadline)
+            if ok:
+                wait = interval * self.rng.uniform(1 - INTERVAL_JITTER, 1 + INTERVAL_JITTER)
+            else:
+                backoff = BACKOFF_FIRST_SECONDS * 2 ** (self.health.consecutive_failures - 1)
+                wait = min(max(interval, backoff), BACKOFF_MAX_SECONDS)
+                wait *= self.rng.uniform(1 - INTERVAL_JITTER, 1)
+            await self.clock.sleep(wait)
+
+    async def poll_once(self, adapter: PollingFeed, deadline: float) -> bool:
+        """One poll: fetch, parse, commit. True on success (including 'not modified')."""
+        now = self.clock.now()
+        try:
+            async with asyncio.timeout(deadline):
+                parsed = await adapter.poll(now)
+        except FeedRejected as exc:
+            self.health.documents_rejected += 1
+            await self._failed(exc)
+            return False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # unreachable upstream, timeout, or an adapter bug
+            await self._failed(exc)
+            return False
+        if parsed is not None:
+            await self._accept(parsed, now, snapshot=adapter.manifest.update_model == "snapshot")
+        else:
+            await self._accept(Parsed(), now, snapshot=False)
+        await self._succeeded(now)
+        return True
+
+    async def _accept(self, parsed: Parsed, now: datetime, *, snapshot: bool) -> None:
+        if parsed.skipped:
+            self.health.items_skipped += len(parsed.skipped)
+            log.info("feed %s skipped %d item(s), first: %s", self.health.name,
+                     len(parsed.skipped), parsed.skipped[0])
+        batch: dict[str, Event] = {}
+        for event in parsed.events:
+            event = self._normalise(event)
+            if self._is_new(event):
+                batch[event.event_id] = event
+        listed = {e.event_id for e in parsed.events}
+        for event_id, known in list(self._latest.items()):
+            if known.status is not Status.ACTIVE or event_id in batch:
+                continue
+            gone = snapshot and event_id not in listed
+            over = known.expires_at is not None and known.expires_at <= now
+            if gone or over:
+                batch[event_id] = known.model_copy(update={
+                    "version": known.version + 1, "status": Status.EXPIRED,
+                    "updated_at": now, "received_at": now})
+                if gone:
+                    self._diff_expired.add(event_id)
+        await self._commit(list(batch.values()))
+
+    def _normalise(self, event: Event) -> Event:
+        """Fill the district from the point, and revive an event the snapshot diff expired."""
+        update: dict[str, Any] = {}
+        if event.district is None and event.point is not None:
+            update["district"] = self.districts.locate(*event.point)
+        known = self._ended.get(event.event_id)
+        if event.event_id in self._diff_expired and known is not None:
+            self._diff_expired.discard(event.event_id)
+            if event.version <= known.version:  # listed again unchanged: it is back, not stale
+                update["version"] = known.version + 1
+        return event.model_copy(update=update) if update else event
+
+    def _is_new(self, event: Event) -> bool:
+        known = self._latest.get(event.event_id) or self._ended.get(event.event_id)
+        if known is None or event.version > known.version:
+            return True
+        return event.version == known.version and not event.same_content(known)
+
+    async def _commit(self, events: list[Event]) -> None:
+        if not events:
+            return
+        results = await self.sink(events)
+        for event, result in zip(events, results, strict=True):
+            if result.outcome != "appended":
+                continue
+            self.health.events_emitted += 1
+            if event.status is Status.ACTIVE:
+                self._latest[event.event_id] = event
+                continue
+            self._latest.pop(event.event_id, None)
+            self._ended[event.event_id] = event
+            self._ended.move_to_end(event.event_id)
+            if len(self._ended) > REMEMBER_ENDED:
+                forgotten, _ = self._ended.popitem(last=False)
+                self._diff_expired.discard(forgotten)
+
+    # -------------------------------------------------------------------- push sources
+
+    async def _follow_forever(self) -> None:
         while True:
             try:
                 async for body in self.adapter.events():
-                    await self._commit(body)
-                    delay = BACKOFF_FIRST_SECONDS
+                    await self._commit_body(body)
                 return
             except asyncio.CancelledError:
                 raise
-            except FeedRejected as exc:
-                self.health.documents_rejected += 1
-                self._failed(exc)
             except Exception as exc:  # an adapter bug must not take the server down
-                self._failed(exc)
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+                if isinstance(exc, FeedRejected):
+                    self.health.documents_rejected += 1
+                await self._failed(exc)
+            backoff = BACKOFF_FIRST_SECONDS * 2 ** (self.health.consecutive_failures - 1)
+            await self.clock.sleep(min(backoff, BACKOFF_MAX_SECONDS))
 
-    async def _commit(self, body: Event | Action) -> None:
-        await self.sink([body])
+    async def _commit_body(self, body: Event | Action) -> None:
+        if isinstance(body, Event):
+            await self._commit([self._normalise(body)])
+        else:
+            await self.sink([body])
+        await self._succeeded(self.clock.now())
+
+    # ---------------------------------------------------------------------- health
+
+    async def _succeeded(self, now: datetime) -> None:
         h = self.health
         if h.consecutive_failures:
-            log.info("feed %s recovered after %d failures", h.name, h.consecutive_failures)
-        h.state, h.consecutive_failures, h.last_success = "ok", 0, utcnow()
-        if isinstance(body, Event):
-            h.events_emitted += 1
+            log.info("feed %s recovered after %d failure(s)", h.name, h.consecutive_failures)
+            await self._notice("info", "feed_recovered",
+                               f"feed {h.name} recovered after {h.consecutive_failures} failure(s)")
+        h.state, h.consecutive_failures, h.last_success = "ok", 0, now
 
-    def _failed(self, exc: BaseException) -> None:
+    async def _failed(self, exc: BaseException) -> None:
         h = self.health
-        if h.consecutive_failures == 0:
-            log.warning("feed %s failed: %s", h.name, exc)
+        reason = exc.message if isinstance(exc, FeedRejected) else f"{type(exc).__name__}: {exc}"
         h.consecutive_failures += 1
-        h.state = "degraded" if h.consecutive_failures < 3 else "down"
-        h.last_error, h.last_error_at = f"{type(exc).__name__}: {exc}", utcnow()
+        h.state = "down" if h.consecutive_failures >= DOWN_AFTER_FAILURES else "degraded"
+        h.last_error, h.last_error_at = reason, self.clock.now()
+        if h.consecutive_failures == 1:
+            log.warning("feed %s failed: %s", h.name, reason)
+            await self._notice("warning", "feed_failed", f"feed {h.name} failed: {reason}")
+
+    async def _notice(self, level: str, code: str, message: str) -> None:
+        notice = Notice.model_validate({"level": level, "code": code, "message": message[:1000],
+                                        "at": self.clock.now(), "source": self.health.name})
+        try:
+            await self.sink([notice])
+        except Exception as exc:  # a notice must never break the runner
+            log.error("could not log a notice for feed %s: %s", self.health.name, exc)

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,17 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from feeds.demo import DemoFeed, retirements
+from feeds import registry
+from feeds.base import FeedConfig, FeedContext
+from feeds.demo import retirements
+from feeds.http import Fetcher, SharedSession
 from feeds.runner import FeedRunner
 from server import protocol
 from server.districts import Districts
 from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 from server.hub import Hub
 from server.log import EventFilter, EventLog
+from server.errors import ConfigError
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,7 @@ class Board:
     hub: Hub
     districts: Districts
     runners: list[FeedRunner] = field(default_factory=list)
+    http: SharedSession = field(default_factory=SharedSession)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     connections: set[Any] = field(default_factory=set)
 
@@ -65,7 +71,9 @@ def create_app(settings: Settings) -> web.Application:
         batch_max_entries=settings.batch_max_entries,
     )
     event_log = EventLog(settings.db_path, on_commit=hub.publish)
-    app[BOARD] = Board(settings, event_log, hub, Districts.load(settings.districts_path))
+    board = Board(settings, event_log, hub, Districts.load(settings.districts_path))
+    board.runners = _build_runners(board, board.http)
+    app[BOARD] = board
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_close_websockets)
 
@@ -84,17 +92,45 @@ def create_app(settings: Settings) -> web.Application:
     return app
 
 
+def _feed_configs(settings: Settings) -> list[FeedConfig]:
+    demo = FeedConfig(name="demo", adapter="demo", sla_seconds=120,
+                      options={"speed": settings.demo_speed})
+    return ([demo] if settings.demo else []) + list(settings.feeds)
+
+
+def _build_runners(board: Board, http: SharedSession) -> list[FeedRunner]:
+    """An adapter and runner per configured feed; a bad config fails here, before serving."""
+    runners = []
+    for config in _feed_configs(board.settings):
+        adapter_class = registry.load(config.adapter)
+        fetcher = Fetcher(http, timeout_seconds=config.timeout_seconds,
+                          max_body_bytes=config.max_body_bytes, headers=config.headers)
+        try:
+            adapter = adapter_class(FeedContext(config, board.districts, fetcher))
+        except ValidationError as exc:
+            raise ConfigError(f"feed {config.name!r} ({config.adapter}): {exc}") from None
+        runners.append(FeedRunner(adapter, board.log.append, districts=board.districts,
+                                  load_active=partial(_active_events, board.log)))
+    return runners
+
+
+async def _active_events(event_log: EventLog, source: str) -> list[Event]:
+    """What the log holds active for a source, so a restarted runner diffs against it."""
+    flt = EventFilter(sources=(source,), statuses=("active",))
+    rows = await event_log.events(flt, after_seq=0, limit=100_000)
+    return [Event.model_validate_json(body) for _, body in rows]
+
+
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     board = app[BOARD]
     await board.log.open()
     log.info("log %s open: epoch %s, head %d", board.log.path, board.log.epoch, board.log.head)
     try:  # from here on, a failure must still close the log, or its writer keeps the process alive
         if board.settings.demo:
-            demo = DemoFeed(speed=board.settings.demo_speed)
-            await _retire_previous_demo(board, demo.name)
-            runner = FeedRunner(demo, board.log.append, adapter_name="demo")
-            board.runners.append(runner)
-            board.tasks.append(asyncio.create_task(runner.run(), name="feed-demo"))
+            await _retire_previous_demo(board)
+        for runner in board.runners:
+            name = f"feed-{runner.health.name}"
+            board.tasks.append(asyncio.create_task(runner.run(), name=name))
         board.tasks.append(asyncio.create_task(_broadcast_health(board), name="feed-health"))
         yield
     finally:
@@ -103,14 +139,13 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         for task in board.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await board.http.close()
         await board.log.close()
 
 
-async def _retire_previous_demo(board: Board, source: str) -> None:
+async def _retire_previous_demo(board: Board) -> None:
     """Expire what a previous run's demo left active, so restarts do not pile up demo events."""
-    flt = EventFilter(sources=(source,), statuses=("active",))
-    rows = await board.log.events(flt, after_seq=0, limit=100_000)
-    leftovers = [Event.model_validate_json(body) for _, body in rows]
+    leftovers = await _active_events(board.log, "demo")
     if leftovers:
         await board.log.append(retirements(leftovers, utcnow()))
 

@@ -13,6 +13,8 @@ from typing import Any
 import orjson
 
 BUNDLED = Path(__file__).with_name("data") / "seoul-districts.geojson"
+CITY_KO = "서울특별시"  # how national sources prefix Seoul's districts
+CITY_KO_SHORT = "서울"
 
 Ring = list[tuple[float, float]]
 
@@ -57,11 +59,22 @@ class Districts:
         self.geojson = geojson
         self.items: list[District] = [_district(f) for f in orjson.loads(geojson)["features"]]
         self.by_code = {d.code: d for d in self.items}
+        self._names: dict[str, str] = {}
+        for d in self.items:
+            for name in (d.code, d.name_ko, d.name_en, d.name_en.lower(), f"{CITY_KO} {d.name_ko}",
+                         f"{CITY_KO_SHORT} {d.name_ko}"):
+                self._names[name] = d.code
 
     @classmethod
     def load(cls, path: Path | None = None) -> Districts:
         """Read boundaries from `path`, or Seoul's bundled ones."""
         return cls((path or BUNDLED).read_bytes())
+
+    def by_name(self, name: str) -> str | None:
+        """The code for a district name as sources write it: '종로구', '서울특별시 종로구',
+        'Jongno-gu' or the code itself; None when it is not one of ours."""
+        key = " ".join(name.split())
+        return self._names.get(key) or self._names.get(key.lower())
 
     def locate(self, lon: float, lat: float) -> str | None:
         """The code of the district containing the point, or None outside the city."""

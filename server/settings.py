@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from feeds.base import FeedConfig
 from server.errors import ConfigError
 
 KIB = 1024
@@ -59,6 +60,17 @@ class Settings(BaseSettings):
 
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)
+
+    # feeds: each a [[feeds]] table (see config.example.toml and docs/adapters.md)
+    feeds: list[FeedConfig] = Field(default_factory=list)
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_feed_names(cls, v: list[FeedConfig]) -> list[FeedConfig]:
+        names = [f.name for f in v]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"feed names must be unique; repeated: {', '.join(dupes)}")
+        return v
 
     @field_validator("city_timezone")
     @classmethod

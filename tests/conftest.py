@@ -13,7 +13,10 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
+from feeds.base import FeedConfig, FeedContext
+from feeds.http import Fetcher
 from server.app import BOARD, Board, create_app
+from server.districts import Districts
 from server.events import Event
 from server.settings import Settings
 
@@ -51,6 +54,15 @@ def make_event(n: int | str, *, source: str = "test", **fields: Any) -> Event:
     return Event.model_validate(
         {**data, "source": source, "received_at": T0 + timedelta(seconds=1)}
     )
+
+
+DISTRICTS = Districts.load()
+
+
+def feed_context(adapter: str, *, name: str | None = None, http: Fetcher | None = None,
+                 **config: Any) -> FeedContext:
+    """The context an adapter gets from the server, for constructing one in a test."""
+    return FeedContext(FeedConfig(name=name or adapter, adapter=adapter, **config), DISTRICTS, http)
 
 
 class Running:

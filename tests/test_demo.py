@@ -8,7 +8,7 @@ from pathlib import Path
 
 from feeds.demo import RECORDING, DemoFeed, read_recording, retirements
 from server.events import Action, Event, Status
-from tests.conftest import StartServer, wait_for
+from tests.conftest import StartServer, feed_context, wait_for
 
 
 def test_the_recording_is_valid_and_every_incident_ends() -> None:
@@ -31,7 +31,7 @@ def test_the_recording_is_valid_and_every_incident_ends() -> None:
 
 
 async def test_two_fast_loops_have_distinct_ids_and_current_times() -> None:
-    feed = DemoFeed(speed=3600, loops=2)
+    feed = DemoFeed(feed_context("demo", options={"speed": 3600, "loops": 2}))
     started = datetime.now(UTC)
     bodies = [body async for body in feed.events()]
     _, entries = read_recording(RECORDING)

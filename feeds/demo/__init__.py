@@ -18,7 +18,9 @@ from typing import Any, ClassVar
 
 import orjson
 
-from feeds.base import FeedAdapter
+from pydantic import Field
+
+from feeds.base import FeedAdapter, FeedContext, FeedOptions
 from server.events import Action, Event, Status, iso_utc, utcnow
 
 RECORDING = Path(__file__).with_name("seoul-demo.jsonl")
@@ -36,29 +38,29 @@ def read_recording(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return header, [orjson.loads(line) for line in lines[1:] if line.strip()]
 
 
+class DemoOptions(FeedOptions):
+    """How the demo plays: speed (1 = real time) and how many loops (none = forever)."""
+
+    speed: float = Field(default=1.0, gt=0, le=3600)
+    loops: int | None = Field(default=None, ge=1)
+
+
 class DemoFeed(FeedAdapter):
     """Plays the bundled recording on a loop into the live stream, clearly marked as demo."""
 
-    kind: ClassVar[str] = "mixed"
     demo: ClassVar[bool] = True
-    sla_seconds: ClassVar[float] = 120.0
+    Options = DemoOptions
 
-    def __init__(
-        self,
-        name: str = "demo",
-        *,
-        speed: float = 1.0,
-        recording: Path = RECORDING,
-        clock: Callable[[], datetime] = utcnow,
-        loops: int | None = None,
-    ) -> None:
-        super().__init__(name)
-        self.speed = speed
+    def __init__(self, context: FeedContext, *, recording: Path = RECORDING,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        super().__init__(context)
+        assert isinstance(self.options, DemoOptions)
+        self.speed = self.options.speed
+        self.loops = self.options.loops
         self.header, self.entries = read_recording(recording)
         # recorded time `start` maps to "now" on each loop; earlier entries play at once
         self.start = datetime.fromisoformat(self.header["start"]) + PREROLL
         self.clock = clock
-        self.loops = loops
         self.run_id = secrets.token_hex(3)  # fresh per run: restarts never reuse an id
 
     async def events(self) -> AsyncIterator[Event | Action]:
@@ -83,11 +85,11 @@ class DemoFeed(FeedAdapter):
             if body.get(key):
                 recorded = datetime.fromisoformat(body[key])
                 body[key] = iso_utc(loop_start + (recorded - self.start) / self.speed)
-        body["event_id"] = _prefixed(body["event_id"], self.name, prefix)
+        body["event_id"] = _prefixed(body["event_id"], self.source, prefix)
         if entry["type"] == "event":
-            body["source"] = self.name
+            body["source"] = self.source
             body["received_at"] = iso_utc(self.clock())
-            body["refs"] = [_prefixed(r, self.name, prefix) for r in body.get("refs", [])]
+            body["refs"] = [_prefixed(r, self.source, prefix) for r in body.get("refs", [])]
             return Event.model_validate(body)
         return Action.model_validate(body)
 
