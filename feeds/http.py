@@ -64,7 +64,9 @@ class Fetcher:
         if declared is not None and declared > self.max_body_bytes and not response.headers.get(
             "Content-Encoding"
         ):
-            raise FeedRejected(f"{url}: body of {declared} bytes is over the {self.max_body_bytes}")
+            raise FeedRejected(
+                f"{url}: body of {declared} bytes is over the {self.max_body_bytes}-byte limit"
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):

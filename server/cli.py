@@ -39,10 +39,27 @@ def main(argv: list[str] | None = None) -> int:
     tail.add_argument("--json", action="store_true", help="print each entry as a JSON line")
     tail.add_argument("--count", type=int, help="exit after printing this many entries")
 
+    feeds = sub.add_parser("feeds", help="list installed feed adapters, or check one on a file")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_sub.add_parser("list", help="installed adapters with their kinds and standard")
+    check = feeds_sub.add_parser("check", help="run an adapter's parse on a saved document")
+    check.add_argument("adapter", help="adapter name, as in `cityboard feeds list`")
+    check.add_argument("file", type=Path, help="the saved document")
+    check.add_argument("--json", action="store_true", help="print one normalized event per line")
+    check.add_argument("--config", type=Path,
+                       help="TOML with the feed's settings: a [[feeds]] entry for this adapter "
+                            "(or a bare feed table), e.g. its timezone and [feeds.options]")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "feeds":
+            from server.feedcheck import check_file, list_adapters
+
+            if args.feeds_command == "list":
+                return list_adapters()
+            return check_file(args.adapter, args.file, as_json=args.json, config_file=args.config)
         return asyncio.run(_tail(args))
     except CityboardError as exc:
         print(f"cityboard: {exc.message}", file=sys.stderr)

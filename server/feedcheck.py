@@ -1,0 +1,79 @@
+"""`cityboard feeds list|check`: how an adapter author (and CI) runs an adapter offline."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from feeds import registry
+from feeds.base import FeedConfig, FeedContext, PollingFeed
+from server.districts import Districts
+from server.errors import CityboardError, ConfigError
+
+
+def list_adapters() -> int:
+    """Print every installed adapter with its kinds and standard; broken ones say why."""
+    for name, point in sorted(registry.installed().items()):
+        try:
+            manifest = registry.load(name).manifest
+        except ConfigError as exc:
+            print(f"{name:<10} (unavailable: {exc.message})")
+            continue
+        print(f"{name:<10} {','.join(manifest.kinds):<30} {manifest.standard}  [{point.value}]")
+    return 0
+
+
+def _feed_config(adapter: str, config_file: Path | None) -> FeedConfig:
+    values: dict[str, Any] = {"name": adapter, "adapter": adapter}
+    if config_file is not None:
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {config_file}: {exc}") from None
+        tables = data.get("feeds", [data])
+        chosen = next((t for t in tables if t.get("adapter", adapter) == adapter), None)
+        if chosen is None:
+            raise ConfigError(f"{config_file} has no [[feeds]] entry with adapter = {adapter!r}")
+        values.update(chosen)
+    try:
+        return FeedConfig.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid feed settings: {exc}") from None
+
+
+def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | None) -> int:
+    """Parse a saved document and print its events; a rejected document exits 1 with one line."""
+    cls = registry.load(adapter)
+    config = _feed_config(adapter, config_file)
+    try:
+        feed = cls(FeedContext(config, Districts.load()))
+    except ValidationError as exc:
+        raise ConfigError(f"invalid options for {adapter}: {exc}") from None
+    if not isinstance(feed, PollingFeed):
+        raise ConfigError(f"adapter {adapter!r} is not a polling adapter; nothing to check")
+    try:
+        payload = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        parsed = feed.parse(payload, received_at=datetime.now(UTC))
+    except CityboardError as exc:
+        print(f"cityboard: {path}: rejected by {adapter}: {exc.message}", file=sys.stderr)
+        return 1
+    for reason in parsed.skipped:
+        print(f"cityboard: {path}: skipped {reason}", file=sys.stderr)
+    for event in parsed.events:
+        if as_json:
+            sys.stdout.buffer.write(event.dump() + b"\n")
+        else:
+            print(f"{event.severity.value:<8} {event.status.value:<9} {event.category:<26} "
+                  f"{event.event_id} v{event.version}  {event.title}  [{event.sent_at:%Y-%m-%d %H:%MZ}]")
+    sys.stdout.flush()
+    print(f"cityboard: {path}: {len(parsed.events)} event(s), {len(parsed.skipped)} skipped",
+          file=sys.stderr)
+    return 0
