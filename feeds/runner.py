@@ -184,9 +184,15 @@ class FeedRunner:
             return True
         return event.version == known.version and not event.same_content(known)
 
-    async def _commit(self, events: list[Event]) -> None:
+    async def ingest(self, events: list[Event]) -> list[AppendResult]:
+        """Commit pushed events on the same path as pulled ones; a push counts as a success."""
+        results = await self._commit([self._normalise(e) for e in events])
+        await self._succeeded(self.clock.now())
+        return results
+
+    async def _commit(self, events: list[Event]) -> list[AppendResult]:
         if not events:
-            return
+            return []
         results = await self.sink(events)
         for event, result in zip(events, results, strict=True):
             if result.outcome != "appended":
@@ -201,6 +207,7 @@ class FeedRunner:
             if len(self._ended) > REMEMBER_ENDED:
                 forgotten, _ = self._ended.popitem(last=False)
                 self._diff_expired.discard(forgotten)
+        return results
 
     # -------------------------------------------------------------------- push sources
 

@@ -18,12 +18,13 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from feeds import registry
 from feeds.base import FeedConfig, FeedContext
 from feeds.demo import retirements
 from feeds.http import Fetcher, SharedSession
+from feeds.push import PushFeed
 from feeds.runner import FeedRunner
 from server import protocol
 from server.districts import Districts
@@ -259,9 +260,9 @@ async def index(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(page)
 
 
-def _authorize(request: web.Request, settings: Settings) -> web.Response | None:
-    """None when the bearer token matches; otherwise the 401/403 answer."""
-    if settings.push_token is None:
+def _authorize(request: web.Request, expected: SecretStr | None) -> web.Response | None:
+    """None when the bearer token matches `expected`; otherwise the 401/403 answer."""
+    if expected is None:
         return _error(
             403, "push_disabled", "push ingest is off: set push_token or CITYBOARD_PUSH_TOKEN"
         )
@@ -270,27 +271,30 @@ def _authorize(request: web.Request, settings: Settings) -> web.Response | None:
         response = _error(401, "unauthorized", "send Authorization: Bearer <push token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="cityboard push"'
         return response
-    if not hmac.compare_digest(
-        token.strip().encode(), settings.push_token.get_secret_value().encode()
-    ):
+    if not hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode()):
         return _error(403, "forbidden", "the push token is not valid")
     return None
 
 
 async def api_push(request: web.Request) -> web.Response:
-    """Ingest one event or an array of events for `source`; all are stored or none."""
+    """Ingest one event or an array of events for `source`; all are stored or none.
+
+    A source configured as a `push` feed uses its own token and health; any other name uses the
+    global push token; a pulled feed's name is refused.
+    """
     board = request.app[BOARD]
     settings = board.settings
-    denied = _authorize(request, settings)
+    source = request.match_info["source"]
+    runner = next((r for r in board.runners if r.health.name == source), None)
+    feed = runner.adapter if runner is not None else None
+    if feed is not None and not isinstance(feed, PushFeed):
+        return _error(409, "source_taken", f"{source!r} is a pulled feed; push under another name")
+    expected = feed.token if isinstance(feed, PushFeed) else settings.push_token
+    denied = _authorize(request, expected)
     if denied is not None:
         return denied
-    source = request.match_info["source"]
     if not re.match(SOURCE_PATTERN, source):
         return _error(400, "invalid_source", f"source must match {SOURCE_PATTERN}")
-    if any(r.health.name == source for r in board.runners):
-        return _error(
-            409, "source_taken", f"{source!r} is a configured feed; push under another name"
-        )
     if request.content_length is not None and request.content_length > settings.push_max_body_bytes:
         return _error(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
     try:
@@ -317,7 +321,7 @@ async def api_push(request: web.Request) -> web.Response:
             " nothing from this request was stored",
             errors=errors[:MAX_REPORTED_ERRORS],
         )
-    results = await board.log.append(events)
+    results = await (runner.ingest(events) if runner is not None else board.log.append(events))
     return _json(
         {
             "head": board.log.head,

@@ -1,0 +1,42 @@
+"""Push sources as feeds: a city system POSTs normalized events; configured, it gets its own token
+and health, so the board can tell when it has gone quiet."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+from pydantic import Field, SecretStr
+
+from feeds.base import FeedAdapter, FeedContext, FeedOptions
+from server.errors import ConfigError
+from server.events import Action, Event
+
+
+class PushOptions(FeedOptions):
+    """`token_env`: the environment variable that holds this source's bearer token."""
+
+    token_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$")
+
+
+class PushFeed(FeedAdapter):
+    """Receives through `POST /api/push/{name}`; the runner commits what arrives."""
+
+    Options = PushOptions
+    options: PushOptions
+
+    def __init__(self, context: FeedContext) -> None:
+        super().__init__(context)
+        token = os.environ.get(self.options.token_env, "")
+        if not token:
+            raise ConfigError(
+                f"push feed {self.source!r}: environment variable {self.options.token_env} is unset"
+            )
+        self.token = SecretStr(token)
+
+    async def events(self) -> AsyncIterator[Event | Action]:
+        """Nothing to pull: pushed events arrive through the runner's `ingest`."""
+        await asyncio.Event().wait()
+        return
+        yield  # unreachable; makes this an async generator that never yields
