@@ -272,3 +272,25 @@ async def test_a_restarted_runner_expires_what_vanished_while_it_was_down(
     now = await current(event_log)
     assert now["city-list:b"]["status"] == Status.EXPIRED.value
     assert now["city-list:a"]["version"] == 1, "a is unchanged and not rewritten"
+
+
+async def test_cap_update_and_cancel_chain_bumps_the_version_and_ends_the_event(
+    event_log: EventLog,
+) -> None:
+    """Alert → Update → Cancel of one Korean CAP alert: one event, rising versions, cancelled."""
+    from feeds.cap import CapFeed
+    from tests.feeds.conftest import FIXTURES
+
+    feed = CapFeed(feed_context("cap", name="kma"))
+    runner = FeedRunner(feed, event_log.append, districts=DISTRICTS, clock=ManualClock(START))
+    versions = []
+    for name in ("heavy-rain-jongno", "heavy-rain-jongno-update", "heavy-rain-jongno-cancel"):
+        parsed = feed.parse((FIXTURES / "cap-kr" / f"{name}.cap").read_bytes(), received_at=START)
+        await runner._accept(parsed, START, snapshot=False)
+        [event] = (await current(event_log)).values()
+        versions.append((event["version"], event["status"], event["severity"]))
+    assert event["event_id"] == "kma:cap@weather.example.kr,KMA-2026-11-29-0001"
+    assert [v[1:] for v in versions] == [("active", "severe"), ("active", "extreme"),
+                                         ("cancelled", "severe")]
+    assert versions[0][0] < versions[1][0] < versions[2][0]
+    assert event_log.head == 3
