@@ -107,6 +107,12 @@ class Parsed:
     events: list[Event] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def unusable(self) -> bool:
+        """Every item failed: treat the document as rejected, so a broken one never reads as
+        'the source now lists nothing' (which the snapshot diff would expire)."""
+        return bool(self.skipped) and not self.events
+
     @contextmanager
     def item(self, label: str) -> Iterator[None]:
         """Build one item inside this block; a FeedRejected skips just that item, with a reason."""
@@ -132,8 +138,11 @@ class Manifest:
         """Read and check a manifest file."""
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         return cls(
-            name=data["name"], kinds=tuple(data["kinds"]), standard=data["standard"],
-            update_model=data["update_model"], interval_seconds=float(data["interval_seconds"]),
+            name=data["name"],
+            kinds=tuple(data["kinds"]),
+            standard=data["standard"],
+            update_model=data["update_model"],
+            interval_seconds=float(data["interval_seconds"]),
             licence=data.get("licence", ""),
         )
 

@@ -3,8 +3,6 @@ conditional GET, so no adapter has to get these right on its own."""
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 
 from feeds.base import FeedRejected, FeedUnavailable
@@ -32,8 +30,14 @@ class SharedSession:
 class Fetcher:
     """GETs documents for one feed; remembers ETag/Last-Modified per URL for conditional GET."""
 
-    def __init__(self, session: SharedSession, *, timeout_seconds: float,
-                 max_body_bytes: int, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        session: SharedSession,
+        *,
+        timeout_seconds: float,
+        max_body_bytes: int,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.session = session
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.max_body_bytes = max_body_bytes
@@ -56,13 +60,15 @@ class Fetcher:
                 body = await self._read_capped(response, url)
                 self._remember(url, response)
                 return body
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise FeedUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
 
     async def _read_capped(self, response: aiohttp.ClientResponse, url: str) -> bytes:
         declared = response.content_length
-        if declared is not None and declared > self.max_body_bytes and not response.headers.get(
-            "Content-Encoding"
+        if (
+            declared is not None
+            and declared > self.max_body_bytes
+            and not response.headers.get("Content-Encoding")
         ):
             raise FeedRejected(
                 f"{url}: body of {declared} bytes is over the {self.max_body_bytes}-byte limit"

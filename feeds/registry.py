@@ -25,7 +25,9 @@ def load(name: str) -> type[FeedAdapter]:
     try:
         cls = points[name].load()
     except Exception as exc:  # a broken third-party package must be named, not crash serve
-        raise ConfigError(f"feed adapter {name!r} failed to load: {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(
+            f"feed adapter {name!r} failed to load: {type(exc).__name__}: {exc}"
+        ) from exc
     if not (isinstance(cls, type) and issubclass(cls, FeedAdapter)):
         raise ConfigError(f"feed adapter {name!r} is not a FeedAdapter subclass")
     if not hasattr(cls, "manifest"):

@@ -32,6 +32,7 @@ INTERVAL_JITTER = 0.1  # ±10 % so many feeds on one interval do not poll in loc
 POLL_TIMEOUT_FACTOR = 4  # a poll may make several requests (index + linked documents)
 DOWN_AFTER_FAILURES = 3
 REMEMBER_ENDED = 50_000  # ended events remembered per feed, so a source re-listing them is deduped
+REMEMBER_INPUTS = 100_000  # source versions remembered per feed, to tell a change from a re-send
 
 Sink = Callable[[Sequence[Body]], Awaitable[list[AppendResult]]]
 ActiveLoader = Callable[[str], Awaitable[list[Event]]]
@@ -59,7 +60,10 @@ class FeedHealth:
         """The health record for `/api/feeds` and the websocket, with its age against the SLA."""
         age = (now - self.last_success).total_seconds() if self.last_success else None
         return {
-            "name": self.name, "adapter": self.adapter, "kind": self.kind, "demo": self.demo,
+            "name": self.name,
+            "adapter": self.adapter,
+            "kind": self.kind,
+            "demo": self.demo,
             "state": self.state,
             "stale": age is None or age > self.sla_seconds,
             "age_seconds": None if age is None else round(age, 1),
@@ -77,9 +81,16 @@ class FeedHealth:
 class FeedRunner:
     """Drives one adapter and commits what it yields through `sink` (the log's append)."""
 
-    def __init__(self, adapter: FeedAdapter, sink: Sink, *, districts: Districts,
-                 load_active: ActiveLoader | None = None, clock: Clock | None = None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        adapter: FeedAdapter,
+        sink: Sink,
+        *,
+        districts: Districts,
+        load_active: ActiveLoader | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.adapter = adapter
         self.sink = sink
         self.districts = districts
@@ -88,12 +99,18 @@ class FeedRunner:
         self.rng = rng or random.Random()
         manifest = adapter.manifest
         self.health = FeedHealth(
-            name=adapter.source, adapter=manifest.name, kind=",".join(manifest.kinds),
-            demo=adapter.demo, sla_seconds=adapter.sla_seconds,
+            name=adapter.source,
+            adapter=manifest.name,
+            kind=",".join(manifest.kinds),
+            demo=adapter.demo,
+            sla_seconds=adapter.sla_seconds,
         )
         self._latest: dict[str, Event] = {}  # newest known version of each active event
         self._ended: OrderedDict[str, Event] = OrderedDict()  # recently ended, for dedupe only
         self._diff_expired: set[str] = set()  # expired here because the source stopped listing them
+        self._inputs: OrderedDict[str, Event] = (
+            OrderedDict()
+        )  # each event as the source last sent it
 
     async def run(self) -> None:
         """Run until cancelled; adapter failures are recorded, never raised."""
@@ -126,6 +143,8 @@ class FeedRunner:
         try:
             async with asyncio.timeout(deadline):
                 parsed = await adapter.poll(now)
+            if parsed is not None and parsed.unusable:
+                raise FeedRejected(f"no usable item; first problem: {parsed.skipped[0]}")
         except FeedRejected as exc:
             self.health.documents_rejected += 1
             await self._failed(exc)
@@ -145,44 +164,63 @@ class FeedRunner:
     async def _accept(self, parsed: Parsed, now: datetime, *, snapshot: bool) -> None:
         if parsed.skipped:
             self.health.items_skipped += len(parsed.skipped)
-            log.info("feed %s skipped %d item(s), first: %s", self.health.name,
-                     len(parsed.skipped), parsed.skipped[0])
+            log.info(
+                "feed %s skipped %d item(s), first: %s",
+                self.health.name,
+                len(parsed.skipped),
+                parsed.skipped[0],
+            )
         batch: dict[str, Event] = {}
         for event in parsed.events:
-            event = self._normalise(event)
-            if self._is_new(event):
-                batch[event.event_id] = event
+            placed = self._place(self._normalise(event))
+            if placed is not None:
+                batch[placed.event_id] = placed
         listed = {e.event_id for e in parsed.events}
         for event_id, known in list(self._latest.items()):
-            if known.status is not Status.ACTIVE or event_id in batch:
+            if event_id in batch:
                 continue
             gone = snapshot and event_id not in listed
             over = known.expires_at is not None and known.expires_at <= now
             if gone or over:
-                batch[event_id] = known.model_copy(update={
-                    "version": known.version + 1, "status": Status.EXPIRED,
-                    "updated_at": now, "received_at": now})
+                batch[event_id] = known.model_copy(
+                    update={
+                        "version": known.version + 1,
+                        "status": Status.EXPIRED,
+                        "updated_at": now,
+                        "received_at": now,
+                    }
+                )
                 if gone:
                     self._diff_expired.add(event_id)
         await self._commit(list(batch.values()))
 
     def _normalise(self, event: Event) -> Event:
-        """Fill the district from the point, and revive an event the snapshot diff expired."""
-        update: dict[str, Any] = {}
+        """Fill the district from the point when the source gave none."""
         if event.district is None and event.point is not None:
-            update["district"] = self.districts.locate(*event.point)
-        known = self._ended.get(event.event_id)
-        if event.event_id in self._diff_expired and known is not None:
-            self._diff_expired.discard(event.event_id)
-            if event.version <= known.version:  # listed again unchanged: it is back, not stale
-                update["version"] = known.version + 1
-        return event.model_copy(update=update) if update else event
+            return event.model_copy(update={"district": self.districts.locate(*event.point)})
+        return event
 
-    def _is_new(self, event: Event) -> bool:
-        known = self._latest.get(event.event_id) or self._ended.get(event.event_id)
-        if known is None or event.version > known.version:
-            return True
-        return event.version == known.version and not event.same_content(known)
+    def _place(self, event: Event) -> Event | None:
+        """Decide what a polled event becomes: None if nothing changed, else the event with a
+        version above the log's, so a change is never lost as a 'conflict' and an event the
+        snapshot diff expired comes back when the source lists it again."""
+        event_id = event.event_id
+        known = self._latest.get(event_id) or self._ended.get(event_id)
+        last = self._inputs.get(event_id) or known  # what the source said last time
+        if known is not None and last is not None:
+            if event.version < last.version:
+                return None  # older than what the source already told us
+            revived = event_id in self._diff_expired
+            if event.version == last.version and event.same_content(last) and not revived:
+                return None  # listed again, unchanged
+        self._inputs[event_id] = event
+        self._inputs.move_to_end(event_id)
+        if len(self._inputs) > REMEMBER_INPUTS:
+            self._inputs.popitem(last=False)
+        self._diff_expired.discard(event_id)
+        if known is not None and event.version <= known.version:
+            return event.model_copy(update={"version": known.version + 1})
+        return event
 
     async def ingest(self, events: list[Event]) -> list[AppendResult]:
         """Commit pushed events on the same path as pulled ones; a push counts as a success."""
@@ -239,8 +277,11 @@ class FeedRunner:
         h = self.health
         if h.consecutive_failures:
             log.info("feed %s recovered after %d failure(s)", h.name, h.consecutive_failures)
-            await self._notice("info", "feed_recovered",
-                               f"feed {h.name} recovered after {h.consecutive_failures} failure(s)")
+            await self._notice(
+                "info",
+                "feed_recovered",
+                f"feed {h.name} recovered after {h.consecutive_failures} failure(s)",
+            )
         h.state, h.consecutive_failures, h.last_success = "ok", 0, now
 
     async def _failed(self, exc: BaseException) -> None:
@@ -254,8 +295,15 @@ class FeedRunner:
             await self._notice("warning", "feed_failed", f"feed {h.name} failed: {reason}")
 
     async def _notice(self, level: str, code: str, message: str) -> None:
-        notice = Notice.model_validate({"level": level, "code": code, "message": message[:1000],
-                                        "at": self.clock.now(), "source": self.health.name})
+        notice = Notice.model_validate(
+            {
+                "level": level,
+                "code": code,
+                "message": message[:1000],
+                "at": self.clock.now(),
+                "source": self.health.name,
+            }
+        )
         try:
             await self.sink([notice])
         except Exception as exc:  # a notice must never break the runner

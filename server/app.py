@@ -28,10 +28,10 @@ from feeds.push import PushFeed
 from feeds.runner import FeedRunner
 from server import protocol
 from server.districts import Districts
+from server.errors import ConfigError
 from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 from server.hub import Hub
 from server.log import EventFilter, EventLog
-from server.errors import ConfigError
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,8 +94,9 @@ def create_app(settings: Settings) -> web.Application:
 
 
 def _feed_configs(settings: Settings) -> list[FeedConfig]:
-    demo = FeedConfig(name="demo", adapter="demo", sla_seconds=120,
-                      options={"speed": settings.demo_speed})
+    demo = FeedConfig(
+        name="demo", adapter="demo", sla_seconds=120, options={"speed": settings.demo_speed}
+    )
     return ([demo] if settings.demo else []) + list(settings.feeds)
 
 
@@ -104,14 +105,24 @@ def _build_runners(board: Board, http: SharedSession) -> list[FeedRunner]:
     runners = []
     for config in _feed_configs(board.settings):
         adapter_class = registry.load(config.adapter)
-        fetcher = Fetcher(http, timeout_seconds=config.timeout_seconds,
-                          max_body_bytes=config.max_body_bytes, headers=config.headers)
+        fetcher = Fetcher(
+            http,
+            timeout_seconds=config.timeout_seconds,
+            max_body_bytes=config.max_body_bytes,
+            headers=config.headers,
+        )
         try:
             adapter = adapter_class(FeedContext(config, board.districts, fetcher))
         except ValidationError as exc:
             raise ConfigError(f"feed {config.name!r} ({config.adapter}): {exc}") from None
-        runners.append(FeedRunner(adapter, board.log.append, districts=board.districts,
-                                  load_active=partial(_active_events, board.log)))
+        runners.append(
+            FeedRunner(
+                adapter,
+                board.log.append,
+                districts=board.districts,
+                load_active=partial(_active_events, board.log),
+            )
+        )
     return runners
 
 

@@ -46,9 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("adapter", help="adapter name, as in `cityboard feeds list`")
     check.add_argument("file", type=Path, help="the saved document")
     check.add_argument("--json", action="store_true", help="print one normalized event per line")
-    check.add_argument("--config", type=Path,
-                       help="TOML with the feed's settings: a [[feeds]] entry for this adapter "
-                            "(or a bare feed table), e.g. its timezone and [feeds.options]")
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="TOML with the feed's settings: a [[feeds]] entry for this adapter "
+        "(or a bare feed table), e.g. its timezone and [feeds.options]",
+    )
 
     args = parser.parse_args(argv)
     try:

@@ -61,8 +61,14 @@ class Districts:
         self.by_code = {d.code: d for d in self.items}
         self._names: dict[str, str] = {}
         for d in self.items:
-            for name in (d.code, d.name_ko, d.name_en, d.name_en.lower(), f"{CITY_KO} {d.name_ko}",
-                         f"{CITY_KO_SHORT} {d.name_ko}"):
+            for name in (
+                d.code,
+                d.name_ko,
+                d.name_en,
+                d.name_en.lower(),
+                f"{CITY_KO} {d.name_ko}",
+                f"{CITY_KO_SHORT} {d.name_ko}",
+            ):
                 self._names[name] = d.code
 
     @classmethod

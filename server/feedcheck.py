@@ -65,15 +65,27 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
     except CityboardError as exc:
         print(f"cityboard: {path}: rejected by {adapter}: {exc.message}", file=sys.stderr)
         return 1
+    if parsed.unusable:
+        print(
+            f"cityboard: {path}: rejected by {adapter}: no usable item; "
+            f"first problem: {parsed.skipped[0]}",
+            file=sys.stderr,
+        )
+        return 1
     for reason in parsed.skipped:
         print(f"cityboard: {path}: skipped {reason}", file=sys.stderr)
     for event in parsed.events:
         if as_json:
             sys.stdout.buffer.write(event.dump() + b"\n")
         else:
-            print(f"{event.severity.value:<8} {event.status.value:<9} {event.category:<26} "
-                  f"{event.event_id} v{event.version}  {event.title}  [{event.sent_at:%Y-%m-%d %H:%MZ}]")
+            print(
+                f"{event.severity.value:<8} {event.status.value:<9} {event.category:<26} "
+                f"{event.event_id} v{event.version}  {event.title}  "
+                f"[{event.sent_at:%Y-%m-%d %H:%MZ}]"
+            )
     sys.stdout.flush()
-    print(f"cityboard: {path}: {len(parsed.events)} event(s), {len(parsed.skipped)} skipped",
-          file=sys.stderr)
+    print(
+        f"cityboard: {path}: {len(parsed.events)} event(s), {len(parsed.skipped)} skipped",
+        file=sys.stderr,
+    )
     return 0

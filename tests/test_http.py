@@ -168,15 +168,27 @@ async def test_a_configured_push_feed_has_its_own_token_and_health(
     start_server: StartServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("WARD_PUSH_TOKEN", "ward-secret")
-    running = await start_server(feeds=[{"name": "ward", "adapter": "push", "sla_seconds": 600,
-                                         "options": {"token_env": "WARD_PUSH_TOKEN"}}])
+    running = await start_server(
+        feeds=[
+            {
+                "name": "ward",
+                "adapter": "push",
+                "sla_seconds": 600,
+                "options": {"token_env": "WARD_PUSH_TOKEN"},
+            }
+        ]
+    )
     async with running.session.get(f"{running.http}/api/feeds") as r:
         [health] = (await r.json())["feeds"]
     assert health["name"] == "ward" and health["adapter"] == "push" and health["stale"] is True
     status, _ = await post(running, orjson.dumps(event_dict(1)), source="ward")
     assert status == 403, "the global token does not open a configured push feed"
-    status, body = await post(running, orjson.dumps(event_dict(1)), source="ward",
-                              headers={"Authorization": "Bearer ward-secret"})
+    status, body = await post(
+        running,
+        orjson.dumps(event_dict(1)),
+        source="ward",
+        headers={"Authorization": "Bearer ward-secret"},
+    )
     assert status == 202 and body["results"][0]["event_id"] == "ward:e1"
     async with running.session.get(f"{running.http}/api/feeds") as r:
         [health] = (await r.json())["feeds"]
@@ -191,7 +203,10 @@ async def test_a_push_feed_without_its_token_in_the_environment_refuses_to_start
     from server.settings import Settings
 
     monkeypatch.delenv("MISSING_TOKEN", raising=False)
-    settings = Settings(db_path=tmp_path / "x.db", demo=False, feeds=[
-        {"name": "ward", "adapter": "push", "options": {"token_env": "MISSING_TOKEN"}}])
+    settings = Settings(
+        db_path=tmp_path / "x.db",
+        demo=False,
+        feeds=[{"name": "ward", "adapter": "push", "options": {"token_env": "MISSING_TOKEN"}}],
+    )
     with pytest.raises(ConfigError, match="MISSING_TOKEN is unset"):
         create_app(settings)

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
-
 from pydantic import Field
 
 from feeds.base import FeedAdapter, FeedContext, FeedOptions
@@ -51,8 +50,13 @@ class DemoFeed(FeedAdapter):
     demo: ClassVar[bool] = True
     Options = DemoOptions
 
-    def __init__(self, context: FeedContext, *, recording: Path = RECORDING,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        context: FeedContext,
+        *,
+        recording: Path = RECORDING,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         super().__init__(context)
         assert isinstance(self.options, DemoOptions)
         self.speed = self.options.speed

@@ -21,12 +21,14 @@ async def cap_upstream() -> AsyncIterator[str]:
     app = web.Application()
 
     async def index(_: web.Request) -> web.Response:
-        return web.Response(body=(KR / "index.atom").read_bytes(),
-                            content_type="application/atom+xml")
+        return web.Response(
+            body=(KR / "index.atom").read_bytes(), content_type="application/atom+xml"
+        )
 
     async def alert(_: web.Request) -> web.Response:
-        return web.Response(body=(KR / "heavy-rain-jongno.cap").read_bytes(),
-                            content_type="application/cap+xml")
+        return web.Response(
+            body=(KR / "heavy-rain-jongno.cap").read_bytes(), content_type="application/cap+xml"
+        )
 
     app.router.add_get("/index.atom", index)
     app.router.add_get("/alerts/heavy-rain-jongno.cap", alert)
@@ -39,8 +41,9 @@ async def cap_upstream() -> AsyncIterator[str]:
 async def test_a_cap_index_reaches_the_board_with_its_district(
     start_server: StartServer, cap_upstream: str
 ) -> None:
-    running = await start_server(feeds=[{"name": "kma", "adapter": "cap", "url": cap_upstream,
-                                         "interval_seconds": 30}])
+    running = await start_server(
+        feeds=[{"name": "kma", "adapter": "cap", "url": cap_upstream, "interval_seconds": 30}]
+    )
     board = await BoardClient.connect(running.session, running.ws_url)
     snapshot = await board.next_of("snapshot")
     events = list(snapshot["events"])
@@ -60,8 +63,9 @@ async def test_a_cap_index_reaches_the_board_with_its_district(
     await board.close()
 
 
-async def test_pushing_under_a_pulled_feeds_name_is_refused(start_server: StartServer,
-                                                            cap_upstream: str) -> None:
+async def test_pushing_under_a_pulled_feeds_name_is_refused(
+    start_server: StartServer, cap_upstream: str
+) -> None:
     running = await start_server(feeds=[{"name": "kma", "adapter": "cap", "url": cap_upstream}])
     async with running.session.post(f"{running.http}/api/push/kma", data=b"{}") as r:
         assert r.status == 409 and (await r.json())["error"]["code"] == "source_taken"

@@ -20,21 +20,48 @@ def cityboard(*args: str, pythonpath: Path | None = None) -> subprocess.Complete
     env = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT)}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], capture_output=True,
-                          text=True, timeout=120, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def test_a_pip_installed_adapter_shows_up_and_parses(tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(target), str(EXAMPLE)],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     listed = cityboard("feeds", "list", pythonpath=target)
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if x.startswith("ward-works"))
     assert "traffic" in line and "cityboard_feed_example:WardWorksFeed" in line
-    checked = cityboard("feeds", "check", "ward-works", str(EXAMPLE / "sample.json"), "--json",
-                        "--config", str(EXAMPLE / "ward.toml"), pythonpath=target)
+    checked = cityboard(
+        "feeds",
+        "check",
+        "ward-works",
+        str(EXAMPLE / "sample.json"),
+        "--json",
+        "--config",
+        str(EXAMPLE / "ward.toml"),
+        pythonpath=target,
+    )
     assert checked.returncode == 0, checked.stderr
     events = [orjson.loads(line) for line in checked.stdout.splitlines()]
     assert [e["event_id"] for e in events] == ["jongno-works:2026-118", "jongno-works:2026-121"]
@@ -42,15 +69,17 @@ def test_a_pip_installed_adapter_shows_up_and_parses(tmp_path: Path) -> None:
     assert [e["severity"] for e in events] == ["moderate", "severe"]
     assert events[1]["category"] == "traffic.closure"
     assert events[0]["title"].startswith("종로구 율곡로")
-    without_zone = cityboard("feeds", "check", "ward-works", str(EXAMPLE / "sample.json"),
-                             pythonpath=target)
-    assert without_zone.returncode == 0
-    assert "has no time zone" in without_zone.stderr and "0 event(s), 2 skipped" in without_zone.stderr
+    without_zone = cityboard(
+        "feeds", "check", "ward-works", str(EXAMPLE / "sample.json"), pythonpath=target
+    )
+    assert without_zone.returncode == 1, "every item failed: the document is rejected"
+    assert "no usable item" in without_zone.stderr and "has no time zone" in without_zone.stderr
 
 
-def test_unknown_and_broken_adapters_are_named(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ConfigError, match="unknown feed adapter 'nope'; installed: .*demo"):
+def test_unknown_and_broken_adapters_are_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match=r"unknown feed adapter 'nope'; installed: .*demo"):
         registry.load("nope")
     dist = tmp_path / "broken_adapter-1.0.dist-info"
     dist.mkdir()

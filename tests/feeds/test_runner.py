@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import logging
 import random
 from collections.abc import AsyncIterator
@@ -32,8 +33,14 @@ CAP = 64 * 1024
 class ListFeed(PollingFeed):
     """A minimal snapshot source: a JSON list of {id, title, v, expires?}."""
 
-    manifest = Manifest(name="list", kinds=("traffic",), standard="test list",
-                        update_model="snapshot", interval_seconds=60, licence="")
+    manifest = Manifest(
+        name="list",
+        kinds=("traffic",),
+        standard="test list",
+        update_model="snapshot",
+        interval_seconds=60,
+        licence="",
+    )
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
         try:
@@ -44,11 +51,21 @@ class ListFeed(PollingFeed):
         for item in items:
             with parsed.item(str(item.get("id"))):
                 expires = parse_time(item["expires"]) if "expires" in item else None
-                parsed.events.append(make_event(
-                    self.source, item["id"], kind="traffic", category="traffic.closure",
-                    severity="moderate", title=item["title"], version=item["v"],
-                    sent_at=START, expires_at=expires, received_at=received_at,
-                    geometry={"type": "Point", "coordinates": [126.9779, 37.5663]}))
+                parsed.events.append(
+                    make_event(
+                        self.source,
+                        item["id"],
+                        kind="traffic",
+                        category="traffic.closure",
+                        severity="moderate",
+                        title=item["title"],
+                        version=item["v"],
+                        sent_at=START,
+                        expires_at=expires,
+                        received_at=received_at,
+                        geometry={"type": "Point", "coordinates": [126.9779, 37.5663]},
+                    )
+                )
         return parsed
 
 
@@ -107,18 +124,26 @@ async def make_runner(upstream: Upstream, event_log: EventLog) -> AsyncIterator[
 
     def make(**config: Any) -> tuple[FeedRunner, ListFeed]:
         fetcher = Fetcher(session, timeout_seconds=5, max_body_bytes=CAP)
-        feed = ListFeed(feed_context("list", name="city-list", url=upstream.url, http=fetcher,
-                                     **config))
+        feed = ListFeed(
+            feed_context("list", name="city-list", url=upstream.url, http=fetcher, **config)
+        )
 
         async def active(source: str) -> list[Any]:
             from server.events import Event
 
-            rows = await event_log.events(EventFilter(sources=(source,), statuses=("active",)),
-                                          after_seq=0, limit=1000)
+            rows = await event_log.events(
+                EventFilter(sources=(source,), statuses=("active",)), after_seq=0, limit=1000
+            )
             return [Event.model_validate_json(b) for _, b in rows]
 
-        runner = FeedRunner(feed, event_log.append, districts=DISTRICTS, load_active=active,
-                            clock=clock, rng=random.Random(1))
+        runner = FeedRunner(
+            feed,
+            event_log.append,
+            districts=DISTRICTS,
+            load_active=active,
+            clock=clock,
+            rng=random.Random(1),
+        )
         return runner, feed
 
     make.clock = clock  # type: ignore[attr-defined]
@@ -154,8 +179,26 @@ async def test_snapshot_diff_expires_what_disappears_and_revives_what_returns(
     assert now["city-list:b"]["status"] == "active" and now["city-list:b"]["version"] == 3
 
 
-async def test_expiry_by_expires_at(upstream: Upstream, event_log: EventLog,
-                                    make_runner: Any) -> None:
+async def test_a_change_the_source_did_not_re_version_is_kept_with_a_higher_version(
+    upstream: Upstream, event_log: EventLog, make_runner: Any
+) -> None:
+    runner, feed = make_runner()
+    upstream.serve([{"id": "a", "title": "first words", "v": 7}])
+    assert await runner.poll_once(feed, 10)
+    upstream.serve([{"id": "a", "title": "corrected words", "v": 7}])  # same version, new text
+    assert await runner.poll_once(feed, 10)
+    now = (await current(event_log))["city-list:a"]
+    assert (now["title"], now["version"]) == ("corrected words", 8)
+    assert await runner.poll_once(feed, 10)
+    assert event_log.head == 2, "re-listing the corrected item writes nothing more"
+    upstream.serve([{"id": "a", "title": "older words", "v": 6}])
+    assert await runner.poll_once(feed, 10)
+    assert (await current(event_log))["city-list:a"]["title"] == "corrected words"
+
+
+async def test_expiry_by_expires_at(
+    upstream: Upstream, event_log: EventLog, make_runner: Any
+) -> None:
     runner, feed = make_runner()
     soon = (START + timedelta(minutes=5)).isoformat()
     upstream.serve([{"id": "a", "title": "A", "v": 1, "expires": soon}])
@@ -179,7 +222,7 @@ async def test_outage_keeps_events_logs_once_and_recovers(
         assert not await runner.poll_once(feed, 10)
     h = runner.health
     assert h.state == "down" and h.consecutive_failures == 3 and "HTTP 503" in (h.last_error or "")
-    assert h.as_json(make_runner.clock.now())["stale"] is True, "183 s > the 3×60 s SLA"
+    assert h.as_json(make_runner.clock.now())["stale"] is True, "183 s > SLA of 3 intervals"
     assert (await current(event_log))["city-list:a"]["status"] == "active", "events stay"
     entries = await event_log.entries_after(head, 100)
     assert [orjson.loads(e.raw)["body"]["code"] for e in entries] == ["feed_failed"]
@@ -187,15 +230,21 @@ async def test_outage_keeps_events_logs_once_and_recovers(
     upstream.serve([{"id": "a", "title": "A", "v": 1}])
     make_runner.clock.advance(60)
     assert await runner.poll_once(feed, 10)
-    assert runner.health.state == "ok" and not runner.health.as_json(make_runner.clock.now())["stale"]
-    codes = [orjson.loads(e.raw)["body"].get("code") for e in await event_log.entries_after(head, 100)]
+    assert (
+        runner.health.state == "ok" and not runner.health.as_json(make_runner.clock.now())["stale"]
+    )
+    codes = [
+        orjson.loads(e.raw)["body"].get("code") for e in await event_log.entries_after(head, 100)
+    ]
     assert codes == ["feed_failed", "feed_recovered"]
     messages = [r.getMessage() for r in caplog.records]
-    assert sum("failed" in m for m in messages) == 1 and sum("recovered" in m for m in messages) == 1
+    assert (
+        sum("failed" in m for m in messages) == 1 and sum("recovered" in m for m in messages) == 1
+    )
 
 
 async def test_backoff_grows_and_is_capped(upstream: Upstream, make_runner: Any) -> None:
-    runner, feed = make_runner(interval_seconds=60)
+    runner, _feed = make_runner(interval_seconds=60)
     upstream.status = 500
     waits: list[float] = []
     clock = make_runner.clock
@@ -215,7 +264,7 @@ async def test_backoff_grows_and_is_capped(upstream: Upstream, make_runner: Any)
     with pytest.raises(asyncio.CancelledError):
         await task
     assert waits[0] >= 60 * 0.9, "never faster than the interval"
-    assert all(b >= a * 0.9 for a, b in zip(waits, waits[1:], strict=False)), waits
+    assert all(b >= a * 0.9 for a, b in itertools.pairwise(waits)), waits
     assert max(waits) <= BACKOFF_MAX_SECONDS and waits[-1] >= BACKOFF_MAX_SECONDS * 0.9
 
 
@@ -246,8 +295,9 @@ async def test_oversized_bodies_are_rejected_even_after_gzip(
     assert (await current(event_log))["city-list:a"]["status"] == "active", "nothing removed"
 
 
-async def test_a_bad_item_is_skipped_and_counted(upstream: Upstream, event_log: EventLog,
-                                                 make_runner: Any) -> None:
+async def test_a_bad_item_is_skipped_and_counted(
+    upstream: Upstream, event_log: EventLog, make_runner: Any
+) -> None:
     runner, feed = make_runner()
     upstream.serve([{"id": "a", "title": "A", "v": 1}, {"id": "b", "title": "", "v": 1}])
     assert await runner.poll_once(feed, 10)
@@ -261,7 +311,7 @@ async def test_a_restarted_runner_expires_what_vanished_while_it_was_down(
     first, feed = make_runner()
     upstream.serve([{"id": "a", "title": "A", "v": 1}, {"id": "b", "title": "B", "v": 1}])
     assert await first.poll_once(feed, 10)
-    second, feed2 = make_runner()
+    second, _feed2 = make_runner()
     upstream.serve([{"id": "a", "title": "A", "v": 1}])
     task = asyncio.create_task(second.run())
     while make_runner.clock.sleepers == 0:
@@ -290,7 +340,10 @@ async def test_cap_update_and_cancel_chain_bumps_the_version_and_ends_the_event(
         [event] = (await current(event_log)).values()
         versions.append((event["version"], event["status"], event["severity"]))
     assert event["event_id"] == "kma:cap@weather.example.kr,KMA-2026-11-29-0001"
-    assert [v[1:] for v in versions] == [("active", "severe"), ("active", "extreme"),
-                                         ("cancelled", "severe")]
+    assert [v[1:] for v in versions] == [
+        ("active", "severe"),
+        ("active", "extreme"),
+        ("cancelled", "severe"),
+    ]
     assert versions[0][0] < versions[1][0] < versions[2][0]
     assert event_log.head == 3

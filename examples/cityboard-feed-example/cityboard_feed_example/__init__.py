@@ -10,6 +10,7 @@ from pydantic import Field
 
 from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
 from feeds.common import make_event, parse_time, title_text, version_of
+from server.events import Event
 
 
 class WardWorksOptions(FeedOptions):
@@ -37,9 +38,13 @@ class WardWorksFeed(PollingFeed):
                 parsed.events.append(self._event(work, received_at))
         return parsed
 
-    def _event(self, work: Any, received_at: datetime) -> Any:
+    def _event(self, work: Any, received_at: datetime) -> Event:
         if not isinstance(work, dict) or "no" not in work:
             raise FeedRejected("an entry without 'no'")
+        try:
+            lon, lat, road = float(work["lon"]), float(work["lat"]), str(work["road"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FeedRejected(f"missing or bad road/lon/lat: {exc}") from None
         zone = self.context.zone
         start = parse_time(work["start"], zone=zone, field="start")
         end = parse_time(work["end"], zone=zone, field="end") if work.get("end") else None
@@ -47,12 +52,16 @@ class WardWorksFeed(PollingFeed):
         severity = "severe" if closed >= total else "moderate" if closed else "minor"
         prefix = f"{self.options.ward_name} " if self.options.ward_name else ""
         return make_event(
-            self.source, str(work["no"]),
+            self.source,
+            str(work["no"]),
             kind="traffic",
             category="traffic.closure" if closed >= total else "traffic.roadwork",
             severity=severity,
-            title=title_text(f"{prefix}{work['road']} {work.get('from', '')}~{work.get('to', '')} 공사"),
-            sent_at=start, updated_at=start, expires_at=end, received_at=received_at,
+            title=title_text(f"{prefix}{road} {work.get('from', '')}~{work.get('to', '')} 공사"),
+            sent_at=start,
+            updated_at=start,
+            expires_at=end,
+            received_at=received_at,
             version=version_of(start),
-            geometry={"type": "Point", "coordinates": [float(work["lon"]), float(work["lat"])]},
+            geometry={"type": "Point", "coordinates": [lon, lat]},
         )
