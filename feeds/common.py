@@ -53,7 +53,10 @@ def parse_time(value: str, *, zone: ZoneInfo | None = None, field: str = "time")
                 f"{field} {raw!r} has no time zone and the feed config sets no `timezone`"
             )
         parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 with a positive offset
+        raise FeedRejected(f"{field} {raw!r} is out of range") from None
 
 
 def parse_rfc822(value: str, *, field: str = "time") -> datetime:

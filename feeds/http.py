@@ -3,11 +3,14 @@ conditional GET, so no adapter has to get these right on its own."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import aiohttp
 
 from feeds.base import FeedRejected, FeedUnavailable
 
 READ_CHUNK_BYTES = 64 * 1024
+REMEMBER_VALIDATORS = 2_000  # URLs whose ETag/Last-Modified a feed keeps (index + linked alerts)
 USER_AGENT = "cityboard (+https://github.com/cityboard/cityboard)"
 
 
@@ -42,7 +45,7 @@ class Fetcher:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.max_body_bytes = max_body_bytes
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        self._validators: dict[str, dict[str, str]] = {}
+        self._validators: OrderedDict[str, dict[str, str]] = OrderedDict()
 
     async def get(self, url: str, *, conditional: bool = True) -> bytes | None:
         """The body at `url`, decompressed and capped; None on 304 Not Modified."""
@@ -58,7 +61,8 @@ class Fetcher:
                 if response.status >= 400:
                     raise FeedUnavailable(f"{url} answered HTTP {response.status}")
                 body = await self._read_capped(response, url)
-                self._remember(url, response)
+                if conditional:
+                    self._remember(url, response)
                 return body
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise FeedUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
@@ -89,3 +93,6 @@ class Fetcher:
         if modified := response.headers.get("Last-Modified"):
             validators["If-Modified-Since"] = modified
         self._validators[url] = validators
+        self._validators.move_to_end(url)
+        if len(self._validators) > REMEMBER_VALIDATORS:
+            self._validators.popitem(last=False)

@@ -170,8 +170,12 @@ class FeedRunner:
                 len(parsed.skipped),
                 parsed.skipped[0],
             )
-        batch: dict[str, Event] = {}
+        newest: dict[str, Event] = {}  # a document may list an event twice: keep its newest
         for event in parsed.events:
+            if event.event_id not in newest or event.version > newest[event.event_id].version:
+                newest[event.event_id] = event
+        batch: dict[str, Event] = {}
+        for event in newest.values():
             placed = self._place(self._normalise(event))
             if placed is not None:
                 batch[placed.event_id] = placed

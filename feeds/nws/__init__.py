@@ -1,0 +1,123 @@
+"""NWS adapter: api.weather.gov alerts (GeoJSON FeatureCollection whose properties are CAP fields).
+
+One feature is one event, mapped with the `cap` adapter's functions so both read a CAP message
+the same way: event_id is `sender,identifier` of the chain's first message (an Update or Cancel
+takes its earliest reference), severity and category use the CAP tables.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.cap import (
+    Reference,
+    cap_category,
+    cap_severity,
+    cap_status,
+    cap_text,
+    cap_time,
+    chain_key,
+    newest_per_event,
+)
+from feeds.common import (
+    feature_collection,
+    geojson_geometry,
+    json_type,
+    make_event,
+    plain_text,
+    title_text,
+    version_of,
+    web_url,
+)
+from server.events import MAX_AREA_DESC_CHARS, MAX_REFS, Event
+
+MAX_EXTRA_TEXT = 200
+
+
+class NwsOptions(FeedOptions):
+    """Settings under [feeds.options] for an `nws` feed."""
+
+    include_non_actual: bool = Field(
+        default=False, description="also show Exercise/Test/System/Draft alerts (title prefixed)")
+
+
+def _text(props: dict[str, Any], name: str) -> str:
+    value = props.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+class NwsFeed(PollingFeed):
+    """Active alerts from api.weather.gov (`/alerts/active?zone=…`, `?area=…`, `?point=…`)."""
+
+    Options = NwsOptions
+    options: NwsOptions
+
+    def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        parsed = Parsed()
+        for n, feature in enumerate(feature_collection(payload), 1):
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            label = _text(props, "id") if isinstance(props, dict) else ""
+            with parsed.item(label or f"feature {n}"):
+                parsed.events.append(self._event(feature, received_at))
+        parsed.events = newest_per_event(parsed.events)
+        return parsed
+
+    def _references(self, value: Any) -> list[Reference]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise FeedRejected(f"references is a JSON {json_type(value)}, not an array")
+        found = []
+        for i, ref in enumerate(value):
+            if not isinstance(ref, dict) or not all(
+                    _text(ref, k) for k in ("identifier", "sender", "sent")):
+                raise FeedRejected(f"references[{i}] needs identifier, sender and sent")
+            found.append(Reference(_text(ref, "sender"), _text(ref, "identifier"),
+                                   cap_time(_text(ref, "sent"), zone=self.context.zone,
+                                            field=f"references[{i}].sent")))
+        return found
+
+    def _event(self, feature: Any, received_at: datetime) -> Event:
+        if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
+            raise FeedRejected("feature has no 'properties' object")
+        props: dict[str, Any] = feature["properties"]
+        identifier, sender = _text(props, "id"), _text(props, "sender")
+        msg_type, status = _text(props, "messageType"), _text(props, "status")
+        for name, value in (("id", identifier), ("sender", sender), ("sent", _text(props, "sent")),
+                            ("messageType", msg_type)):
+            if not value:
+                raise FeedRejected(f"properties.{name} is missing or empty")
+        if status and status != "Actual" and not self.options.include_non_actual:
+            raise FeedRejected(f"status {status}: only Actual alerts are shown "
+                               "(option include_non_actual)")
+        if msg_type not in ("Alert", "Update", "Cancel"):
+            raise FeedRejected(f"messageType {msg_type[:20]!r} is not Alert, Update or Cancel")
+        zone = self.context.zone
+        sent = cap_time(_text(props, "sent"), zone=zone, field="sent")
+        references = self._references(props.get("references"))
+        ends_raw = _text(props, "ends") or _text(props, "expires")  # when the hazard ends, first
+        ends = cap_time(ends_raw, zone=zone, field="ends") if ends_raw else None
+        event, headline = _text(props, "event"), _text(props, "headline")
+        kind, category = cap_category([_text(props, "category")], event, headline)
+        prefix = "" if status in ("", "Actual") else f"[{status}] "
+        extra = {k: _text(props, k)[:MAX_EXTRA_TEXT]
+                 for k in ("event", "messageType", "urgency", "certainty", "onset", "effective")
+                 if _text(props, k)}
+        return make_event(
+            self.source, chain_key(msg_type, sender, identifier, references),
+            kind=kind, category=category, severity=cap_severity(_text(props, "severity")),
+            status=cap_status(msg_type),
+            title=title_text(prefix + (headline or event), fallback=identifier),
+            description=cap_text(_text(props, "description"), _text(props, "instruction")),
+            geometry=geojson_geometry(feature.get("geometry")),
+            area_desc=plain_text(_text(props, "areaDesc"), limit=MAX_AREA_DESC_CHARS),
+            sent_at=sent, updated_at=sent, received_at=received_at,
+            expires_at=ends if ends and ends >= sent else None,
+            version=version_of(sent),
+            url=web_url(props.get("@id")) or web_url(feature.get("id")),
+            refs=list(dict.fromkeys(f"{self.source}:{r.key}" for r in references))[:MAX_REFS],
+            extra=extra)
