@@ -12,6 +12,8 @@ repeat (schedule, backoff, dedupe, snapshot diff, expiry, health) lives in `feed
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 import tomllib
 from abc import ABC, abstractmethod
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.errors import CityboardError
 from server.events import Action, Event
@@ -60,6 +62,21 @@ class FeedOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)\}")
+
+
+def _expand_env(value: str) -> str:
+    """Replace `${NAME}` with the environment variable, so API keys stay out of config files."""
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} (used as ${{{name}}}) is not set")
+        return os.environ[name]
+
+    return _ENV_REF.sub(lookup, value)
+
+
 class FeedConfig(BaseModel):
     """One configured feed: which adapter, where from, how often, and its limits."""
 
@@ -75,7 +92,42 @@ class FeedConfig(BaseModel):
     timezone: str | None = None  # the zone of naive times in this source; none = reject them
     headers: dict[str, str] = Field(default_factory=dict)
     max_concurrent_fetches: int = Field(default=4, ge=1, le=32)
+    update_model: UpdateModel | None = None  # overrides the adapter's (a mapping of a full list)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _url_env_is_set(cls, v: str | None) -> str | None:
+        if v is not None:
+            _expand_env(v)
+        return v
+
+    @field_validator("headers")
+    @classmethod
+    def _header_env_is_set(cls, v: dict[str, str]) -> dict[str, str]:
+        for value in v.values():
+            _expand_env(value)
+        return v
+
+    @property
+    def resolved_url(self) -> str | None:
+        """The URL with `${NAME}` references filled from the environment (for requests only)."""
+        return None if self.url is None else _expand_env(self.url)
+
+    @property
+    def resolved_headers(self) -> dict[str, str]:
+        """Headers with `${NAME}` references filled from the environment."""
+        return {k: _expand_env(v) for k, v in self.headers.items()}
+
+    def redact(self, text: str) -> str:
+        """`text` with every secret this feed reads from the environment put back as `${NAME}`,
+        so error messages on the board and in logs never show an API key."""
+        for template in [self.url or "", *self.headers.values()]:
+            for name in _ENV_REF.findall(template):
+                secret = os.environ.get(name)
+                if secret:
+                    text = text.replace(secret, f"${{{name}}}")
+        return text
 
     @property
     def freshness_sla_seconds(self) -> float:
@@ -193,9 +245,10 @@ class PollingFeed(FeedAdapter):
 
     async def fetch(self) -> bytes | None:
         """The document at the configured URL, or None when unchanged since the last poll."""
-        if self.context.http is None or self.context.config.url is None:
+        url = self.context.config.resolved_url
+        if self.context.http is None or url is None:
             raise FeedUnavailable(f"feed {self.source} has no url to fetch")
-        return await self.context.http.get(self.context.config.url)
+        return await self.context.http.get(url)
 
     async def poll(self, received_at: datetime) -> Parsed | None:
         """One round: fetch and parse; None when the source reported no change (HTTP 304)."""

@@ -112,6 +112,13 @@ class FeedRunner:
             OrderedDict()
         )  # each event as the source last sent it
 
+    @property
+    def snapshot(self) -> bool:
+        """Whether each document is the source's whole current set (the feed config may say so
+        for a generic adapter such as `mapping`)."""
+        model = self.adapter.context.config.update_model or self.adapter.manifest.update_model
+        return model == "snapshot"
+
     async def run(self) -> None:
         """Run until cancelled; adapter failures are recorded, never raised."""
         if self.load_active is not None:
@@ -143,7 +150,7 @@ class FeedRunner:
         try:
             async with asyncio.timeout(deadline):
                 parsed = await adapter.poll(now)
-            if parsed is not None and parsed.unusable:
+            if parsed is not None and parsed.unusable and self.snapshot:
                 raise FeedRejected(f"no usable item; first problem: {parsed.skipped[0]}")
         except FeedRejected as exc:
             self.health.documents_rejected += 1
@@ -155,7 +162,7 @@ class FeedRunner:
             await self._failed(exc)
             return False
         if parsed is not None:
-            await self._accept(parsed, now, snapshot=adapter.manifest.update_model == "snapshot")
+            await self._accept(parsed, now, snapshot=self.snapshot)
         else:
             await self._accept(Parsed(), now, snapshot=False)
         await self._succeeded(now)
@@ -215,8 +222,8 @@ class FeedRunner:
             if event.version < last.version:
                 return None  # older than what the source already told us
             revived = event_id in self._diff_expired
-            if event.version == last.version and event.same_content(last) and not revived:
-                return None  # listed again, unchanged
+            if event.same_substance(last) and not revived:
+                return None  # listed again, unchanged (perhaps restamped)
         self._inputs[event_id] = event
         self._inputs.move_to_end(event_id)
         if len(self._inputs) > REMEMBER_INPUTS:
@@ -291,6 +298,7 @@ class FeedRunner:
     async def _failed(self, exc: BaseException) -> None:
         h = self.health
         reason = exc.message if isinstance(exc, FeedRejected) else f"{type(exc).__name__}: {exc}"
+        reason = self.adapter.context.config.redact(reason)
         h.consecutive_failures += 1
         h.state = "down" if h.consecutive_failures >= DOWN_AFTER_FAILURES else "degraded"
         h.last_error, h.last_error_at = reason, self.clock.now()

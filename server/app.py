@@ -109,7 +109,7 @@ def _build_runners(board: Board, http: SharedSession) -> list[FeedRunner]:
             http,
             timeout_seconds=config.timeout_seconds,
             max_body_bytes=config.max_body_bytes,
-            headers=config.headers,
+            headers=config.resolved_headers,
         )
         try:
             adapter = adapter_class(FeedContext(config, board.districts, fetcher))

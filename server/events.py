@@ -349,6 +349,12 @@ class Event(Frozen):
         """True when two events differ at most in when we received them (a re-send)."""
         return self.model_dump(exclude={"received_at"}) == other.model_dump(exclude={"received_at"})
 
+    def same_substance(self, other: Event) -> bool:
+        """True when nothing a person would see differs: sources that restamp every document
+        (GTFS-rt headers) change only version and times of last change."""
+        volatile = {"received_at", "updated_at", "version"}
+        return self.model_dump(exclude=volatile) == other.model_dump(exclude=volatile)
+
 
 # ------------------------------------------------------------------------- actions and notices
 

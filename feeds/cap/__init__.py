@@ -260,7 +260,7 @@ class CapFeed(PollingFeed):
     def _absolute(self, href: str | None) -> str | None:
         if not href or not href.strip():
             return None
-        return urljoin(self.context.config.url or "", href.strip())
+        return urljoin(self.context.config.resolved_url or "", href.strip())
 
     def _followable(self, url: str | None) -> str | None:
         """The URL if poll() may fetch it: http(s), on the index's host or an allowed one."""
@@ -269,7 +269,8 @@ class CapFeed(PollingFeed):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             return None
-        allowed = self.options.link_hosts or (urlsplit(self.context.config.url or "").hostname,)
+        index_host = urlsplit(self.context.config.resolved_url or "").hostname
+        allowed = self.options.link_hosts or (index_host,)
         if "*" not in allowed and parts.hostname not in allowed:
             return None
         return url

@@ -119,7 +119,7 @@ class Open511Feed(PollingFeed):
 
     async def poll(self, received_at: datetime) -> Parsed | None:
         """Fetch the URL and every following page, then map them as one snapshot."""
-        url = self.context.config.url
+        url = self.context.config.resolved_url
         if self.context.http is None or url is None:
             return await super().poll(received_at)
         payload = await self.context.http.get(url, conditional=not self._paginated)

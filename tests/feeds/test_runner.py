@@ -347,3 +347,43 @@ async def test_cap_update_and_cancel_chain_bumps_the_version_and_ends_the_event(
     ]
     assert versions[0][0] < versions[1][0] < versions[2][0]
     assert event_log.head == 3
+
+
+async def test_a_restamped_but_unchanged_document_writes_nothing(
+    upstream: Upstream, event_log: EventLog, make_runner: Any
+) -> None:
+    """GTFS-rt style: every document carries a new header time, so versions rise each poll."""
+    runner, feed = make_runner()
+    for version in (100, 160, 220):
+        upstream.serve([{"id": "a", "title": "A", "v": version}])
+        assert await runner.poll_once(feed, 10)
+    assert event_log.head == 1
+
+
+async def test_a_feed_config_may_declare_its_source_a_snapshot(
+    upstream: Upstream, event_log: EventLog, make_runner: Any
+) -> None:
+    runner, feed = make_runner(update_model="append")
+    upstream.serve([{"id": "a", "title": "A", "v": 1}, {"id": "b", "title": "B", "v": 1}])
+    assert await runner.poll_once(feed, 10)
+    upstream.serve([{"id": "a", "title": "A", "v": 1}])
+    assert await runner.poll_once(feed, 10)
+    assert (await current(event_log))["city-list:b"]["status"] == "active", "append: no expiry"
+
+
+def test_secrets_come_from_the_environment_not_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from feeds.base import FeedConfig
+
+    monkeypatch.setenv("SEOUL_API_KEY", "k3y")
+    config = FeedConfig(name="x", adapter="mapping", url="https://api.example/${SEOUL_API_KEY}/json",
+                        headers={"Authorization": "Bearer ${SEOUL_API_KEY}"})
+    assert config.resolved_url == "https://api.example/k3y/json"
+    assert config.resolved_headers["Authorization"] == "Bearer k3y"
+    assert "k3y" not in repr(config), "the config itself holds only the reference"
+    assert config.redact("GET https://api.example/k3y/json: 500") == (
+        "GET https://api.example/${SEOUL_API_KEY}/json: 500")
+    monkeypatch.delenv("SEOUL_API_KEY")
+    with pytest.raises(ValidationError, match=r"SEOUL_API_KEY .* is not set"):
+        FeedConfig(name="x", adapter="mapping", url="https://api.example/${SEOUL_API_KEY}/json")

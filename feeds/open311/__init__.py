@@ -1,0 +1,247 @@
+"""Open311 GeoReport v2 service requests (`GET requests.json|xml`): each becomes a complaint event.
+
+JSON is a bare array of requests; XML is `service_requests/request`. A GeoReport *service list*
+(`services.json|xml`) or an error response is refused with a message saying so, as is anything
+else. The mapping is documented in `manifest.toml`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.common import (
+    districts_in_text,
+    json_type,
+    load_json,
+    lonlat_point,
+    make_event,
+    parse_time,
+    plain_text,
+    title_text,
+    version_of,
+    web_url,
+)
+from feeds.xml import local, parse_xml
+from server.events import (
+    CATEGORIES,
+    MAX_AREA_DESC_CHARS,
+    MAX_DESCRIPTION_CHARS,
+    Event,
+    Kind,
+    iso_utc,
+)
+
+SeverityName = Literal["extreme", "severe", "moderate", "minor", "info"]
+COMPLAINT_TYPES = CATEGORIES[Kind.COMPLAINT]
+TITLE_DESCRIPTION_CHARS = 80  # how much of the description a title carries after the service
+STATUS_NOTES_CHARS = 300
+
+# Keyword defaults (service name or code, lower-cased, first match wins; order matters:
+# "illegal dumping of trash" is dumping, not waste). English and Korean.
+KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("dumping", "illegal_dumping"), ("fly-tip", "illegal_dumping"), ("무단투기", "illegal_dumping"),
+    ("noise", "noise"), ("소음", "noise"),
+    ("parking", "illegal_parking"), ("주정차", "illegal_parking"), ("주차", "illegal_parking"),
+    ("pothole", "road_damage"), ("pot hole", "road_damage"), ("포트홀", "road_damage"),
+    ("도로파손", "road_damage"), ("도로 파손", "road_damage"),
+    ("streetlight", "streetlight"), ("light", "streetlight"), ("가로등", "streetlight"),
+    ("보안등", "streetlight"),
+    ("garbage", "waste"), ("trash", "waste"), ("waste", "waste"), ("litter", "waste"),
+    ("쓰레기", "waste"),
+    ("water", "water"), ("leak", "water"), ("누수", "water"), ("상수도", "water"),
+    ("하수", "water"),
+    ("animal", "animal"), ("dog", "animal"), ("동물", "animal"),
+    ("odor", "odor"), ("odour", "odor"), ("smell", "odor"), ("악취", "odor"),
+    ("graffiti", "other"), ("낙서", "other"),
+)
+REQUEST_KEYS = {"service_request_id", "requested_datetime", "status", "token"}
+SERVICE_KEYS = {"service_code", "service_name", "metadata", "type", "keywords", "group"}
+
+
+class Open311Options(FeedOptions):
+    """Settings under [feeds.options]."""
+
+    category_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="service_code or service_name → complaint subtype ('noise' or "
+                    "'complaint.noise'); unlisted services use the keyword defaults")
+    default_severity: SeverityName = "minor"
+    severity_map: dict[str, SeverityName] = Field(
+        default_factory=dict, description="service_code or service_name → severity")
+    max_description_chars: int = Field(
+        default=500, ge=0, le=MAX_DESCRIPTION_CHARS,
+        description="descriptions are citizens' words and may hold personal data: keep it short")
+
+    @field_validator("category_map")
+    @classmethod
+    def _known_categories(cls, v: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for key, value in v.items():
+            sub = value.removeprefix("complaint.")
+            if sub not in COMPLAINT_TYPES:
+                allowed = ", ".join(COMPLAINT_TYPES)
+                raise ValueError(f"category_map[{key!r}] = {value!r} is not one of: {allowed}")
+            out[key] = sub
+        return out
+
+
+class Open311Feed(PollingFeed):
+    """GeoReport v2 requests in a time window: new ones and status changes are appended."""
+
+    Options = Open311Options
+    options: Open311Options
+
+    def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        parsed = Parsed()
+        for index, request in enumerate(_requests(payload)):
+            rid = _text(request.get("service_request_id")) if isinstance(request, dict) else ""
+            with parsed.item(rid[:100] or f"request #{index}"):
+                if not isinstance(request, dict):
+                    raise FeedRejected(f"request is a JSON {json_type(request)}, not an object")
+                if not rid:  # Chicago: requests still being processed have none; ignore them
+                    raise FeedRejected("no service_request_id (not yet assigned by the server)")
+                parsed.events.append(self._event(rid, request, received_at))
+        return parsed
+
+    def _event(self, rid: str, r: dict[str, Any], received_at: datetime) -> Event:
+        zone = self.context.zone
+        requested = _text(r.get("requested_datetime"))
+        if not requested:
+            raise FeedRejected("no requested_datetime")
+        sent_at = parse_time(requested, zone=zone, field="requested_datetime")
+        updated = _text(r.get("updated_datetime"))
+        updated_at = (parse_time(updated, zone=zone, field="updated_datetime")
+                      if updated else sent_at)
+
+        code, name = _text(r.get("service_code")), _text(r.get("service_name"))
+        raw_status = _text(r.get("status")).lower()
+        status = "resolved" if raw_status == "closed" else "active"
+
+        limit = self.options.max_description_chars
+        description = plain_text(_text(r.get("description")), limit=limit) if limit else ""
+        summary = description.split("\n", 1)[0]
+        if len(summary) > TITLE_DESCRIPTION_CHARS:
+            summary = summary[: TITLE_DESCRIPTION_CHARS - 1].rstrip() + "…"
+        service = name or code or "Service request"
+        title = title_text(f"{service}: {summary}" if summary else service)
+
+        geometry = lonlat_point(r.get("long"), r.get("lat"), field="long/lat")
+        address = plain_text(_text(r.get("address")), limit=MAX_AREA_DESC_CHARS)
+        district = None
+        if geometry is None and address:  # no point to locate: try the district the address names
+            district = next(iter(districts_in_text(self.context.districts, address)), None)
+
+        extra: dict[str, Any] = {}
+        if code:
+            extra["service_code"] = code[:100]
+        if raw_status and raw_status not in ("open", "closed"):
+            extra["source_status"] = raw_status[:50]
+        for key, size in (("agency_responsible", 200), ("status_notes", STATUS_NOTES_CHARS)):
+            if value := plain_text(_text(r.get(key)), limit=size):
+                extra[key] = value
+        if expected := _text(r.get("expected_datetime")):
+            try:  # the city's own target date: informative, not worth losing the request over
+                extra["expected_at"] = iso_utc(parse_time(expected, zone=zone))
+            except FeedRejected:
+                pass
+
+        return make_event(
+            self.source, rid,
+            kind="complaint", category=f"complaint.{self._category(code, name)}",
+            severity=self._severity(code, name), status=status,
+            title=title, description=description, area_desc=address,
+            sent_at=sent_at, updated_at=updated_at, received_at=received_at,
+            version=version_of(updated_at), geometry=geometry, district=district,
+            url=web_url(r.get("media_url")) or web_url(r.get("url")), extra=extra,
+        )
+
+    def _category(self, code: str, name: str) -> str:
+        table = self.options.category_map
+        for key in (code, name):
+            if key and key in table:
+                return table[key]
+        lowered = {k.lower(): v for k, v in table.items()}
+        if name.lower() in lowered:
+            return lowered[name.lower()]
+        text = f"{name} {code}".lower()
+        return next((sub for word, sub in KEYWORDS if word in text), "other")
+
+    def _severity(self, code: str, name: str) -> str:
+        table = self.options.severity_map
+        for key in (code, name):
+            if key and key in table:
+                return table[key]
+        return self.options.default_severity
+
+
+# ------------------------------------------------------------------------------- documents
+
+
+def _text(value: Any) -> str:
+    """A scalar field as stripped text; '' for null, objects and arrays."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _requests(payload: bytes) -> list[Any]:
+    """The request records of a GeoReport requests document, JSON or XML."""
+    head = payload.removeprefix(b"\xef\xbb\xbf").lstrip()[:15].lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        raise FeedRejected("got an HTML page, expected GeoReport v2 service requests")
+    if head.startswith(b"<"):
+        return _xml_requests(payload)
+    doc = load_json(payload, what="GeoReport v2 service requests array")
+    if isinstance(doc, dict):
+        if isinstance(doc.get("service_requests"), list):  # an XML-shaped JSON wrapper
+            doc = doc["service_requests"]
+        elif "service_request_id" in doc:
+            doc = [doc]
+        elif SERVICE_KEYS & doc.keys():
+            raise FeedRejected("this is a GeoReport service definition, not service requests")
+        else:
+            keys = ", ".join(sorted(str(k) for k in doc)[:5])
+            raise FeedRejected(f"expected a JSON array of GeoReport service requests, got an "
+                               f"object (keys: {keys})")
+    if not isinstance(doc, list):
+        raise FeedRejected(f"expected a JSON array of GeoReport service requests, got a JSON "
+                           f"{json_type(doc)}")
+    records = [d for d in doc if isinstance(d, dict)]
+    if doc and not records:
+        raise FeedRejected(f"expected an array of GeoReport service request objects, got an "
+                           f"array of {json_type(doc[0])}s")
+    if records and not any(REQUEST_KEYS & d.keys() for d in records):
+        if all({"code", "description"} >= d.keys() and "code" in d for d in records):
+            first = records[0]
+            raise FeedRejected(f"GeoReport error response: {_text(first.get('code'))} "
+                               f"{_text(first.get('description'))[:200]}")
+        if any(SERVICE_KEYS & d.keys() for d in records):
+            raise FeedRejected("this is a GeoReport service list, not service requests")
+    return doc
+
+
+def _xml_requests(payload: bytes) -> list[Any]:
+    root = parse_xml(payload)
+    name = local(root.tag)
+    if name == "services":
+        raise FeedRejected("this is a GeoReport service list, not service requests")
+    if name in ("errors", "error"):
+        first = root if name == "error" else next(iter(root), root)
+        fields = {local(c.tag): (c.text or "").strip() for c in first}
+        raise FeedRejected(f"GeoReport error response: {fields.get('code', '')} "
+                           f"{fields.get('description', '')[:200]}")
+    if name == "html":
+        raise FeedRejected("got an HTML page, expected GeoReport v2 service requests")
+    if name not in ("service_requests", "requests"):
+        raise FeedRejected(f"expected <service_requests>, got <{name[:40]}>: not GeoReport v2 "
+                           "service requests")
+    return [
+        {local(c.tag): (c.text or "").strip() for c in element}
+        for element in root if local(element.tag) == "request"
+    ]
