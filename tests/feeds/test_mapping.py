@@ -7,7 +7,6 @@ EPSG:5181 so the reprojection is checked against a landmark.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 import tomllib
@@ -33,8 +32,6 @@ FIXTURE_OF = {
     "seoul-topis-accinfo.toml": "mapping/seoul-topis-accinfo.json",
     "seoul-civil-complaints-open311.toml": "mapping/seoul-civil-complaints-open311.json",
 }
-HAVE_PYPROJ = importlib.util.find_spec("pyproj") is not None
-needs_pyproj = pytest.mark.skipif(not HAVE_PYPROJ, reason="pyproj is not installed")
 
 
 def shipped(name: str) -> dict[str, Any]:
@@ -85,8 +82,6 @@ def test_every_shipped_configuration_is_listed_here() -> None:
 
 @pytest.mark.parametrize("name", sorted(FIXTURE_OF))
 def test_shipped_configuration_loads(name: str) -> None:
-    if name == "seoul-topis-accinfo.toml" and not HAVE_PYPROJ:
-        pytest.skip("the TOPIS configuration reprojects with pyproj")
     table = shipped(name)
     config = FeedConfig.model_validate(table)  # the [[feeds]] table as the server reads it
     assert config.timezone == "Asia/Seoul"
@@ -149,7 +144,6 @@ def test_disaster_text_result_codes(body: dict[str, Any], outcome: int | str) ->
             feed.parse(orjson.dumps(body), received_at=RECEIVED_AT)
 
 
-@needs_pyproj
 def test_topis_accidents_golden_with_the_city_hall_landmark() -> None:
     parsed = run("seoul-topis-accinfo.toml")
     assert ids(parsed) == ["990001", "990002", "990003"]
@@ -177,7 +171,6 @@ def test_topis_accidents_golden_with_the_city_hall_landmark() -> None:
     assert works.extra == {"acc_type": "A04", "acc_dtype": "04B01", "link_id": "1000000001"}
 
 
-@needs_pyproj
 def test_epsg_5186_would_put_city_hall_100_km_south() -> None:
     """Why 5181: the same TM figures read as EPSG:5186 (false northing 600 000) leave Seoul."""
     point = {"id": "x", "t": "2026-11-29T09:00:00+09:00", "x": CITY_HALL_5181[0],
@@ -190,7 +183,6 @@ def test_epsg_5186_would_put_city_hall_100_km_south() -> None:
         assert (event.point[1] < 37.0) is far
 
 
-@needs_pyproj
 @pytest.mark.parametrize(("body", "outcome"), [
     ({"RESULT": {"CODE": "INFO-200", "MESSAGE": "해당하는 데이터가 없습니다."}}, 0),
     ({"AccInfo": {"list_total_count": 0, "RESULT": {"CODE": "INFO-000"}, "row": []}}, 0),
@@ -431,9 +423,8 @@ def test_a_naive_pattern_needs_the_feed_timezone() -> None:
 def test_an_unknown_crs_and_a_missing_pyproj_are_config_errors(
         monkeypatch: pytest.MonkeyPatch) -> None:
     fields = {"id": "id", "kind": "traffic", "time": "at", "lon": "x", "lat": "y"}
-    if HAVE_PYPROJ:
-        with pytest.raises(ConfigError, match="is not a known CRS"):
-            adapter("mapping", options={"fields": {**fields, "crs": "EPSG:999999"}})
+    with pytest.raises(ConfigError, match="is not a known CRS"):
+        adapter("mapping", options={"fields": {**fields, "crs": "EPSG:999999"}})
     monkeypatch.setitem(sys.modules, "pyproj", None)  # import pyproj → ImportError
     with pytest.raises(ConfigError, match="needs pyproj"):
         adapter("mapping", options={"fields": {**fields, "crs": "EPSG:5181"}})

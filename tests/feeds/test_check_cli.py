@@ -1,0 +1,81 @@
+"""`cityboard feeds check` on every fixture, as a user runs it: events, or one line and exit 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from server.cli import main
+from tests.feeds.conftest import FIXTURES
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = ROOT / "feeds" / "configs"
+CONFIGS = FIXTURES / "configs"
+ADAPTER_OF = {"cap": "cap", "cap-feeds": "cap", "cap-kr": "cap", "nws-api": "nws",
+              "usgs-geojson": "usgs", "geojson": "geojson", "gdacs": "gdacs", "wzdx": "wzdx",
+              "open511": "open511", "datex2": "datex2", "gtfs-rt": "gtfs-rt",
+              "open311": "open311", "mapping": "mapping"}
+CONFIG_OF = {
+    "geojson/nsw_rural_fire_service_feed.json": CONFIGS / "geojson-nsw-rfs.toml",
+    "open511/tmdd-output-1.json": CONFIGS / "open511-los-angeles.toml",
+    "open511/tmdd-output-2.json": CONFIGS / "open511-new-york.toml",
+    "open511/five.json": CONFIGS / "open511-montreal.toml",
+    "mapping/mois-disaster-text.json": SHIPPED / "mois-disaster-text.toml",
+    "mapping/seoul-topis-accinfo.json": SHIPPED / "seoul-topis-accinfo.toml",
+    "mapping/seoul-civil-complaints-open311.json": SHIPPED / "seoul-civil-complaints-open311.toml",
+    "mapping/ward-parking-cp949.csv": CONFIGS / "mapping-ward-parking-csv.toml",
+}
+ADAPTER_OVERRIDE = {"mapping/seoul-civil-complaints-open311.json": "open311"}
+REJECTED = {  # documents that are not (valid) feeds of their adapter, each for a stated reason
+    "cap/canada_errors.cap", "cap/invalid.cap", "cap/invalid_schema.xml", "cap/invalid_xmlns.cap",
+    "cap/no_optional_fields.cap", "cap/noaa_errors.cap", "cap/xee.cap",
+    "cap-feeds/no_id.atom",  # its only entry has neither id nor link
+    "wzdx/arrow_board_ok_example.geojson", "wzdx/camera_error_example.geojson",  # DeviceFeeds
+    "open511/tmdd-input-1.xml",  # TMDD, the converter's input, not Open511
+    "open311/service_list.json", "open311/services_giessen.xml",  # service lists
+}
+EMPTY = {"cap-feeds/empty_weather_index.atom", "cap-feeds/no_entries.atom",
+         "usgs-geojson/earthquakes-2.json"}  # valid documents listing nothing
+
+
+def fixture_documents() -> list[str]:
+    return sorted(
+        f"{folder}/{p.name}" for folder in ADAPTER_OF for p in (FIXTURES / folder).iterdir()
+        if p.suffix not in (".md", ".txtpb")
+    )
+
+
+@pytest.mark.parametrize("relpath", fixture_documents())
+def test_feeds_check_on_every_fixture(relpath: str, capfdbinary: pytest.CaptureFixture[bytes]
+                                      ) -> None:
+    adapter = ADAPTER_OVERRIDE.get(relpath, ADAPTER_OF[relpath.split("/")[0]])
+    args = ["feeds", "check", adapter, str(FIXTURES / relpath), "--json"]
+    if relpath in CONFIG_OF:
+        args += ["--config", str(CONFIG_OF[relpath])]
+    code = main(args)
+    out, err = capfdbinary.readouterr()
+    lines = err.decode().strip().splitlines()
+    if relpath in REJECTED:
+        assert code == 1 and out == b""
+        assert len(lines) == 1 and f"rejected by {adapter}: " in lines[0], lines
+        return
+    assert code == 0, err.decode()
+    events = [orjson.loads(line) for line in out.splitlines()]
+    assert lines[-1].endswith(f"{len(events)} event(s), 0 skipped") or "skipped" in lines[-1]
+    if relpath in EMPTY:
+        assert events == []
+        return
+    assert events, "a valid document yields events"
+    for event in events:
+        assert event["event_id"].startswith(event["source"] + ":")
+        assert event["sent_at"].endswith("Z") and event["received_at"].endswith("Z")
+        if "geometry" in event:
+            lon, lat = event["point"]
+            assert -180 <= lon <= 180 and -90 <= lat <= 90
+
+
+def test_every_fixture_folder_is_covered() -> None:
+    folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()} - {"configs"}
+    assert folders == set(ADAPTER_OF)
