@@ -165,6 +165,14 @@ class Parsed:
         'the source now lists nothing' (which the snapshot diff would expire)."""
         return bool(self.skipped) and not self.events
 
+    def checked(self, total: int, what: str) -> Parsed:
+        """This result, or FeedRejected when every one of `total` items failed (see unusable)."""
+        if self.unusable:
+            raise FeedRejected(
+                f"none of the {total} {what} could be used; first: {self.skipped[0]}"
+            )
+        return self
+
     @contextmanager
     def item(self, label: str) -> Iterator[None]:
         """Build one item inside this block; a FeedRejected skips just that item, with a reason."""

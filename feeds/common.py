@@ -273,7 +273,7 @@ def geojson_geometry(value: Any, *, field: str = "geometry",
         if reasons:
             raise FeedRejected(f"{field} GeometryCollection has no usable member; {reasons[0]}")
         return None
-    if kind not in _GEOMETRY_DEPTH:
+    if not isinstance(kind, str) or kind not in _GEOMETRY_DEPTH:
         raise FeedRejected(f"{field} type {str(kind)[:40]!r} is not a GeoJSON geometry type")
     geometry = {"type": kind,
                 "coordinates": _flat_positions(value.get("coordinates"), _GEOMETRY_DEPTH[kind],

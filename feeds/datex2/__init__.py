@@ -113,10 +113,7 @@ class Datex2Feed(PollingFeed):
             with parsed.item(situation.get("id") or f"situation[{index}]"):
                 parsed.events.append(
                     self._event(situation, model, lang, pub_time, received_at))
-        if situations and not parsed.events:
-            raise FeedRejected(f"none of {len(situations)} situations was usable; first: "
-                               f"{parsed.skipped[0]}")
-        return parsed
+        return parsed.checked(len(situations), "situations")
 
     def _event(self, situation: Element, model: str, lang: str | None, pub_time: str,
                received_at: datetime) -> Event:

@@ -93,10 +93,7 @@ class GdacsFeed(PollingFeed):
                 event = self._event(item, received_at, minimum)
                 if event is not None:
                     parsed.events.append(event)
-        if items and not parsed.events and parsed.skipped:
-            raise FeedRejected(f"none of the {len(items)} items could be used; "
-                               f"first: {parsed.skipped[0]}")
-        return parsed
+        return parsed.checked(len(items), "items")
 
     # --------------------------------------------------------------------------- one item
 

@@ -110,10 +110,7 @@ class GeoJsonFeed(PollingFeed):
         for index, feature in enumerate(features):
             with parsed.item(self._label(feature, index)):
                 parsed.events.append(self._event(feature, received_at))
-        if features and not parsed.events:
-            raise FeedRejected(f"none of the {len(features)} features could be used; "
-                               f"first: {parsed.skipped[0]}")
-        return parsed
+        return parsed.checked(len(features), "features")
 
     # ------------------------------------------------------------------------ one feature
 

@@ -24,7 +24,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field
 
 from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import load_json, make_event, parse_time, plain_text, title_text, version_of
+from feeds.common import (
+    geojson_geometry,
+    load_json,
+    make_event,
+    parse_time,
+    plain_text,
+    title_text,
+    version_of,
+)
 from feeds.xml import child, children, local, parse_xml, text
 from server.events import (
     LANG_PATTERN,
@@ -164,9 +172,7 @@ class Open511Feed(PollingFeed):
         for label, build in items:
             with parsed.item(label):
                 parsed.events.append(self._event(build(), received_at))
-        if items and not parsed.events:
-            raise FeedRejected(f"none of {len(items)} Open511 events was usable; first: "
-                               f"{parsed.skipped[0]}")
+        parsed.checked(len(items), "Open511 events")
         newest: dict[str, Event] = {}  # an event listed twice (pages shifted while paging)
         for event in parsed.events:
             if event.event_id not in newest or event.version >= newest[event.event_id].version:
@@ -369,19 +375,11 @@ def _json_fields(event: Any) -> _Fields:
         intervals=[_s(i) for i in intervals],
         recurring=[{k: _s(v) for k, v in r.items()} for r in recurring if isinstance(r, dict)],
         timezone=_s(event.get("timezone")), places=[p for p in places if p],
-        detour=_s(event.get("detour")), geometry=_geojson(event.get("geography")),
+        detour=_s(event.get("detour")),
+        geometry=geojson_geometry(event.get("geography"), field="geography"),
         url=_s(event.get("url")),
         subtypes=[_s(s) for s in subtypes if _s(s)],
     )
-
-
-def _geojson(value: Any) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    kind = value.get("type") if isinstance(value, dict) else type(value).__name__
-    if not isinstance(value, dict) or not isinstance(kind, str) or kind not in GEOJSON_TYPES:
-        raise FeedRejected(f"geography {kind!r} is not a GeoJSON geometry this board draws")
-    return {"type": value["type"], "coordinates": value.get("coordinates")}
 
 
 # ----------------------------------------------------------------------------------- XML

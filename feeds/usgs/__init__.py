@@ -84,10 +84,7 @@ class UsgsFeed(PollingFeed):
                 event = self._event(feature, received_at)
                 if event is not None:
                     parsed.events.append(event)
-        if features and not parsed.events and parsed.skipped:
-            raise FeedRejected(f"none of the {len(features)} features could be used; "
-                               f"first: {parsed.skipped[0]}")
-        return parsed
+        return parsed.checked(len(features), "features")
 
     def _event(self, feature: Any, received_at: datetime) -> Event | None:
         if not isinstance(feature, dict):

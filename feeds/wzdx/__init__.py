@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from feeds.base import FeedRejected, Parsed, PollingFeed
-from feeds.common import load_json, make_event, parse_time, plain_text, title_text, version_of
+from feeds.common import (
+    geojson_geometry,
+    load_json,
+    make_event,
+    parse_time,
+    plain_text,
+    title_text,
+    version_of,
+)
 from server.events import MAX_AREA_DESC_CHARS, Event, iso_utc
 
 CATEGORY = {
@@ -50,16 +58,6 @@ def _time(value: Any, field: str) -> datetime | None:
     if not isinstance(value, str):
         raise FeedRejected(f"{field} is not a date-time string")
     return parse_time(value, field=field)
-
-
-def _geometry(value: Any) -> dict[str, Any] | None:
-    """The feature's GeoJSON geometry as given (lon/lat), keeping only `type` and `coordinates`."""
-    if value is None:
-        return None
-    kind = value.get("type") if isinstance(value, dict) else type(value).__name__
-    if not isinstance(value, dict) or not isinstance(kind, str) or kind not in GEOMETRY_TYPES:
-        raise FeedRejected(f"geometry {kind!r} is not a GeoJSON LineString or MultiPoint")
-    return {"type": value["type"], "coordinates": value.get("coordinates")}
 
 
 def _feed_info(doc: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -106,10 +104,7 @@ class WzdxFeed(PollingFeed):
             label = fid if isinstance(fid, str) and fid else f"features[{index}]"
             with parsed.item(label):
                 parsed.events.append(self._event(feature, info, received_at))
-        if features and not parsed.events:
-            raise FeedRejected(f"none of {len(features)} road events was usable; first: "
-                               f"{parsed.skipped[0]}")
-        return parsed
+        return parsed.checked(len(features), "road events")
 
     def _event(self, feature: Any, info: dict[str, Any], received_at: datetime) -> Event:
         if not isinstance(feature, dict):
@@ -162,7 +157,8 @@ class WzdxFeed(PollingFeed):
             title=title_text(title), description=plain_text(_text(core.get("description"))),
             area_desc=plain_text(area, limit=MAX_AREA_DESC_CHARS),
             sent_at=sent, updated_at=updated, expires_at=end, received_at=received_at,
-            version=version_of(updated), geometry=_geometry(feature.get("geometry")), extra=extra,
+            version=version_of(updated), geometry=geojson_geometry(feature.get("geometry")),
+            extra=extra,
         )
 
 

@@ -275,7 +275,7 @@ def test_several_situations_and_a_bad_one() -> None:
 def test_a_publication_whose_situations_are_all_bad_is_rejected() -> None:
     payload = edit("events.xml", (b'<situation id="260724-000456" version="1">',
                                   b'<situation version="1">'))
-    with pytest.raises(FeedRejected, match="none of 1 situations was usable"):
+    with pytest.raises(FeedRejected, match="none of the 1 situations could be used"):
         parse_bytes(payload)
 
 

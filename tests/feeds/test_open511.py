@@ -91,7 +91,7 @@ def test_tmdd_output_1() -> None:
 
 
 def test_naive_times_without_a_configured_zone_skip_the_events() -> None:
-    with pytest.raises(FeedRejected, match="none of 5 Open511 events") as caught:
+    with pytest.raises(FeedRejected, match="none of the 5 Open511 events") as caught:
         parse_fixture("open511", "open511/tmdd-output-1.json")
     assert "has no time zone and the feed config sets no `timezone`" in caught.value.message
 

@@ -283,7 +283,7 @@ def test_a_feed_with_no_usable_road_event_is_rejected() -> None:
     doc = load("scenario3_shoulder_bidirectional_linestring_example.geojson")
     for feature in doc["features"]:
         feature["properties"]["core_details"]["creation_date"] = "not a date"
-    with pytest.raises(FeedRejected, match="none of 2 road events was usable"):
+    with pytest.raises(FeedRejected, match="none of the 2 road events could be used"):
         parse_doc(doc)
 
 
