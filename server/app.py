@@ -83,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/api/events", api_events)
+    app.router.add_get("/api/events/{event_id}/history", api_event_history)
     app.router.add_get("/api/feeds", api_feeds)
     app.router.add_get("/api/districts", api_districts)
     app.router.add_post("/api/push/{source}", api_push)
@@ -247,6 +248,23 @@ async def api_events(request: web.Request) -> web.Response:
         board.log.head,
         next_after,
         b",".join(b for _, b in rows),
+    )
+    return web.Response(body=body, content_type="application/json")
+
+
+async def api_event_history(request: web.Request) -> web.Response:
+    """One event's story: every version and every action on it, oldest first."""
+    board = request.app[BOARD]
+    event_id = request.match_info["event_id"]
+    limit = _int_param(
+        request, "limit", board.settings.api_max_limit, 1, board.settings.api_max_limit
+    )
+    entries = await board.log.history(event_id, limit)
+    if not entries:
+        return _error(404, "unknown_event", f"no event {event_id!r}")
+    body = b'{"event_id":%s,"entries":[%s]}' % (
+        orjson.dumps(event_id),
+        b",".join(e.raw for e in entries),
     )
     return web.Response(body=body, content_type="application/json")
 

@@ -20,6 +20,7 @@ from typing import Any, Literal, NamedTuple
 import aiosqlite
 import orjson
 
+from server import workflow
 from server.errors import LogClosed, LogError
 from server.events import (
     Action,
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS current (
     body BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS current_status ON current(status, updated_at);
+CREATE TABLE IF NOT EXISTS workflow (event_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS current_seq ON current(seq);
 """
 
@@ -124,11 +126,12 @@ class EventFilter:
 
 
 class Snapshot(NamedTuple):
-    """Active events consistent with the log at `seq`."""
+    """Active events consistent with the log at `seq`, with the workflow of those acted on."""
 
     seq: int
     events: list[bytes]
     truncated: bool
+    workflows: dict[str, dict[str, Any]]
 
 
 class _Current(NamedTuple):
@@ -264,6 +267,7 @@ class EventLog:
             latest: dict[str, tuple[Event, int, bytes]] = {}
             committed: list[Committed] = []
             results: list[list[AppendResult]] = []
+            flows: dict[str, dict[str, Any]] = {}
             for bodies, _ in work:
                 outcomes: list[AppendResult] = []
                 for body in bodies:
@@ -275,6 +279,10 @@ class EventLog:
                     committed.append(entry)
                     if isinstance(body, Event):
                         latest[body.event_id] = (body, entry.seq, row[-1])
+                    elif isinstance(body, Action):
+                        flows[body.event_id] = workflow.apply(
+                            flows.get(body.event_id) or await self._workflow(body.event_id), body
+                        )
                 results.append(outcomes)
             if rows:
                 await db.executemany(
@@ -306,6 +314,12 @@ class EventLog:
                         )
                         for ev, seq, body in latest.values()
                     ],
+                )
+            if flows:
+                await db.executemany(
+                    "INSERT INTO workflow(event_id, body) VALUES (?, ?) ON CONFLICT(event_id)"
+                    " DO UPDATE SET body=excluded.body",
+                    [(event_id, orjson.dumps(flow).decode()) for event_id, flow in flows.items()],
                 )
             await db.execute("COMMIT")
         except Exception as exc:
@@ -367,6 +381,15 @@ class EventLog:
         entry = Committed(seq, type_, event_id, kind, severity, district, raw)
         return AppendResult(seq, "appended"), row, entry
 
+    async def _workflow(self, event_id: str) -> dict[str, Any] | None:
+        """The stored workflow of one event (writer connection, inside its transaction)."""
+        assert self._writer_db is not None
+        async with self._writer_db.execute(
+            "SELECT body FROM workflow WHERE event_id = ?", (event_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return orjson.loads(row[0]) if row else None
+
     async def _load_current(self, ids: Iterable[str]) -> dict[str, _Current]:
         assert self._writer_db is not None
         found: dict[str, _Current] = {}
@@ -413,22 +436,42 @@ class EventLog:
         ]
 
     async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
-        """Active events matching `flt`, newest change first, read consistently with the head."""
+        """Active events matching `flt`, newest change first, with their workflows, read
+        consistently with the head."""
         where, params = flt.sql()
         async with self._reading() as db:
             await db.execute("BEGIN")
             try:
                 head_rows = await db.execute_fetchall("SELECT COALESCE(MAX(seq), 0) FROM log")
-                rows = await db.execute_fetchall(
-                    f"SELECT body FROM current WHERE status='active' AND {where}"
-                    " ORDER BY updated_at DESC, seq DESC LIMIT ?",
-                    [*params, limit + 1],
+                rows = list(
+                    await db.execute_fetchall(
+                        f"SELECT current.event_id, current.body, workflow.body FROM current"
+                        f" LEFT JOIN workflow USING (event_id) WHERE status='active' AND {where}"
+                        " ORDER BY updated_at DESC, seq DESC LIMIT ?",
+                        [*params, limit + 1],
+                    )
                 )
             finally:
                 await db.execute("COMMIT")
         head = int(next(iter(head_rows))[0])
-        bodies = [r[0] for r in rows]
-        return Snapshot(head, bodies[:limit], len(bodies) > limit)
+        kept = rows[:limit]
+        workflows = {eid: orjson.loads(flow) for eid, _, flow in kept if flow is not None}
+        return Snapshot(head, [body for _, body, _ in kept], len(rows) > limit, workflows)
+
+    async def history(self, event_id: str, limit: int) -> list[Committed]:
+        """Every entry about one event (its versions and the actions on it), oldest first."""
+        async with self._reading() as db:
+            rows = await db.execute_fetchall(
+                "SELECT seq, epoch, at, type, event_id, kind, severity, district, body FROM log"
+                " WHERE event_id = ? ORDER BY seq LIMIT ?",
+                (event_id, limit),
+            )
+        return [
+            Committed(
+                seq, type_, eid, kind, severity, district, encode_entry(seq, epoch, at, type_, body)
+            )
+            for seq, epoch, at, type_, eid, kind, severity, district, body in rows
+        ]
 
     async def events(
         self, flt: EventFilter, *, after_seq: int, limit: int

@@ -199,13 +199,25 @@ def welcome(
     )
 
 
-def snapshot(*, seq: int, events: Iterable[bytes], truncated: bool, feeds: list[Any]) -> bytes:
-    """The active events consistent with `seq`; event bodies are joined, not re-encoded."""
-    return b'{"v":1,"type":"snapshot","seq":%d,"truncated":%s,"feeds":%s,"events":[%s]}' % (
-        seq,
-        b"true" if truncated else b"false",
-        orjson.dumps(feeds),
-        b",".join(events),
+def snapshot(
+    *,
+    seq: int,
+    events: Iterable[bytes],
+    truncated: bool,
+    feeds: list[Any],
+    workflows: dict[str, Any],
+) -> bytes:
+    """The active events consistent with `seq`, and the workflow of those acted on; event
+    bodies are joined, not re-encoded."""
+    return (
+        b'{"v":1,"type":"snapshot","seq":%d,"truncated":%s,"feeds":%s,"workflows":%s,"events":[%s]}'
+        % (
+            seq,
+            b"true" if truncated else b"false",
+            orjson.dumps(feeds),
+            orjson.dumps(workflows),
+            b",".join(events),
+        )
     )
 
 

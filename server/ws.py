@@ -188,6 +188,7 @@ class Connection:
                     events=snap.events,
                     truncated=snap.truncated,
                     feeds=board.feed_health(),
+                    workflows=snap.workflows,
                 )
             )
             sent_up_to = snap.seq

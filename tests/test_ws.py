@@ -202,3 +202,28 @@ async def test_feed_health_is_broadcast_as_a_heartbeat(start_server: StartServer
     message = await client.next_of("feeds", timeout=2)
     assert message["health"] == []
     assert PUSH_TOKEN  # the push endpoint is configured for the other tests
+
+
+async def test_workflow_follows_actions_and_rides_in_the_snapshot(running: Running) -> None:
+    await running.push([event_dict(1), event_dict(2)])
+    client = await BoardClient.connect(running.session, running.ws_url)
+    await client.next_of("snapshot")
+    for action, data in (
+        ("ack", {}),
+        ("assign", {"to": "Kim (Jongno duty)"}),
+        ("note", {"text": "x"}),
+    ):
+        await client.send({"type": "action", "action": action, "event_id": "test:e1", "data": data})
+        await client.next_of("result")
+    fresh = await BoardClient.connect(running.session, running.ws_url)
+    snap = await fresh.next_of("snapshot")
+    flow = snap["workflows"]["test:e1"]
+    assert flow["state"] == "assigned" and flow["assigned_to"] == "Kim (Jongno duty)"
+    assert flow["acked_by"] == "board" and flow["notes"] == 1
+    assert "test:e2" not in snap["workflows"], "untouched events are simply new"
+    async with running.session.get(f"{running.http}/api/events/test:e1/history") as r:
+        history = (await r.json())["entries"]
+    assert [e["type"] for e in history] == ["event", "action", "action", "action"]
+    assert [e["body"].get("action") for e in history[1:]] == ["ack", "assign", "note"]
+    async with running.session.get(f"{running.http}/api/events/test:nope/history") as r:
+        assert r.status == 404
