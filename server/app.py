@@ -26,12 +26,13 @@ from feeds.demo import retirements
 from feeds.http import Fetcher, SharedSession
 from feeds.push import PushFeed
 from feeds.runner import FeedRunner
-from server import protocol
+from server import protocol, replay_api
 from server.districts import Districts
 from server.errors import ConfigError
 from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 from server.hub import Hub
 from server.log import EventFilter, EventLog
+from server.replay import CLOSE_RESET, Replays
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,24 @@ class Board:
     http: SharedSession = field(default_factory=SharedSession)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     connections: set[Any] = field(default_factory=set)
+    closing: set[asyncio.Future[bool]] = field(default_factory=set)
+    replays: Replays = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.replays = Replays(ring_entries=s.resume_max_entries,
+                               buffer_limit_bytes=s.ws_client_buffer_bytes,
+                               batch_max_entries=s.batch_max_entries, max_replays=s.max_replays)
+        self.replays.on_reset = self._close_watchers
+
+    def _close_watchers(self, name: str) -> None:
+        """A replay's history was replaced or it stopped: its boards reconnect (4009)."""
+        for connection in list(self.connections):
+            if connection.stream_name == f"replay:{name}":
+                closing = connection.ws.close(code=CLOSE_RESET, message=b"reset")
+                task = asyncio.ensure_future(closing)
+                self.closing.add(task)
+                task.add_done_callback(self.closing.discard)
 
     def feed_health(self) -> list[dict[str, Any]]:
         """Health of every running feed, for the API and the websocket."""
@@ -88,6 +107,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/api/districts", api_districts)
     app.router.add_post("/api/push/{source}", api_push)
     app.router.add_get("/ws", handle_ws)
+    replay_api.setup(app)
     app.router.add_get("/", index)
     if FRONTEND_DIR.is_dir():
         app.router.add_static("/", FRONTEND_DIR, append_version=False)
@@ -152,6 +172,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         for task in board.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await board.replays.stop_all()
         await board.http.close()
         await board.log.close()
 

@@ -1,4 +1,5 @@
-"""The `cityboard` command: `serve` runs the board, `tail` follows the stream in a terminal."""
+"""The `cityboard` command: serve the board, follow or record a stream, replay a recording, and
+list or check feed adapters."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from server.errors import CityboardError
+from server.follow import Follower
 
 TAIL_BACKOFF_FIRST_SECONDS = 0.5
 TAIL_BACKOFF_MAX_SECONDS = 30.0
@@ -38,6 +39,55 @@ def main(argv: list[str] | None = None) -> int:
     tail.add_argument("--epoch", help="the stream epoch the seq belongs to")
     tail.add_argument("--json", action="store_true", help="print each entry as a JSON line")
     tail.add_argument("--count", type=int, help="exit after printing this many entries")
+    tail.add_argument("--stream", default="live", help="live (default) or replay:<name>")
+
+    record_cmd = sub.add_parser("record", help="write a recording of a stream or of a log file")
+    record_cmd.add_argument("out", type=Path, help="the recording to write (.jsonl, or .jsonl.gz)")
+    source = record_cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--server",
+        help="websocket URL of a running server, e.g. "
+        "ws://127.0.0.1:8080/ws (records as entries arrive)",
+    )
+    source.add_argument("--db", type=Path, help="a cityboard log file (exports what it holds)")
+    record_cmd.add_argument("--since", help="first entry time to keep (ISO 8601 with a zone)")
+    record_cmd.add_argument("--until", help="stop before this time (ISO 8601 with a zone)")
+    record_cmd.add_argument("--stream", default="live", help="with --server: live or replay:<name>")
+    record_cmd.add_argument(
+        "--after-seq", type=int, help="with --server and --epoch: start after it"
+    )
+    record_cmd.add_argument("--epoch", help="with --server: the epoch --after-seq belongs to")
+    record_cmd.add_argument("--count", type=int, help="with --server: stop after this many entries")
+    record_cmd.add_argument(
+        "--exercise", action="store_true", help="mark the recording an exercise"
+    )
+    record_cmd.add_argument("--description", default="", help="a line saying what this is")
+
+    replay_cmd = sub.add_parser("replay", help="play a recording on a running server")
+    replay_cmd.add_argument("file", type=Path, help="the recording (.jsonl or .jsonl.gz)")
+    replay_cmd.add_argument("--server", default="http://127.0.0.1:8080", help="the server's URL")
+    replay_cmd.add_argument("--name", help="the replay stream's name (default: from the file name)")
+    replay_cmd.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="1 = as recorded, 60 = a minute a second, 0 = as fast as possible",
+    )
+    replay_cmd.add_argument("--loop", action="store_true", help="start over at the end")
+    replay_cmd.add_argument("--start", help="begin at this recorded time (ISO 8601 with a zone)")
+    replay_cmd.add_argument(
+        "--exercise", action="store_true", help="show it as an EXERCISE (drill)"
+    )
+    replay_cmd.add_argument(
+        "--keep-times",
+        action="store_true",
+        help="keep the recorded times instead of moving them to now",
+    )
+    replay_cmd.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip (and count) unreadable lines instead of refusing the file",
+    )
 
     feeds = sub.add_parser("feeds", help="list installed feed adapters, or check one on a file")
     feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
@@ -63,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.feeds_command == "list":
                 return list_adapters()
             return check_file(args.adapter, args.file, as_json=args.json, config_file=args.config)
+        if args.command == "record":
+            from server.recordcli import record
+
+            return asyncio.run(record(args))
+        if args.command == "replay":
+            from server.recordcli import replay
+
+            return asyncio.run(replay(args))
         return asyncio.run(_tail(args))
     except CityboardError as exc:
         print(f"cityboard: {exc.message}", file=sys.stderr)
@@ -112,52 +170,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _tail(args: argparse.Namespace) -> int:
-    """Follow the stream: print entries, and on a drop reconnect with backoff and resume."""
-    import websockets
-
-    epoch: str | None = args.epoch
-    after: int | None = args.after_seq
+    """Follow the stream and print entries; reconnects and resumes by itself."""
+    follower = Follower(args.url, stream=args.stream, epoch=args.epoch, after=args.after_seq)
     printed = 0
-    delay = TAIL_BACKOFF_FIRST_SECONDS
-    while True:
-        try:
-            async with websockets.connect(args.url, compression=None, max_size=None) as ws:
-                hello: dict[str, Any] = {"v": 1, "type": "hello"}
-                if epoch is not None and after is not None:
-                    hello["resume"] = {"epoch": epoch, "after_seq": after}
-                await ws.send(orjson.dumps(hello).decode())
-                delay = TAIL_BACKOFF_FIRST_SECONDS
-                async for raw in ws:
-                    message = orjson.loads(raw)
-                    kind = message.get("type")
-                    if kind == "welcome":
-                        if message["epoch"] != epoch:
-                            after = None
-                        epoch = message["epoch"]
-                        _note(
-                            f"connected: epoch {epoch}, head {message['head']}, {message['mode']}"
-                        )
-                    elif kind == "snapshot":
-                        after = message["seq"]
-                        _note(f"snapshot at seq {after}: {len(message['events'])} active events")
-                    elif kind == "batch":
-                        for entry in message["entries"]:
-                            if after is not None and entry["seq"] <= after:
-                                continue
-                            print(_format(entry, args.json), flush=True)
-                            after = entry["seq"]
-                            printed += 1
-                            if args.count is not None and printed >= args.count:
-                                return 0
-                        after = max(after or 0, message["head"])
-                    elif kind == "error":
-                        _note(f"server error {message['code']}: {message['message']}")
-                reason = f"closed by the server: {ws.close_code} {ws.close_reason or ''}".strip()
-        except (OSError, websockets.exceptions.WebSocketException) as exc:
-            reason = str(exc)
-        _note(f"disconnected ({reason}); reconnecting in {delay:.1f}s")
-        await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-        delay = min(delay * 2, TAIL_BACKOFF_MAX_SECONDS)
+    async for entry in follower.entries():
+        print(_format(entry, args.json), flush=True)
+        printed += 1
+        if args.count is not None and printed >= args.count:
+            return 0
+    return 0
 
 
 def _format(entry: dict[str, Any], as_json: bool) -> str:
@@ -174,10 +195,6 @@ def _format(entry: dict[str, Any], as_json: bool) -> str:
     else:
         what = f"{body['level']} {body['code']}: {body['message']}"
     return f"{entry['seq']:>8} {entry['at']} {entry['type']:<6} {what}"
-
-
-def _note(text: str) -> None:
-    print(f"# {text}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

@@ -215,6 +215,8 @@ class EventLog:
                 await db.close()
         self._reader_db = self._writer_db = None
 
+    first_seq = 1  # the log keeps every entry (retention will raise this)
+
     @property
     def writing(self) -> bool:
         """True while the writer task runs, i.e. appends will be committed."""

@@ -6,6 +6,7 @@ docs/protocol.md is testable in microseconds; `server/ws.py` does the I/O around
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
@@ -18,7 +19,7 @@ from server.events import MAX_ACTION_DATA_BYTES, ActionName, Frozen, Kind, Sever
 from server.log import EventFilter
 
 PROTOCOL_VERSION = 1
-STREAMS = ("live",)  # replay streams join this list with recording and replay
+STREAM_PATTERN = re.compile(r"^(live|replay:[a-z0-9][a-z0-9_-]{0,39})$")
 OPERATOR_ACTIONS = (ActionName.ACK, ActionName.ASSIGN, ActionName.NOTE, ActionName.RESOLVE)
 MAX_FILTER_VALUES = 100
 
@@ -115,9 +116,10 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "message"
         raise ProtocolError(f"{where}: {first['msg']}", code="bad_message") from None
-    if isinstance(message, Hello) and message.stream not in STREAMS:
+    if isinstance(message, Hello) and not STREAM_PATTERN.match(message.stream):
         raise ProtocolError(
-            f"no stream {message.stream!r}; streams: {', '.join(STREAMS)}", code="unknown_stream"
+            f"no stream {message.stream!r}; streams are 'live' and 'replay:<name>'",
+            code="unknown_stream",
         )
     if (
         isinstance(message, ActionRequest)
@@ -133,10 +135,13 @@ StartMode = Literal["resume", "snapshot"]
 
 
 def start_mode(
-    resume: Resume | None, *, epoch: str, head: int, resume_max_entries: int
+    resume: Resume | None, *, epoch: str, head: int, resume_max_entries: int, first_seq: int = 1
 ) -> StartMode:
-    """Resume only when the client's history is ours, not ahead of us, and the gap is small."""
+    """Resume only when the client's history is ours, not ahead of us, and the gap is small
+    (and, for streams that keep only recent entries, still held: from `first_seq` on)."""
     if resume is None or resume.epoch != epoch:
+        return "snapshot"
+    if resume.after_seq < first_seq - 1:
         return "snapshot"
     if resume.after_seq > head:
         return "snapshot"  # a future seq: the client saw a history we no longer have
@@ -175,28 +180,13 @@ def _message(type_: str, **fields: Any) -> bytes:
     return orjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields})
 
 
-def welcome(
-    *,
-    epoch: str,
-    head: int,
-    server_time: str,
-    city: dict[str, str],
-    mode: StartMode,
-    demo: bool,
-    limits: dict[str, float],
-) -> bytes:
-    """First server message: which history this is and how the connection will start."""
-    return _message(
-        "welcome",
-        epoch=epoch,
-        head=head,
-        server_time=server_time,
-        city=city,
-        stream="live",
-        mode=mode,
-        demo=demo,
-        limits=limits,
-    )
+def welcome(*, epoch: str, head: int, server_time: str, city: dict[str, str], mode: StartMode,
+            demo: bool, limits: dict[str, float], stream: str = "live",
+            replay: dict[str, Any] | None = None) -> bytes:
+    """First server message: which history this is and how the connection will start; for a
+    replay stream, the player's state (what the banner and scrubber show)."""
+    return _message("welcome", epoch=epoch, head=head, server_time=server_time, city=city,
+                    stream=stream, mode=mode, demo=demo, limits=limits, replay=replay)
 
 
 def snapshot(

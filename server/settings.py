@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)
 
+    # recordings and replays
+    recordings_dir: Path = Path("var/recordings")
+    replay_max_upload_bytes: int = Field(default=2 * 1024 * MIB, ge=1 * KIB)
+    max_replays: int = Field(default=4, ge=1)
+
     # feeds: each a [[feeds]] table (see config.example.toml and docs/adapters.md)
     feeds: list[FeedConfig] = Field(default_factory=list)
 

@@ -19,8 +19,9 @@ from aiohttp import WSMsgType, web
 from server import protocol
 from server.errors import ProtocolError
 from server.events import Action, iso_utc, utcnow
-from server.hub import CLOSE_SLOW, Client
-from server.log import EventFilter
+from server.hub import CLOSE_SLOW, Client, Hub
+from server.log import EventFilter, EventLog
+from server.replay import ReplayStream
 
 if TYPE_CHECKING:
     from server.app import Board
@@ -81,6 +82,10 @@ class Connection:
         self.client: Client | None = None
         self.filter = EventFilter()
         self._close_task: asyncio.Task[None] | None = None
+        # the stream this connection watches: the live log, or a replay (set by hello)
+        self.stream_name = "live"
+        self.source: EventLog | ReplayStream = board.log
+        self.hub: Hub = board.hub
 
     async def serve(self) -> None:
         """Read messages until the socket closes; the first must be `hello`."""
@@ -100,6 +105,13 @@ class Connection:
             return
         if hello is None:
             return
+        if hello.stream != "live":
+            replay = self.board.replays.stream_of(hello.stream)
+            if replay is None:
+                await self._error("unknown_stream", f"no stream {hello.stream!r} is playing")
+                await self.ws.close(code=CLOSE_POLICY, message=b"unknown stream")
+                return
+            self.stream_name, self.source, self.hub = hello.stream, replay, replay.hub
         await self._start(hello.filter.to_filter(), hello.resume)
         while not self.ws.closed:
             message = await self._next()
@@ -140,7 +152,7 @@ class Connection:
             await self._error("bad_message", "hello was already received")
 
     async def _act(self, request: protocol.ActionRequest) -> None:
-        if await self.board.log.current_event(request.event_id) is None:
+        if await self.source.current_event(request.event_id) is None:
             await self._error("unknown_event", f"no event {request.event_id!r}", ref=request.ref)
             return
         action = Action(
@@ -150,26 +162,30 @@ class Connection:
             at=utcnow(),
             data=request.data,
         )
-        [outcome] = await self.board.log.append([action])
+        [outcome] = await self.source.append([action])
         await self._send(protocol.result(ref=request.ref, seq=outcome.seq))
 
     async def _start(self, flt: EventFilter, resume: protocol.Resume | None) -> None:
         """Subscribe (holding live entries), send snapshot or backlog, then merge and go live."""
-        board, s = self.board, self.board.settings
+        board, s, source = self.board, self.board.settings, self.source
         self.filter = flt
         mode = protocol.start_mode(
             resume,
-            epoch=board.log.epoch,
-            head=board.log.head,
+            epoch=source.epoch,
+            head=source.head,
             resume_max_entries=s.resume_max_entries,
+            first_seq=source.first_seq,
         )
         client = Client(self.transport, on_slow=self._on_slow, filter=flt)
         self.client = client
-        board.hub.subscribe(client, catching_up=True)
+        self.hub.subscribe(client, catching_up=True)
+        replay = board.replays.get(self.stream_name[7:]) if self.stream_name != "live" else None
         await self._send(
             protocol.welcome(
-                epoch=board.log.epoch,
-                head=board.log.head,
+                stream=self.stream_name,
+                replay=replay.status() if replay else None,
+                epoch=source.epoch,
+                head=source.head,
                 server_time=iso_utc(utcnow()),
                 city={"name": s.city_name, "timezone": s.city_timezone},
                 mode=mode,
@@ -181,7 +197,7 @@ class Connection:
             )
         )
         if mode == "snapshot":
-            snap = await board.log.snapshot(flt, s.snapshot_max_events)
+            snap = await source.snapshot(flt, s.snapshot_max_events)
             await self._send(
                 protocol.snapshot(
                     seq=snap.seq,
@@ -196,13 +212,13 @@ class Connection:
             assert resume is not None
             sent_up_to = await self._send_backlog(resume.after_seq)
         if not client.closed:
-            board.hub.go_live(client, sent_up_to=sent_up_to)
+            self.hub.go_live(client, sent_up_to=sent_up_to)
 
     async def _send_backlog(self, after_seq: int) -> int:
         """Send every committed entry after `after_seq` in pages; returns the last seq read."""
         page_size = self.board.settings.batch_max_entries
         while self.client is not None and not self.client.closed:
-            page = await self.board.log.entries_after(after_seq, page_size)
+            page = await self.source.entries_after(after_seq, page_size)
             if not page:
                 break
             wanted = [e.raw for e in page if self.client.passes(e)]
@@ -215,7 +231,7 @@ class Connection:
     def detach(self) -> None:
         """Leave the hub (on close or before re-subscribing with a new filter)."""
         if self.client is not None:
-            self.board.hub.unsubscribe(self.client)
+            self.hub.unsubscribe(self.client)
             self.client = None
 
     def _on_slow(self) -> None:

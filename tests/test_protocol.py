@@ -19,7 +19,7 @@ from server.log import EventFilter
         (b'{"v":1,"type":"subscribe"}', "unknown_type"),
         (b'{"type":"ping"}', "bad_version"),
         (b'{"v":1,"type":"hello","resume":{"epoch":"x","after_seq":-1}}', "bad_message"),
-        (b'{"v":1,"type":"hello","stream":"replay:x"}', "unknown_stream"),
+        (b'{"v":1,"type":"hello","stream":"archive"}', "unknown_stream"),
         (b'{"v":1,"type":"action","action":"call_started","event_id":"a:1"}', "bad_message"),
         (b'{"v":1,"type":"ping","surprise":1}', "bad_message"),
     ],

@@ -1,0 +1,149 @@
+"""`cityboard record` and `cityboard replay`: write recordings, and play them on a server."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sqlite3
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+from server.errors import CityboardError
+from server.events import iso_utc
+from server.follow import Follower, note
+from server.recording import Header, RecordingError, RecordingWriter, at_of, parse_when, read_header
+
+PROGRESS_EVERY = 5_000  # entries between progress lines on long exports
+
+
+async def record(args: argparse.Namespace) -> int:
+    """Write a recording from a log file or from a running server's websocket."""
+    since = parse_when(args.since) if args.since else None
+    until = parse_when(args.until) if args.until else None
+    header = Header(
+        stream=args.stream if args.server else "live",
+        exercise=args.exercise,
+        description=args.description,
+    )
+    writer = RecordingWriter(args.out, header)
+    try:
+        if args.db is not None:
+            _export_db(args.db, writer, since, until)
+        else:
+            await _record_server(args, writer, since, until)
+    except KeyboardInterrupt:
+        note("stopped; writing what was recorded")
+    finally:
+        writer.close()
+    note(f"wrote {writer.count} entries to {args.out}")
+    return 0
+
+
+def _export_db(
+    db: Path, writer: RecordingWriter, since: datetime | None, until: datetime | None
+) -> None:
+    """Every entry of a log file in the time range, in seq order, with a progress line."""
+    if not db.is_file():
+        raise RecordingError(f"{db} does not exist")
+    clauses, params = ["1"], []
+    if since is not None:
+        clauses.append("at >= ?")
+        params.append(iso_utc(since))
+    if until is not None:
+        clauses.append("at < ?")
+        params.append(iso_utc(until))
+    where = " AND ".join(clauses)
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            (epoch,) = conn.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+            (total,) = conn.execute(f"SELECT COUNT(*) FROM log WHERE {where}", params).fetchone()
+        except (sqlite3.DatabaseError, TypeError) as exc:
+            raise RecordingError(f"{db} is not a cityboard log: {exc}") from None
+        writer.header.epoch = epoch
+        rows = conn.execute(
+            f"SELECT seq, epoch, at, type, body FROM log WHERE {where} ORDER BY seq", params
+        )
+        for done, (seq, row_epoch, at, type_, body) in enumerate(rows, 1):
+            writer.write(
+                b'{"seq":%d,"epoch":"%s","at":"%s","type":"%s","body":%s}'
+                % (seq, row_epoch.encode(), at.encode(), type_.encode(), bytes(body))
+            )
+            if done % PROGRESS_EVERY == 0 or done == total:
+                print(
+                    f"\r  {done:,}/{total:,} entries ({done * 100 // max(total, 1)}%)",
+                    end="" if done < total else "\n",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+
+async def _record_server(
+    args: argparse.Namespace,
+    writer: RecordingWriter,
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
+    """Entries as a server publishes them, resuming across reconnects so nothing is missed."""
+    follower = Follower(args.server, stream=args.stream, epoch=args.epoch, after=args.after_seq)
+    async for entry in follower.entries():
+        writer.header.epoch = follower.epoch or ""
+        if follower.welcome.get("city"):
+            writer.header.city = follower.welcome["city"].get("name", "")
+            writer.header.timezone = follower.welcome["city"].get("timezone", "UTC")
+        at = at_of(entry)
+        if until is not None and at >= until:
+            return
+        if since is None or at >= since:
+            writer.write(entry)
+        writer.header.extra["gaps"] = follower.gaps
+        if args.count is not None and writer.count >= args.count:
+            return
+
+
+async def replay(args: argparse.Namespace) -> int:
+    """Upload a recording to a server and start playing it as `replay:<name>`."""
+    header = read_header(args.file)  # refuse a wrong file here, with the reason
+    name = args.name or _name_from(args.file)
+    query: dict[str, Any] = {
+        "name": name,
+        "speed": args.speed,
+        "loop": str(args.loop).lower(),
+        "exercise": str(args.exercise or header.exercise).lower(),
+        "keep_times": str(args.keep_times).lower(),
+        "skip_bad": str(args.skip_bad).lower(),
+    }
+    if args.start:
+        query["start"] = iso_utc(parse_when(args.start))
+    url = f"{args.server.rstrip('/')}/api/replays"
+    with args.file.open("rb") as body:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                url,
+                params=query,
+                data=body,
+                headers={"Content-Type": "application/octet-stream"},
+            ) as response,
+        ):
+            answer = orjson.loads(await response.read())
+    if response.status != 201:
+        error = answer.get("error", {})
+        raise CityboardError(
+            f"the server refused the replay: {error.get('message', answer)}",
+            code=error.get("code", "replay"),
+        )
+    print(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
+    note(
+        f"playing as {answer['stream']}: open {args.server.rstrip('/')}/?stream={answer['stream']}"
+    )
+    return 0
+
+
+def _name_from(path: Path) -> str:
+    stem = path.name.split(".")[0].lower()
+    return re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-")[:40] or "replay"

@@ -1,0 +1,231 @@
+"""Recordings: a stream's entries as JSON Lines behind one header line, optionally gzipped.
+
+Read and written as a stream, line by line, so a recording of millions of entries needs no more
+memory than one line. See docs/recording-format.md for the format and what readers accept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from server.errors import CityboardError
+
+log = logging.getLogger(__name__)
+
+FORMAT = "cityboard-recording"
+FORMAT_VERSION = 1
+READABLE_VERSIONS = (1,)
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_LINE_BYTES = 1024 * 1024  # a longer line is not a log entry
+
+
+class RecordingError(CityboardError):
+    """A recording cannot be read (or written); the message says which line and why."""
+
+    code = "bad_recording"
+
+
+@dataclass
+class Header:
+    """The first line of a recording: what it is, where from, and its span."""
+
+    city: str = ""
+    timezone: str = "UTC"
+    stream: str = "live"
+    epoch: str = ""
+    start: str | None = None
+    end: str | None = None
+    entries: int = 0
+    exercise: bool = False
+    synthetic: bool = False
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        data = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "city": self.city,
+            "timezone": self.timezone,
+            "stream": self.stream,
+            "epoch": self.epoch,
+            "start": self.start,
+            "end": self.end,
+            "entries": self.entries,
+            "exercise": self.exercise,
+            "synthetic": self.synthetic,
+            "description": self.description,
+            **self.extra,
+        }
+        return orjson.dumps(data)
+
+    @classmethod
+    def from_json(cls, line: bytes, path: Path) -> Header:
+        try:
+            data = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            raise RecordingError(
+                f"{path}: line 1 is not JSON; this is not a cityboard recording"
+            ) from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise RecordingError(f"{path}: line 1 is not a {FORMAT} header; wrong file type?")
+        version = data.get("format_version")
+        if version not in READABLE_VERSIONS:
+            raise RecordingError(
+                f"{path}: format_version {version!r} is not readable by this cityboard "
+                f"(reads {', '.join(map(str, READABLE_VERSIONS))}); upgrade cityboard"
+            )
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        extra = {k: v for k, v in data.items() if k not in known | {"format", "format_version"}}
+        return cls(**{k: v for k, v in data.items() if k in known}, extra=extra)
+
+
+@dataclass
+class ReadStats:
+    """What a read met besides good entries."""
+
+    truncated_tail: bool = False
+    skipped_lines: list[int] = field(default_factory=list)
+
+
+def _open_bytes(path: Path) -> IO[bytes]:
+    """The file's bytes, decompressed when it is gzip (by its content, not its name)."""
+    try:
+        with path.open("rb") as probe:
+            gzipped = probe.read(2) == GZIP_MAGIC
+    except OSError as exc:
+        raise RecordingError(f"cannot read {path}: {exc.strerror}") from None
+    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+
+
+def read_header(path: Path) -> Header:
+    """Only the header line, to describe a recording without reading it."""
+    with _open_bytes(path) as f:
+        return Header.from_json(f.readline(MAX_LINE_BYTES), path)
+
+
+def read_entries(
+    path: Path, *, skip_bad: bool = False, stats: ReadStats | None = None
+) -> Iterator[dict[str, Any]]:
+    """The entries of a recording, in order, one at a time.
+
+    A truncated last line (a crash mid-write) is tolerated with a warning. A bad line elsewhere
+    raises RecordingError naming its line number, or is skipped and counted with `skip_bad`.
+    """
+    stats = stats if stats is not None else ReadStats()
+    with _open_bytes(path) as f:
+        Header.from_json(f.readline(MAX_LINE_BYTES), path)
+        number = 1
+        pending: tuple[int, bytes] | None = None  # a bad line is only fatal if more lines follow
+        try:
+            lines = iter(f)
+            for line in lines:
+                number += 1
+                if pending is not None:
+                    _bad(path, *pending, skip_bad=skip_bad, stats=stats)
+                    pending = None
+                if not line.strip():
+                    continue
+                try:
+                    entry = orjson.loads(line)
+                    if not isinstance(entry, dict) or "seq" not in entry or "body" not in entry:
+                        raise ValueError("not a log entry")
+                except ValueError:
+                    pending = (number, line)
+                    continue
+                yield entry
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            stats.truncated_tail = True
+            log.warning(
+                "%s: the compressed data ends early (%s); read up to line %d", path, exc, number
+            )
+            return
+        if pending is not None:
+            number, line = pending
+            if line.endswith(b"\n"):
+                _bad(path, number, line, skip_bad=skip_bad, stats=stats)
+            else:
+                stats.truncated_tail = True
+                log.warning(
+                    "%s: line %d is cut short (the recording was interrupted); ignored it",
+                    path,
+                    number,
+                )
+
+
+def _bad(path: Path, number: int, line: bytes, *, skip_bad: bool, stats: ReadStats) -> None:
+    if not skip_bad:
+        raise RecordingError(f"{path}: line {number} is not a log entry: {line[:80]!r}")
+    stats.skipped_lines.append(number)
+
+
+class RecordingWriter:
+    """Writes a recording: entries go to a temporary file, the header (with span and count)
+    is written first when the recording is closed, so a reader always meets the header first."""
+
+    def __init__(self, path: Path, header: Header) -> None:
+        self.path = path
+        self.header = header
+        self._body = tempfile.NamedTemporaryFile(
+            "w+b",
+            dir=path.parent if path.parent.exists() else None,
+            delete=False,
+            prefix=f".{path.name}.",
+            suffix=".part",
+        )
+        self.count = 0
+        self.last_seq = 0
+
+    def write(self, entry: dict[str, Any] | bytes) -> None:
+        """Append one entry (a decoded dict, or its JSON bytes as the server sent it)."""
+        data = entry if isinstance(entry, bytes) else orjson.dumps(entry)
+        decoded = orjson.loads(data) if isinstance(entry, bytes) else entry
+        at = decoded["at"]
+        if self.header.start is None:
+            self.header.start = at
+        self.header.end = at
+        self.last_seq = int(decoded["seq"])
+        self._body.write(data + b"\n")
+        self.count += 1
+
+    def close(self) -> None:
+        """Write header + entries to `path` (gzip when it ends in .gz) and remove the temp file."""
+        self.header.entries = self.count
+        self._body.flush()
+        self._body.seek(0)
+        tmp = self.path.with_name(f".{self.path.name}.writing")
+        opener: Any = gzip.open if self.path.suffix == ".gz" else open
+        with opener(tmp, "wb") as out:
+            out.write(self.header.to_json() + b"\n")
+            while chunk := self._body.read(io.DEFAULT_BUFFER_SIZE * 16):
+                out.write(chunk)
+        self._body.close()
+        os.unlink(self._body.name)
+        os.replace(tmp, self.path)
+
+
+def parse_when(value: str) -> datetime:
+    """A --since/--until/--start time: ISO 8601 with a zone (naive times are refused)."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordingError(f"{value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise RecordingError(f"{value!r} has no time zone; add Z or +09:00")
+    return moment
+
+
+def at_of(entry: dict[str, Any]) -> datetime:
+    """When an entry was committed."""
+    return datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00"))

@@ -1,0 +1,462 @@
+"""Replays: a recording played into its own stream `replay:<name>`, never into the live one.
+
+A `ReplayStream` offers what a board connection needs of a stream (epoch, head, snapshot,
+entries after a seq, appending operator actions) from memory: a bounded ring of recent entries for
+resume, and the current state of each event. A `Player` reads the recording file as a stream and
+publishes its entries with the original spacing divided by the speed; pause, resume, step, speed
+and seek are commands. A seek rebuilds the state from the file and starts a new epoch, so every
+board watching takes a fresh snapshot (its socket is closed with 4009 and it reconnects).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from feeds.clock import Clock, SystemClock
+from server import workflow
+from server.errors import CityboardError
+from server.events import Action, Body, Event, Notice, encode_entry, entry_type_of, iso_utc
+from server.hub import Hub
+from server.log import AppendResult, Committed, EventFilter, Snapshot
+from server.recording import Header, ReadStats, at_of, read_entries, read_header
+
+log = logging.getLogger(__name__)
+
+CLOSE_RESET = 4009  # the stream's history was replaced (a seek): reconnect for a fresh snapshot
+TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+MAX_SPEED = 3600.0
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+YIELD_EVERY = 200  # entries a player handles before letting the event loop serve others
+
+Op = Literal["pause", "resume", "step", "speed", "seek"]
+
+
+class ReplayError(CityboardError):
+    """A replay command cannot be carried out; the code tells the client why."""
+
+    code = "replay"
+
+
+@dataclass
+class _Current:
+    body: bytes
+    kind: str
+    severity: str
+    district: str | None
+    status: str
+    updated_at: str
+    seq: int
+
+
+class ReplayStream:
+    """One replay's stream, in memory: the same read API as the live log, plus its own hub."""
+
+    def __init__(
+        self, name: str, *, exercise: bool, ring_entries: int, hub: Hub, clock: Clock
+    ) -> None:
+        self.name = name
+        self.exercise = exercise
+        self.hub = hub
+        self.clock = clock
+        self.ring: deque[Committed] = deque(maxlen=ring_entries)
+        self.current: dict[str, _Current] = {}
+        self.workflows: dict[str, dict[str, Any]] = {}
+        self.epoch = ""
+        self.head = 0
+        self.reset()
+
+    @property
+    def stream(self) -> str:
+        return f"replay:{self.name}"
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest seq still held for resume; older resumes get a snapshot."""
+        return self.ring[0].seq if self.ring else self.head + 1
+
+    def reset(self) -> None:
+        """Forget everything and start a new history (a new epoch)."""
+        self.ring.clear()
+        self.current.clear()
+        self.workflows.clear()
+        self.epoch = secrets.token_hex(8)
+        self.head = 0
+
+    def publish(self, bodies: Sequence[Body], *, at: datetime, broadcast: bool = True) -> list[int]:
+        """Give bodies the next seqs, fold them into the state, and send them to the boards."""
+        committed = []
+        at_iso = iso_utc(at)
+        for body in bodies:
+            self.head += 1
+            body_json = body.dump()
+            type_ = entry_type_of(body)
+            kind = severity = district = None
+            event_id = body.event_id if isinstance(body, Event | Action) else None
+            if isinstance(body, Event):
+                kind, severity, district = body.kind.value, body.severity.value, body.district
+                self._fold_event(body, body_json)
+            elif isinstance(body, Action):
+                self.workflows[body.event_id] = workflow.apply(
+                    self.workflows.get(body.event_id), body
+                )
+            raw = encode_entry(self.head, self.epoch, at_iso, type_, body_json)
+            entry = Committed(self.head, type_, event_id, kind, severity, district, raw)
+            self.ring.append(entry)
+            committed.append(entry)
+        if broadcast:
+            self.hub.publish(committed)
+        return [c.seq for c in committed]
+
+    def _fold_event(self, event: Event, body_json: bytes) -> None:
+        known = self.current.get(event.event_id)
+        if known is not None and orjson.loads(known.body)["version"] > event.version:
+            return
+        if event.status.value != "active":
+            self.current.pop(event.event_id, None)
+            return
+        self.current[event.event_id] = _Current(
+            body_json,
+            event.kind.value,
+            event.severity.value,
+            event.district,
+            event.status.value,
+            iso_utc(event.updated_at or event.sent_at),
+            self.head,
+        )
+
+    # the read API a board connection uses (shared with server.log.EventLog)
+
+    async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
+        chosen = sorted(
+            (c for c in self.current.values() if flt.matches(c.kind, c.severity, c.district)),
+            key=lambda c: (c.updated_at, c.seq),
+            reverse=True,
+        )
+        kept = chosen[:limit]
+        ids = [orjson.loads(c.body)["event_id"] for c in kept]
+        flows = {i: self.workflows[i] for i in ids if i in self.workflows}
+        return Snapshot(self.head, [c.body for c in kept], len(chosen) > limit, flows)
+
+    async def entries_after(self, after_seq: int, limit: int) -> list[Committed]:
+        return [e for e in self.ring if e.seq > after_seq][:limit]
+
+    async def current_event(self, event_id: str) -> bytes | None:
+        found = self.current.get(event_id)
+        return found.body if found else None
+
+    async def history(self, event_id: str, limit: int) -> list[Committed]:
+        return [e for e in self.ring if e.event_id == event_id][:limit]
+
+    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]:
+        """Operator actions on a replay (drills) go into this stream, never the live log."""
+        seqs = self.publish(bodies, at=self.clock.now())
+        return [AppendResult(seq, "appended") for seq in seqs]
+
+
+@dataclass
+class PlayOptions:
+    """How a recording is played."""
+
+    speed: float = 1.0  # 1 = as recorded; 0 = as fast as possible
+    loop: bool = False
+    start: datetime | None = None  # skip (but fold into the state) what came before this time
+    shift_times: bool = True  # move the recording's times so it happens now
+    skip_bad: bool = False
+
+
+@dataclass
+class Player:
+    """Reads a recording and publishes its entries into a ReplayStream at the recorded pace."""
+
+    path: Path
+    stream: ReplayStream
+    options: PlayOptions
+    header: Header = field(init=False)
+    state: str = field(default="starting", init=False)  # playing · paused · ended
+    position: datetime | None = field(default=None, init=False)  # recorded time of the last entry
+    played: int = field(default=0, init=False)
+    loops: int = field(default=0, init=False)
+    stats: ReadStats = field(default_factory=ReadStats, init=False)
+    density: list[int] | None = field(default=None, init=False)  # entries per scrubber bucket
+    on_reset: Callable[[], None] = field(default_factory=lambda: _nothing, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _steps: int = field(default=0, init=False)
+    _seek_to: datetime | None = field(default=None, init=False)
+    _anchor: tuple[datetime, datetime] | None = field(default=None, init=False)  # (wall, recorded)
+
+    def __post_init__(self) -> None:
+        self.header = read_header(self.path)
+        self.rec_start = (
+            datetime.fromisoformat(str(self.header.start).replace("Z", "+00:00"))
+            if self.header.start
+            else None
+        )
+
+    # ------------------------------------------------------------------- commands
+
+    def command(self, op: Op, *, speed: float | None = None, at: datetime | None = None) -> None:
+        """Pause, resume, step one entry, change speed, or seek to a recorded time."""
+        if op not in ("pause", "resume", "step", "speed", "seek"):
+            raise ReplayError(
+                f"unknown op {op!r}: pause, resume, step, speed or seek", code="bad_op"
+            )
+        if op == "pause":
+            self.state = "paused" if self.state != "ended" else "ended"
+        elif op == "resume":
+            if self.state == "paused":
+                self.state = "playing"
+            self._anchor = None
+        elif op == "step":
+            if self.state != "paused":
+                raise ReplayError("step works while paused; pause first", code="not_paused")
+            self._steps += 1
+        elif op == "speed":
+            if speed is None or not 0 <= speed <= MAX_SPEED:
+                raise ReplayError(
+                    f"speed must be 0 (as fast as possible) to {MAX_SPEED:g}", code="bad_speed"
+                )
+            self.options.speed = speed
+            self._anchor = None
+        elif op == "seek":
+            if at is None:
+                raise ReplayError("seek needs a time", code="bad_seek")
+            self._seek_to = at
+            if self.state == "ended":
+                self.state = "playing"
+        self._wake.set()
+
+    def status(self) -> dict[str, Any]:
+        """What the board's scrubber shows."""
+        return {
+            "name": self.stream.name,
+            "stream": self.stream.stream,
+            "state": self.state,
+            "speed": self.options.speed,
+            "loop": self.options.loop,
+            "exercise": self.stream.exercise,
+            "position": _iso(self.position),
+            "start": self.header.start,
+            "end": self.header.end,
+            "entries": self.header.entries,
+            "played": self.played,
+            "loops": self.loops,
+            "epoch": self.stream.epoch,
+            "head": self.stream.head,
+            "skipped_lines": len(self.stats.skipped_lines),
+            "truncated_tail": self.stats.truncated_tail,
+        }
+
+    # -------------------------------------------------------------------- playing
+
+    async def run(self) -> None:
+        """Play until the end (or forever with loop); commands take effect at once."""
+        start = self.options.start
+        while True:
+            self.state = "playing" if self.state != "paused" else "paused"
+            restart = await self._play_once(start)
+            if restart is not None:  # a seek: new history up to the wanted time
+                start = restart
+                continue
+            if not self.options.loop:
+                self.state = "ended"
+                while self._seek_to is None:  # an ended replay can still be sought
+                    self._wake.clear()
+                    await self._wake.wait()
+                start = self._seek_to
+                continue
+            self.loops += 1
+            start = None
+
+    async def _play_once(self, start: datetime | None) -> datetime | None:
+        """One pass over the file; returns a time to restart at when a seek came in."""
+        self.stream.reset()
+        self.on_reset()
+        self._seek_to = None
+        self._anchor = None
+        self.played = 0
+        shift = self._shift_for(start)
+        for count, entry in enumerate(
+            read_entries(self.path, skip_bad=self.options.skip_bad, stats=self.stats), 1
+        ):
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # fast replays and seeks must not starve the server
+            recorded = at_of(entry)
+            if start is not None and recorded < start:
+                self._publish(entry, recorded, shift, broadcast=False)  # state only, no pacing
+                continue
+            restart = await self._wait_until(recorded)
+            if restart is not None:
+                return restart
+            self._publish(entry, recorded, shift, broadcast=True)
+        return None
+
+    def _shift_for(self, start: datetime | None) -> timedelta | None:
+        if not self.options.shift_times or self.rec_start is None:
+            return None
+        return self.stream.clock.now() - (start or self.rec_start)
+
+    def _publish(
+        self, entry: dict[str, Any], recorded: datetime, shift: timedelta | None, *, broadcast: bool
+    ) -> None:
+        body = _body_of(entry, shift)
+        if body is None:
+            return
+        at = self.stream.clock.now() if (broadcast and self.options.shift_times) else recorded
+        self.stream.publish([body], at=at, broadcast=broadcast)
+        self.position = recorded
+        self.played += 1
+
+    async def _wait_until(self, recorded: datetime) -> datetime | None:
+        """Wait for an entry's turn; returns a seek target if one arrives meanwhile."""
+        clock = self.stream.clock
+        while True:
+            if self._seek_to is not None:
+                return self._seek_to
+            if self.state == "paused":
+                if self._steps:
+                    self._steps -= 1
+                    self._anchor = None
+                    return None
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            speed = self.options.speed
+            if speed == 0:
+                return None
+            if self._anchor is None:
+                self._anchor = (clock.now(), self.position or recorded)
+            wall0, rec0 = self._anchor
+            due = wall0 + (recorded - rec0) / speed
+            delay = (due - clock.now()).total_seconds()
+            if delay <= 0:
+                return None
+            self._wake.clear()
+            sleeper = asyncio.ensure_future(clock.sleep(delay))
+            waker = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (sleeper, waker):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+
+def _nothing() -> None:
+    """The default reset hook: nobody to tell."""
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return iso_utc(moment) if moment else None
+
+
+def _body_of(entry: dict[str, Any], shift: timedelta | None) -> Body | None:
+    """The entry's body as a model, with its times moved by `shift` when shifting."""
+    body = dict(entry["body"])
+    if shift is not None:
+        for key in TIME_FIELDS:
+            if body.get(key):
+                moved = datetime.fromisoformat(str(body[key]).replace("Z", "+00:00")) + shift
+                body[key] = iso_utc(moved)
+    kind = entry.get("type")
+    try:
+        if kind == "event":
+            return Event.model_validate(body)
+        if kind == "action":
+            return Action.model_validate(body)
+        if kind == "notice":
+            return Notice.model_validate(body)
+    except ValueError as exc:
+        log.warning("replay skipped entry %s: %s", entry.get("seq"), exc)
+    return None
+
+
+class Replays:
+    """The server's running replays by name; each has its stream, hub and player task."""
+
+    def __init__(
+        self,
+        *,
+        ring_entries: int,
+        buffer_limit_bytes: int,
+        batch_max_entries: int,
+        max_replays: int,
+        clock: Clock | None = None,
+    ) -> None:
+        self.ring_entries = ring_entries
+        self.buffer_limit_bytes = buffer_limit_bytes
+        self.batch_max_entries = batch_max_entries
+        self.max_replays = max_replays
+        self.clock = clock or SystemClock()
+        self.players: dict[str, Player] = {}
+        self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.on_reset: Callable[[str], None] = lambda name: None
+
+    def start(self, name: str, path: Path, options: PlayOptions, *, exercise: bool) -> Player:
+        """Start playing `path` as `replay:<name>`."""
+        if name in self.players:
+            raise ReplayError(
+                f"a replay named {name!r} is running; stop it or pick another name",
+                code="replay_exists",
+            )
+        if len(self.players) >= self.max_replays:
+            raise ReplayError(f"at most {self.max_replays} replays run at once", code="too_many")
+        hub = Hub(
+            buffer_limit_bytes=self.buffer_limit_bytes, batch_max_entries=self.batch_max_entries
+        )
+        stream = ReplayStream(
+            name, exercise=exercise, ring_entries=self.ring_entries, hub=hub, clock=self.clock
+        )
+        player = Player(path, stream, options)
+        if player.header.exercise:
+            stream.exercise = True
+        player.on_reset = lambda: self.on_reset(name)
+        self.players[name] = player
+        task = asyncio.create_task(self._run(name, player), name=f"replay-{name}")
+        self.tasks[name] = task
+        return player
+
+    async def _run(self, name: str, player: Player) -> None:
+        try:
+            await player.run()
+        except CityboardError as exc:
+            player.state = "failed"
+            log.error("replay %s stopped: %s", name, exc.message)
+        except asyncio.CancelledError:
+            raise
+
+    def get(self, name: str) -> Player:
+        if name not in self.players:
+            raise ReplayError(f"no replay named {name!r}", code="unknown_replay")
+        return self.players[name]
+
+    def stream_of(self, stream: str) -> ReplayStream | None:
+        """The ReplayStream for a `replay:<name>` stream name, if it runs."""
+        if not stream.startswith("replay:"):
+            return None
+        player = self.players.get(stream.removeprefix("replay:"))
+        return player.stream if player else None
+
+    async def stop(self, name: str) -> None:
+        self.get(name)
+        task = self.tasks.pop(name)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self.players.pop(name)
+        self.on_reset(name)
+
+    async def stop_all(self) -> None:
+        for name in list(self.players):
+            await self.stop(name)

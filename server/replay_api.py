@@ -1,0 +1,211 @@
+"""HTTP control of replays: start one (upload a recording, or name a stored one), watch its status
+and density for the scrubber, pause/resume/step/seek/speed, stop.
+
+Starting and controlling replays changes what boards show, so it is allowed from the server's own
+machine (the CLI) or with the admin token; boards watch replays over /ws (`hello {stream}`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from server.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
+from server.replay import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
+
+DENSITY_BUCKETS = 120
+UPLOAD_CHUNK_BYTES = 1024 * 1024
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+class StartRequest(BaseModel):
+    """How to start a replay of a stored recording (or of an uploaded one: query parameters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recording: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,200}$")
+    name: str = Field(pattern=NAME_PATTERN)
+    speed: float = Field(default=1.0, ge=0, le=MAX_SPEED)
+    loop: bool = False
+    start: datetime | None = None
+    exercise: bool = False
+    keep_times: bool = False
+    skip_bad: bool = False
+
+
+def setup(app: web.Application) -> None:
+    """Add the replay routes."""
+    app.router.add_get("/api/replays", list_replays)
+    app.router.add_post("/api/replays", start_replay)
+    app.router.add_get("/api/replays/{name}", replay_status)
+    app.router.add_post("/api/replays/{name}/control", control_replay)
+    app.router.add_delete("/api/replays/{name}", stop_replay)
+
+
+def _board(request: web.Request) -> Any:
+    from server.app import BOARD
+
+    return request.app[BOARD]
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def _denied(request: web.Request) -> web.Response | None:
+    """None when the caller is on this machine or shows the admin token."""
+    if request.remote in LOOPBACK:
+        return None
+    token = getattr(_board(request).settings, "admin_token", None)
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if (
+        token is not None
+        and scheme.lower() == "bearer"
+        and hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+    ):
+        return None
+    return _error(
+        403, "forbidden", "replays are controlled from the server's machine or with the admin token"
+    )
+
+
+async def list_replays(request: web.Request) -> web.Response:
+    """Every running replay's status."""
+    return _json({"replays": [p.status() for p in _board(request).replays.players.values()]})
+
+
+async def start_replay(request: web.Request) -> web.Response:
+    """Start a replay: JSON naming a stored recording, or the recording itself as the body."""
+    if (denied := _denied(request)) is not None:
+        return denied
+    board = _board(request)
+    folder: Path = board.settings.recordings_dir
+    try:
+        if request.content_type == "application/json":
+            spec = StartRequest.model_validate_json(await request.read())
+            if spec.recording is None:
+                return _error(400, "bad_request", "name a stored `recording`, or upload one")
+            path = folder / spec.recording
+            if not path.is_file():
+                return _error(404, "unknown_recording", f"no recording {spec.recording!r}")
+        else:
+            spec = StartRequest.model_validate(dict(request.query))
+            path = await _save_upload(
+                request, folder, spec.name, board.settings.replay_max_upload_bytes
+            )
+        read_header(path)  # wrong file type or version: refuse now, clearly
+        options = PlayOptions(
+            speed=spec.speed,
+            loop=spec.loop,
+            start=spec.start,
+            shift_times=not spec.keep_times,
+            skip_bad=spec.skip_bad,
+        )
+        player = board.replays.start(spec.name, path, options, exercise=spec.exercise)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        return _error(400, "bad_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}")
+    except (RecordingError, ReplayError) as exc:
+        status = 409 if exc.code in ("replay_exists", "too_many") else 400
+        return _error(status, exc.code, exc.message)
+    return _json(player.status(), 201)
+
+
+async def _save_upload(request: web.Request, folder: Path, name: str, limit: int) -> Path:
+    """Stream the request body to a file in the recordings folder, within the size limit."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    target = folder / f"{name}-{secrets.token_hex(3)}.jsonl"
+    size = 0
+    with target.open("wb") as out:
+        async for chunk in request.content.iter_chunked(UPLOAD_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                target.unlink()
+                raise RecordingError(
+                    f"the recording is over the {limit}-byte upload limit", code="too_large"
+                )
+            out.write(chunk)
+    if size == 0:
+        target.unlink()
+        raise RecordingError("the upload is empty; send a recording as the body")
+    with target.open("rb") as f:
+        gzipped = f.read(2) == GZIP_MAGIC
+    if gzipped:
+        renamed = target.with_suffix(".jsonl.gz")
+        target.rename(renamed)
+        return renamed
+    return target
+
+
+async def replay_status(request: web.Request) -> web.Response:
+    """One replay's status and its entries per time bucket (for the scrubber)."""
+    board = _board(request)
+    try:
+        player = board.replays.get(request.match_info["name"])
+    except ReplayError as exc:
+        return _error(404, exc.code, exc.message)
+    if player.density is None:
+        player.density = await asyncio.to_thread(density, player.path, DENSITY_BUCKETS)
+    return _json({**player.status(), "density": player.density})
+
+
+async def control_replay(request: web.Request) -> web.Response:
+    """Pause, resume, step, speed or seek: `{"op": ..., "speed": N, "at": TIME}`."""
+    if (denied := _denied(request)) is not None:
+        return denied
+    board = _board(request)
+    try:
+        body = orjson.loads(await request.read() or b"{}")
+        player = board.replays.get(request.match_info["name"])
+        raw_at = body.get("at")
+        at = datetime.fromisoformat(str(raw_at).replace("Z", "+00:00")) if raw_at else None
+        if at is not None and at.tzinfo is None:
+            raise ReplayError("`at` needs a time zone (Z or +09:00)", code="bad_seek")
+        player.command(body.get("op"), speed=body.get("speed"), at=at)
+    except orjson.JSONDecodeError:
+        return _error(400, "bad_json", "send a JSON object")
+    except (ValueError, TypeError) as exc:
+        return _error(400, "bad_request", str(exc))
+    except ReplayError as exc:
+        return _error(404 if exc.code == "unknown_replay" else 400, exc.code, exc.message)
+    return _json(player.status())
+
+
+async def stop_replay(request: web.Request) -> web.Response:
+    """Stop a replay; its boards are told to reconnect (and find it gone)."""
+    if (denied := _denied(request)) is not None:
+        return denied
+    try:
+        await _board(request).replays.stop(request.match_info["name"])
+    except ReplayError as exc:
+        return _error(404, exc.code, exc.message)
+    return web.Response(status=204)
+
+
+def density(path: Path, buckets: int) -> list[int]:
+    """Entries per equal slice of the recording's span: the scrubber's picture of when things
+    happened. Streams the file once."""
+    header = read_header(path)
+    if not header.start or not header.end:
+        return []
+    start = datetime.fromisoformat(header.start.replace("Z", "+00:00"))
+    span = (datetime.fromisoformat(header.end.replace("Z", "+00:00")) - start).total_seconds()
+    counts = [0] * buckets
+    for entry in read_entries(path, skip_bad=True):
+        offset = (at_of(entry) - start).total_seconds()
+        index = 0 if span <= 0 else min(buckets - 1, max(0, int(offset / span * buckets)))
+        counts[index] += 1
+    return counts

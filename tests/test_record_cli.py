@@ -1,0 +1,105 @@
+"""`cityboard record` and `cityboard replay` as a user runs them, against a real server process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from server.recording import read_entries, read_header
+from tests.conftest import event_dict
+from tests.process import ServerProcess
+
+pytestmark = pytest.mark.slow
+
+
+def cityboard(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_record_a_log_file_then_replay_it_on_a_server(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "live.db").start()
+    try:
+        server.push([event_dict(n) for n in range(10)])
+        server.push([event_dict(n, version=2, status="resolved") for n in range(3)])
+        out = tmp_path / "export.jsonl.gz"
+        done = cityboard("record", str(out), "--db", str(server.db))
+        assert done.returncode == 0, done.stderr
+        assert "13/13 entries (100%)" in done.stderr and "wrote 13 entries" in done.stderr
+        header = read_header(out)
+        assert header.entries == 13 and header.epoch and header.stream == "live"
+        assert [e["seq"] for e in read_entries(out)] == list(range(1, 14))
+        later = cityboard(
+            "record",
+            str(tmp_path / "none.jsonl"),
+            "--db",
+            str(server.db),
+            "--since",
+            "2999-01-01T00:00:00Z",
+        )
+        assert later.returncode == 0 and read_header(tmp_path / "none.jsonl").entries == 0
+
+        played = cityboard(
+            "replay",
+            str(out),
+            "--server",
+            server.http,
+            "--speed",
+            "0",
+            "--name",
+            "review",
+            "--exercise",
+        )
+        assert played.returncode == 0, played.stderr
+        assert json.loads(played.stdout)["stream"] == "replay:review"
+        deadline = time.monotonic() + 10
+        while True:
+            with urllib.request.urlopen(f"{server.http}/api/replays/review") as r:
+                status = json.loads(r.read())
+            if status["state"] == "ended" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert status["played"] == 13 and status["exercise"] is True
+        assert sum(status["density"]) == 13
+
+        refused = cityboard("replay", str(tmp_path / "live.db"), "--server", server.http)
+        assert refused.returncode == 2 and "not a cityboard recording" in refused.stderr
+    finally:
+        server.stop()
+
+
+def test_record_from_a_running_server(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "live.db").start()
+    out = tmp_path / "live.jsonl"
+    try:
+        with subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "record",
+                str(out),
+                "--server",
+                server.ws_url,
+                "--count",
+                "5",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as recorder:
+            assert recorder.stderr is not None
+            while "connected" not in recorder.stderr.readline():
+                pass
+            server.push([event_dict(n) for n in range(5)])
+            assert recorder.wait(30) == 0
+    finally:
+        server.stop()
+    assert [e["body"]["event_id"] for e in read_entries(out)] == [f"test:e{n}" for n in range(5)]
+    assert read_header(out).city == "Seoul"

@@ -1,0 +1,117 @@
+"""The recording format: written header-first, read as a stream, and damaged files handled."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from server.recording import (
+    Header,
+    ReadStats,
+    RecordingError,
+    RecordingWriter,
+    read_entries,
+    read_header,
+)
+
+
+def entry(seq: int, second: int = 0) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "epoch": "e",
+        "at": f"2026-11-29T00:00:{second:02d}Z",
+        "type": "notice",
+        "body": {
+            "level": "info",
+            "code": "x",
+            "message": f"n{seq}",
+            "at": f"2026-11-29T00:00:{second:02d}Z",
+        },
+    }
+
+
+def write(path: Path, count: int = 5) -> Path:
+    writer = RecordingWriter(path, Header(city="Seoul", stream="live", epoch="e"))
+    for n in range(1, count + 1):
+        writer.write(entry(n, n))
+    writer.close()
+    return path
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+def test_round_trip_with_span_and_count_in_the_header(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path / name)
+    header = read_header(path)
+    assert (header.entries, header.start, header.end) == (
+        5,
+        "2026-11-29T00:00:01Z",
+        "2026-11-29T00:00:05Z",
+    )
+    assert [e["seq"] for e in read_entries(path)] == [1, 2, 3, 4, 5]
+    if name.endswith(".gz"):
+        assert path.read_bytes()[:2] == b"\x1f\x8b"
+    assert not list(tmp_path.glob(".*")), "no temporary files left behind"
+
+
+def test_a_truncated_last_line_is_tolerated_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path / "r.jsonl")
+    path.write_bytes(path.read_bytes()[:-25])  # a crash mid-write
+    stats = ReadStats()
+    with caplog.at_level(logging.WARNING):
+        seqs = [e["seq"] for e in read_entries(path, stats=stats)]
+    assert seqs == [1, 2, 3, 4] and stats.truncated_tail
+    assert "cut short" in caplog.text
+
+
+def test_a_truncated_gzip_is_tolerated(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.jsonl.gz", count=2000)
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    stats = ReadStats()
+    seqs = [e["seq"] for e in read_entries(path, stats=stats)]
+    assert stats.truncated_tail and 0 < len(seqs) < 2000
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_a_bad_line_in_the_middle_names_its_number_or_is_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.jsonl")
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[3] = b"{this is not json\n"  # the third entry, line 4 of the file
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError, match="line 4 is not a log entry"):
+        list(read_entries(path))
+    stats = ReadStats()
+    assert [e["seq"] for e in read_entries(path, skip_bad=True, stats=stats)] == [1, 2, 4, 5]
+    assert stats.skipped_lines == [4]
+
+
+def test_unknown_versions_and_wrong_files_are_refused_clearly(tmp_path: Path) -> None:
+    future = tmp_path / "future.jsonl"
+    future.write_bytes(orjson.dumps({"format": "cityboard-recording", "format_version": 9}) + b"\n")
+    with pytest.raises(RecordingError, match="format_version 9 is not readable"):
+        read_header(future)
+    csv = tmp_path / "events.csv"
+    csv.write_text("id,title\n1,x\n")
+    with pytest.raises(RecordingError, match="not a cityboard recording"):
+        read_header(csv)
+    other = tmp_path / "other.json"
+    other.write_text('{"type": "FeatureCollection"}\n')
+    with pytest.raises(RecordingError, match="wrong file type"):
+        read_header(other)
+    gz = tmp_path / "notes.txt.gz"
+    gz.write_bytes(gzip.compress(b"hello\n"))
+    with pytest.raises(RecordingError, match="not a cityboard recording"):
+        read_header(gz)
+
+
+def test_readers_keep_unknown_header_fields(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    head = {"format": "cityboard-recording", "format_version": 1, "entries": 0, "drill": "D-7"}
+    path.write_bytes(orjson.dumps(head) + b"\n")
+    assert read_header(path).extra == {"drill": "D-7"}
