@@ -60,9 +60,12 @@ class Board:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.replays = Replays(ring_entries=s.resume_max_entries,
-                               buffer_limit_bytes=s.ws_client_buffer_bytes,
-                               batch_max_entries=s.batch_max_entries, max_replays=s.max_replays)
+        self.replays = Replays(
+            ring_entries=s.resume_max_entries,
+            buffer_limit_bytes=s.ws_client_buffer_bytes,
+            batch_max_entries=s.batch_max_entries,
+            max_replays=s.max_replays,
+        )
         self.replays.on_reset = self._close_watchers
 
     def _close_watchers(self, name: str) -> None:
@@ -97,10 +100,14 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_close_websockets)
 
+    from server.officers_api import setup as setup_officers
     from server.ws import handle_ws
+
+    setup_officers(app, board)  # the officer directory and calls (after the log in cleanup_ctx)
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/events", api_events)
     app.router.add_get("/api/events/{event_id}/history", api_event_history)
     app.router.add_get("/api/feeds", api_feeds)
@@ -228,6 +235,61 @@ async def readyz(request: web.Request) -> web.Response:
             "head": board.log.head,
             "feeds": len(board.runners),
         }
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text exposition: the numbers an operator alerts on."""
+    board = request.app[BOARD]
+    lines = [
+        "# HELP cityboard_log_head_seq Last committed seq of the live stream.",
+        "# TYPE cityboard_log_head_seq gauge",
+        f"cityboard_log_head_seq {board.log.head}",
+        "# HELP cityboard_log_commits_total Transactions committed (group commits).",
+        "# TYPE cityboard_log_commits_total counter",
+        f"cityboard_log_commits_total {board.log.commits}",
+        "# HELP cityboard_boards Websocket connections open.",
+        "# TYPE cityboard_boards gauge",
+        f"cityboard_boards {len(board.connections)}",
+        "# HELP cityboard_slow_boards_closed_total Boards closed with 4008 for falling behind.",
+        "# TYPE cityboard_slow_boards_closed_total counter",
+        f"cityboard_slow_boards_closed_total {board.hub.slow_closed}",
+        "# HELP cityboard_replays Replays playing.",
+        "# TYPE cityboard_replays gauge",
+        f"cityboard_replays {len(board.replays.players)}",
+    ]
+    per_feed = (
+        ("feed_up", "gauge", "1 when the feed's last poll succeeded", lambda h: h["state"] == "ok"),
+        ("feed_stale", "gauge", "1 when the feed is older than its SLA", lambda h: h["stale"]),
+        (
+            "feed_age_seconds",
+            "gauge",
+            "Seconds since the feed's last success",
+            lambda h: h["age_seconds"] if h["age_seconds"] is not None else float("nan"),
+        ),
+        ("feed_events_total", "counter", "Events the feed added", lambda h: h["events_emitted"]),
+        (
+            "feed_rejected_documents_total",
+            "counter",
+            "Documents the feed rejected",
+            lambda h: h["documents_rejected"],
+        ),
+        (
+            "feed_consecutive_failures",
+            "gauge",
+            "Failures since the last success",
+            lambda h: h["consecutive_failures"],
+        ),
+    )
+    health = board.feed_health()
+    for name, kind, text, value in per_feed:
+        lines += [f"# HELP cityboard_{name} {text}.", f"# TYPE cityboard_{name} {kind}"]
+        lines += [f'cityboard_{name}{{feed="{h["name"]}"}} {float(value(h)):g}' for h in health]
+    return web.Response(
+        text="\n".join(lines) + "\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Content-Type-Options": "nosniff"},
     )
 
 

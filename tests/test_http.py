@@ -210,3 +210,15 @@ async def test_a_push_feed_without_its_token_in_the_environment_refuses_to_start
     )
     with pytest.raises(ConfigError, match="MISSING_TOKEN is unset"):
         create_app(settings)
+
+
+async def test_metrics_in_prometheus_text(start_server: StartServer) -> None:
+    running = await start_server(demo=True)
+    await running.push([event_dict(1)])
+    async with running.session.get(f"{running.http}/metrics") as r:
+        text = await r.text()
+    assert r.status == 200 and r.content_type == "text/plain"
+    values = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
+    assert int(values["cityboard_log_head_seq"]) >= 1
+    assert values['cityboard_feed_events_total{feed="demo"}'] is not None
+    assert "# TYPE cityboard_feed_stale gauge" in text
