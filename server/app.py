@@ -192,9 +192,15 @@ async def _retire_previous_demo(board: Board) -> None:
 
 
 async def _broadcast_health(board: Board) -> None:
+    """Feed health to every board every few seconds (their heartbeat), and to replay boards the
+    player's state too, so a paused replay is not mistaken for a frozen wall."""
     while True:
         await asyncio.sleep(board.settings.feeds_broadcast_seconds)
-        board.hub.broadcast(protocol.feeds(board.feed_health()))
+        health = protocol.feeds(board.feed_health())
+        board.hub.broadcast(health)
+        for player in board.replays.players.values():
+            player.stream.hub.broadcast(health)
+            player.stream.hub.broadcast(protocol.replay_status(player.status()))
 
 
 async def _close_websockets(app: web.Application) -> None:

@@ -221,6 +221,11 @@ def feeds(health: list[Any]) -> bytes:
     return _message("feeds", health=health)
 
 
+def replay_status(status: dict[str, Any]) -> bytes:
+    """A replay's player state (position, speed, paused…), for its banner and scrubber."""
+    return _message("replay", status=status)
+
+
 def result(*, ref: str | None, seq: int) -> bytes:
     """Acknowledges an action request with the seq it was logged at."""
     return _message("result", ref=ref, seq=seq)

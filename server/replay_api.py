@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from server import protocol
 from server.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
 from server.replay import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
 
@@ -175,6 +176,7 @@ async def control_replay(request: web.Request) -> web.Response:
         if at is not None and at.tzinfo is None:
             raise ReplayError("`at` needs a time zone (Z or +09:00)", code="bad_seek")
         player.command(body.get("op"), speed=body.get("speed"), at=at)
+        player.stream.hub.broadcast(protocol.replay_status(player.status()))
     except orjson.JSONDecodeError:
         return _error(400, "bad_json", "send a JSON object")
     except (ValueError, TypeError) as exc:

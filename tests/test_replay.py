@@ -243,3 +243,17 @@ async def test_record_a_live_run_across_a_reconnect_then_replay_it_at_60x(
     replayed = board.entries()
     assert [e["body"] for e in replayed] == [e["body"] for e in recorded[first:]]
     assert welcome["replay"]["entries"] == 40
+
+
+async def test_replay_boards_get_the_player_state_as_a_heartbeat(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    running = await start_server(feeds_broadcast_seconds=0.1)
+    await start_replay(running, make_recording(tmp_path / "r.jsonl"), speed=1)
+    await control(running, "r1", op="pause")
+    board = await BoardClient.connect(running.session, running.ws_url, stream="replay:r1")
+    await board.next_of("snapshot")
+    status = (await board.next_of("replay", timeout=2))["status"]
+    assert status["state"] == "paused" and status["name"] == "r1"
+    await control(running, "r1", op="speed", speed=30)
+    assert (await board.next_of("replay", timeout=2))["status"]["speed"] == 30
