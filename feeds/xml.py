@@ -28,6 +28,8 @@ def parse_xml(payload: bytes, *, max_bytes: int = XML_MAX_BYTES) -> Element:
         raise FeedRejected(f"unsafe XML refused ({type(exc).__name__}): {exc}") from None
     except ParseError as exc:
         raise FeedRejected(f"not well-formed XML: {exc}") from None
+    except (LookupError, ValueError) as exc:  # e.g. an encoding declaration naming no encoding
+        raise FeedRejected(f"unreadable XML: {exc}") from None
 
 
 def local(tag: str) -> str:

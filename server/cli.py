@@ -103,10 +103,16 @@ def main(argv: list[str] | None = None) -> int:
         "(or a bare feed table), e.g. its timezone and [feeds.options]",
     )
 
+    from server import officers_cli
+
+    officers_cli.add_parser(sub)
+
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)
+        if args.command == "officers":
+            return officers_cli.run(args)
         if args.command == "feeds":
             from server.feedcheck import check_file, list_adapters
 

@@ -367,6 +367,8 @@ class ActionName(StrEnum):
     NOTE = "note"
     RESOLVE = "resolve"
     CALL_STARTED = "call_started"
+    CALL_RINGING = "call_ringing"
+    CALL_ANSWERED = "call_answered"
     CALL_ENDED = "call_ended"
 
 

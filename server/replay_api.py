@@ -69,7 +69,7 @@ def _denied(request: web.Request) -> web.Response | None:
     """None when the caller is on this machine or shows the admin token."""
     if request.remote in LOOPBACK:
         return None
-    token = getattr(_board(request).settings, "admin_token", None)
+    token = _board(request).settings.admin_token
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     if (
         token is not None

@@ -61,6 +61,20 @@ class Settings(BaseSettings):
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)
 
+    # officer directory and calls (docs/officers.md)
+    officers_db_path: Path | None = None
+    admin_token: SecretStr | None = None
+    operator_token: SecretStr | None = None
+    officers_import_max_bytes: int = Field(default=4 * MIB, ge=1 * KIB)
+    on_duty_lookahead_days: int = Field(default=14, ge=1, le=366)
+    dialer: str = "tel"
+    dialer_options: dict[str, Any] = Field(default_factory=dict)
+    call_no_answer_seconds: float = Field(default=45.0, gt=0)
+    call_max_seconds: float = Field(default=3600.0, gt=0)
+    sip_control_host: str = "127.0.0.1"
+    sip_control_port: int = Field(default=4444, ge=1, le=65535)
+    sip_control_timeout_seconds: float = Field(default=5.0, gt=0)
+
     # recordings and replays
     recordings_dir: Path = Path("var/recordings")
     replay_max_upload_bytes: int = Field(default=2 * 1024 * MIB, ge=1 * KIB)

@@ -83,3 +83,10 @@ def test_hostile_documents_are_rejected_cleanly(name: str, tmp_path: Path) -> No
         except Exception as exc:
             pytest.fail(f"{name}/{label}: raised {type(exc).__name__}: {exc}")
         pytest.fail(f"{name}/{label}: accepted garbage ({len(parsed.events)} events)")
+
+
+def test_an_unknown_declared_encoding_is_a_rejection() -> None:
+    from feeds.xml import parse_xml
+
+    with pytest.raises(FeedRejected, match="unreadable XML"):
+        parse_xml(b'<?xml version="1.0" encoding="aTF-8"?><a/>')

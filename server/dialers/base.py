@@ -1,0 +1,102 @@
+"""The dialer interface: how the call service asks a phone system to call an officer.
+
+A dialer places one call per `dial()` and reports the call's life through the `CallEvents` it is
+given — `ringing()`, `answered()`, then exactly one `ended(outcome, reason)`; the call service turns
+each into an action on the event's record. See docs/officers.md for writing one as a package.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+
+from server.errors import CityboardError
+
+if TYPE_CHECKING:
+    from server.officers import Officer
+    from server.settings import Settings
+
+Outcome = Literal["answered", "no_answer", "busy", "failed", "cancelled", "handed_off"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "answered",
+    "no_answer",
+    "busy",
+    "failed",
+    "cancelled",
+    "handed_off",
+)
+
+
+class DialerError(CityboardError):
+    """The dialer cannot place this call; `code` says why (`no_sip_uri`, `line_busy`,
+    `dialer_unreachable`, `dial_refused`...) and the message says what to do."""
+
+    code = "dialer_failed"
+
+
+@dataclass(frozen=True)
+class CallTarget:
+    """What the dialer will dial for an officer, and fields to log and return with the call
+    (e.g. `{"tel_uri": "tel:+8220000101"}`)."""
+
+    number: str
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """One call to place."""
+
+    call_id: str
+    event_id: str
+    officer: Officer
+    target: CallTarget
+    no_answer_seconds: float
+    max_seconds: float
+
+
+class CallEvents(Protocol):
+    """Where a dialer reports a call's progress; each method may be awaited from any task.
+    Repeats are ignored, and nothing after `ended` is recorded."""
+
+    async def ringing(self) -> None: ...
+
+    async def answered(self) -> None: ...
+
+    async def ended(self, outcome: Outcome, reason: str = "") -> None: ...
+
+
+class Dialer(ABC):
+    """A way to call officers. One instance serves the whole server; the call service places
+    one call at a time per dialer (`dial` is never run concurrently with another `dial`)."""
+
+    name: ClassVar[str]
+    #: the status a call has once `dial` returns: "dialing" (the dialer follows it) or
+    #: "handed_off" (another device places it; the operator says when it ended)
+    initial_status: ClassVar[str] = "dialing"
+
+    def __init__(self, settings: Settings, options: Mapping[str, Any]) -> None:
+        """`options` is the `[dialer_options]` table of the settings, for third-party dialers."""
+        self.settings = settings
+        self.options = options
+
+    @abstractmethod
+    def target(self, officer: Officer) -> CallTarget:
+        """What to dial for `officer`; DialerError if this dialer cannot call them now
+        (no SIP URI, the line is busy). Nothing is logged when this fails."""
+
+    @abstractmethod
+    async def dial(self, call: CallRequest, events: CallEvents) -> None:
+        """Place the call and return once it is under way; report its life to `events`.
+        Raise DialerError when it cannot be placed at all (the service logs `failed`)."""
+
+    @abstractmethod
+    async def hangup(self, call_id: str, outcome: Outcome | None = None) -> None:
+        """End the call (the operator asked). `outcome` is what the operator reports for calls the
+        dialer cannot follow (handed-off calls); dialers that follow the call ignore it.
+        `events.ended` must follow, from here or from the dialer's own task."""
+
+    async def close(self) -> None:  # noqa: B027 (optional: most dialers have nothing to end)
+        """End whatever is still running; the server is shutting down."""
