@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from server.app import BOARD, Board, _error, _json
 from server.calls import CallError, CallFailed, CallService
 from server.dialers.base import OUTCOMES, Outcome
 from server.errors import CityboardError, LogError
-from server.events import CATEGORIES, Kind, iso_utc, utcnow
+from server.events import CATEGORIES, Action, ActionName, Kind, iso_utc, utcnow
 from server.officers import (
     CITY_WIDE,
     COVERABLE_KINDS,
@@ -473,6 +474,9 @@ async def api_start_call(request: web.Request) -> web.Response:
         if not isinstance(value, str) or not value.strip() or len(value) > 200:
             return _error(400, "bad_call", f"{name} is required: a non-empty string")
     assert isinstance(event_id, str) and isinstance(officer_id, str) and isinstance(actor, str)
+    stream = data.get("stream", "live")
+    if stream != "live":
+        return await _drill_call(request, str(stream), event_id, officer_id, actor.strip()[:100])
     try:
         call = await state.calls.start(event_id, officer_id, actor.strip()[:100])
     except CallError as exc:
@@ -482,6 +486,37 @@ async def api_start_call(request: web.Request) -> web.Response:
     except LogError as exc:
         return _error(503, "log_unavailable", f"the call could not be recorded: {exc.message}")
     return _json(call.as_json(), 202)
+
+
+async def _drill_call(request: web.Request, stream: str, event_id: str, officer_id: str,
+                      actor: str) -> web.Response:
+    """A call made on a replay: on an exercise it is simulated and logged to that stream (no
+    phone rings); a review of the past places no calls at all."""
+    board = request.app[BOARD]
+    replay = board.replays.stream_of(stream)
+    if replay is None:
+        return _error(404, "unknown_stream", f"no stream {stream!r} is playing")
+    if not replay.exercise:
+        return _error(409, "not_an_exercise",
+                      "calls are placed from the live board; a replay of the past places none")
+    if await replay.current_event(event_id) is None:
+        return _error(404, "unknown_event", f"no event {event_id!r} on {stream}")
+    officer = await request.app[OFFICERS].store.get(officer_id)
+    if officer is None:
+        return _error(404, "unknown_officer", f"no officer {officer_id!r} in the directory")
+    call_id = f"drill-{secrets.token_hex(6)}"
+    now = utcnow()
+    common = {"call_id": call_id, "officer_id": officer.id, "dialer": "drill", "simulated": True}
+    await replay.append([
+        Action(action=ActionName.CALL_STARTED, event_id=event_id, actor=actor, at=now,
+               data={**common, "officer_name": officer.name_ko, "officer_name_en": officer.name_en,
+                     "role": officer.role, "level": officer.level.value}),
+        Action(action=ActionName.CALL_ENDED, event_id=event_id, actor="dialer:drill", at=now,
+               data={**common, "outcome": "simulated", "duration_s": 0.0,
+                     "reason": "an exercise: the call was logged, no phone rang"}),
+    ])
+    return _json({"call_id": call_id, "dialer": "drill", "status": "simulated",
+                  "stream": stream}, 202)
 
 
 async def api_call(request: web.Request) -> web.Response:

@@ -18,6 +18,7 @@ from server.log import EventFilter
 from server.recording import Header, RecordingWriter, read_entries
 from server.replay import Player, PlayOptions, ReplayStream
 from tests.conftest import Running, StartServer, event_dict, make_event, wait_for
+from tests.officers.helpers import ADMIN_TOKEN, officer, put_officer
 from tests.wsclient import BoardClient
 
 T0 = datetime(2026, 7, 15, 5, 0, tzinfo=UTC)
@@ -257,3 +258,24 @@ async def test_replay_boards_get_the_player_state_as_a_heartbeat(
     assert status["state"] == "paused" and status["name"] == "r1"
     await control(running, "r1", op="speed", speed=30)
     assert (await board.next_of("replay", timeout=2))["status"]["speed"] == 30
+
+
+async def test_calls_in_a_drill_are_simulated_on_its_stream(start_server: StartServer,
+                                                            tmp_path: Path) -> None:
+    running = await start_server(admin_token=ADMIN_TOKEN)
+    await start_replay(running, make_recording(tmp_path / "r.jsonl", count=3), speed=0,
+                       exercise=True)
+    await wait_for(lambda: running.board.replays.get("r1").state == "ended")
+    await put_officer(running, officer("drill-1"))
+    replay = running.board.replays.get("r1").stream
+    target = next(iter(replay.current))
+    origin = {"Origin": running.http}
+    async with running.session.post(f"{running.http}/api/calls", headers=origin, json={
+            "event_id": target, "officer_id": "drill-1", "stream": "replay:r1"}) as r:
+        answer = await r.json()
+    assert r.status == 202 and answer["status"] == "simulated", answer
+    history = await replay.history(target, 100)
+    calls = [orjson.loads(e.raw)["body"] for e in history if e.type == "action"]
+    assert [c["action"] for c in calls] == ["call_started", "call_ended"]
+    assert calls[1]["data"]["outcome"] == "simulated"
+    assert running.board.log.head == 0, "nothing of the drill reached the live log"
