@@ -1,7 +1,28 @@
-// The wall board: one websocket to /ws, the stream state from stream.js, and incremental DOM
-// updates batched per animation frame. Data is only ever written with textContent.
+// The wall board: one websocket to /ws, the stream state from stream.js, and incremental DOM and
+// map updates batched per animation frame. Data from the server is only ever written with
+// textContent (or escaped, for Leaflet's HTML labels). User guide: docs/board.md.
 
-import { BoardStream, backoffDelay, compareNewestFirst, eventTime } from "./stream.js";
+import { SEVERITIES, STATES, describeFilter, emptyFilter, filterToSearch, isEmpty, makeMatcher, parseFilter, toggleValue } from "./filters.js";
+import { LANGS, Translator, ageText, durationText, eventText, formatIso, makeTimeFormats } from "./i18n.js";
+import { iconFor, spriteMarkup } from "./icons.js";
+import {
+  DAY_MS,
+  HOUR_MS,
+  Timeline,
+  activeCounts,
+  complaintsOpen,
+  districtLoad,
+  kioskTargets,
+  medianTimeToAck,
+  nextTarget,
+  shouldAnnounce,
+  sparklinePoints,
+} from "./kpi.js";
+import { DetailPanel } from "./detail.js";
+import { EventLists, iconEl, setText } from "./list.js";
+import { BoardMap } from "./map.js";
+import { EventIndex } from "./sorted.js";
+import { BoardStream, backoffDelay } from "./stream.js";
 
 // ------------------------------------------------------------------------------ settings
 
@@ -10,169 +31,64 @@ const PING_AFTER_MS = 10000; // quiet this long: ask the server for a pong
 const DEAD_AFTER_MS = 45000; // quiet this long: assume a dead socket and reconnect
 const CONNECT_TIMEOUT_MS = 10000;
 const TRANSIENT_STATE_MS = 6000; // how long "resumed" / "snapshot reloaded" stay before "live"
-const MAX_ROWS = 500; // rows in the DOM; the count still shows every active event
-const FLASH_MS = 2500;
 const DISTRICT_RETRY_MS = 15000;
-const ALWAYS_SHOWN_KINDS = ["disaster", "traffic", "complaint"];
-const KIND_ORDER = ["disaster", "traffic", "complaint", "call", "system"];
-const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
-
-// --------------------------------------------------------------------------- catalogue
-
-const STRINGS = {
-  ko: {
-    title: "상황판",
-    demoBanner: "시연용 데이터 — 실제 상황이 아닙니다",
-    activeEvents: "진행 중인 상황",
-    colSeverity: "등급",
-    colKind: "분류",
-    colTitle: "내용",
-    colDistrict: "자치구",
-    colAge: "경과",
-    colSource: "출처",
-    noEvents: "진행 중인 상황이 없습니다",
-    feeds: "데이터 피드",
-    noFeeds: "피드 정보 없음",
-    notices: "시스템 알림",
-    noNotices: "알림 없음",
-    seq: "seq",
-    epoch: "epoch",
-    showing: "{shown}건 표시 / 전체 {total}건",
-    moreBelow: "▼ 아래에 {n}건 더",
-    truncated: "서버 스냅샷 한도 초과",
-    langButton: "EN",
-    langLabel: "Switch to English",
-    conn: {
-      connecting: "연결 중…",
-      connectingAttempt: "연결 중… ({n}번째 시도)",
-      live: "실시간",
-      reconnecting: "{n}초 후 재연결",
-      resumed: "재연결됨 · 이어받음",
-      snapshot: "재연결됨 · 전체 다시 불러옴",
-      stale: "수신 없음 {n}초",
-    },
-    kinds: {
-      disaster: "재난",
-      traffic: "교통",
-      complaint: "민원",
-      call: "통화",
-      system: "시스템",
-    },
-    severities: {
-      extreme: "심각",
-      severe: "경계",
-      moderate: "주의",
-      minor: "관심",
-      info: "정보",
-    },
-    feedStates: {
-      ok: "정상",
-      stale: "지연",
-      degraded: "불안정",
-      down: "중단",
-      starting: "시작 중",
-      unknown: "알 수 없음",
-    },
-    age: {
-      now: "방금",
-      s: "{n}초",
-      min: "{n}분",
-      h: "{n}시간",
-      d: "{n}일",
-      never: "—",
-    },
-    ago: "{age} 전",
-    lastData: "마지막 수신 {time}",
-    errorPrefix: "서버 오류",
-  },
-  en: {
-    title: "Situation Board",
-    demoBanner: "Demo data — not a real situation",
-    activeEvents: "Active events",
-    colSeverity: "Severity",
-    colKind: "Kind",
-    colTitle: "Event",
-    colDistrict: "District",
-    colAge: "Age",
-    colSource: "Source",
-    noEvents: "No active events",
-    feeds: "Data feeds",
-    noFeeds: "No feed health yet",
-    notices: "System notices",
-    noNotices: "No notices",
-    seq: "seq",
-    epoch: "epoch",
-    showing: "showing {shown} of {total}",
-    moreBelow: "▼ {n} more below",
-    truncated: "server snapshot limit reached",
-    langButton: "한국어",
-    langLabel: "한국어로 보기",
-    conn: {
-      connecting: "Connecting…",
-      connectingAttempt: "Connecting… (attempt {n})",
-      live: "Live",
-      reconnecting: "Reconnecting in {n} s",
-      resumed: "Reconnected · resumed",
-      snapshot: "Reconnected · snapshot reloaded",
-      stale: "Stale · no data for {n} s",
-    },
-    kinds: {
-      disaster: "Disaster",
-      traffic: "Traffic",
-      complaint: "Complaint",
-      call: "Call",
-      system: "System",
-    },
-    severities: {
-      extreme: "Extreme",
-      severe: "Severe",
-      moderate: "Moderate",
-      minor: "Minor",
-      info: "Info",
-    },
-    feedStates: {
-      ok: "OK",
-      stale: "Stale",
-      degraded: "Degraded",
-      down: "Down",
-      starting: "Starting",
-      unknown: "Unknown",
-    },
-    age: {
-      now: "now",
-      s: "{n} s",
-      min: "{n} min",
-      h: "{n} h",
-      d: "{n} d",
-      never: "—",
-    },
-    ago: "{age} ago",
-    lastData: "last data {time}",
-    errorPrefix: "Server error",
-  },
-};
-
-const LOCALES = { ko: "ko-KR", en: "en-GB" };
-
-function fmt(template, values) {
-  return template.replace(/\{(\w+)\}/g, (_, k) => String(values[k] ?? ""));
-}
+const STATS_EVERY_MS = 500; // KPI tiles and district shading at most this often
+const MAP_EVERY_MS = 300; // markers and shapes at most this often
+const ACTION_TIMEOUT_MS = 10000;
+const ANNOUNCE_MS = 12000; // an alert banner stays this long when nothing else waits
+const ANNOUNCE_BUSY_MS = 5000; // ... and this long when more are queued
+const ANNOUNCE_MIN_MS = 3000; // a newer alert replaces the shown one after this long
+const BLINK_MS = 300;
+const ANNOUNCE_QUEUE = 5; // newest alerts kept waiting; older ones only count in "+N more"
+const FLASH_BODY_MS = 3000; // body[data-alert] is set this long after a new alert
+const BACKFILL_MAX_SEQS = 50000; // the 24 h sparklines look back at most this far in the log
+const BACKFILL_PAGE = 1000;
+const BACKFILL_MAX_PAGES = 50;
+const SEARCH_DEBOUNCE_MS = 200;
+const MAIN_KINDS = ["disaster", "traffic", "complaint"];
 
 // ------------------------------------------------------------------------------- state
 
 const params = new URLSearchParams(location.search);
+const kiosk = params.get("kiosk") === "1";
+const rotateMs = Math.max(2, Number(params.get("rotate")) || 15) * 1000;
 const store = new BoardStream({ stream: params.get("stream") || "live" });
 const token = params.get("token");
+const index = new EventIndex();
+const timeline = new Timeline();
 
-let lang = pickLanguage();
+let tr = null; // Translator, once the catalogues are loaded
+let filter = parseFilter(params);
+let matcher = () => true;
+let mapMatcher = () => true; // the filter without its districts: the map shades every district
 let districts = new Map(); // code -> {ko, en}
 let timeZone = safeStoredTimeZone();
-let clockFormat = null;
-let dateFormat = null;
-
-const rows = new Map(); // event_id -> {el, sev, kind, title, district, age, src, badge}
-const pending = { reset: true, upserted: new Set(), removed: new Set() };
+let formats = null;
+let selectedId = null;
+let focusCode = null;
+let initialLoad = true; // the first snapshot is not news
+let lastStatsAt = 0;
+let statsTimer = null;
 let frameRequested = false;
+let moreDue = false; // "N more" needs measuring at the start of the next frame
+let mapTimer = null;
+let lastMapAt = 0;
+const mapPending = { upserted: new Set(), removed: new Set(), refilter: false };
+let lists = null;
+let boardMap = null;
+let detail = null;
+
+const pending = {
+  reset: true,
+  upserted: new Set(),
+  removed: new Set(),
+  workflows: new Set(),
+  flash: new Set(),
+  filter: false,
+  feeds: false,
+  notices: false,
+  error: false,
+};
 
 const $ = (sel) => document.querySelector(sel);
 const els = {
@@ -184,28 +100,39 @@ const els = {
   clockDate: $('[data-testid="clock-date"]'),
   city: $('[data-testid="city-name"]'),
   demoBanner: $('[data-testid="demo-banner"]'),
-  kpis: $('[data-testid="kind-counts"]'),
-  list: $('[data-testid="event-list"]'),
-  empty: $('[data-testid="empty"]'),
-  count: $('[data-testid="event-count"]'),
-  listNote: $('[data-testid="list-note"]'),
-  moreBelow: $('[data-testid="more-below"]'),
+  filterSummary: $('[data-testid="filter-summary"]'),
+  feedAlarm: $('[data-testid="feed-alarm"]'),
+  filters: $('[data-testid="filters"]'),
+  kindChips: $('[data-testid="filter-kind"]'),
+  sevChips: $('[data-testid="filter-sev"]'),
+  statusChips: $('[data-testid="filter-status"]'),
+  districtSelect: $('[data-testid="filter-district"]'),
+  sourceSelect: $('[data-testid="filter-source"]'),
+  search: $('[data-testid="search"]'),
+  clear: $('[data-testid="filter-clear"]'),
+  map: $('[data-testid="map"]'),
+  legend: $('[data-testid="map-legend"]'),
+  mapNote: $('[data-testid="map-note"]'),
+  focusCaption: $('[data-testid="kiosk-focus"]'),
+  announce: $('[data-testid="announce"]'),
+  detail: $('[data-testid="detail"]'),
+  kpis: $('[data-testid="kpis"]'),
   feeds: $('[data-testid="feed-list"]'),
   feedsEmpty: $(".feeds-empty"),
-  noticesEmpty: $(".notices-empty"),
   notices: $('[data-testid="notice-list"]'),
   lastSeq: $('[data-testid="last-seq"]'),
   epoch: $('[data-testid="epoch"]'),
   lastError: $('[data-testid="last-error"]'),
   langToggle: $('[data-testid="lang-toggle"]'),
+  soundToggle: $('[data-testid="sound-toggle"]'),
 };
 
 function pickLanguage() {
   const fromUrl = params.get("lang");
-  if (fromUrl && fromUrl in STRINGS) return fromUrl;
+  if (fromUrl && LANGS.includes(fromUrl)) return fromUrl;
   try {
     const saved = localStorage.getItem("cityboard.lang");
-    if (saved && saved in STRINGS) return saved;
+    if (saved && LANGS.includes(saved)) return saved;
   } catch {
     // storage may be disabled in kiosk profiles
   }
@@ -225,13 +152,39 @@ function safeStoredTimeZone() {
   return null;
 }
 
-function t() {
-  return STRINGS[lang];
-}
-
 /** Our best idea of the server's "now": event ages and the clock should not depend on a drifting PC. */
 function serverNow() {
   return Date.now() + store.serverTimeOffsetMs;
+}
+
+function timeFormats() {
+  if (!formats) formats = makeTimeFormats(tr.locale, timeZone ?? undefined);
+  return formats;
+}
+
+function districtNameOf(code) {
+  const d = districts.get(String(code));
+  if (!d) return String(code);
+  return (tr.lang === "en" ? d.en : d.ko) || d.ko || d.en || String(code);
+}
+
+function districtName(ev) {
+  if (ev.district) return districtNameOf(ev.district);
+  return ev.area_desc || tr.t("noLocation");
+}
+
+function isDemo(ev) {
+  return store.demo && ev.source === "demo";
+}
+
+function workflowOf(id) {
+  return store.workflow(id);
+}
+
+function rebuildMatchers() {
+  const opts = { workflowOf, districtNames: (code) => Object.values(districts.get(String(code)) ?? {}) };
+  matcher = makeMatcher(filter, opts);
+  mapMatcher = makeMatcher(filter, { ...opts, ignore: ["districts"] });
 }
 
 // ---------------------------------------------------------------------------- connection
@@ -251,6 +204,8 @@ class Connection {
     this.awaitingSnapshot = false;
     this.lastPingAt = 0;
     this.pingRef = 0;
+    this.actionRef = 0;
+    this.pendingActions = new Map(); // ref -> {resolve, reject, timer}
     this.openedAt = 0; // when the current socket opened: silence is never counted from before it
     this.history = []; // recent [state, time] pairs, for debugging at the wall and for tests
   }
@@ -286,8 +241,42 @@ class Connection {
     ws.addEventListener("close", (ev) => this.onClose(ws, ev));
   }
 
+  get online() {
+    return ["live", "resumed", "snapshot", "stale"].includes(this.state) && this.ws?.readyState === WebSocket.OPEN;
+  }
+
   send(msg) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify(msg));
+      return true;
+    }
+    return false;
+  }
+
+  /** Send an operator action; resolves with {seq} on `result`, rejects on `error` or timeout. */
+  sendAction(action, eventId, data = {}) {
+    return new Promise((resolve, reject) => {
+      this.actionRef += 1;
+      const ref = `a${this.actionRef}`;
+      const sent = this.send({ v: 1, type: "action", action, event_id: eventId, data, ref });
+      if (!sent) {
+        reject(new Error(tr.t("actions.offline")));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pendingActions.delete(ref);
+        reject(new Error(tr.t("actions.timeout")));
+      }, ACTION_TIMEOUT_MS);
+      this.pendingActions.set(ref, { resolve, reject, timer });
+    });
+  }
+
+  _settle(ref, fn, value) {
+    const p = this.pendingActions.get(ref);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pendingActions.delete(ref);
+    p[fn](value);
   }
 
   onMessage(ev) {
@@ -308,9 +297,17 @@ class Connection {
           this.awaitingSnapshot = false;
           this.setState(this.hadWelcomeBefore ? "snapshot" : "live", this.hadWelcomeBefore);
         }
+        if (!this.backfilled) {
+          this.backfilled = true;
+          backfillTimeline(store.epoch, store.lastSeq);
+        }
+        break;
+      case "result":
+        if (change.result?.ref) this._settle(change.result.ref, "resolve", change.result);
         break;
       case "error":
         console.warn("cityboard: server error", msg);
+        if (msg.ref) this._settle(msg.ref, "reject", new Error(`${msg.message ?? msg.code} (${msg.code})`));
         break;
       default:
         break;
@@ -324,6 +321,7 @@ class Connection {
     this.hadWelcomeBefore = this.hadWelcome;
     this.hadWelcome = true;
     applyCity(msg.city);
+    if (change.reset) this.backfilled = false; // another history: look back again
     if (change.reset || msg.mode !== "resume") {
       this.awaitingSnapshot = true; // the state settles when the snapshot lands
     } else if (this.hadWelcomeBefore) {
@@ -341,6 +339,7 @@ class Connection {
     if (ev.code !== 1000 && ev.code !== 1001 && ev.code !== 1006) {
       console.warn(`cityboard: socket closed ${ev.code} ${ev.reason}`);
     }
+    for (const ref of [...this.pendingActions.keys()]) this._settle(ref, "reject", new Error(tr.t("actions.offline")));
     this.scheduleReconnect();
   }
 
@@ -407,25 +406,39 @@ class Connection {
 
 const conn = new Connection();
 
-// ------------------------------------------------------------------------------ render
+// ------------------------------------------------------------------------ change → frame
 
 function queueChange(change) {
   if (change.reset) {
     pending.reset = true;
     pending.upserted.clear();
     pending.removed.clear();
+    pending.flash.clear();
   }
   for (const id of change.upserted) {
     pending.upserted.add(id);
     pending.removed.delete(id);
+    if (!change.reset && !initialLoad) pending.flash.add(id);
   }
   for (const id of change.removed) {
     pending.removed.add(id);
     pending.upserted.delete(id);
   }
+  for (const id of change.workflows) {
+    pending.workflows.add(id);
+    if (!initialLoad) pending.flash.add(id);
+  }
+  for (const { ev, prev } of change.applied) {
+    timeline.add(ev);
+    if (!initialLoad && !change.reset && shouldAnnounce(prev, ev) && matcher(ev)) announcer.push(ev);
+  }
   if (change.notices.length) pending.notices = true;
   if (change.feeds) pending.feeds = true;
   if (change.error) pending.error = true;
+  if (detail?.isOpen) {
+    const id = detail.id;
+    if (change.reset || change.upserted.includes(id) || change.removed.includes(id) || change.workflows.includes(id)) detail.changed();
+  }
   scheduleFrame();
 }
 
@@ -435,43 +448,72 @@ function scheduleFrame() {
   requestAnimationFrame(flush);
 }
 
-/** All DOM work for the messages since the last frame, done once. */
+/** All DOM and map work for the messages since the last frame, done once. */
 function flush() {
   frameRequested = false;
-  const now = serverNow();
-
+  if (!tr) return; // catalogues still loading: the first frame after them draws everything
+  if (moreDue) {
+    // layout is still clean at the start of a frame: measure "N more" before this frame's writes
+    moreDue = false;
+    lists.updateMore();
+  }
+  let dirtyKinds = new Set();
+  let statusesMatter = filter.statuses.length > 0;
   if (pending.reset) {
-    const flash = rows.size > 0; // a first load is not news; rows that change across a reload are
-    for (const [id, row] of rows) {
-      if (!store.events.has(id)) {
-        row.el.remove();
-        rows.delete(id);
-      }
-    }
-    for (const ev of store.events.values()) upsertRow(ev, now, flash);
+    index.reset(store.events.values());
+    for (const ev of store.events.values()) timeline.add(ev);
+    flushMap();
+    boardMap?.apply({ reset: true }, store.events, matcher);
+    dirtyKinds = null;
+    if (store.lastSeq > 0 || store.epoch) initialLoad = false;
   } else {
     for (const id of pending.removed) {
-      const row = rows.get(id);
-      if (row) {
-        row.el.remove();
-        rows.delete(id);
-      }
+      const kind = index.kindOf.get(id);
+      if (kind !== undefined) dirtyKinds.add(kind);
+      index.remove(id);
     }
     for (const id of pending.upserted) {
       const ev = store.events.get(id);
-      if (ev) upsertRow(ev, now, true);
+      if (!ev) continue;
+      const old = index.kindOf.get(id);
+      if (old !== undefined) dirtyKinds.add(old);
+      dirtyKinds.add(String(ev.kind ?? "system"));
+      index.upsert(ev);
+    }
+    for (const id of pending.removed) {
+      mapPending.removed.add(id);
+      mapPending.upserted.delete(id);
+    }
+    for (const id of pending.upserted) {
+      mapPending.upserted.add(id);
+      mapPending.removed.delete(id);
+    }
+    if (statusesMatter && pending.workflows.size) {
+      dirtyKinds = null;
+      mapPending.refilter = true;
     }
   }
-  const changedOrder = pending.reset || pending.upserted.size > 0 || pending.removed.size > 0;
+  if (pending.filter) {
+    dirtyKinds = null;
+    mapPending.refilter = true;
+  }
+  if (pending.filter && !pending.reset) flushMap(); // a click: at once
+  else if (mapPending.upserted.size || mapPending.removed.size || mapPending.refilter) scheduleMap();
+  const changed = pending.reset || pending.filter || pending.upserted.size || pending.removed.size || pending.workflows.size;
+  if (changed) {
+    lists.render({ dirtyKinds, refresh: pending.workflows, flash: pending.flash });
+    // the count updates with the rows; the rest of the tiles follow at most twice a second
+    const total = lists.total();
+    setText(kpiTiles.active.value, tr.number(total));
+    kpiTiles.active.value.dataset.count = String(total);
+    scheduleStats();
+  }
   pending.reset = false;
+  pending.filter = false;
   pending.upserted.clear();
   pending.removed.clear();
-
-  if (changedOrder) {
-    placeRows();
-    renderCounts();
-    renderMoreBelow();
-  }
+  pending.workflows.clear();
+  pending.flash.clear();
   if (pending.feeds) {
     pending.feeds = false;
     renderFeeds();
@@ -485,186 +527,209 @@ function flush() {
     renderError();
   }
   renderDemo();
-  els.lastSeq.textContent = String(store.lastSeq);
-  els.epoch.textContent = store.epoch ? store.epoch.slice(0, 8) : "—";
+  setText(els.lastSeq, String(store.lastSeq));
+  setText(els.epoch, store.epoch ? store.epoch.slice(0, 8) : "—");
 }
 
-function el(tag, className, attrs = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
+/** Markers and shapes change in batches of at most a few per second: clusters are rebuilt once
+ *  per batch, not once per entry. */
+function scheduleMap() {
+  if (mapTimer !== null) return;
+  const wait = Math.max(0, lastMapAt + MAP_EVERY_MS - performance.now());
+  mapTimer = setTimeout(() => {
+    mapTimer = null;
+    requestAnimationFrame(flushMap);
+  }, wait);
 }
 
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
-
-function upsertRow(ev, now, flash) {
-  let row = rows.get(ev.event_id);
-  const isNew = !row;
-  if (isNew) {
-    const li = el("li", "row", { "data-testid": "event-row" });
-    row = {
-      el: li,
-      sev: el("span", "sev", { "data-testid": "severity" }),
-      kind: el("span", "kind"),
-      title: el("span", "title", { "data-testid": "event-title" }),
-      district: el("span", "district"),
-      age: el("span", "age"),
-      src: el("span", "source"),
-      srcName: el("span", "source-name"),
-      badge: el("span", "badge-demo", { "data-testid": "demo-badge" }),
-      ev: null,
-      version: null,
-    };
-    row.badge.textContent = "DEMO";
-    row.src.append(row.srcName, row.badge);
-    li.append(row.sev, row.kind, row.title, row.district, row.age, row.src);
-    rows.set(ev.event_id, row);
+function flushMap() {
+  clearTimeout(mapTimer);
+  mapTimer = null;
+  lastMapAt = performance.now();
+  if (pending.reset) {
+    mapPending.upserted.clear();
+    mapPending.removed.clear();
+    mapPending.refilter = false;
+    return; // the reset below rebuilds the map
   }
-  const changed = isNew || row.version !== ev.version;
-  row.ev = ev;
-  row.version = ev.version;
-  fillRow(row, now);
-  if (flash && changed && typeof row.el.animate === "function") {
-    // One keyframe pair and an implicit end: the row fades back to its own background.
-    row.el.animate(
-      [
-        { backgroundColor: flashColour(), offset: 0 },
-        { backgroundColor: flashColour(), offset: 0.25 },
-      ],
-      { duration: FLASH_MS, easing: "ease-out" },
-    );
+  if (mapPending.upserted.size || mapPending.removed.size) {
+    boardMap?.apply({ upserted: mapPending.upserted, removed: mapPending.removed }, store.events, matcher);
   }
+  if (mapPending.refilter) boardMap?.refilter(matcher);
+  mapPending.upserted.clear();
+  mapPending.removed.clear();
+  mapPending.refilter = false;
 }
 
-let flashValue = null;
-function flashColour() {
-  if (flashValue === null) {
-    flashValue = getComputedStyle(document.documentElement).getPropertyValue("--flash").trim() || "#2a4a6b";
-  }
-  return flashValue;
+// ------------------------------------------------------------------------- KPIs, shading
+
+function scheduleStats() {
+  if (statsTimer !== null) return;
+  const wait = Math.max(0, lastStatsAt + STATS_EVERY_MS - performance.now());
+  statsTimer = setTimeout(() => {
+    statsTimer = null;
+    lastStatsAt = performance.now();
+    renderStats();
+  }, wait);
 }
 
-function fillRow(row, now) {
-  const ev = row.ev;
-  const s = t();
-  const sev = SEVERITIES.includes(ev.severity) ? ev.severity : "info";
-  const li = row.el;
-  li.dataset.eventId = ev.event_id;
-  li.dataset.version = String(ev.version ?? 1);
-  li.dataset.severity = sev;
-  li.dataset.kind = ev.kind ?? "";
-  li.className = `row sev-${sev}`;
-  setText(row.sev, s.severities[sev] ?? ev.severity);
-  setText(row.kind, s.kinds[ev.kind] ?? ev.kind ?? "");
-  const title = ev.translations?.[lang]?.title || ev.title || "";
-  setText(row.title, title);
-  row.title.title = [title, ev.category, ev.area_desc].filter(Boolean).join(" · ");
-  setText(row.district, districtName(ev));
-  setText(row.age, ageText(now - eventTime(ev)));
-  // The bundled demo's rows say DEMO instead of their source name, which would say the same.
-  const demo = store.demo && ev.source === "demo";
-  setText(row.srcName, demo ? "" : ev.source ?? "");
-  row.srcName.hidden = demo;
-  row.badge.hidden = !demo;
-  row.src.title = ev.source ?? "";
+const kpiTiles = {};
+
+function tile(key, testid) {
+  const node = document.createElement("div");
+  node.className = "tile";
+  node.dataset.testid = testid;
+  node.dataset.kpi = key;
+  const top = document.createElement("div");
+  top.className = "tile-top";
+  const value = document.createElement("span");
+  value.className = "tile-value";
+  const label = document.createElement("span");
+  label.className = "tile-label";
+  top.append(value, label);
+  const sub = document.createElement("div");
+  sub.className = "tile-sub";
+  node.append(top, sub);
+  els.kpis.append(node);
+  const t = { node, value, label, sub, extra: null };
+  kpiTiles[key] = t;
+  return t;
 }
 
-function districtName(ev) {
-  const code = ev.district;
-  if (code) {
-    const d = districts.get(String(code));
-    if (d) return (lang === "en" ? d.en : d.ko) || d.ko || d.en || String(code);
-    return String(code);
+function buildKpis() {
+  const active = tile("active", "kpi-active");
+  active.value.dataset.testid = "event-count";
+  active.extra = document.createElement("div");
+  active.extra.className = "sev-counts";
+  active.node.insertBefore(active.extra, active.sub);
+  for (const kind of MAIN_KINDS) {
+    const t = tile(`kind-${kind}`, `kpi-kind-${kind}`);
+    t.node.dataset.kind = kind;
+    t.icon = iconEl(iconFor(`${kind}.other`, kind));
+    t.labelText = document.createElement("span");
+    t.label.append(t.icon, t.labelText);
+    t.extra = document.createElement("div");
+    t.extra.className = "sev-counts";
+    t.node.insertBefore(t.extra, t.sub);
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "spark");
+    svg.setAttribute("viewBox", "0 0 100 20");
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("role", "img");
+    svg.dataset.testid = "sparkline";
+    const base = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    base.setAttribute("class", "base");
+    base.setAttribute("x1", "0");
+    base.setAttribute("x2", "100");
+    base.setAttribute("y1", "19.5");
+    base.setAttribute("y2", "19.5");
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    svg.append(base, line);
+    t.spark = svg;
+    t.sparkLine = line;
+    t.node.insertBefore(svg, t.sub);
   }
-  return ev.area_desc || "—";
+  tile("newHour", "kpi-new-hour");
+  tile("complaintsOpen", "kpi-complaints-open");
+  tile("tta", "kpi-tta");
 }
 
-function ageText(ms) {
-  const a = t().age;
-  if (!Number.isFinite(ms)) return a.never;
-  const sec = Math.max(0, Math.floor(ms / 1000));
-  if (sec < 10) return a.now;
-  if (sec < 60) return fmt(a.s, { n: sec });
-  const min = Math.floor(sec / 60);
-  if (min < 60) return fmt(a.min, { n: min });
-  const h = Math.floor(min / 60);
-  if (h < 48) return fmt(a.h, { n: h });
-  return fmt(a.d, { n: Math.floor(h / 24) });
+function sevCounts(container, bySeverity, only = null) {
+  const wanted = SEVERITIES.filter((s) => (only ? only.includes(s) : true) && bySeverity[s]);
+  const key = wanted.map((s) => `${s}:${bySeverity[s]}`).join(",") + tr.lang;
+  if (container.dataset.key === key) return;
+  container.dataset.key = key;
+  container.replaceChildren(
+    ...wanted.map((s) => {
+      const span = document.createElement("span");
+      span.className = `sev-count sev-${s}`;
+      span.dataset.severity = s;
+      span.textContent = `${tr.label("severities", s)} ${tr.number(bySeverity[s])}`;
+      return span;
+    }),
+  );
 }
 
-/** Put rows in newest-first order, moving only the nodes that are out of place. */
-function placeRows() {
-  const sorted = [...store.events.values()].sort(compareNewestFirst);
-  const shown = sorted.slice(0, MAX_ROWS);
-  const keep = new Set(shown.map((ev) => ev.event_id));
-  for (const [id, row] of rows) {
-    if (!keep.has(id)) {
-      row.el.remove();
-      rows.delete(id);
-    }
+function renderStats() {
+  if (!tr) return;
+  const now = serverNow();
+  const events = [...store.events.values()];
+  const counts = activeCounts(events, matcher);
+  const a = kpiTiles.active;
+  setText(a.label, tr.t("kpi.active"));
+  a.node.classList.toggle("zero", counts.total === 0);
+  sevCounts(a.extra, counts.bySeverity);
+  setText(a.sub, store.truncated ? tr.t("list.truncated") : tr.t("kpi.activeHint"));
+
+  const hourly = timeline.hourly(now, { kinds: MAIN_KINDS, match: matcher });
+  for (const kind of MAIN_KINDS) {
+    const t = kpiTiles[`kind-${kind}`];
+    const k = counts.byKind[kind] ?? { total: 0, bySeverity: {} };
+    setText(t.value, tr.number(k.total));
+    t.value.dataset.count = String(k.total);
+    setText(t.labelText, tr.label("kinds", kind));
+    t.node.classList.toggle("zero", k.total === 0);
+    sevCounts(t.extra, k.bySeverity, ["extreme", "severe", "moderate"]);
+    const series = hourly[kind] ?? new Array(24).fill(0);
+    t.sparkLine.setAttribute("points", sparklinePoints(series, 100, 20));
+    const total = series.reduce((x, y) => x + y, 0);
+    const peak = Math.max(0, ...series);
+    t.spark.dataset.total = String(total);
+    t.spark.setAttribute("aria-label", tr.t("kpi.sparkLabel"));
+    setText(t.sub, tr.t("kpi.spark", { n: tr.number(total), max: tr.number(peak) }));
   }
-  let cursor = els.list.firstElementChild;
-  for (const ev of shown) {
-    const node = rows.get(ev.event_id)?.el;
-    if (!node) continue;
-    if (node === cursor) {
-      cursor = cursor.nextElementSibling;
-    } else {
-      els.list.insertBefore(node, cursor);
-    }
+
+  const newHour = timeline.countSince(now - HOUR_MS, matcher);
+  const nh = kpiTiles.newHour;
+  setText(nh.value, tr.number(newHour));
+  nh.value.dataset.count = String(newHour);
+  setText(nh.label, tr.t("kpi.newHour"));
+  setText(nh.sub, tr.t("kpi.newHourHint"));
+  nh.node.classList.toggle("zero", newHour === 0);
+
+  const open = complaintsOpen(events, workflowOf, matcher);
+  const co = kpiTiles.complaintsOpen;
+  setText(co.value, tr.number(open));
+  co.value.dataset.count = String(open);
+  setText(co.label, tr.t("kpi.complaintsOpen"));
+  setText(co.sub, tr.t("kpi.complaintsOpenHint"));
+  co.node.classList.toggle("zero", open === 0);
+
+  const sentAtOf = (id) => {
+    const ev = store.events.get(id);
+    const t1 = timeline.sentAt(id);
+    if (Number.isFinite(t1)) return t1;
+    return ev ? Date.parse(ev.sent_at ?? "") : NaN;
+  };
+  const include = (id) => {
+    const ev = store.events.get(id) ?? timeline.items.get(id)?.ev;
+    return ev ? matcher(ev) : isEmpty(filter);
+  };
+  const tta = medianTimeToAck(store.workflows, sentAtOf, { now, windowMs: DAY_MS, include });
+  const tt = kpiTiles.tta;
+  setText(tt.value, durationText(tta.median, tr));
+  tt.value.dataset.ms = tta.median === null ? "" : String(Math.round(tta.median));
+  tt.value.dataset.n = String(tta.n);
+  setText(tt.label, tr.t("kpi.tta"));
+  setText(tt.sub, tta.n ? tr.t("kpi.ttaHint", { n: tr.number(tta.n) }) : tr.t("kpi.ttaNone"));
+  tt.node.classList.toggle("zero", tta.n === 0);
+
+  if (boardMap?.ready) {
+    boardMap.shade(districtLoad(events, mapMatcher), new Set(filter.districts));
+    const missing = boardMap.noLocation;
+    els.mapNote.hidden = missing === 0;
+    if (missing) setText(els.mapNote, tr.t("map.noGeometry", { n: tr.number(missing) }));
   }
-  const total = store.events.size;
-  setText(els.count, String(total));
-  els.empty.hidden = total > 0;
-  const notes = [];
-  if (total > shown.length) notes.push(fmt(t().showing, { shown: shown.length, total }));
-  if (store.truncated) notes.push(t().truncated);
-  setText(els.listNote, notes.join(" · "));
+  moreDue = true;
+  scheduleFrame();
+  if (kiosk) {
+    if (!focusCode && districts.size) rotateKiosk(); // the first alert district, without waiting a turn
+    updateKioskCaption();
+  }
+  refreshSources();
 }
 
-/** A wall nobody scrolls must not hide rows silently: say how many are below the fold. */
-function renderMoreBelow() {
-  const list = els.list;
-  const capped = Math.max(0, store.events.size - rows.size); // beyond the row cap
-  // The strip takes room from the list, so show it first when the list overflows, then count.
-  els.moreBelow.hidden = !(capped > 0 || list.scrollHeight > list.clientHeight + 1);
-  let hidden = capped;
-  if (!els.moreBelow.hidden) {
-    const bottom = list.getBoundingClientRect().bottom;
-    for (let node = list.lastElementChild; node; node = node.previousElementSibling) {
-      if (node.getBoundingClientRect().bottom <= bottom + 1) break;
-      hidden += 1;
-    }
-  }
-  els.moreBelow.hidden = hidden === 0;
-  if (hidden) setText(els.moreBelow, fmt(t().moreBelow, { n: hidden }));
-}
-
-function renderCounts() {
-  const counts = store.countsByKind();
-  const kinds = KIND_ORDER.filter((k) => ALWAYS_SHOWN_KINDS.includes(k) || counts[k]);
-  for (const k of Object.keys(counts)) if (!kinds.includes(k)) kinds.push(k);
-  const existing = new Map([...els.kpis.children].map((li) => [li.dataset.kind, li]));
-  let cursor = els.kpis.firstElementChild;
-  for (const kind of kinds) {
-    let li = existing.get(kind);
-    if (!li) {
-      li = el("li", "kpi", { "data-testid": "kind-count", "data-kind": kind });
-      li.append(el("span", "kpi-value"), el("span", "kpi-label"));
-    }
-    existing.delete(kind);
-    if (li !== cursor) els.kpis.insertBefore(li, cursor);
-    else cursor = cursor.nextElementSibling;
-    const n = counts[kind] ?? 0;
-    li.classList.toggle("zero", n === 0);
-    setText(li.querySelector(".kpi-value"), String(n));
-    setText(li.querySelector(".kpi-label"), t().kinds[kind] ?? kind);
-  }
-  for (const li of existing.values()) li.remove();
-}
+// --------------------------------------------------------------------------- feed strip
 
 // One feed's health record as the server sends it (feeds/runner.py FeedHealth.as_json):
 // {name, state: starting|ok|degraded|down, stale, age_seconds, last_success, last_error, demo, ...}
@@ -679,7 +744,7 @@ function feedInfo(h) {
     // an age as of when the record arrived: keep it counting between `feeds` messages
     ageMs = h.age_seconds * 1000 + (store.feedsAt === null ? 0 : Date.now() - store.feedsAt);
   }
-  return { name: String(h.name ?? "?"), state, ageMs, error: h.last_error ?? null, demo: h.demo === true };
+  return { name: String(h.name ?? "?"), state, ageMs, error: h.last_error ?? null, demo: h.demo === true, stale: h.stale === true };
 }
 
 function feedStateClass(state) {
@@ -690,58 +755,82 @@ function feedStateClass(state) {
   return "unknown";
 }
 
+const FEED_ORDER = { bad: 0, warn: 1, unknown: 2, ok: 3 };
+
 function renderFeeds() {
-  const s = t();
-  const list = [...store.feeds].map(feedInfo).sort((a, b) => a.name.localeCompare(b.name));
+  if (!tr) return;
+  const list = [...store.feeds].map(feedInfo);
+  // problems first, so a stale or down feed is never cut off the strip
+  list.sort((a, b) => FEED_ORDER[feedStateClass(a.state)] - FEED_ORDER[feedStateClass(b.state)] || a.name.localeCompare(b.name));
   const existing = new Map([...els.feeds.children].map((li) => [li.dataset.feed, li]));
   let cursor = els.feeds.firstElementChild;
+  let problems = 0;
   for (const f of list) {
     let li = existing.get(f.name);
     if (!li) {
-      li = el("li", "feed", { "data-testid": "feed-row" });
+      li = document.createElement("li");
+      li.dataset.testid = "feed-row";
       li.dataset.feed = f.name;
-      const badge = el("span", "badge-demo");
+      const badge = document.createElement("span");
+      badge.className = "badge-demo";
       badge.textContent = "DEMO";
-      li.append(el("span", "feed-state"), el("span", "feed-name"), badge, el("span", "feed-age"));
+      const state = document.createElement("span");
+      state.className = "feed-state";
+      const name = document.createElement("span");
+      name.className = "feed-name";
+      const age = document.createElement("span");
+      age.className = "feed-age";
+      li.append(state, name, badge, age);
     }
     existing.delete(f.name);
     if (li !== cursor) els.feeds.insertBefore(li, cursor);
     else cursor = cursor.nextElementSibling;
     const cls = feedStateClass(f.state);
+    if (cls === "bad" || (cls === "warn" && f.state !== "starting")) problems += 1;
     li.className = `feed feed-${cls}`;
     li.dataset.state = f.state;
-    setText(li.querySelector(".feed-state"), s.feedStates[f.state.toLowerCase()] ?? f.state);
+    li.dataset.stale = String(f.stale);
+    setText(li.querySelector(".feed-state"), tr.label("feedStates", f.state.toLowerCase()));
     setText(li.querySelector(".feed-name"), f.name);
     li.querySelector(".badge-demo").hidden = !f.demo;
     setText(
       li.querySelector(".feed-age"),
-      f.ageMs === null ? s.age.never : f.ageMs < 10000 ? s.age.now : fmt(s.ago, { age: ageText(f.ageMs) }),
+      f.ageMs === null ? tr.t("age.never") : f.ageMs < 10000 ? tr.t("age.now") : tr.t("age.ago", { age: ageText(f.ageMs, tr) }),
     );
     li.title = f.error ? String(f.error) : "";
   }
   for (const li of existing.values()) li.remove();
   els.feedsEmpty.hidden = list.length > 0;
+  els.feedAlarm.hidden = problems === 0;
+  els.feedAlarm.dataset.count = String(problems);
+  if (problems) setText(els.feedAlarm, `⚠ ${tr.t("feeds.problems", { n: problems })}`);
 }
 
 function renderNotices() {
-  const items = store.notices.slice(0, 8);
+  if (!tr) return;
+  const items = store.notices.slice(0, 3);
   const frag = document.createDocumentFragment();
   for (const n of items) {
-    const li = el("li", `notice notice-${n.level ?? "info"}`);
-    const when = el("span", "notice-time");
-    when.textContent = formatTime(n.at);
-    const text = el("span", "notice-text");
-    text.textContent = n.message ?? n.code ?? "";
+    const li = document.createElement("li");
+    li.className = `notice notice-${n.level ?? "info"}`;
+    li.dataset.testid = "notice";
+    li.dataset.code = n.code ?? "";
+    const when = document.createElement("span");
+    when.className = "notice-time";
+    when.textContent = formatIso(n.at, timeFormats().short);
+    const text = document.createElement("span");
+    text.className = "notice-text";
+    text.textContent = `${n.source ? `${n.source}: ` : ""}${n.message ?? n.code ?? ""}`;
+    li.title = `${n.code ?? ""} ${n.message ?? ""}`;
     li.append(when, text);
     frag.append(li);
   }
   els.notices.replaceChildren(frag);
-  els.noticesEmpty.hidden = items.length > 0;
 }
 
 function renderError() {
   const e = store.lastError;
-  setText(els.lastError, e ? `${t().errorPrefix}: ${e.code} — ${e.message ?? ""}` : "");
+  setText(els.lastError, e ? `${tr.t("errorPrefix")}: ${e.code} — ${e.message ?? ""}` : "");
 }
 
 function renderDemo() {
@@ -750,31 +839,30 @@ function renderDemo() {
 }
 
 function renderConnState() {
-  const s = t().conn;
+  if (!tr) return;
   const state = conn.state;
   let text;
   if (state === "reconnecting") {
     const left = Math.max(0, Math.ceil(((conn.retryAt ?? Date.now()) - Date.now()) / 1000));
-    text = fmt(s.reconnecting, { n: left });
+    text = tr.t("conn.reconnecting", { n: left });
   } else if (state === "stale") {
-    text = fmt(s.stale, { n: Math.floor(conn.silenceMs() / 1000) });
+    text = tr.t("conn.stale", { n: Math.floor(conn.silenceMs() / 1000) });
   } else if (state === "connecting" && conn.attempt > 0) {
-    text = fmt(s.connectingAttempt, { n: conn.attempt + 1 });
+    text = tr.t("conn.connectingAttempt", { n: conn.attempt + 1 });
   } else {
-    text = s[state] ?? state;
+    text = tr.t(`conn.${state}`);
   }
   els.conn.dataset.state = state;
   setText(els.connText, text);
   const online = state === "live" || state === "resumed" || state === "snapshot";
   // Off line, say how old the wall's picture is (in the city's time, like the clock).
-  const last =
-    store.lastMessageAt === null
-      ? ""
-      : formatTime(new Date(store.lastMessageAt + store.serverTimeOffsetMs).toISOString());
+  const last = store.lastMessageAt === null ? "" : formatIso(new Date(store.lastMessageAt + store.serverTimeOffsetMs).toISOString(), timeFormats().clock);
   els.lastData.hidden = online || !last;
-  if (!online && last) setText(els.lastData, fmt(t().lastData, { time: last }));
+  if (!online && last) setText(els.lastData, tr.t("lastData", { time: last }));
+  const wasOnline = !els.body.classList.contains("offline");
   els.body.classList.toggle("offline", !online);
   els.body.classList.toggle("stale", state === "stale");
+  if (wasOnline !== online && detail?.isOpen) detail.fill();
 }
 
 // ------------------------------------------------------------------------------- clock
@@ -794,72 +882,500 @@ function applyCity(city) {
     } catch {
       console.warn("cityboard: unknown timezone from server", city.timezone);
     }
-    clockFormat = null;
+    formats = null;
   }
   renderClock();
 }
 
-function makeFormats() {
-  const locale = LOCALES[lang];
-  clockFormat = new Intl.DateTimeFormat(locale, {
-    timeZone,
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  });
-  dateFormat = new Intl.DateTimeFormat(locale, {
-    timeZone,
-    weekday: "short",
-    month: "short",
-    day: "numeric",
-    timeZoneName: "short",
-  });
-}
-
 function renderClock() {
-  if (!timeZone) return; // the city's zone is not known yet: no guessed clock
-  if (!clockFormat) makeFormats();
+  if (!timeZone || !tr) return; // the city's zone is not known yet: no guessed clock
+  const f = timeFormats();
   const now = new Date(serverNow());
-  setText(els.clock, clockFormat.format(now));
-  setText(els.clockDate, dateFormat.format(now));
+  setText(els.clock, f.clock.format(now));
+  setText(els.clockDate, f.date.format(now));
 }
 
-function formatTime(iso) {
-  const ts = Date.parse(iso ?? "");
-  if (Number.isNaN(ts) || !timeZone) return "";
-  if (!clockFormat) makeFormats();
-  return clockFormat.format(new Date(ts));
+// ------------------------------------------------------------------------- announcements
+
+/** Plays a short beep per alert through WebAudio; off unless switched on (toggle or ?sound=1). */
+class Beeper {
+  constructor() {
+    this.on = false;
+    this.ctx = null;
+    this.count = 0; // beeps played (for tests and the curious)
+  }
+
+  enable(on) {
+    this.on = on;
+    if (on && !this.ctx) {
+      try {
+        this.ctx = new AudioContext();
+      } catch (err) {
+        console.warn("cityboard: no WebAudio", err);
+      }
+    }
+    if (on && this.ctx?.state === "suspended") this.ctx.resume().catch(() => {});
+  }
+
+  beep(severity) {
+    if (!this.on || !this.ctx) return;
+    this.count += 1;
+    const t0 = this.ctx.currentTime + 0.02;
+    const n = severity === "extreme" ? 3 : 2;
+    const freq = severity === "extreme" ? 1046 : 784;
+    for (let i = 0; i < n; i++) {
+      const osc = this.ctx.createOscillator();
+      const gain = this.ctx.createGain();
+      osc.type = "sine";
+      osc.frequency.value = freq;
+      const start = t0 + i * 0.28;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.2);
+      osc.connect(gain).connect(this.ctx.destination);
+      osc.start(start);
+      osc.stop(start + 0.22);
+    }
+  }
 }
 
-// ------------------------------------------------------------------------- ages, labels
+const beeper = new Beeper();
 
-function refreshAges() {
-  const now = serverNow();
-  for (const row of rows.values()) setText(row.age, ageText(now - eventTime(row.ev)));
+/** Extreme and severe events get a banner over the map that blinks, and a beep. */
+class Announcer {
+  constructor() {
+    this.queue = [];
+    this.current = null;
+    this.dropped = 0;
+    this.timer = null;
+    this.flashTimer = null;
+    this.blinkTimer = null;
+    this.moreEl = null;
+    this.shown = 0; // how many banners were shown (tests)
+  }
+
+  push(ev) {
+    this.queue = this.queue.filter((e) => e.event_id !== ev.event_id);
+    this.queue.push(ev);
+    if (this.queue.length > ANNOUNCE_QUEUE) {
+      this.dropped += this.queue.length - ANNOUNCE_QUEUE;
+      this.queue.splice(0, this.queue.length - ANNOUNCE_QUEUE);
+    }
+    if (!this.current) {
+      this.next();
+      return;
+    }
+    this.renderMore();
+    // the newest alert is the one to read: cut the current one short, once it has been seen
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.next(), Math.max(0, this.shownAt + ANNOUNCE_MIN_MS - Date.now()));
+  }
+
+  next() {
+    clearTimeout(this.timer);
+    // newest first: the latest alert is the one to read
+    this.current = this.queue.pop() ?? null;
+    if (!this.current) {
+      this.dropped = 0;
+      els.announce.hidden = true;
+      return;
+    }
+    this.shown += 1;
+    this.shownAt = Date.now();
+    const sev = this.current.severity;
+    beeper.beep(sev);
+    els.body.dataset.alert = sev;
+    clearTimeout(this.flashTimer);
+    this.flashTimer = setTimeout(() => delete els.body.dataset.alert, FLASH_BODY_MS);
+    if (kiosk && this.current.district) kioskFocus(String(this.current.district));
+    this.render();
+    this.blink();
+    this.timer = setTimeout(() => this.next(), this.queue.length ? ANNOUNCE_BUSY_MS : ANNOUNCE_MS);
+  }
+
+  /** Three blinks: a class toggled six times (six repaints of the banner, no animation). */
+  blink() {
+    clearInterval(this.blinkTimer);
+    let n = 0;
+    els.announce.classList.add("blink");
+    this.blinkTimer = setInterval(() => {
+      n += 1;
+      els.announce.classList.toggle("blink", n % 2 === 0);
+      if (n >= 5) {
+        clearInterval(this.blinkTimer);
+        els.announce.classList.remove("blink");
+      }
+    }, BLINK_MS);
+  }
+
+  render() {
+    const ev = this.current;
+    if (!ev || !tr) return;
+    const cur = store.events.get(ev.event_id) ?? ev;
+    const a = els.announce;
+    a.hidden = false;
+    a.classList.remove("sev-extreme", "sev-severe");
+    a.classList.add(`sev-${cur.severity}`);
+    a.dataset.eventId = cur.event_id;
+    a.dataset.severity = cur.severity;
+    const sev = document.createElement("span");
+    sev.className = "a-sev";
+    sev.textContent = tr.label("severities", cur.severity);
+    const text = document.createElement("span");
+    text.className = "a-text";
+    const title = document.createElement("span");
+    title.className = "a-title";
+    title.textContent = eventText(cur, tr.lang).title;
+    const where = document.createElement("span");
+    where.className = "a-where";
+    where.textContent = [tr.label("kinds", cur.kind), districtName(cur)].filter(Boolean).join(" · ");
+    text.append(title, where);
+    this.moreEl = document.createElement("span");
+    this.moreEl.className = "a-more";
+    a.replaceChildren(sev, iconEl(iconFor(cur.category, cur.kind)), text, this.moreEl);
+    this.renderMore();
+  }
+
+  renderMore() {
+    if (!this.moreEl || !tr) return;
+    const more = this.queue.length + this.dropped;
+    setText(this.moreEl, more ? tr.t("announce.more", { n: tr.number(more) }) : "");
+  }
 }
+
+const announcer = new Announcer();
+
+// --------------------------------------------------------------------------------- kiosk
+
+function kioskFocus(code) {
+  focusCode = code;
+  boardMap?.focus(code);
+  lists?.markSelection();
+  scheduleStats();
+  updateKioskCaption();
+}
+
+function rotateKiosk() {
+  const targets = kioskTargets(store.events.values(), matcher);
+  const next = nextTarget(targets, focusCode);
+  if (next !== focusCode || (next && targets.length === 1 && boardMap?.focusCode !== next)) kioskFocus(next);
+}
+
+function updateKioskCaption() {
+  const cap = els.focusCaption;
+  if (!kiosk || !focusCode || !tr) {
+    cap.hidden = true;
+    return;
+  }
+  const d = kioskTargets(store.events.values(), matcher).find((t) => t.code === focusCode);
+  cap.hidden = false;
+  cap.dataset.code = focusCode;
+  const main = document.createElement("span");
+  main.textContent = tr.t("map.focus", { name: districtNameOf(focusCode) });
+  const sub = document.createElement("span");
+  sub.className = "sub";
+  sub.textContent = tr.t("map.focusCounts", { n: tr.number(d?.count ?? 0) });
+  cap.replaceChildren(main, sub);
+}
+
+// ------------------------------------------------------------------------------- filters
+
+function setFilter(next, { fromSearchBox = false } = {}) {
+  filter = next;
+  rebuildMatchers();
+  history.replaceState(null, "", `${location.pathname}${filterToSearch(filter, location.search)}`);
+  pending.filter = true;
+  renderFilterControls({ keepSearch: fromSearchBox });
+  scheduleFrame();
+  lastStatsAt = 0;
+  scheduleStats();
+}
+
+function chip(field, value, label, extraClass = "") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = `chip ${extraClass}`.trim();
+  b.dataset.value = value;
+  b.dataset.field = field;
+  if (field === "severities") {
+    const sw = document.createElement("span");
+    sw.className = "swatch";
+    b.append(sw);
+  }
+  const text = document.createElement("span");
+  text.textContent = label;
+  b.append(text);
+  b.addEventListener("click", () => setFilter(toggleValue(filter, field, value)));
+  return b;
+}
+
+function buildFilterControls() {
+  els.kindChips.replaceChildren(...MAIN_KINDS.map((k) => chip("kinds", k, "")));
+  els.sevChips.replaceChildren(...SEVERITIES.map((s) => chip("severities", s, "", `sev-${s}`)));
+  els.statusChips.replaceChildren(...STATES.map((s) => chip("statuses", s, "")));
+  els.districtSelect.addEventListener("change", () => {
+    const v = els.districtSelect.value;
+    if (v === "__many") return;
+    setFilter({ ...filter, districts: v ? [v] : [] });
+  });
+  els.sourceSelect.addEventListener("change", () => {
+    const v = els.sourceSelect.value;
+    setFilter({ ...filter, sources: v ? [v] : [] });
+  });
+  let searchTimer = null;
+  els.search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => setFilter({ ...filter, q: els.search.value }, { fromSearchBox: true }), SEARCH_DEBOUNCE_MS);
+  });
+  els.search.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      clearTimeout(searchTimer);
+      setFilter({ ...filter, q: els.search.value }, { fromSearchBox: true });
+    }
+  });
+  els.filters.addEventListener("submit", (e) => e.preventDefault());
+  els.clear.addEventListener("click", () => {
+    els.search.value = "";
+    setFilter(emptyFilter());
+  });
+}
+
+function renderFilterControls({ keepSearch = false } = {}) {
+  if (!tr) return;
+  const labels = { kinds: "kinds", severities: "severities", statuses: "states" };
+  for (const group of [els.kindChips, els.sevChips, els.statusChips]) {
+    for (const b of group.children) {
+      const field = b.dataset.field;
+      setText(b.lastChild, tr.label(labels[field], b.dataset.value));
+      b.setAttribute("aria-pressed", String(filter[field].includes(b.dataset.value)));
+    }
+  }
+  // districts: one select; several districts (map clicks) show as "n selected"
+  const ds = els.districtSelect;
+  const options = [["", tr.t("filters.allDistricts")]];
+  const sorted = [...districts.keys()].sort((a, b) => districtNameOf(a).localeCompare(districtNameOf(b), tr.locale));
+  for (const code of sorted) options.push([code, districtNameOf(code)]);
+  if (filter.districts.length > 1) options.push(["__many", filter.districts.map(districtNameOf).join(", ")]);
+  fillSelect(ds, options, filter.districts.length > 1 ? "__many" : filter.districts[0] ?? "");
+  refreshSources();
+  if (!keepSearch && els.search.value !== filter.q) els.search.value = filter.q;
+  const summary = describeFilter(filter, { label: (g, v) => tr.label(g, v), districtName: districtNameOf });
+  els.filterSummary.hidden = !summary;
+  els.filterSummary.dataset.filter = filterToSearch(filter, "");
+  setText(els.filterSummary, summary ? tr.t("filters.active", { what: summary }) : "");
+  els.clear.disabled = isEmpty(filter);
+}
+
+function fillSelect(select, options, value) {
+  const key = JSON.stringify(options);
+  if (select.dataset.key !== key) {
+    select.dataset.key = key;
+    select.replaceChildren(
+      ...options.map(([v, label]) => {
+        const o = document.createElement("option");
+        o.value = v;
+        o.textContent = label;
+        return o;
+      }),
+    );
+  }
+  if (select.value !== value) select.value = value;
+}
+
+let knownSources = new Set();
+function refreshSources() {
+  if (!tr) return;
+  const sources = new Set(filter.sources);
+  for (const f of store.feeds) if (f?.name) sources.add(String(f.name));
+  for (const ev of store.events.values()) if (ev.source) sources.add(ev.source);
+  const changed = sources.size !== knownSources.size || [...sources].some((s) => !knownSources.has(s));
+  knownSources = sources;
+  if (!changed && els.sourceSelect.dataset.lang === tr.lang && els.sourceSelect.options.length) {
+    if (els.sourceSelect.value !== (filter.sources[0] ?? "")) els.sourceSelect.value = filter.sources[0] ?? "";
+    return;
+  }
+  els.sourceSelect.dataset.lang = tr.lang;
+  const opts = [["", tr.t("filters.allSources")], ...[...sources].sort().map((s) => [s, s])];
+  fillSelect(els.sourceSelect, opts, filter.sources[0] ?? "");
+}
+
+function onDistrictClick(code) {
+  if (kiosk) return;
+  setFilter(toggleValue(filter, "districts", code));
+}
+
+// ------------------------------------------------------------------------------- detail
+
+function select(id) {
+  selectedId = id;
+  if (id) detail.open(id);
+  else detail.close();
+  boardMap?.select(id);
+  lists.markSelection();
+}
+
+// ------------------------------------------------------------------------------ language
 
 function applyLanguage() {
-  const s = t();
-  document.documentElement.lang = lang;
-  for (const node of document.querySelectorAll("[data-i18n]")) {
-    const value = s[node.dataset.i18n];
-    if (typeof value === "string") node.textContent = value;
+  document.documentElement.lang = tr.lang;
+  for (const node of document.querySelectorAll("[data-i18n]")) setText(node, tr.t(node.dataset.i18n));
+  for (const node of document.querySelectorAll("[data-i18n-label]")) {
+    const text = tr.t(node.dataset.i18nLabel);
+    node.setAttribute("aria-label", text);
+    node.title = text;
   }
-  document.title = `${s.title} · cityboard`;
-  els.langToggle.textContent = s.langButton;
-  els.langToggle.setAttribute("aria-label", s.langLabel);
-  clockFormat = null;
-  const now = serverNow();
-  for (const row of rows.values()) fillRow(row, now);
-  renderCounts();
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = tr.t(node.dataset.i18nPlaceholder);
+  document.title = `${tr.t("title")} · cityboard`;
+  setText(els.langToggle, tr.t("langButton"));
+  els.langToggle.setAttribute("aria-label", tr.t("langLabel"));
+  renderSoundToggle();
+  formats = null;
+  renderLegend();
+  renderFilterControls();
+  lists.relabel();
+  boardMap?.relabel();
+  detail.relabel();
+  announcer.render();
   renderFeeds();
   renderNotices();
   renderError();
   renderConnState();
   renderClock();
-  placeRows();
-  renderMoreBelow();
+  lastStatsAt = 0;
+  scheduleStats();
+}
+
+function renderSoundToggle() {
+  els.soundToggle.setAttribute("aria-pressed", String(beeper.on));
+  setText(els.soundToggle, `♪ ${tr.t(beeper.on ? "sound.on" : "sound.off")}`);
+  els.soundToggle.title = tr.t("sound.label");
+  els.soundToggle.setAttribute("aria-label", tr.t("sound.label"));
+}
+
+function renderLegend() {
+  const L = els.legend;
+  const sevRow = document.createElement("div");
+  sevRow.className = "legend-row";
+  for (const s of SEVERITIES) {
+    const item = document.createElement("span");
+    item.className = `legend-sev sev-${s}`;
+    const dot = document.createElement("span");
+    dot.className = "legend-dot";
+    item.append(dot, `${tr.label("severities", s)}${s === "extreme" ? " !!" : s === "severe" ? " !" : ""}`);
+    sevRow.append(item);
+  }
+  const loadRow = document.createElement("div");
+  loadRow.className = "legend-row";
+  const ramp = document.createElement("span");
+  ramp.className = "legend-ramp";
+  for (let i = 1; i <= 5; i++) {
+    const sw = document.createElement("span");
+    sw.style.background = `var(--load-${i})`;
+    ramp.append(sw);
+  }
+  loadRow.append(`${tr.t("map.legendLoad")}: ${tr.t("map.legendLow")}`, ramp, tr.t("map.legendHigh"));
+  const shapes = document.createElement("div");
+  shapes.className = "legend-row";
+  const sample = (dash, width) => {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "legend-shape");
+    svg.setAttribute("viewBox", "0 0 24 10");
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    for (const [k, v] of Object.entries({ x1: 1, y1: 5, x2: 23, y2: 5, stroke: "var(--sev-moderate)", "stroke-width": width })) line.setAttribute(k, String(v));
+    if (dash) line.setAttribute("stroke-dasharray", dash);
+    svg.append(line);
+    return svg;
+  };
+  shapes.append(sample("4 3", 2), tr.t("map.legendArea"), sample(null, 4), tr.t("map.legendLine"));
+  const hint = document.createElement("div");
+  hint.className = "legend-row control";
+  hint.textContent = tr.t("map.clickToFilter");
+  L.replaceChildren(sevRow, loadRow, shapes, hint);
+}
+
+function toggleLanguage() {
+  tr.setLang(tr.lang === "ko" ? "en" : "ko");
+  try {
+    localStorage.setItem("cityboard.lang", tr.lang);
+  } catch {
+    // no storage: the choice lasts for this page
+  }
+  if (params.has("lang")) {
+    const p = new URLSearchParams(location.search);
+    p.set("lang", tr.lang);
+    history.replaceState(null, "", `${location.pathname}?${p}`);
+  }
+  applyLanguage();
+}
+
+function toggleSound() {
+  beeper.enable(!beeper.on);
+  try {
+    localStorage.setItem("cityboard.sound", beeper.on ? "1" : "0");
+  } catch {
+    // no storage
+  }
+  renderSoundToggle();
+}
+
+// ------------------------------------------------------------------------------ keyboard
+
+function onKey(e) {
+  const target = e.target;
+  const typing = target instanceof HTMLElement && (target.matches("input, textarea, select") || target.isContentEditable);
+  if (e.key === "Escape") {
+    if (detail.isOpen) {
+      select(null);
+      e.preventDefault();
+    } else if (target === els.search) {
+      els.search.blur();
+    }
+    return;
+  }
+  if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "/" && !kiosk) {
+    els.search.focus();
+    els.search.select();
+    e.preventDefault();
+    return;
+  }
+  if (e.key === "l" || e.key === "L") {
+    toggleLanguage();
+    return;
+  }
+  if ((e.key === "s" || e.key === "S") && !kiosk) {
+    toggleSound();
+    return;
+  }
+  const rowEl = target instanceof HTMLElement ? target.closest('[data-testid="event-row"]') : null;
+  if (["ArrowDown", "ArrowUp", "j", "k"].includes(e.key)) {
+    const rows = lists.orderedRows();
+    if (!rows.length) return;
+    const at = rowEl ? rows.indexOf(rowEl) : -1;
+    const down = e.key === "ArrowDown" || e.key === "j";
+    const next = rows[Math.min(rows.length - 1, Math.max(0, at === -1 ? 0 : at + (down ? 1 : -1)))];
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+    e.preventDefault();
+    return;
+  }
+  if ((e.key === "Enter" || e.key === " ") && rowEl) {
+    select(rowEl.dataset.eventId);
+    e.preventDefault();
+  }
+}
+
+// ----------------------------------------------------------------------------- loading
+
+async function loadCatalogs() {
+  const entries = await Promise.all(
+    LANGS.map(async (lang) => {
+      const resp = await fetch(`i18n/${lang}.json`);
+      if (!resp.ok) throw new Error(`i18n/${lang}.json: HTTP ${resp.status}`);
+      return [lang, await resp.json()];
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 async function loadDistricts() {
@@ -873,46 +1389,160 @@ async function loadDistricts() {
       if (p.code) map.set(String(p.code), { ko: p.name_ko ?? "", en: p.name_en ?? "" });
     }
     districts = map;
-    for (const row of rows.values()) setText(row.district, districtName(row.ev));
+    rebuildMatchers();
+    boardMap?.setDistricts(geo);
+    lists.relabel();
+    renderFilterControls();
+    lastStatsAt = 0;
+    scheduleStats();
+    if (kiosk) rotateKiosk();
   } catch (err) {
-    console.warn("cityboard: district names unavailable, showing codes", err);
+    console.warn("cityboard: districts unavailable, showing codes", err);
+    els.mapNote.hidden = false;
+    setText(els.mapNote, tr.t("map.unavailable"));
     setTimeout(loadDistricts, DISTRICT_RETRY_MS);
   }
 }
 
+/**
+ * The 24 h sparklines and "new in the last hour" also count events that already ended: page through
+ * /api/events (latest version of each event, by the seq of its last change) for the recent part of
+ * the log, in the background.
+ */
+async function backfillTimeline(epoch, head) {
+  let after = Math.max(0, head - BACKFILL_MAX_SEQS);
+  try {
+    for (let page = 0; page < BACKFILL_MAX_PAGES; page++) {
+      const resp = await fetch(`api/events?after_seq=${after}&limit=${BACKFILL_PAGE}`, { headers: { Accept: "application/json" } });
+      if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+      const body = await resp.json();
+      if (body.epoch !== epoch || store.epoch !== epoch) return;
+      const cutoff = serverNow() - DAY_MS - HOUR_MS;
+      for (const ev of body.events ?? []) if (Date.parse(ev.sent_at ?? "") >= cutoff) timeline.add(ev);
+      if ((body.events ?? []).length < BACKFILL_PAGE || body.next_after_seq >= head) break;
+      after = body.next_after_seq;
+    }
+  } catch (err) {
+    console.warn("cityboard: could not look back 24 h for the sparklines", err);
+  }
+  timeline.prune(serverNow());
+  lastStatsAt = 0;
+  scheduleStats();
+}
+
 // ---------------------------------------------------------------------------------- start
 
-function start() {
-  if (params.get("kiosk") === "1") document.body.classList.add("kiosk");
-  els.langToggle.addEventListener("click", () => {
-    lang = lang === "ko" ? "en" : "ko";
-    try {
-      localStorage.setItem("cityboard.lang", lang);
-    } catch {
-      // no storage: the choice lasts for this page
-    }
-    applyLanguage();
+async function start() {
+  if (kiosk) document.body.classList.add("kiosk");
+  document.body.insertAdjacentHTML("afterbegin", spriteMarkup());
+  rebuildMatchers();
+  let catalogs;
+  try {
+    catalogs = await loadCatalogs();
+  } catch (err) {
+    console.error("cityboard: message catalogues missing", err);
+    catalogs = { ko: {}, en: {} };
+  }
+  tr = new Translator(catalogs, pickLanguage());
+  try {
+    beeper.enable(params.get("sound") === "1" || (params.get("sound") !== "0" && localStorage.getItem("cityboard.sound") === "1"));
+  } catch {
+    beeper.enable(params.get("sound") === "1");
+  }
+  const ctx = {
+    tr: () => tr,
+    index,
+    match: () => matcher,
+    filtered: () => !isEmpty(filter),
+    workflowOf,
+    districtName,
+    now: serverNow,
+    isDemo,
+    selectedId: () => selectedId,
+    focusDistrict: () => focusCode,
+    onSelect: (id) => select(id),
+  };
+  lists = new EventLists([...document.querySelectorAll("[data-groups]")], ctx);
+  boardMap = new BoardMap(els.map, {
+    tr: () => tr,
+    onSelect: (id) => select(id),
+    onDistrictClick,
+    districtNames: (code) => districts.get(String(code)) ?? { ko: String(code), en: String(code) },
+    kiosk,
+    tiles: params.get("tiles"),
   });
+  detail = new DetailPanel(els.detail, {
+    tr: () => tr,
+    formats: timeFormats,
+    store,
+    districtName,
+    isDemo,
+    sendAction: (action, id, data) => conn.sendAction(action, id, data),
+    connected: () => conn.online,
+    onClose: () => select(null),
+  });
+  buildKpis();
+  buildFilterControls();
+  els.langToggle.addEventListener("click", toggleLanguage);
+  els.soundToggle.addEventListener("click", toggleSound);
+  els.announce.addEventListener("click", () => {
+    if (!kiosk && els.announce.dataset.eventId) select(els.announce.dataset.eventId);
+  });
+  document.addEventListener("keydown", onKey);
   applyLanguage();
   loadDistricts();
   conn.connect();
+  scheduleFrame();
   let ticks = 0;
   setInterval(() => {
     ticks += 1;
     renderClock();
     conn.tick();
-    renderMoreBelow(); // row heights also change when fonts load or titles re-wrap
+    moreDue = true; // row heights also change when fonts load or titles re-wrap
+    scheduleFrame();
     if (ticks % 5 === 0) {
-      refreshAges();
+      lists.refreshAges();
       renderFeeds();
     }
+    if (ticks % 30 === 0) scheduleStats(); // "last hour" and the sparklines move with the clock
+    if (ticks % 600 === 0) timeline.prune(serverNow());
   }, 1000);
+  if (kiosk) setInterval(rotateKiosk, rotateMs);
   window.addEventListener("online", () => conn.reconnectNow());
-  window.addEventListener("resize", () => renderMoreBelow());
-  document.fonts?.ready.then(() => renderMoreBelow());
-  els.list.addEventListener("scroll", () => renderMoreBelow(), { passive: true });
-  // A read-only handle for debugging at the wall and for browser tests.
-  window.cityboard = { store, conn, get lang() { return lang; } };
+  window.addEventListener("resize", () => lists.updateMore());
+  document.fonts?.ready.then(() => lists.updateMore());
+  // A read-only handle for debugging at the wall, for browser tests and the benchmark.
+  window.cityboard = {
+    store,
+    conn,
+    timeline,
+    index,
+    get lang() {
+      return tr.lang;
+    },
+    get filter() {
+      return filter;
+    },
+    get map() {
+      return boardMap;
+    },
+    get lists() {
+      return lists;
+    },
+    get announcer() {
+      return announcer;
+    },
+    get beeper() {
+      return beeper;
+    },
+    get focus() {
+      return focusCode;
+    },
+    get selected() {
+      return selectedId;
+    },
+    missingTranslations: () => [...tr.missing],
+  };
 }
 
 start();

@@ -1,6 +1,9 @@
 // The board's view of the stream, with no DOM and no I/O: it takes parsed server messages and
-// keeps what the wall shows (epoch, last seq, active events, feeds), so it can be unit-tested with
-// `node --test` and reused by any client. The socket lives in board.js. Protocol: docs/protocol.md.
+// keeps what the wall shows (epoch, last seq, active events, their workflows, feeds), so it can be
+// unit-tested with `node --test` and reused by any client. The socket lives in board.js.
+// Protocol: docs/protocol.md.
+
+import { applyAction } from "./workflow.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -36,6 +39,9 @@ const MAX_NOTICES = 50;
 // Highest version seen per event id, active or not, so a late older version cannot resurrect a
 // cancelled event; bounded so a wall running for weeks does not grow without end.
 const MAX_VERSIONS_REMEMBERED = 50000;
+// Workflows of events that left the live view are kept (for the time-to-acknowledge figure) up to
+// this many; those of active events are always kept.
+const MAX_WORKFLOWS_REMEMBERED = 20000;
 
 function emptyChange(type) {
   return {
@@ -48,6 +54,9 @@ function emptyChange(type) {
     feeds: false, // feed health changed
     notices: [], // notice bodies that arrived
     actions: [], // action bodies that arrived
+    workflows: [], // event ids whose workflow changed (not filled on reset: everything changed)
+    applied: [], // {ev, prev}: every event body applied, any status, with the active one it replaced
+    result: null, // a `result` message (an action was logged)
     error: null, // an `error` message's body
   };
 }
@@ -60,6 +69,7 @@ export class BoardStream {
     this.lastSeq = 0;
     this.events = new Map(); // event_id -> latest active version
     this.versions = new Map(); // event_id -> highest version seen (active or not)
+    this.workflows = new Map(); // event_id -> workflow {state, acked_at, ...} (server/workflow.py)
     this.feeds = [];
     this.feedsAt = null;
     this.notices = [];
@@ -97,6 +107,7 @@ export class BoardStream {
     this.lastSeq = 0;
     this.events.clear();
     this.versions.clear();
+    this.workflows.clear();
     this.feeds = [];
     this.notices = [];
     this.truncated = false;
@@ -131,6 +142,9 @@ export class BoardStream {
         break;
       case "pong":
         this._serverTime(msg.server_time, now);
+        break;
+      case "result":
+        change.result = { ref: msg.ref ?? null, seq: Number(msg.seq) || null };
         break;
       default:
         // `result` and types from a newer server: liveness only.
@@ -175,6 +189,13 @@ export class BoardStream {
     this.lastSeq = Number(msg.seq) || 0;
     this.serverHead = Math.max(this.serverHead, this.lastSeq);
     this.truncated = Boolean(msg.truncated);
+    // Workflows of the snapshot's events, consistent with its seq; those held for events that
+    // already left the view stay (the history they describe has not changed).
+    if (msg.workflows && typeof msg.workflows === "object") {
+      for (const [id, flow] of Object.entries(msg.workflows)) {
+        if (flow && typeof flow === "object") this.workflows.set(id, flow);
+      }
+    }
     if (Array.isArray(msg.feeds)) {
       this.feeds = msg.feeds;
       this.feedsAt = now;
@@ -214,6 +235,14 @@ export class BoardStream {
       change.notices.push(body);
     } else if (entry.type === "action") {
       change.actions.push(body);
+      if (typeof body.event_id === "string") {
+        const id = body.event_id;
+        const next = applyAction(this.workflows.get(id), body);
+        this.workflows.delete(id); // re-insert: the map's order is least recently acted on first
+        this.workflows.set(id, next);
+        change.workflows.push(id);
+        this._boundWorkflows();
+      }
     }
   }
 
@@ -227,6 +256,7 @@ export class BoardStream {
       return;
     }
     this._rememberVersion(id, version);
+    change.applied.push({ ev, prev: this.events.get(id) ?? null });
     if ((ev.status ?? "active") === "active") {
       this.events.set(id, ev);
       change.upserted.push(id);
@@ -245,6 +275,20 @@ export class BoardStream {
         if (this.versions.size <= MAX_VERSIONS_REMEMBERED) break;
       }
     }
+  }
+
+  _boundWorkflows() {
+    if (this.workflows.size <= MAX_WORKFLOWS_REMEMBERED) return;
+    for (const key of this.workflows.keys()) {
+      if (this.events.has(key)) continue;
+      this.workflows.delete(key);
+      if (this.workflows.size <= MAX_WORKFLOWS_REMEMBERED) break;
+    }
+  }
+
+  /** The workflow of an event, or null when nobody has acted on it. */
+  workflow(id) {
+    return this.workflows.get(id) ?? null;
   }
 
   /** The active events, newest change first. */

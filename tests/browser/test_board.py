@@ -16,47 +16,23 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.helpers import (
+    CONN,
+    ROW,
+    event_ids,
+    marker,
+    pushed_event,
+    row,
+    wait_live,
+    wait_map,
+)
+
 if TYPE_CHECKING:
     from tests.process import ServerProcess as BoardServer
 
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
-ROW = '[data-testid="event-row"]'
-CONN = '[data-testid="conn-state"]'
-ONLINE = re.compile(r"^(live|resumed|snapshot)$")
-
-
-def iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def pushed_event(external_id: str, *, at: datetime | None = None, **fields: Any) -> dict[str, Any]:
-    """One event in the normalized schema, as a pushing system sends it."""
-    event: dict[str, Any] = {
-        "event_id": external_id,
-        "kind": "traffic",
-        "category": "traffic.accident",
-        "severity": "severe",
-        "title": f"시청 앞 교통사고 {external_id}",
-        "translations": {"en": {"title": f"Crash outside City Hall {external_id}"}},
-        "sent_at": iso(at or datetime.now(UTC)),
-        "geometry": {"type": "Point", "coordinates": [126.978, 37.566]},
-    }
-    event.update(fields)
-    return event
-
-
-def row(page: Any, event_id: str) -> Any:
-    return page.locator(f'{ROW}[data-event-id="{event_id}"]')
-
-
-def event_ids(page: Any) -> list[str]:
-    return list(page.eval_on_selector_all(ROW, "rows => rows.map(r => r.dataset.eventId)"))
-
-
-def wait_live(page: Any, timeout_ms: int = 10_000) -> None:
-    expect(page.locator(CONN)).to_have_attribute("data-state", ONLINE, timeout=timeout_ms)
 
 
 def test_demo_events_appear_live(demo_server: BoardServer, open_board: Callable[..., Any]) -> None:
@@ -92,13 +68,18 @@ def test_demo_events_appear_live(demo_server: BoardServer, open_board: Callable[
 def test_push_update_and_cancel(quiet_server: BoardServer, open_board: Callable[..., Any]) -> None:
     page = open_board(quiet_server)
     wait_live(page)
+    wait_map(page)
     expect(page.locator(ROW)).to_have_count(0)
     expect(page.locator('[data-testid="demo-banner"]')).to_be_hidden()
 
     quiet_server.push(pushed_event("e1"))
     first = row(page, "test:e1")
-    expect(first).to_have_count(1, timeout=1_000)  # within a second of the push
+    pin = marker(page, "test:e1")
+    expect(first).to_have_count(1, timeout=1_000)  # within a second of the push: in the list
+    expect(pin).to_have_count(1, timeout=1_000)  # ... and on the map
+    expect(pin).to_have_attribute("data-severity", "severe")
     expect(first).to_have_attribute("data-version", "1")
+    expect(first.locator('[data-testid="workflow-state"]')).to_have_text("신규")
     expect(page.locator('[data-testid="event-count"]')).to_have_text("1")
     expect(first.locator('[data-testid="severity"]')).to_have_text("경계")
     expect(first.locator('[data-testid="event-title"]')).to_have_text("시청 앞 교통사고 e1")
@@ -116,6 +97,8 @@ def test_push_update_and_cancel(quiet_server: BoardServer, open_board: Callable[
     )
     expect(first.locator('[data-testid="severity"]')).to_have_text("심각")
     expect(first.locator('[data-testid="event-title"]')).to_have_text("시청 앞 다중 추돌")
+    expect(pin).to_have_attribute("data-severity", "extreme")  # the map follows the update
+    expect(pin).to_have_count(1)
 
     # English: labels and the source's English title
     page.locator('[data-testid="lang-toggle"]').click()
@@ -125,6 +108,8 @@ def test_push_update_and_cancel(quiet_server: BoardServer, open_board: Callable[
 
     quiet_server.push(pushed_event("e1", version=3, status="cancelled"))
     expect(page.locator(ROW)).to_have_count(0, timeout=1_000)
+    expect(pin).to_have_count(0, timeout=1_000)
+    assert page.evaluate("window.cityboard.map.has('test:e1')") is False
     expect(page.locator('[data-testid="event-count"]')).to_have_text("0")
     expect(page.locator('[data-testid="last-seq"]')).to_have_text(str(quiet_server.head()))
 
@@ -179,7 +164,7 @@ def test_silent_server_is_shown_stale(
 def test_screenshots(
     demo_server: BoardServer, open_board: Callable[..., Any], artifacts: Path
 ) -> None:
-    # a few pushed events of other kinds so the wall shows more than one colour
+    # a few pushed events of other kinds and severities so the wall shows more than the demo's
     now = datetime.now(UTC)
     demo_server.push(
         [
@@ -187,10 +172,10 @@ def test_screenshots(
                 "s1",
                 kind="disaster",
                 category="disaster.heavy_rain",
-                severity="moderate",
-                title="강남구 일대 호우주의보",
+                severity="severe",
+                title="강남구 일대 호우경보",
                 at=now - timedelta(minutes=14),
-                translations={"en": {"title": "Heavy rain advisory around Gangnam"}},
+                translations={"en": {"title": "Heavy rain warning around Gangnam"}},
                 geometry={"type": "Point", "coordinates": [127.047, 37.517]},
             ),
             pushed_event(
@@ -203,16 +188,32 @@ def test_screenshots(
                 translations={"en": {"title": "Night-time construction noise"}},
                 geometry={"type": "Point", "coordinates": [126.924, 37.556]},
             ),
+            pushed_event(
+                "s3",
+                kind="traffic",
+                category="traffic.closure",
+                severity="moderate",
+                title="세종대로 광화문~시청 구간 전면 통제 (집회)",
+                at=now - timedelta(minutes=22),
+                translations={
+                    "en": {"title": "Sejong-daero closed, Gwanghwamun to City Hall (rally)"}
+                },
+                geometry={
+                    "type": "LineString",
+                    "coordinates": [[126.9769, 37.5759], [126.9772, 37.5710], [126.9779, 37.5663]],
+                },
+            ),
         ],
         source="citizen",
     )
 
     wall = open_board(demo_server, width=1920, height=1080)
     wait_live(wall)
+    wait_map(wall)
     # the demo loop adds an event every second or two: wait for a representative wall
-    wall.wait_for_function(f"document.querySelectorAll('{ROW}').length >= 12", timeout=60_000)
+    wall.wait_for_function(f"document.querySelectorAll('{ROW}').length >= 20", timeout=60_000)
     expect(wall.locator('[data-testid="feed-row"]').first).to_be_visible(timeout=8_000)
-    time.sleep(2)  # ages and the feed strip settle; highlights are finished by `animations`
+    time.sleep(2)  # ages, KPI tiles and the feed strip settle; highlights end with `animations`
     wall_png = artifacts / "board-wall-1920x1080.png"
     wall.screenshot(path=str(wall_png), animations="disabled")
     docs = REPO / "docs" / "screenshot.png"
@@ -221,9 +222,26 @@ def test_screenshots(
 
     laptop = open_board(demo_server, width=1366, height=768, query="?lang=en")
     wait_live(laptop)
+    wait_map(laptop)
     expect(laptop.locator(ROW).first).to_be_visible(timeout=15_000)
     time.sleep(2)
     laptop.screenshot(path=str(artifacts / "board-laptop-1366x768.png"), animations="disabled")
+
+    # the detail panel, as an operator sees it on a laptop
+    laptop.locator(ROW).first.click()
+    expect(laptop.locator('[data-testid="history-item"]').first).to_be_visible(timeout=5_000)
+    time.sleep(0.5)
+    laptop.screenshot(
+        path=str(artifacts / "board-laptop-detail-1366x768.png"), animations="disabled"
+    )
+
+    # a 4K wall renders the same layout at twice the scale
+    big = open_board(demo_server, width=3840, height=2160, query="?kiosk=1")
+    wait_live(big)
+    wait_map(big)
+    expect(big.locator(ROW).first).to_be_visible(timeout=15_000)
+    time.sleep(2)
+    big.screenshot(path=str(artifacts / "board-wall-3840x2160-kiosk.png"), animations="disabled")
 
     for png in (wall_png, artifacts / "board-laptop-1366x768.png", docs):
         assert png.stat().st_size > 10_000, png

@@ -1,0 +1,434 @@
+"""Rendering benchmark of the wall board in headless Chromium (a benchmark, not a test).
+
+1. time to render a 5,000-event snapshot: from navigation until the list count, the lists and the
+   map (markers, clustered) all show the 5,000 active events;
+2. frame times while 100 entries/s arrive for 10 s (new events, updates, cancellations): the
+   interval between animation frames as the page sees them, and long tasks (> 50 ms).
+
+It starts its own server (`cityboard serve --no-demo`, temporary database) and pushes synthetic
+events through `POST /api/push/bench`; nothing else is needed but Debian's chromium and the test
+extras (`pip install -e '.[test]'`).
+
+Run:  python bench/render_board.py [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "bench-token"
+SOURCE = "bench"
+
+KINDS = {
+    "disaster": ["heavy_rain", "fire", "heat", "flood", "power_outage", "landslide", "other"],
+    "traffic": ["accident", "closure", "roadwork", "congestion", "transit_disruption", "hazard"],
+    "complaint": ["noise", "illegal_parking", "waste", "road_damage", "streetlight", "odor"],
+}
+SEVERITIES = ["extreme"] * 1 + ["severe"] * 4 + ["moderate"] * 20 + ["minor"] * 45 + ["info"] * 30
+
+# Measures frame intervals and long tasks from the start of the page.
+INIT_SCRIPT = """
+window.__bench = {frames: [], longtasks: [], recording: false};
+(function loop(last) {
+  requestAnimationFrame((t) => {
+    if (window.__bench.recording && last !== null) window.__bench.frames.push(t - last);
+    loop(t);
+  });
+})(null);
+try {
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      window.__bench.longtasks.push({start: e.startTime, ms: e.duration});
+    }
+  }).observe({type: "longtask", buffered: true});
+} catch (e) {}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def district_points() -> list[tuple[str, float, float]]:
+    """A point near the middle of each district (mean of its outer ring), with its code."""
+    geo = json.loads((REPO / "server" / "data" / "seoul-districts.geojson").read_text())
+    out = []
+    for f in geo["features"]:
+        g = f["geometry"]
+        ring = g["coordinates"][0] if g["type"] == "Polygon" else g["coordinates"][0][0]
+        lon = sum(p[0] for p in ring) / len(ring)
+        lat = sum(p[1] for p in ring) / len(ring)
+        out.append((f["properties"]["code"], lon, lat))
+    return out
+
+
+class Events:
+    """Synthetic events spread over the districts, with lines and areas among the points."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.points = district_points()
+        self.now = datetime.now(UTC)
+        self.versions: dict[str, int] = {}
+        self.bodies: dict[str, dict[str, Any]] = {}
+
+    def new(self, n: int) -> dict[str, Any]:
+        rng = self.rng
+        kind = rng.choice(list(KINDS))
+        sub = rng.choice(KINDS[kind])
+        code, lon, lat = rng.choice(self.points)
+        lon += rng.uniform(-0.012, 0.012)
+        lat += rng.uniform(-0.01, 0.01)
+        shape = rng.random()
+        if shape < 0.2:
+            geometry: dict[str, Any] = {
+                "type": "LineString",
+                "coordinates": [[lon - 0.004, lat - 0.001], [lon, lat], [lon + 0.004, lat + 0.001]],
+            }
+        elif shape < 0.23:
+            d = 0.006
+            geometry = {
+                "type": "Polygon",
+                "coordinates": [
+                    [
+                        [lon - d, lat - d],
+                        [lon + d, lat - d],
+                        [lon + d, lat + d],
+                        [lon - d, lat + d],
+                        [lon - d, lat - d],
+                    ]
+                ],
+            }
+        else:
+            geometry = {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]}
+        sent = self.now - timedelta(seconds=rng.uniform(0, 20 * 3600))
+        ext = f"e{n}"
+        body = {
+            "event_id": ext,
+            "version": 1,
+            "kind": kind,
+            "category": f"{kind}.{sub}",
+            "severity": rng.choice(SEVERITIES),
+            "title": f"합성 {kind} {sub} #{n} — 벤치마크용 가짜 상황, 두 줄이 될 만큼 긴 제목",
+            "translations": {
+                "en": {"title": f"Synthetic {kind} {sub} #{n} — a fake event for the benchmark"}
+            },
+            "description": "벤치마크용 합성 이벤트입니다. " * 4,
+            "district": code,
+            "sent_at": sent.isoformat(),
+            "geometry": geometry,
+        }
+        self.versions[ext] = 1
+        self.bodies[ext] = body
+        return body
+
+    def update(self) -> dict[str, Any]:
+        ext = self.rng.choice(list(self.bodies))
+        body = dict(self.bodies[ext])
+        self.versions[ext] += 1
+        body["version"] = self.versions[ext]
+        body["severity"] = self.rng.choice(SEVERITIES)
+        body["updated_at"] = datetime.now(UTC).isoformat()
+        self.bodies[ext] = body
+        return body
+
+    def cancel(self) -> dict[str, Any]:
+        body = self.update()
+        body["status"] = "cancelled"
+        del self.bodies[body["event_id"]]
+        return body
+
+
+def push(base: str, events: list[dict[str, Any]]) -> None:
+    req = urllib.request.Request(
+        f"{base}/api/push/{SOURCE}",
+        data=json.dumps(events).encode(),
+        method="POST",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        resp.read()
+
+
+def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "server.cli",
+        "serve",
+        "--no-demo",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db",
+        str(tmp / "bench.db"),
+    ]
+    env = {**os.environ, "CITYBOARD_PUSH_TOKEN": TOKEN}
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"server did not start:\n{(tmp / 'server.log').read_text()[-2000:]}")
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+def print_profile(profile: dict[str, Any], top: int = 25, title: str = "the burst") -> None:
+    """Self time per function (and where it is) from a CDP CPU profile."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    deltas = profile.get("timeDeltas", [])
+    self_us: dict[int, float] = {}
+    for sample, dt in zip(profile.get("samples", []), deltas, strict=False):
+        self_us[sample] = self_us.get(sample, 0.0) + dt
+    by_fn: dict[str, float] = {}
+    for node_id, us in self_us.items():
+        cf = nodes[node_id]["callFrame"]
+        where = (
+            f"{cf['functionName'] or '(anonymous)'} {Path(cf['url']).name}:{cf['lineNumber'] + 1}"
+        )
+        by_fn[where] = by_fn.get(where, 0.0) + us
+    total = sum(by_fn.values()) or 1.0
+    print(f"CPU self time during {title} (top functions):")
+    for where, us in sorted(by_fn.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {us / 1000:8.1f} ms {100 * us / total:5.1f}%  {where}")
+
+
+def print_trace(trace: dict[str, Any] | list[Any], top: int = 15) -> None:
+    """Main-thread time by trace event name (Layout, UpdateLayoutTree, Paint, FunctionCall...)."""
+    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+    main_tids = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    totals: dict[str, float] = {}
+    for e in events:
+        if e.get("ph") != "X" or (e.get("pid"), e.get("tid")) not in main_tids:
+            continue
+        totals[e["name"]] = totals.get(e["name"], 0.0) + e.get("dur", 0) / 1000
+    print("renderer main thread during the burst, by phase (inclusive ms):")
+    for name, ms in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {ms:8.1f} ms  {name}")
+
+
+LOADED_JS = """() => {
+  const c = document.querySelector('[data-testid="event-count"]');
+  const m = document.querySelector('[data-testid="map"]');
+  if (c && c.dataset.count === '%d' && m && m.dataset.shown === '%d'
+      && document.querySelectorAll('.leaflet-marker-icon').length > 0) {
+    window.__bench.rendered ??= performance.now();
+    return true;
+  }
+  return false;
+}"""
+
+LOAD_FIGURES_JS = """() => {
+  const b = window.__bench;
+  const lt = b.longtasks.filter((t) => t.start <= b.rendered);
+  const heap = performance.memory ? performance.memory.usedJSHeapSize / 1048576 : null;
+  return {
+    rendered: b.rendered,
+    rows: document.querySelectorAll('[data-testid="event-row"]').length,
+    longest: Math.max(0, ...lt.map((t) => t.ms)),
+    longTasks: lt.length,
+    heapMB: heap,
+  };
+}"""
+
+START_RECORDING_JS = """() => {
+  const b = window.__bench;
+  b.frames = []; b.longtasks = []; b.recording = true; b.t0 = performance.now();
+}"""
+
+STOP_RECORDING_JS = """() => {
+  const b = window.__bench;
+  b.recording = false;
+  return {frames: b.frames, longtasks: b.longtasks, ms: performance.now() - b.t0};
+}"""
+
+
+def start_profiler(page: Any) -> Any:
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+    cdp.send("Profiler.start")
+    return cdp
+
+
+def open_page(browser: Any, args: argparse.Namespace, errors: list[str]) -> Any:
+    width, height = (int(x) for x in args.size.split("x"))
+    page = browser.new_context(
+        viewport={"width": width, "height": height}, locale="ko-KR"
+    ).new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script(INIT_SCRIPT)
+    if args.js:
+        page.add_init_script(args.js)
+    if args.css:
+        page.add_init_script(
+            "document.addEventListener('DOMContentLoaded', () => {"
+            " const s = document.createElement('style');"
+            f" s.textContent = {json.dumps(args.css)}; document.head.append(s); }})"
+        )
+    return page
+
+
+def measure_load(page: Any, base: str, n: int, profile: bool) -> None:
+    """Navigate and wait until the list count, the lists and the map show all `n` events."""
+    cdp = start_profiler(page) if profile else None
+    page.goto(base + "/")
+    page.wait_for_function(LOADED_JS % (n, n), polling="raf", timeout=120_000)
+    load = page.evaluate(LOAD_FIGURES_JS)
+    print(
+        f"snapshot of {n} events rendered (list + map) {load['rendered']:.0f} ms after"
+        f" navigation; {load['rows']} rows in the DOM; {load['longTasks']} long tasks,"
+        f" longest {load['longest']:.0f} ms; JS heap {load['heapMB'] or 0:.0f} MB"
+    )
+    if cdp is not None:
+        print_profile(cdp.send("Profiler.stop")["profile"], title="the load")
+
+
+def burst(base: str, gen: Events, first_id: int, rate: int, seconds: float) -> int:
+    """`rate` entries/s for `seconds`, in ten pushes a second: half new events, four in ten
+    updates, one in ten cancellations. Returns how many entries were sent."""
+    sent = 0
+    tick = 0.1
+    per_tick = max(1, round(rate * tick))
+    stop = time.perf_counter() + seconds
+    next_at = time.perf_counter()
+    counter = first_id
+    while time.perf_counter() < stop:
+        batch = []
+        for _ in range(per_tick):
+            r = gen.rng.random()
+            if r < 0.5:
+                batch.append(gen.new(counter))
+                counter += 1
+            elif r < 0.9:
+                batch.append(gen.update())
+            else:
+                batch.append(gen.cancel())
+        push(base, batch)
+        sent += len(batch)
+        next_at += tick
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+    return sent
+
+
+def measure_burst(
+    page: Any, browser: Any, base: str, gen: Events, args: argparse.Namespace
+) -> None:
+    cdp = start_profiler(page) if args.profile else None
+    if args.trace:
+        categories = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
+        browser.start_tracing(page=page, categories=categories)
+    page.evaluate(START_RECORDING_JS)
+    sent = burst(base, gen, args.events, args.rate, args.seconds)
+    active = len(gen.bodies)
+    page.wait_for_function(
+        "n => document.querySelector('[data-testid=\"event-count\"]').dataset.count === n",
+        arg=str(active),
+        timeout=30_000,
+    )
+    result = page.evaluate(STOP_RECORDING_JS)
+    frames = result["frames"]
+    lts = [t["ms"] for t in result["longtasks"]]
+    fps = len(frames) / (result["ms"] / 1000)
+    print(
+        f"burst: {sent} entries in {args.seconds:.0f} s ({sent / args.seconds:.0f}/s),"
+        f" {active} active at the end, the board agrees"
+    )
+    print(
+        f"frames during the burst: {len(frames)} ({fps:.0f} fps);"
+        f" interval median {statistics.median(frames):.1f} ms, p95 {pct(frames, 95):.1f} ms,"
+        f" p99 {pct(frames, 99):.1f} ms, max {max(frames):.1f} ms;"
+        f" frames over 50 ms: {sum(1 for f in frames if f > 50)}"
+    )
+    longest = f", longest {max(lts):.0f} ms, total {sum(lts):.0f} ms" if lts else ""
+    print(f"long tasks during the burst: {len(lts)}{longest}")
+    if cdp is not None:
+        print_profile(cdp.send("Profiler.stop")["profile"])
+    if args.trace:
+        print_trace(json.loads(browser.stop_tracing()))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--events", type=int, default=5000)
+    ap.add_argument("--rate", type=int, default=100, help="entries per second during the burst")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--profile", action="store_true", help="where the burst's CPU time went")
+    ap.add_argument("--profile-load", action="store_true", help="where the load's CPU time went")
+    ap.add_argument("--trace", action="store_true", help="rendering time by phase (Chrome trace)")
+    ap.add_argument("--js", default="", help="extra script run before the page's (experiments)")
+    ap.add_argument("--css", default="", help="extra CSS (experiments), e.g. '.kpis{display:none}'")
+    args = ap.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmpdir:
+        proc, base = start_server(Path(tmpdir))
+        try:
+            gen = Events()
+            t0 = time.perf_counter()
+            for start in range(0, args.events, 1000):
+                push(base, [gen.new(n) for n in range(start, min(args.events, start + 1000))])
+            print(f"pushed {args.events} events in {time.perf_counter() - t0:.1f} s")
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(
+                    executable_path=CHROMIUM,
+                    headless=True,
+                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+                )
+                errors: list[str] = []
+                page = open_page(browser, args, errors)
+                measure_load(page, base, args.events, args.profile_load)
+                time.sleep(2)  # let chunked marker loading and the first KPI pass finish
+                measure_burst(page, browser, base, gen, args)
+                if errors:
+                    print("page errors:", *errors, sep="\n  ")
+                browser.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,329 @@
+// The live lists: one group per kind, newest change first, keyed rows updated in place. Each group
+// keeps at most ROWS_PER_GROUP rows in the DOM and says how many more there are ("▼ N more"), so
+// 5,000 active events cost a few hundred nodes. All text goes in through textContent.
+
+import { ageText, eventText } from "./i18n.js";
+import { iconFor } from "./icons.js";
+import { eventTime } from "./stream.js";
+import { stateOf } from "./workflow.js";
+
+export const ROWS_PER_GROUP = 100;
+const FLASH_MS = 2500;
+const FLASHES_PER_RENDER = 20; // in a burst, more highlights at once say nothing more
+const FLASH_TOP_ROWS = 15;
+const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function el(tag, className, attrs = {}) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  return node;
+}
+
+export function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/** An <svg><use href="#i-NAME"/></svg> element (the sprite is in the page). */
+export function iconEl(name, className = "icon") {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", className);
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const use = document.createElementNS(SVG_NS, "use");
+  use.setAttribute("href", `#i-${name}`);
+  svg.append(use);
+  return svg;
+}
+
+export function setIcon(svg, name) {
+  const use = svg.firstChild;
+  if (use && use.getAttribute("href") !== `#i-${name}`) use.setAttribute("href", `#i-${name}`);
+}
+
+/**
+ * ctx: {tr() → Translator, index: EventIndex, match() → predicate, workflowOf(id),
+ *       districtName(ev), now(), isDemo(ev), selectedId(), focusDistrict(), onSelect(id)}
+ */
+export class EventLists {
+  constructor(columns, ctx) {
+    this.ctx = ctx;
+    this.groups = new Map(); // kind -> group
+    this.rows = new Map(); // event_id -> row (across groups)
+    for (const container of columns) {
+      for (const kind of container.dataset.groups.split(",")) this.groups.set(kind, this._group(container, kind));
+    }
+    this.other = this.groups.get("system"); // where kinds the board does not know go
+    this.fresh = new Map(); // highlighted row element -> when its highlight ends
+    this.freshTimer = null;
+  }
+
+  _group(container, kind) {
+    const section = el("section", "group", { "data-kind": kind, "data-testid": "group" });
+    const head = el("header", "group-head");
+    const title = el("h3");
+    const count = el("span", "group-count", { "data-testid": "group-count" });
+    const note = el("span", "group-note");
+    head.append(iconEl(iconFor(`${kind}.other`, kind)), title, count, note);
+    const list = el("ol", "event-list", { "data-testid": "event-list" });
+    const more = el("div", "group-more", { "data-testid": "group-more" });
+    more.hidden = true;
+    const empty = el("p", "empty");
+    section.append(head, list, more, empty);
+    container.append(section);
+    const optional = kind === "call" || kind === "system";
+    return { kind, section, title, count, note, list, more, empty, rows: new Map(), total: 0, shown: 0, optional };
+  }
+
+  /** The group an event's kind goes in. */
+  groupOf(kind) {
+    return this.groups.get(kind) ?? this.other;
+  }
+
+  /**
+   * Bring the groups up to date. `dirtyKinds`: kinds whose membership or order may have changed
+   * (null: all); `refresh`: ids whose row content changed (new version or workflow); `flash`: ids
+   * to highlight.
+   */
+  render({ dirtyKinds = null, refresh = new Set(), flash = new Set() } = {}) {
+    this.flashBudget = FLASHES_PER_RENDER;
+    const match = this.ctx.match();
+    const now = this.ctx.now();
+    for (const group of this.groups.values()) {
+      const kinds = group === this.other ? [...this.ctx.index.byKind.keys()].filter((k) => !this.groups.has(k) || k === group.kind) : [group.kind];
+      if (dirtyKinds && !kinds.some((k) => dirtyKinds.has(k))) {
+        for (const id of refresh) {
+          const row = group.rows.get(id);
+          if (row) this._fill(row, row.ev, now, flash.has(id));
+        }
+        continue;
+      }
+      let shown = [];
+      let total = 0;
+      for (const k of kinds) {
+        const r = this.ctx.index.kind(k).take(match, ROWS_PER_GROUP);
+        shown = shown.concat(r.shown);
+        total += r.total;
+      }
+      if (kinds.length > 1) shown = shown.sort((a, b) => eventTime(b) - eventTime(a)).slice(0, ROWS_PER_GROUP);
+      this._reconcile(group, shown, now, refresh, flash);
+      group.total = total;
+      group.shown = shown.length;
+      this._head(group);
+    }
+    // "N more" reads layout, so it is not done here but at most twice a second (board.js)
+  }
+
+  _reconcile(group, shown, now, refresh, flash) {
+    const keep = new Set(shown.map((ev) => ev.event_id));
+    for (const [id, row] of group.rows) {
+      if (!keep.has(id)) {
+        row.el.remove();
+        group.rows.delete(id);
+        if (this.rows.get(id) === row) this.rows.delete(id);
+      }
+    }
+    let cursor = group.list.firstElementChild;
+    let position = 0;
+    for (const ev of shown) {
+      const id = ev.event_id;
+      let row = group.rows.get(id);
+      // only rows near the top are highlighted: the rest are below the fold of a wall nobody scrolls
+      const highlight = flash.has(id) && (position < FLASH_TOP_ROWS || group.list.scrollTop > 0);
+      position += 1;
+      if (!row) {
+        row = this._create(ev);
+        group.rows.set(id, row);
+        this.rows.set(id, row);
+        this._fill(row, ev, now, highlight);
+      } else if (row.ev !== ev || refresh.has(id)) {
+        this._fill(row, ev, now, highlight);
+      }
+      if (row.el === cursor) cursor = cursor.nextElementSibling;
+      else group.list.insertBefore(row.el, cursor);
+    }
+  }
+
+  _create(ev) {
+    const li = el("li", "row", { "data-testid": "event-row", tabindex: "0" });
+    const row = {
+      el: li,
+      sev: el("span", "sev", { "data-testid": "severity" }),
+      icon: iconEl("alert", "icon cat"),
+      title: el("span", "title", { "data-testid": "event-title" }),
+      meta: el("span", "meta"),
+      district: el("span", "district"),
+      age: el("span", "age"),
+      src: el("span", "source"),
+      srcName: el("span", "source-name"),
+      badge: el("span", "badge-demo", { "data-testid": "demo-badge" }),
+      wf: el("span", "wf", { "data-testid": "workflow-state" }),
+      ev: null,
+      version: null,
+      state: null,
+    };
+    row.badge.textContent = "DEMO";
+    row.src.append(row.srcName, row.badge);
+    row.meta.append(row.district, row.age, row.src, row.wf);
+    li.append(row.sev, row.icon, row.title, row.meta);
+    li.addEventListener("click", () => this.ctx.onSelect(li.dataset.eventId));
+    return row;
+  }
+
+  _fill(row, ev, now, flash) {
+    const tr = this.ctx.tr();
+    const changed = row.ev === null || row.version !== ev.version;
+    const wf = this.ctx.workflowOf(ev.event_id);
+    const state = stateOf(wf);
+    const stateChanged = row.state !== null && row.state !== state;
+    row.ev = ev;
+    row.version = ev.version;
+    row.state = state;
+    const sev = SEVERITIES.includes(ev.severity) ? ev.severity : "info";
+    const li = row.el;
+    li.dataset.eventId = ev.event_id;
+    li.dataset.version = String(ev.version ?? 1);
+    li.dataset.severity = sev;
+    li.dataset.kind = ev.kind ?? "";
+    li.dataset.state = state;
+    li.dataset.district = ev.district ?? "";
+    const cls = `row sev-${sev}`;
+    if (!li.classList.contains(`sev-${sev}`) || !li.classList.contains("row")) {
+      const keep = [...li.classList].filter((c) => c === "in-focus" || c === "fresh");
+      li.className = [cls, ...keep].join(" ");
+    }
+    li.classList.toggle("in-focus", Boolean(ev.district) && ev.district === this.ctx.focusDistrict());
+    if (this.ctx.selectedId() === ev.event_id) li.setAttribute("aria-current", "true");
+    else li.removeAttribute("aria-current");
+    setText(row.sev, tr.label("severities", sev));
+    setIcon(row.icon, iconFor(ev.category, ev.kind));
+    const text = eventText(ev, tr.lang);
+    setText(row.title, text.title);
+    li.title = [text.title, tr.label(`categories.${ev.kind}`, String(ev.category ?? "").split(".")[1] ?? ""), ev.area_desc]
+      .filter(Boolean)
+      .join(" · ");
+    setText(row.district, this.ctx.districtName(ev));
+    setText(row.age, ageText(now - eventTime(ev), tr));
+    const demo = this.ctx.isDemo(ev);
+    setText(row.srcName, demo ? "" : ev.source ?? "");
+    row.srcName.hidden = demo;
+    row.badge.hidden = !demo;
+    row.src.title = ev.source ?? "";
+    row.wf.className = `wf wf-${state}`;
+    setText(row.wf, tr.label("statesShort", state));
+    row.wf.title = tr.label("states", state);
+    if (flash && (changed || stateChanged) && this.flashBudget > 0) {
+      this.flashBudget -= 1;
+      li.classList.add("fresh");
+      this.fresh.set(li, performance.now() + FLASH_MS);
+      if (this.freshTimer === null) this.freshTimer = setTimeout(() => this._unfresh(), FLASH_MS);
+    }
+  }
+
+  /** End the highlights that are due (one timer for all of them). */
+  _unfresh() {
+    this.freshTimer = null;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [li, until] of this.fresh) {
+      if (until <= now + 20) {
+        li.classList.remove("fresh");
+        this.fresh.delete(li);
+      } else {
+        next = Math.min(next, until);
+      }
+    }
+    if (next !== Infinity) this.freshTimer = setTimeout(() => this._unfresh(), next - now);
+  }
+
+  _head(group) {
+    const tr = this.ctx.tr();
+    setText(group.title, tr.label("groups", group.kind));
+    setText(group.count, tr.number(group.total));
+    group.count.dataset.total = String(group.total);
+    group.empty.hidden = group.total > 0;
+    setText(group.empty, tr.t(this.ctx.filtered() ? "list.emptyFiltered" : "list.empty"));
+    // rare kinds only take room when they have something to show
+    group.section.hidden = group.optional && group.total === 0;
+    setText(group.note, group.total > group.shown ? tr.t("list.shown", { shown: tr.number(group.shown), total: tr.number(group.total) }) : "");
+  }
+
+  /** "▼ N more" per group: rows beyond the cap plus rows below the fold (nobody scrolls a wall).
+   *  All layout reads first, then the writes, so it costs at most one layout. */
+  updateMore() {
+    const tr = this.ctx.tr();
+    const measured = [];
+    for (const group of this.groups.values()) {
+      if (group.section.hidden) continue;
+      const capped = Math.max(0, group.total - group.shown);
+      measured.push([group, capped, this._belowFold(group.list)]);
+    }
+    for (const [group, capped, below] of measured) {
+      const hidden = capped + below;
+      group.more.hidden = hidden === 0;
+      group.more.dataset.count = String(hidden);
+      if (hidden) setText(group.more, tr.t(capped ? "list.moreCapped" : "list.more", { n: tr.number(hidden) }));
+    }
+  }
+
+  /** Rows whose bottom is below the visible part of the list (binary search on offsets). */
+  _belowFold(list) {
+    const n = list.children.length;
+    if (!n || list.clientHeight === 0) return 0;
+    const limit = list.scrollTop + list.clientHeight + 1;
+    const last = list.children[n - 1];
+    if (last.offsetTop + last.offsetHeight <= limit) return 0;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const r = list.children[mid];
+      if (r.offsetTop + r.offsetHeight <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    return n - lo;
+  }
+
+  /** Refill every row (language changed). */
+  relabel() {
+    const now = this.ctx.now();
+    for (const row of this.rows.values()) this._fill(row, row.ev, now, false);
+    for (const group of this.groups.values()) this._head(group);
+    this.updateMore();
+  }
+
+  refreshAges() {
+    const now = this.ctx.now();
+    const tr = this.ctx.tr();
+    for (const row of this.rows.values()) setText(row.age, ageText(now - eventTime(row.ev), tr));
+  }
+
+  /** Mark the selected row and the kiosk's focus district. */
+  markSelection() {
+    const sel = this.ctx.selectedId();
+    const focus = this.ctx.focusDistrict();
+    for (const [id, row] of this.rows) {
+      if (id === sel) row.el.setAttribute("aria-current", "true");
+      else row.el.removeAttribute("aria-current");
+      row.el.classList.toggle("in-focus", Boolean(focus) && row.ev.district === focus);
+    }
+  }
+
+  /** Active events that match the filter, over every group. */
+  total() {
+    let n = 0;
+    for (const group of this.groups.values()) n += group.total;
+    return n;
+  }
+
+  /** Rows in page order, for keyboard navigation. */
+  orderedRows() {
+    const out = [];
+    for (const group of this.groups.values()) {
+      if (group.section.hidden) continue;
+      for (const li of group.list.children) out.push(li);
+    }
+    return out;
+  }
+}

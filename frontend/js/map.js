@@ -1,0 +1,428 @@
+// The district map (Leaflet, vendored): the city's districts from /api/districts as the base layer
+// (no tiles unless `?tiles=` names a tile server), shaded by active-event load and labelled in the
+// board's language; events as severity-coloured markers (clustered when dense), with road closures
+// drawn as lines and alert areas as outlined areas. Changes are applied in batches, once a frame.
+
+import { eventText } from "./i18n.js";
+import { iconFor, iconMarkup } from "./icons.js";
+import { SEVERITY_RANK, loadLevel } from "./kpi.js";
+
+const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
+const LOAD_LEVELS = 5;
+const MAX_RANK = SEVERITY_RANK.extreme;
+const CITY_PADDING = [12, 12];
+const FOCUS_PADDING = [90, 90]; // a focused district keeps its neighbours in view
+const FOCUS_MAX_ZOOM = 12.6;
+
+function escapeHtml(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+}
+
+function cssVar(name, fallback) {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+function pointInRing(ring, x, y) {
+  let inside = false;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const [xi, yi] = ring[i];
+    const [xj, yj] = ring[j];
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/** [lat, lng] where an event's marker goes: its representative point, else a Point geometry. */
+export function markerLatLng(ev) {
+  const p = Array.isArray(ev.point) ? ev.point : ev.geometry?.type === "Point" ? ev.geometry.coordinates : null;
+  if (!p || !Number.isFinite(p[0]) || !Number.isFinite(p[1])) return null;
+  return [p[1], p[0]];
+}
+
+/**
+ * ctx: {tr() → Translator, onSelect(id), onDistrictClick(code), districtNames(code) → {ko, en},
+ *       kiosk: bool, tiles: string|null}
+ */
+export class BoardMap {
+  constructor(el, ctx) {
+    this.el = el;
+    this.ctx = ctx;
+    this.L = window.L;
+    this.ready = Boolean(this.L && this.L.markerClusterGroup);
+    this.items = new Map(); // event_id -> {ev, marker, shape, shown}
+    this.districtLayers = new Map(); // code -> polygon layer
+    this.labels = new Map(); // code -> last label html
+    this.selected = null;
+    this.focusCode = null;
+    this.userMoved = false;
+    this.noLocation = 0;
+    if (!this.ready) {
+      el.textContent = "Leaflet failed to load (frontend/vendor/)";
+      return;
+    }
+    const L = this.L;
+    this.colours = Object.fromEntries(SEVERITIES.map((s) => [s, cssVar(`--sev-${s}`, "#aab4bf")]));
+    this.ramp = Array.from({ length: LOAD_LEVELS + 1 }, (_, i) => cssVar(`--load-${i}`, "#222"));
+    const kiosk = Boolean(ctx.kiosk);
+    this.map = L.map(el, {
+      zoomControl: !kiosk,
+      attributionControl: true,
+      zoomSnap: 0.1,
+      zoomDelta: 0.5,
+      minZoom: 8,
+      maxZoom: 18,
+      scrollWheelZoom: !kiosk,
+      dragging: !kiosk,
+      doubleClickZoom: !kiosk,
+      boxZoom: false,
+      keyboard: false,
+      fadeAnimation: !kiosk,
+    });
+    this.map.attributionControl.setPrefix('<a href="https://leafletjs.com/">Leaflet</a>');
+    this.map.createPane("shapes").style.zIndex = "420";
+    const labels = this.map.createPane("labels");
+    labels.style.zIndex = "450";
+    labels.style.pointerEvents = "none";
+    if (ctx.tiles) {
+      L.tileLayer(ctx.tiles, { maxZoom: 18, attribution: escapeHtml(new URL(ctx.tiles, location.href).host) }).addTo(this.map);
+    }
+    // lines and areas on one canvas: thousands of them cost one bitmap, not thousands of SVG paths
+    this.shapeRenderer = L.canvas({ pane: "shapes", padding: 0.3, tolerance: 4 });
+    this.shapes = L.layerGroup().addTo(this.map);
+    this.cluster = L.markerClusterGroup({
+      chunkedLoading: true,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: true,
+      maxClusterRadius: 42,
+      disableClusteringAtZoom: 16,
+      animate: !kiosk,
+      iconCreateFunction: (c) => this._clusterIcon(c),
+    });
+    this.cluster.addTo(this.map);
+    this.map.setView([37.5665, 126.978], 11);
+    // A click on the map that no marker or line took: the district under it toggles the filter.
+    this.map.on("click", (e) => {
+      const code = this.districtAt(e.latlng);
+      if (code) this.ctx.onDistrictClick(code);
+    });
+    // Once someone pans or zooms by hand, resizes no longer re-fit the city into view.
+    for (const type of ["mousedown", "wheel", "touchstart", "dblclick"]) {
+      el.addEventListener(type, () => (this.userMoved = true), { passive: true });
+    }
+    new ResizeObserver(() => {
+      this.map.invalidateSize({ animate: false });
+      if (!this.userMoved) this._refit();
+    }).observe(el);
+  }
+
+  // ----------------------------------------------------------------------------- districts
+
+  setDistricts(geojson) {
+    if (!this.ready) return;
+    const L = this.L;
+    if (this.districts) this.districts.remove();
+    this.districtLayers.clear();
+    this.labels.clear();
+    this.districtRings = [];
+    this.districts = L.geoJSON(geojson, {
+      // clicks are found by position (below): lines on the canvas above would hide them from the paths
+      interactive: false,
+      style: () => ({ color: "#42546a", weight: 1.2, fillColor: this.ramp[0], fillOpacity: 0.9, className: "district" }),
+      onEachFeature: (feature, layer) => {
+        const code = String(feature.properties?.code ?? "");
+        if (!code) return;
+        this.districtLayers.set(code, layer);
+        const g = feature.geometry;
+        const polys = g?.type === "Polygon" ? [g.coordinates] : g?.type === "MultiPolygon" ? g.coordinates : [];
+        this.districtRings.push({ code, polys, bounds: layer.getBounds() });
+        layer.bindTooltip("", { permanent: true, direction: "center", className: "district-label", pane: "labels", interactive: false, opacity: 1 });
+      },
+    });
+    this.districts.addTo(this.map);
+    this.districts.bringToBack();
+    for (const [code, layer] of this.districtLayers) {
+      const path = layer.getElement?.();
+      if (path) path.setAttribute("data-code", code);
+      // the label sits where the polygon's mass is, not in its bounding box's centre
+      const tip = layer.getTooltip();
+      if (tip) tip.setLatLng(layer.getCenter());
+    }
+    this.cityBounds = this.districts.getBounds();
+    this._refit();
+  }
+
+  /** The district code at a position, or null (even-odd rule, holes respected). */
+  districtAt(latlng) {
+    const x = latlng.lng;
+    const y = latlng.lat;
+    for (const d of this.districtRings ?? []) {
+      if (!d.bounds.contains(latlng)) continue;
+      for (const rings of d.polys) {
+        let inside = false;
+        for (const ring of rings) if (pointInRing(ring, x, y)) inside = !inside;
+        if (inside) return d.code;
+      }
+    }
+    return null;
+  }
+
+  _refit() {
+    if (!this.ready) return;
+    if (this.focusCode && this.districtLayers.has(this.focusCode)) {
+      this.map.fitBounds(this.districtLayers.get(this.focusCode).getBounds(), { padding: FOCUS_PADDING, maxZoom: FOCUS_MAX_ZOOM, animate: false });
+    } else if (this.cityBounds?.isValid()) {
+      this.map.fitBounds(this.cityBounds, { padding: CITY_PADDING, animate: false });
+    }
+  }
+
+  /** Shade districts by load ({code → {count, worst}}), outline the filtered ones, relabel. */
+  shade(load, selectedCodes) {
+    if (!this.ready) return;
+    const tr = this.ctx.tr();
+    let max = 0;
+    for (const d of load.values()) max = Math.max(max, d.count);
+    for (const [code, layer] of this.districtLayers) {
+      const d = load.get(code);
+      const count = d?.count ?? 0;
+      const level = loadLevel(count, max, LOAD_LEVELS);
+      const selected = selectedCodes.has(code);
+      const focus = this.focusCode === code;
+      const styleKey = `${level}|${selected}|${focus}`;
+      if (layer._cbStyle !== styleKey) {
+        layer._cbStyle = styleKey;
+        layer.setStyle({
+          fillColor: this.ramp[level],
+          color: selected || focus ? "#ffffff" : "#42546a",
+          weight: focus ? 4 : selected ? 3 : 1.2,
+          dashArray: focus ? "10 6" : null,
+        });
+        if (selected || focus) layer.bringToFront();
+      }
+      const path = layer.getElement?.();
+      if (path && path.getAttribute("data-count") !== String(count)) {
+        path.setAttribute("data-level", String(level));
+        path.setAttribute("data-count", String(count));
+      }
+      const names = this.ctx.districtNames(code);
+      let name = (tr.lang === "en" ? names.en : names.ko) || names.ko || code;
+      if (tr.lang === "en") name = name.replace(/-gu$/, "");
+      const html = `<span class="nm">${escapeHtml(name)}</span>${count ? `<span class="n">${escapeHtml(tr.number(count))}</span>` : ""}`;
+      const key = `${html}|${selected}`;
+      if (this.labels.get(code) !== key) {
+        this.labels.set(code, key);
+        layer.setTooltipContent(html);
+        const tipEl = layer.getTooltip()?.getElement();
+        if (tipEl) tipEl.classList.toggle("selected", selected);
+      }
+    }
+    this.el.dataset.maxLoad = String(max);
+  }
+
+  // -------------------------------------------------------------------------------- events
+
+  _sev(ev) {
+    return SEVERITIES.includes(ev.severity) ? ev.severity : "info";
+  }
+
+  _marker(ev) {
+    const ll = markerLatLng(ev);
+    if (!ll) return null;
+    const L = this.L;
+    const sev = this._sev(ev);
+    const bang = sev === "extreme" ? '<span class="bang">!!</span>' : sev === "severe" ? '<span class="bang">!</span>' : "";
+    const sel = this.selected === ev.event_id ? " selected" : "";
+    const icon = L.divIcon({
+      className: "ev-marker",
+      iconSize: null,
+      html: `<div class="mk sev-${sev}${sel}" data-testid="map-marker" data-event-id="${escapeHtml(ev.event_id)}" data-severity="${sev}">${iconMarkup(iconFor(ev.category, ev.kind))}${bang}</div>`,
+    });
+    const marker = L.marker(ll, { icon, keyboard: false, riseOnHover: true, zIndexOffset: (SEVERITY_RANK[sev] ?? 0) * 100, sevRank: SEVERITY_RANK[sev] ?? 0 });
+    marker.eventId = ev.event_id;
+    marker.on("click", () => this.ctx.onSelect(ev.event_id));
+    marker.bindTooltip(() => {
+      const tr = this.ctx.tr();
+      const item = this.items.get(ev.event_id);
+      const cur = item?.ev ?? ev;
+      return `<b>${escapeHtml(tr.label("severities", this._sev(cur)))}</b> ${escapeHtml(eventText(cur, tr.lang).title)}`;
+    }, { direction: "top", offset: [0, -14] });
+    return marker;
+  }
+
+  _shape(ev) {
+    const g = ev.geometry;
+    if (!g || g.type === "Point" || g.type === "MultiPoint") return null;
+    const L = this.L;
+    const colour = this.colours[this._sev(ev)];
+    const area = g.type === "Polygon" || g.type === "MultiPolygon";
+    const layer = L.geoJSON(g, {
+      pane: "shapes",
+      renderer: this.shapeRenderer,
+      interactive: !area, // areas are large: clicks go through to the district below
+      style: area
+        ? { color: colour, weight: 2.5, dashArray: "6 5", fillColor: colour, fillOpacity: 0.1, className: "ev-shape ev-area" }
+        : { color: colour, weight: 6, opacity: 0.95, lineCap: "round", className: "ev-shape ev-line" },
+    });
+    if (!area) layer.on("click", () => this.ctx.onSelect(ev.event_id));
+    return layer;
+  }
+
+  _clusterIcon(cluster) {
+    const L = this.L;
+    let worst = 0;
+    for (const m of cluster.getAllChildMarkers()) {
+      if ((m.options.sevRank ?? 0) > worst) worst = m.options.sevRank ?? 0;
+      if (worst === MAX_RANK) break;
+    }
+    const sev = SEVERITIES.find((s) => SEVERITY_RANK[s] === worst) ?? "info";
+    const bang = sev === "extreme" ? '<span class="bang">!!</span>' : sev === "severe" ? '<span class="bang">!</span>' : "";
+    return L.divIcon({
+      className: "ev-cluster",
+      iconSize: null,
+      html: `<div class="cl sev-${sev}" data-testid="map-cluster" data-severity="${sev}">${cluster.getChildCount()}${bang}</div>`,
+    });
+  }
+
+  /**
+   * Apply the stream's changes: `reset` rebuilds from `events`; otherwise `removed` and
+   * `upserted` ids are applied. `match` decides which events are shown.
+   */
+  apply({ reset = false, upserted = [], removed = [] }, events, match) {
+    if (!this.ready) return;
+    if (reset) {
+      this._rebuild(events, match);
+      return;
+    }
+    const addMarkers = [];
+    const dropMarkers = [];
+    for (const id of removed) {
+      const item = this.items.get(id);
+      if (!item) continue;
+      this._hide(item, dropMarkers);
+      this.items.delete(id);
+    }
+    for (const id of upserted) {
+      const ev = events.get(id);
+      if (!ev) continue;
+      const old = this.items.get(id);
+      if (old) {
+        if (old.ev === ev) continue;
+        this._hide(old, dropMarkers);
+      }
+      const item = { ev, marker: null, shape: null, shown: false, built: false };
+      this.items.set(id, item);
+      if (match(ev)) this._show(item, addMarkers);
+    }
+    this._commit(addMarkers, dropMarkers);
+  }
+
+  /** Re-evaluate which events are shown (the filter changed). */
+  refilter(match) {
+    if (!this.ready) return;
+    const addMarkers = [];
+    const dropMarkers = [];
+    for (const item of this.items.values()) {
+      const want = match(item.ev);
+      if (want && !item.shown) this._show(item, addMarkers);
+      else if (!want && item.shown) this._hide(item, dropMarkers);
+    }
+    this._commit(addMarkers, dropMarkers);
+  }
+
+  _rebuild(events, match) {
+    this.cluster.clearLayers();
+    this.shapes.clearLayers();
+    this.items.clear();
+    const add = [];
+    for (const ev of events.values()) {
+      const item = { ev, marker: null, shape: null, shown: false, built: false };
+      this.items.set(ev.event_id, item);
+      if (match(ev)) this._show(item, add);
+    }
+    this._commit(add, []);
+  }
+
+  _build(item) {
+    if (item.built) return;
+    item.marker = this._marker(item.ev);
+    item.shape = this._shape(item.ev);
+    if (item.shape && this.selected === item.ev.event_id) item.shape.setStyle({ weight: 6, color: "#ffffff" });
+    item.built = true;
+  }
+
+  _show(item, addMarkers) {
+    this._build(item);
+    if (item.marker) addMarkers.push(item.marker);
+    if (item.shape) this.shapes.addLayer(item.shape);
+    item.shown = true;
+  }
+
+  _hide(item, dropMarkers) {
+    if (!item.shown) return;
+    if (item.marker) dropMarkers.push(item.marker);
+    if (item.shape) this.shapes.removeLayer(item.shape);
+    item.shown = false;
+  }
+
+  _commit(addMarkers, dropMarkers) {
+    if (dropMarkers.length) this.cluster.removeLayers(dropMarkers);
+    if (addMarkers.length) this.cluster.addLayers(addMarkers);
+    let shown = 0;
+    let noLocation = 0;
+    for (const item of this.items.values()) {
+      if (!item.shown) continue;
+      shown += 1;
+      if (!item.marker) noLocation += 1;
+    }
+    this.noLocation = noLocation;
+    this.el.dataset.shown = String(shown);
+  }
+
+  /** Whether an event is on the map (a marker, alone or inside a cluster). */
+  has(id) {
+    const item = this.items.get(id);
+    return Boolean(item && item.shown && item.marker && this.cluster.hasLayer(item.marker));
+  }
+
+  /** Highlight the selected event's marker and shape, and bring it into view. */
+  select(id) {
+    if (!this.ready) return;
+    const prev = this.items.get(this.selected);
+    this.selected = id;
+    if (prev?.marker) prev.marker.getElement()?.querySelector(".mk")?.classList.remove("selected");
+    if (prev?.shape) prev.shape.resetStyle();
+    const item = id ? this.items.get(id) : null;
+    if (!item) return;
+    if (item.shape) item.shape.setStyle({ weight: 6, color: "#ffffff" });
+    if (item.marker && item.shown) {
+      const ll = item.marker.getLatLng();
+      if (!this.map.getBounds().contains(ll)) this.map.panTo(ll);
+      item.marker.getElement()?.querySelector(".mk")?.classList.add("selected");
+    }
+  }
+
+  /** Kiosk focus: zoom to a district (dashed white outline), or back to the whole city. */
+  focus(code) {
+    if (!this.ready) return;
+    this.focusCode = code && this.districtLayers.has(code) ? code : null;
+    this.el.dataset.focusDistrict = this.focusCode ?? "";
+    if (this.focusCode) {
+      this.map.flyToBounds(this.districtLayers.get(this.focusCode).getBounds(), { padding: FOCUS_PADDING, maxZoom: FOCUS_MAX_ZOOM, duration: 1.2 });
+    } else if (this.cityBounds?.isValid()) {
+      this.map.flyToBounds(this.cityBounds, { padding: CITY_PADDING, duration: 1.2 });
+    }
+  }
+
+  /** Screen point (page coordinates) of a district's label, for tests and tools. */
+  districtPoint(code) {
+    const layer = this.districtLayers.get(code);
+    if (!layer) return null;
+    const p = this.map.latLngToContainerPoint(layer.getCenter());
+    const r = this.el.getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  }
+
+  relabel() {
+    this.labels.clear(); // the next shade() writes every label in the new language
+  }
+}

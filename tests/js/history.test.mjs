@@ -1,0 +1,62 @@
+// An event's history as lines (frontend/js/history.js) and the icon set (frontend/js/icons.js).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+
+const { callDetail, callPeer, changedFields, historyItems } = await import("../../frontend/js/history.js");
+const { CATEGORY_ICONS, ICONS, iconFor, spriteMarkup } = await import("../../frontend/js/icons.js");
+
+const v1 = { event_id: "t:a", version: 1, severity: "moderate", status: "active", title: "a", sent_at: "2026-11-29T09:00:00Z" };
+const v2 = { ...v1, version: 2, severity: "extreme", title: "b", updated_at: "2026-11-29T09:05:00Z" };
+const v3 = { ...v2, version: 3, status: "cancelled", updated_at: "2026-11-29T09:09:00Z" };
+
+test("versions say what changed; actions say who did what", () => {
+  const items = historyItems([
+    { seq: 1, at: "x", type: "event", body: v1 },
+    { seq: 2, at: "y", type: "action", body: { action: "ack", actor: "board", at: "2026-11-29T09:01:00Z", data: {} } },
+    { seq: 3, at: "z", type: "event", body: v2 },
+    { seq: 4, at: "z", type: "event", body: { ...v2, version: 3, received_at: "later" } },
+    { seq: 5, at: "w", type: "event", body: v3 },
+    null,
+  ]);
+  assert.equal(items.length, 5);
+  assert.equal(items[0].kind, "version");
+  assert.ok(items[0].first);
+  assert.deepEqual(items[0].changed, []);
+  assert.equal(items[1].kind, "action");
+  assert.equal(items[1].action, "ack");
+  assert.deepEqual(items[2].changed, ["severity", "title"]);
+  assert.deepEqual(items[2].from, { severity: "moderate", status: "active" });
+  assert.deepEqual(items[3].changed, [], "a re-send with nothing visible changed");
+  assert.deepEqual(items[4].changed, ["status"]);
+  assert.deepEqual(changedFields(null, v1), []);
+  assert.deepEqual(historyItems(undefined), []);
+});
+
+test("call lines use whatever the dialer recorded", () => {
+  assert.equal(callPeer({ officer_name: "김철수", officer_id: "o1" }), "김철수");
+  assert.equal(callPeer({ officer_id: "o1" }), "o1");
+  assert.equal(callPeer(null), "");
+  assert.equal(callDetail({ outcome: "answered", duration_seconds: 62.4 }), "answered, 62 s");
+  assert.equal(callDetail({}), "");
+});
+
+test("every category of server/events.py has an icon, and every icon exists", () => {
+  const py = readFileSync(new URL("../../server/events.py", import.meta.url), "utf8");
+  const block = py.slice(py.indexOf("CATEGORIES: dict"), py.indexOf("SOURCE_PATTERN"));
+  let kind = null;
+  const seen = [];
+  for (const line of block.split("\n")) {
+    const k = line.match(/Kind\.(\w+): \(/);
+    if (k) kind = k[1].toLowerCase();
+    for (const m of line.matchAll(/"(\w+)"/g)) seen.push(`${kind}.${m[1]}`);
+  }
+  assert.ok(seen.length > 40);
+  for (const cat of seen) assert.ok(CATEGORY_ICONS[cat], `no icon for ${cat}`);
+  for (const name of Object.values(CATEGORY_ICONS)) assert.ok(ICONS[name], `missing icon ${name}`);
+  assert.equal(iconFor("traffic.unknown", "traffic"), "car");
+  assert.equal(iconFor(undefined, undefined), "alert");
+  const sprite = spriteMarkup();
+  for (const name of Object.keys(ICONS)) assert.ok(sprite.includes(`id="i-${name}"`));
+  assert.ok(!/NaN|undefined/.test(sprite));
+});
