@@ -78,6 +78,9 @@ class ActionRequest(_Message):
     event_id: Annotated[str, Field(min_length=3, max_length=200)]
     data: dict[str, Any] = Field(default_factory=dict)
     ref: Annotated[str, Field(max_length=64)] | None = None
+    # who is acting, as the board's operator typed it; a label for the record, not an identity
+    # check (roles and logins come later)
+    actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
 
 
 class Ping(_Message):

@@ -158,7 +158,7 @@ class Connection:
         action = Action(
             action=request.action,
             event_id=request.event_id,
-            actor="board",
+            actor=(request.actor or "board").strip() or "board",
             at=utcnow(),
             data=request.data,
         )

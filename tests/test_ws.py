@@ -174,12 +174,14 @@ async def test_an_action_is_logged_and_seen_by_every_board(running: Running) -> 
     b = await BoardClient.connect(running.session, running.ws_url)
     await a.next_of("snapshot")
     await b.next_of("snapshot")
-    await a.send({"type": "action", "action": "ack", "event_id": "test:e1", "ref": "r1"})
+    await a.send({"type": "action", "action": "ack", "event_id": "test:e1", "ref": "r1",
+                  "actor": "Kim (duty desk)"})
     result = await a.next_of("result")
     assert result["ref"] == "r1" and result["seq"] == 2
     await b.until_seq(2)
     [entry] = b.entries()
     assert entry["type"] == "action" and entry["body"]["action"] == "ack"
+    assert entry["body"]["actor"] == "Kim (duty desk)"
     assert entry["body"]["event_id"] == "test:e1"
 
 
