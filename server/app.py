@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -318,6 +319,22 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     return value
 
 
+def _time_param(request: web.Request, name: str) -> str | None:
+    """An ISO 8601 query time with a zone, as the log's UTC text; 400 when it is not one."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        message = f"{name} must be an ISO 8601 time with a zone, e.g. 2026-11-29T00:00:00Z"
+        error = {"error": {"code": "bad_parameter", "message": message}}
+        raise web.HTTPBadRequest(text=orjson.dumps(error).decode(), content_type="application/json")
+    return iso_utc(moment)
+
+
 async def api_events(request: web.Request) -> web.Response:
     """Latest versions of events, filtered, paged by the seq of their last change."""
     board = request.app[BOARD]
@@ -327,6 +344,7 @@ async def api_events(request: web.Request) -> web.Response:
         districts=_multi(request, "district"),
         statuses=_multi(request, "status"),
         sources=_multi(request, "source"),
+        sent_after=_time_param(request, "sent_after"),
     )
     after_seq = _int_param(request, "after_seq", 0, 0, 2**62)
     limit = _int_param(request, "limit", 100, 1, board.settings.api_max_limit)

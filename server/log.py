@@ -99,6 +99,7 @@ class EventFilter:
     districts: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    sent_after: str | None = None  # ISO UTC; SQL-only, for "new in the last 24 h" figures
 
     def matches(self, kind: str | None, severity: str | None, district: str | None) -> bool:
         """True if an event entry with these keys passes (statuses/sources are SQL-only)."""
@@ -122,6 +123,9 @@ class EventFilter:
             if values:
                 clauses.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
+        if self.sent_after is not None:
+            clauses.append("json_extract(current.body, '$.sent_at') >= ?")
+            params.append(self.sent_after)
         return (" AND ".join(clauses) or "1"), params
 
 

@@ -222,3 +222,13 @@ async def test_metrics_in_prometheus_text(start_server: StartServer) -> None:
     assert int(values["cityboard_log_head_seq"]) >= 1
     assert values['cityboard_feed_events_total{feed="demo"}'] is not None
     assert "# TYPE cityboard_feed_stale gauge" in text
+
+
+async def test_events_sent_after_a_time(running: Running) -> None:
+    await running.push([event_dict(1, sent_at="2026-11-28T00:00:00Z"),
+                        event_dict(2, sent_at="2026-11-29T08:00:00+09:00")])
+    url = f"{running.http}/api/events"
+    async with running.session.get(url, params={"sent_after": "2026-11-28T12:00:00Z"}) as r:
+        assert [e["event_id"] for e in (await r.json())["events"]] == ["test:e2"]
+    async with running.session.get(url, params={"sent_after": "yesterday"}) as r:
+        assert r.status == 400 and "sent_after" in (await r.json())["error"]["message"]
