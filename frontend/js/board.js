@@ -23,6 +23,7 @@ import { EventLists, iconEl, setText } from "./list.js";
 import { BoardMap } from "./map.js";
 import { EventIndex } from "./sorted.js";
 import { BoardStream, backoffDelay } from "./stream.js";
+import { ReplayBar, replayName, searchForStream, streamFromParams } from "./replay.js";
 
 // ------------------------------------------------------------------------------ settings
 
@@ -52,7 +53,8 @@ const MAIN_KINDS = ["disaster", "traffic", "complaint"];
 const params = new URLSearchParams(location.search);
 const kiosk = params.get("kiosk") === "1";
 const rotateMs = Math.max(2, Number(params.get("rotate")) || 15) * 1000;
-const store = new BoardStream({ stream: params.get("stream") || "live" });
+const streamName = streamFromParams(params); // "live" or "replay:<name>" (docs/board.md)
+const store = new BoardStream({ stream: streamName });
 const token = params.get("token");
 const index = new EventIndex();
 const timeline = new Timeline();
@@ -77,6 +79,7 @@ const mapPending = { upserted: new Set(), removed: new Set(), refilter: false };
 let lists = null;
 let boardMap = null;
 let detail = null;
+let replayBar = null; // on a replay stream: the banner and the scrubber
 
 const pending = {
   reset: true,
@@ -88,6 +91,7 @@ const pending = {
   feeds: false,
   notices: false,
   error: false,
+  replay: false,
 };
 
 const $ = (sel) => document.querySelector(sel);
@@ -100,6 +104,10 @@ const els = {
   clockDate: $('[data-testid="clock-date"]'),
   city: $('[data-testid="city-name"]'),
   demoBanner: $('[data-testid="demo-banner"]'),
+  replayBar: $('[data-testid="replay-bar"]'),
+  streamSelect: $('[data-testid="stream-select"]'),
+  streamMissing: $('[data-testid="stream-missing"]'),
+  streamMissingText: $('[data-testid="stream-missing-text"]'),
   filterSummary: $('[data-testid="filter-summary"]'),
   feedAlarm: $('[data-testid="feed-alarm"]'),
   filters: $('[data-testid="filters"]'),
@@ -208,6 +216,7 @@ class Connection {
     this.pendingActions = new Map(); // ref -> {resolve, reject, timer}
     this.openedAt = 0; // when the current socket opened: silence is never counted from before it
     this.history = []; // recent [state, time] pairs, for debugging at the wall and for tests
+    this.stopped = false; // the stream does not exist: no point knocking again
   }
 
   url() {
@@ -307,6 +316,10 @@ class Connection {
         break;
       case "error":
         console.warn("cityboard: server error", msg);
+        if (msg.code === "unknown_stream") {
+          this.stopped = true;
+          showStreamMissing(msg.message);
+        }
         if (msg.ref) this._settle(msg.ref, "reject", new Error(`${msg.message ?? msg.code} (${msg.code})`));
         break;
       default:
@@ -340,6 +353,12 @@ class Connection {
       console.warn(`cityboard: socket closed ${ev.code} ${ev.reason}`);
     }
     for (const ref of [...this.pendingActions.keys()]) this._settle(ref, "reject", new Error(tr.t("actions.offline")));
+    if (this.stopped) {
+      this.setState("stopped");
+      return;
+    }
+    // 4009 (a replay was sought or stopped) is a drop like any other: the resume finds another
+    // epoch and the server sends a fresh snapshot (or says the stream is gone).
     this.scheduleReconnect();
   }
 
@@ -435,6 +454,7 @@ function queueChange(change) {
   if (change.notices.length) pending.notices = true;
   if (change.feeds) pending.feeds = true;
   if (change.error) pending.error = true;
+  if (change.replay) pending.replay = true;
   if (detail?.isOpen) {
     const id = detail.id;
     if (change.reset || change.upserted.includes(id) || change.removed.includes(id) || change.workflows.includes(id)) detail.changed();
@@ -525,6 +545,10 @@ function flush() {
   if (pending.error) {
     pending.error = false;
     renderError();
+  }
+  if (pending.replay) {
+    pending.replay = false;
+    if (replayBar && store.replay) replayBar.update(store.replay);
   }
   renderDemo();
   setText(els.lastSeq, String(store.lastSeq));
@@ -834,8 +858,54 @@ function renderError() {
 }
 
 function renderDemo() {
-  els.demoBanner.hidden = !store.demo;
-  els.body.classList.toggle("demo", store.demo);
+  const demo = store.demo && !replayBar; // a replay has its own banner
+  els.demoBanner.hidden = !demo;
+  els.body.classList.toggle("demo", demo);
+}
+
+// ---------------------------------------------------------------------------- streams
+
+function streamHref(stream) {
+  return `${location.pathname}${searchForStream(location.search, stream)}`;
+}
+
+/** Watch another stream: the URL changes and the board starts afresh (nothing of the old one is kept). */
+function switchStream(stream) {
+  if (stream === streamName) return;
+  location.assign(streamHref(stream));
+}
+
+/** The header's stream menu: live and every running replay (GET /api/replays). */
+async function loadStreams() {
+  let replays = [];
+  try {
+    const resp = await fetch("api/replays", { headers: { Accept: "application/json" } });
+    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
+    replays = (await resp.json()).replays ?? [];
+  } catch (err) {
+    console.warn("cityboard: replay list unavailable", err);
+  }
+  const options = [["live", tr.t("replay.live")]];
+  for (const r of replays) {
+    const stream = r.stream ?? `replay:${r.name}`;
+    const word = tr.t(r.exercise ? "replay.exercise" : "replay.replay");
+    options.push([stream, `${word} · ${r.name}`]);
+  }
+  if (!options.some(([v]) => v === streamName)) options.push([streamName, streamName]);
+  const nodes = options.map(([value, label]) => {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    o.selected = value === streamName;
+    return o;
+  });
+  els.streamSelect.replaceChildren(...nodes);
+}
+
+function showStreamMissing(message) {
+  els.streamMissing.hidden = false;
+  els.replayBar.hidden = true;
+  setText(els.streamMissingText, `${tr.t("replay.unknownStream", { stream: streamName })}${message ? ` (${message})` : ""}`);
 }
 
 function renderConnState() {
@@ -1241,6 +1311,9 @@ function applyLanguage() {
   renderError();
   renderConnState();
   renderClock();
+  replayBar?.render();
+  if (els.streamSelect.options.length) loadStreams();
+  if (conn.stopped) showStreamMissing();
   lastStatsAt = 0;
   scheduleStats();
 }
@@ -1481,6 +1554,14 @@ async function start() {
     connected: () => conn.online,
     onClose: () => select(null),
   });
+  if (replayName(streamName)) {
+    replayBar = new ReplayBar(els.replayBar, { tr: () => tr, formats: timeFormats, name: replayName(streamName) });
+    replayBar.show(true);
+    els.body.classList.add("replay");
+  }
+  for (const a of document.querySelectorAll('[data-testid="back-to-live"], [data-testid="stream-missing-live"]')) a.href = streamHref("live");
+  els.streamSelect.addEventListener("change", () => switchStream(els.streamSelect.value));
+  els.streamSelect.addEventListener("focus", () => loadStreams());
   buildKpis();
   buildFilterControls();
   els.langToggle.addEventListener("click", toggleLanguage);
@@ -1491,7 +1572,14 @@ async function start() {
   document.addEventListener("keydown", onKey);
   applyLanguage();
   loadDistricts();
-  conn.connect();
+  loadStreams();
+  if (streamName !== "live" && !replayName(streamName)) {
+    conn.stopped = true; // not a stream name the server could have: say so instead of knocking
+    showStreamMissing();
+    conn.setState("stopped");
+  } else {
+    conn.connect();
+  }
   scheduleFrame();
   let ticks = 0;
   setInterval(() => {
@@ -1528,6 +1616,9 @@ async function start() {
     },
     get lists() {
       return lists;
+    },
+    get replay() {
+      return replayBar;
     },
     get announcer() {
       return announcer;

@@ -58,6 +58,7 @@ function emptyChange(type) {
     applied: [], // {ev, prev}: every event body applied, any status, with the active one it replaced
     result: null, // a `result` message (an action was logged)
     error: null, // an `error` message's body
+    replay: false, // the replay player's status changed (welcome.replay or a `replay` message)
   };
 }
 
@@ -84,6 +85,7 @@ export class BoardStream {
     this.lastMessageAt = null;
     this.duplicatesIgnored = 0;
     this.epochChanges = 0;
+    this.replay = null; // on a replay stream: the player's status {state, speed, position, ...}
   }
 
   /** The `hello` to send on (re)connect: it asks to resume when we already hold a history. */
@@ -140,6 +142,10 @@ export class BoardStream {
         this.lastError = { code: msg.code, message: msg.message, ref: msg.ref ?? null };
         change.error = this.lastError;
         break;
+      case "replay":
+        this.replay = msg.status && typeof msg.status === "object" ? msg.status : null;
+        change.replay = true;
+        break;
       case "pong":
         this._serverTime(msg.server_time, now);
         break;
@@ -171,6 +177,8 @@ export class BoardStream {
     this.demo = Boolean(msg.demo);
     this.mode = msg.mode ?? null;
     this.limits = msg.limits ?? null;
+    this.replay = msg.replay && typeof msg.replay === "object" ? msg.replay : null;
+    change.replay = true;
     this._serverTime(msg.server_time, now);
   }
 

@@ -1,0 +1,174 @@
+"""Replays on the board: pick a replay stream, EXERCISE banner, scrubber, seek, back to live."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import ROW, event_ids, iso, pushed_event, wait_live
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.process import ServerProcess as BoardServer
+
+pytestmark = pytest.mark.browser
+
+BAR = '[data-testid="replay-bar"]'
+TRACK = '[data-testid="scrubber-track"]'
+STEP = timedelta(minutes=10)
+COUNT = 5
+
+
+def recording(start: datetime) -> bytes:
+    """A drill of COUNT events, one every STEP (docs/recording-format.md)."""
+    entries = []
+    for i in range(1, COUNT + 1):
+        at = start + STEP * (i - 1)
+        body = pushed_event(f"e{i}", at=at, title=f"훈련 사고 {i}")
+        body.update(event_id=f"drill:e{i}", source="drill", received_at=iso(at))
+        entries.append(
+            {"seq": i, "epoch": "drill0000epoch01", "at": iso(at), "type": "event", "body": body}
+        )
+    header = {
+        "format": "cityboard-recording",
+        "format_version": 1,
+        "city": "Seoul",
+        "timezone": "Asia/Seoul",
+        "stream": "live",
+        "epoch": "drill0000epoch01",
+        "start": entries[0]["at"],
+        "end": entries[-1]["at"],
+        "entries": len(entries),
+        "exercise": True,
+        "synthetic": True,
+        "description": "browser test drill",
+    }
+    return "".join(
+        json.dumps(line, ensure_ascii=False) + "\n" for line in [header, *entries]
+    ).encode()
+
+
+def start_replay(server: BoardServer, data: bytes, name: str = "drill1") -> dict[str, Any]:
+    req = urllib.request.Request(
+        f"{server.http}/api/replays?name={name}&speed=0&exercise=true",
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 201
+        return dict(json.loads(resp.read()))
+
+
+def test_replay_banner_scrubber_seek_and_back_to_live(
+    quiet_server: BoardServer, open_board: Callable[..., Any], artifacts: Path
+) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    start_replay(quiet_server, recording(start))
+
+    page = open_board(quiet_server, query="?stream=replay:drill1")
+    wait_live(page)
+    bar = page.locator(BAR)
+    expect(bar).to_be_visible()
+    expect(page.locator('[data-testid="replay-word"]')).to_contain_text("EXERCISE")
+    expect(page.locator('[data-testid="demo-banner"]')).to_be_hidden()
+    expect(page.locator(TRACK)).to_be_visible()
+    # every entry of the recording (played as fast as possible) is on the board, once
+    expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
+    assert sorted(event_ids(page)) == [f"drill:e{i}" for i in range(1, COUNT + 1)]
+    # the scrubber: density bars from GET /api/replays/drill1, the position at the end, the state
+    expect(page.locator('[data-testid="scrubber-density"] .density-bar').first).to_be_attached()
+    expect(page.locator('[data-testid="replay-state"]')).to_have_text("끝남")
+    expect(page.locator('[data-testid="replay-position"]')).not_to_have_text("")
+    left = page.locator('[data-testid="scrubber-marker"]').evaluate("m => parseFloat(m.style.left)")
+    assert left == 100, left
+    # the stream menu lists live and the replay
+    values = page.locator('[data-testid="stream-select"] option').evaluate_all(
+        "os => os.map(o => o.value)"
+    )
+    assert values[0] == "live" and "replay:drill1" in values, values
+    page.screenshot(path=str(artifacts / "board-replay-1920x1080.png"))
+
+    # a refused control is shown, not swallowed (e.g. 403 away from the server's machine)
+    page.route(
+        "**/api/replays/drill1/control",
+        lambda route: route.fulfill(
+            status=403,
+            content_type="application/json",
+            body=json.dumps({"code": "forbidden", "message": "only from this machine"}),
+        ),
+    )
+    page.locator('[data-testid="replay-toggle"]').click()
+    error = page.locator('[data-testid="replay-error"]')
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("403")
+    page.unroute("**/api/replays/drill1/control")
+
+    # speed 1 so the seek does not race to the end again; then seek to 30 % (between e2 and e3)
+    page.locator('[data-testid="replay-speed-button"][data-speed="1"]').click()
+    expect(page.locator('[data-testid="replay-speed"]')).to_have_text("1\u00d7")
+    expect(error).to_be_hidden()
+    epoch = page.evaluate("window.cityboard.store.epoch")
+    box = page.locator(TRACK).bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    # the server closed the socket with 4009; the board reconnected to a new epoch: e1, e2 only
+    page.wait_for_function(
+        f"window.cityboard.store.epoch && window.cityboard.store.epoch !== {json.dumps(epoch)}",
+        timeout=10_000,
+    )
+    expect(page.locator(ROW)).to_have_count(2, timeout=10_000)
+    assert sorted(event_ids(page)) == ["drill:e1", "drill:e2"]
+    wait_live(page)
+    marker_left = float(
+        page.locator('[data-testid="scrubber-marker"]').evaluate("m => parseFloat(m.style.left)")
+    )
+    assert 20 <= marker_left <= 30, marker_left  # the position: e2, at 25 %
+    page.wait_for_timeout(500)
+    ids = event_ids(page)
+    assert len(ids) == len(set(ids)) == 2, ids
+
+    # back to live: the live view (nothing pushed there; a replay never writes into it)
+    page.locator('[data-testid="back-to-live"]').click()
+    page.wait_for_url(f"{quiet_server.url}/")
+    wait_live(page)
+    expect(page.locator(BAR)).to_be_hidden()
+    expect(page.locator(ROW)).to_have_count(0)
+    assert page.evaluate("window.cityboard.store.stream") == "live"
+    expect(page.locator('[data-testid="stream-select"]')).to_have_value("live")
+
+
+def test_unknown_stream_says_so(quiet_server: BoardServer, open_board: Callable[..., Any]) -> None:
+    page = open_board(quiet_server, query="?stream=replay:nope")
+    missing = page.locator('[data-testid="stream-missing"]')
+    expect(missing).to_be_visible(timeout=10_000)
+    expect(missing).to_contain_text("replay:nope")
+    expect(page.locator(BAR)).to_be_hidden()
+    page.locator('[data-testid="stream-missing-live"]').click()
+    wait_live(page)
+    expect(missing).to_be_hidden()
+
+
+def test_stream_menu_switches_to_a_replay(
+    quiet_server: BoardServer, open_board: Callable[..., Any]
+) -> None:
+    quiet_server.push(pushed_event("live1"))
+    start_replay(quiet_server, recording(datetime.now(UTC) - timedelta(hours=1)), name="drill2")
+    page = open_board(quiet_server, query="?lang=en")
+    wait_live(page)
+    expect(page.locator(ROW)).to_have_count(1)
+    select = page.locator('[data-testid="stream-select"]')
+    expect(select.locator('option[value="replay:drill2"]')).to_be_attached()
+    select.select_option("replay:drill2")
+    page.wait_for_url("**/?lang=en&stream=replay%3Adrill2")
+    wait_live(page)
+    expect(page.locator('[data-testid="replay-word"]')).to_have_text("EXERCISE")
+    expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
+    assert "test:live1" not in event_ids(page)
