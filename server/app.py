@@ -305,6 +305,12 @@ def _multi(request: web.Request, name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _bad_parameter(message: str) -> web.HTTPBadRequest:
+    """The 400 for a query parameter that cannot be used, in the API's error shape."""
+    error = {"error": {"code": "bad_parameter", "message": message}}
+    return web.HTTPBadRequest(text=orjson.dumps(error).decode(), content_type="application/json")
+
+
 def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter within [low, high], or a 400 that says which and why."""
     raw = request.query.get(name, str(default))
@@ -313,9 +319,7 @@ def _int_param(request: web.Request, name: str, default: int, low: int, high: in
     except ValueError:
         value = low - 1
     if not low <= value <= high:
-        message = f"{name} must be an integer between {low} and {high}"
-        error = {"error": {"code": "bad_parameter", "message": message}}
-        raise web.HTTPBadRequest(text=orjson.dumps(error).decode(), content_type="application/json")
+        raise _bad_parameter(f"{name} must be an integer between {low} and {high}")
     return value
 
 
@@ -329,9 +333,9 @@ def _time_param(request: web.Request, name: str) -> str | None:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        message = f"{name} must be an ISO 8601 time with a zone, e.g. 2026-11-29T00:00:00Z"
-        error = {"error": {"code": "bad_parameter", "message": message}}
-        raise web.HTTPBadRequest(text=orjson.dumps(error).decode(), content_type="application/json")
+        raise _bad_parameter(
+            f"{name} must be an ISO 8601 time with a zone, e.g. 2026-11-29T00:00:00Z"
+        )
     return iso_utc(moment)
 
 

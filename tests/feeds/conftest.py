@@ -24,3 +24,44 @@ def parse_fixture(name: str, relpath: str, **config: Any) -> Parsed:
     feed = adapter(name, **config)
     assert isinstance(feed, PollingFeed)
     return feed.parse((FIXTURES / relpath).read_bytes(), received_at=RECEIVED_AT)
+
+
+def json_values(text_size: int) -> Any:
+    """Arbitrary small JSON values, for fuzzing adapters with damaged documents."""
+    from hypothesis import strategies as st
+
+    return st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=text_size),
+        lambda inner: st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=6,
+    )
+
+
+def json_paths(node: Any, *, items: int, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON document (the first `items` of each list), the root included."""
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += json_paths(value, items=items, prefix=(*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node[:items]):
+            found += json_paths(value, items=items, prefix=(*prefix, index))
+    return found
+
+
+def damaged(document: Any, replacements: list[tuple[Any, Any]]) -> Any:
+    """A deep copy of `document` with each path set to its value (paths an earlier
+    replacement removed are skipped)."""
+    import copy
+
+    doc = copy.deepcopy(document)
+    for path, value in replacements:
+        node = doc
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    return doc

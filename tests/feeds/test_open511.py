@@ -7,7 +7,6 @@ XML with a usable licence exists, so the XML cases use the inline, *synthetic* d
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -23,7 +22,15 @@ from feeds.common import version_of
 from feeds.open511 import wkt_geometry
 from server.events import Event, Kind, Status
 from tests.conftest import feed_context
-from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
+from tests.feeds.conftest import (
+    FIXTURES,
+    RECEIVED_AT,
+    adapter,
+    damaged,
+    json_paths,
+    json_values,
+    parse_fixture,
+)
 
 LA = {"timezone": "America/Los_Angeles"}  # the converter's example jurisdiction is in -07:00
 NY = {"timezone": "America/New_York"}  # tmdd-output-2 carries -04:00 (April, EDT)
@@ -506,28 +513,12 @@ def test_empty_event_lists_are_empty_snapshots() -> None:
     assert parse_bytes(b"<open511><events/></open511>").events == []
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                               max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node[:2]):
-            found += _paths(value, (*prefix, index))
-    return found
+JSON_VALUES = json_values(text_size=8)
 
 
 BASES = [load("tmdd-output-2.json"), load("five.json")[:2]]
 DAMAGE = st.sampled_from(range(len(BASES))).flatmap(lambda b: st.tuples(
-    st.just(b), st.lists(st.tuples(st.sampled_from([p for p in _paths(BASES[b]) if p]),
+    st.just(b), st.lists(st.tuples(st.sampled_from([p for p in json_paths(BASES[b], items=2) if p]),
                                    JSON_VALUES), min_size=1, max_size=3)))
 
 
@@ -537,17 +528,8 @@ def test_any_damaged_document_yields_events_or_feed_rejected(
         damage: tuple[int, list[tuple[Any, Any]]]) -> None:
     """Fuzz: replace parts of real documents with arbitrary JSON; only FeedRejected escapes."""
     base, replacements = damage
-    doc = copy.deepcopy(BASES[base])
-    for path, value in replacements:
-        node = doc
-        try:
-            for key in path[:-1]:
-                node = node[key]
-            node[path[-1]] = value
-        except (KeyError, IndexError, TypeError):
-            continue
     try:
-        parsed = parse_doc(doc, **MONTREAL)
+        parsed = parse_doc(damaged(BASES[base], replacements), **MONTREAL)
     except FeedRejected:
         return
     assert all(e.event_id.startswith("open511:") for e in parsed.events)

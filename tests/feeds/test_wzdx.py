@@ -6,7 +6,6 @@ planned work zones, broken items); no synthetic file is stored.
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,15 @@ from hypothesis import strategies as st
 from feeds.base import FeedRejected, Parsed, PollingFeed
 from feeds.common import version_of
 from server.events import Event, Kind, Status
-from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
+from tests.feeds.conftest import (
+    FIXTURES,
+    RECEIVED_AT,
+    adapter,
+    damaged,
+    json_paths,
+    json_values,
+    parse_fixture,
+)
 
 SCENARIO1_IDS = [
     "af2e3f51-611f-4ce0-9282-2f28ca68e62f",
@@ -316,45 +323,20 @@ def test_malformed_documents_are_rejected(payload: bytes, reason: str) -> None:
         feed.parse(payload, received_at=RECEIVED_AT)
 
 
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
-                                                               max_size=3),
-    max_leaves=6,
-)
-
-
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found += _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node[:3]):
-            found += _paths(value, (*prefix, index))
-    return found
+JSON_VALUES = json_values(text_size=5)
 
 
 BASE = orjson.loads((FIXTURES / "wzdx" / "scenario3_shoulder_bidirectional_linestring_example"
                                         ".geojson").read_bytes())
-PATHS = [p for p in _paths(BASE) if p]
+PATHS = [p for p in json_paths(BASE, items=3) if p]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(PATHS), JSON_VALUES), min_size=1, max_size=3))
 def test_any_damaged_feed_yields_events_or_feed_rejected(damage: list[tuple[Any, Any]]) -> None:
     """Fuzz: replace parts of a real feed with arbitrary JSON; only FeedRejected may escape."""
-    doc = copy.deepcopy(BASE)
-    for path, value in damage:
-        node = doc
-        try:
-            for key in path[:-1]:
-                node = node[key]
-            node[path[-1]] = value
-        except (KeyError, IndexError, TypeError):
-            continue  # an earlier replacement removed this path
     try:
-        parsed = parse_doc(doc)
+        parsed = parse_doc(damaged(BASE, damage))
     except FeedRejected:
         return
     for event in parsed.events:
