@@ -33,7 +33,7 @@ from server.errors import ConfigError
 from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 from server.hub import Hub
 from server.log import EventFilter, EventLog
-from server.replay import CLOSE_RESET, Replays
+from server.replay import CLOSE_RESET, Replays, ReplayStream
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -352,15 +352,31 @@ async def api_events(request: web.Request) -> web.Response:
     )
     after_seq = _int_param(request, "after_seq", 0, 0, 2**62)
     limit = _int_param(request, "limit", 100, 1, board.settings.api_max_limit)
-    rows = await board.log.events(flt, after_seq=after_seq, limit=limit)
+    source = _stream(request)
+    rows = await source.events(flt, after_seq=after_seq, limit=limit)
     next_after = rows[-1][0] if rows else after_seq
     body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]}' % (
-        board.log.epoch.encode(),
-        board.log.head,
+        source.epoch.encode(),
+        source.head,
         next_after,
         b",".join(b for _, b in rows),
     )
     return web.Response(body=body, content_type="application/json")
+
+
+def _stream(request: web.Request) -> EventLog | ReplayStream:
+    """The stream a read is about: `?stream=live` (default) or a playing `replay:<name>`."""
+    board = request.app[BOARD]
+    name = request.query.get("stream", "live")
+    if name == "live":
+        return board.log
+    replay = board.replays.stream_of(name)
+    if replay is None:
+        body = orjson.dumps(
+            {"error": {"code": "unknown_stream", "message": f"no stream {name!r} is playing"}}
+        ).decode()
+        raise web.HTTPNotFound(text=body, content_type="application/json")
+    return replay
 
 
 async def api_event_history(request: web.Request) -> web.Response:
@@ -370,7 +386,7 @@ async def api_event_history(request: web.Request) -> web.Response:
     limit = _int_param(
         request, "limit", board.settings.api_max_limit, 1, board.settings.api_max_limit
     )
-    entries = await board.log.history(event_id, limit)
+    entries = await _stream(request).history(event_id, limit)
     if not entries:
         return _error(404, "unknown_event", f"no event {event_id!r}")
     body = b'{"event_id":%s,"entries":[%s]}' % (

@@ -16,10 +16,10 @@ import asyncio
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from server.dialers.base import (
     OUTCOMES,
@@ -29,14 +29,22 @@ from server.dialers.base import (
     Outcome,
 )
 from server.errors import CityboardError
-from server.events import Action, ActionName, iso_utc, utcnow
-from server.log import EventLog
+from server.events import Action, ActionName, Body, iso_utc, utcnow
+from server.log import AppendResult, EventLog
 from server.officers import OfficerStore
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ENDED_CALLS_KEPT = 500  # finished calls still answered by GET /api/calls/{id}
+
+
+class CallRecord(Protocol):
+    """Where a call is logged: the live log, or the stream of a drill that rings real phones."""
+
+    async def current_event(self, event_id: str) -> bytes | None: ...
+
+    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]: ...
 
 
 class CallError(CityboardError):
@@ -68,6 +76,7 @@ class Call:
     number: str
     actor: str
     started_at: datetime
+    record: CallRecord
     details: dict[str, str] = field(default_factory=dict)
     status: str = "starting"  # → dialing | handed_off → ringing → answered → ended
     ringing_at: datetime | None = None
@@ -156,6 +165,9 @@ class CallService:
         """Close on the record the calls a previous run left open (it stopped mid-call)."""
         stale = await self.store.open_calls()
         for row in stale:
+            if not row.get("live", True):  # a drill's call: its stream ended with the server
+                await self.store.forget_call(row["call_id"])
+                continue
             action = Action(
                 action=ActionName.CALL_ENDED,
                 event_id=row["event_id"],
@@ -172,11 +184,20 @@ class CallService:
             await self.store.forget_call(row["call_id"])
         return len(stale)
 
-    async def start(self, event_id: str, officer_id: str, actor: str = "operator") -> Call:
-        """Start a call from an event to an officer; CallError (404/409) when it cannot be
-        asked for, CallFailed when the dialer could not place it (recorded as failed)."""
+    async def start(
+        self,
+        event_id: str,
+        officer_id: str,
+        actor: str = "operator",
+        *,
+        record: CallRecord | None = None,
+    ) -> Call:
+        """Start a call from an event to an officer, logged on `record` (default the live log);
+        CallError (404/409) when it cannot be asked for, CallFailed when the dialer could not
+        place it (recorded as failed)."""
+        record = record or self.log
         async with self._start_lock:
-            if await self.log.current_event(event_id) is None:
+            if await record.current_event(event_id) is None:
                 raise CallError(404, "unknown_event", f"no event {event_id!r}")
             officer = await self.store.get(officer_id)
             if officer is None:
@@ -195,6 +216,7 @@ class CallService:
                 number=target.number,
                 actor=actor,
                 started_at=self._clock(),
+                record=record,
                 details=dict(target.details),
             )
             data: dict[str, Any] = {
@@ -213,7 +235,12 @@ class CallService:
                 data["demo"] = True
             await self.store.remember_call(
                 call.call_id,
-                {"call_id": call.call_id, "event_id": event_id, "dialer": call.dialer},
+                {
+                    "call_id": call.call_id,
+                    "event_id": event_id,
+                    "dialer": call.dialer,
+                    "live": record is self.log,
+                },
             )
             try:
                 await self._append(call, ActionName.CALL_STARTED, actor, data, at=call.started_at)
@@ -282,7 +309,7 @@ class CallService:
         action = Action(
             action=name, event_id=call.event_id, actor=actor, at=at or self._clock(), data=data
         )
-        await self.log.append([action])
+        await call.record.append([action])
 
     async def _ringing(self, call: Call) -> None:
         async with call.lock:

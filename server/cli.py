@@ -79,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         "--exercise", action="store_true", help="show it as an EXERCISE (drill)"
     )
     replay_cmd.add_argument(
+        "--real-calls",
+        action="store_true",
+        help="a drill whose calls ring real phones (logged on the drill); otherwise simulated",
+    )
+    replay_cmd.add_argument(
         "--keep-times",
         action="store_true",
         help="keep the recorded times instead of moving them to now",
@@ -158,6 +163,15 @@ def _serve(args: argparse.Namespace) -> int:
         f"demo {'on' if settings.demo else 'off'})",
         flush=True,
     )
+    if settings.operator_token is None:
+        print(
+            "cityboard: actions and calls are open to this machine only; for walls on other"
+            " machines set CITYBOARD_OPERATOR_TOKEN and open the operator link it prints",
+            flush=True,
+        )
+    else:
+        token = settings.operator_token.get_secret_value()
+        print(f"cityboard: operator link (keep it private): {url}?token={token}", flush=True)
     if settings.push_token is None:
         print(
             "cityboard: push ingest is off; "

@@ -109,6 +109,15 @@ class EventFilter:
             and (not self.districts or district in self.districts)
         )
 
+    def admits(self, event: dict[str, Any]) -> bool:
+        """The whole filter on one event body: what `sql()` asks of the database, in Python."""
+        return (
+            self.matches(event.get("kind"), event.get("severity"), event.get("district"))
+            and (not self.statuses or event.get("status") in self.statuses)
+            and (not self.sources or event.get("source") in self.sources)
+            and (self.sent_after is None or str(event.get("sent_at", "")) >= self.sent_after)
+        )
+
     def sql(self) -> tuple[str, list[Any]]:
         """The filter as a WHERE fragment over `current`, with its parameters."""
         clauses: list[str] = []

@@ -1,16 +1,13 @@
 """HTTP API of the officer directory and of calls (docs/officers.md, server/openapi.yaml).
 
 Reads are as open as the rest of the board's API. Directory edits need the admin token (off when
-`admin_token` is unset, like push). Calls need the operator token (or the admin token); when no
-operator token is configured, calls are accepted without one only from this machine — loopback,
-not forwarded by a proxy, from the board's own origin — so a board on the same PC works out of the
-box and nothing else can make the office phone ring.
+`admin_token` is unset, like push). Calls need the operator role (server/roles.py): the operator
+or admin token, or — when no operator token is configured — a request from this machine; always
+from the board's own origin.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -21,11 +18,11 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from aiohttp import web
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
-from server import dialers
+from server import dialers, roles
 from server.app import BOARD, Board, _error, _json
-from server.calls import CallError, CallFailed, CallService
+from server.calls import CallError, CallFailed, CallRecord, CallService
 from server.dialers.base import OUTCOMES, Outcome
 from server.errors import CityboardError, LogError
 from server.events import CATEGORIES, Action, ActionName, Kind, iso_utc, utcnow
@@ -47,6 +44,7 @@ from server.officers import (
     resolve,
     row_errors,
 )
+from server.replay import ReplayStream
 from server.ws import origin_allowed
 
 log = logging.getLogger(__name__)
@@ -135,17 +133,6 @@ async def _prepare_directory(state: Officers) -> None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _bearer(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def _matches(token: str, expected: SecretStr | None) -> bool:
-    return expected is not None and hmac.compare_digest(
-        token.encode(), expected.get_secret_value().encode()
-    )
-
-
 def _unauthorized(what: str) -> web.Response:
     response = _error(401, "unauthorized", f"send Authorization: Bearer <{what} token>")
     response.headers["WWW-Authenticate"] = f'Bearer realm="cityboard {what}"'
@@ -162,25 +149,12 @@ def _require_admin(request: web.Request) -> web.Response | None:
             "editing the directory over HTTP is off: set CITYBOARD_ADMIN_TOKEN, or use"
             " `cityboard officers import FILE`",
         )
-    token = _bearer(request)
+    token = roles.bearer(request)
     if token is None:
         return _unauthorized("admin")
-    if not _matches(token, settings.admin_token):
+    if not roles.matches(token, settings.admin_token):
         return _error(403, "forbidden", "the admin token is not valid")
     return None
-
-
-def _local(request: web.Request) -> bool:
-    """True for a request from this machine, not relayed by a proxy."""
-    if any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP")):
-        return False
-    try:
-        address = ipaddress.ip_address((request.remote or "").split("%")[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback
 
 
 def _require_operator(request: web.Request) -> web.Response | None:
@@ -188,15 +162,14 @@ def _require_operator(request: web.Request) -> web.Response | None:
     settings = request.app[BOARD].settings
     if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
         return _error(403, "origin_not_allowed", "calls are started from the board's own origin")
-    token = _bearer(request)
-    if token is not None:
-        if _matches(token, settings.operator_token) or _matches(token, settings.admin_token):
-            return None
+    try:
+        role = roles.role_of(settings, roles.bearer(request), local=roles.is_local(request))
+    except roles.BadToken:
         return _error(403, "forbidden", "the operator token is not valid")
+    if roles.at_least(role, "operator"):
+        return None
     if settings.operator_token is not None:
         return _unauthorized("operator")
-    if _local(request):
-        return None
     return _error(
         403,
         "operator_token_required",
@@ -475,25 +448,28 @@ async def api_start_call(request: web.Request) -> web.Response:
             return _error(400, "bad_call", f"{name} is required: a non-empty string")
     assert isinstance(event_id, str) and isinstance(officer_id, str) and isinstance(actor, str)
     stream = data.get("stream", "live")
+    record: CallRecord | None = None
     if stream != "live":
-        return await _drill_call(request, str(stream), event_id, officer_id, actor.strip()[:100])
+        drill = await _drill(request, str(stream), event_id)
+        if isinstance(drill, web.Response):
+            return drill
+        if not drill.real_calls:
+            return await _simulated_call(request, drill, event_id, officer_id, actor.strip()[:100])
+        record = drill
     try:
-        call = await state.calls.start(event_id, officer_id, actor.strip()[:100])
+        call = await state.calls.start(event_id, officer_id, actor.strip()[:100], record=record)
     except CallError as exc:
         return _error(exc.status, exc.code, exc.message)
     except CallFailed as exc:
         return _error(502, exc.code, exc.message, call=exc.call.as_json())
     except LogError as exc:
         return _error(503, "log_unavailable", f"the call could not be recorded: {exc.message}")
-    return _json(call.as_json(), 202)
+    return _json({**call.as_json(), "stream": stream}, 202)
 
 
-async def _drill_call(request: web.Request, stream: str, event_id: str, officer_id: str,
-                      actor: str) -> web.Response:
-    """A call made on a replay: on an exercise it is simulated and logged to that stream (no
-    phone rings); a review of the past places no calls at all."""
-    board = request.app[BOARD]
-    replay = board.replays.stream_of(stream)
+async def _drill(request: web.Request, stream: str, event_id: str) -> ReplayStream | web.Response:
+    """The exercise stream a call on a replay is made on, or why none can be."""
+    replay = request.app[BOARD].replays.stream_of(stream)
     if replay is None:
         return _error(404, "unknown_stream", f"no stream {stream!r} is playing")
     if not replay.exercise:
@@ -501,13 +477,20 @@ async def _drill_call(request: web.Request, stream: str, event_id: str, officer_
                       "calls are placed from the live board; a replay of the past places none")
     if await replay.current_event(event_id) is None:
         return _error(404, "unknown_event", f"no event {event_id!r} on {stream}")
+    return replay
+
+
+async def _simulated_call(request: web.Request, drill: ReplayStream, event_id: str,
+                          officer_id: str, actor: str) -> web.Response:
+    """A call on a drill that does not ring real phones: logged to the drill's stream as made
+    and simulated, so the exercise's record shows who would have been called."""
     officer = await request.app[OFFICERS].store.get(officer_id)
     if officer is None:
         return _error(404, "unknown_officer", f"no officer {officer_id!r} in the directory")
     call_id = f"drill-{secrets.token_hex(6)}"
     now = utcnow()
     common = {"call_id": call_id, "officer_id": officer.id, "dialer": "drill", "simulated": True}
-    await replay.append([
+    await drill.append([
         Action(action=ActionName.CALL_STARTED, event_id=event_id, actor=actor, at=now,
                data={**common, "officer_name": officer.name_ko, "officer_name_en": officer.name_en,
                      "role": officer.role, "level": officer.level.value}),
@@ -516,7 +499,7 @@ async def _drill_call(request: web.Request, stream: str, event_id: str, officer_
                      "reason": "an exercise: the call was logged, no phone rang"}),
     ])
     return _json({"call_id": call_id, "dialer": "drill", "status": "simulated",
-                  "stream": stream}, 202)
+                  "stream": drill.stream}, 202)
 
 
 async def api_call(request: web.Request) -> web.Response:

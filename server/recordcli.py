@@ -114,6 +114,7 @@ async def replay(args: argparse.Namespace) -> int:
         "speed": args.speed,
         "loop": str(args.loop).lower(),
         "exercise": str(args.exercise or header.exercise).lower(),
+        "real_calls": str(args.real_calls).lower(),
         "keep_times": str(args.keep_times).lower(),
         "skip_bad": str(args.skip_bad).lower(),
     }

@@ -63,10 +63,19 @@ class ReplayStream:
     """One replay's stream, in memory: the same read API as the live log, plus its own hub."""
 
     def __init__(
-        self, name: str, *, exercise: bool, ring_entries: int, hub: Hub, clock: Clock
+        self,
+        name: str,
+        *,
+        exercise: bool,
+        ring_entries: int,
+        hub: Hub,
+        clock: Clock,
+        real_calls: bool = False,
     ) -> None:
         self.name = name
         self.exercise = exercise
+        # a drill that rehearses the phone tree too: its calls ring real phones (logged here)
+        self.real_calls = real_calls
         self.hub = hub
         self.clock = clock
         self.ring: deque[Committed] = deque(maxlen=ring_entries)
@@ -150,6 +159,25 @@ class ReplayStream:
 
     async def entries_after(self, after_seq: int, limit: int) -> list[Committed]:
         return [e for e in self.ring if e.seq > after_seq][:limit]
+
+    async def events(
+        self, flt: EventFilter, *, after_seq: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Latest versions of the events this replay still holds — the active ones and any
+        ended within the resume ring — changed after `after_seq`, in seq order."""
+        latest = {c.seq: c.body for c in self.current.values()}
+        ended: dict[str, tuple[int, bytes]] = {}
+        for entry in self.ring:
+            if entry.type == "event" and entry.event_id not in self.current:
+                body = orjson.dumps(orjson.loads(entry.raw)["body"])
+                ended[entry.event_id or ""] = (entry.seq, body)
+        latest.update(dict(ended.values()))
+        chosen = [
+            (seq, body)
+            for seq, body in sorted(latest.items())
+            if seq > after_seq and flt.admits(orjson.loads(body))
+        ]
+        return chosen[:limit]
 
     async def current_event(self, event_id: str) -> bytes | None:
         found = self.current.get(event_id)
@@ -245,6 +273,7 @@ class Player:
             "speed": self.options.speed,
             "loop": self.options.loop,
             "exercise": self.stream.exercise,
+            "real_calls": self.stream.real_calls,
             "position": _iso(self.position),
             "start": self.header.start,
             "end": self.header.end,
@@ -403,7 +432,15 @@ class Replays:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.on_reset: Callable[[str], None] = lambda name: None
 
-    def start(self, name: str, path: Path, options: PlayOptions, *, exercise: bool) -> Player:
+    def start(
+        self,
+        name: str,
+        path: Path,
+        options: PlayOptions,
+        *,
+        exercise: bool,
+        real_calls: bool = False,
+    ) -> Player:
         """Start playing `path` as `replay:<name>`."""
         if name in self.players:
             raise ReplayError(
@@ -416,7 +453,12 @@ class Replays:
             buffer_limit_bytes=self.buffer_limit_bytes, batch_max_entries=self.batch_max_entries
         )
         stream = ReplayStream(
-            name, exercise=exercise, ring_entries=self.ring_entries, hub=hub, clock=self.clock
+            name,
+            exercise=exercise,
+            ring_entries=self.ring_entries,
+            hub=hub,
+            clock=self.clock,
+            real_calls=real_calls,
         )
         player = Player(path, stream, options)
         if player.header.exercise:

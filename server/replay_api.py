@@ -8,7 +8,6 @@ machine (the CLI) or with the admin token; boards watch replays over /ws (`hello
 from __future__ import annotations
 
 import asyncio
-import hmac
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -18,13 +17,12 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from server import protocol
+from server import protocol, roles
 from server.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
 from server.replay import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
 
 DENSITY_BUCKETS = 120
 UPLOAD_CHUNK_BYTES = 1024 * 1024
-LOOPBACK = ("127.0.0.1", "::1")
 
 
 class StartRequest(BaseModel):
@@ -38,6 +36,8 @@ class StartRequest(BaseModel):
     loop: bool = False
     start: datetime | None = None
     exercise: bool = False
+    # a drill that also rehearses the phone tree: its calls ring real phones (exercise only)
+    real_calls: bool = False
     keep_times: bool = False
     skip_bad: bool = False
 
@@ -67,14 +67,9 @@ def _error(status: int, code: str, message: str) -> web.Response:
 
 def _denied(request: web.Request) -> web.Response | None:
     """None when the caller is on this machine or shows the admin token."""
-    if request.remote in LOOPBACK:
-        return None
-    token = _board(request).settings.admin_token
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if (
-        token is not None
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+    token = roles.bearer(request)
+    if roles.is_local(request) or (
+        token is not None and roles.matches(token, _board(request).settings.admin_token)
     ):
         return None
     return _error(
@@ -106,7 +101,13 @@ async def start_replay(request: web.Request) -> web.Response:
             path = await _save_upload(
                 request, folder, spec.name, board.settings.replay_max_upload_bytes
             )
-        read_header(path)  # wrong file type or version: refuse now, clearly
+        header = read_header(path)  # wrong file type or version: refuse now, clearly
+        if spec.real_calls and not (spec.exercise or header.exercise):
+            return _error(
+                400,
+                "not_an_exercise",
+                "real_calls is for drills: add exercise, or replay a recording marked exercise",
+            )
         options = PlayOptions(
             speed=spec.speed,
             loop=spec.loop,
@@ -114,7 +115,9 @@ async def start_replay(request: web.Request) -> web.Response:
             shift_times=not spec.keep_times,
             skip_bad=spec.skip_bad,
         )
-        player = board.replays.start(spec.name, path, options, exercise=spec.exercise)
+        player = board.replays.start(
+            spec.name, path, options, exercise=spec.exercise, real_calls=spec.real_calls
+        )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         return _error(400, "bad_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}")

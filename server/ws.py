@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from server import protocol
+from server import protocol, roles
 from server.errors import ProtocolError
 from server.events import Action, iso_utc, utcnow
 from server.hub import CLOSE_SLOW, Client, Hub
@@ -59,7 +59,7 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     transport = request.transport
     if transport is None:
         return ws
-    connection = Connection(board, ws, transport)
+    connection = Connection(board, ws, transport, local=roles.is_local(request))
     board.connections.add(connection)
     try:
         await connection.serve()
@@ -72,8 +72,17 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
 class Connection:
     """One board's session: protocol state, its hub subscription, its limits."""
 
-    def __init__(self, board: Board, ws: web.WebSocketResponse, transport: asyncio.Transport):
+    def __init__(
+        self,
+        board: Board,
+        ws: web.WebSocketResponse,
+        transport: asyncio.Transport,
+        *,
+        local: bool = False,
+    ) -> None:
         self.board = board
+        self.local = local
+        self.role: roles.Role = "viewer"  # set from the hello's token
         self.ws = ws
         self.transport = transport
         s = board.settings
@@ -105,6 +114,10 @@ class Connection:
             return
         if hello is None:
             return
+        try:
+            self.role = roles.role_of(self.board.settings, hello.token, local=self.local)
+        except roles.BadToken:
+            await self._error("bad_token", "the token is not valid: this board can watch, not act")
         if hello.stream != "live":
             replay = self.board.replays.stream_of(hello.stream)
             if replay is None:
@@ -152,6 +165,14 @@ class Connection:
             await self._error("bad_message", "hello was already received")
 
     async def _act(self, request: protocol.ActionRequest) -> None:
+        if not roles.at_least(self.role, "operator"):
+            await self._error(
+                "forbidden",
+                "view only: acting on events needs the operator token (open the board with its"
+                " operator link, /?token=…)",
+                ref=request.ref,
+            )
+            return
         if await self.source.current_event(request.event_id) is None:
             await self._error("unknown_event", f"no event {request.event_id!r}", ref=request.ref)
             return
@@ -183,6 +204,7 @@ class Connection:
         await self._send(
             protocol.welcome(
                 stream=self.stream_name,
+                role=self.role,
                 replay=replay.status() if replay else None,
                 epoch=source.epoch,
                 head=source.head,

@@ -6,11 +6,13 @@ These start Debian's baresip and fail — never skip — when it is missing.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import orjson
 import pytest
 
 from server.dialers.sip import NetstringDecoder, netstring
-from tests.conftest import StartServer, event_dict
+from tests.conftest import StartServer, event_dict, wait_for
 from tests.officers.helpers import (
     StartAgent,
     call_actions,
@@ -19,6 +21,7 @@ from tests.officers.helpers import (
     put_officer,
     wait_for_action,
 )
+from tests.test_replay import make_recording, start_replay
 
 EVENT = "test:e1"
 
@@ -148,3 +151,49 @@ def test_netstrings_frame_both_ways() -> None:
         NetstringDecoder().feed(b"x1:{},")
     with pytest.raises(ValueError, match="end with"):
         NetstringDecoder().feed(b"2:{}}")
+
+
+async def test_a_drill_that_allows_real_calls_rings_the_officer_and_logs_it_on_the_drill(
+    start_server: StartServer, baresip: StartAgent, tmp_path: Path
+) -> None:
+    office = await baresip("office", control=True)
+    kim = await baresip("kim", auto_answer=True)
+    assert office.control_port is not None
+    running = await sip_server(start_server, office.control_port, call_no_answer_seconds=10)
+    await put_officer(running, officer("kim", sip_uri=kim.uri))
+    await start_replay(
+        running,
+        make_recording(tmp_path / "drill.jsonl", count=3),
+        speed=0,
+        exercise=True,
+        real_calls=True,
+    )
+    drill = running.board.replays.get("r1").stream
+    await wait_for(lambda: drill.head == 3)
+    target = next(iter(drill.current))
+    live_head = running.board.log.head
+
+    async with running.session.post(
+        f"{running.http}/api/calls",
+        json={"event_id": target, "officer_id": "kim", "stream": "replay:r1"},
+    ) as r:
+        started = await r.json()
+        assert r.status == 202, started
+    assert started["dialer"] == "sip" and started["stream"] == "replay:r1"
+
+    async def drill_calls() -> list[str]:
+        return [
+            orjson.loads(e.raw)["body"]["action"]
+            for e in await drill.history(target, 100)
+            if e.type == "action"
+        ]
+
+    async with asyncio.timeout(10):
+        while "call_answered" not in await drill_calls():
+            await asyncio.sleep(0.05)
+    async with running.session.post(f"{running.http}/api/calls/{started['call_id']}/hangup") as r:
+        assert (await r.json())["outcome"] == "answered"
+    names = await drill_calls()
+    assert names[0] == "call_started" and names[-1] == "call_ended", names
+    assert "established" in kim.log().lower(), "a real phone rang and was answered"
+    assert running.board.log.head == live_head, "nothing of the drill's call reached the live log"

@@ -1,0 +1,72 @@
+"""Who may do what: viewers watch, operators act on events and call, admins edit the directory
+and run replays from other machines.
+
+A caller's role comes from the bearer token it shows — the HTTP `Authorization` header, or the
+`token` of a websocket `hello`. With no operator token configured, callers on this machine
+(loopback, not relayed by a proxy) are operators, so a board on the server's own PC works out of
+the box while nothing from the network can act or make the office phone ring; once boards run on
+other machines, set the operator token and open them with the operator link `/?token=…`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Literal
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from server.settings import Settings
+
+Role = Literal["viewer", "operator", "admin"]
+RANK: dict[Role, int] = {"viewer": 0, "operator": 1, "admin": 2}
+PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+
+
+class BadToken(Exception):
+    """A token was shown and it is neither the operator's nor the admin's."""
+
+
+def bearer(request: web.Request) -> str | None:
+    """The token of an `Authorization: Bearer …` header, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def matches(token: str, expected: SecretStr | None) -> bool:
+    """Constant-time comparison with a configured secret (never equal when it is unset)."""
+    return expected is not None and hmac.compare_digest(
+        token.encode(), expected.get_secret_value().encode()
+    )
+
+
+def is_local(request: web.Request) -> bool:
+    """True for a request from this machine, not relayed by a proxy."""
+    if any(h in request.headers for h in PROXY_HEADERS):
+        return False
+    try:
+        address = ipaddress.ip_address((request.remote or "").split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def role_of(settings: Settings, token: str | None, *, local: bool) -> Role:
+    """The role a token (or its absence) gives; raises BadToken for a wrong one."""
+    if token is not None:
+        if matches(token, settings.admin_token):
+            return "admin"
+        if matches(token, settings.operator_token):
+            return "operator"
+        raise BadToken
+    if local and settings.operator_token is None:
+        return "operator"
+    return "viewer"
+
+
+def at_least(role: Role, needed: Role) -> bool:
+    """True when `role` may do what `needed` may."""
+    return RANK[role] >= RANK[needed]
