@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from feeds.push import PushFeed
 from feeds.runner import FeedRunner
 from server import protocol, replay_api
 from server.districts import Districts
-from server.errors import ConfigError
+from server.errors import ConfigError, LogError
 from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 from server.hub import Hub
 from server.log import EventFilter, EventLog
@@ -162,6 +162,27 @@ async def _active_events(event_log: EventLog, source: str) -> list[Event]:
     return [Event.model_validate_json(body) for _, body in rows]
 
 
+async def _retain(board: Board) -> None:
+    """Apply the retention settings now and then; a failure is logged and tried again later."""
+    s = board.settings
+    while True:
+        older_than = utcnow() - timedelta(days=s.retention_days) if s.retention_days else None
+        try:
+            dropped = await board.log.prune(
+                older_than=older_than, keep_entries=s.retention_max_entries or None
+            )
+        except LogError as exc:
+            log.error("%s", exc.message)
+        else:
+            if dropped:
+                log.info(
+                    "retention dropped %d log entries; the log now starts at seq %d",
+                    dropped,
+                    board.log.first_seq,
+                )
+        await asyncio.sleep(s.retention_check_seconds)
+
+
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     board = app[BOARD]
     await board.log.open()
@@ -173,6 +194,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             name = f"feed-{runner.health.name}"
             board.tasks.append(asyncio.create_task(runner.run(), name=name))
         board.tasks.append(asyncio.create_task(_broadcast_health(board), name="feed-health"))
+        if board.settings.retention_days or board.settings.retention_max_entries:
+            board.tasks.append(asyncio.create_task(_retain(board), name="log-retention"))
         yield
     finally:
         for task in board.tasks:
@@ -252,6 +275,12 @@ async def metrics(request: web.Request) -> web.Response:
         "# HELP cityboard_log_head_seq Last committed seq of the live stream.",
         "# TYPE cityboard_log_head_seq gauge",
         f"cityboard_log_head_seq {board.log.head}",
+        "# HELP cityboard_log_first_seq Oldest seq still held (retention raises it).",
+        "# TYPE cityboard_log_first_seq gauge",
+        f"cityboard_log_first_seq {board.log.first_seq}",
+        "# HELP cityboard_log_pruned_total Entries dropped by retention since start.",
+        "# TYPE cityboard_log_pruned_total counter",
+        f"cityboard_log_pruned_total {board.log.pruned}",
         "# HELP cityboard_log_commits_total Transactions committed (group commits).",
         "# TYPE cityboard_log_commits_total counter",
         f"cityboard_log_commits_total {board.log.commits}",

@@ -181,9 +181,13 @@ class EventLog:
         # one read at a time on the read connection: a read inside another's snapshot transaction
         # would see an older state and could leave a gap at the seam of a resume
         self._read_lock = asyncio.Lock()
+        # the writer connection's transactions: appends and retention never interleave
+        self._write_lock = asyncio.Lock()
         self._closed = False
         self.epoch = ""
         self.head = 0
+        self.first_seq = 1  # the oldest entry still held; retention raises it
+        self.pruned = 0  # entries dropped by retention since start, for metrics
         self.commits = 0  # transactions committed, for metrics and the group-commit benchmark
 
     # ---------------------------------------------------------------------- lifecycle
@@ -208,6 +212,9 @@ class EventLog:
             async with self._writer_db.execute("SELECT COALESCE(MAX(seq), 0) FROM log") as cur:
                 row = await cur.fetchone()
             self.head = int(row[0]) if row else 0
+            async with self._writer_db.execute("SELECT MIN(seq) FROM log") as cur:
+                row = await cur.fetchone()
+            self.first_seq = int(row[0]) if row and row[0] is not None else self.head + 1
             self._reader_db = await aiosqlite.connect(self.path, isolation_level=None)
             await self._reader_db.execute("PRAGMA query_only=1")
         except Exception as exc:  # sqlite3.Error and OS errors alike: say which file
@@ -227,8 +234,6 @@ class EventLog:
             if db is not None:
                 await db.close()
         self._reader_db = self._writer_db = None
-
-    first_seq = 1  # the log keeps every entry (retention will raise this)
 
     @property
     def writing(self) -> bool:
@@ -260,7 +265,8 @@ class EventLog:
             stop = any(not bodies for bodies, _ in requests)
             work = [(bodies, fut) for bodies, fut in requests if bodies]
             if work:
-                await self._commit(work)
+                async with self._write_lock:
+                    await self._commit(work)
             if stop:
                 for _, fut in requests:
                     if not fut.done():
@@ -352,6 +358,45 @@ class EventLog:
                 fut.set_result(outcomes)
         if committed and self.on_commit is not None:
             self.on_commit(committed)
+
+    async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int:
+        """Retention: drop entries recorded before `older_than` and all but the newest
+        `keep_entries`, and forget ended events last changed in what was dropped. The newest
+        entry always stays (it holds the head). Returns how many entries were dropped."""
+        if self._writer_db is None:
+            raise LogClosed("the log is closed")
+        db = self._writer_db
+        async with self._write_lock:
+            cutoff = self.head - 1
+            if keep_entries is not None:
+                cutoff = min(cutoff, self.head - keep_entries)
+            if older_than is not None:
+                async with db.execute(
+                    "SELECT COALESCE(MAX(seq), 0) FROM log WHERE at < ?", (iso_utc(older_than),)
+                ) as cur:
+                    row = await cur.fetchone()
+                cutoff = min(cutoff, int(row[0]) if row else 0)
+            if cutoff < self.first_seq:
+                return 0
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                dropped = await db.execute("DELETE FROM log WHERE seq <= ?", (cutoff,))
+                await db.execute(
+                    "DELETE FROM workflow WHERE event_id IN (SELECT event_id FROM current"
+                    " WHERE seq <= ? AND status != 'active')",
+                    (cutoff,),
+                )
+                await db.execute(
+                    "DELETE FROM current WHERE seq <= ? AND status != 'active'", (cutoff,)
+                )
+                await db.execute("COMMIT")
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    await db.execute("ROLLBACK")
+                raise LogError(f"retention failed and was rolled back: {exc}") from exc
+        self.first_seq = cutoff + 1
+        self.pruned += dropped.rowcount
+        return dropped.rowcount
 
     def _place(
         self, body: Body, known: dict[str, _Current], at_iso: str

@@ -33,8 +33,11 @@ class Settings(BaseSettings):
     city_timezone: str = "Asia/Seoul"
     districts_path: Path | None = None
 
-    # the durable log
+    # the durable log, and how long it keeps entries (0 = forever)
     db_path: Path = Path("var/cityboard.db")
+    retention_days: float = Field(default=0.0, ge=0)
+    retention_max_entries: int = Field(default=0, ge=0)
+    retention_check_seconds: float = Field(default=3600.0, gt=0)
 
     # the bundled demo stream
     demo: bool = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -158,3 +159,40 @@ async def test_append_after_close_fails_loudly(tmp_path: Path) -> None:
     await event_log.close()
     with pytest.raises(LogClosed):
         await event_log.append([make_event(1)])
+
+
+async def test_retention_drops_old_entries_but_keeps_active_events_and_the_head(
+    tmp_path: Path,
+) -> None:
+    now = [T0]
+    log = EventLog(tmp_path / "r.db", clock=lambda: now[0])
+    await log.open()
+    await log.append([make_event(1), make_event(2)])  # seqs 1-2, recorded at T0
+    await log.append([make_event(2, version=2, status="resolved")])  # 3: e2 ends
+    await log.append([Action(action="ack", event_id="test:e2", actor="op", at=T0)])  # 4
+    now[0] = T0 + timedelta(days=10)
+    await log.append([make_event(3)])  # 5, recent
+
+    dropped = await log.prune(older_than=T0 + timedelta(days=1), keep_entries=None)
+    assert dropped == 4 and log.first_seq == 5 and log.head == 5
+    assert [e.seq for e in await log.entries_after(0, 100)] == [5]
+    snap = await log.snapshot(EventFilter(), 100)
+    active = {orjson.loads(b)["event_id"] for b in snap.events}
+    assert active == {"test:e1", "test:e3"}, "an active event stays on the board, however old"
+    every = {
+        orjson.loads(b)["event_id"]
+        for _, b in await log.events(EventFilter(), after_seq=0, limit=100)
+    }
+    assert every == {"test:e1", "test:e3"}, "the ended event is forgotten with its entries"
+    assert await log.prune(older_than=T0 + timedelta(days=1), keep_entries=None) == 0
+
+    await log.append([make_event(4), make_event(5)])  # 6-7
+    assert await log.prune(older_than=None, keep_entries=1) == 2
+    assert log.first_seq == 7
+    await log.close()
+    again = EventLog(tmp_path / "r.db")
+    await again.open()
+    assert (again.first_seq, again.head) == (7, 7), "the oldest kept and the head survive"
+    [r] = await again.append([make_event(9)])
+    assert r.seq == 8, "seqs are never reused after pruning"
+    await again.close()

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from server.log import EventLog
-from tests.conftest import Running, StartServer, event_dict, make_event
+from tests.conftest import Running, StartServer, event_dict, make_event, wait_for
 from tests.wsclient import BoardClient
 
 
@@ -130,3 +130,28 @@ async def test_filtered_resume_skips_other_kinds_but_advances_head(running: Runn
     batch = await client.next_of("batch")
     assert batch["entries"] == [] and batch["head"] == 11, "head moves even when nothing passes"
     await client.close()
+
+
+async def test_a_board_resuming_from_before_what_retention_kept_gets_a_snapshot(
+    start_server: StartServer,
+) -> None:
+    running = await start_server(retention_max_entries=2, retention_check_seconds=0.05)
+    await running.push([event_dict(n) for n in range(5)])
+    await wait_for(lambda: running.board.log.first_seq == 4)
+    epoch = running.board.log.epoch
+
+    late = await BoardClient.connect(
+        running.session, running.ws_url, resume={"epoch": epoch, "after_seq": 2}
+    )
+    assert (await late.next_of("welcome"))["mode"] == "snapshot"
+    snap = await late.next_of("snapshot")
+    assert len(snap["events"]) == 5, "every active event is still on the board"
+
+    recent = await BoardClient.connect(
+        running.session, running.ws_url, resume={"epoch": epoch, "after_seq": 3}
+    )
+    assert (await recent.next_of("welcome"))["mode"] == "resume"
+    assert await recent.until_seq(5) == [4, 5]
+    async with running.session.get(f"{running.http}/metrics") as r:
+        metrics = await r.text()
+    assert "cityboard_log_first_seq 4" in metrics and "cityboard_log_pruned_total 3" in metrics
