@@ -32,7 +32,7 @@ from server.districts import Districts
 from server.errors import ConfigError, LogError
 from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 from server.hub import Hub
-from server.log import EventFilter, EventLog
+from server.log import EventFilter, EventLog, LogStore
 from server.replay import CLOSE_RESET, Replays, ReplayStream
 from server.settings import Settings
 
@@ -49,7 +49,7 @@ class Board:
     """Everything one running server holds; stored on the app under `BOARD`."""
 
     settings: Settings
-    log: EventLog
+    log: LogStore
     hub: Hub
     districts: Districts
     runners: list[FeedRunner] = field(default_factory=list)
@@ -94,7 +94,7 @@ def create_app(settings: Settings) -> web.Application:
         buffer_limit_bytes=settings.ws_client_buffer_bytes,
         batch_max_entries=settings.batch_max_entries,
     )
-    event_log = EventLog(settings.db_path, on_commit=hub.publish)
+    event_log = _open_log(settings, hub)
     board = Board(settings, event_log, hub, Districts.load(settings.districts_path))
     board.runners = _build_runners(board, board.http)
     app[BOARD] = board
@@ -122,7 +122,19 @@ def create_app(settings: Settings) -> web.Application:
     return app
 
 
+def _open_log(settings: Settings, hub: Hub) -> LogStore:
+    """The embedded SQLite log, or the Redis Streams log shared by several nodes."""
+    if settings.log_backend == "redis":
+        from server.redislog import RedisLog
+
+        prefix = f"{settings.redis_key_prefix}:live"
+        return RedisLog(settings.redis_url, prefix=prefix, on_commit=hub.publish)
+    return EventLog(settings.db_path, on_commit=hub.publish)
+
+
 def _feed_configs(settings: Settings) -> list[FeedConfig]:
+    if settings.node_role == "edge":  # edges serve boards; ingest nodes run the feeds
+        return []
     demo = FeedConfig(
         name="demo", adapter="demo", sla_seconds=120, options={"speed": settings.demo_speed}
     )
@@ -155,7 +167,7 @@ def _build_runners(board: Board, http: SharedSession) -> list[FeedRunner]:
     return runners
 
 
-async def _active_events(event_log: EventLog, source: str) -> list[Event]:
+async def _active_events(event_log: LogStore, source: str) -> list[Event]:
     """What the log holds active for a source, so a restarted runner diffs against it."""
     flt = EventFilter(sources=(source,), statuses=("active",))
     rows = await event_log.events(flt, after_seq=0, limit=100_000)
@@ -186,7 +198,7 @@ async def _retain(board: Board) -> None:
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     board = app[BOARD]
     await board.log.open()
-    log.info("log %s open: epoch %s, head %d", board.log.path, board.log.epoch, board.log.head)
+    log.info("log %s open: epoch %s, head %d", board.log.location, board.log.epoch, board.log.head)
     try:  # from here on, a failure must still close the log, or its writer keeps the process alive
         if board.settings.demo:
             await _retire_previous_demo(board)
@@ -194,7 +206,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
             name = f"feed-{runner.health.name}"
             board.tasks.append(asyncio.create_task(runner.run(), name=name))
         board.tasks.append(asyncio.create_task(_broadcast_health(board), name="feed-health"))
-        if board.settings.retention_days or board.settings.retention_max_entries:
+        s = board.settings
+        if (s.retention_days or s.retention_max_entries) and s.node_role != "edge":
             board.tasks.append(asyncio.create_task(_retain(board), name="log-retention"))
         yield
     finally:
@@ -393,7 +406,7 @@ async def api_events(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type="application/json")
 
 
-def _stream(request: web.Request) -> EventLog | ReplayStream:
+def _stream(request: web.Request) -> LogStore | ReplayStream:
     """The stream a read is about: `?stream=live` (default) or a playing `replay:<name>`."""
     board = request.app[BOARD]
     name = request.query.get("stream", "live")

@@ -30,7 +30,7 @@ from server.dialers.base import (
 )
 from server.errors import CityboardError
 from server.events import Action, ActionName, Body, iso_utc, utcnow
-from server.log import AppendResult, EventLog
+from server.log import AppendResult
 from server.officers import OfficerStore
 from server.settings import Settings
 
@@ -136,7 +136,7 @@ class CallService:
 
     def __init__(
         self,
-        event_log: EventLog,
+        event_log: CallRecord,
         store: OfficerStore,
         dialer: Dialer,
         settings: Settings,

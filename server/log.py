@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, Protocol
 
 import aiosqlite
 import orjson
@@ -138,6 +138,42 @@ class EventFilter:
         return (" AND ".join(clauses) or "1"), params
 
 
+class LogStore(Protocol):
+    """What the server needs of a log: the SQLite one here, or server.redislog.RedisLog."""
+
+    epoch: str
+    head: int
+    first_seq: int
+    commits: int
+    pruned: int
+
+    @property
+    def location(self) -> str: ...
+
+    @property
+    def writing(self) -> bool: ...
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]: ...
+
+    async def entries_after(self, after_seq: int, limit: int) -> list[Committed]: ...
+
+    async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot: ...
+
+    async def history(self, event_id: str, limit: int) -> list[Committed]: ...
+
+    async def events(
+        self, flt: EventFilter, *, after_seq: int, limit: int
+    ) -> list[tuple[int, bytes]]: ...
+
+    async def current_event(self, event_id: str) -> bytes | None: ...
+
+    async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int: ...
+
+
 class Snapshot(NamedTuple):
     """Active events consistent with the log at `seq`, with the workflow of those acted on."""
 
@@ -147,7 +183,9 @@ class Snapshot(NamedTuple):
     workflows: dict[str, dict[str, Any]]
 
 
-class _Current(NamedTuple):
+class Current(NamedTuple):
+    """What an append needs to know of an event's stored version."""
+
     seq: int
     version: int
     body: bytes
@@ -157,6 +195,37 @@ def _without_received_at(body: bytes) -> dict[str, Any]:
     data: dict[str, Any] = orjson.loads(body)
     data.pop("received_at", None)
     return data
+
+
+def place(
+    body: Body, known: dict[str, Current], *, seq: int, epoch: str, at_iso: str
+) -> tuple[AppendResult, tuple[Any, ...] | None, Committed | None]:
+    """Decide what one body becomes: the entry `seq` (a log row and its wire form), or an outcome
+    that writes nothing. `known` holds the stored version of each event and is updated."""
+    body_json = body.dump()
+    if isinstance(body, Event):
+        current = known.get(body.event_id)
+        if current is not None:
+            if current.version > body.version:
+                return AppendResult(current.seq, "stale"), None, None
+            if current.version == body.version:
+                same = _without_received_at(current.body) == _without_received_at(body_json)
+                return AppendResult(current.seq, "duplicate" if same else "conflict"), None, None
+    type_ = entry_type_of(body)
+    event_id = body.event_id if isinstance(body, Event | Action) else None
+    kind = severity = district = None
+    version = None
+    if isinstance(body, Event):
+        kind, severity, district = body.kind.value, body.severity.value, body.district
+        version = body.version
+        known[body.event_id] = Current(seq, body.version, body_json)
+    row = (seq, epoch, at_iso, type_, event_id, version, kind, severity, district, body_json)
+    raw = encode_entry(seq, epoch, at_iso, type_, body_json)
+    return (
+        AppendResult(seq, "appended"),
+        row,
+        Committed(seq, type_, event_id, kind, severity, district, raw),
+    )
 
 
 class EventLog:
@@ -236,6 +305,11 @@ class EventLog:
         self._reader_db = self._writer_db = None
 
     @property
+    def location(self) -> str:
+        """Where the log lives, for log lines."""
+        return str(self.path)
+
+    @property
     def writing(self) -> bool:
         """True while the writer task runs, i.e. appends will be committed."""
         return self._writer_task is not None and not self._writer_task.done()
@@ -292,10 +366,13 @@ class EventLog:
             for bodies, _ in work:
                 outcomes: list[AppendResult] = []
                 for body in bodies:
-                    result, row, entry = self._place(body, known, at_iso)
+                    result, row, entry = place(
+                        body, known, seq=self.head + 1, epoch=self.epoch, at_iso=at_iso
+                    )
                     outcomes.append(result)
                     if row is None or entry is None:
                         continue
+                    self.head = entry.seq
                     rows.append(row)
                     committed.append(entry)
                     if isinstance(body, Event):
@@ -398,49 +475,6 @@ class EventLog:
         self.pruned += dropped.rowcount
         return dropped.rowcount
 
-    def _place(
-        self, body: Body, known: dict[str, _Current], at_iso: str
-    ) -> tuple[AppendResult, tuple[Any, ...] | None, Committed | None]:
-        """Decide what one body becomes: a new entry, or an outcome that writes nothing."""
-        body_json = body.dump()
-        if isinstance(body, Event):
-            current = known.get(body.event_id)
-            if current is not None:
-                if current.version > body.version:
-                    return AppendResult(current.seq, "stale"), None, None
-                if current.version == body.version:
-                    same = _without_received_at(current.body) == _without_received_at(body_json)
-                    return (
-                        AppendResult(current.seq, "duplicate" if same else "conflict"),
-                        None,
-                        None,
-                    )
-        self.head += 1
-        seq = self.head
-        type_ = entry_type_of(body)
-        event_id = body.event_id if isinstance(body, Event | Action) else None
-        kind = severity = district = None
-        version = None
-        if isinstance(body, Event):
-            kind, severity, district = body.kind.value, body.severity.value, body.district
-            version = body.version
-            known[body.event_id] = _Current(seq, body.version, body_json)
-        row = (
-            seq,
-            self.epoch,
-            at_iso,
-            type_,
-            event_id,
-            version,
-            kind,
-            severity,
-            district,
-            body_json,
-        )
-        raw = encode_entry(seq, self.epoch, at_iso, type_, body_json)
-        entry = Committed(seq, type_, event_id, kind, severity, district, raw)
-        return AppendResult(seq, "appended"), row, entry
-
     async def _workflow(self, event_id: str) -> dict[str, Any] | None:
         """The stored workflow of one event (writer connection, inside its transaction)."""
         assert self._writer_db is not None
@@ -450,9 +484,9 @@ class EventLog:
             row = await cur.fetchone()
         return orjson.loads(row[0]) if row else None
 
-    async def _load_current(self, ids: Iterable[str]) -> dict[str, _Current]:
+    async def _load_current(self, ids: Iterable[str]) -> dict[str, Current]:
         assert self._writer_db is not None
-        found: dict[str, _Current] = {}
+        found: dict[str, Current] = {}
         id_list = list(ids)
         for start in range(0, len(id_list), SQLITE_MAX_PARAMS):
             chunk = id_list[start : start + SQLITE_MAX_PARAMS]
@@ -462,7 +496,7 @@ class EventLog:
             )
             async with self._writer_db.execute(sql, chunk) as cur:
                 async for event_id, seq, version, body in cur:
-                    found[event_id] = _Current(seq, version, body)
+                    found[event_id] = Current(seq, version, body)
         return found
 
     # -------------------------------------------------------------------------- reads

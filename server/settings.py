@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=0.0, ge=0)
     retention_max_entries: int = Field(default=0, ge=0)
     retention_check_seconds: float = Field(default=3600.0, gt=0)
+    # several nodes serving one city share the log on Redis Streams (docs/scale-out.md)
+    log_backend: Literal["sqlite", "redis"] = "sqlite"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_key_prefix: str = Field(default="cityboard", pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    node_role: Literal["all-in-one", "ingest", "edge"] = "all-in-one"
 
     # the bundled demo stream
     demo: bool = True

@@ -20,7 +20,7 @@ from server import protocol, roles
 from server.errors import ProtocolError
 from server.events import Action, iso_utc, utcnow
 from server.hub import CLOSE_SLOW, Client, Hub
-from server.log import EventFilter, EventLog
+from server.log import EventFilter, LogStore
 from server.replay import ReplayStream
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class Connection:
         self._close_task: asyncio.Task[None] | None = None
         # the stream this connection watches: the live log, or a replay (set by hello)
         self.stream_name = "live"
-        self.source: EventLog | ReplayStream = board.log
+        self.source: LogStore | ReplayStream = board.log
         self.hub: Hub = board.hub
 
     async def serve(self) -> None:

@@ -1,0 +1,457 @@
+"""The log on Redis Streams, for several nodes serving one city (docs/scale-out.md).
+
+Every node appends to one Redis stream and tails it; a board connected to any node sees the same
+seqs. An append is one optimistic transaction: WATCH the head counter, read the stored versions and
+workflows it needs, decide each body with the same `place` as the SQLite log, then MULTI with one
+script that bumps the head, XADDs the entries with ids `<seq>-0` and updates the `current` and
+`workflow` projections and each event's history index. A concurrent append elsewhere changes the
+head, EXEC is refused and the batch is decided again, so seqs stay gap-free and unique across
+nodes. Nothing is published from
+the append: every node, the writer included, publishes what its tail reads (XREAD), so an entry
+reaches boards only once Redis has it. Durability is Redis's: run it with `appendonly yes` and
+`appendfsync always` (what the tests do) for the guarantee the SQLite log gives.
+
+Keys, under `<prefix>:<stream>:`: `epoch` (string; a new one means a new history), `head`
+(counter), `log` (the stream: fields `raw`, `type`, `event_id`, `kind`, `severity`, `district`),
+`meta` and `body` (hashes by event id: the current version's filter keys, and its JSON),
+`workflow` (hash by event id), `ev:<event id>` (list of the seqs about one event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, WatchError
+
+from server import workflow
+from server.errors import LogClosed, LogError
+from server.events import Action, Body, Event, iso_utc, utcnow
+from server.log import AppendResult, Committed, Current, EventFilter, Snapshot, place
+
+log = logging.getLogger(__name__)
+
+MAX_TRANSACTION_RETRIES = 50  # appends decided again after another node's commit, before failing
+TAIL_BLOCK_MS = 200  # how long one XREAD waits for new entries (and how long close() may wait)
+TAIL_BATCH = 500  # entries one XREAD returns at most
+TAIL_RETRY_SECONDS = 1.0  # pause after the tail lost Redis, before reading again
+PRUNE_PAGE = 1000  # entries examined per step when retention looks for the time cutoff
+
+# One batch's writes in one command (packing thousands of XADDs client-side costs far more):
+# the head, each entry with id <seq>-0 and its event's history index, the current versions and
+# the workflows. Run inside MULTI after WATCH head, so a concurrent commit refuses it whole.
+WRITE_SCRIPT = """
+local n, m, f, evp = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+redis.call('SET', KEYS[1], ARGV[1])
+local i = 6
+for _ = 1, n do
+  local seq, event_id = ARGV[i], ARGV[i + 3]
+  redis.call('XADD', KEYS[2], seq .. '-0', 'raw', ARGV[i + 1], 'type', ARGV[i + 2],
+    'event_id', event_id, 'kind', ARGV[i + 4], 'severity', ARGV[i + 5], 'district', ARGV[i + 6])
+  if event_id ~= '' then redis.call('RPUSH', evp .. event_id, seq) end
+  i = i + 7
+end
+for _ = 1, m do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 2])
+  i = i + 3
+end
+for _ = 1, f do
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+return n
+"""
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisLog:
+    """The shared log of one city stream on Redis; the same API as server.log.EventLog."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "cityboard:live",
+        on_commit: Callable[[list[Committed]], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.url = url
+        self.prefix = prefix
+        self.on_commit = on_commit
+        self._clock = clock
+        # redis-py's return types are unions of bytes/str/None per option: typed loosely here
+        self._redis: Any = None
+        self._tail_task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[tuple[list[Body], asyncio.Future[list[AppendResult]]]] = (
+            asyncio.Queue()
+        )
+        self._writer_task: asyncio.Task[None] | None = None
+        self._closed = False
+        self.epoch = ""
+        self.head = 0  # the last seq this node has read from the stream and published
+        self.first_seq = 1
+        self.commits = 0
+        self.pruned = 0
+        self.retries = 0  # transactions decided again because another node committed first
+
+    def _key(self, name: str) -> str:
+        return f"{self.prefix}:{name}"
+
+    @property
+    def location(self) -> str:
+        """Where the log lives, for log lines (the URL without credentials)."""
+        tail = self.url.rsplit("@", 1)[-1].removeprefix("redis://").removeprefix("rediss://")
+        return f"redis://{tail} {self.prefix}"
+
+    @property
+    def writing(self) -> bool:
+        """True while appends can be committed and the tail publishes them."""
+        return all(t is not None and not t.done() for t in (self._writer_task, self._tail_task))
+
+    # ---------------------------------------------------------------------- lifecycle
+
+    async def open(self) -> None:
+        """Connect, adopt (or start) the stream's epoch, and start the writer and the tail."""
+        self._redis = aioredis.Redis.from_url(self.url)
+        r = self._redis
+        try:
+            await r.set(self._key("epoch"), secrets.token_hex(8), nx=True)
+            self.epoch = _text(await r.get(self._key("epoch"))) or ""
+            self.head = int(await r.get(self._key("head")) or 0)
+            first = await r.xrange(self._key("log"), count=1)
+            self.first_seq = _seq_of(first[0][0]) if first else self.head + 1
+        except RedisError as exc:
+            await self.close()
+            raise LogError(f"cannot open the log at {self.location}: {exc}") from exc
+        self._writer_task = asyncio.create_task(self._write_loop(), name="redis-log-writer")
+        self._tail_task = asyncio.create_task(self._tail(), name="redis-log-tail")
+
+    async def close(self) -> None:
+        """Finish queued appends, stop the tail and disconnect."""
+        self._closed = True
+        if self._writer_task is not None:
+            await self._queue.put(([], asyncio.get_running_loop().create_future()))
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer_task
+            self._writer_task = None
+        if self._tail_task is not None:
+            # not cancelled: redis-py can hang cancelling a blocked XREAD; the tail sees _closed
+            await self._tail_task
+            self._tail_task = None
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    def _r(self) -> Any:
+        if self._redis is None:
+            raise LogClosed("the log is closed")
+        return self._redis
+
+    # ------------------------------------------------------------------------- writes
+
+    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]:
+        """Durably append bodies (group commit, as the SQLite log); one result per body."""
+        if self._closed or self._writer_task is None:
+            raise LogClosed("the log is closed")
+        if not bodies:
+            return []
+        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
+        await self._queue.put((list(bodies), future))
+        return await future
+
+    async def _write_loop(self) -> None:
+        while True:
+            requests = [await self._queue.get()]
+            while not self._queue.empty():
+                requests.append(self._queue.get_nowait())
+            stop = any(not bodies for bodies, _ in requests)
+            work = [(bodies, fut) for bodies, fut in requests if bodies]
+            if work:
+                try:
+                    results = await self._commit([bodies for bodies, _ in work])
+                except (RedisError, LogError) as exc:
+                    error = exc if isinstance(exc, LogError) else LogError(f"append failed: {exc}")
+                    for _, fut in work:
+                        if not fut.done():
+                            fut.set_exception(error)
+                else:
+                    self.commits += 1
+                    for (_, fut), outcomes in zip(work, results, strict=True):
+                        if not fut.done():
+                            fut.set_result(outcomes)
+            if stop:
+                for _, fut in requests:
+                    if not fut.done():
+                        fut.set_result([])
+                return
+
+    async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
+        """One optimistic transaction for every queued batch; decided again if another node
+        committed in between."""
+        r = self._r()
+        event_ids = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Event)})
+        acted_on = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Action)})
+        for _ in range(MAX_TRANSACTION_RETRIES):
+            async with r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(self._key("head"))
+                    head = int(await pipe.get(self._key("head")) or 0)
+                    known = await self._stored_versions(pipe, event_ids)
+                    flows = await self._stored_workflows(pipe, acted_on)
+                    results = self._decide(batches, known, flows, head, pipe)
+                    await pipe.execute()
+                    return results
+                except WatchError:
+                    self.retries += 1
+                    continue
+        raise LogError(
+            f"append gave up after {MAX_TRANSACTION_RETRIES} conflicting commits from other nodes"
+        )
+
+    async def _stored_versions(self, pipe: Any, event_ids: list[str]) -> dict[str, Current]:
+        if not event_ids:
+            return {}
+        metas = await pipe.hmget(self._key("meta"), event_ids)
+        bodies = await pipe.hmget(self._key("body"), event_ids)
+        known = {}
+        for event_id, meta, body in zip(event_ids, metas, bodies, strict=True):
+            if meta is not None and body is not None:
+                m = orjson.loads(meta)
+                known[event_id] = Current(m["seq"], m["version"], body)
+        return known
+
+    async def _stored_workflows(self, pipe: Any, event_ids: list[str]) -> dict[str, Any]:
+        if not event_ids:
+            return {}
+        stored = await pipe.hmget(self._key("workflow"), event_ids)
+        return {i: orjson.loads(f) for i, f in zip(event_ids, stored, strict=True) if f}
+
+    def _decide(
+        self,
+        batches: list[list[Body]],
+        known: dict[str, Current],
+        flows: dict[str, Any],
+        head: int,
+        pipe: Any,
+    ) -> list[list[AppendResult]]:
+        """Place every body and queue the writes on the transaction (MULTI)."""
+        at_iso = iso_utc(self._clock())
+        results: list[list[AppendResult]] = []
+        entries: list[Committed] = []
+        latest: dict[str, tuple[Event, int, bytes]] = {}
+        changed_flows: dict[str, Any] = {}
+        for bodies in batches:
+            outcomes = []
+            for body in bodies:
+                result, row, entry = place(
+                    body, known, seq=head + 1, epoch=self.epoch, at_iso=at_iso
+                )
+                outcomes.append(result)
+                if row is None or entry is None:
+                    continue
+                head = entry.seq
+                entries.append(entry)
+                if isinstance(body, Event):
+                    latest[body.event_id] = (body, entry.seq, row[-1])
+                elif isinstance(body, Action):
+                    flows[body.event_id] = workflow.apply(flows.get(body.event_id), body)
+                    changed_flows[body.event_id] = flows[body.event_id]
+            results.append(outcomes)
+        args: list[bytes | str | int] = [head, len(entries), len(latest), len(changed_flows)]
+        args.append(self._key("ev:"))
+        for e in entries:
+            args += [e.seq, e.raw, e.type, e.event_id or "", e.kind or "", e.severity or ""]
+            args.append(e.district or "")
+        for event_id, (ev, seq, body_json) in latest.items():
+            args += [event_id, _meta(ev, seq), body_json]
+        for event_id, flow in changed_flows.items():
+            args += [event_id, orjson.dumps(flow)]
+        keys = [self._key(k) for k in ("head", "log", "meta", "body", "workflow")]
+        pipe.multi()
+        if entries:
+            pipe.eval(WRITE_SCRIPT, len(keys), *keys, *args)
+        else:  # nothing new (duplicates): touch nothing, so other nodes' transactions go on
+            pipe.get(self._key("head"))
+        return results
+
+    # -------------------------------------------------------------------------- tail
+
+    async def _tail(self) -> None:
+        """Read what any node committed, in order, and publish it here."""
+        r = self._r()
+        while not self._closed:
+            try:
+                answer = await r.xread(
+                    {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
+                )
+            except RedisError as exc:
+                log.warning("the log's tail lost Redis (%s); retrying", exc)
+                await asyncio.sleep(TAIL_RETRY_SECONDS)
+                continue
+            for _, items in answer or []:
+                entries = [_committed(item_id, fields) for item_id, fields in items]
+                if entries:
+                    self.head = entries[-1].seq
+                    if self.on_commit is not None:
+                        self.on_commit(entries)
+
+    # ------------------------------------------------------------------------- reads
+
+    async def entries_after(self, after_seq: int, limit: int) -> list[Committed]:
+        """Committed entries with seq > after_seq, in order, at most `limit` of them."""
+        items = await self._r().xrange(self._key("log"), min=f"({after_seq}-0", count=limit)
+        return [_committed(item_id, fields) for item_id, fields in items]
+
+    async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
+        """Active events matching `flt`, newest change first, with their workflows, read
+        consistently with the head (read again if a commit lands meanwhile)."""
+        r = self._r()
+        for _ in range(MAX_TRANSACTION_RETRIES):
+            async with r.pipeline(transaction=True) as pipe:
+                try:
+                    await pipe.watch(self._key("head"))
+                    head = int(await pipe.get(self._key("head")) or 0)
+                    metas = await pipe.hgetall(self._key("meta"))
+                    chosen = sorted(
+                        (
+                            (m["updated_at"], m["seq"], _text(i) or "")
+                            for i, m in ((i, orjson.loads(v)) for i, v in metas.items())
+                            if m["status"] == "active"
+                            and flt.matches(m["kind"], m["severity"], m["district"])
+                        ),
+                        reverse=True,
+                    )
+                    ids = [i for _, _, i in chosen[:limit]]
+                    bodies = await pipe.hmget(self._key("body"), ids) if ids else []
+                    flows = await pipe.hmget(self._key("workflow"), ids) if ids else []
+                    pipe.multi()
+                    pipe.get(self._key("head"))  # EXEC is refused if a commit landed meanwhile
+                    await pipe.execute()
+                except WatchError:
+                    continue
+            workflows = {i: orjson.loads(f) for i, f in zip(ids, flows, strict=True) if f}
+            return Snapshot(head, [b for b in bodies if b], len(chosen) > limit, workflows)
+        raise LogError("no consistent snapshot: the log kept changing")
+
+    async def history(self, event_id: str, limit: int) -> list[Committed]:
+        """Every entry about one event still held, oldest first."""
+        r = self._r()
+        seqs = await r.lrange(self._key(f"ev:{event_id}"), 0, limit - 1)
+        async with r.pipeline(transaction=False) as pipe:
+            for seq in seqs:
+                pipe.xrange(self._key("log"), min=f"{int(seq)}-0", max=f"{int(seq)}-0")
+            found = await pipe.execute()
+        return [_committed(*items[0]) for items in found if items]
+
+    async def events(
+        self, flt: EventFilter, *, after_seq: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Latest versions of events changed after `after_seq`, in seq order, for paging the API."""
+        r = self._r()
+        metas = await r.hgetall(self._key("meta"))
+        chosen = sorted(
+            (m["seq"], _text(i) or "")
+            for i, m in ((i, orjson.loads(v)) for i, v in metas.items())
+            if m["seq"] > after_seq and flt.admits(m)
+        )[:limit]
+        bodies = await r.hmget(self._key("body"), [i for _, i in chosen]) if chosen else []
+        return [(seq, body) for (seq, _), body in zip(chosen, bodies, strict=True) if body]
+
+    async def current_event(self, event_id: str) -> bytes | None:
+        """The latest version of one event, or None if the log has never seen it."""
+        body = await self._r().hget(self._key("body"), event_id)
+        return bytes(body) if body is not None else None
+
+    # --------------------------------------------------------------------- retention
+
+    async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int:
+        """Retention, as the SQLite log does it: drop old entries (never the newest) and forget
+        ended events last changed in what was dropped."""
+        r = self._r()
+        head = int(await r.get(self._key("head")) or 0)
+        cutoff = head - 1
+        if keep_entries is not None:
+            cutoff = min(cutoff, head - keep_entries)
+        if older_than is not None:
+            cutoff = min(cutoff, await self._last_seq_before(iso_utc(older_than), cutoff))
+        if cutoff < self.first_seq:
+            return 0
+        dropped = int(await r.xtrim(self._key("log"), minid=f"{cutoff + 1}-0", approximate=False))
+        metas = await r.hgetall(self._key("meta"))
+        gone = [
+            _text(i) or ""
+            for i, m in ((i, orjson.loads(v)) for i, v in metas.items())
+            if m["seq"] <= cutoff and m["status"] != "active"
+        ]
+        if gone:
+            async with r.pipeline(transaction=True) as pipe:
+                pipe.hdel(self._key("meta"), *gone)
+                pipe.hdel(self._key("body"), *gone)
+                pipe.hdel(self._key("workflow"), *gone)
+                pipe.delete(*(self._key(f"ev:{i}") for i in gone))
+                await pipe.execute()
+        self.first_seq = cutoff + 1
+        self.pruned += dropped
+        return dropped
+
+    async def _last_seq_before(self, at_iso: str, upper: int) -> int:
+        """The last seq recorded before `at_iso` (entries are in time order), at most `upper`."""
+        r = self._r()
+        last, start = 0, f"{self.first_seq}-0"
+        while last < upper:
+            items = await r.xrange(self._key("log"), min=start, count=PRUNE_PAGE)
+            if not items:
+                break
+            for item_id, fields in items:
+                if orjson.loads(fields[b"raw"])["at"] >= at_iso:
+                    return min(last, upper)
+                last = _seq_of(item_id)
+            start = f"({_seq_of(items[-1][0])}-0"
+        return min(last, upper)
+
+
+def _seq_of(item_id: bytes | str) -> int:
+    return int((_text(item_id) or "0").split("-", 1)[0])
+
+
+def _meta(event: Event, seq: int) -> bytes:
+    """The filter keys of an event's current version, as the `current` table holds them."""
+    return orjson.dumps(
+        {
+            "seq": seq,
+            "version": event.version,
+            "source": event.source,
+            "kind": event.kind.value,
+            "severity": event.severity.value,
+            "status": event.status.value,
+            "district": event.district,
+            "updated_at": iso_utc(event.updated_at or event.sent_at),
+            "sent_at": iso_utc(event.sent_at),
+        }
+    )
+
+
+def _committed(item_id: bytes, fields: dict[bytes, bytes]) -> Committed:
+    def text(name: bytes) -> str | None:
+        return (_text(fields.get(name)) or "") or None
+
+    return Committed(
+        _seq_of(item_id),
+        text(b"type"),  # type: ignore[arg-type]
+        text(b"event_id"),
+        text(b"kind"),
+        text(b"severity"),
+        text(b"district"),
+        bytes(fields[b"raw"]),
+    )

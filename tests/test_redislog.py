@@ -1,0 +1,152 @@
+"""The Redis Streams log: several nodes, one gap-free history, on a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from server.events import Action
+from server.log import Committed, EventFilter
+from server.redislog import RedisLog
+from tests.conftest import T0, StartServer, event_dict, make_event, wait_for
+from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
+from tests.wsclient import BoardClient
+
+
+class Node:
+    """One server's RedisLog and what its tail published."""
+
+    def __init__(self, url: str, clock: list | None = None) -> None:
+        self.published: list[Committed] = []
+        kwargs = {"clock": lambda: clock[0]} if clock else {}
+        self.log = RedisLog(url, prefix="test:live", on_commit=self.published.extend, **kwargs)
+
+
+@pytest.fixture
+async def nodes(redis_server: RedisServer) -> AsyncIterator[tuple[Node, Node]]:  # noqa: F811
+    a, b = Node(redis_server.url), Node(redis_server.url)
+    await a.log.open()
+    await b.log.open()
+    yield a, b
+    await a.log.close()
+    await b.log.close()
+
+
+async def test_two_nodes_appending_at_once_share_one_gap_free_history(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    results = await asyncio.gather(
+        *[(a if n % 2 else b).log.append([make_event(n)]) for n in range(200)]
+    )
+    seqs = sorted(r[0].seq for r in results)
+    assert seqs == list(range(1, 201)), "unique and contiguous across nodes"
+    assert a.log.epoch == b.log.epoch
+    await wait_for(lambda: len(a.published) == 200 and len(b.published) == 200)
+    assert [e.seq for e in a.published] == seqs, "every node publishes every entry, in order"
+    assert [e.raw for e in a.published] == [e.raw for e in b.published]
+    assert a.log.retries + b.log.retries > 0, "the nodes really did race for the head"
+
+
+async def test_versions_snapshots_workflows_and_history_behave_as_on_sqlite(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    await a.log.append([make_event(1, version=2), make_event(2, kind="disaster")])
+    [stale] = await b.log.append([make_event(1, version=1)])
+    [dup] = await b.log.append([make_event(1, version=2)])
+    [conflict] = await b.log.append([make_event(1, version=2, title="other words")])
+    assert (stale.outcome, dup.outcome, conflict.outcome) == ("stale", "duplicate", "conflict")
+    await b.log.append([make_event(2, kind="disaster", version=2, status="cancelled")])
+    ack = Action(action="ack", event_id="test:e1", actor="op", at=T0)
+    [acked] = await a.log.append([ack])
+    assert acked.seq == 4
+
+    snap = await b.log.snapshot(EventFilter(), 100)
+    assert snap.seq == 4
+    assert [orjson.loads(body)["event_id"] for body in snap.events] == ["test:e1"]
+    assert snap.workflows["test:e1"]["state"] == "acknowledged"
+    assert (await b.log.snapshot(EventFilter(kinds=("disaster",)), 100)).events == []
+
+    ended = await a.log.events(EventFilter(statuses=("cancelled",)), after_seq=0, limit=10)
+    assert [orjson.loads(body)["version"] for _, body in ended] == [2]
+    story = await a.log.history("test:e1", 100)
+    assert [e.seq for e in story] == [1, 4] and [e.type for e in story] == ["event", "action"]
+    assert [e.seq for e in await b.log.entries_after(2, 10)] == [3, 4]
+    assert await a.log.current_event("test:nope") is None
+    assert orjson.loads(await b.log.current_event("test:e2") or b"{}")["status"] == "cancelled"
+
+
+async def test_the_history_survives_a_redis_restart(redis_server: RedisServer) -> None:  # noqa: F811
+    node = Node(redis_server.url)
+    await node.log.open()
+    await node.log.append([make_event(n) for n in range(3)])
+    epoch = node.log.epoch
+    await node.log.close()
+    redis_server.stop()  # everything was fsynced to the append-only file
+    redis_server.start()
+    again = Node(redis_server.url)
+    await again.log.open()
+    assert (again.log.epoch, again.log.head) == (epoch, 3)
+    [r] = await again.log.append([make_event(9)])
+    assert r.seq == 4, "seqs continue, never reused"
+    await wait_for(lambda: [e.seq for e in again.published] == [4])
+    await again.log.close()
+
+
+async def test_retention_on_redis_keeps_active_events_and_the_head(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    now = [T0]
+    node = Node(redis_server.url, clock=now)
+    await node.log.open()
+    await node.log.append([make_event(1), make_event(2)])
+    await node.log.append([make_event(2, version=2, status="resolved")])
+    now[0] = T0 + timedelta(days=10)
+    await node.log.append([make_event(3)])
+    assert await node.log.prune(older_than=T0 + timedelta(days=1), keep_entries=None) == 3
+    assert node.log.first_seq == 4
+    assert [e.seq for e in await node.log.entries_after(0, 10)] == [4]
+    every = await node.log.events(EventFilter(), after_seq=0, limit=10)
+    assert {orjson.loads(b)["event_id"] for _, b in every} == {"test:e1", "test:e3"}
+    assert await node.log.history("test:e2", 10) == []
+    await node.log.close()
+
+
+async def test_boards_on_two_nodes_see_the_same_seqs_and_resume_across_them(
+    start_server: StartServer,
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    shared = {"log_backend": "redis", "redis_url": redis_server.url}
+    ingest = await start_server(tmp_path / "ingest.db", node_role="ingest", **shared)
+    edge = await start_server(tmp_path / "edge.db", node_role="edge", **shared)
+
+    on_edge = await BoardClient.connect(edge.session, edge.ws_url)
+    on_ingest = await BoardClient.connect(ingest.session, ingest.ws_url)
+    await on_edge.next_of("snapshot")
+    await on_ingest.next_of("snapshot")
+    await ingest.push([event_dict(n) for n in range(5)])
+    assert await on_edge.until_seq(5) == [1, 2, 3, 4, 5]
+    await on_ingest.until_seq(5)
+    assert [e["body"] for e in on_edge.entries()] == [e["body"] for e in on_ingest.entries()]
+
+    await on_edge.send({"type": "action", "action": "ack", "event_id": "test:e0", "ref": "r"})
+    await on_ingest.until_seq(6)  # an operator on the edge, seen by a board on the ingest node
+    assert on_ingest.entries()[-1]["body"]["action"] == "ack"
+
+    epoch = edge.board.log.epoch
+    await on_edge.close()
+    await ingest.push([event_dict(n) for n in range(5, 8)])  # 7-9 while the board is away
+    await wait_for(lambda: edge.board.log.head == 9 and ingest.board.log.head == 9)
+    back = await BoardClient.connect(
+        ingest.session, ingest.ws_url, resume={"epoch": epoch, "after_seq": 6}
+    )
+    assert (await back.next_of("welcome"))["mode"] == "resume", "one history on every node"
+    assert await back.until_seq(9) == [7, 8, 9]
+    assert edge.board.runners == [], "an edge runs no feeds"
