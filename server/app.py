@@ -67,12 +67,15 @@ class Board:
             batch_max_entries=s.batch_max_entries,
             max_replays=s.max_replays,
         )
-        self.replays.on_reset = self._close_watchers
+        self.replays.on_reset = lambda name: self.restart_boards(f"replay:{name}")
+        if hasattr(self.log, "on_reset"):  # a shared log that can be recreated under us
+            self.log.on_reset = lambda: self.restart_boards("live")
 
-    def _close_watchers(self, name: str) -> None:
-        """A replay's history was replaced or it stopped: its boards reconnect (4009)."""
+    def restart_boards(self, stream: str) -> None:
+        """A stream's history was replaced (a replay sought or stopped, a shared log recreated):
+        its boards reconnect (4009) and start from a fresh snapshot."""
         for connection in list(self.connections):
-            if connection.stream_name == f"replay:{name}":
+            if connection.stream_name == stream:
                 closing = connection.ws.close(code=CLOSE_RESET, message=b"reset")
                 task = asyncio.ensure_future(closing)
                 self.closing.add(task)

@@ -89,6 +89,8 @@ class RedisLog:
         self.url = url
         self.prefix = prefix
         self.on_commit = on_commit
+        # the stream was recreated (Redis lost or flushed its data): boards must start over
+        self.on_reset: Callable[[], None] = lambda: None
         self._clock = clock
         # redis-py's return types are unions of bytes/str/None per option: typed loosely here
         self._redis: Any = None
@@ -126,8 +128,7 @@ class RedisLog:
         self._redis = aioredis.Redis.from_url(self.url)
         r = self._redis
         try:
-            await r.set(self._key("epoch"), secrets.token_hex(8), nx=True)
-            self.epoch = _text(await r.get(self._key("epoch"))) or ""
+            self.epoch = await self._stored_epoch()
             self.head = int(await r.get(self._key("head")) or 0)
             first = await r.xrange(self._key("log"), count=1)
             self.first_seq = _seq_of(first[0][0]) if first else self.head + 1
@@ -205,7 +206,12 @@ class RedisLog:
         for _ in range(MAX_TRANSACTION_RETRIES):
             async with r.pipeline(transaction=True) as pipe:
                 try:
-                    await pipe.watch(self._key("head"))
+                    await pipe.watch(self._key("head"), self._key("epoch"))
+                    if _text(await pipe.get(self._key("epoch"))) != self.epoch:
+                        raise LogError(
+                            "the Redis stream was recreated under this node; it starts over",
+                            code="log_reset",
+                        )
                     head = int(await pipe.get(self._key("head")) or 0)
                     known = await self._stored_versions(pipe, event_ids)
                     flows = await self._stored_workflows(pipe, acted_on)
@@ -292,6 +298,9 @@ class RedisLog:
         r = self._r()
         while not self._closed:
             try:
+                epoch = await self._stored_epoch()
+                if epoch != self.epoch:
+                    self._start_over(epoch)
                 answer = await r.xread(
                     {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
                 )
@@ -305,6 +314,23 @@ class RedisLog:
                     self.head = entries[-1].seq
                     if self.on_commit is not None:
                         self.on_commit(entries)
+
+    async def _stored_epoch(self) -> str:
+        """The stream's epoch; a new one is made if Redis has none (a new or wiped stream)."""
+        r = self._r()
+        await r.set(self._key("epoch"), secrets.token_hex(8), nx=True)
+        return _text(await r.get(self._key("epoch"))) or ""
+
+    def _start_over(self, epoch: str) -> None:
+        """Follow a recreated stream from its start, and have this node's boards start over."""
+        log.warning(
+            "the log at %s was recreated (epoch %s → %s): boards start over",
+            self.location,
+            self.epoch,
+            epoch,
+        )
+        self.epoch, self.head, self.first_seq = epoch, 0, 1
+        self.on_reset()
 
     # ------------------------------------------------------------------------- reads
 

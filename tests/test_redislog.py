@@ -9,6 +9,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import redis.asyncio as redis
 
 from server.events import Action
 from server.log import Committed, EventFilter
@@ -150,3 +151,32 @@ async def test_boards_on_two_nodes_see_the_same_seqs_and_resume_across_them(
     assert (await back.next_of("welcome"))["mode"] == "resume", "one history on every node"
     assert await back.until_seq(9) == [7, 8, 9]
     assert edge.board.runners == [], "an edge runs no feeds"
+
+
+async def test_a_stream_recreated_under_the_nodes_restarts_their_boards(
+    start_server: StartServer,
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    running = await start_server(log_backend="redis", redis_url=redis_server.url)
+    await running.push([event_dict(n) for n in range(3)])
+    old_epoch = running.board.log.epoch
+    board = await BoardClient.connect(running.session, running.ws_url)
+    await board.until_seq(3)
+
+    client = redis.Redis.from_url(redis_server.url)
+    await client.flushall()  # Redis lost its data (restarted without persistence, flushed)
+    await client.aclose()
+    closed = await board.ws.receive(timeout=5)
+    while closed.type.name not in ("CLOSE", "CLOSED"):
+        closed = await board.ws.receive(timeout=5)
+    assert closed.data == 4009, "the board is told to start over, not left frozen"
+    assert running.board.log.epoch != old_epoch and running.board.log.head == 0
+
+    await running.push([event_dict(9)])
+    again = await BoardClient.connect(
+        running.session, running.ws_url, resume={"epoch": old_epoch, "after_seq": 3}
+    )
+    welcome = await again.next_of("welcome")
+    assert welcome["mode"] == "snapshot" and welcome["epoch"] == running.board.log.epoch
+    snap = await again.next_of("snapshot")
+    assert [e["event_id"] for e in snap["events"]] == ["test:e9"] and snap["seq"] == 1
