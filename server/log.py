@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -144,8 +144,10 @@ class LogStore(Protocol):
     epoch: str
     head: int
     first_seq: int
-    commits: int
     pruned: int
+
+    @property
+    def commits(self) -> int: ...
 
     @property
     def location(self) -> str: ...
@@ -228,6 +230,79 @@ def place(
     )
 
 
+class GroupCommit:
+    """Group commit, for both logs: appends queue up while a transaction runs and all go in the
+    next one, so throughput rises with load instead of each append paying its own commit."""
+
+    def __init__(
+        self, commit: Callable[[list[list[Body]]], Awaitable[list[list[AppendResult]]]], name: str
+    ) -> None:
+        self._commit = commit  # one transaction for every queued batch; raises LogError
+        self._name = name
+        self.commits = 0  # transactions committed, for metrics and the group-commit benchmark
+        self._queue: asyncio.Queue[tuple[list[Body], asyncio.Future[list[AppendResult]]]] = (
+            asyncio.Queue()
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self._name)
+
+    async def submit(self, bodies: Sequence[Body]) -> list[AppendResult]:
+        """Queue bodies for the next transaction and wait until it is committed."""
+        if self._closed or self._task is None:
+            raise LogClosed("the log is closed")
+        if not bodies:
+            return []
+        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
+        await self._queue.put((list(bodies), future))
+        return await future
+
+    async def stop(self) -> None:
+        """Commit what is queued, then stop; later submits fail loudly."""
+        self._closed = True
+        if self._task is not None:
+            await self._queue.put(([], asyncio.get_running_loop().create_future()))
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            requests = [await self._queue.get()]
+            while not self._queue.empty():
+                requests.append(self._queue.get_nowait())
+            stop = any(not bodies for bodies, _ in requests)
+            work = [(bodies, fut) for bodies, fut in requests if bodies]
+            if work:
+                await self._settle(work)
+            if stop:
+                for _, fut in requests:
+                    if not fut.done():
+                        fut.set_result([])
+                return
+
+    async def _settle(
+        self, work: list[tuple[list[Body], asyncio.Future[list[AppendResult]]]]
+    ) -> None:
+        try:
+            results = await self._commit([bodies for bodies, _ in work])
+        except LogError as exc:
+            for _, fut in work:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        self.commits += 1
+        for (_, fut), outcomes in zip(work, results, strict=True):
+            if not fut.done():
+                fut.set_result(outcomes)
+
+
 class EventLog:
     """The SQLite log with a group-committing writer task and a separate read connection."""
 
@@ -243,21 +318,16 @@ class EventLog:
         self._clock = clock
         self._writer_db: aiosqlite.Connection | None = None
         self._reader_db: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[tuple[list[Body], asyncio.Future[list[AppendResult]]]] = (
-            asyncio.Queue()
-        )
-        self._writer_task: asyncio.Task[None] | None = None
+        self._writes = GroupCommit(self._commit_locked, "log-writer")
         # one read at a time on the read connection: a read inside another's snapshot transaction
         # would see an older state and could leave a gap at the seam of a resume
         self._read_lock = asyncio.Lock()
         # the writer connection's transactions: appends and retention never interleave
         self._write_lock = asyncio.Lock()
-        self._closed = False
         self.epoch = ""
         self.head = 0
         self.first_seq = 1  # the oldest entry still held; retention raises it
         self.pruned = 0  # entries dropped by retention since start, for metrics
-        self.commits = 0  # transactions committed, for metrics and the group-commit benchmark
 
     # ---------------------------------------------------------------------- lifecycle
 
@@ -289,16 +359,11 @@ class EventLog:
         except Exception as exc:  # sqlite3.Error and OS errors alike: say which file
             await self.close()
             raise LogError(f"cannot open the log at {self.path}: {exc}") from exc
-        self._writer_task = asyncio.create_task(self._write_loop(), name="log-writer")
+        self._writes.start()
 
     async def close(self) -> None:
         """Finish queued appends, stop the writer and close both connections."""
-        self._closed = True
-        if self._writer_task is not None:
-            await self._queue.put(([], asyncio.get_running_loop().create_future()))
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
-            self._writer_task = None
+        await self._writes.stop()
         for db in (self._reader_db, self._writer_db):
             if db is not None:
                 await db.close()
@@ -310,9 +375,14 @@ class EventLog:
         return str(self.path)
 
     @property
+    def commits(self) -> int:
+        """Transactions committed (metrics, and the group-commit benchmark)."""
+        return self._writes.commits
+
+    @property
     def writing(self) -> bool:
         """True while the writer task runs, i.e. appends will be committed."""
-        return self._writer_task is not None and not self._writer_task.done()
+        return self._writes.running
 
     # ------------------------------------------------------------------------- writes
 
@@ -323,39 +393,19 @@ class EventLog:
         than the stored one is `stale`, an identical re-send is a `duplicate` (no new seq), and a
         different body under an existing version is a `conflict`; none of those is written.
         """
-        if self._closed or self._writer_task is None:
-            raise LogClosed("the log is closed")
-        if not bodies:
-            return []
-        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
-        await self._queue.put((list(bodies), future))
-        return await future
+        return await self._writes.submit(bodies)
 
-    async def _write_loop(self) -> None:
-        while True:
-            requests = [await self._queue.get()]
-            while not self._queue.empty():
-                requests.append(self._queue.get_nowait())
-            stop = any(not bodies for bodies, _ in requests)
-            work = [(bodies, fut) for bodies, fut in requests if bodies]
-            if work:
-                async with self._write_lock:
-                    await self._commit(work)
-            if stop:
-                for _, fut in requests:
-                    if not fut.done():
-                        fut.set_result([])
-                return
+    async def _commit_locked(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
+        async with self._write_lock:
+            return await self._commit(batches)
 
-    async def _commit(
-        self, work: list[tuple[list[Body], asyncio.Future[list[AppendResult]]]]
-    ) -> None:
+    async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         assert self._writer_db is not None
         db = self._writer_db
         head_before = self.head
         try:
             await db.execute("BEGIN IMMEDIATE")
-            ids = {b.event_id for bodies, _ in work for b in bodies if isinstance(b, Event)}
+            ids = {b.event_id for bodies in batches for b in bodies if isinstance(b, Event)}
             known = await self._load_current(ids)
             at_iso = iso_utc(self._clock())
             rows: list[tuple[Any, ...]] = []
@@ -363,7 +413,7 @@ class EventLog:
             committed: list[Committed] = []
             results: list[list[AppendResult]] = []
             flows: dict[str, dict[str, Any]] = {}
-            for bodies, _ in work:
+            for bodies in batches:
                 outcomes: list[AppendResult] = []
                 for body in bodies:
                     result, row, entry = place(
@@ -424,17 +474,10 @@ class EventLog:
             self.head = head_before
             with contextlib.suppress(Exception):
                 await db.execute("ROLLBACK")
-            error = LogError(f"append failed and was rolled back: {exc}")
-            for _, fut in work:
-                if not fut.done():
-                    fut.set_exception(error)
-            return
-        self.commits += 1
-        for (_, fut), outcomes in zip(work, results, strict=True):
-            if not fut.done():
-                fut.set_result(outcomes)
+            raise LogError(f"append failed and was rolled back: {exc}") from exc
         if committed and self.on_commit is not None:
-            self.on_commit(committed)
+            self.on_commit(committed)  # boards hear of it in the same turn the appenders do
+        return results
 
     async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int:
         """Retention: drop entries recorded before `older_than` and all but the newest

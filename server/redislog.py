@@ -20,7 +20,6 @@ Keys, under `<prefix>:<stream>:`: `epoch` (string; a new one means a new history
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -34,7 +33,15 @@ from redis.exceptions import RedisError, WatchError
 from server import workflow
 from server.errors import LogClosed, LogError
 from server.events import Action, Body, Event, iso_utc, utcnow
-from server.log import AppendResult, Committed, Current, EventFilter, Snapshot, place
+from server.log import (
+    AppendResult,
+    Committed,
+    Current,
+    EventFilter,
+    GroupCommit,
+    Snapshot,
+    place,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +102,11 @@ class RedisLog:
         # redis-py's return types are unions of bytes/str/None per option: typed loosely here
         self._redis: Any = None
         self._tail_task: asyncio.Task[None] | None = None
-        self._queue: asyncio.Queue[tuple[list[Body], asyncio.Future[list[AppendResult]]]] = (
-            asyncio.Queue()
-        )
-        self._writer_task: asyncio.Task[None] | None = None
+        self._writes = GroupCommit(self._commit, "redis-log-writer")
         self._closed = False
         self.epoch = ""
         self.head = 0  # the last seq this node has read from the stream and published
         self.first_seq = 1
-        self.commits = 0
         self.pruned = 0
         self.retries = 0  # transactions decided again because another node committed first
 
@@ -117,9 +120,14 @@ class RedisLog:
         return f"redis://{tail} {self.prefix}"
 
     @property
+    def commits(self) -> int:
+        """Transactions committed (metrics)."""
+        return self._writes.commits
+
+    @property
     def writing(self) -> bool:
         """True while appends can be committed and the tail publishes them."""
-        return all(t is not None and not t.done() for t in (self._writer_task, self._tail_task))
+        return self._writes.running and self._tail_task is not None and not self._tail_task.done()
 
     # ---------------------------------------------------------------------- lifecycle
 
@@ -135,17 +143,13 @@ class RedisLog:
         except RedisError as exc:
             await self.close()
             raise LogError(f"cannot open the log at {self.location}: {exc}") from exc
-        self._writer_task = asyncio.create_task(self._write_loop(), name="redis-log-writer")
+        self._writes.start()
         self._tail_task = asyncio.create_task(self._tail(), name="redis-log-tail")
 
     async def close(self) -> None:
         """Finish queued appends, stop the tail and disconnect."""
         self._closed = True
-        if self._writer_task is not None:
-            await self._queue.put(([], asyncio.get_running_loop().create_future()))
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer_task
-            self._writer_task = None
+        await self._writes.stop()
         if self._tail_task is not None:
             # not cancelled: redis-py can hang cancelling a blocked XREAD; the tail sees _closed
             await self._tail_task
@@ -163,39 +167,7 @@ class RedisLog:
 
     async def append(self, bodies: Sequence[Body]) -> list[AppendResult]:
         """Durably append bodies (group commit, as the SQLite log); one result per body."""
-        if self._closed or self._writer_task is None:
-            raise LogClosed("the log is closed")
-        if not bodies:
-            return []
-        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
-        await self._queue.put((list(bodies), future))
-        return await future
-
-    async def _write_loop(self) -> None:
-        while True:
-            requests = [await self._queue.get()]
-            while not self._queue.empty():
-                requests.append(self._queue.get_nowait())
-            stop = any(not bodies for bodies, _ in requests)
-            work = [(bodies, fut) for bodies, fut in requests if bodies]
-            if work:
-                try:
-                    results = await self._commit([bodies for bodies, _ in work])
-                except (RedisError, LogError) as exc:
-                    error = exc if isinstance(exc, LogError) else LogError(f"append failed: {exc}")
-                    for _, fut in work:
-                        if not fut.done():
-                            fut.set_exception(error)
-                else:
-                    self.commits += 1
-                    for (_, fut), outcomes in zip(work, results, strict=True):
-                        if not fut.done():
-                            fut.set_result(outcomes)
-            if stop:
-                for _, fut in requests:
-                    if not fut.done():
-                        fut.set_result([])
-                return
+        return await self._writes.submit(bodies)
 
     async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         """One optimistic transaction for every queued batch; decided again if another node
@@ -221,6 +193,8 @@ class RedisLog:
                 except WatchError:
                     self.retries += 1
                     continue
+                except RedisError as exc:
+                    raise LogError(f"append failed: {exc}") from exc
         raise LogError(
             f"append gave up after {MAX_TRANSACTION_RETRIES} conflicting commits from other nodes"
         )
