@@ -267,6 +267,7 @@ class Translation(Frozen):
 
     title: Annotated[PlainText, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
     description: Annotated[PlainText, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)] = ""
+    area_desc: Annotated[PlainText, StringConstraints(max_length=MAX_AREA_DESC_CHARS)] = ""
 
 
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -284,6 +285,7 @@ class Event(Frozen):
     status: Status = Status.ACTIVE
     title: Annotated[PlainText, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
     description: Annotated[PlainText, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)] = ""
+    area_desc: Annotated[PlainText, StringConstraints(max_length=MAX_AREA_DESC_CHARS)] = ""
     translations: dict[str, Translation] = Field(default_factory=dict, max_length=MAX_TRANSLATIONS)
     geometry: Geometry | None = None
     point: Annotated[tuple[float, float], AfterValidator(_check_position)] | None = None

@@ -218,8 +218,7 @@ class CapFeed(PollingFeed):
             translations=self._translations(info, alert.infos),
             geometry=combine_shapes(s for a in info.areas for s in a.shapes),
             district=self._district(info),
-            area_desc=plain_text(", ".join(a.desc for a in info.areas if a.desc),
-                                 limit=MAX_AREA_DESC_CHARS),
+            area_desc=_area_desc(info),
             expires_at=expires, url=web_url(info.web) or url, **common)
 
     def _translations(self, chosen: CapInfo,
@@ -230,7 +229,8 @@ class CapFeed(PollingFeed):
             if (info is chosen or key == lang_key(chosen.language) or key in found
                     or not LANG_PATTERN.match(key) or len(found) >= MAX_TRANSLATIONS):
                 continue
-            found[key] = {"title": title_text(info.title), "description": info.text}
+            found[key] = {"title": title_text(info.title), "description": info.text,
+                          "area_desc": _area_desc(info)}
         return found
 
     def _district(self, info: CapInfo) -> str | None:
@@ -460,3 +460,8 @@ class CapFeed(PollingFeed):
         if local(root.tag) in INDEX_ROOTS:
             raise FeedRejected("the linked document is an index, not a CAP alert")
         return self._document(root, received_at, url=web_url(entry.link) or entry.cap_link)
+
+
+def _area_desc(info: CapInfo) -> str:
+    """Where an info block says it applies, in its own language."""
+    return plain_text(", ".join(a.desc for a in info.areas if a.desc), limit=MAX_AREA_DESC_CHARS)

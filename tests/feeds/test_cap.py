@@ -139,6 +139,10 @@ def test_canada_update_two_languages_four_polygons() -> None:
     assert list(e.translations) == ["fr"]
     assert e.translations["fr"].title == "veille d'orages violents"
     assert e.translations["fr"].description.endswith("prendre les précautions qui s'imposent")
+    assert e.area_desc == "Windsor - Leamington - Essex County, Chatham-Kent - Rondeau Park"
+    assert e.translations["fr"].area_desc == (
+        "Windsor - Leamington - comté d'Essex, Chatham-Kent - parc Rondeau"
+    ), "where, in the translation's own language"
     assert e.sent_at == utc(2012, 5, 2, 23, 21, 4), "-00:00 is UTC"
     assert e.expires_at == utc(2012, 5, 3, 0, 20)
     assert e.geometry is not None and e.geometry.type == "MultiPolygon"
