@@ -285,7 +285,6 @@ class Event(Frozen):
     status: Status = Status.ACTIVE
     title: Annotated[PlainText, StringConstraints(min_length=1, max_length=MAX_TITLE_CHARS)]
     description: Annotated[PlainText, StringConstraints(max_length=MAX_DESCRIPTION_CHARS)] = ""
-    area_desc: Annotated[PlainText, StringConstraints(max_length=MAX_AREA_DESC_CHARS)] = ""
     translations: dict[str, Translation] = Field(default_factory=dict, max_length=MAX_TRANSLATIONS)
     geometry: Geometry | None = None
     point: Annotated[tuple[float, float], AfterValidator(_check_position)] | None = None

@@ -183,7 +183,7 @@ def _message(type_: str, **fields: Any) -> bytes:
     return orjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields})
 
 
-def welcome(*, epoch: str, head: int, server_time: str, city: dict[str, str], mode: StartMode,
+def welcome(*, epoch: str, head: int, server_time: str, city: dict[str, Any], mode: StartMode,
             demo: bool, limits: dict[str, float], stream: str = "live", role: str = "viewer",
             replay: dict[str, Any] | None = None) -> bytes:
     """First server message: which history this is, how the connection will start and what it

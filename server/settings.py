@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     city_name: str = "Seoul"
+    city_names: dict[str, str] = Field(default_factory=lambda: {"ko": "서울", "en": "Seoul"})
     city_timezone: str = "Asia/Seoul"
     districts_path: Path | None = None
 

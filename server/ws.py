@@ -209,7 +209,7 @@ class Connection:
                 epoch=source.epoch,
                 head=source.head,
                 server_time=iso_utc(utcnow()),
-                city={"name": s.city_name, "timezone": s.city_timezone},
+                city={"name": s.city_name, "timezone": s.city_timezone, "names": s.city_names},
                 mode=mode,
                 demo=s.demo,
                 limits={

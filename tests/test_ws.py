@@ -174,8 +174,15 @@ async def test_an_action_is_logged_and_seen_by_every_board(running: Running) -> 
     b = await BoardClient.connect(running.session, running.ws_url)
     await a.next_of("snapshot")
     await b.next_of("snapshot")
-    await a.send({"type": "action", "action": "ack", "event_id": "test:e1", "ref": "r1",
-                  "actor": "Kim (duty desk)"})
+    await a.send(
+        {
+            "type": "action",
+            "action": "ack",
+            "event_id": "test:e1",
+            "ref": "r1",
+            "actor": "Kim (duty desk)",
+        }
+    )
     result = await a.next_of("result")
     assert result["ref"] == "r1" and result["seq"] == 2
     await b.until_seq(2)
@@ -229,3 +236,14 @@ async def test_workflow_follows_actions_and_rides_in_the_snapshot(running: Runni
     assert [e["body"].get("action") for e in history[1:]] == ["ack", "assign", "note"]
     async with running.session.get(f"{running.http}/api/events/test:nope/history") as r:
         assert r.status == 404
+
+
+async def test_the_welcome_names_the_city_in_each_language(start_server: StartServer) -> None:
+    running = await start_server(city_names={"ko": "부산", "en": "Busan"}, city_name="Busan")
+    board = await BoardClient.connect(running.session, running.ws_url)
+    welcome = await board.next_of("welcome")
+    assert welcome["city"] == {
+        "name": "Busan",
+        "timezone": "Asia/Seoul",
+        "names": {"ko": "부산", "en": "Busan"},
+    }
