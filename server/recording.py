@@ -98,6 +98,12 @@ class ReadStats:
     truncated_tail: bool = False
     skipped_lines: list[int] = field(default_factory=list)
 
+    def skip(self, number: int) -> None:
+        """Count a skipped line once, however often it is reread (loops, seeks, the seek index):
+        a read starts where all earlier bad lines are counted, so a new one is past the last."""
+        if not self.skipped_lines or number > self.skipped_lines[-1]:
+            self.skipped_lines.append(number)
+
 
 def _open_bytes(path: Path) -> IO[bytes]:
     """The file's bytes, decompressed when it is gzip (by its content, not its name)."""
@@ -118,20 +124,40 @@ def read_header(path: Path) -> Header:
 def read_entries(
     path: Path, *, skip_bad: bool = False, stats: ReadStats | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The entries of a recording, in order, one at a time.
+    """The entries of a recording, in order, one at a time (see `read_lines`)."""
+    for _, _, entry in read_lines(path, skip_bad=skip_bad, stats=stats):
+        yield entry
 
-    A truncated last line (a crash mid-write) is tolerated with a warning. A bad line elsewhere
-    raises RecordingError naming its line number, or is skipped and counted with `skip_bad`.
+
+def read_lines(
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    stats: ReadStats | None = None,
+    after: tuple[int, int] | None = None,
+) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """The entries of a recording with their line number and the offset where the next line
+    starts, so a reader can later resume just past any of them with `after=(line, offset)`.
+
+    Offsets count the decompressed bytes: a plain file seeks at once, a gzip one decompresses up to
+    the offset (without parsing it). A truncated last line (a crash mid-write) is tolerated with a
+    warning. A bad line elsewhere raises RecordingError naming its line number, or is skipped and
+    counted with `skip_bad`.
     """
     stats = stats if stats is not None else ReadStats()
     with _open_bytes(path) as f:
-        Header.from_json(f.readline(MAX_LINE_BYTES), path)
-        number = 1
+        if after is None:
+            header = f.readline(MAX_LINE_BYTES)
+            Header.from_json(header, path)
+            number, offset = 1, len(header)
+        else:
+            number, offset = after
+            f.seek(offset)
         pending: tuple[int, bytes] | None = None  # a bad line is only fatal if more lines follow
         try:
-            lines = iter(f)
-            for line in lines:
+            for line in f:
                 number += 1
+                offset += len(line)
                 if pending is not None:
                     _bad(path, *pending, skip_bad=skip_bad, stats=stats)
                     pending = None
@@ -144,7 +170,7 @@ def read_entries(
                 except ValueError:
                     pending = (number, line)
                     continue
-                yield entry
+                yield number, offset, entry
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             stats.truncated_tail = True
             log.warning(
@@ -167,7 +193,7 @@ def read_entries(
 def _bad(path: Path, number: int, line: bytes, *, skip_bad: bool, stats: ReadStats) -> None:
     if not skip_bad:
         raise RecordingError(f"{path}: line {number} is not a log entry: {line[:80]!r}")
-    stats.skipped_lines.append(number)
+    stats.skip(number)
 
 
 class RecordingWriter:

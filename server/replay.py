@@ -4,8 +4,14 @@ A `ReplayStream` offers what a board connection needs of a stream (epoch, head, 
 entries after a seq, appending operator actions) from memory: a bounded ring of recent entries for
 resume, and the current state of each event. A `Player` reads the recording file as a stream and
 publishes its entries with the original spacing divided by the speed; pause, resume, step, speed
-and seek are commands. A seek rebuilds the state from the file and starts a new epoch, so every
-board watching takes a fresh snapshot (its socket is closed with 4009 and it reconnects).
+and seek are commands. A seek rebuilds the state and starts a new epoch, so every board watching
+takes a fresh snapshot (its socket is closed with 4009 and it reconnects).
+
+Seeks are quick however long the file: whenever the player rests, an index pass reads the file once
+and keeps a checkpoint every `checkpoint_every` entries (its byte offset and the state there, in
+the recording's own times so any seek's time shift applies), within `checkpoint_budget` bytes. A
+seek restores the checkpoint a resume ring's worth of entries before the target and folds from
+there. docs/recording-format.md ("Seeking in a replay") has the details.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import zlib
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +36,7 @@ from server.errors import CityboardError
 from server.events import Action, Body, Event, Notice, encode_entry, entry_type_of, iso_utc
 from server.hub import Hub
 from server.log import AppendResult, Committed, EventFilter, Snapshot
-from server.recording import Header, ReadStats, at_of, read_entries, read_header
+from server.recording import Header, ReadStats, RecordingError, at_of, read_header, read_lines
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,10 @@ TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
 MAX_SPEED = 3600.0
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 YIELD_EVERY = 200  # entries a player handles before letting the event loop serve others
+CHECKPOINT_EVERY = 5_000  # entries between seek checkpoints (doubled each time they are thinned)
+CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024  # a player's checkpoints, at most; then every other goes
+CHECKPOINT_OVERHEAD_BYTES = 512  # a checkpoint's own objects, counted besides its packed state
+CHECKPOINT_ZLIB_LEVEL = 1  # packing checkpoints: the fastest level still shrinks JSON several times
 
 Op = Literal["pause", "resume", "step", "speed", "seek"]
 
@@ -57,6 +68,21 @@ class _Current:
     status: str
     updated_at: str
     seq: int
+    version: int
+
+    @classmethod
+    def of(cls, event: Event, body_json: bytes, seq: int) -> _Current:
+        """What snapshots need of an event, alike whether folded or restored from a checkpoint."""
+        return cls(
+            body_json,
+            event.kind.value,
+            event.severity.value,
+            event.district,
+            event.status.value,
+            iso_utc(event.updated_at or event.sent_at),
+            seq,
+            event.version,
+        )
 
 
 class ReplayStream:
@@ -129,20 +155,22 @@ class ReplayStream:
 
     def _fold_event(self, event: Event, body_json: bytes) -> None:
         known = self.current.get(event.event_id)
-        if known is not None and orjson.loads(known.body)["version"] > event.version:
+        if known is not None and known.version > event.version:
             return
         if event.status.value != "active":
             self.current.pop(event.event_id, None)
             return
-        self.current[event.event_id] = _Current(
-            body_json,
-            event.kind.value,
-            event.severity.value,
-            event.district,
-            event.status.value,
-            iso_utc(event.updated_at or event.sent_at),
-            self.head,
-        )
+        self.current[event.event_id] = _Current.of(event, body_json, self.head)
+
+    def load(
+        self, events: Sequence[tuple[Event, int]], workflows: dict[str, Any], head: int
+    ) -> None:
+        """Take a checkpoint's state: the active events (each with the seq that set it), the
+        workflows and the head, as folding every entry up to there would have left them."""
+        for event, seq in events:
+            self.current[event.event_id] = _Current.of(event, event.dump(), seq)
+        self.workflows.update(workflows)
+        self.head = head
 
     # the read API a board connection uses (shared with server.log.EventLog)
 
@@ -203,6 +231,20 @@ class PlayOptions:
     skip_bad: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """The state after reading up to `line`, so a seek restores it instead of refolding the file
+    from its start. Times are the recording's own; a seek's time shift is applied on restoring."""
+
+    line: int  # the last line read
+    offset: int  # where the next line starts (in decompressed bytes)
+    entries: int  # entries read up to here
+    latest: datetime  # the latest `at` up to here: a seek to any later time may start here
+    head: int  # entries folded into the state (the stream's head)
+    position: datetime | None  # `at` of the last one folded
+    state: bytes  # zlib'd JSON: [[recorded event body, seq], ...] and the workflows
+
+
 @dataclass
 class Player:
     """Reads a recording and publishes its entries into a ReplayStream at the recorded pace."""
@@ -210,6 +252,8 @@ class Player:
     path: Path
     stream: ReplayStream
     options: PlayOptions
+    checkpoint_every: int = CHECKPOINT_EVERY  # 0: no index, every seek refolds from the start
+    checkpoint_budget: int = CHECKPOINT_BUDGET_BYTES
     header: Header = field(init=False)
     state: str = field(default="starting", init=False)  # playing · paused · ended
     position: datetime | None = field(default=None, init=False)  # recorded time of the last entry
@@ -219,11 +263,15 @@ class Player:
     density: list[int] | None = field(default=None, init=False)  # entries per scrubber bucket
     on_reset: Callable[[], None] = field(default_factory=lambda: _nothing, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _resting: asyncio.Event = field(default_factory=asyncio.Event, init=False)  # see _rest
     _steps: int = field(default=0, init=False)
     _seek_to: datetime | None = field(default=None, init=False)
     _anchor: tuple[datetime, datetime] | None = field(default=None, init=False)  # (wall, recorded)
+    checkpoints: list[Checkpoint] = field(default_factory=list, init=False)
+    indexed: bool = field(default=False, init=False)  # the index pass has read the whole file
 
     def __post_init__(self) -> None:
+        self._spacing = self.checkpoint_every
         self.header = read_header(self.path)
         self.rec_start = (
             datetime.fromisoformat(str(self.header.start).replace("Z", "+00:00"))
@@ -289,7 +337,18 @@ class Player:
     # -------------------------------------------------------------------- playing
 
     async def run(self) -> None:
-        """Play until the end (or forever with loop); commands take effect at once."""
+        """Play until the end (or forever with loop); commands take effect at once. The seek
+        index is built meanwhile, once."""
+        indexer = asyncio.create_task(self._index()) if self.checkpoint_every > 0 else None
+        try:
+            await self._play()
+        finally:
+            if indexer is not None:
+                indexer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await indexer
+
+    async def _play(self) -> None:
         start = self.options.start
         while True:
             self.state = "playing" if self.state != "paused" else "paused"
@@ -301,33 +360,50 @@ class Player:
                 self.state = "ended"
                 while self._seek_to is None:  # an ended replay can still be sought
                     self._wake.clear()
-                    await self._wake.wait()
+                    await self._rest(self._wake.wait())
                 start = self._seek_to
                 continue
             self.loops += 1
             start = None
 
     async def _play_once(self, start: datetime | None) -> datetime | None:
-        """One pass over the file; returns a time to restart at when a seek came in."""
+        """One pass over the file, from the best checkpoint for `start`; returns a time to
+        restart at when a seek came in.
+
+        Entries before `start` only build the state. Boards are told to take a fresh snapshot
+        (on_reset) once it is built: any that connected while it was being built saw only part.
+        """
         self.stream.reset()
-        self.on_reset()
         self._seek_to = None
         self._anchor = None
-        self.played = 0
+        self.played, self.position = 0, None
         shift = self._shift_for(start)
-        for count, entry in enumerate(
-            read_entries(self.path, skip_bad=self.options.skip_bad, stats=self.stats), 1
-        ):
+        checkpoint = self._checkpoint_for(start)
+        if checkpoint is not None:
+            await self._restore(checkpoint, shift)
+        fold_until = start
+        if fold_until is None:
+            self.on_reset()
+        after = (checkpoint.line, checkpoint.offset) if checkpoint else None
+        lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats, after=after)
+        for count, (_, _, entry) in enumerate(lines, 1):
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # fast replays and seeks must not starve the server
+                if self._seek_to is not None:
+                    return self._seek_to
             recorded = at_of(entry)
-            if start is not None and recorded < start:
-                self._publish(entry, recorded, shift, broadcast=False)  # state only, no pacing
-                continue
+            if fold_until is not None:
+                if recorded < fold_until:
+                    self._publish(entry, recorded, shift, broadcast=False)
+                    continue
+                fold_until = None
+                self.on_reset()
             restart = await self._wait_until(recorded)
             if restart is not None:
                 return restart
             self._publish(entry, recorded, shift, broadcast=True)
+        if fold_until is not None:
+            self.on_reset()
         return None
 
     def _shift_for(self, start: datetime | None) -> timedelta | None:
@@ -346,6 +422,99 @@ class Player:
         self.position = recorded
         self.played += 1
 
+    # ----------------------------------------------------------------- seek index
+
+    @property
+    def checkpoint_bytes(self) -> int:
+        """What the checkpoints hold, as counted against `checkpoint_budget`."""
+        return sum(len(c.state) + CHECKPOINT_OVERHEAD_BYTES for c in self.checkpoints)
+
+    async def _index(self) -> None:
+        """Read the file once, folding it in its own times, and keep a checkpoint every
+        `checkpoint_every` entries; a bad line (not skipped) ends the index there. It reads while
+        the player rests (between entries, paused, ended), never slowing a fast replay down."""
+        scratch = ReplayStream(  # never broadcasts: the hub is only there to satisfy the type
+            self.stream.name,
+            exercise=False,
+            ring_entries=0,
+            hub=self.stream.hub,
+            clock=self.stream.clock,
+        )
+        recorded: dict[str, dict[str, Any]] = {}  # each active event's body as the file has it
+        latest: datetime | None = None
+        position: datetime | None = None
+        lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats)
+        try:
+            for count, (line, offset, entry) in enumerate(lines, 1):
+                if count % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
+                    await self._resting.wait()  # so a fast replay keeps its pace
+                at = at_of(entry)
+                latest = at if latest is None else max(latest, at)
+                body = _body_of(entry, None)
+                if body is not None:
+                    scratch.publish([body], at=at, broadcast=False)
+                    position = at
+                if isinstance(body, Event):
+                    kept = scratch.current.get(body.event_id)
+                    if kept is None:
+                        recorded.pop(body.event_id, None)
+                    elif kept.seq == scratch.head:
+                        recorded[body.event_id] = entry["body"]
+                last = self.checkpoints[-1].entries if self.checkpoints else 0
+                if count - last >= self._spacing:
+                    state = _pack(scratch, recorded)
+                    self._keep(
+                        Checkpoint(line, offset, count, latest, scratch.head, position, state)
+                    )
+        except (RecordingError, KeyError, ValueError) as exc:
+            log.info("replay %s: seek index stops here: %s", self.stream.name, exc)
+            return
+        self.indexed = True
+
+    def _keep(self, checkpoint: Checkpoint) -> None:
+        """Add a checkpoint; over the budget, drop every other one and space new ones wider."""
+        self.checkpoints.append(checkpoint)
+        while self.checkpoints and self.checkpoint_bytes > self.checkpoint_budget:
+            self.checkpoints = self.checkpoints[1::2]
+            self._spacing *= 2
+
+    def _checkpoint_for(self, start: datetime | None) -> Checkpoint | None:
+        """The latest checkpoint a pass to `start` can begin at: everything before it is earlier
+        than `start`, and a resume ring's worth of entries lies between, so the ring refills as
+        a read from the start would fill it."""
+        if start is None:
+            return None
+        before = [c for c in self.checkpoints if c.latest < start]
+        if not before:
+            return None
+        ring_start = before[-1].head - (self.stream.ring.maxlen or 0)
+        usable = [c for c in before if c.head <= ring_start]
+        return usable[-1] if usable else None
+
+    async def _restore(self, checkpoint: Checkpoint, shift: timedelta | None) -> None:
+        """Load a checkpoint's state into the stream, moved by this pass's time shift."""
+        bodies, flows = orjson.loads(zlib.decompress(checkpoint.state))
+        events = []
+        for count, (body, seq) in enumerate(bodies, 1):
+            if count % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            events.append((Event.model_validate(_shifted(body, shift, TIME_FIELDS)), seq))
+        workflows = {
+            event_id: _shifted(flow, shift, [k for k in flow if k.endswith("_at")])
+            for event_id, flow in flows.items()
+        }
+        self.stream.load(events, workflows, checkpoint.head)
+        self.played, self.position = checkpoint.head, checkpoint.position
+
+    async def _rest(self, waiting: Awaitable[Any]) -> None:
+        """Await with nothing to do meanwhile: the index pass reads only while the player rests."""
+        self._resting.set()
+        try:
+            await waiting
+        finally:
+            self._resting.clear()
+
     async def _wait_until(self, recorded: datetime) -> datetime | None:
         """Wait for an entry's turn; returns a seek target if one arrives meanwhile."""
         clock = self.stream.clock
@@ -358,7 +527,7 @@ class Player:
                     self._anchor = None
                     return None
                 self._wake.clear()
-                await self._wake.wait()
+                await self._rest(self._wake.wait())
                 continue
             speed = self.options.speed
             if speed == 0:
@@ -374,7 +543,9 @@ class Player:
             sleeper = asyncio.ensure_future(clock.sleep(delay))
             waker = asyncio.ensure_future(self._wake.wait())
             try:
-                await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                await self._rest(
+                    asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
+                )
             finally:
                 for task in (sleeper, waker):
                     task.cancel()
@@ -390,14 +561,27 @@ def _iso(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment else None
 
 
+def _shifted(data: dict[str, Any], shift: timedelta | None, keys: Sequence[str]) -> dict[str, Any]:
+    """`data` with the times under `keys` moved by `shift` (a copy; `data` itself without one)."""
+    if shift is None:
+        return data
+    moved = dict(data)
+    for key in keys:
+        if moved.get(key):
+            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + shift
+            moved[key] = iso_utc(when)
+    return moved
+
+
+def _pack(stream: ReplayStream, bodies: dict[str, dict[str, Any]]) -> bytes:
+    """A checkpoint's state: each active event's recorded body with its seq, and the workflows."""
+    events = [[bodies[event_id], c.seq] for event_id, c in stream.current.items()]
+    return zlib.compress(orjson.dumps([events, stream.workflows]), CHECKPOINT_ZLIB_LEVEL)
+
+
 def _body_of(entry: dict[str, Any], shift: timedelta | None) -> Body | None:
     """The entry's body as a model, with its times moved by `shift` when shifting."""
-    body = dict(entry["body"])
-    if shift is not None:
-        for key in TIME_FIELDS:
-            if body.get(key):
-                moved = datetime.fromisoformat(str(body[key]).replace("Z", "+00:00")) + shift
-                body[key] = iso_utc(moved)
+    body = _shifted(entry["body"], shift, TIME_FIELDS)
     kind = entry.get("type")
     try:
         if kind == "event":

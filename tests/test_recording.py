@@ -17,6 +17,7 @@ from server.recording import (
     RecordingWriter,
     read_entries,
     read_header,
+    read_lines,
 )
 
 
@@ -89,6 +90,27 @@ def test_a_bad_line_in_the_middle_names_its_number_or_is_skipped(tmp_path: Path)
     stats = ReadStats()
     assert [e["seq"] for e in read_entries(path, skip_bad=True, stats=stats)] == [1, 2, 4, 5]
     assert stats.skipped_lines == [4]
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+def test_a_read_resumes_just_past_any_line_with_the_true_line_numbers(
+    tmp_path: Path, name: str
+) -> None:
+    path = write(tmp_path / name, count=20)
+    lines = list(read_lines(path))
+    assert [number for number, _, _ in lines] == list(range(2, 22))
+    line, offset, _ = lines[11]
+    assert list(read_lines(path, after=(line, offset))) == lines[12:]
+    raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+    damaged = raw.splitlines(keepends=True)
+    damaged[17] = b"{not an entry\n"
+    path.write_bytes(b"".join(damaged))  # plain now: readers go by content, not name
+    with pytest.raises(RecordingError, match="line 18 is not a log entry"):
+        list(read_lines(path, after=(line, offset)))
+    stats = ReadStats()
+    for _ in range(2):  # read twice, as a replay that loops or seeks rereads
+        list(read_lines(path, after=(line, offset), skip_bad=True, stats=stats))
+    assert stats.skipped_lines == [18], "counted once"
 
 
 def test_unknown_versions_and_wrong_files_are_refused_clearly(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,12 +12,12 @@ from typing import Any
 import orjson
 import pytest
 
-from feeds.clock import ManualClock
+from feeds.clock import Clock, ManualClock
 from server.follow import Follower
 from server.hub import Hub
 from server.log import EventFilter
-from server.recording import Header, RecordingWriter, read_entries
-from server.replay import Player, PlayOptions, ReplayStream
+from server.recording import Header, RecordingError, RecordingWriter, read_entries
+from server.replay import CHECKPOINT_OVERHEAD_BYTES, Player, PlayOptions, ReplayStream
 from tests.conftest import Running, StartServer, event_dict, make_event, wait_for
 from tests.officers.helpers import ADMIN_TOKEN, officer, put_officer
 from tests.wsclient import BoardClient
@@ -73,7 +74,7 @@ async def player(tmp_path: Path) -> AsyncIterator[tuple[Player, ManualClock, lis
         await task
 
 
-async def settle(clock: ManualClock) -> None:
+async def settle(clock: Clock) -> None:
     """Let the player run until it waits on the clock (or on a command) again."""
     for _ in range(20):
         await asyncio.sleep(0)
@@ -121,15 +122,188 @@ async def test_pause_step_resume_speed_and_seek(player: Any) -> None:
         p.command("speed", speed=99999)
 
 
+async def test_a_looped_replay_keeps_its_pace_the_second_time_round(player: Any) -> None:
+    p, clock, published = player
+    p.options.loop = True
+    for _ in range(9):
+        await settle(clock)
+        clock.advance(1.0)
+    await settle(clock)
+    assert p.loops == 1 and len(published) == 11, "the first entry of the second round plays"
+    clock.advance(0.5)
+    await settle(clock)
+    assert len(published) == 11, "the next one waits its recorded 10 s (1 s at 10x)"
+    clock.advance(0.5)
+    await settle(clock)
+    assert len(published) == 12
+
+
+# ------------------------------------------------------------------------------ seeking
+
+
+NOW = datetime(2026, 11, 29, 9, 0, 0, 123456, tzinfo=UTC)  # microseconds: shifted times keep them
+ACTIONS = ("ack", "assign", "note", "resolve")
+
+
+def story_entry(n: int) -> dict[str, Any]:
+    """Entry n of a busy recording: versions of 7 incidents (every fifth resolves one), operator
+    actions on them and a notice now and then, 10 s apart."""
+    at = T0 + timedelta(seconds=n * 10)
+    stamp = at.isoformat().replace("+00:00", "Z")
+    if n % 3 == 2:
+        name = ACTIONS[n // 3 % len(ACTIONS)]
+        type_, body = (
+            "action",
+            {
+                "action": name,
+                "event_id": f"test:e{n % 7}",
+                "actor": "op",
+                "at": stamp,
+                "data": {"to": f"unit {n}"} if name == "assign" else {},
+            },
+        )
+    elif n % 11 == 10:
+        type_, body = "notice", {"level": "info", "code": "x", "message": f"n{n}", "at": stamp}
+    else:
+        event = make_event(
+            n % 7,
+            version=n + 1,
+            title=f"step {n}",
+            status="resolved" if n % 5 == 4 else "active",
+            sent_at=stamp,
+            expires_at=(at + timedelta(hours=1)).isoformat(),
+        ).model_copy(update={"received_at": at})
+        type_, body = "event", orjson.loads(event.dump())
+    return {"seq": n + 1, "epoch": "rec", "at": stamp, "type": type_, "body": body}
+
+
+def make_story(path: Path, count: int) -> Path:
+    writer = RecordingWriter(path, Header(city="Seoul", stream="live", epoch="rec"))
+    for n in range(count):
+        writer.write(story_entry(n))
+    writer.close()
+    return path
+
+
+def story_player(path: Path, *, shift_times: bool = True, **index: Any) -> Player:
+    """A paused player on a small ring, so seeks restore checkpoints a few entries back."""
+    stream = ReplayStream(
+        "t",
+        exercise=False,
+        ring_entries=5,
+        hub=Hub(buffer_limit_bytes=1 << 20, batch_max_entries=100),
+        clock=ManualClock(NOW),
+    )
+    p = Player(path, stream, PlayOptions(speed=10, shift_times=shift_times), **index)
+    p.command("pause")
+    return p
+
+
+async def state_of(p: Player) -> tuple[Any, ...]:
+    """All a board can read of the stream after a seek, except the epoch (new every time)."""
+    snap = await p.stream.snapshot(EventFilter(), 1000)
+    ring = [
+        (c.seq, c.type, orjson.loads(c.raw)["at"], orjson.loads(c.raw)["body"])
+        for c in p.stream.ring
+    ]
+    return snap.seq, snap.events, snap.workflows, ring, p.played, p.position
+
+
+async def seek(p: Player, second: float) -> None:
+    """Seek to T0 + `second` and wait until the state is rebuilt: boards are told then, once."""
+    told: list[str] = []
+    p.on_reset = lambda: told.append("reset")
+    p.command("seek", at=T0 + timedelta(seconds=second))
+    await wait_for(lambda: bool(told))
+    await settle(p.stream.clock)
+    assert told == ["reset"], "boards are told to take a fresh snapshot once per seek"
+
+
+@contextlib.asynccontextmanager
+async def running_players(*players: Player) -> AsyncIterator[None]:
+    tasks = [asyncio.create_task(p.run()) for p in players]
+    await asyncio.sleep(0)
+    yield
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+@pytest.mark.parametrize("shift_times", [True, False])
+@pytest.mark.parametrize(
+    "budget", [1 << 20, 16 * CHECKPOINT_OVERHEAD_BYTES], ids=["all", "thinned"]
+)
+async def test_a_seek_from_a_checkpoint_leaves_what_a_full_reread_leaves(
+    tmp_path: Path, name: str, shift_times: bool, budget: int
+) -> None:
+    path = make_story(tmp_path / name, 150)
+    full = story_player(path, shift_times=shift_times, checkpoint_every=0)
+    quick = story_player(
+        path, shift_times=shift_times, checkpoint_every=4, checkpoint_budget=budget
+    )
+    async with running_players(full, quick):
+        await wait_for(lambda: quick.indexed)
+        assert quick.checkpoint_bytes <= budget and len(quick.checkpoints) >= 3
+        # forwards, backwards, between entries, on an entry, across the checkpoints, the ends
+        for second in (905, 1200, 305, 1490, 41, 640, 2000, -30, 1495, 666):
+            await seek(full, second)
+            await seek(quick, second)
+            assert await state_of(quick) == await state_of(full), f"seek to +{second} s"
+        restored = quick._checkpoint_for(T0 + timedelta(seconds=1200))
+        assert restored is not None and restored.head > 0, "seeks start at a checkpoint"
+
+
+async def test_checkpoints_are_thinned_to_stay_within_their_budget(tmp_path: Path) -> None:
+    path = make_story(tmp_path / "r.jsonl", 400)
+    roomy = story_player(path, checkpoint_every=4)
+    budget = 10 * CHECKPOINT_OVERHEAD_BYTES
+    tight = story_player(path, checkpoint_every=4, checkpoint_budget=budget)
+    async with running_players(roomy, tight):
+        await wait_for(lambda: roomy.indexed and tight.indexed)
+    assert [c.entries for c in roomy.checkpoints] == list(range(4, 401, 4))
+    assert roomy.checkpoint_bytes > budget, "the story needs thinning under this budget"
+    assert tight.checkpoint_bytes <= budget and len(tight.checkpoints) > 1
+    spacing = tight.checkpoints[1].entries - tight.checkpoints[0].entries
+    assert spacing > 4 and spacing % 4 == 0, "thinned: every other one gone, new ones wider"
+    assert [c.entries for c in tight.checkpoints] == [
+        spacing * (i + 1) for i in range(len(tight.checkpoints))
+    ]
+
+
+async def test_bad_lines_after_a_seek_are_named_by_their_true_number(tmp_path: Path) -> None:
+    path = make_story(tmp_path / "r.jsonl", 120)
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[100] = b"{not an entry\n"  # line 101 of the file: entry 100, at +990 s
+    path.write_bytes(b"".join(lines))
+    tolerant = story_player(path, checkpoint_every=4)
+    tolerant.options.skip_bad = True
+    async with running_players(tolerant):
+        await wait_for(lambda: tolerant.indexed)
+        for second in (1100, 200, 1150, 1100):
+            await seek(tolerant, second)
+        assert tolerant._checkpoint_for(T0 + timedelta(seconds=1100)) is not None
+        assert tolerant.stats.skipped_lines == [101], "skipped and counted once, however reread"
+        assert tolerant.status()["skipped_lines"] == 1
+    strict = story_player(path, checkpoint_every=4)
+    task = asyncio.create_task(strict.run())
+    await wait_for(lambda: len(strict.checkpoints) > 15)
+    strict.command("seek", at=T0 + timedelta(seconds=1100))
+    with pytest.raises(RecordingError, match="line 101 is not a log entry"):
+        await asyncio.wait_for(task, 5)
+    assert strict._checkpoint_for(T0 + timedelta(seconds=1100)) is not None
+    assert not strict.indexed, "the index stopped at the bad line; the player named it"
+
+
 async def start_replay(running: Running, path: Path, **params: Any) -> dict[str, Any]:
     query = {
         "name": "r1",
         **{k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in params.items()},
     }
     payload = await asyncio.to_thread(path.read_bytes)
-    async with running.session.post(
-        f"{running.http}/api/replays", params=query, data=payload
-    ) as r:
+    async with running.session.post(f"{running.http}/api/replays", params=query, data=payload) as r:
         body = await r.json()
         assert r.status == 201, body
         return body
@@ -260,18 +434,23 @@ async def test_replay_boards_get_the_player_state_as_a_heartbeat(
     assert (await board.next_of("replay", timeout=2))["status"]["speed"] == 30
 
 
-async def test_calls_in_a_drill_are_simulated_on_its_stream(start_server: StartServer,
-                                                            tmp_path: Path) -> None:
+async def test_calls_in_a_drill_are_simulated_on_its_stream(
+    start_server: StartServer, tmp_path: Path
+) -> None:
     running = await start_server(admin_token=ADMIN_TOKEN)
-    await start_replay(running, make_recording(tmp_path / "r.jsonl", count=3), speed=0,
-                       exercise=True)
+    await start_replay(
+        running, make_recording(tmp_path / "r.jsonl", count=3), speed=0, exercise=True
+    )
     await wait_for(lambda: running.board.replays.get("r1").state == "ended")
     await put_officer(running, officer("drill-1"))
     replay = running.board.replays.get("r1").stream
     target = next(iter(replay.current))
     origin = {"Origin": running.http}
-    async with running.session.post(f"{running.http}/api/calls", headers=origin, json={
-            "event_id": target, "officer_id": "drill-1", "stream": "replay:r1"}) as r:
+    async with running.session.post(
+        f"{running.http}/api/calls",
+        headers=origin,
+        json={"event_id": target, "officer_id": "drill-1", "stream": "replay:r1"},
+    ) as r:
         answer = await r.json()
     assert r.status == 202 and answer["status"] == "simulated", answer
     history = await replay.history(target, 100)

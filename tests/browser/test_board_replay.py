@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import ROW, event_ids, iso, pushed_event, wait_live
+from tests.browser.helpers import CONN, ROW, event_ids, iso, pushed_event, wait_live
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -172,3 +172,104 @@ def test_stream_menu_switches_to_a_replay(
     expect(page.locator('[data-testid="replay-word"]')).to_have_text("EXERCISE")
     expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
     assert "test:live1" not in event_ids(page)
+
+
+def replay_status(server: BoardServer, name: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{server.http}/api/replays/{name}", timeout=10) as resp:
+        return dict(json.loads(resp.read()))
+
+
+def stop_replay(server: BoardServer, name: str) -> None:
+    req = urllib.request.Request(f"{server.http}/api/replays/{name}", method="DELETE")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 204
+
+
+def test_drag_seek_then_step_while_paused_then_speed_up(
+    quiet_server: BoardServer, open_board: Callable[..., Any]
+) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    start_replay(quiet_server, recording(start))
+    page = open_board(quiet_server, query="?stream=replay:drill1")
+    wait_live(page)
+    expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
+    seeks: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: (
+            seeks.append(r.post_data_json)
+            if r.method == "POST"
+            and r.url.endswith("/control")
+            and r.post_data_json["op"] == "seek"
+            else None
+        ),
+    )
+    page.locator('[data-testid="replay-speed-button"][data-speed="1"]').click()
+    expect(page.locator('[data-testid="replay-speed"]')).to_have_text("1\u00d7")
+
+    # drag: press at 90 %, move through 60 %, release at 30 % (between e2 and e3): one seek
+    epoch = page.evaluate("window.cityboard.store.epoch")
+    box = page.locator(TRACK).bounding_box()
+    assert box
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.9, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, y, steps=4)
+    preview = page.locator('[data-testid="scrubber-preview"]')
+    expect(preview).to_be_visible()
+    assert 55 <= preview.evaluate("p => parseFloat(p.style.left)") <= 65
+    page.mouse.move(box["x"] + box["width"] * 0.3, y, steps=4)
+    assert seeks == [], "nothing is sought while dragging"
+    page.mouse.up()
+    expect(preview).to_be_hidden()
+    page.wait_for_function(
+        f"window.cityboard.store.epoch && window.cityboard.store.epoch !== {json.dumps(epoch)}",
+        timeout=10_000,
+    )
+    expect(page.locator(ROW)).to_have_count(2, timeout=10_000)
+    wait_live(page)
+    assert len(seeks) == 1, seeks
+    sought = datetime.fromisoformat(seeks[0]["at"].replace("Z", "+00:00"))
+    assert start + STEP < sought < start + 2 * STEP, sought
+    ids = event_ids(page)
+    assert sorted(ids) == ["drill:e1", "drill:e2"] and len(ids) == len(set(ids)), ids
+
+    # pause, then step: exactly the next entry (e3) plays and the replay stays paused
+    state = page.locator('[data-testid="replay-state"]')
+    page.locator('[data-testid="replay-toggle"]').click()
+    expect(state).to_have_text("일시정지")
+    page.locator('[data-testid="replay-step"]').click()
+    expect(page.locator(ROW)).to_have_count(3, timeout=10_000)
+    status = replay_status(quiet_server, "drill1")
+    assert (status["state"], status["played"]) == ("paused", 3), status
+    assert sorted(event_ids(page)) == ["drill:e1", "drill:e2", "drill:e3"]
+
+    # 600x: the last two entries, 10 recorded minutes apart, come a second apart once resumed
+    page.locator('[data-testid="replay-speed-button"][data-speed="600"]').click()
+    expect(page.locator('[data-testid="replay-speed"]')).to_have_text("600\u00d7")
+    pressed = page.locator('[data-testid="replay-speed-button"][aria-pressed="true"]')
+    expect(pressed).to_have_attribute("data-speed", "600")
+    page.locator('[data-testid="replay-toggle"]').click()
+    expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
+    expect(state).to_have_text("끝남")
+    assert replay_status(quiet_server, "drill1")["speed"] == 600
+
+
+def test_a_stopped_replay_says_so_and_offers_live(
+    quiet_server: BoardServer, open_board: Callable[..., Any]
+) -> None:
+    start_replay(quiet_server, recording(datetime.now(UTC) - timedelta(hours=1)))
+    page = open_board(quiet_server, query="?stream=replay:drill1")
+    wait_live(page)
+    expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
+    stop_replay(quiet_server, "drill1")
+    # not frozen on the last picture: the board says the replay is no longer playing
+    missing = page.locator('[data-testid="stream-missing"]')
+    expect(missing).to_be_visible(timeout=10_000)
+    expect(missing).to_contain_text("replay:drill1")
+    expect(page.locator(CONN)).to_have_attribute("data-state", "stopped")
+    page.locator('[data-testid="stream-missing-live"]').click()
+    page.wait_for_url(f"{quiet_server.url}/")
+    wait_live(page)
+    expect(missing).to_be_hidden()
+    expect(page.locator(ROW)).to_have_count(0)
