@@ -400,13 +400,16 @@ async def api_events(request: web.Request) -> web.Response:
     source = _stream(request)
     rows = await source.events(flt, after_seq=after_seq, limit=limit)
     next_after = rows[-1][0] if rows else after_seq
-    body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]}' % (
+    body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]' % (
         source.epoch.encode(),
         source.head,
         next_after,
         b",".join(b for _, b in rows),
     )
-    return web.Response(body=body, content_type="application/json")
+    if request.query.get("workflows") in ("1", "true"):  # e.g. time-to-acknowledge over a day
+        ids = [orjson.loads(b)["event_id"] for _, b in rows]
+        body += b',"workflows":' + orjson.dumps(await source.workflows_of(ids))
+    return web.Response(body=body + b"}", content_type="application/json")
 
 
 def _stream(request: web.Request) -> LogStore | ReplayStream:

@@ -173,6 +173,8 @@ class LogStore(Protocol):
 
     async def current_event(self, event_id: str) -> bytes | None: ...
 
+    async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]: ...
+
     async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int: ...
 
 
@@ -621,6 +623,20 @@ class EventLog:
                 [after_seq, *params, limit],
             )
         return [(int(seq), body) for seq, body in rows]
+
+    async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]:
+        """The handling state of those of these events someone has acted on."""
+        found: dict[str, Any] = {}
+        async with self._reading() as db:
+            for start in range(0, len(event_ids), SQLITE_MAX_PARAMS):
+                chunk = list(event_ids[start : start + SQLITE_MAX_PARAMS])
+                rows = await db.execute_fetchall(
+                    "SELECT event_id, body FROM workflow"
+                    f" WHERE event_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                )
+                found.update((event_id, orjson.loads(body)) for event_id, body in rows)
+        return found
 
     async def current_event(self, event_id: str) -> bytes | None:
         """The latest version of one event, or None if the log has never seen it."""

@@ -368,6 +368,13 @@ class RedisLog:
         bodies = await r.hmget(self._key("body"), [i for _, i in chosen]) if chosen else []
         return [(seq, body) for (seq, _), body in zip(chosen, bodies, strict=True) if body]
 
+    async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]:
+        """The handling state of those of these events someone has acted on."""
+        if not event_ids:
+            return {}
+        stored = await self._r().hmget(self._key("workflow"), list(event_ids))
+        return {i: orjson.loads(f) for i, f in zip(event_ids, stored, strict=True) if f}
+
     async def current_event(self, event_id: str) -> bytes | None:
         """The latest version of one event, or None if the log has never seen it."""
         body = await self._r().hget(self._key("body"), event_id)

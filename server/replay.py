@@ -207,6 +207,10 @@ class ReplayStream:
         ]
         return chosen[:limit]
 
+    async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]:
+        """The handling state of those of these events someone has acted on."""
+        return {i: self.workflows[i] for i in event_ids if i in self.workflows}
+
     async def current_event(self, event_id: str) -> bytes | None:
         found = self.current.get(event_id)
         return found.body if found else None

@@ -180,3 +180,11 @@ async def test_a_stream_recreated_under_the_nodes_restarts_their_boards(
     assert welcome["mode"] == "snapshot" and welcome["epoch"] == running.board.log.epoch
     snap = await again.next_of("snapshot")
     assert [e["event_id"] for e in snap["events"]] == ["test:e9"] and snap["seq"] == 1
+
+
+async def test_workflows_of_events_come_from_the_shared_log(nodes: tuple[Node, Node]) -> None:
+    a, b = nodes
+    await a.log.append([make_event(1), make_event(2)])
+    await b.log.append([Action(action="ack", event_id="test:e2", actor="op", at=T0)])
+    flows = await a.log.workflows_of(["test:e1", "test:e2", "test:nope"])
+    assert list(flows) == ["test:e2"] and flows["test:e2"]["acked_by"] == "op"

@@ -69,6 +69,11 @@ async def test_events_and_history_of_a_replay_come_from_its_stream(
     status, page = await _get(running, "/api/events")
     assert [e["event_id"] for e in page["events"]] == ["test:e1"], "live reads stay live"
 
+    await board.send({"type": "action", "action": "ack", "event_id": "test:eflood", "ref": "a"})
+    await board.until_seq(4)  # a drill's action, on the drill
+    status, page = await _get(running, "/api/events", stream="replay:r1", workflows="1")
+    assert list(page["workflows"]) == ["test:eflood"]
+
 
 async def test_reads_of_a_stream_that_does_not_play_are_refused(running: Running) -> None:
     status, answer = await _get(running, "/api/events", stream="replay:nope")
@@ -85,3 +90,19 @@ async def test_real_calls_are_only_for_drills(running: Running, tmp_path: Path) 
         answer = await r.json()
     assert r.status == 400 and answer["error"]["code"] == "not_an_exercise", answer
     assert running.board.replays.players == {}
+
+
+async def test_events_can_come_with_their_workflows(running: Running) -> None:
+    await running.push([event_dict(1), event_dict(2)])
+    board = await BoardClient.connect(running.session, running.ws_url)
+    await board.next_of("snapshot")
+    await board.send({"type": "action", "action": "ack", "event_id": "test:e2", "ref": "a"})
+    await board.until_seq(3)
+    await running.push([event_dict(2, version=2, status="resolved")])  # ended, still counted
+
+    status, page = await _get(running, "/api/events", workflows="1")
+    assert status == 200 and set(page["workflows"]) == {"test:e2"}
+    assert page["workflows"]["test:e2"]["state"] == "acknowledged"
+    assert page["workflows"]["test:e2"]["acked_at"]
+    status, page = await _get(running, "/api/events")
+    assert "workflows" not in page, "only when asked"
