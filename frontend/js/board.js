@@ -18,9 +18,13 @@ import {
   shouldAnnounce,
   sparklinePoints,
 } from "./kpi.js";
+import { Calls } from "./calls.js";
 import { DetailPanel } from "./detail.js";
+import { DirectoryPanel } from "./directory.js";
+import { withStream } from "./http.js";
 import { EventLists, iconEl, setText } from "./list.js";
 import { BoardMap } from "./map.js";
+import { ACTOR_KEY, TOKEN_KEY, canAct, cleanActor, takeToken } from "./operator.js";
 import { EventIndex } from "./sorted.js";
 import { BoardStream, backoffDelay } from "./stream.js";
 import { ReplayBar, replayName, searchForStream, streamFromParams } from "./replay.js";
@@ -42,9 +46,8 @@ const ANNOUNCE_MIN_MS = 3000; // a newer alert replaces the shown one after this
 const BLINK_MS = 300;
 const ANNOUNCE_QUEUE = 5; // newest alerts kept waiting; older ones only count in "+N more"
 const FLASH_BODY_MS = 3000; // body[data-alert] is set this long after a new alert
-const BACKFILL_MAX_SEQS = 50000; // the 24 h sparklines look back at most this far in the log
 const BACKFILL_PAGE = 1000;
-const BACKFILL_MAX_PAGES = 50;
+const BACKFILL_MAX_PAGES = 50; // the 24 h figures count at most this many pages of events
 const SEARCH_DEBOUNCE_MS = 200;
 const MAIN_KINDS = ["disaster", "traffic", "complaint"];
 
@@ -55,7 +58,8 @@ const kiosk = params.get("kiosk") === "1";
 const rotateMs = Math.max(2, Number(params.get("rotate")) || 15) * 1000;
 const streamName = streamFromParams(params); // "live" or "replay:<name>" (docs/board.md)
 const store = new BoardStream({ stream: streamName });
-const token = params.get("token");
+const token = operatorToken(); // before anything copies the address: the token leaves it here
+let actor = storedActor(); // the operator's name on actions and calls, or null
 const index = new EventIndex();
 const timeline = new Timeline();
 
@@ -79,6 +83,8 @@ const mapPending = { upserted: new Set(), removed: new Set(), refilter: false };
 let lists = null;
 let boardMap = null;
 let detail = null;
+let directory = null;
+let calls = null;
 let replayBar = null; // on a replay stream: the banner and the scrubber
 
 const pending = {
@@ -132,6 +138,8 @@ const els = {
   epoch: $('[data-testid="epoch"]'),
   lastError: $('[data-testid="last-error"]'),
   langToggle: $('[data-testid="lang-toggle"]'),
+  directory: $('[data-testid="directory"]'),
+  directoryToggle: $('[data-testid="directory-toggle"]'),
   soundToggle: $('[data-testid="sound-toggle"]'),
 };
 
@@ -145,6 +153,51 @@ function pickLanguage() {
     // storage may be disabled in kiosk profiles
   }
   return "ko";
+}
+
+/** The operator token: from the operator link (then out of the address bar), else kept for this tab. */
+function operatorToken() {
+  let stored = null;
+  try {
+    stored = sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    // no storage: the token lasts for this page
+  }
+  const taken = takeToken(location.search, stored);
+  if (taken.search !== null) {
+    history.replaceState(null, "", `${location.pathname}${taken.search}${location.hash}`);
+    try {
+      if (taken.token) sessionStorage.setItem(TOKEN_KEY, taken.token);
+    } catch {
+      // no storage
+    }
+  }
+  return taken.token;
+}
+
+function storedActor() {
+  try {
+    return cleanActor(localStorage.getItem(ACTOR_KEY));
+  } catch {
+    return null;
+  }
+}
+
+function setActor(name) {
+  actor = cleanActor(name);
+  try {
+    if (actor) localStorage.setItem(ACTOR_KEY, actor);
+    else localStorage.removeItem(ACTOR_KEY);
+  } catch {
+    // no storage: the name lasts for this page
+  }
+}
+
+/** The role changed (a welcome): every action and call button follows. */
+function applyRole() {
+  if (detail?.isOpen) detail.fill();
+  directory?.render();
+  calls?.render();
 }
 
 function safeStoredTimeZone() {
@@ -267,7 +320,9 @@ class Connection {
     return new Promise((resolve, reject) => {
       this.actionRef += 1;
       const ref = `a${this.actionRef}`;
-      const sent = this.send({ v: 1, type: "action", action, event_id: eventId, data, ref });
+      const msg = { v: 1, type: "action", action, event_id: eventId, data, ref };
+      if (actor) msg.actor = actor;
+      const sent = this.send(msg);
       if (!sent) {
         reject(new Error(tr.t("actions.offline")));
         return;
@@ -308,7 +363,7 @@ class Connection {
         }
         if (!this.backfilled) {
           this.backfilled = true;
-          backfillTimeline(store.epoch, store.lastSeq);
+          backfillTimeline(store.epoch);
         }
         break;
       case "result":
@@ -334,6 +389,7 @@ class Connection {
     this.hadWelcomeBefore = this.hadWelcome;
     this.hadWelcome = true;
     applyCity(msg.city);
+    applyRole();
     if (change.reset) this.backfilled = false; // another history: look back again
     if (change.reset || msg.mode !== "resume") {
       this.awaitingSnapshot = true; // the state settles when the snapshot lands
@@ -455,6 +511,7 @@ function queueChange(change) {
   if (change.feeds) pending.feeds = true;
   if (change.error) pending.error = true;
   if (change.replay) pending.replay = true;
+  if (change.actions.length) calls?.apply(change.actions);
   if (detail?.isOpen) {
     const id = detail.id;
     if (change.reset || change.upserted.includes(id) || change.removed.includes(id) || change.workflows.includes(id)) detail.changed();
@@ -1282,6 +1339,13 @@ function select(id) {
   else detail.close();
   boardMap?.select(id);
   lists.markSelection();
+  directory.render(); // its call buttons are about the selected event
+}
+
+/** The open event for the directory's call buttons: {id, title}, or null. */
+function selectedEvent() {
+  if (!selectedId) return null;
+  return { id: selectedId, title: eventText(detail.event() ?? {}, tr.lang).title || selectedId };
 }
 
 // ------------------------------------------------------------------------------ language
@@ -1305,6 +1369,8 @@ function applyLanguage() {
   lists.relabel();
   boardMap?.relabel();
   detail.relabel();
+  directory.relabel();
+  calls.render();
   announcer.render();
   renderFeeds();
   renderNotices();
@@ -1397,7 +1463,11 @@ function onKey(e) {
   const target = e.target;
   const typing = target instanceof HTMLElement && (target.matches("input, textarea, select") || target.isContentEditable);
   if (e.key === "Escape") {
-    if (detail.isOpen) {
+    // the directory closes first when the key is pressed in it, or when it is the only panel open
+    if (directory.isOpen && (directory.root.contains(target) || !detail.isOpen)) {
+      directory.close();
+      e.preventDefault();
+    } else if (detail.isOpen) {
       select(null);
       e.preventDefault();
     } else if (target === els.search) {
@@ -1466,6 +1536,7 @@ async function loadDistricts() {
     boardMap?.setDistricts(geo);
     lists.relabel();
     renderFilterControls();
+    directory.relabel();
     lastStatsAt = 0;
     scheduleStats();
     if (kiosk) rotateKiosk();
@@ -1479,20 +1550,21 @@ async function loadDistricts() {
 
 /**
  * The 24 h sparklines and "new in the last hour" also count events that already ended: page through
- * /api/events (latest version of each event, by the seq of its last change) for the recent part of
- * the log, in the background.
+ * /api/events (latest version of each event sent in the last 25 h, by the seq of its last change)
+ * of the stream the board watches, in the background.
  */
-async function backfillTimeline(epoch, head) {
-  let after = Math.max(0, head - BACKFILL_MAX_SEQS);
+async function backfillTimeline(epoch) {
+  const since = new Date(serverNow() - DAY_MS - HOUR_MS).toISOString();
+  let after = 0;
   try {
     for (let page = 0; page < BACKFILL_MAX_PAGES; page++) {
-      const resp = await fetch(`api/events?after_seq=${after}&limit=${BACKFILL_PAGE}`, { headers: { Accept: "application/json" } });
+      const url = withStream(`api/events?sent_after=${encodeURIComponent(since)}&after_seq=${after}&limit=${BACKFILL_PAGE}`, streamName);
+      const resp = await fetch(url, { headers: { Accept: "application/json" } });
       if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
       const body = await resp.json();
       if (body.epoch !== epoch || store.epoch !== epoch) return;
-      const cutoff = serverNow() - DAY_MS - HOUR_MS;
-      for (const ev of body.events ?? []) if (Date.parse(ev.sent_at ?? "") >= cutoff) timeline.add(ev);
-      if ((body.events ?? []).length < BACKFILL_PAGE || body.next_after_seq >= head) break;
+      for (const ev of body.events ?? []) timeline.add(ev);
+      if ((body.events ?? []).length < BACKFILL_PAGE) break;
       after = body.next_after_seq;
     }
   } catch (err) {
@@ -1544,15 +1616,43 @@ async function start() {
     kiosk,
     tiles: params.get("tiles"),
   });
+  const allowed = () => canAct(store.role);
+  calls = new Calls({
+    tr: () => tr,
+    now: serverNow,
+    token: () => token,
+    actor: () => actor,
+    stream: streamName,
+    canAct: allowed,
+    openTel: (uri) => {
+      location.href = uri; // the operator's softphone or desk phone dials; the page stays
+    },
+  });
   detail = new DetailPanel(els.detail, {
     tr: () => tr,
     formats: timeFormats,
+    now: serverNow,
     store,
+    stream: streamName,
+    calls,
     districtName,
     isDemo,
     sendAction: (action, id, data) => conn.sendAction(action, id, data),
     connected: () => conn.online,
+    canAct: allowed,
+    actor: () => actor,
+    setActor,
     onClose: () => select(null),
+  });
+  directory = new DirectoryPanel(els.directory, els.directoryToggle, {
+    tr: () => tr,
+    formats: timeFormats,
+    now: serverNow,
+    districts: () => districts,
+    districtName: districtNameOf,
+    selectedEvent,
+    calls,
+    canAct: allowed,
   });
   if (replayName(streamName)) {
     replayBar = new ReplayBar(els.replayBar, { tr: () => tr, formats: timeFormats, name: replayName(streamName) });
@@ -1586,6 +1686,7 @@ async function start() {
     ticks += 1;
     renderClock();
     conn.tick();
+    calls.render(); // talk time of answered calls
     moreDue = true; // row heights also change when fonts load or titles re-wrap
     scheduleFrame();
     if (ticks % 5 === 0) {
@@ -1631,6 +1732,9 @@ async function start() {
     },
     get selected() {
       return selectedId;
+    },
+    get role() {
+      return store.role;
     },
     missingTranslations: () => [...tr.missing],
   };

@@ -1,18 +1,23 @@
 // The detail panel of one event: what it is, where, when (in the city's time), its source, its
 // history (GET /api/events/{id}/history), who is on duty for it (GET /api/officers/on-duty) with
-// call buttons (POST /api/calls), and the operator actions (ack, assign, note, resolve) sent over
-// the websocket. Text from the server only ever goes in through textContent.
+// call buttons that follow each call's life (calls.js), and the operator actions (ack, assign,
+// note, resolve) sent over the websocket. Text from the server only ever goes in through textContent.
 
+import { CallControls, callEndedText } from "./calls.js";
+import { callPeer, historyItems } from "./history.js";
+import { responseError, withStream } from "./http.js";
 import { eventText, formatIso } from "./i18n.js";
-import { callDetail, callPeer, historyItems } from "./history.js";
 import { iconFor } from "./icons.js";
 import { iconEl, setIcon, setText } from "./list.js";
+import { dutyText, officerName } from "./officers.js";
+import { MAX_ACTOR_CHARS } from "./operator.js";
 import { stateOf } from "./workflow.js";
 
 const HISTORY_DEBOUNCE_MS = 400;
 const RESOLVE_CONFIRM_MS = 4000;
 const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
 const OFFICER_GROUPS = ["now", "next", "escalation"];
+const ROSTER_KINDS = ["disaster", "traffic", "complaint", "system"]; // kinds the duty roster covers
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -21,30 +26,10 @@ function el(tag, className, text) {
   return node;
 }
 
-/** What went wrong with an HTTP answer, in the server's own words when it gave some. */
-export async function responseError(resp) {
-  let text = "";
-  try {
-    text = await resp.text();
-  } catch {
-    // no body
-  }
-  try {
-    const body = JSON.parse(text);
-    const err = body?.error ?? body;
-    if (err && typeof err === "object" && (err.message || err.code)) {
-      return `${err.message ?? err.code}${err.code && err.message ? ` (${err.code})` : ""}`;
-    }
-  } catch {
-    // not JSON
-  }
-  const plain = text.trim().slice(0, 200);
-  return plain ? `HTTP ${resp.status}: ${plain}` : `HTTP ${resp.status} ${resp.statusText}`.trim();
-}
-
 /**
- * ctx: {tr(), formats() → {full, short}, store, districtName(ev), isDemo(ev),
- *       sendAction(action, id, data) → Promise<{seq}>, connected(), onClose(), onOpen(id)}
+ * ctx: {tr(), formats() → makeTimeFormats(), now() → server time (ms), store, stream, calls (Calls),
+ *       districtName(ev), isDemo(ev), sendAction(action, id, data) → Promise<{seq}>, connected(),
+ *       canAct(), actor(), setActor(name), onClose()}
  */
 export class DetailPanel {
   constructor(root, ctx) {
@@ -54,7 +39,6 @@ export class DetailPanel {
     this.lastKnown = null; // the newest version from the history, when the event left the view
     this.history = null; // {state: loading|ok|error, entries, message}
     this.officers = null; // {state: loading|none|error|ok, data, message}
-    this.callStatus = new Map(); // officer id -> {text, error}
     this.historyTimer = null;
     this.confirmTimer = null;
     this.confirming = false;
@@ -76,6 +60,8 @@ export class DetailPanel {
       note: $('[data-testid="action-note"]'),
       noteText: $('[data-testid="note-text"]'),
       actionStatus: $('[data-testid="action-status"]'),
+      actor: $('[data-testid="actor-name"]'),
+      viewOnly: $('[data-testid="view-only"]'),
       officersStatus: $('[data-testid="officers-status"]'),
       officerList: $('[data-testid="officer-list"]'),
       names: root.querySelector("#officer-names"),
@@ -90,6 +76,9 @@ export class DetailPanel {
     this.els.assignTo.addEventListener("keydown", (e) => {
       if (e.key === "Enter") this.act("assign");
     });
+    this.els.actor.maxLength = MAX_ACTOR_CHARS;
+    this.els.actor.value = ctx.actor() ?? "";
+    this.els.actor.addEventListener("input", () => ctx.setActor(this.els.actor.value));
   }
 
   get isOpen() {
@@ -104,7 +93,6 @@ export class DetailPanel {
     if (!same) {
       this.generation += 1;
       this.lastKnown = null;
-      this.callStatus.clear();
       this._resetConfirm();
       setText(this.els.actionStatus, "");
       this.els.actionStatus.classList.remove("error");
@@ -209,11 +197,15 @@ export class DetailPanel {
   _fillActions(ev) {
     const tr = this.ctx.tr();
     const state = ev ? stateOf(this.ctx.store.workflow(ev.event_id)) : "new";
-    const online = this.ctx.connected();
+    const allowed = this.ctx.canAct();
+    const online = this.ctx.connected() && allowed;
     this.els.ack.disabled = !ev || !online || state !== "new";
     this.els.resolve.disabled = !ev || !online || state === "resolved";
     this.els.assign.disabled = !ev || !online;
     this.els.note.disabled = !ev || !online;
+    this.els.viewOnly.hidden = allowed;
+    this.els.actor.disabled = !allowed;
+    for (const b of [this.els.ack, this.els.resolve, this.els.assign, this.els.note]) b.title = allowed ? "" : tr.t("operator.viewOnly");
     setText(this.els.resolve, tr.t(this.confirming ? "actions.resolveConfirm" : "actions.resolve"));
     this.els.resolve.classList.toggle("confirm", this.confirming);
   }
@@ -302,12 +294,15 @@ export class DetailPanel {
       this._renderHistory();
     }
     try {
-      const resp = await fetch(`api/events/${encodeURIComponent(id)}/history`, { headers: { Accept: "application/json" } });
+      const url = withStream(`api/events/${encodeURIComponent(id)}/history`, this.ctx.stream);
+      const resp = await fetch(url, { headers: { Accept: "application/json" } });
       if (gen !== this.generation) return;
       if (!resp.ok) throw new Error(await responseError(resp));
       const body = await resp.json();
       if (gen !== this.generation) return;
       this.history = { id, state: "ok", entries: Array.isArray(body.entries) ? body.entries : [] };
+      // a call under way when the panel opened: its row picks up where it stands
+      this.ctx.calls.apply(this.history.entries.filter((e) => e?.type === "action").map((e) => e.body));
       // the newest version, for an event that already left the live view
       const versions = this.history.entries.filter((e) => e?.type === "event" && e.body);
       if (versions.length) this.lastKnown = versions[versions.length - 1].body;
@@ -344,6 +339,10 @@ export class DetailPanel {
       li.dataset.testid = "history-item";
       li.dataset.kind = item.kind;
       if (item.kind === "action") li.dataset.action = item.action;
+      if (item.action === "call_ended") {
+        li.dataset.outcome = String(item.data?.outcome ?? "");
+        li.classList.toggle("h-failed", item.data?.outcome === "failed");
+      }
       const when = el("time", "history-time", formatIso(item.at, f.short));
       when.title = formatIso(item.at, f.full);
       li.append(when, el("span", "history-text", this._historyText(item)));
@@ -381,13 +380,17 @@ export class DetailPanel {
           return tr.t("history.note", { who, text: d.text ?? "" });
         case "resolve":
           return tr.t("history.resolve", { who });
-        case "call_started": {
-          const peer = callPeer(d);
-          return tr.t("history.call_started", { who, to: peer ? ` → ${peer}` : "" });
+        case "call_started":
+        case "call_ringing":
+        case "call_answered": {
+          const peer = callPeer(item.call, tr.lang);
+          const drill = d.simulated ? ` · ${tr.t("history.drill")}` : "";
+          return `${tr.t(`history.${item.action}`, { who, to: peer ? ` → ${peer}` : "" })}${drill}`;
         }
         case "call_ended": {
-          const detail = callDetail(d);
-          return tr.t("history.call_ended", { detail: detail ? ` (${detail})` : "" });
+          const peer = callPeer(item.call, tr.lang);
+          const detail = callEndedText(d, tr);
+          return tr.t("history.call_ended", { to: peer ? ` → ${peer}` : "", detail: detail ? ` — ${detail}` : "" });
         }
         default:
           return tr.t("history.other", { who, action: item.action });
@@ -404,9 +407,11 @@ export class DetailPanel {
     const ev = this.event();
     this.officers = { state: "loading" };
     this._renderOfficers();
-    const params = new URLSearchParams();
-    if (ev?.district) params.set("district", ev.district);
-    if (ev?.kind) params.set("kind", ev.kind);
+    const params = new URLSearchParams({ district: ev?.district || "*" }); // "*": outside every district
+    if (ROSTER_KINDS.includes(ev?.kind)) {
+      params.set("kind", ev.kind);
+      if (ev.category) params.set("category", ev.category);
+    }
     try {
       const resp = await fetch(`api/officers/on-duty?${params}`, { headers: { Accept: "application/json" } });
       if (gen !== this.generation || this.id !== id) return;
@@ -454,8 +459,7 @@ export class DetailPanel {
         if (!officer || typeof officer !== "object") continue;
         count += 1;
         section.append(this._officerRow(officer));
-        const name = (tr.lang === "en" ? officer.name_en : officer.name_ko) || officer.name_ko || officer.name_en;
-        if (name) names.add(name);
+        names.add(officerName(officer, tr.lang));
       }
       frag.append(section);
     }
@@ -471,13 +475,12 @@ export class DetailPanel {
 
   _officerRow(officer) {
     const tr = this.ctx.tr();
-    const f = this.ctx.formats();
     const row = el("div", "officer");
     row.dataset.testid = "officer";
     row.dataset.officerId = String(officer.id ?? "");
-    const name = (tr.lang === "en" ? officer.name_en : officer.name_ko) || officer.name_ko || officer.name_en || String(officer.id ?? "");
+    row.classList.toggle("on-duty", officer.on_duty === true);
     const who = el("div", "officer-who");
-    who.append(el("span", "officer-name", name));
+    who.append(el("span", "officer-name", officerName(officer, tr.lang)));
     if (officer.demo === true) who.append(" ", el("span", "badge-demo", "DEMO"));
     const level =
       typeof officer.level === "string"
@@ -485,64 +488,21 @@ export class DetailPanel {
         : Number.isFinite(officer.level)
           ? tr.t("officers.level", { n: officer.level })
           : "";
-    const shift = officer.on_duty_until
-      ? tr.t("officers.until", { time: formatIso(officer.on_duty_until, f.short) })
-      : officer.next_shift_at
-        ? tr.t("officers.from", { time: formatIso(officer.next_shift_at, f.short) })
-        : "";
+    const shift = officer.on_duty_until || officer.next_shift_at ? dutyText(officer, tr, this.ctx.formats(), this.ctx.now()) : "";
     const line = el("div", "officer-role", [level, officer.role, officer.department, shift].filter(Boolean).join(" · "));
     if (officer.phone) {
       const a = el("a", "officer-phone", String(officer.phone));
       a.href = `tel:${String(officer.phone).replace(/[^0-9+]/g, "")}`;
       line.append(" · ", a);
     }
-    const status = el("div", "call-status");
-    status.dataset.testid = "call-status";
-    const known = this.callStatus.get(String(officer.id));
-    if (known) {
-      status.textContent = known.text;
-      status.classList.toggle("error", known.error);
+    row.append(who);
+    if (officer.id) {
+      const controls = new CallControls(this.ctx.calls, this.id, officer);
+      row.append(controls.buttons, line, controls.status);
+    } else {
+      row.append(line);
     }
-    const call = el("button", "act call", tr.t("officers.call"));
-    call.type = "button";
-    call.dataset.testid = "call-button";
-    call.disabled = !officer.id;
-    call.addEventListener("click", () => this.call(officer, call, status));
-    row.append(who, call, line, status);
     return row;
-  }
-
-  async call(officer, button, statusEl) {
-    const tr = this.ctx.tr();
-    const id = this.id;
-    const key = String(officer.id);
-    const show = (text, error) => {
-      this.callStatus.set(key, { text, error });
-      statusEl.textContent = text;
-      statusEl.classList.toggle("error", error);
-    };
-    button.disabled = true;
-    show(tr.t("officers.calling"), false);
-    try {
-      const resp = await fetch("api/calls", {
-        method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ event_id: id, officer_id: officer.id }),
-      });
-      if (!resp.ok) throw new Error(await responseError(resp));
-      let detail = "";
-      try {
-        const body = await resp.json();
-        detail = [body?.status ?? body?.state, body?.call_id ?? body?.id].filter(Boolean).join(" · ");
-      } catch {
-        // an empty answer is fine
-      }
-      show(detail ? `${tr.t("officers.called")} (${detail})` : tr.t("officers.called"), false);
-    } catch (err) {
-      show(tr.t("officers.callFailed", { message: err?.message ?? String(err) }), true);
-    } finally {
-      button.disabled = false;
-    }
   }
 
   relabel() {

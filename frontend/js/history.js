@@ -31,12 +31,13 @@ export function changedFields(prev, next) {
 /**
  * History items, oldest first:
  *   {kind: "version", seq, at, version, ev, changed: [...fields], first: bool, from: {severity, status}}
- *   {kind: "action", seq, at, action, actor, data}
+ *   {kind: "action", seq, at, action, actor, data, call}  (call: the call_started data of a call_* action's call)
  *   {kind: "notice", seq, at, body}
  */
 export function historyItems(entries) {
   const out = [];
   let prev = null;
+  const calls = new Map(); // call_id -> its call_started data
   for (const e of Array.isArray(entries) ? entries : []) {
     if (!e || typeof e !== "object" || !e.body) continue;
     if (e.type === "event") {
@@ -54,7 +55,10 @@ export function historyItems(entries) {
       prev = ev;
     } else if (e.type === "action") {
       const b = e.body;
-      out.push({ kind: "action", seq: e.seq, at: b.at ?? e.at, action: b.action, actor: b.actor ?? "", data: b.data ?? {} });
+      const data = b.data ?? {};
+      if (b.action === "call_started" && data.call_id) calls.set(data.call_id, data);
+      const call = data.call_id ? (calls.get(data.call_id) ?? null) : null;
+      out.push({ kind: "action", seq: e.seq, at: b.at ?? e.at, action: b.action, actor: b.actor ?? "", data, call });
     } else {
       out.push({ kind: "notice", seq: e.seq, at: e.at, body: e.body });
     }
@@ -62,18 +66,9 @@ export function historyItems(entries) {
   return out;
 }
 
-/** Who a call was with, from an action's data, whatever the dialer put there. */
-export function callPeer(data) {
+/** Who a call was with, from its call_started data (in `lang` when it has the English name). */
+export function callPeer(data, lang = "ko") {
   if (!data || typeof data !== "object") return "";
-  return String(data.officer_name ?? data.name ?? data.officer_id ?? data.to ?? data.sip_uri ?? "");
-}
-
-/** A short tail for a call_ended line: outcome and duration when the dialer gave them. */
-export function callDetail(data) {
-  if (!data || typeof data !== "object") return "";
-  const parts = [];
-  if (data.outcome ?? data.reason) parts.push(String(data.outcome ?? data.reason));
-  const secs = Number(data.duration_seconds ?? data.duration_s ?? data.duration);
-  if (Number.isFinite(secs) && secs > 0) parts.push(`${Math.round(secs)} s`);
-  return parts.join(", ");
+  const en = lang === "en" ? data.officer_name_en : null;
+  return String(en || (data.officer_name ?? data.name ?? data.officer_id ?? data.to ?? data.sip_uri ?? ""));
 }

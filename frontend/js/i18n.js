@@ -140,6 +140,10 @@ export function makeTimeFormats(locale, timeZone) {
   return {
     clock,
     short: new Intl.DateTimeFormat(locale, { ...base, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+    // a time on another day than today: "11월 30일 (월) 08:00" / "Mon 30 Nov, 08:00"
+    dayTime: new Intl.DateTimeFormat(locale, { ...base, weekday: "short", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+    // the city's calendar day of a moment, for "is it today?"
+    dayKey: new Intl.DateTimeFormat("en-CA", { ...base, year: "numeric", month: "2-digit", day: "2-digit" }),
     date: new Intl.DateTimeFormat(locale, { ...base, weekday: "short", month: "short", day: "numeric", timeZoneName: "short" }),
     // "2026년 11월 29일 09:05:07 GMT+9" / "29 Nov 2026 09:05:07 GMT+9": the same 24-hour clock as the wall's
     full: { format: (d) => `${day.format(d)} ${clock.format(d)} ${zoneName(d)}`.trim() },

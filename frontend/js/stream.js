@@ -86,6 +86,7 @@ export class BoardStream {
     this.duplicatesIgnored = 0;
     this.epochChanges = 0;
     this.replay = null; // on a replay stream: the player's status {state, speed, position, ...}
+    this.role = null; // "viewer" | "operator" | "admin" from the welcome; null from an older server
   }
 
   /** The `hello` to send on (re)connect: it asks to resume when we already hold a history. */
@@ -177,6 +178,7 @@ export class BoardStream {
     this.demo = Boolean(msg.demo);
     this.mode = msg.mode ?? null;
     this.limits = msg.limits ?? null;
+    this.role = typeof msg.role === "string" ? msg.role : null;
     this.replay = msg.replay && typeof msg.replay === "object" ? msg.replay : null;
     change.replay = true;
     this._serverTime(msg.server_time, now);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-const { callDetail, callPeer, changedFields, historyItems } = await import("../../frontend/js/history.js");
+const { callPeer, changedFields, historyItems } = await import("../../frontend/js/history.js");
 const { CATEGORY_ICONS, ICONS, iconFor, spriteMarkup } = await import("../../frontend/js/icons.js");
 
 const v1 = { event_id: "t:a", version: 1, severity: "moderate", status: "active", title: "a", sent_at: "2026-11-29T09:00:00Z" };
@@ -33,12 +33,23 @@ test("versions say what changed; actions say who did what", () => {
   assert.deepEqual(historyItems(undefined), []);
 });
 
-test("call lines use whatever the dialer recorded", () => {
-  assert.equal(callPeer({ officer_name: "김철수", officer_id: "o1" }), "김철수");
+test("call lines use whatever the dialer recorded, and each call_* line knows whom its call was with", () => {
+  assert.equal(callPeer({ officer_name: "김철수", officer_name_en: "Kim Cheol-su", officer_id: "o1" }), "김철수");
+  assert.equal(callPeer({ officer_name: "김철수", officer_name_en: "Kim Cheol-su" }, "en"), "Kim Cheol-su");
+  assert.equal(callPeer({ officer_name: "김철수" }, "en"), "김철수", "no English name: the Korean one");
   assert.equal(callPeer({ officer_id: "o1" }), "o1");
   assert.equal(callPeer(null), "");
-  assert.equal(callDetail({ outcome: "answered", duration_seconds: 62.4 }), "answered, 62 s");
-  assert.equal(callDetail({}), "");
+  const started = { call_id: "c1", officer_id: "kim", officer_name: "김민지" };
+  const items = historyItems([
+    { seq: 1, at: "a", type: "event", body: v1 },
+    { seq: 2, at: "b", type: "action", body: { action: "call_started", actor: "박 주무관", data: started } },
+    { seq: 3, at: "c", type: "action", body: { action: "call_ringing", actor: "dialer:sip", data: { call_id: "c1" } } },
+    { seq: 4, at: "d", type: "action", body: { action: "call_ended", actor: "dialer:sip", data: { call_id: "c1", outcome: "busy" } } },
+    { seq: 5, at: "e", type: "action", body: { action: "call_ended", actor: "dialer:sip", data: { call_id: "unseen" } } },
+    { seq: 6, at: "f", type: "action", body: { action: "note", actor: "board", data: { text: "x" } } },
+  ]);
+  assert.deepEqual(items.slice(1).map((i) => i.call), [started, started, started, null, null]);
+  assert.equal(items[1].actor, "박 주무관");
 });
 
 test("every category of server/events.py has an icon, and every icon exists", () => {

@@ -191,6 +191,11 @@ test("welcome carries city, demo flag and head", () => {
   assert.equal(s.demo, true);
   assert.equal(s.city.timezone, "Asia/Seoul");
   assert.equal(s.serverHead, 12);
+  assert.equal(s.role, null, "an older server names no role");
+  s.handle(welcome({ role: "viewer" }));
+  assert.equal(s.role, "viewer");
+  s.handle(welcome({ role: "operator" }));
+  assert.equal(s.role, "operator");
 });
 
 test("feeds, notices, errors and pongs are kept; every message counts as liveness", () => {

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import os
 import socket
 import subprocess
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,20 +159,65 @@ def baresip_config(folder: Path, sip_port: int, control_port: int | None) -> str
     return "\n".join(lines) + "\n"
 
 
+def require_baresip() -> None:
+    """Fail — never skip — when baresip or a module the tests load is missing."""
+    if not os.access(BARESIP, os.X_OK):
+        pytest.fail(f"{BARESIP} is missing: apt-get install baresip-core (scripts/test does)")
+    for module in ("opus", "aufile", "ausine", "account", "menu", "ctrl_tcp"):
+        if not (BARESIP_MODULES / f"{module}.so").is_file():
+            pytest.fail(
+                f"baresip module {module}.so is missing from {BARESIP_MODULES}:"
+                " apt-get install baresip-core (scripts/test does)"
+            )
+
+
+def spawn_agent(
+    root: Path, name: str, *, auto_answer: bool = False, control: bool = False
+) -> UserAgent:
+    """Write a user agent's config in `root`/baresip-`name` and start it (not yet ready)."""
+    folder = root / f"baresip-{name}"
+    folder.mkdir()
+    block = port_block()
+    control_port = port_block() if control else None
+    (folder / "config").write_text(baresip_config(folder, block, control_port))
+    account = f"<sip:{name}@127.0.0.1:{block}>;regint=0"
+    if auto_answer:
+        account += ";answermode=auto"
+    (folder / "accounts").write_text(account + "\n")
+    return UserAgent(name, folder, block, control_port, spawn_baresip(folder))
+
+
+def _ready(agent: UserAgent) -> bool:
+    """True once the agent says so and (the office phone) its control port takes connections."""
+    if agent.process.poll() is not None:
+        pytest.fail(f"baresip {agent.name} exited ({agent.process.returncode}):\n{agent.log()}")
+    if "baresip is ready" not in agent.log():
+        return False
+    if agent.control_port is None:
+        return True
+    try:
+        socket.create_connection(("127.0.0.1", agent.control_port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 async def wait_ready(agent: UserAgent) -> None:
     deadline = asyncio.get_running_loop().time() + BARESIP_READY_SECONDS
     while asyncio.get_running_loop().time() < deadline:
-        if agent.process.poll() is not None:
-            pytest.fail(f"baresip {agent.name} exited ({agent.process.returncode}):\n{agent.log()}")
-        if "baresip is ready" in agent.log():
-            if agent.control_port is None:
-                return
-            with contextlib.suppress(OSError):
-                _, writer = await asyncio.open_connection("127.0.0.1", agent.control_port)
-                writer.close()
-                await writer.wait_closed()
-                return
+        if _ready(agent):
+            return
         await asyncio.sleep(0.05)
+    pytest.fail(f"baresip {agent.name} was not ready in {BARESIP_READY_SECONDS}s:\n{agent.log()}")
+
+
+def wait_ready_blocking(agent: UserAgent) -> None:
+    """`wait_ready` for tests without an event loop (the browser tests)."""
+    deadline = time.monotonic() + BARESIP_READY_SECONDS
+    while time.monotonic() < deadline:
+        if _ready(agent):
+            return
+        time.sleep(0.05)
     pytest.fail(f"baresip {agent.name} was not ready in {BARESIP_READY_SECONDS}s:\n{agent.log()}")
 
 
