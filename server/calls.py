@@ -85,6 +85,7 @@ class Call:
     outcome: Outcome | None = None
     reason: str = ""
     duration_s: float | None = None
+    marked: bool = False  # the operator said it ended (what a handed-off call's length rests on)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
@@ -275,6 +276,7 @@ class CallService:
         if call is None:
             raise CallError(404, "unknown_call", f"no call {call_id!r} (or it ended long ago)")
         if not call.ended:
+            call.marked = True
             await self.dialer.hangup(call_id, outcome)
         if not call.ended:  # a dialer that did not report the end: do not leave it open
             await self._ended(call, outcome or "cancelled", "hung up by the operator")
@@ -344,7 +346,8 @@ class CallService:
             call.status = "ended"
             if call.answered_at is not None:
                 talk = (call.ended_at - call.answered_at).total_seconds()
-            elif outcome == "answered":  # a handed-off call the operator says was answered
+            elif call.marked and outcome in ("answered", "handed_off"):
+                # a handed-off call: from hand-off to the operator's mark (the phone is unseen)
                 talk = (call.ended_at - call.started_at).total_seconds()
             else:
                 talk = 0.0

@@ -106,8 +106,22 @@ async def test_an_unmarked_tel_call_is_closed_as_handed_off(start_server: StartS
         assert r.status == 202
     actions = await wait_for_action(running, EVENT, "call_ended")
     assert actions[-1]["data"]["outcome"] == "handed_off"
-    assert actions[-1]["data"]["duration_s"] == 0
+    assert actions[-1]["data"]["duration_s"] == 0, "nobody said how long: no length is made up"
     assert "not marked ended" in actions[-1]["data"]["reason"]
+
+
+async def test_a_tel_call_marked_over_lasts_from_hand_off_to_the_mark(
+    start_server: StartServer,
+) -> None:
+    running = await tel_server(start_server)
+    async with running.session.post(
+        f"{running.http}/api/calls", json={"event_id": EVENT, "officer_id": "kim"}
+    ) as r:
+        call_id = (await r.json())["call_id"]
+    await asyncio.sleep(0.3)
+    async with running.session.post(f"{running.http}/api/calls/{call_id}/hangup") as r:
+        ended = await r.json()
+    assert ended["outcome"] == "handed_off" and ended["duration_s"] >= 0.3
 
 
 @pytest.mark.parametrize(
