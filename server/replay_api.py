@@ -1,8 +1,9 @@
 """HTTP control of replays: start one (upload a recording, or name a stored one), watch its status
 and density for the scrubber, pause/resume/step/seek/speed, stop.
 
-Starting and controlling replays changes what boards show, so it is allowed from the server's own
-machine (the CLI) or with the admin token; boards watch replays over /ws (`hello {stream}`).
+Starting and stopping replays is allowed from the server's own machine (the CLI) or with the admin
+token, controlling a running one (pause, seek…) also with the operator token, since drills are run
+from the wall; boards watch replays over /ws (`hello {stream}`).
 """
 
 from __future__ import annotations
@@ -65,15 +66,23 @@ def _error(status: int, code: str, message: str) -> web.Response:
     return _json({"error": {"code": code, "message": message}}, status)
 
 
-def _denied(request: web.Request) -> web.Response | None:
-    """None when the caller is on this machine or shows the admin token."""
+def _denied(request: web.Request, needed: roles.Role = "admin") -> web.Response | None:
+    """None when the caller is on this machine or shows a token of the `needed` role."""
+    if roles.is_local(request):
+        return None
+    settings = _board(request).settings
     token = roles.bearer(request)
-    if roles.is_local(request) or (
-        token is not None and roles.matches(token, _board(request).settings.admin_token)
-    ):
+    try:
+        role = roles.role_of(settings, token, local=False) if token else "viewer"
+    except roles.BadToken:
+        role = "viewer"
+    if roles.at_least(role, needed):
         return None
     return _error(
-        403, "forbidden", "replays are controlled from the server's machine or with the admin token"
+        403,
+        "forbidden",
+        f"replays are {'controlled' if needed == 'operator' else 'started and stopped'} from the"
+        f" server's machine or with the {needed} token",
     )
 
 
@@ -167,8 +176,9 @@ async def replay_status(request: web.Request) -> web.Response:
 
 
 async def control_replay(request: web.Request) -> web.Response:
-    """Pause, resume, step, speed or seek: `{"op": ..., "speed": N, "at": TIME}`."""
-    if (denied := _denied(request)) is not None:
+    """Pause, resume, step, speed or seek: `{"op": ..., "speed": N, "at": TIME}` (operators:
+    drills are run from the wall)."""
+    if (denied := _denied(request, "operator")) is not None:
         return denied
     board = _board(request)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from pydantic import SecretStr
 from server.roles import BadToken, role_of
 from server.settings import Settings
 from tests.conftest import Running, StartServer, event_dict
+from tests.test_replay import make_recording, start_replay
 from tests.wsclient import BoardClient
 
 OPERATOR = "wall-operator-token"
@@ -101,3 +103,31 @@ async def test_without_a_token_only_this_machine_acts(start_server: StartServer)
     await remote.send({"type": "hello"})
     assert (await remote.next_of("welcome"))["role"] == "viewer"
     assert (await _ack(remote))["code"] == "forbidden"
+
+
+async def test_operators_control_a_running_replay_but_only_admins_start_one(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    running = await start_server(operator_token=OPERATOR, admin_token=ADMIN)
+    await start_replay(running, make_recording(tmp_path / "r.jsonl"), speed=1)
+    remote = {"X-Forwarded-For": "203.0.113.7"}  # through a proxy: not this machine
+
+    async def control(token: str | None) -> int:
+        headers = {**remote, **({"Authorization": f"Bearer {token}"} if token else {})}
+        async with running.session.post(
+            f"{running.http}/api/replays/r1/control", json={"op": "pause"}, headers=headers
+        ) as r:
+            return r.status
+
+    assert await control(None) == 403
+    assert await control("guess") == 403
+    assert await control(OPERATOR) == 200
+    async with running.session.delete(
+        f"{running.http}/api/replays/r1",
+        headers={**remote, "Authorization": f"Bearer {OPERATOR}"},
+    ) as r:
+        assert r.status == 403, "stopping a replay is the admin's"
+    async with running.session.delete(
+        f"{running.http}/api/replays/r1", headers={**remote, "Authorization": f"Bearer {ADMIN}"}
+    ) as r:
+        assert r.status in (200, 204)
