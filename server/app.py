@@ -525,7 +525,15 @@ async def api_push(request: web.Request) -> web.Response:
             " nothing from this request was stored",
             errors=errors[:MAX_REPORTED_ERRORS],
         )
-    results = await (runner.ingest(events) if runner is not None else board.log.append(events))
+    try:
+        results = await (runner.ingest(events) if runner is not None else board.log.append(events))
+    except LogError as exc:
+        return _error(
+            503,
+            "log_unavailable",
+            f"the log cannot take events now ({exc.message}); send them again later — a re-send"
+            " of the same version is answered as a duplicate, never stored twice",
+        )
     return _json(
         {
             "head": board.log.head,

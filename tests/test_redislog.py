@@ -14,7 +14,7 @@ import redis.asyncio as redis
 from server.events import Action
 from server.log import Committed, EventFilter
 from server.redislog import RedisLog
-from tests.conftest import T0, StartServer, event_dict, make_event, wait_for
+from tests.conftest import PUSH_TOKEN, T0, StartServer, event_dict, make_event, wait_for
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient
 
@@ -180,6 +180,8 @@ async def test_a_stream_recreated_under_the_nodes_restarts_their_boards(
     assert welcome["mode"] == "snapshot" and welcome["epoch"] == running.board.log.epoch
     snap = await again.next_of("snapshot")
     assert [e["event_id"] for e in snap["events"]] == ["test:e9"] and snap["seq"] == 1
+    await board.close()
+    await again.close()
 
 
 async def test_workflows_of_events_come_from_the_shared_log(nodes: tuple[Node, Node]) -> None:
@@ -188,3 +190,36 @@ async def test_workflows_of_events_come_from_the_shared_log(nodes: tuple[Node, N
     await b.log.append([Action(action="ack", event_id="test:e2", actor="op", at=T0)])
     flows = await a.log.workflows_of(["test:e1", "test:e2", "test:nope"])
     assert list(flows) == ["test:e2"] and flows["test:e2"]["acked_by"] == "op"
+
+
+async def test_a_node_says_not_ready_while_redis_is_down_and_recovers_by_itself(
+    start_server: StartServer,
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    running = await start_server(log_backend="redis", redis_url=redis_server.url)
+    await running.push([event_dict(1)])
+    board = await BoardClient.connect(running.session, running.ws_url)
+    await board.until_seq(1)
+
+    redis_server.stop()
+    async with running.session.get(f"{running.http}/readyz") as r:
+        assert r.status == 503 and "log unavailable" in (await r.json())["error"]["message"]
+    async with running.session.post(
+        f"{running.http}/api/push/test",
+        data=orjson.dumps([event_dict(2)]),
+        headers={"Authorization": f"Bearer {PUSH_TOKEN}"},
+    ) as r:
+        refused = await r.json()
+    assert r.status == 503, refused
+
+    redis_server.start()  # the same data (AOF): the node picks up where it was
+    async with asyncio.timeout(10):
+        while True:
+            async with running.session.get(f"{running.http}/readyz") as r:
+                if r.status == 200:
+                    break
+            await asyncio.sleep(0.1)
+    await running.push([event_dict(3)])
+    assert await board.until_seq(2, timeout=10) == [2], "the same board, no gap, no repeat"
+    assert board.entries()[-1]["body"]["event_id"] == "test:e3", "the refused push stored nothing"
+    await board.close()
