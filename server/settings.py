@@ -124,6 +124,9 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, file_secret_settings)
 
 
+SECRET_FIELDS = ("push_token", "admin_token", "operator_token")  # environment only, never a file
+
+
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from an optional TOML file, the environment and explicit overrides.
 
@@ -138,6 +141,14 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise ConfigError(f"config file {config_file} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {config_file} is not valid TOML: {exc}") from None
+        secrets_in_file = [name for name in SECRET_FIELDS if name in file_values]
+        if secrets_in_file:
+            raise ConfigError(
+                f"config file {config_file} sets {', '.join(secrets_in_file)}: secrets are read"
+                " only from the environment (CITYBOARD_"
+                + ", CITYBOARD_".join(n.upper() for n in secrets_in_file)
+                + "), so a config file can be shared and committed safely"
+            )
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         from_env = Settings()  # defaults plus the environment; fields_set says which came from env

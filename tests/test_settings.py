@@ -43,6 +43,8 @@ def test_file_then_env_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         ('city_timezone = "Mars/Olympus"', "unknown time zone"),
         ("colour = 3", "colour"),
         ("port = [", "not valid TOML"),
+        ('operator_token = "x"', "CITYBOARD_OPERATOR_TOKEN"),
+        ('push_token = "x"\nadmin_token = "y"', "only from the environment"),
     ],
 )
 def test_bad_files_name_the_setting(tmp_path: Path, text: str, fragment: str) -> None:
