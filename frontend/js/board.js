@@ -3,7 +3,7 @@
 // textContent (or escaped, for Leaflet's HTML labels). User guide: docs/board.md.
 
 import { SEVERITIES, STATES, describeFilter, emptyFilter, filterToSearch, isEmpty, makeMatcher, parseFilter, toggleValue } from "./filters.js";
-import { LANGS, Translator, ageText, durationText, eventText, formatIso, makeTimeFormats } from "./i18n.js";
+import { LANGS, Translator, ageText, cityName, durationText, eventText, formatIso, makeTimeFormats } from "./i18n.js";
 import { iconFor, spriteMarkup } from "./icons.js";
 import {
   DAY_MS,
@@ -17,6 +17,7 @@ import {
   nextTarget,
   shouldAnnounce,
   sparklinePoints,
+  withPastWorkflows,
 } from "./kpi.js";
 import { Calls } from "./calls.js";
 import { DetailPanel } from "./detail.js";
@@ -27,7 +28,7 @@ import { BoardMap } from "./map.js";
 import { ACTOR_KEY, TOKEN_KEY, canAct, cleanActor, takeToken } from "./operator.js";
 import { EventIndex } from "./sorted.js";
 import { BoardStream, backoffDelay } from "./stream.js";
-import { ReplayBar, replayName, searchForStream, streamFromParams } from "./replay.js";
+import { ReplayBar, drillCalls, replayName, searchForStream, streamFromParams } from "./replay.js";
 
 // ------------------------------------------------------------------------------ settings
 
@@ -62,6 +63,8 @@ const token = operatorToken(); // before anything copies the address: the token 
 let actor = storedActor(); // the operator's name on actions and calls, or null
 const index = new EventIndex();
 const timeline = new Timeline();
+// workflows of the events the 24 h look-back found, for the time to acknowledge (one history's)
+let pastWorkflows = { epoch: null, byId: new Map() };
 
 let tr = null; // Translator, once the catalogues are loaded
 let filter = parseFilter(params);
@@ -124,6 +127,7 @@ const els = {
   sourceSelect: $('[data-testid="filter-source"]'),
   search: $('[data-testid="search"]'),
   clear: $('[data-testid="filter-clear"]'),
+  keyHelp: $('[data-testid="key-help"]'),
   map: $('[data-testid="map"]'),
   legend: $('[data-testid="map-legend"]'),
   mapNote: $('[data-testid="map-note"]'),
@@ -231,7 +235,7 @@ function districtNameOf(code) {
 
 function districtName(ev) {
   if (ev.district) return districtNameOf(ev.district);
-  return ev.area_desc || tr.t("noLocation");
+  return eventText(ev, tr.lang).area || tr.t("noLocation");
 }
 
 function isDemo(ev) {
@@ -373,7 +377,9 @@ class Connection {
         console.warn("cityboard: server error", msg);
         if (msg.code === "unknown_stream") {
           this.stopped = true;
-          showStreamMissing(msg.message);
+          // a replay this board was watching: the server stopped it (not a wrong address)
+          if (this.hadWelcome && replayBar) showReplayStopped();
+          else showStreamMissing(msg.message);
         }
         if (msg.ref) this._settle(msg.ref, "reject", new Error(`${msg.message ?? msg.code} (${msg.code})`));
         break;
@@ -606,6 +612,7 @@ function flush() {
   if (pending.replay) {
     pending.replay = false;
     if (replayBar && store.replay) replayBar.update(store.replay);
+    calls.render(); // a drill's call buttons say whether they ring real phones
   }
   renderDemo();
   setText(els.lastSeq, String(store.lastSeq));
@@ -786,7 +793,8 @@ function renderStats() {
     const ev = store.events.get(id) ?? timeline.items.get(id)?.ev;
     return ev ? matcher(ev) : isEmpty(filter);
   };
-  const tta = medianTimeToAck(store.workflows, sentAtOf, { now, windowMs: DAY_MS, include });
+  const past = pastWorkflows.epoch === store.epoch ? pastWorkflows.byId : new Map();
+  const tta = medianTimeToAck(withPastWorkflows(store.workflows, past), sentAtOf, { now, windowMs: DAY_MS, include });
   const tt = kpiTiles.tta;
   setText(tt.value, durationText(tta.median, tr));
   tt.value.dataset.ms = tta.median === null ? "" : String(Math.round(tta.median));
@@ -959,6 +967,12 @@ async function loadStreams() {
   els.streamSelect.replaceChildren(...nodes);
 }
 
+/** The replay was stopped while the board watched it: the banner stays (still not live), the rows stay, visibly stale. */
+function showReplayStopped() {
+  replayBar.stop();
+  els.body.classList.add("replay-stopped");
+}
+
 function showStreamMissing(message) {
   els.streamMissing.hidden = false;
   els.replayBar.hidden = true;
@@ -976,6 +990,8 @@ function renderConnState() {
     text = tr.t("conn.stale", { n: Math.floor(conn.silenceMs() / 1000) });
   } else if (state === "connecting" && conn.attempt > 0) {
     text = tr.t("conn.connectingAttempt", { n: conn.attempt + 1 });
+  } else if (state === "stopped" && replayBar?.stopped) {
+    text = tr.t("conn.replayStopped");
   } else {
     text = tr.t(`conn.${state}`);
   }
@@ -996,7 +1012,7 @@ function renderConnState() {
 
 function applyCity(city) {
   if (!city) return;
-  setText(els.city, city.name ?? "");
+  renderCityName();
   if (city.timezone && city.timezone !== timeZone) {
     try {
       new Intl.DateTimeFormat("en", { timeZone: city.timezone });
@@ -1012,6 +1028,11 @@ function applyCity(city) {
     formats = null;
   }
   renderClock();
+}
+
+/** The city's name in the board's language (welcome.city.names), else the one it has. */
+function renderCityName() {
+  setText(els.city, cityName(store.city, tr.lang));
 }
 
 function renderClock() {
@@ -1269,11 +1290,13 @@ function buildFilterControls() {
 
 function renderFilterControls({ keepSearch = false } = {}) {
   if (!tr) return;
-  const labels = { kinds: "kinds", severities: "severities", statuses: "states" };
+  // statuses in the rows' short words (the filter row must fit one line), the full ones in the tooltip
+  const labels = { kinds: "kinds", severities: "severities", statuses: "statesShort" };
   for (const group of [els.kindChips, els.sevChips, els.statusChips]) {
     for (const b of group.children) {
       const field = b.dataset.field;
       setText(b.lastChild, tr.label(labels[field], b.dataset.value));
+      if (field === "statuses") b.title = tr.label("states", b.dataset.value);
       b.setAttribute("aria-pressed", String(filter[field].includes(b.dataset.value)));
     }
   }
@@ -1360,6 +1383,7 @@ function applyLanguage() {
   }
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = tr.t(node.dataset.i18nPlaceholder);
   document.title = `${tr.t("title")} · cityboard`;
+  renderKeyHelp();
   setText(els.langToggle, tr.t("langButton"));
   els.langToggle.setAttribute("aria-label", tr.t("langLabel"));
   renderSoundToggle();
@@ -1376,12 +1400,26 @@ function applyLanguage() {
   renderNotices();
   renderError();
   renderConnState();
+  renderCityName();
   renderClock();
   replayBar?.render();
   if (els.streamSelect.options.length) loadStreams();
-  if (conn.stopped) showStreamMissing();
+  if (conn.stopped && !replayBar?.stopped) showStreamMissing();
   lastStatsAt = 0;
   scheduleStats();
+}
+
+/** The key hints, one span each: the filter row shows those that fit (board.css), all in the tooltip. */
+function renderKeyHelp() {
+  const help = tr.t("keys.help");
+  els.keyHelp.title = help;
+  els.keyHelp.replaceChildren(
+    ...help.split(" · ").map((hint) => {
+      const span = document.createElement("span");
+      span.textContent = hint;
+      return span;
+    }),
+  );
 }
 
 function renderSoundToggle() {
@@ -1549,21 +1587,25 @@ async function loadDistricts() {
 }
 
 /**
- * The 24 h sparklines and "new in the last hour" also count events that already ended: page through
- * /api/events (latest version of each event sent in the last 25 h, by the seq of its last change)
- * of the stream the board watches, in the background.
+ * The 24 h sparklines, "new in the last hour" and the time to acknowledge also count events that
+ * already ended: page through /api/events (latest version of each event sent in the last 25 h, by
+ * the seq of its last change, with the workflows of those acted on) of the stream the board
+ * watches, in the background.
  */
 async function backfillTimeline(epoch) {
   const since = new Date(serverNow() - DAY_MS - HOUR_MS).toISOString();
+  const past = new Map();
+  pastWorkflows = { epoch, byId: past };
   let after = 0;
   try {
     for (let page = 0; page < BACKFILL_MAX_PAGES; page++) {
-      const url = withStream(`api/events?sent_after=${encodeURIComponent(since)}&after_seq=${after}&limit=${BACKFILL_PAGE}`, streamName);
-      const resp = await fetch(url, { headers: { Accept: "application/json" } });
+      const query = `sent_after=${encodeURIComponent(since)}&after_seq=${after}&limit=${BACKFILL_PAGE}&workflows=1`;
+      const resp = await fetch(withStream(`api/events?${query}`, streamName), { headers: { Accept: "application/json" } });
       if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
       const body = await resp.json();
       if (body.epoch !== epoch || store.epoch !== epoch) return;
       for (const ev of body.events ?? []) timeline.add(ev);
+      for (const [id, wf] of Object.entries(body.workflows ?? {})) if (wf && typeof wf === "object") past.set(id, wf);
       if ((body.events ?? []).length < BACKFILL_PAGE) break;
       after = body.next_after_seq;
     }
@@ -1624,6 +1666,7 @@ async function start() {
     actor: () => actor,
     stream: streamName,
     canAct: allowed,
+    drill: () => drillCalls(store.replay),
     openTel: (uri) => {
       location.href = uri; // the operator's softphone or desk phone dials; the page stays
     },
@@ -1655,11 +1698,14 @@ async function start() {
     canAct: allowed,
   });
   if (replayName(streamName)) {
-    replayBar = new ReplayBar(els.replayBar, { tr: () => tr, formats: timeFormats, name: replayName(streamName) });
+    replayBar = new ReplayBar(els.replayBar, { tr: () => tr, formats: timeFormats, name: replayName(streamName), token: () => token });
     replayBar.show(true);
     els.body.classList.add("replay");
   }
-  for (const a of document.querySelectorAll('[data-testid="back-to-live"], [data-testid="stream-missing-live"]')) a.href = streamHref("live");
+  for (const a of document.querySelectorAll('[data-testid="back-to-live"], [data-testid="stopped-back-to-live"], [data-testid="stream-missing-live"]')) {
+    a.href = streamHref("live");
+    a.addEventListener("click", () => (a.href = streamHref("live"))); // filters or language may have changed since
+  }
   els.streamSelect.addEventListener("change", () => switchStream(els.streamSelect.value));
   els.streamSelect.addEventListener("focus", () => loadStreams());
   buildKpis();

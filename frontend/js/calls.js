@@ -13,6 +13,8 @@ export const CALL_ACTIONS = ["call_started", "call_ringing", "call_answered", "c
 const PHASE_RANK = { requesting: 0, error: 0, dialing: 1, handed_off: 1, ringing: 2, answered: 3, ended: 4 };
 const LIVE_PHASES = new Set(["requesting", "dialing", "handed_off", "ringing", "answered"]);
 const MAX_CALLS_KEPT = 200; // calls a board remembers; each officer row shows its latest
+// how a handed-off (tel:) call went, as the operator can say it when marking it over
+export const MARK_OUTCOMES = ["answered", "no_answer", "busy"];
 
 /** "0:07", "12:30", "1:02:03": a call's length as a phone shows it. */
 export function clockDuration(seconds) {
@@ -192,7 +194,8 @@ export function callView(call, tr, now) {
 
 /**
  * Starts and ends calls and keeps every mounted row up to date.
- * ctx: {tr(), now() → server time (ms), token(), actor(), stream, canAct(), openTel(uri)}
+ * ctx: {tr(), now() → server time (ms), token(), actor(), stream, canAct(), openTel(uri),
+ *       drill() → "real" | "simulated" | null (replay.js drillCalls)}
  */
 export class Calls {
   constructor(ctx) {
@@ -231,11 +234,13 @@ export class Calls {
     this.render();
   }
 
-  /** End a call (SIP) or mark a handed-off one over (tel). */
-  async hangup(call) {
+  /** End a call (SIP) or mark a handed-off one over (tel), saying how it went when the operator did (`outcome`). */
+  async hangup(call, outcome = null) {
     delete call.problem;
+    const init = { method: "POST", headers: this.headers() };
+    if (outcome) init.body = JSON.stringify({ outcome });
     try {
-      const resp = await fetch(`api/calls/${encodeURIComponent(call.call_id)}/hangup`, { method: "POST", headers: this.headers() });
+      const resp = await fetch(`api/calls/${encodeURIComponent(call.call_id)}/hangup`, init);
       if (!resp.ok) call.problem = (await readError(resp)).message;
       else this.book.answer(call.event_id, call.officer_id, await resp.json());
     } catch (err) {
@@ -268,7 +273,11 @@ function button(className, testid) {
   return b;
 }
 
-/** One officer's call button (labelled with catalogue key `label`), hang-up button and status line, for one event. */
+/**
+ * One officer's call button (labelled with catalogue key `label`), hang-up button, status line and,
+ * for a call handed to the operator's phone, the buttons that say how it went — for one event.
+ * The row shows `buttons`, `status` and `marks`.
+ */
 export class CallControls {
   constructor(calls, eventId, officer, label = "officers.call") {
     this.calls = calls;
@@ -283,10 +292,11 @@ export class CallControls {
       this.status.scrollIntoView({ block: "nearest" }); // ... also once the hang-up button is there
     });
     this.hangup = button("act hangup", "hangup-button");
-    this.hangup.addEventListener("click", () => {
+    const end = (outcome) => {
       const call = calls.book.get(eventId, this.officerId);
-      if (call?.call_id) calls.hangup(call);
-    });
+      if (call?.call_id) calls.hangup(call, outcome);
+    };
+    this.hangup.addEventListener("click", () => end(null));
     // the tel dialer's number again, in case the browser did not open the phone by itself
     this.tel = document.createElement("a");
     this.tel.className = "call-tel";
@@ -298,22 +308,46 @@ export class CallControls {
     this.status.className = "call-status";
     this.status.dataset.testid = "call-status";
     this.status.setAttribute("role", "status");
+    this.marks = document.createElement("div");
+    this.marks.className = "call-marks";
+    this.marks.setAttribute("role", "group");
+    this.marksLabel = document.createElement("span");
+    this.marksLabel.className = "call-marks-label";
+    this.marks.append(this.marksLabel);
+    this.outcomes = MARK_OUTCOMES.map((outcome) => {
+      const b = button("act", "call-outcome");
+      b.dataset.outcome = outcome;
+      b.addEventListener("click", () => end(outcome));
+      this.marks.append(b);
+      return b;
+    });
     calls.views.add(this);
     this.render();
   }
 
   render() {
-    const { tr, now, canAct } = this.calls.ctx;
+    const { tr, now, canAct, drill } = this.calls.ctx;
     const t = tr();
     const call = this.calls.book.get(this.eventId, this.officerId);
     const view = callView(call, t, now());
     const allowed = canAct();
-    setText(this.call, t.t(this.label));
+    const drillMode = drill?.() ?? null; // on a drill: "real" phones ring, or "simulated"
+    const real = drillMode === "real";
+    setText(this.call, real ? t.t("calls.realLabel", { label: t.t(this.label) }) : t.t(this.label));
+    this.call.classList.toggle("real", real);
     this.call.disabled = !allowed || view.live;
-    this.call.title = allowed ? "" : t.t("operator.viewOnly");
+    this.call.title = !allowed ? t.t("operator.viewOnly") : drillMode ? t.t(`calls.drill.${drillMode}`) : "";
     this.hangup.hidden = !(view.live && call.call_id);
     this.hangup.disabled = !allowed;
-    setText(this.hangup, t.t(call?.phase === "handed_off" ? "calls.markEnded" : "calls.hangup"));
+    const handedOff = call?.phase === "handed_off";
+    setText(this.hangup, t.t(handedOff ? "calls.markEnded" : "calls.hangup"));
+    this.marks.hidden = !(handedOff && call.call_id);
+    this.marks.setAttribute("aria-label", t.t("calls.howItWent"));
+    setText(this.marksLabel, t.t("calls.howItWent"));
+    for (const b of this.outcomes) {
+      setText(b, t.t(`calls.mark.${b.dataset.outcome}`));
+      b.disabled = !allowed;
+    }
     const tel = call?.phase === "handed_off" ? (call.tel_uri ?? "") : "";
     this.tel.hidden = !tel;
     if (tel && this.tel.getAttribute("href") !== tel) {

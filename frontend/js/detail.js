@@ -159,7 +159,7 @@ export class DetailPanel {
     const sub = String(ev.category ?? "").split(".")[1] ?? "";
     add(tr.t("detail.category"), `${tr.label("kinds", ev.kind)} · ${tr.label(`categories.${ev.kind}`, sub)}`);
     add(tr.t("detail.district"), this.ctx.districtName(ev));
-    add(tr.t("detail.area"), ev.area_desc);
+    add(tr.t("detail.area"), eventText(ev, tr.lang).area, "detail-area");
     add(tr.t("detail.status"), tr.label("statuses", ev.status ?? "active"));
     const wfParts = [tr.label("states", state)];
     if (wf?.acked_at) wfParts.push(tr.t("detail.ackedBy", { time: formatIso(wf.acked_at, f.short), who: wf.acked_by ?? "" }));
@@ -498,7 +498,7 @@ export class DetailPanel {
     row.append(who);
     if (officer.id) {
       const controls = new CallControls(this.ctx.calls, this.id, officer);
-      row.append(controls.buttons, line, controls.status);
+      row.append(controls.buttons, line, controls.status, controls.marks);
     } else {
       row.append(line);
     }

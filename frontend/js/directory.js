@@ -185,7 +185,7 @@ export class DirectoryPanel {
     li.append(head, role, where);
     if (event && officer.on_duty === true && officer.id) {
       const controls = new CallControls(this.ctx.calls, event.id, officer, "directory.callAboutButton");
-      li.append(controls.buttons, controls.status);
+      li.append(controls.buttons, controls.status, controls.marks);
       li.classList.add("callable");
     }
     return li;

@@ -102,7 +102,7 @@ export function searchableText(ev, districtNames = () => []) {
   let text = textCache.get(ev);
   if (text === undefined) {
     const parts = [ev.title, ev.description, ev.area_desc, ev.category, ev.source, ev.event_id, ev.district];
-    for (const tr of Object.values(ev.translations ?? {})) parts.push(tr?.title, tr?.description);
+    for (const tr of Object.values(ev.translations ?? {})) parts.push(tr?.title, tr?.description, tr?.area_desc);
     parts.push(...districtNames(ev.district));
     text = normalizeText(parts.filter(Boolean).join("\n"));
     textCache.set(ev, text);

@@ -89,7 +89,7 @@ export class Translator {
   }
 }
 
-/** The event's title and description in `lang`, from its `translations` when the source sent them. */
+/** The event's title, description and place (`area`) in `lang`, from its `translations` when the source sent them. */
 export function eventText(ev, lang) {
   const tr = ev?.translations;
   let hit = null;
@@ -102,7 +102,14 @@ export function eventText(ev, lang) {
   }
   const title = (hit && hit.title) || ev?.title || "";
   const description = hit && hit.title ? hit.description || "" : ev?.description || "";
-  return { title, description: description || ev?.description || "", translated: Boolean(hit && hit.title) };
+  const area = (hit && hit.area_desc) || ev?.area_desc || "";
+  return { title, description: description || ev?.description || "", area, translated: Boolean(hit && hit.title) };
+}
+
+/** The city's name in `lang` (welcome.city.names), else its one `name`. */
+export function cityName(city, lang) {
+  const names = city?.names;
+  return (names && typeof names === "object" && names[lang]) || city?.name || "";
 }
 
 /** "3 min", "now", "2 h": how long ago, in the catalogue's words. */

@@ -73,6 +73,16 @@ export function medianTimeToAck(workflows, sentAtOf, { now = Date.now(), windowM
 }
 
 /**
+ * The workflows the time to acknowledge counts: the live store's, then those the 24 h look-back
+ * found (GET /api/events?workflows=1) for events the store does not hold — e.g. ended before the
+ * page loaded. An event both know counts once, as the store has it (the newer word).
+ */
+export function* withPastWorkflows(live, past) {
+  yield* live;
+  for (const [id, wf] of past) if (!live.has(id)) yield [id, wf];
+}
+
+/**
  * Every event the board has seen (active or ended) by id, with its first sent time, for "new in
  * the last hour" and the 24 h sparklines. Bounded: entries older than `keepMs` are pruned.
  */

@@ -200,7 +200,7 @@ export class EventLists {
     setIcon(row.icon, iconFor(ev.category, ev.kind));
     const text = eventText(ev, tr.lang);
     setText(row.title, text.title);
-    li.title = [text.title, tr.label(`categories.${ev.kind}`, String(ev.category ?? "").split(".")[1] ?? ""), ev.area_desc]
+    li.title = [text.title, tr.label(`categories.${ev.kind}`, String(ev.category ?? "").split(".")[1] ?? ""), text.area]
       .filter(Boolean)
       .join(" · ");
     setText(row.district, this.ctx.districtName(ev));

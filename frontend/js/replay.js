@@ -3,6 +3,8 @@
 // no DOM and are unit-tested with `node --test`. Server side: docs/protocol.md ("Streams"),
 // server/openapi.yaml (/api/replays).
 
+import { authHeaders } from "./http.js";
+
 export const SPEEDS = [1, 10, 60, 600];
 const STREAM_RE = /^replay:[a-z0-9][a-z0-9_-]{0,39}$/;
 
@@ -58,6 +60,12 @@ export function speedLabel(speed, tr) {
   return `${Number.isInteger(n) ? n : n.toFixed(1)}×`;
 }
 
+/** What a replay's calls do: "real" (a drill that rings real phones), "simulated" (a drill), or null (no drill). */
+export function drillCalls(status) {
+  if (!status?.exercise) return null;
+  return status.real_calls === true ? "real" : "simulated";
+}
+
 /** Density bars as heights 0..1 (the tallest bucket is 1); empty buckets stay 0. */
 export function densityHeights(density) {
   const list = Array.isArray(density) ? density.map((n) => Math.max(0, Number(n) || 0)) : [];
@@ -68,14 +76,16 @@ export function densityHeights(density) {
 // --------------------------------------------------------------------------------- DOM
 
 /**
- * The banner and scrubber of one replay stream. `ctx`: {tr(), formats(), name, onBackToLive()}.
- * The status comes from the stream (`update`); density is fetched once per epoch.
+ * The banner and scrubber of one replay stream. `ctx`: {tr(), formats(), name}.
+ * The status comes from the stream (`update`); density is fetched once per epoch. Once the server
+ * stops the replay (`stop`), the banner stays, says so, and the controls are disabled.
  */
 export class ReplayBar {
   constructor(root, ctx) {
     this.root = root;
     this.ctx = ctx;
     this.status = null;
+    this.stopped = false;
     this.densityEpoch = null;
     this.dragging = false;
     this.q = (id) => root.querySelector(`[data-testid="${id}"]`);
@@ -112,6 +122,14 @@ export class ReplayBar {
 
   show(on) {
     this.root.hidden = !on;
+  }
+
+  /** The server no longer plays this replay: keep the banner (it is still not live), say so, disable the controls. */
+  stop() {
+    this.stopped = true;
+    this._cancel();
+    this.showError(null);
+    this.render();
   }
 
   /** A new status (welcome.replay or a `replay` message); null clears nothing but the state. */
@@ -158,19 +176,31 @@ export class ReplayBar {
     const exercise = Boolean(s?.exercise);
     this.root.classList.toggle("exercise", exercise);
     this.q("replay-word").textContent = tr.t(exercise ? "replay.exercise" : "replay.replay");
+    const drill = drillCalls(s); // a drill says whether its calls ring real phones
+    const callsEl = this.q("replay-calls");
+    callsEl.hidden = !drill;
+    callsEl.dataset.calls = drill ?? "";
+    callsEl.textContent = drill ? tr.t(`replay.calls.${drill}`) : "";
     this.q("replay-name").textContent = this.name ?? "";
     const f = this.ctx.formats();
     const pos = s?.position ? fmtTime(s.position, f) : tr.t("replay.notStarted");
     this.q("replay-position").textContent = pos;
     this.q("replay-speed").textContent = s ? speedLabel(s.speed, tr) : "—";
-    const state = s?.state ?? "starting";
+    const state = this.stopped ? "stopped" : s?.state ?? "starting";
     this.q("replay-state").textContent = tr.t(`replay.state.${state}`);
     this.root.dataset.state = state;
+    this.q("replay-stopped").hidden = !this.stopped;
     const toggle = this.q("replay-toggle");
     toggle.textContent = tr.t(state === "paused" ? "replay.resume" : "replay.pause");
+    toggle.disabled = this.stopped;
     this.q("replay-step").textContent = tr.t("replay.step");
     this.q("replay-step").disabled = state !== "paused";
-    for (const b of this.speedBox.children) b.setAttribute("aria-pressed", String(Number(b.dataset.speed) === Number(s?.speed)));
+    for (const b of this.speedBox.children) {
+      b.setAttribute("aria-pressed", String(Number(b.dataset.speed) === Number(s?.speed)));
+      b.disabled = this.stopped;
+    }
+    this.track.setAttribute("aria-disabled", String(this.stopped));
+    this.track.tabIndex = this.stopped ? -1 : 0;
     this.q("scrubber-start").textContent = s?.start ? fmtTime(s.start, f, "clock") : "";
     this.q("scrubber-end").textContent = s?.end ? fmtTime(s.end, f, "clock") : "";
     this.q("scrubber-start").title = s?.start ? fmtTime(s.start, f) : "";
@@ -193,7 +223,7 @@ export class ReplayBar {
     try {
       const resp = await fetch(`api/replays/${encodeURIComponent(this.name)}/control`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        headers: { "Content-Type": "application/json", Accept: "application/json", ...authHeaders(this.ctx.token?.()) },
         body: JSON.stringify(body),
       });
       let data = null;
@@ -236,7 +266,7 @@ export class ReplayBar {
   }
 
   _down(e) {
-    if (e.button !== 0) return;
+    if (e.button !== 0 || this.stopped) return;
     this.dragging = true;
     this.track.setPointerCapture?.(e.pointerId);
     this._showPreview(this._fraction(e));
@@ -259,6 +289,7 @@ export class ReplayBar {
   }
 
   _key(e) {
+    if (this.stopped) return;
     const step = e.shiftKey ? 0.1 : 0.02;
     const frac = positionFraction(this.status);
     if (e.key === "ArrowLeft") this.seekFraction(frac - step);

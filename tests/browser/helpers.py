@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import expect
+
+if TYPE_CHECKING:
+    from tests.process import ServerProcess
 
 ROW = '[data-testid="event-row"]'
 CONN = '[data-testid="conn-state"]'
@@ -37,6 +41,22 @@ def pushed_event(external_id: str, *, at: datetime | None = None, **fields: Any)
     }
     event.update(fields)
     return event
+
+
+def act(server: ServerProcess, action: str, event_id: str) -> int:
+    """An operator action sent over the websocket as a board sends it (before any page is open);
+    the seq it got."""
+    from websockets.sync.client import connect
+
+    with connect(server.ws_url, open_timeout=5, compression=None) as ws:
+        ws.send(json.dumps({"v": 1, "type": "hello"}))
+        msg = {"v": 1, "type": "action", "action": action, "event_id": event_id, "ref": "r1"}
+        ws.send(json.dumps(msg))
+        while True:
+            answer = json.loads(ws.recv(timeout=5))
+            assert answer["type"] != "error", answer
+            if answer["type"] == "result" and answer.get("ref") == "r1":
+                return int(answer["seq"])
 
 
 def row(page: Any, event_id: str) -> Any:

@@ -21,6 +21,7 @@ from tests.browser.helpers import (
     MAPO,
     NOWON,
     ROW,
+    act,
     event_ids,
     marker,
     pushed_event,
@@ -46,7 +47,13 @@ def mixed_events(now: datetime) -> list[dict[str, Any]]:
             category="disaster.heavy_rain",
             severity="severe",
             title="강남구 호우경보",
-            translations={"en": {"title": "Heavy rain warning in Gangnam"}},
+            area_desc="서울특별시 강남구 강남역 일대",
+            translations={
+                "en": {
+                    "title": "Heavy rain warning in Gangnam",
+                    "area_desc": "Around Gangnam Station, Gangnam-gu",
+                }
+            },
             description="시간당 50mm 이상의 강한 비",
             at=now - timedelta(minutes=20),
             geometry={"type": "Point", "coordinates": GANGNAM},
@@ -178,6 +185,10 @@ def test_language_toggle_switches_every_label(quiet_server: BoardServer, open_bo
     expect(crash.locator('[data-testid="severity"]')).to_have_text("심각")
     expect(page.locator('[data-testid="kpi-active"] .tile-label')).to_have_text("진행 중")
     expect(page.locator(".district-label", has_text="강남구")).to_have_count(1)
+    city = page.locator('[data-testid="city-name"]')
+    expect(city).to_have_text("서울")  # welcome.city.names
+    rain = row(page, "test:rain")
+    expect(rain).to_have_attribute("title", re.compile("서울특별시 강남구 강남역 일대$"))
 
     page.locator('[data-testid="lang-toggle"]').click()
     assert page.evaluate("document.documentElement.lang") == "en"
@@ -193,10 +204,27 @@ def test_language_toggle_switches_every_label(quiet_server: BoardServer, open_bo
     expect(page.locator('[data-testid="group"][data-kind="traffic"] h3')).to_have_text("Traffic")
     expect(page.locator(".district-label", has_text="Gangnam")).to_have_count(1)
     expect(page.locator('[data-testid="clock-date"]')).to_contain_text(re.compile(r"[A-Z][a-z]{2}"))
+    expect(city).to_have_text("Seoul")
+    # the place in the board's language: the row's tooltip, the detail panel, the search
+    expect(rain).to_have_attribute("title", re.compile("Around Gangnam Station, Gangnam-gu$"))
+    rain.click()
+    expect(page.locator('[data-testid="detail-area"]')).to_have_text(
+        "Around Gangnam Station, Gangnam-gu"
+    )
+    page.keyboard.press("Escape")
+    page.locator('[data-testid="search"]').fill("gangnam station")
+    expect(page.locator(ROW)).to_have_count(1)
+    assert event_ids(page) == ["test:rain"]
+    page.locator('[data-testid="filter-clear"]').click()
+    expect(page.locator(ROW)).to_have_count(4)
     assert page.evaluate("window.cityboard.missingTranslations()") == []
 
     page.keyboard.press("l")  # the keyboard shortcut goes back
     expect(crash.locator('[data-testid="severity"]')).to_have_text("심각")
+    expect(city).to_have_text("서울")
+    rain.click()
+    area = page.locator('[data-testid="detail-area"]')
+    expect(area).to_have_text("서울특별시 강남구 강남역 일대")
     assert page.evaluate("window.cityboard.missingTranslations()") == []
 
 
@@ -446,6 +474,10 @@ def test_kpi_tiles(quiet_server: BoardServer, open_board: Open) -> None:
         "g1", kind="disaster", category="disaster.fire", at=now - timedelta(hours=2)
     )
     quiet_server.push(gone)
+    # acknowledged before the page loads: g1 two hours after it was sent, then it ended; t1 after
+    # ten minutes, still active (the snapshot and the 24 h look-back both know it: counted once)
+    act(quiet_server, "ack", "test:g1")
+    act(quiet_server, "ack", "test:t1")
     quiet_server.push({**gone, "version": 2, "status": "expired"})
     page = open_board(quiet_server)
     wait_live(page)
@@ -459,7 +491,9 @@ def test_kpi_tiles(quiet_server: BoardServer, open_board: Open) -> None:
     expect(value("kpi-kind-disaster")).to_have_text("0")
     expect(value("kpi-new-hour")).to_have_text("2")
     expect(value("kpi-complaints-open")).to_have_text("2")
-    expect(value("kpi-tta")).to_have_text("—")
+    # the median of 10 min and 2 h; n counts each acknowledged event once
+    expect(value("kpi-tta")).to_have_attribute("data-n", "2", timeout=5_000)
+    expect(value("kpi-tta")).to_have_text("1시간 5분")
     expect(
         page.locator('[data-testid="kpi-active"] .sev-count[data-severity="severe"]')
     ).to_have_text("경계 1")
@@ -477,7 +511,8 @@ def test_kpi_tiles(quiet_server: BoardServer, open_board: Open) -> None:
     page.locator('[data-testid="action-resolve"]').click()
     page.locator('[data-testid="action-resolve"]').click()
     expect(value("kpi-complaints-open")).to_have_text("1", timeout=3_000)
-    expect(value("kpi-tta")).not_to_have_text("—")
+    expect(value("kpi-tta")).to_have_attribute("data-n", "3")
+    expect(value("kpi-tta")).to_have_text("30분")  # 10 min, 30 min, 2 h
 
     # tiles follow the filter
     page.locator('[data-testid="filter-kind"] [data-value="complaint"]').click()
@@ -562,3 +597,38 @@ def test_keyboard_navigation(quiet_server: BoardServer, open_board: Open) -> Non
         "sources": [],
         "q": "",
     }
+
+
+FILTER_ROW = """() => {
+  const bar = document.querySelector('[data-testid="filters"]');
+  const middle = (el) => { const r = el.getBoundingClientRect(); return r.top + r.height / 2; };
+  const shown = [...bar.children].filter((c) => c.getBoundingClientRect().width > 0);
+  const off = shown.filter((c) => Math.abs(middle(c) - middle(bar.firstElementChild)) > 4);
+  const help = document.querySelector('[data-testid="key-help"]').getBoundingClientRect();
+  const hints = [...document.querySelectorAll('[data-testid="key-help"] span')]
+    .filter((s) => s.getBoundingClientRect().top < help.bottom);
+  return {offRow: off.map((c) => c.className), overflow: bar.scrollWidth - bar.clientWidth,
+          hints: hints.length};
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
+def test_the_filter_bar_fits_one_row_on_a_wall_in_both_languages(
+    demo_server: BoardServer, open_board: Open, width: int, height: int
+) -> None:
+    """ "Clear filters" must not drop to a second row and push the wall down; narrower screens
+    wrap instead of overflowing."""
+    for lang in ("en", "ko"):
+        page = open_board(demo_server, width=width, height=height, query=f"?lang={lang}")
+        wait_live(page)
+        wait_map(page)  # the district menu is filled
+        row_ = page.evaluate(FILTER_ROW)
+        assert row_["offRow"] == [], (lang, row_)  # every control on the first row
+        assert row_["overflow"] <= 0, (lang, row_)
+        assert row_["hints"] >= 1, (lang, row_)  # the key hints that fit are shown whole
+
+    narrow = open_board(demo_server, width=1100, height=900, query="?lang=en")
+    wait_live(narrow)
+    wait_map(narrow)
+    row_ = narrow.evaluate(FILTER_ROW)
+    assert row_["offRow"] and row_["overflow"] <= 0, row_  # wrapped, not cut off

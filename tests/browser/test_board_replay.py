@@ -256,20 +256,57 @@ def test_drag_seek_then_step_while_paused_then_speed_up(
 
 
 def test_a_stopped_replay_says_so_and_offers_live(
-    quiet_server: BoardServer, open_board: Callable[..., Any]
+    quiet_server: BoardServer, open_board: Callable[..., Any], artifacts: Path
 ) -> None:
     start_replay(quiet_server, recording(datetime.now(UTC) - timedelta(hours=1)))
-    page = open_board(quiet_server, query="?stream=replay:drill1")
+    page = open_board(quiet_server, query="?stream=replay:drill1&lang=en")
     wait_live(page)
     expect(page.locator(ROW)).to_have_count(COUNT, timeout=10_000)
     stop_replay(quiet_server, "drill1")
-    # not frozen on the last picture: the board says the replay is no longer playing
-    missing = page.locator('[data-testid="stream-missing"]')
-    expect(missing).to_be_visible(timeout=10_000)
-    expect(missing).to_contain_text("replay:drill1")
+    # not frozen on the last picture, and not a wrong address: the board says the drill was stopped
+    bar = page.locator(BAR)
+    stopped = page.locator('[data-testid="replay-stopped"]')
+    expect(stopped).to_be_visible(timeout=10_000)
+    expect(stopped).to_contain_text("This replay was stopped")
+    expect(bar).to_be_visible()
+    expect(bar).to_have_attribute("data-state", "stopped")
+    expect(page.locator('[data-testid="replay-word"]')).to_have_text("EXERCISE")
+    expect(page.locator('[data-testid="replay-state"]')).to_have_text("STOPPED")
+    expect(page.locator('[data-testid="stream-missing"]')).to_be_hidden()
     expect(page.locator(CONN)).to_have_attribute("data-state", "stopped")
-    page.locator('[data-testid="stream-missing-live"]').click()
-    page.wait_for_url(f"{quiet_server.url}/")
+    expect(page.locator(CONN)).to_have_text("Replay stopped")
+    # every control is dead; the one way on is back to live
+    expect(page.locator('[data-testid="replay-toggle"]')).to_be_disabled()
+    expect(page.locator('[data-testid="replay-step"]')).to_be_disabled()
+    for speed in page.locator('[data-testid="replay-speed-button"]').all():
+        expect(speed).to_be_disabled()
+    expect(page.locator(TRACK)).to_have_attribute("aria-disabled", "true")
+    seeks: list[str] = []
+    page.on("request", lambda r: seeks.append(r.url) if r.url.endswith("/control") else None)
+    box = page.locator(TRACK).bounding_box()
+    assert box
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    # the drill's rows stay where the replay left them, visibly stale
+    expect(page.locator(ROW)).to_have_count(COUNT)
+    opacity = page.locator('[data-testid="event-list"]').first.evaluate(
+        "l => Number(getComputedStyle(l).opacity)"
+    )
+    assert opacity <= 0.5, opacity
+    assert seeks == [], "a stopped replay takes no commands"
+    page.screenshot(path=str(artifacts / "board-replay-stopped-1920x1080.png"))
+    # the language follows, the state stays
+    page.locator('[data-testid="lang-toggle"]').click()
+    expect(stopped).to_contain_text("이 재생은 중지되었습니다")
+    expect(page.locator('[data-testid="replay-word"]')).to_have_text("훈련 EXERCISE")
+    expect(page.locator('[data-testid="stream-missing"]')).to_be_hidden()
+    assert page.evaluate("window.cityboard.missingTranslations()") == []
+
+    back = page.locator('[data-testid="stopped-back-to-live"]')
+    expect(back).to_be_visible()
+    expect(page.locator('[data-testid="back-to-live"]')).to_be_hidden()  # one, prominent
+    back.click()
+    page.wait_for_url(f"{quiet_server.url}/?lang=ko")
     wait_live(page)
-    expect(missing).to_be_hidden()
+    expect(bar).to_be_hidden()
     expect(page.locator(ROW)).to_have_count(0)
+    assert page.evaluate("window.cityboard.store.stream") == "live"

@@ -116,10 +116,13 @@ def put_officer(server: BoardServer, officer_id: str, sip_uri: str, **fields: An
         assert resp.status in (200, 201)
 
 
-def play(server: BoardServer, data: bytes, name: str, *, exercise: bool) -> None:
+def play(
+    server: BoardServer, data: bytes, name: str, *, exercise: bool, real_calls: bool = False
+) -> None:
     """Play a recording as stream replay:`name`, as fast as it goes."""
     request = urllib.request.Request(
-        f"{server.url}/api/replays?name={name}&speed=0&exercise={str(exercise).lower()}",
+        f"{server.url}/api/replays?name={name}&speed=0&exercise={str(exercise).lower()}"
+        f"&real_calls={str(real_calls).lower()}",
         data=data,
         method="POST",
         headers={"Content-Type": "application/octet-stream"},
@@ -286,7 +289,15 @@ def test_on_a_replay_history_and_calls_go_to_the_replay_stream(
 
     page = open_board(server, query="?stream=replay:drill1")
     wait_live(page)
+    # the banner says the drill's calls are simulated; so does the call button
+    calls = page.locator('[data-testid="replay-calls"]')
+    expect(calls).to_have_attribute("data-calls", "simulated")
+    expect(calls).to_have_text("전화는 모의 통화 — 실제 전화는 울리지 않습니다")
     kim = open_event(page, "drill:e1")
+    expect(kim.locator('[data-testid="call-button"]')).to_have_text("전화")
+    expect(kim.locator('[data-testid="call-button"]')).to_have_attribute(
+        "title", re.compile("모의 통화")
+    )
     # the history comes from the replay's stream (the live log has never heard of this event)
     items = page.locator('[data-testid="history-item"]')
     expect(items).to_have_count(1)
@@ -306,9 +317,51 @@ def test_on_a_replay_history_and_calls_go_to_the_replay_stream(
 
     page = open_board(server, query="?stream=replay:review1")
     wait_live(page)
+    expect(page.locator('[data-testid="replay-calls"]')).to_be_hidden()  # no drill: no calls
     kim = open_event(page, "drill:e1")
     kim.locator('[data-testid="call-button"]').click()
     status = kim.locator('[data-testid="call-status"]')
     expect(status).to_have_attribute("data-phase", "error")
     expect(status).to_have_text(re.compile(r"^전화할 수 없음: .*\(not_an_exercise\)$"))
     expect(status).to_have_class(re.compile(r"\berror\b"))
+
+
+def test_a_drill_with_real_calls_says_so_on_the_banner_and_on_every_call_button(
+    board_server_factory: StartBoard,
+    monkeypatch: pytest.MonkeyPatch,
+    open_board: Open,
+    artifacts: Path,
+) -> None:
+    """`cityboard replay … --exercise --real-calls`: the drill's calls ring real phones, and the
+    board cannot be read otherwise."""
+    monkeypatch.setenv("CITYBOARD_ADMIN_TOKEN", ADMIN_TOKEN)
+    server = board_server_factory(demo=False)
+    put_officer(server, "kim", "sip:kim@127.0.0.1:5070", districts=["*"], kinds=["traffic"])
+    drill = recording(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
+    play(server, drill, "phones", exercise=True, real_calls=True)
+
+    page = open_board(server, query="?stream=replay:phones&lang=en")
+    wait_live(page)
+    expect(page.locator('[data-testid="replay-word"]')).to_have_text("EXERCISE")
+    calls = page.locator('[data-testid="replay-calls"]')
+    expect(calls).to_have_attribute("data-calls", "real")
+    expect(calls).to_have_text("☎ REAL CALLS — calls from this drill ring real phones")
+    expect(calls).to_be_in_viewport()
+    assert calls.evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(200, 16, 46)"
+
+    kim = open_event(page, "drill:e1")
+    button = kim.locator('[data-testid="call-button"]')
+    expect(button).to_have_text("Call · real phone")
+    expect(button).to_have_attribute("title", re.compile("rings the officer's real phone"))
+    expect(button).to_have_class(re.compile(r"\breal\b"))
+    page.locator('[data-testid="directory-toggle"]').click()
+    in_directory = page.locator(
+        '[data-testid="directory-officer"][data-officer-id="kim"] [data-testid="call-button"]'
+    )
+    expect(in_directory).to_have_text("Call about this event · real phone")
+    page.screenshot(path=str(artifacts / "board-drill-real-calls-1920x1080.png"))
+
+    page.locator('[data-testid="lang-toggle"]').click()
+    expect(calls).to_have_text("☎ 실제 전화 — 이 훈련의 전화는 실제 전화기를 울립니다")
+    expect(button).to_have_text("전화 · 실제 전화")
+    assert page.evaluate("window.cityboard.missingTranslations()") == []

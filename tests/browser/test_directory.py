@@ -158,7 +158,8 @@ def test_officers_on_duty_can_be_called_about_the_open_event_from_the_directory(
     demo_server: BoardServer, open_board: Open
 ) -> None:
     """The demo's `tel` dialer: the call is handed to the operator's phone (the page stays), the
-    row follows it, and "call over" ends it on the record, as in the detail panel."""
+    row follows it, and "call over" ends it on the record, as in the detail panel — with how it
+    went when the operator says (answered, no answer, busy), or without."""
     page = open_board(demo_server)
     wait_live(page)
     expect(page.locator(f'[data-testid="column-right"] {ROW}').first).to_be_visible(timeout=15_000)
@@ -195,6 +196,13 @@ def test_officers_on_duty_can_be_called_about_the_open_event_from_the_directory(
     expect(caller.locator('[data-testid="call-button"]')).to_be_disabled()
     history = page.locator('[data-testid="history-item"][data-action="call_started"]')
     expect(history).to_have_count(1)
+    hangups: list[str | None] = []
+    page.on(
+        "request",
+        lambda r: hangups.append(r.post_data) if r.url.endswith("/hangup") else None,
+    )
+    marks = caller.locator('[data-testid="call-outcome"]')
+    expect(marks).to_have_text(["통화함", "받지 않음", "통화 중"])
 
     # Headless Chromium answers the tel: link with an invisible, modal "open the phone app?"
     # prompt that swallows mouse and keys: the click is dispatched to the button itself.
@@ -202,4 +210,18 @@ def test_officers_on_duty_can_be_called_about_the_open_event_from_the_directory(
     expect(status).to_have_attribute("data-phase", "ended")
     expect(status).to_have_text(re.compile(r"^통화 종료: 전화기로 넘김 · .*operator"))
     expect(caller.locator('[data-testid="hangup-button"]')).to_be_hidden()
-    expect(page.locator('[data-testid="history-item"][data-action="call_ended"]')).to_have_count(1)
+    expect(marks.first).to_be_hidden()
+    ended = page.locator('[data-testid="history-item"][data-action="call_ended"]')
+    expect(ended).to_have_count(1)
+    assert hangups == [None], "“call over” without a choice says no outcome"
+
+    # again (the prompt still swallows clicks), and this time the operator says nobody answered
+    caller.locator('[data-testid="call-button"]').dispatch_event("click")
+    expect(status).to_have_attribute("data-phase", "handed_off")
+    marks.and_(page.locator('[data-outcome="no_answer"]')).dispatch_event("click")
+    expect(status).to_have_attribute("data-phase", "ended")
+    expect(status).to_have_attribute("data-outcome", "no_answer")
+    expect(status).to_have_text(re.compile(r"^통화 종료: 받지 않음"))
+    expect(ended).to_have_count(2)
+    expect(ended.last).to_have_attribute("data-outcome", "no_answer")  # oldest first
+    assert [json.loads(h) if h else None for h in hangups] == [None, {"outcome": "no_answer"}]

@@ -129,3 +129,25 @@ test("starting a call sends the token, the operator's name and the replay stream
   assert.deepEqual(JSON.parse(sent[2].init.body), { event_id: "e1", officer_id: "lee", stream: "replay:flood" });
   assert.match(callView(replay.book.get("e1", "lee"), en, T0).text, /not_an_exercise/);
 });
+
+test("a call handed to the operator's phone is marked over with how it went, or without", async (t) => {
+  const sent = [];
+  const ended = (outcome, duration) => ({ call_id: "t1", dialer: "tel", status: "ended", outcome, duration_s: duration, reason: "marked ended by the operator" });
+  const answers = [new Response(JSON.stringify(ended("no_answer", 0)), { status: 200 }), new Response(JSON.stringify(ended("handed_off", 42)), { status: 200 })];
+  t.mock.method(globalThis, "fetch", async (url, init) => {
+    sent.push({ url, init });
+    return answers.shift();
+  });
+  const calls = new Calls({ tr: () => en, now: () => T0, token: () => null, actor: () => null, stream: "live", canAct: () => true, openTel: () => {} });
+  const handOff = () => calls.book.answer("e1", "kim", { call_id: "t1", dialer: "tel", status: "handed_off", tel_uri: "tel:+8220000001" });
+
+  await calls.hangup(handOff(), "no_answer");
+  assert.equal(sent[0].url, "api/calls/t1/hangup");
+  assert.deepEqual(JSON.parse(sent[0].init.body), { outcome: "no_answer" });
+  assert.match(callView(calls.book.get("e1", "kim"), en, T0).text, /^Ended: no answer/);
+
+  calls.book = new CallBook();
+  await calls.hangup(handOff());
+  assert.equal(sent[1].init.body, undefined, "“call over” without a choice sends no outcome");
+  assert.equal(callView(calls.book.get("e1", "kim"), en, T0).text, "Ended: handed off · 0:42 · marked ended by the operator");
+});

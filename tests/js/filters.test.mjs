@@ -79,7 +79,7 @@ test("the matcher applies every field", () => {
   const opts = { workflowOf: (id) => flows.get(id) ?? null, districtNames: (c) => (c === "11110" ? ["종로구", "Jongno-gu"] : []) };
   const a = ev("test:a", { severity: "extreme" });
   const b = ev("test:b", { kind: "disaster", district: "11680", source: "kma" });
-  const c = ev("test:c", { title: "시청 앞 교통사고", translations: { en: { title: "Crash outside City Hall" } } });
+  const c = ev("test:c", { title: "시청 앞 교통사고", translations: { en: { title: "Crash outside City Hall", area_desc: "Sejong-daero crossing" } } });
   const all = [a, b, c];
   const ids = (f, o = opts) => all.filter(makeMatcher({ ...emptyFilter(), ...f }, o)).map((e) => e.event_id);
   assert.deepEqual(ids({}), ["test:a", "test:b", "test:c"]);
@@ -91,6 +91,7 @@ test("the matcher applies every field", () => {
   assert.deepEqual(ids({ statuses: ["acknowledged", "assigned"] }), ["test:b"]);
   assert.deepEqual(ids({ q: "CITY hall" }), ["test:c"], "English translation, case-folded, all terms");
   assert.deepEqual(ids({ q: "교통사고" }), ["test:c"]);
+  assert.deepEqual(ids({ q: "sejong-daero" }), ["test:c"], "the translated place is searchable");
   assert.deepEqual(ids({ q: "jongno" }), ["test:a", "test:c"], "district names are searchable");
   assert.deepEqual(ids({ q: "jongno crash" }), ["test:c"]);
   assert.deepEqual(ids({ districts: ["11680"], kinds: ["traffic"] }, { ...opts, ignore: ["districts"] }), ["test:a", "test:c"]);

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-const { LANGS, Translator, ageText, catalogKeys, durationText, eventText, fmt, formatIso, lookup, makeTimeFormats, placeholders } =
+const { LANGS, Translator, ageText, catalogKeys, cityName, durationText, eventText, fmt, formatIso, lookup, makeTimeFormats, placeholders } =
   await import("../../frontend/js/i18n.js");
 
 const catalogs = Object.fromEntries(
@@ -59,11 +59,32 @@ test("lookup, fallback and placeholders", () => {
 
 test("event translations are used when the source sent them", () => {
   const ev = { title: "시청 앞 사고", description: "설명", translations: { en: { title: "Crash at City Hall", description: "" }, "zh-Hans": { title: "事故" } } };
-  assert.deepEqual(eventText(ev, "ko"), { title: "시청 앞 사고", description: "설명", translated: false });
+  assert.deepEqual(eventText(ev, "ko"), { title: "시청 앞 사고", description: "설명", area: "", translated: false });
   assert.equal(eventText(ev, "en").title, "Crash at City Hall");
   assert.equal(eventText(ev, "en").description, "설명", "an empty translated description falls back");
   assert.equal(eventText(ev, "zh").title, "事故", "a regional tag matches its language");
   assert.equal(eventText({ title: "t" }, "en").title, "t");
+});
+
+test("the place is translated like the title, and falls back to the source's own words", () => {
+  const ev = {
+    title: "강남역 침수",
+    area_desc: "서울특별시 강남구 강남역 일대",
+    translations: { en: { title: "Flooding at Gangnam Station", area_desc: "Around Gangnam Station, Gangnam-gu" }, ja: { title: "江南駅の浸水" } },
+  };
+  assert.equal(eventText(ev, "en").area, "Around Gangnam Station, Gangnam-gu");
+  assert.equal(eventText(ev, "ko").area, "서울특별시 강남구 강남역 일대");
+  assert.equal(eventText(ev, "ja").area, "서울특별시 강남구 강남역 일대", "a translation without a place keeps the original");
+  assert.equal(eventText({ title: "t" }, "en").area, "");
+});
+
+test("the city's name in the board's language", () => {
+  const city = { name: "Seoul", names: { ko: "서울", en: "Seoul" }, timezone: "Asia/Seoul" };
+  assert.equal(cityName(city, "ko"), "서울");
+  assert.equal(cityName(city, "en"), "Seoul");
+  assert.equal(cityName({ name: "Seoul" }, "ko"), "Seoul", "an older server names it once");
+  assert.equal(cityName({ name: "Busan", names: { en: "Busan" } }, "ko"), "Busan");
+  assert.equal(cityName(null, "ko"), "");
 });
 
 test("ages and durations in words", () => {

@@ -13,6 +13,7 @@ const {
   median,
   medianTimeToAck,
   nextTarget,
+  withPastWorkflows,
   shouldAnnounce,
   sparklinePoints,
 } = await import("../../frontend/js/kpi.js");
@@ -64,6 +65,26 @@ test("median time to acknowledge over the last 24 h", () => {
   assert.deepEqual(none, { median: null, n: 0 });
   const onlyA = medianTimeToAck(flows, (id) => sent[id] ?? NaN, { now: NOW, include: (id) => id === "a" });
   assert.deepEqual(onlyA, { median: 120_000, n: 1 });
+});
+
+test("time to acknowledge over a day counts ended events once, as the live store has them", () => {
+  const sent = { live: NOW - 10 * 60_000, both: NOW - 20 * 60_000, ended: NOW - 5 * HOUR_MS, old: NOW - 30 * HOUR_MS };
+  const live = new Map([
+    ["live", { state: "acknowledged", acked_at: iso(NOW - 9 * 60_000) }], // 1 min
+    ["both", { state: "assigned", acked_at: iso(NOW - 17 * 60_000) }], // 3 min
+  ]);
+  const past = new Map([
+    ["both", { state: "acknowledged", acked_at: iso(NOW - 10 * 60_000) }], // what the look-back saw: older word
+    ["ended", { state: "resolved", acked_at: iso(NOW - 4 * HOUR_MS) }], // 60 min, ended before the page loaded
+    ["old", { state: "resolved", acked_at: iso(NOW - 26 * HOUR_MS) }], // acknowledged before the window
+    ["never", { state: "new" }],
+  ]);
+  const merged = [...withPastWorkflows(live, past)];
+  assert.deepEqual(merged.map(([id]) => id), ["live", "both", "ended", "old", "never"], "each event once");
+  assert.equal(merged[1][1], live.get("both"), "the store's workflow wins");
+  const r = medianTimeToAck(withPastWorkflows(live, past), (id) => sent[id] ?? NaN, { now: NOW });
+  assert.deepEqual(r, { median: 3 * 60_000, n: 3 });
+  assert.deepEqual(medianTimeToAck(withPastWorkflows(live, new Map()), (id) => sent[id] ?? NaN, { now: NOW }), { median: 2 * 60_000, n: 2 });
 });
 
 test("timeline: first sent time, new in the last hour, hourly buckets per kind", () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-const { densityHeights, positionFraction, replayName, searchForStream, speedLabel, streamFromParams, timeAtFraction } = await import(
+const { densityHeights, drillCalls, positionFraction, replayName, searchForStream, speedLabel, streamFromParams, timeAtFraction } = await import(
   "../../frontend/js/replay.js"
 );
 const { BoardStream } = await import("../../frontend/js/stream.js");
@@ -43,6 +43,14 @@ test("speed labels and density heights", () => {
   assert.deepEqual(densityHeights([0, 2, 4]), [0, 0.5, 1]);
   assert.deepEqual(densityHeights([0, 0]), [0, 0]);
   assert.deepEqual(densityHeights(null), []);
+});
+
+test("a drill's calls: real phones only when the drill says so", () => {
+  assert.equal(drillCalls({ exercise: true, real_calls: true }), "real");
+  assert.equal(drillCalls({ exercise: true, real_calls: false }), "simulated");
+  assert.equal(drillCalls({ exercise: true }), "simulated", "an older server: drills simulate");
+  assert.equal(drillCalls({ exercise: false, real_calls: true }), null, "a review of the past places no calls");
+  assert.equal(drillCalls(null), null);
 });
 
 test("the stream keeps the replay status from welcome and from `replay` messages", () => {
