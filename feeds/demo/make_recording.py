@@ -1395,6 +1395,7 @@ class Where:
     geometry: dict[str, Any]
     fmt: dict[str, str]
     area_desc: str
+    area_desc_en: str
 
 
 def locate(rng: random.Random, districts: dict[str, District], inc: Incident) -> Where:
@@ -1410,7 +1411,7 @@ def locate(rng: random.Random, districts: dict[str, District], inc: Incident) ->
         names_en = ", ".join(districts[c].name_en for c in region.codes)
         fmt = {"r": region.ko, "re": region.en, "gus": names_ko, "guse": names_en}
         area = f"서울특별시 {region.ko.removeprefix('서울 ')} ({names_ko})"
-        return Where(code, geometry, fmt, area)
+        return Where(code, geometry, fmt, area, f"{region.en} ({names_en})")
     if inc.where in ROADS:
         road = ROADS[inc.where]
         district = districts[road.district]
@@ -1419,12 +1420,14 @@ def locate(rng: random.Random, districts: dict[str, District], inc: Incident) ->
                "sectione": road.section_en, "p": f"{road.ko} {road.section_ko}",
                "pe": f"{road.en} ({road.section_en})"}
         area = f"서울특별시 {district.name_ko} {road.ko} {road.section_ko}"
+        area_en = f"{road.en} ({road.section_en}), {district.name_en}, Seoul"
     elif inc.where.startswith("gu:"):  # a district-wide notice sits near the district centroid
         district = districts[inc.where.removeprefix("gu:")]
         point = jitter_point(rng, district, *district.centroid, 0.003)
         geometry = {"type": "Point", "coordinates": list(point)}
         fmt = {"p": district.name_ko, "pe": district.name_en}
         area = f"서울특별시 {district.name_ko} 전역"
+        area_en = f"all of {district.name_en}, Seoul"
     else:
         place = PLACES[inc.where]
         district = districts[place.district]
@@ -1432,8 +1435,9 @@ def locate(rng: random.Random, districts: dict[str, District], inc: Incident) ->
         geometry = {"type": "Point", "coordinates": list(point)}
         fmt = {"p": place.ko, "pe": place.en}
         area = f"서울특별시 {district.name_ko} {place.ko} 일대"
+        area_en = f"around {place.en}, {district.name_en}, Seoul"
     fmt |= {"gu": district.name_ko, "gue": district.name_en}
-    return Where(district.code, geometry, fmt, area)
+    return Where(district.code, geometry, fmt, area, area_en)
 
 
 Adder = Callable[[float, str, dict[str, Any]], None]
@@ -1499,7 +1503,9 @@ def build(districts: dict[str, District]) -> tuple[dict[str, Any], list[dict[str
                 "status": status,
                 "title": title_ko,
                 "description": desc_ko,
-                "translations": {"en": {"title": title_en, "description": desc_en}},
+                "translations": {
+                    "en": {"title": title_en, "description": desc_en, "area_desc": where.area_desc_en}
+                },
                 "geometry": where.geometry,
                 "point": list(representative(where.geometry)),
                 "district": where.district,
@@ -1610,7 +1616,7 @@ def check(path: Path) -> None:
             event = Event.model_validate(entry["body"])
             assert event.received_at == at and event.source == "demo"
             assert event.extra.get("synthetic") is True
-            assert set(event.translations) == {"en"}
+            assert set(event.translations) == {"en"} and event.translations["en"].area_desc
             assert event.version == last_version.get(event.event_id, 0) + 1, event.event_id
             if event.version > 1:
                 assert last_status[event.event_id] == Status.ACTIVE, "update after the end"
