@@ -1504,7 +1504,11 @@ def build(districts: dict[str, District]) -> tuple[dict[str, Any], list[dict[str
                 "title": title_ko,
                 "description": desc_ko,
                 "translations": {
-                    "en": {"title": title_en, "description": desc_en, "area_desc": where.area_desc_en}
+                    "en": {
+                        "title": title_en,
+                        "description": desc_en,
+                        "area_desc": where.area_desc_en,
+                    }
                 },
                 "geometry": where.geometry,
                 "point": list(representative(where.geometry)),
