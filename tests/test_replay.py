@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from feeds.clock import Clock, ManualClock
+from server.events import Event
 from server.follow import Follower
 from server.hub import Hub
 from server.log import EventFilter
@@ -25,17 +26,13 @@ from tests.wsclient import BoardClient
 T0 = datetime(2026, 7, 15, 5, 0, tzinfo=UTC)
 
 
-def make_recording(path: Path, count: int = 10, spacing: float = 10.0) -> Path:
-    """`count` events, `spacing` seconds apart, each a new version of a few incidents."""
+def write_recording(path: Path, timed: Iterable[tuple[datetime, Event]]) -> Path:
+    """A recording of these events, each logged at its time (seqs from 1)."""
     writer = RecordingWriter(path, Header(city="Seoul", stream="live", epoch="rec"))
-    for n in range(count):
-        at = T0 + timedelta(seconds=n * spacing)
-        event = make_event(
-            n % 3, version=n + 1, title=f"step {n}", sent_at=at.isoformat()
-        ).model_copy(update={"received_at": at})
+    for seq, (at, event) in enumerate(timed, 1):
         writer.write(
             {
-                "seq": n + 1,
+                "seq": seq,
                 "epoch": "rec",
                 "at": at.isoformat().replace("+00:00", "Z"),
                 "type": "event",
@@ -44,6 +41,23 @@ def make_recording(path: Path, count: int = 10, spacing: float = 10.0) -> Path:
         )
     writer.close()
     return path
+
+
+def make_recording(path: Path, count: int = 10, spacing: float = 10.0) -> Path:
+    """`count` events, `spacing` seconds apart, each a new version of a few incidents."""
+    times = [T0 + timedelta(seconds=n * spacing) for n in range(count)]
+    return write_recording(
+        path,
+        (
+            (
+                at,
+                make_event(
+                    n % 3, version=n + 1, title=f"step {n}", sent_at=at.isoformat()
+                ).model_copy(update={"received_at": at}),
+            )
+            for n, at in enumerate(times)
+        ),
+    )
 
 
 @pytest.fixture

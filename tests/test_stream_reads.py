@@ -5,35 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import orjson
-
-from server.recording import Header, RecordingWriter
 from tests.conftest import T0, Running, StartServer, event_dict, make_event
-from tests.test_replay import start_replay
+from tests.test_replay import start_replay, write_recording
 from tests.wsclient import BoardClient
 
 
 def _recording(path: Path) -> Path:
     """Two incidents: a flood that is still on, and a fire that was put out (ended)."""
-    writer = RecordingWriter(path, Header(city="Seoul", stream="live", epoch="rec"))
     steps = [
         make_event("flood", title="flood", kind="disaster", category="disaster.flood"),
         make_event("fire", title="fire", kind="disaster", category="disaster.fire"),
         make_event("fire", version=2, title="fire out", status="resolved"),
     ]
-    for n, event in enumerate(steps, 1):
-        at = T0 + timedelta(seconds=n)
-        writer.write(
-            {
-                "seq": n,
-                "epoch": "rec",
-                "at": at.isoformat().replace("+00:00", "Z"),
-                "type": "event",
-                "body": orjson.loads(event.dump()),
-            }
-        )
-    writer.close()
-    return path
+    return write_recording(path, ((T0 + timedelta(seconds=n), e) for n, e in enumerate(steps, 1)))
 
 
 async def _get(running: Running, path: str, **query: str) -> tuple[int, dict]:
