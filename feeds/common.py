@@ -141,10 +141,14 @@ def circle_polygon(lat: float, lon: float, radius_km: float) -> dict[str, Any]:
     lat1, lon1 = math.radians(lat), math.radians(lon)
     for i in range(CIRCLE_SEGMENTS):
         bearing = 2 * math.pi * i / CIRCLE_SEGMENTS
-        lat2 = math.asin(math.sin(lat1) * math.cos(angular)
-                         + math.cos(lat1) * math.sin(angular) * math.cos(bearing))
-        lon2 = lon1 + math.atan2(math.sin(bearing) * math.sin(angular) * math.cos(lat1),
-                                 math.cos(angular) - math.sin(lat1) * math.sin(lat2))
+        lat2 = math.asin(
+            math.sin(lat1) * math.cos(angular)
+            + math.cos(lat1) * math.sin(angular) * math.cos(bearing)
+        )
+        lon2 = lon1 + math.atan2(
+            math.sin(bearing) * math.sin(angular) * math.cos(lat1),
+            math.cos(angular) - math.sin(lat1) * math.sin(lat2),
+        )
         ring.append([round(math.degrees(lon2), 6), round(math.degrees(lat2), 6)])
     return ring_polygon(ring)
 
@@ -160,7 +164,7 @@ def load_json(payload: bytes, *, what: str = "JSON document") -> Any:
     A leading UTF-8 byte order mark is dropped (orjson refuses it). The caller still checks the
     shape (`isinstance(doc, dict)`): a bare string or number is valid JSON but no feed document.
     """
-    body = payload[len(_BOM):] if payload.startswith(_BOM) else payload
+    body = payload[len(_BOM) :] if payload.startswith(_BOM) else payload
     head = body.lstrip()[:15].lower()
     if not head:
         raise FeedRejected(f"empty document (expected a {what})")
@@ -195,11 +199,24 @@ def make_event(source: str, external_id: str, **fields: Any) -> Event:
 # same: a FeatureCollection's features refused clearly, a geometry cut to what the event model
 # takes, a link that must not cost the event, GeoRSS 'lat lon', a fixed-pattern local time.
 
-_JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", float: "number",
-               bool: "boolean", type(None): "null"}
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    int: "number",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
 _GEOMETRY: TypeAdapter[Any] = TypeAdapter(Geometry)
-_GEOMETRY_DEPTH = {"Point": 0, "MultiPoint": 1, "LineString": 1, "MultiLineString": 2,
-                   "Polygon": 2, "MultiPolygon": 3}
+_GEOMETRY_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
 _MAX_COLLECTION_NESTING = 4
 _WEB_URL = re.compile(r"^https?://\S+$")
 
@@ -217,22 +234,26 @@ def feature_collection(payload: bytes) -> list[Any]:
     doc = load_json(payload, what="GeoJSON FeatureCollection")
     if not isinstance(doc, dict):
         raise FeedRejected(
-            f"expected a GeoJSON FeatureCollection object, got a JSON {json_type(doc)}")
+            f"expected a GeoJSON FeatureCollection object, got a JSON {json_type(doc)}"
+        )
     kind = doc.get("type", "FeatureCollection")
     if kind != "FeatureCollection":
         raise FeedRejected(f"expected a GeoJSON FeatureCollection, got type {str(kind)[:50]!r}")
     features = doc.get("features")
     if not isinstance(features, list):
-        raise FeedRejected(f"the FeatureCollection's 'features' is a JSON {json_type(features)}, "
-                           "not an array")
+        raise FeedRejected(
+            f"the FeatureCollection's 'features' is a JSON {json_type(features)}, not an array"
+        )
     return features
 
 
 def _flat_positions(coords: Any, depth: int, field: str) -> Any:
     if depth == 0:
-        if (not isinstance(coords, list) or len(coords) < 2
-                or not all(isinstance(c, int | float) and not isinstance(c, bool)
-                           for c in coords[:2])):
+        if (
+            not isinstance(coords, list)
+            or len(coords) < 2
+            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2])
+        ):
             raise FeedRejected(f"{field} has a bad position {str(coords)[:60]} (want [lon, lat])")
         return [float(coords[0]), float(coords[1])]
     if not isinstance(coords, list):
@@ -240,8 +261,9 @@ def _flat_positions(coords: Any, depth: int, field: str) -> Any:
     return [_flat_positions(c, depth - 1, field) for c in coords]
 
 
-def geojson_geometry(value: Any, *, field: str = "geometry",
-                     _nesting: int = 0) -> dict[str, Any] | None:
+def geojson_geometry(
+    value: Any, *, field: str = "geometry", _nesting: int = 0
+) -> dict[str, Any] | None:
     """A source's GeoJSON geometry as the event model takes it, or None when there is none.
 
     Positions keep [lon, lat] only (a third value is altitude or, for USGS, depth); a
@@ -263,8 +285,9 @@ def geojson_geometry(value: Any, *, field: str = "geometry",
         reasons = []
         for i, member in enumerate(members):
             try:
-                found = geojson_geometry(member, field=f"{field}.geometries[{i}]",
-                                         _nesting=_nesting + 1)
+                found = geojson_geometry(
+                    member, field=f"{field}.geometries[{i}]", _nesting=_nesting + 1
+                )
             except FeedRejected as exc:
                 reasons.append(exc.message)
                 continue
@@ -275,9 +298,10 @@ def geojson_geometry(value: Any, *, field: str = "geometry",
         return None
     if not isinstance(kind, str) or kind not in _GEOMETRY_DEPTH:
         raise FeedRejected(f"{field} type {str(kind)[:40]!r} is not a GeoJSON geometry type")
-    geometry = {"type": kind,
-                "coordinates": _flat_positions(value.get("coordinates"), _GEOMETRY_DEPTH[kind],
-                                               field)}
+    geometry = {
+        "type": kind,
+        "coordinates": _flat_positions(value.get("coordinates"), _GEOMETRY_DEPTH[kind], field),
+    }
     try:
         _GEOMETRY.validate_python(geometry)
     except ValidationError as exc:
@@ -306,8 +330,9 @@ def web_url(value: Any) -> str | None:
     return link if len(link) <= MAX_URL_CHARS and _WEB_URL.match(link) else None
 
 
-def parse_time_pattern(value: str, pattern: str, *, zone: ZoneInfo | None = None,
-                       field: str = "time") -> datetime:
+def parse_time_pattern(
+    value: str, pattern: str, *, zone: ZoneInfo | None = None, field: str = "time"
+) -> datetime:
     """A time in a fixed `strptime` pattern (NSW RFS: '%d/%m/%Y %I:%M:%S %p') as aware UTC.
 
     As with parse_time, a naive result is read in the feed's zone and refused without one.
@@ -332,11 +357,41 @@ def parse_time_pattern(value: str, pattern: str, *, zone: ZoneInfo | None = None
 
 _SEOUL_PREFIXES = {"서울특별시", "서울시", "서울", "seoul"}
 _REGION_PREFIXES = {  # other provinces and metropolitan cities, full and short names
-    "부산광역시", "대구광역시", "인천광역시", "광주광역시", "대전광역시", "울산광역시",
-    "세종특별자치시", "경기도", "강원도", "강원특별자치도", "충청북도", "충청남도", "전라북도",
-    "전북특별자치도", "전라남도", "경상북도", "경상남도", "제주특별자치도", "제주도",
-    "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기", "강원", "충북", "충남", "전북",
-    "전남", "경북", "경남", "제주",
+    "부산광역시",
+    "대구광역시",
+    "인천광역시",
+    "광주광역시",
+    "대전광역시",
+    "울산광역시",
+    "세종특별자치시",
+    "경기도",
+    "강원도",
+    "강원특별자치도",
+    "충청북도",
+    "충청남도",
+    "전라북도",
+    "전북특별자치도",
+    "전라남도",
+    "경상북도",
+    "경상남도",
+    "제주특별자치도",
+    "제주도",
+    "부산",
+    "대구",
+    "인천",
+    "광주",
+    "대전",
+    "울산",
+    "세종",
+    "경기",
+    "강원",
+    "충북",
+    "충남",
+    "전북",
+    "전남",
+    "경북",
+    "경남",
+    "제주",
 }
 _REGION_SPLIT = re.compile(r"[,;/|·、\n]+")
 
@@ -372,8 +427,12 @@ def lonlat_point(lon: Any, lat: Any, *, field: str = "position") -> dict[str, An
     None when either is missing or empty, or both are 0 (the usual 'no location' filler); a value
     that is not a number or is out of range raises FeedRejected (a swapped or garbled position).
     """
-    if lon is None or lat is None or (isinstance(lon, str) and not lon.strip()) or (
-            isinstance(lat, str) and not lat.strip()):
+    if (
+        lon is None
+        or lat is None
+        or (isinstance(lon, str) and not lon.strip())
+        or (isinstance(lat, str) and not lat.strip())
+    ):
         return None
     try:
         if isinstance(lon, bool) or isinstance(lat, bool):

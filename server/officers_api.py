@@ -473,15 +473,19 @@ async def _drill(request: web.Request, stream: str, event_id: str) -> ReplayStre
     if replay is None:
         return _error(404, "unknown_stream", f"no stream {stream!r} is playing")
     if not replay.exercise:
-        return _error(409, "not_an_exercise",
-                      "calls are placed from the live board; a replay of the past places none")
+        return _error(
+            409,
+            "not_an_exercise",
+            "calls are placed from the live board; a replay of the past places none",
+        )
     if await replay.current_event(event_id) is None:
         return _error(404, "unknown_event", f"no event {event_id!r} on {stream}")
     return replay
 
 
-async def _simulated_call(request: web.Request, drill: ReplayStream, event_id: str,
-                          officer_id: str, actor: str) -> web.Response:
+async def _simulated_call(
+    request: web.Request, drill: ReplayStream, event_id: str, officer_id: str, actor: str
+) -> web.Response:
     """A call on a drill that does not ring real phones: logged to the drill's stream as made
     and simulated, so the exercise's record shows who would have been called."""
     officer = await request.app[OFFICERS].store.get(officer_id)
@@ -490,16 +494,38 @@ async def _simulated_call(request: web.Request, drill: ReplayStream, event_id: s
     call_id = f"drill-{secrets.token_hex(6)}"
     now = utcnow()
     common = {"call_id": call_id, "officer_id": officer.id, "dialer": "drill", "simulated": True}
-    await drill.append([
-        Action(action=ActionName.CALL_STARTED, event_id=event_id, actor=actor, at=now,
-               data={**common, "officer_name": officer.name_ko, "officer_name_en": officer.name_en,
-                     "role": officer.role, "level": officer.level.value}),
-        Action(action=ActionName.CALL_ENDED, event_id=event_id, actor="dialer:drill", at=now,
-               data={**common, "outcome": "simulated", "duration_s": 0.0,
-                     "reason": "an exercise: the call was logged, no phone rang"}),
-    ])
-    return _json({"call_id": call_id, "dialer": "drill", "status": "simulated",
-                  "stream": drill.stream}, 202)
+    await drill.append(
+        [
+            Action(
+                action=ActionName.CALL_STARTED,
+                event_id=event_id,
+                actor=actor,
+                at=now,
+                data={
+                    **common,
+                    "officer_name": officer.name_ko,
+                    "officer_name_en": officer.name_en,
+                    "role": officer.role,
+                    "level": officer.level.value,
+                },
+            ),
+            Action(
+                action=ActionName.CALL_ENDED,
+                event_id=event_id,
+                actor="dialer:drill",
+                at=now,
+                data={
+                    **common,
+                    "outcome": "simulated",
+                    "duration_s": 0.0,
+                    "reason": "an exercise: the call was logged, no phone rang",
+                },
+            ),
+        ]
+    )
+    return _json(
+        {"call_id": call_id, "dialer": "drill", "status": "simulated", "stream": drill.stream}, 202
+    )
 
 
 async def api_call(request: web.Request) -> web.Response:

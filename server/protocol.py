@@ -183,14 +183,35 @@ def _message(type_: str, **fields: Any) -> bytes:
     return orjson.dumps({"v": PROTOCOL_VERSION, "type": type_, **fields})
 
 
-def welcome(*, epoch: str, head: int, server_time: str, city: dict[str, Any], mode: StartMode,
-            demo: bool, limits: dict[str, float], stream: str = "live", role: str = "viewer",
-            replay: dict[str, Any] | None = None) -> bytes:
+def welcome(
+    *,
+    epoch: str,
+    head: int,
+    server_time: str,
+    city: dict[str, Any],
+    mode: StartMode,
+    demo: bool,
+    limits: dict[str, float],
+    stream: str = "live",
+    role: str = "viewer",
+    replay: dict[str, Any] | None = None,
+) -> bytes:
     """First server message: which history this is, how the connection will start and what it
     may do (`role`: viewer, operator, admin); for a replay stream, the player's state (what the
     banner and scrubber show)."""
-    return _message("welcome", epoch=epoch, head=head, server_time=server_time, city=city,
-                    stream=stream, mode=mode, demo=demo, role=role, limits=limits, replay=replay)
+    return _message(
+        "welcome",
+        epoch=epoch,
+        head=head,
+        server_time=server_time,
+        city=city,
+        stream=stream,
+        mode=mode,
+        demo=demo,
+        role=role,
+        limits=limits,
+        replay=replay,
+    )
 
 
 def snapshot(

@@ -59,8 +59,9 @@ def make_event(n: int | str, *, source: str = "test", **fields: Any) -> Event:
 DISTRICTS = Districts.load()
 
 
-def feed_context(adapter: str, *, name: str | None = None, http: Fetcher | None = None,
-                 **config: Any) -> FeedContext:
+def feed_context(
+    adapter: str, *, name: str | None = None, http: Fetcher | None = None, **config: Any
+) -> FeedContext:
     """The context an adapter gets from the server, for constructing one in a test."""
     return FeedContext(FeedConfig(name=name or adapter, adapter=adapter, **config), DISTRICTS, http)
 

@@ -33,8 +33,9 @@ def free_port() -> int:
 class ServerProcess:
     """One `cityboard serve` process on a fixed port and database; it can stop and start again."""
 
-    def __init__(self, db: Path, *, port: int | None = None, demo: bool = False,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self, db: Path, *, port: int | None = None, demo: bool = False, log_path: Path | None = None
+    ) -> None:
         self.db = db
         self.port = port or free_port()
         self.demo = demo
@@ -55,14 +56,30 @@ class ServerProcess:
     def start(self) -> ServerProcess:
         """Start the server and wait until `/readyz` answers 200; fail the test otherwise."""
         assert self.proc is None, "already running"
-        cmd = [sys.executable, "-m", "server.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--db", str(self.db)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db),
+        ]
         if not self.demo:
             cmd.append("--no-demo")
         env = {**os.environ, "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN, "PYTHONUNBUFFERED": "1"}
         self._log_file = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log_file,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -111,11 +128,14 @@ class ServerProcess:
         except OSError:
             return "(no server log)"
 
-    def push(self, events: dict[str, Any] | list[dict[str, Any]],
-             source: str = "test") -> dict[str, Any]:
+    def push(
+        self, events: dict[str, Any] | list[dict[str, Any]], source: str = "test"
+    ) -> dict[str, Any]:
         """POST events to `/api/push/{source}` (blocking); fails the test on anything but 2xx."""
         req = urllib.request.Request(
-            f"{self.http}/api/push/{source}", data=json.dumps(events).encode(), method="POST",
+            f"{self.http}/api/push/{source}",
+            data=json.dumps(events).encode(),
+            method="POST",
             headers={"Authorization": f"Bearer {PUSH_TOKEN}", "Content-Type": "application/json"},
         )
         try:

@@ -93,9 +93,20 @@ def test_serve_exits_with_a_clear_error_when_the_log_cannot_open(tmp_path: Path)
     not_a_file = tmp_path / "a-directory"
     not_a_file.mkdir()
     done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--no-demo", "--port", "0",
-         "--db", str(not_a_file)],
-        capture_output=True, text=True, timeout=30,
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--no-demo",
+            "--port",
+            "0",
+            "--db",
+            str(not_a_file),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 2, done.stderr
     assert f"cannot open the log at {not_a_file}" in done.stderr

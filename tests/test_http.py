@@ -225,8 +225,12 @@ async def test_metrics_in_prometheus_text(start_server: StartServer) -> None:
 
 
 async def test_events_sent_after_a_time(running: Running) -> None:
-    await running.push([event_dict(1, sent_at="2026-11-28T00:00:00Z"),
-                        event_dict(2, sent_at="2026-11-29T08:00:00+09:00")])
+    await running.push(
+        [
+            event_dict(1, sent_at="2026-11-28T00:00:00Z"),
+            event_dict(2, sent_at="2026-11-29T08:00:00+09:00"),
+        ]
+    )
     url = f"{running.http}/api/events"
     async with running.session.get(url, params={"sent_after": "2026-11-28T12:00:00Z"}) as r:
         assert [e["event_id"] for e in (await r.json())["events"]] == ["test:e2"]

@@ -74,8 +74,13 @@ def test_token_bucket_allows_bursts_then_the_rate() -> None:
 
 def test_server_messages_are_versioned_json() -> None:
     snap = orjson.loads(
-        protocol.snapshot(seq=3, events=[b'{"a":1}', b'{"b":2}'], truncated=False, feeds=[],
-                          workflows={"x:1": {"state": "new"}})
+        protocol.snapshot(
+            seq=3,
+            events=[b'{"a":1}', b'{"b":2}'],
+            truncated=False,
+            feeds=[],
+            workflows={"x:1": {"state": "new"}},
+        )
     )
     assert snap == {
         "v": 1,

@@ -31,12 +31,29 @@ CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:"  # + "1.1", "1.2" (and the o
 STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
 MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
 SCOPES = ("Public", "Restricted", "Private")
-INFO_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env",
-                   "Transport", "Infra", "CBRNE", "Other")
+INFO_CATEGORIES = (
+    "Geo",
+    "Met",
+    "Safety",
+    "Security",
+    "Rescue",
+    "Fire",
+    "Health",
+    "Env",
+    "Transport",
+    "Infra",
+    "CBRNE",
+    "Other",
+)
 URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
-SEVERITIES = {"Extreme": "extreme", "Severe": "severe", "Moderate": "moderate",
-              "Minor": "minor", "Unknown": "info"}
+SEVERITIES = {
+    "Extreme": "extreme",
+    "Severe": "severe",
+    "Moderate": "moderate",
+    "Minor": "minor",
+    "Unknown": "info",
+}
 CHAINED = ("Update", "Cancel")  # message types whose `references` name the chain they belong to
 DISTRICT_CODE_NAMES = ("행정구역코드", "법정동코드")  # geocodes that carry a Korean area code
 MAX_CIRCLE_KM = 5000.0  # a larger "circle" is a mistake, not an alert area
@@ -61,23 +78,53 @@ _MET: Rows = (
     (("tsunami", "지진해일", "해일"), "tsunami"),
     (("typhoon", "hurricane", "tropical storm", "tropical cyclone", "cyclone", "태풍"), "typhoon"),
     (("flood", "홍수", "범람", "침수"), "flood"),
-    (("snow", "snowfall", "snowstorm", "blizzard", "winter storm", "ice storm", "대설", "폭설"),
-     "snow"),
+    (
+        ("snow", "snowfall", "snowstorm", "blizzard", "winter storm", "ice storm", "대설", "폭설"),
+        "snow",
+    ),
     (("cold", "freeze", "freezing", "frost", "wind chill", "한파", "동파"), "cold"),
     (("rain", "rainfall", "rainstorm", "호우", "폭우"), "heavy_rain"),
     (("heat", "heatwave", "heat wave", "폭염", "무더위"), "heat"),
     (("air quality", "air pollution", "ozone", "smog", "미세먼지", "황사", "오존"), "air_quality"),
-    (("thunderstorm", "storm", "wind", "gale", "tornado", "squall", "강풍", "풍랑", "태풍", "뇌우",
-      "돌풍", "낙뢰"), "storm"),
+    (
+        (
+            "thunderstorm",
+            "storm",
+            "wind",
+            "gale",
+            "tornado",
+            "squall",
+            "강풍",
+            "풍랑",
+            "태풍",
+            "뇌우",
+            "돌풍",
+            "낙뢰",
+        ),
+        "storm",
+    ),
 )
 _FIRE: Rows = (
-    (("wildfire", "bushfire", "bush fire", "forest fire", "grass fire", "grassfire", "산불"),
-     "wildfire"),
+    (
+        ("wildfire", "bushfire", "bush fire", "forest fire", "grass fire", "grassfire", "산불"),
+        "wildfire",
+    ),
 )
 _PEOPLE: Rows = (
     (("amber", "abduction", "abducted", "missing", "실종", "유괴"), "missing_person"),
-    (("civil defense", "civil defence", "air raid", "missile", "homeland security", "민방위",
-      "공습", "미사일"), "civil_defense"),
+    (
+        (
+            "civil defense",
+            "civil defence",
+            "air raid",
+            "missile",
+            "homeland security",
+            "민방위",
+            "공습",
+            "미사일",
+        ),
+        "civil_defense",
+    ),
     (("explosion", "bomb", "폭발"), "explosion"),
     (("collapse", "붕괴"), "building_collapse"),
 )
@@ -190,9 +237,11 @@ def parse_references(value: str, *, zone: ZoneInfo | None = None) -> list[Refere
         parts = triple.rsplit(",", 2)
         if len(parts) != 3 or not all(parts):
             raise FeedRejected(
-                f"<references> entry {triple[:120]!r} is not 'sender,identifier,sent'")
-        found.append(Reference(parts[0], parts[1],
-                               cap_time(parts[2], zone=zone, field="<references> sent")))
+                f"<references> entry {triple[:120]!r} is not 'sender,identifier,sent'"
+            )
+        found.append(
+            Reference(parts[0], parts[1], cap_time(parts[2], zone=zone, field="<references> sent"))
+        )
     return found
 
 
@@ -316,8 +365,15 @@ class _Problems:
             return None
 
 
-def _enum(el: Element, name: str, allowed: Iterable[str], problems: _Problems, where: str,
-          *, required: bool = True) -> str:
+def _enum(
+    el: Element,
+    name: str,
+    allowed: Iterable[str],
+    problems: _Problems,
+    where: str,
+    *,
+    required: bool = True,
+) -> str:
     value = text(el, name)
     allowed = tuple(allowed)
     if not value:
@@ -349,8 +405,9 @@ def circle_shape(raw: str, *, where: str = "<circle>") -> dict[str, Any]:
     except ValueError:
         raise FeedRejected(f"{where} radius {parts[1][:20]!r} is not a number") from None
     if not 0 <= radius <= MAX_CIRCLE_KM:
-        raise FeedRejected(f"{where} radius {parts[1][:20]!r} is not between 0 and "
-                           f"{MAX_CIRCLE_KM:g} km")
+        raise FeedRejected(
+            f"{where} radius {parts[1][:20]!r} is not between 0 and {MAX_CIRCLE_KM:g} km"
+        )
     return circle_polygon(lat, lon, radius)
 
 
@@ -387,8 +444,9 @@ def _read_area(el: Element, problems: _Problems, where: str) -> CapArea:
     return CapArea(desc=text(el, "areaDesc"), shapes=tuple(shapes), geocodes=geocodes)
 
 
-def _read_time(el: Element, name: str, zone: ZoneInfo | None, problems: _Problems,
-               where: str) -> datetime | None:
+def _read_time(
+    el: Element, name: str, zone: ZoneInfo | None, problems: _Problems, where: str
+) -> datetime | None:
     value = text(el, name)
     if not value:
         return None
@@ -403,8 +461,9 @@ def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) 
         problems.add(f"{where}<category> is missing")
     for category in categories:
         if category not in INFO_CATEGORIES:
-            problems.add(f"{where}<category> {category[:40]!r} is not one of "
-                         f"{', '.join(INFO_CATEGORIES)}")
+            problems.add(
+                f"{where}<category> {category[:40]!r} is not one of {', '.join(INFO_CATEGORIES)}"
+            )
     event = text(el, "event")
     if not event:
         problems.add(f"{where}<event> is missing or empty")
@@ -422,8 +481,10 @@ def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) 
         effective=_read_time(el, "effective", zone, problems, where),
         onset=_read_time(el, "onset", zone, problems, where),
         expires=_read_time(el, "expires", zone, problems, where),
-        areas=tuple(_read_area(a, problems, f"{where}area {i}: ")
-                    for i, a in enumerate(children(el, "area"), 1)),
+        areas=tuple(
+            _read_area(a, problems, f"{where}area {i}: ")
+            for i, a in enumerate(children(el, "area"), 1)
+        ),
     )
 
 
@@ -438,8 +499,9 @@ def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
     if local(root.tag) != "alert":
         raise FeedRejected(f"root element <{local(root.tag)}> is not a CAP <alert>")
     if not is_cap(root):
-        raise FeedRejected(f"<alert> is in namespace {namespace(root.tag)!r}, not CAP "
-                           f"({CAP_NAMESPACE}1.1 or 1.2)")
+        raise FeedRejected(
+            f"<alert> is in namespace {namespace(root.tag)!r}, not CAP ({CAP_NAMESPACE}1.1 or 1.2)"
+        )
     problems = _Problems()
     identifier = text(root, "identifier")
     sender = text(root, "sender")
@@ -455,21 +517,36 @@ def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
     refs_el = child(root, "references")
     if refs_el is not None:
         if not text(refs_el):
-            problems.add("<references> is present but empty (it must list "
-                         "'sender,identifier,sent' triples)")
+            problems.add(
+                "<references> is present but empty (it must list 'sender,identifier,sent' triples)"
+            )
         else:
             references = problems.check("", parse_references, text(refs_el), zone=zone) or []
-    infos = tuple(_read_info(el, n, zone, problems)
-                  for n, el in enumerate(children(root, "info"), 1))
+    infos = tuple(
+        _read_info(el, n, zone, problems) for n, el in enumerate(children(root, "info"), 1)
+    )
     if not infos and msg_type in ("Alert", "Update"):
-        problems.add(f"msgType {msg_type} without any <info> block: nothing to show (no event, "
-                     "severity or area); only a Cancel may omit <info>")
+        problems.add(
+            f"msgType {msg_type} without any <info> block: nothing to show (no event, "
+            "severity or area); only a Cancel may omit <info>"
+        )
     if problems.items or sent is None:
         who = f"{sender},{identifier}" if sender and identifier else identifier or "(no identifier)"
         shown = problems.items[:MAX_PROBLEMS]
         more = len(problems.items) - len(shown)
-        raise FeedRejected(f"invalid CAP alert {who[:120]}: " + "; ".join(shown)
-                           + (f"; and {more} more" if more > 0 else ""))
-    return CapAlert(identifier=identifier, sender=sender, sent=sent, status=status,
-                    msg_type=msg_type, scope=scope, note=text(root, "note"),
-                    references=tuple(references), infos=infos)
+        raise FeedRejected(
+            f"invalid CAP alert {who[:120]}: "
+            + "; ".join(shown)
+            + (f"; and {more} more" if more > 0 else "")
+        )
+    return CapAlert(
+        identifier=identifier,
+        sender=sender,
+        sent=sent,
+        status=status,
+        msg_type=msg_type,
+        scope=scope,
+        note=text(root, "note"),
+        references=tuple(references),
+        infos=infos,
+    )

@@ -53,14 +53,31 @@ CATEGORY = {
     "TransitInformation": "traffic.transit_disruption",
     "TransitServiceInformation": "traffic.transit_disruption",
 }
-SEVERITY = {"lowest": "minor", "low": "minor", "medium": "moderate", "high": "severe",
-            "highest": "extreme"}
+SEVERITY = {
+    "lowest": "minor",
+    "low": "minor",
+    "medium": "moderate",
+    "high": "severe",
+    "highest": "extreme",
+}
 # The enumerated detail each record type carries, for a readable title.
-DETAIL = ("accidentType", "abnormalTrafficType", "roadMaintenanceType", "constructionWorkType",
-          "roadOrCarriagewayOrLaneManagementType", "reroutingManagementType", "obstructionType",
-          "vehicleObstructionType", "animalPresenceType", "environmentalObstructionType",
-          "poorEnvironmentType", "weatherRelatedRoadConditionType", "publicEventType",
-          "equipmentOrSystemFaultType", "nonWeatherRelatedRoadConditionType")
+DETAIL = (
+    "accidentType",
+    "abnormalTrafficType",
+    "roadMaintenanceType",
+    "constructionWorkType",
+    "roadOrCarriagewayOrLaneManagementType",
+    "reroutingManagementType",
+    "obstructionType",
+    "vehicleObstructionType",
+    "animalPresenceType",
+    "environmentalObstructionType",
+    "poorEnvironmentType",
+    "weatherRelatedRoadConditionType",
+    "publicEventType",
+    "equipmentOrSystemFaultType",
+    "nonWeatherRelatedRoadConditionType",
+)
 _WORD = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 MAX_TYPES_IN_EXTRA = 20
 LINEAR_ELEMENTS = {"tpegLinearLocation", "linearByCoordinates"}  # from/to or start/end points
@@ -106,17 +123,18 @@ class Datex2Feed(PollingFeed):
         model, publications = _publications(root)
         situations = [s for p in publications for s in children(p, "situation")]
         lang = next((p.get("lang") for p in publications if p.get("lang")), None)
-        pub_time = next((text(p, "publicationTime") for p in publications
-                         if text(p, "publicationTime")), "")
+        pub_time = next(
+            (text(p, "publicationTime") for p in publications if text(p, "publicationTime")), ""
+        )
         parsed = Parsed()
         for index, situation in enumerate(situations):
             with parsed.item(situation.get("id") or f"situation[{index}]"):
-                parsed.events.append(
-                    self._event(situation, model, lang, pub_time, received_at))
+                parsed.events.append(self._event(situation, model, lang, pub_time, received_at))
         return parsed.checked(len(situations), "situations")
 
-    def _event(self, situation: Element, model: str, lang: str | None, pub_time: str,
-               received_at: datetime) -> Event:
+    def _event(
+        self, situation: Element, model: str, lang: str | None, pub_time: str, received_at: datetime
+    ) -> Event:
         sid = (situation.get("id") or "").strip()
         if not sid:
             raise FeedRejected("a situation without an id attribute")
@@ -178,12 +196,23 @@ class Datex2Feed(PollingFeed):
         if any(r.validity == "suspended" for r in records):
             extra["suspended"] = all(r.validity == "suspended" for r in records)
         return make_event(
-            self.source, sid,
-            kind="traffic", category=CATEGORY.get(primary.kind, "traffic.other"),
-            severity=severity, status=status, title=title_text(title),
-            description=description, translations=translations, area_desc=area,
-            sent_at=sent, updated_at=updated, expires_at=expires, received_at=received_at,
-            version=version, geometry=geometry, extra=extra,
+            self.source,
+            sid,
+            kind="traffic",
+            category=CATEGORY.get(primary.kind, "traffic.other"),
+            severity=severity,
+            status=status,
+            title=title_text(title),
+            description=description,
+            translations=translations,
+            area_desc=area,
+            sent_at=sent,
+            updated_at=updated,
+            expires_at=expires,
+            received_at=received_at,
+            version=version,
+            geometry=geometry,
+            extra=extra,
         )
 
 
@@ -198,22 +227,31 @@ def _publications(root: Element) -> tuple[str, list[Element]]:
         model, payloads = "2", children(root, "payloadPublication")
         for method in find_all(root, "updateMethod"):
             if text(method) == "singleElementUpdate":
-                raise FeedRejected("an incremental DATEX II delivery (updateMethod "
-                                   "singleElementUpdate); this adapter needs full snapshots "
-                                   "(allElementUpdate)")
+                raise FeedRejected(
+                    "an incremental DATEX II delivery (updateMethod "
+                    "singleElementUpdate); this adapter needs full snapshots "
+                    "(allElementUpdate)"
+                )
     elif name == "messageContainer" and "/schema/3/" in namespace:
         model, payloads = "3", children(root, "payload")
     elif "/schema/3/" in namespace and name in {"payload", "situationPublication"}:
         model, payloads = "3", [root]
     else:
-        raise FeedRejected(f"unsupported DATEX II document <{name}> ({namespace}); expected a v2 "
-                           "d2LogicalModel or a v3 messageContainer")
-    situation_pubs = [p for p in payloads if _type(p) == "SituationPublication"
-                      or local(p.tag) == "situationPublication"]
+        raise FeedRejected(
+            f"unsupported DATEX II document <{name}> ({namespace}); expected a v2 "
+            "d2LogicalModel or a v3 messageContainer"
+        )
+    situation_pubs = [
+        p
+        for p in payloads
+        if _type(p) == "SituationPublication" or local(p.tag) == "situationPublication"
+    ]
     if not situation_pubs:
         kinds = ", ".join(sorted({_type(p) or local(p.tag) for p in payloads})) or "no payload"
-        raise FeedRejected(f"a DATEX II v{model} document with {kinds}, not a "
-                           "SituationPublication; this adapter reads situations only")
+        raise FeedRejected(
+            f"a DATEX II v{model} document with {kinds}, not a "
+            "SituationPublication; this adapter reads situations only"
+        )
     return model, situation_pubs
 
 
@@ -241,21 +279,30 @@ def _record(el: Element) -> _Record:
         severity=SEVERITY.get(text(el, "severity")),
         created=_time(text(el, "situationRecordCreationTime"), "situationRecordCreationTime"),
         version_time=_time(text(el, "situationRecordVersionTime"), "situationRecordVersionTime"),
-        start=_time(text(spec, "overallStartTime"), "overallStartTime") if spec is not None
+        start=_time(text(spec, "overallStartTime"), "overallStartTime")
+        if spec is not None
         else None,
         end=_time(text(spec, "overallEndTime"), "overallEndTime") if spec is not None else None,
         validity=text(validity, "validityStatus") if validity is not None else "",
-        cancelled=_true(life, "cancel"), ended=_true(life, "end"),
+        cancelled=_true(life, "cancel"),
+        ended=_true(life, "end"),
         detail=next((text(el, d) for d in DETAIL if text(el, d) not in {"", "other"}), ""),
         geometry=_geometry(location) if location is not None else None,
-        road=next((text(r) for n in ("roadNumber", "roadName") for r in find_all(location, n)
-                   if text(r)), "") if location is not None else "",
+        road=next(
+            (text(r) for n in ("roadNumber", "roadName") for r in find_all(location, n) if text(r)),
+            "",
+        )
+        if location is not None
+        else "",
         comments=comments,
     )
 
 
-def _texts(records: list[_Record], lang: str | None, title: str,
-           ) -> tuple[str, str, dict[str, dict[str, str]]]:
+def _texts(
+    records: list[_Record],
+    lang: str | None,
+    title: str,
+) -> tuple[str, str, dict[str, dict[str, str]]]:
     """(description, area_desc, translations) from the records' public comments.
 
     Comments typed `locationDescriptor` describe where (area_desc); the rest describe what. The
@@ -278,8 +325,11 @@ def _texts(records: list[_Record], lang: str | None, title: str,
         for other, (o_what, o_where) in list(by_lang.items())[:MAX_TRANSLATIONS]
         if other and LANG_PATTERN.match(other)
     }
-    return (plain_text("\n\n".join(what)),
-            plain_text("; ".join(where), limit=MAX_AREA_DESC_CHARS), translations)
+    return (
+        plain_text("\n\n".join(what)),
+        plain_text("; ".join(where), limit=MAX_AREA_DESC_CHARS),
+        translations,
+    )
 
 
 def _coordinates(el: Element) -> list[float] | None:
@@ -299,8 +349,12 @@ def _geometry(location: Element) -> dict[str, Any] | None:
     Linear locations (TPEG from/to points, v3 linearByCoordinates start/end) become a line;
     one point a Point; several unrelated points a MultiPoint; else `locationForDisplay`.
     """
-    ordered = [part for tpeg in find_all(location, "tpegLinearLocation")
-               for end in ("from", "to") for part in children(tpeg, end)]  # from, then to
+    ordered = [
+        part
+        for tpeg in find_all(location, "tpegLinearLocation")
+        for end in ("from", "to")
+        for part in children(tpeg, end)
+    ]  # from, then to
     points: list[list[float]] = []
     for holder in [*ordered, location]:
         for pc in find_all(holder, "pointCoordinates"):
@@ -308,7 +362,8 @@ def _geometry(location: Element) -> dict[str, Any] | None:
             if position is not None and position not in points:
                 points.append(position)
     linear = "linear" in _type(location).lower() or any(
-        local(e.tag) in LINEAR_ELEMENTS for e in location.iter())
+        local(e.tag) in LINEAR_ELEMENTS for e in location.iter()
+    )
     if len(points) >= 2:
         return {"type": "LineString" if linear else "MultiPoint", "coordinates": points}
     if points:

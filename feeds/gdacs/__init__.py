@@ -40,8 +40,15 @@ EVENT_CATEGORY = {
     "WF": "disaster.wildfire",
     "TS": "disaster.tsunami",
 }
-EVENT_NAMES = {"EQ": "Earthquake", "TC": "Tropical cyclone", "FL": "Flood", "VO": "Volcano",
-               "DR": "Drought", "WF": "Wildfire", "TS": "Tsunami"}
+EVENT_NAMES = {
+    "EQ": "Earthquake",
+    "TC": "Tropical cyclone",
+    "FL": "Flood",
+    "VO": "Volcano",
+    "DR": "Drought",
+    "WF": "Wildfire",
+    "TS": "Tsunami",
+}
 _GUID = re.compile(r"^([A-Z]{2})(\d+)$")
 _EVENT_TYPE = re.compile(r"^[A-Z]{2}$")
 _EVENT_ID = re.compile(r"^\d{1,20}$")
@@ -122,15 +129,22 @@ class GdacsFeed(PollingFeed):
         name = text(item, "eventname")
         kind_name = EVENT_NAMES.get(event_type, event_type)
         return make_event(
-            self.source, f"{event_type}{event_id}",
-            kind="disaster", category=EVENT_CATEGORY.get(event_type, "disaster.other"),
-            severity=severity, status="active" if current else "expired",
+            self.source,
+            f"{event_type}{event_id}",
+            kind="disaster",
+            category=EVENT_CATEGORY.get(event_type, "disaster.other"),
+            severity=severity,
+            status="active" if current else "expired",
             title=title_text(text(item, "title"), f"{kind_name} {name}".strip()),
             description=plain_text(text(item, "description")),
             area_desc=plain_text(text(item, "country"), limit=MAX_EXTRA_TEXT),
-            sent_at=sent_at, updated_at=updated_at, expires_at=expires_at,
-            received_at=received_at, version=version_of(updated_at),
-            geometry=self._geometry(item), url=web_url(text(item, "link")),
+            sent_at=sent_at,
+            updated_at=updated_at,
+            expires_at=expires_at,
+            received_at=received_at,
+            version=version_of(updated_at),
+            geometry=self._geometry(item),
+            url=web_url(text(item, "link")),
             extra=self._extra(item, event_type, event_id, alert),
         )
 
@@ -167,8 +181,7 @@ class GdacsFeed(PollingFeed):
             raise FeedRejected("; ".join(reasons))
         return None
 
-    def _extra(self, item: Element, event_type: str, event_id: str,
-               alert: str) -> dict[str, Any]:
+    def _extra(self, item: Element, event_type: str, event_id: str, alert: str) -> dict[str, Any]:
         extra: dict[str, Any] = {"eventtype": event_type, "eventid": event_id}
         for name in ("episodeid", "version"):
             value = text(item, name)

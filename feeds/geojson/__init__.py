@@ -44,19 +44,26 @@ class GeoJsonOptions(FeedOptions):
     """Settings under [feeds.options]; every one has a default."""
 
     id_property: str | None = Field(
-        default=None, description="property with the stable id; default: the feature's `id`, "
-                                  "else properties.id, else properties.guid")
+        default=None,
+        description="property with the stable id; default: the feature's `id`, "
+        "else properties.id, else properties.guid",
+    )
     title_property: str = "title"
     description_property: str = "description"
     time_property: str | None = Field(
-        default=None, description="property with the last-change time; default: the first of "
-                                  "pubDate, updated, time that the feature has")
+        default=None,
+        description="property with the last-change time; default: the first of "
+        "pubDate, updated, time that the feature has",
+    )
     time_format: str = Field(
-        default="auto", description="auto | iso | rfc822 | epoch_s | epoch_ms | a strptime "
-                                    "pattern such as '%d/%m/%Y %I:%M:%S %p'")
+        default="auto",
+        description="auto | iso | rfc822 | epoch_s | epoch_ms | a strptime "
+        "pattern such as '%d/%m/%Y %I:%M:%S %p'",
+    )
     kind: Literal[Kind.DISASTER, Kind.TRAFFIC, Kind.COMPLAINT] = Kind.DISASTER
-    category: str | None = Field(default=None, description="e.g. disaster.fire; default "
-                                                           "<kind>.other")
+    category: str | None = Field(
+        default=None, description="e.g. disaster.fire; default <kind>.other"
+    )
     severity_property: str | None = None
     severity_map: dict[str, Severity] = Field(default_factory=dict)
     default_severity: Severity = Severity.MODERATE
@@ -66,8 +73,10 @@ class GeoJsonOptions(FeedOptions):
     @classmethod
     def _known_format(cls, v: str) -> str:
         if v not in TIME_FORMATS and "%" not in v:
-            raise ValueError(f"time_format must be one of {', '.join(TIME_FORMATS)} "
-                             "or a strptime pattern containing '%'")
+            raise ValueError(
+                f"time_format must be one of {', '.join(TIME_FORMATS)} "
+                "or a strptime pattern containing '%'"
+            )
         return v
 
     @model_validator(mode="after")
@@ -101,8 +110,9 @@ class GeoJsonFeed(PollingFeed):
 
     def __init__(self, context: FeedContext) -> None:
         super().__init__(context)
-        self._severities = {key.strip().casefold(): severity
-                            for key, severity in self.options.severity_map.items()}
+        self._severities = {
+            key.strip().casefold(): severity for key, severity in self.options.severity_map.items()
+        }
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
         features = feature_collection(payload)
@@ -133,13 +143,19 @@ class GeoJsonFeed(PollingFeed):
                 severity = self._severities.get(raw.strip().casefold(), severity)
         description = _scalar_text(props.get(opts.description_property)) or ""
         return make_event(
-            self.source, external_id,
-            kind=opts.kind, category=opts.category or f"{opts.kind.value}.other",
+            self.source,
+            external_id,
+            kind=opts.kind,
+            category=opts.category or f"{opts.kind.value}.other",
             severity=severity,
-            title=title_text(_scalar_text(props.get(opts.title_property)),
-                             _scalar_text(props.get("name")) or external_id),
+            title=title_text(
+                _scalar_text(props.get(opts.title_property)),
+                _scalar_text(props.get("name")) or external_id,
+            ),
             description=plain_text(_BR.sub("\n", description)),
-            sent_at=updated_at, updated_at=updated_at, received_at=received_at,
+            sent_at=updated_at,
+            updated_at=updated_at,
+            received_at=received_at,
             version=version_of(updated_at),
             geometry=geojson_geometry(feature.get("geometry")),
             url=web_url(props.get(opts.url_property)),
@@ -169,8 +185,11 @@ class GeoJsonFeed(PollingFeed):
         raise FeedRejected(f"no id (looked for {tried}; set id_property)")
 
     def _time(self, props: dict[str, Any]) -> datetime:
-        names = ((self.options.time_property,) if self.options.time_property is not None
-                 else DEFAULT_TIME_PROPERTIES)
+        names = (
+            (self.options.time_property,)
+            if self.options.time_property is not None
+            else DEFAULT_TIME_PROPERTIES
+        )
         for name in names:
             value = props.get(name)
             if value is not None and value != "":
@@ -203,4 +222,5 @@ class GeoJsonFeed(PollingFeed):
             raise FeedRejected(
                 f"{field} {value[:60]!r} is not ISO 8601, RFC 822 or an epoch number; set "
                 "time_format (a strptime pattern such as '%d/%m/%Y %I:%M:%S %p' for other "
-                "layouts)") from None
+                "layouts)"
+            ) from None

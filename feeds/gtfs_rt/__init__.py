@@ -52,10 +52,13 @@ class GtfsRtOptions(FeedOptions):
     """Settings under [feeds.options]."""
 
     format: Literal["auto", "protobuf", "json"] = Field(
-        default="auto", description="auto: JSON when the body starts with '{', else protobuf")
+        default="auto", description="auto: JSON when the body starts with '{', else protobuf"
+    )
     language: str = Field(
-        default="ko", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        description="preferred language of title/description; then 'en', then untranslated")
+        default="ko",
+        pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+        description="preferred language of title/description; then 'en', then untranslated",
+    )
 
 
 class GtfsRtFeed(PollingFeed):
@@ -72,9 +75,13 @@ class GtfsRtFeed(PollingFeed):
         if header.incrementality != FULL_DATASET:
             raise FeedRejected(
                 "DIFFERENTIAL GTFS-realtime feeds are not supported: this adapter is diffed as a "
-                "snapshot (FULL_DATASET), so a partial document would expire every alert it omits")
-        stamp = (from_epoch(header.timestamp, field="header.timestamp")
-                 if header.timestamp else received_at)
+                "snapshot (FULL_DATASET), so a partial document would expire every alert it omits"
+            )
+        stamp = (
+            from_epoch(header.timestamp, field="header.timestamp")
+            if header.timestamp
+            else received_at
+        )
         parsed = Parsed()
         for index, entity, extension in _entities(message, json_entities, parsed):
             with parsed.item(entity.id or f"entity #{index}"):
@@ -113,18 +120,27 @@ class GtfsRtFeed(PollingFeed):
 
     # -------------------------------------------------------------------------- mapping
 
-    def _event(self, entity: rt.FeedEntity, extension: dict[str, Any], stamp: datetime,
-               received_at: datetime) -> Event:
+    def _event(
+        self,
+        entity: rt.FeedEntity,
+        extension: dict[str, Any],
+        stamp: datetime,
+        received_at: datetime,
+    ) -> Event:
         alert = entity.alert
         effect = rt.Alert.Effect.Name(alert.effect)
         cause = rt.Alert.Cause.Name(alert.cause)
-        severity = (SEVERITY_LEVEL.get(rt.Alert.SeverityLevel.Name(alert.severity_level))
-                    if alert.HasField("severity_level") else None)
+        severity = (
+            SEVERITY_LEVEL.get(rt.Alert.SeverityLevel.Name(alert.severity_level))
+            if alert.HasField("severity_level")
+            else None
+        )
         severity = severity or EFFECT_SEVERITY.get(effect, "minor")
 
         periods = list(alert.active_period) or list(alert.communication_period)
-        starts = [from_epoch(p.start, field="active_period.start")
-                  for p in periods if p.HasField("start")]
+        starts = [
+            from_epoch(p.start, field="active_period.start") for p in periods if p.HasField("start")
+        ]
         ends = [from_epoch(p.end, field="active_period.end") for p in periods if p.HasField("end")]
         open_start = not periods or len(starts) < len(periods)
         sent_at = min([stamp, *starts]) if open_start else min(starts)
@@ -153,8 +169,10 @@ class GtfsRtFeed(PollingFeed):
         for other in sorted(set(titles) - {lang, ""}):
             tag = _tag(other)
             if tag and len(translations) < MAX_TRANSLATIONS and title_text(titles[other]):
-                translations[tag] = {"title": title_text(titles[other]),
-                                     "description": plain_text(descriptions.get(other))}
+                translations[tag] = {
+                    "title": title_text(titles[other]),
+                    "description": plain_text(descriptions.get(other)),
+                }
 
         routes, stops, agencies = _informed(alert.informed_entity)
         extra: dict[str, Any] = {"effect": effect, "cause": cause}
@@ -168,12 +186,21 @@ class GtfsRtFeed(PollingFeed):
         urls = _translations(alert.url)
 
         return make_event(
-            self.source, entity.id,
-            kind="traffic", category="traffic.transit_disruption", severity=severity,
-            status=status, title=title, description=description, translations=translations,
+            self.source,
+            entity.id,
+            kind="traffic",
+            category="traffic.transit_disruption",
+            severity=severity,
+            status=status,
+            title=title,
+            description=description,
+            translations=translations,
             area_desc=_area(routes, stops, agencies),
-            sent_at=sent_at, updated_at=updated_at, expires_at=expires_at,
-            received_at=received_at, version=version_of(updated_at),
+            sent_at=sent_at,
+            updated_at=updated_at,
+            expires_at=expires_at,
+            received_at=received_at,
+            version=version_of(updated_at),
             url=web_url(urls.get(self._pick(urls)) or _first(urls)),
             extra=extra,
         )
@@ -214,7 +241,8 @@ def _from_json(payload: bytes) -> tuple[rt.FeedMessage, list[Any]]:
     doc = load_json(payload, what="GTFS-realtime FeedMessage (JSON)")
     if not isinstance(doc, dict):
         raise FeedRejected(
-            f"expected a GTFS-realtime FeedMessage object, got a JSON {json_type(doc)}")
+            f"expected a GTFS-realtime FeedMessage object, got a JSON {json_type(doc)}"
+        )
     header = doc.get("header")
     if not isinstance(header, dict):
         raise FeedRejected("not a GTFS-realtime FeedMessage: it has no header object")
@@ -231,8 +259,9 @@ def _from_json(payload: bytes) -> tuple[rt.FeedMessage, list[Any]]:
     return message, entities
 
 
-def _entities(message: rt.FeedMessage, raw: list[Any] | None,
-              parsed: Parsed) -> Iterator[tuple[int, rt.FeedEntity, dict[str, Any]]]:
+def _entities(
+    message: rt.FeedMessage, raw: list[Any] | None, parsed: Parsed
+) -> Iterator[tuple[int, rt.FeedEntity, dict[str, Any]]]:
     """(index, entity, the alert as JSON for agency extensions) for each entity with an alert;
     trip updates and vehicle positions are not ours and are passed over."""
     if raw is None:
@@ -252,12 +281,12 @@ def _entities(message: rt.FeedMessage, raw: list[Any] | None,
                 raise FeedRejected(f"alert is a JSON {json_type(alert)}, not an object")
             entity = rt.FeedEntity()
             try:
-                json_format.ParseDict({**item, "alert": _normalise_alert(alert)}, entity,
-                                      ignore_unknown_fields=True)
+                json_format.ParseDict(
+                    {**item, "alert": _normalise_alert(alert)}, entity, ignore_unknown_fields=True
+                )
             except (json_format.ParseError, RecursionError) as exc:
                 raise FeedRejected(f"bad alert entity: {str(exc)[:200]}") from None
             yield index, entity, alert
-
 
 
 def _translations(value: rt.TranslatedString) -> dict[str, str]:

@@ -106,14 +106,18 @@ class Fields(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Fields:
         subtypes = CATEGORIES[Kind(self.kind)]
-        for where, value in [("category", self.category or f"{self.kind}.other"),
-                             *((f"category_map[{k!r}]", v) for k, v in self.category_map.items())]:
+        for where, value in [
+            ("category", self.category or f"{self.kind}.other"),
+            *((f"category_map[{k!r}]", v) for k, v in self.category_map.items()),
+        ]:
             if _subtype(self.kind, value) not in subtypes:
                 allowed = ", ".join(f"{self.kind}.{s}" for s in subtypes)
                 raise ValueError(f"{where} = {value!r} is not one of: {allowed}")
-        for table, path in (("category_map", self.category_path),
-                            ("severity_map", self.severity_path),
-                            ("status_map", self.status_path)):
+        for table, path in (
+            ("category_map", self.category_path),
+            ("severity_map", self.severity_path),
+            ("status_map", self.status_path),
+        ):
             if getattr(self, table) and path is None:
                 raise ValueError(f"{table} needs {table.replace('_map', '_path')}")
         if (self.lon is None) != (self.lat is None):
@@ -126,8 +130,10 @@ class Fields(_Strict):
             raise ValueError("time_format needs at least one format")
         for fmt in self.formats:
             if fmt not in NAMED_FORMATS and "%" not in fmt:
-                raise ValueError(f"time_format {fmt!r} is not 'iso', 'epoch_s', 'epoch_ms' or a "
-                                 "strftime pattern such as '%Y%m%d%H%M%S'")
+                raise ValueError(
+                    f"time_format {fmt!r} is not 'iso', 'epoch_s', 'epoch_ms' or a "
+                    "strftime pattern such as '%Y%m%d%H%M%S'"
+                )
         return self
 
     @property
@@ -146,8 +152,10 @@ class MappingOptions(FeedOptions):
     csv_encoding: Literal["utf-8", "utf-8-sig", "cp949", "euc-kr"] = "utf-8"
     result: ResultCheck | None = None
     keep_regions: list[str] | None = Field(
-        default=None, description="keep only items whose region names one of our districts or "
-                                  "contains one of these words; others are left out silently")
+        default=None,
+        description="keep only items whose region names one of our districts or "
+        "contains one of these words; others are left out silently",
+    )
     fields: Fields | None = None
 
     @model_validator(mode="after")
@@ -173,7 +181,8 @@ class MappingFeed(PollingFeed):
         if naive and self.context.zone is None:
             raise ConfigError(
                 f"feed {self.source!r}: time_format {naive[0]!r} has no zone; set `timezone` "
-                "(e.g. \"Asia/Seoul\") in the feed's config")
+                '(e.g. "Asia/Seoul") in the feed\'s config'
+            )
         if fields.crs.upper() not in WGS84_NAMES:
             self._project = _projector(self.source, fields.crs)
 
@@ -183,8 +192,9 @@ class MappingFeed(PollingFeed):
         fields = self.options.fields
         if fields is None:
             raise FeedRejected("the mapping adapter has no [feeds.options.fields] configured")
-        rows: list[Any] = (self._csv_rows(payload) if self.options.format == "csv"
-                           else self._json_items(payload))
+        rows: list[Any] = (
+            self._csv_rows(payload) if self.options.format == "csv" else self._json_items(payload)
+        )
         parsed = Parsed()
         for index, row in enumerate(rows):
             label = f"item #{index}"
@@ -208,13 +218,15 @@ class MappingFeed(PollingFeed):
             raise FeedRejected(f"expected a JSON object or array, got a JSON {json_type(doc)}")
         check = self.options.result
         if check is not None:
-            code = next((v for p in check.code if (v := _scalar(_lookup(doc, p))) is not None),
-                        None)
+            code = next(
+                (v for p in check.code if (v := _scalar(_lookup(doc, p))) is not None), None
+            )
             if code is not None and code in check.empty:
                 return []
             if code is not None and check.ok and code not in check.ok:
-                message = next((v for p in check.message
-                                if (v := _scalar(_lookup(doc, p))) is not None), "")
+                message = next(
+                    (v for p in check.message if (v := _scalar(_lookup(doc, p))) is not None), ""
+                )
                 raise FeedRejected(f"the source answered {code!r}: {message[:200]}")
         path = self.options.items
         found = _lookup(doc, path, missing=MISSING, empty=EMPTY) if path else doc
@@ -225,11 +237,13 @@ class MappingFeed(PollingFeed):
         if isinstance(found, dict):
             return [found]  # one item, as XML-to-JSON gateways (data.go.kr) write a single one
         if not isinstance(found, list):
-            raise FeedRejected(f"{path or 'the document'} is a JSON {json_type(found)}, not an "
-                               "array of items")
+            raise FeedRejected(
+                f"{path or 'the document'} is a JSON {json_type(found)}, not an array of items"
+            )
         if found and not any(isinstance(item, dict) for item in found):
-            raise FeedRejected(f"{path or 'the document'} is an array of "
-                               f"{json_type(found[0])}s, not of objects")
+            raise FeedRejected(
+                f"{path or 'the document'} is an array of {json_type(found[0])}s, not of objects"
+            )
         return found
 
     def _csv_rows(self, payload: bytes) -> list[dict[str, str] | tuple[str, str]]:
@@ -237,15 +251,20 @@ class MappingFeed(PollingFeed):
         try:
             text = payload.decode("utf-8-sig" if encoding == "utf-8" else encoding)
         except UnicodeDecodeError as exc:
-            raise FeedRejected(f"not {encoding} text ({exc.reason} at byte {exc.start}); "
-                               "set csv_encoding (Korean files are often cp949)") from None
+            raise FeedRejected(
+                f"not {encoding} text ({exc.reason} at byte {exc.start}); "
+                "set csv_encoding (Korean files are often cp949)"
+            ) from None
         if not text.strip():
             raise FeedRejected("empty document (expected CSV with a header row)")
         if text.lstrip().startswith("<"):
             raise FeedRejected("got an HTML or XML page, expected CSV")
         try:
-            table = list(csv.reader(io.StringIO(text, newline=""),
-                                    delimiter=self.options.csv_delimiter, strict=True))
+            table = list(
+                csv.reader(
+                    io.StringIO(text, newline=""), delimiter=self.options.csv_delimiter, strict=True
+                )
+            )
         except csv.Error as exc:
             raise FeedRejected(f"not valid CSV (truncated?): {exc}") from None
         table = [row for row in table if any(cell.strip() for cell in row)]
@@ -261,10 +280,10 @@ class MappingFeed(PollingFeed):
         for number, row in enumerate(table[1:], start=2):
             if len(row) != len(header):
                 if number == len(table) and not text.endswith(("\n", "\r")):
-                    raise FeedRejected(f"CSV is truncated: its last row has {len(row)} of "
-                                       f"{len(header)} columns")
-                rows.append((f"row {number}", f"{len(row)} columns, the header has "
-                                              f"{len(header)}"))
+                    raise FeedRejected(
+                        f"CSV is truncated: its last row has {len(row)} of {len(header)} columns"
+                    )
+                rows.append((f"row {number}", f"{len(row)} columns, the header has {len(header)}"))
                 continue
             rows.append(dict(zip(header, row, strict=True)))
         return rows
@@ -294,13 +313,15 @@ class MappingFeed(PollingFeed):
         raw = _text(_lookup(item, f.version)) if f.version else ""
         if raw:
             if not raw.isdigit() or int(raw) < 1:
-                raise FeedRejected(f"version {raw[:30]!r} at {f.version!r} is not a positive "
-                                   "integer")
+                raise FeedRejected(
+                    f"version {raw[:30]!r} at {f.version!r} is not a positive integer"
+                )
             version = int(raw)
 
         description = plain_text(_render(f.description, item, f.join_with))
         title = _first_line(plain_text(_render(f.title, item, f.join_with))) or _first_line(
-            description)
+            description
+        )
         if not title:
             raise FeedRejected("empty title")
         if len(title) > f.title_max_chars:
@@ -318,19 +339,30 @@ class MappingFeed(PollingFeed):
 
         geometry = self._geometry(f, item)
         return make_event(
-            self.source, external_id,
-            kind=f.kind, category=self._category(f, item), severity=self._severity(f, item),
+            self.source,
+            external_id,
+            kind=f.kind,
+            category=self._category(f, item),
+            severity=self._severity(f, item),
             status=_mapped(f.status_map, _render(f.status_path, item, f.join_with)) or "active",
-            title=title_text(title), description=description, area_desc=area,
+            title=title_text(title),
+            description=description,
+            area_desc=area,
             # a point is located by the runner on our own boundaries; names only without one
-            district=codes[0] if codes and geometry is None else None, geometry=geometry,
-            sent_at=sent_at, updated_at=updated_at, expires_at=expires_at,
-            received_at=received_at, version=version,
-            url=web_url(_render(f.url, item, f.join_with)), extra=extra,
+            district=codes[0] if codes and geometry is None else None,
+            geometry=geometry,
+            sent_at=sent_at,
+            updated_at=updated_at,
+            expires_at=expires_at,
+            received_at=received_at,
+            version=version,
+            url=web_url(_render(f.url, item, f.join_with)),
+            extra=extra,
         )
 
-    def _time(self, f: Fields, spec: Spec | None, item: dict[str, Any],
-              name: str) -> datetime | None:
+    def _time(
+        self, f: Fields, spec: Spec | None, item: dict[str, Any], name: str
+    ) -> datetime | None:
         raw = _render(spec, item, f.join_with)
         if not raw:
             return None
@@ -400,7 +432,8 @@ def _projector(source: str, crs: str) -> Callable[[float, float], tuple[float, f
     except ImportError:
         raise ConfigError(
             f"feed {source!r}: crs = {crs!r} needs pyproj to reproject coordinates; install it "
-            "with `pip install pyproj`") from None
+            "with `pip install pyproj`"
+        ) from None
     try:
         transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     except CRSError as exc:

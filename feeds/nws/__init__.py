@@ -42,7 +42,8 @@ class NwsOptions(FeedOptions):
     """Settings under [feeds.options] for an `nws` feed."""
 
     include_non_actual: bool = Field(
-        default=False, description="also show Exercise/Test/System/Draft alerts (title prefixed)")
+        default=False, description="also show Exercise/Test/System/Draft alerts (title prefixed)"
+    )
 
 
 def _text(props: dict[str, Any], name: str) -> str:
@@ -74,11 +75,18 @@ class NwsFeed(PollingFeed):
         found = []
         for i, ref in enumerate(value):
             if not isinstance(ref, dict) or not all(
-                    _text(ref, k) for k in ("identifier", "sender", "sent")):
+                _text(ref, k) for k in ("identifier", "sender", "sent")
+            ):
                 raise FeedRejected(f"references[{i}] needs identifier, sender and sent")
-            found.append(Reference(_text(ref, "sender"), _text(ref, "identifier"),
-                                   cap_time(_text(ref, "sent"), zone=self.context.zone,
-                                            field=f"references[{i}].sent")))
+            found.append(
+                Reference(
+                    _text(ref, "sender"),
+                    _text(ref, "identifier"),
+                    cap_time(
+                        _text(ref, "sent"), zone=self.context.zone, field=f"references[{i}].sent"
+                    ),
+                )
+            )
         return found
 
     def _event(self, feature: Any, received_at: datetime) -> Event:
@@ -87,13 +95,18 @@ class NwsFeed(PollingFeed):
         props: dict[str, Any] = feature["properties"]
         identifier, sender = _text(props, "id"), _text(props, "sender")
         msg_type, status = _text(props, "messageType"), _text(props, "status")
-        for name, value in (("id", identifier), ("sender", sender), ("sent", _text(props, "sent")),
-                            ("messageType", msg_type)):
+        for name, value in (
+            ("id", identifier),
+            ("sender", sender),
+            ("sent", _text(props, "sent")),
+            ("messageType", msg_type),
+        ):
             if not value:
                 raise FeedRejected(f"properties.{name} is missing or empty")
         if status and status != "Actual" and not self.options.include_non_actual:
-            raise FeedRejected(f"status {status}: only Actual alerts are shown "
-                               "(option include_non_actual)")
+            raise FeedRejected(
+                f"status {status}: only Actual alerts are shown (option include_non_actual)"
+            )
         if msg_type not in ("Alert", "Update", "Cancel"):
             raise FeedRejected(f"messageType {msg_type[:20]!r} is not Alert, Update or Cancel")
         zone = self.context.zone
@@ -104,20 +117,28 @@ class NwsFeed(PollingFeed):
         event, headline = _text(props, "event"), _text(props, "headline")
         kind, category = cap_category([_text(props, "category")], event, headline)
         prefix = "" if status in ("", "Actual") else f"[{status}] "
-        extra = {k: _text(props, k)[:MAX_EXTRA_TEXT]
-                 for k in ("event", "messageType", "urgency", "certainty", "onset", "effective")
-                 if _text(props, k)}
+        extra = {
+            k: _text(props, k)[:MAX_EXTRA_TEXT]
+            for k in ("event", "messageType", "urgency", "certainty", "onset", "effective")
+            if _text(props, k)
+        }
         return make_event(
-            self.source, chain_key(msg_type, sender, identifier, references),
-            kind=kind, category=category, severity=cap_severity(_text(props, "severity")),
+            self.source,
+            chain_key(msg_type, sender, identifier, references),
+            kind=kind,
+            category=category,
+            severity=cap_severity(_text(props, "severity")),
             status=cap_status(msg_type),
             title=title_text(prefix + (headline or event), fallback=identifier),
             description=cap_text(_text(props, "description"), _text(props, "instruction")),
             geometry=geojson_geometry(feature.get("geometry")),
             area_desc=plain_text(_text(props, "areaDesc"), limit=MAX_AREA_DESC_CHARS),
-            sent_at=sent, updated_at=sent, received_at=received_at,
+            sent_at=sent,
+            updated_at=sent,
+            received_at=received_at,
             expires_at=ends if ends and ends >= sent else None,
             version=version_of(sent),
             url=web_url(props.get("@id")) or web_url(feature.get("id")),
             refs=list(dict.fromkeys(f"{self.source}:{r.key}" for r in references))[:MAX_REFS],
-            extra=extra)
+            extra=extra,
+        )

@@ -43,20 +43,42 @@ STATUS_NOTES_CHARS = 300
 # Keyword defaults (service name or code, lower-cased, first match wins; order matters:
 # "illegal dumping of trash" is dumping, not waste). English and Korean.
 KEYWORDS: tuple[tuple[str, str], ...] = (
-    ("dumping", "illegal_dumping"), ("fly-tip", "illegal_dumping"), ("무단투기", "illegal_dumping"),
-    ("noise", "noise"), ("소음", "noise"),
-    ("parking", "illegal_parking"), ("주정차", "illegal_parking"), ("주차", "illegal_parking"),
-    ("pothole", "road_damage"), ("pot hole", "road_damage"), ("포트홀", "road_damage"),
-    ("도로파손", "road_damage"), ("도로 파손", "road_damage"),
-    ("streetlight", "streetlight"), ("light", "streetlight"), ("가로등", "streetlight"),
+    ("dumping", "illegal_dumping"),
+    ("fly-tip", "illegal_dumping"),
+    ("무단투기", "illegal_dumping"),
+    ("noise", "noise"),
+    ("소음", "noise"),
+    ("parking", "illegal_parking"),
+    ("주정차", "illegal_parking"),
+    ("주차", "illegal_parking"),
+    ("pothole", "road_damage"),
+    ("pot hole", "road_damage"),
+    ("포트홀", "road_damage"),
+    ("도로파손", "road_damage"),
+    ("도로 파손", "road_damage"),
+    ("streetlight", "streetlight"),
+    ("light", "streetlight"),
+    ("가로등", "streetlight"),
     ("보안등", "streetlight"),
-    ("garbage", "waste"), ("trash", "waste"), ("waste", "waste"), ("litter", "waste"),
+    ("garbage", "waste"),
+    ("trash", "waste"),
+    ("waste", "waste"),
+    ("litter", "waste"),
     ("쓰레기", "waste"),
-    ("water", "water"), ("leak", "water"), ("누수", "water"), ("상수도", "water"),
+    ("water", "water"),
+    ("leak", "water"),
+    ("누수", "water"),
+    ("상수도", "water"),
     ("하수", "water"),
-    ("animal", "animal"), ("dog", "animal"), ("동물", "animal"),
-    ("odor", "odor"), ("odour", "odor"), ("smell", "odor"), ("악취", "odor"),
-    ("graffiti", "other"), ("낙서", "other"),
+    ("animal", "animal"),
+    ("dog", "animal"),
+    ("동물", "animal"),
+    ("odor", "odor"),
+    ("odour", "odor"),
+    ("smell", "odor"),
+    ("악취", "odor"),
+    ("graffiti", "other"),
+    ("낙서", "other"),
 )
 REQUEST_KEYS = {"service_request_id", "requested_datetime", "status", "token"}
 SERVICE_KEYS = {"service_code", "service_name", "metadata", "type", "keywords", "group"}
@@ -68,13 +90,18 @@ class Open311Options(FeedOptions):
     category_map: dict[str, str] = Field(
         default_factory=dict,
         description="service_code or service_name → complaint subtype ('noise' or "
-                    "'complaint.noise'); unlisted services use the keyword defaults")
+        "'complaint.noise'); unlisted services use the keyword defaults",
+    )
     default_severity: SeverityName = "minor"
     severity_map: dict[str, SeverityName] = Field(
-        default_factory=dict, description="service_code or service_name → severity")
+        default_factory=dict, description="service_code or service_name → severity"
+    )
     max_description_chars: int = Field(
-        default=500, ge=0, le=MAX_DESCRIPTION_CHARS,
-        description="descriptions are citizens' words and may hold personal data: keep it short")
+        default=500,
+        ge=0,
+        le=MAX_DESCRIPTION_CHARS,
+        description="descriptions are citizens' words and may hold personal data: keep it short",
+    )
 
     @field_validator("category_map")
     @classmethod
@@ -114,8 +141,9 @@ class Open311Feed(PollingFeed):
             raise FeedRejected("no requested_datetime")
         sent_at = parse_time(requested, zone=zone, field="requested_datetime")
         updated = _text(r.get("updated_datetime"))
-        updated_at = (parse_time(updated, zone=zone, field="updated_datetime")
-                      if updated else sent_at)
+        updated_at = (
+            parse_time(updated, zone=zone, field="updated_datetime") if updated else sent_at
+        )
 
         code, name = _text(r.get("service_code")), _text(r.get("service_name"))
         raw_status = _text(r.get("status")).lower()
@@ -150,13 +178,23 @@ class Open311Feed(PollingFeed):
                 pass
 
         return make_event(
-            self.source, rid,
-            kind="complaint", category=f"complaint.{self._category(code, name)}",
-            severity=self._severity(code, name), status=status,
-            title=title, description=description, area_desc=address,
-            sent_at=sent_at, updated_at=updated_at, received_at=received_at,
-            version=version_of(updated_at), geometry=geometry, district=district,
-            url=web_url(r.get("media_url")) or web_url(r.get("url")), extra=extra,
+            self.source,
+            rid,
+            kind="complaint",
+            category=f"complaint.{self._category(code, name)}",
+            severity=self._severity(code, name),
+            status=status,
+            title=title,
+            description=description,
+            area_desc=address,
+            sent_at=sent_at,
+            updated_at=updated_at,
+            received_at=received_at,
+            version=version_of(updated_at),
+            geometry=geometry,
+            district=district,
+            url=web_url(r.get("media_url")) or web_url(r.get("url")),
+            extra=extra,
         )
 
     def _category(self, code: str, name: str) -> str:
@@ -207,20 +245,26 @@ def _requests(payload: bytes) -> list[Any]:
             raise FeedRejected("this is a GeoReport service definition, not service requests")
         else:
             keys = ", ".join(sorted(str(k) for k in doc)[:5])
-            raise FeedRejected(f"expected a JSON array of GeoReport service requests, got an "
-                               f"object (keys: {keys})")
+            raise FeedRejected(
+                f"expected a JSON array of GeoReport service requests, got an object (keys: {keys})"
+            )
     if not isinstance(doc, list):
-        raise FeedRejected(f"expected a JSON array of GeoReport service requests, got a JSON "
-                           f"{json_type(doc)}")
+        raise FeedRejected(
+            f"expected a JSON array of GeoReport service requests, got a JSON {json_type(doc)}"
+        )
     records = [d for d in doc if isinstance(d, dict)]
     if doc and not records:
-        raise FeedRejected(f"expected an array of GeoReport service request objects, got an "
-                           f"array of {json_type(doc[0])}s")
+        raise FeedRejected(
+            f"expected an array of GeoReport service request objects, got an "
+            f"array of {json_type(doc[0])}s"
+        )
     if records and not any(REQUEST_KEYS & d.keys() for d in records):
         if all({"code", "description"} >= d.keys() and "code" in d for d in records):
             first = records[0]
-            raise FeedRejected(f"GeoReport error response: {_text(first.get('code'))} "
-                               f"{_text(first.get('description'))[:200]}")
+            raise FeedRejected(
+                f"GeoReport error response: {_text(first.get('code'))} "
+                f"{_text(first.get('description'))[:200]}"
+            )
         if any(SERVICE_KEYS & d.keys() for d in records):
             raise FeedRejected("this is a GeoReport service list, not service requests")
     return doc
@@ -234,14 +278,18 @@ def _xml_requests(payload: bytes) -> list[Any]:
     if name in ("errors", "error"):
         first = root if name == "error" else next(iter(root), root)
         fields = {local(c.tag): (c.text or "").strip() for c in first}
-        raise FeedRejected(f"GeoReport error response: {fields.get('code', '')} "
-                           f"{fields.get('description', '')[:200]}")
+        raise FeedRejected(
+            f"GeoReport error response: {fields.get('code', '')} "
+            f"{fields.get('description', '')[:200]}"
+        )
     if name == "html":
         raise FeedRejected("got an HTML page, expected GeoReport v2 service requests")
     if name not in ("service_requests", "requests"):
-        raise FeedRejected(f"expected <service_requests>, got <{name[:40]}>: not GeoReport v2 "
-                           "service requests")
+        raise FeedRejected(
+            f"expected <service_requests>, got <{name[:40]}>: not GeoReport v2 service requests"
+        )
     return [
         {local(c.tag): (c.text or "").strip() for c in element}
-        for element in root if local(element.tag) == "request"
+        for element in root
+        if local(element.tag) == "request"
     ]

@@ -50,8 +50,11 @@ CATEGORY = {
     "ROAD_CONDITION": "traffic.hazard",
 }
 EVENT_NAME = {
-    "CONSTRUCTION": "Construction", "INCIDENT": "Incident", "SPECIAL_EVENT": "Special event",
-    "WEATHER_CONDITION": "Weather condition", "ROAD_CONDITION": "Road condition",
+    "CONSTRUCTION": "Construction",
+    "INCIDENT": "Incident",
+    "SPECIAL_EVENT": "Special event",
+    "WEATHER_CONDITION": "Weather condition",
+    "ROAD_CONDITION": "Road condition",
 }
 SEVERITY = {"MINOR": "minor", "MODERATE": "moderate", "MAJOR": "severe", "UNKNOWN": "info"}
 STATUS = {"ACTIVE": "active", "ARCHIVED": "resolved"}
@@ -59,10 +62,18 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 LEGACY_MODEL = "open511.roadevent"
 
 # GML axis order by srsName (Open511 v1 mandates the first; GML 2 style uses the second).
-LAT_LON_SRS = {"urn:ogc:def:crs:EPSG::4326", "urn:ogc:def:crs:EPSG:4326",
-               "http://www.opengis.net/def/crs/EPSG/0/4326"}
-LON_LAT_SRS = {"EPSG:4326", "http://www.opengis.net/gml/srs/epsg.xml#4326", "CRS:84",
-               "urn:ogc:def:crs:OGC:1.3:CRS84", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"}
+LAT_LON_SRS = {
+    "urn:ogc:def:crs:EPSG::4326",
+    "urn:ogc:def:crs:EPSG:4326",
+    "http://www.opengis.net/def/crs/EPSG/0/4326",
+}
+LON_LAT_SRS = {
+    "EPSG:4326",
+    "http://www.opengis.net/gml/srs/epsg.xml#4326",
+    "CRS:84",
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+}
 _ZONE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]{0,30}(/[A-Za-z0-9_+\-]{1,30}){0,2}")
 GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
@@ -70,14 +81,25 @@ GEOJSON_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygo
 class Open511Options(FeedOptions):
     """Settings under [feeds.options]."""
 
-    max_pages: int = Field(default=20, ge=1, le=200, description=(
-        "pages of a paginated /events response to follow (pagination next_url / <link "
-        "rel='next'>) before the poll is rejected; a snapshot must be read whole"))
-    default_event_type: Literal[
-        "CONSTRUCTION", "INCIDENT", "SPECIAL_EVENT", "WEATHER_CONDITION", "ROAD_CONDITION"
-    ] | None = Field(default=None, description=(
-        "Open511 event_type assumed for events that carry none (the legacy Montreal RoadEvent "
-        "form has no type; its notices are all CONSTRUCTION). None: traffic.other."))
+    max_pages: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description=(
+            "pages of a paginated /events response to follow (pagination next_url / <link "
+            "rel='next'>) before the poll is rejected; a snapshot must be read whole"
+        ),
+    )
+    default_event_type: (
+        Literal["CONSTRUCTION", "INCIDENT", "SPECIAL_EVENT", "WEATHER_CONDITION", "ROAD_CONDITION"]
+        | None
+    ) = Field(
+        default=None,
+        description=(
+            "Open511 event_type assumed for events that carry none (the legacy Montreal RoadEvent "
+            "form has no type; its notices are all CONSTRUCTION). None: traffic.other."
+        ),
+    )
 
 
 @dataclass
@@ -137,8 +159,10 @@ class Open511Feed(PollingFeed):
         seen = {url}
         while next_url:
             if len(seen) >= self.options.max_pages:
-                raise FeedRejected(f"more than {self.options.max_pages} pages of events; raise "
-                                   "the max_pages option or ask for more per page (limit=)")
+                raise FeedRejected(
+                    f"more than {self.options.max_pages} pages of events; raise "
+                    "the max_pages option or ask for more per page (limit=)"
+                )
             url = urljoin(url, next_url)
             if url in seen:
                 raise FeedRejected(f"pagination loops back to {url}")
@@ -190,8 +214,9 @@ class Open511Feed(PollingFeed):
                     raise ValueError(f.timezone)
                 zone = ZoneInfo(f.timezone)
             except (ZoneInfoNotFoundError, ValueError, OSError):
-                raise FeedRejected(f"event timezone {f.timezone[:64]!r} is not a known zone") \
-                    from None
+                raise FeedRejected(
+                    f"event timezone {f.timezone[:64]!r} is not a known zone"
+                ) from None
         created = parse_time(f.created, zone=zone, field="created") if f.created else None
         updated = parse_time(f.updated, zone=zone, field="updated") if f.updated else None
         starts, ends = _schedule(f, zone)
@@ -209,9 +234,12 @@ class Open511Feed(PollingFeed):
         if f.detour:
             description = f"{description}\n\nDetour: {f.detour}".strip()
         translations = {
-            t.lang: {"title": title_text(t.headline, fallback=fallback),
-                     "description": plain_text(t.description)}
-            for t in others[:MAX_TRANSLATIONS] if t.lang and t.headline.strip()
+            t.lang: {
+                "title": title_text(t.headline, fallback=fallback),
+                "description": plain_text(t.description),
+            }
+            for t in others[:MAX_TRANSLATIONS]
+            if t.lang and t.headline.strip()
         }
         planned = starts is not None and starts > received_at
         extra: dict[str, Any] = {"planned": planned}
@@ -221,14 +249,24 @@ class Open511Feed(PollingFeed):
             extra["event_subtypes"] = f.subtypes[:10]
         url = f.url if re.fullmatch(r"https?://\S{1,2000}", f.url) else None
         return make_event(
-            self.source, f.external_id,
-            kind="traffic", category=CATEGORY.get(event_type, "traffic.other"),
-            severity=SEVERITY.get(f.severity, "info"), status=STATUS.get(f.status, "active"),
+            self.source,
+            f.external_id,
+            kind="traffic",
+            category=CATEGORY.get(event_type, "traffic.other"),
+            severity=SEVERITY.get(f.severity, "info"),
+            status=STATUS.get(f.status, "active"),
             title=title_text(primary.headline if primary else "", fallback=fallback),
-            description=plain_text(description), translations=translations,
+            description=plain_text(description),
+            translations=translations,
             area_desc=plain_text("; ".join(f.places), limit=MAX_AREA_DESC_CHARS),
-            sent_at=sent, updated_at=updated, expires_at=ends, received_at=received_at,
-            version=version_of(updated), geometry=f.geometry, url=url, extra=extra,
+            sent_at=sent,
+            updated_at=updated,
+            expires_at=ends,
+            received_at=received_at,
+            version=version_of(updated),
+            geometry=f.geometry,
+            url=url,
+            extra=extra,
         )
 
 
@@ -244,8 +282,11 @@ def _schedule(f: _Fields, zone: ZoneInfo | None) -> tuple[datetime | None, datet
         if not sep or not start_text:
             raise FeedRejected(f"schedule interval {interval!r} is not 'start/end' or 'start/'")
         starts.append(parse_time(start_text, zone=zone, field="schedule interval start"))
-        ends.append(parse_time(end_text, zone=zone, field="schedule interval end")
-                    if end_text.strip() else None)
+        ends.append(
+            parse_time(end_text, zone=zone, field="schedule interval end")
+            if end_text.strip()
+            else None
+        )
     for rule in f.recurring:
         first, last = rule.get("start_date", ""), rule.get("end_date", "")
         if not first:
@@ -255,8 +296,9 @@ def _schedule(f: _Fields, zone: ZoneInfo | None) -> tuple[datetime | None, datet
         if not last:
             ends.append(None)
         elif rule.get("daily_end_time"):
-            ends.append(parse_time(f"{last}T{rule['daily_end_time']}", zone=zone,
-                                   field="recurring end"))
+            ends.append(
+                parse_time(f"{last}T{rule['daily_end_time']}", zone=zone, field="recurring end")
+            )
         else:
             ends.append(parse_time(f"{_next_day(last)}T00:00", zone=zone, field="recurring end"))
     start = min(starts) if starts else None
@@ -288,6 +330,7 @@ def _split_texts(texts: list[_Text], lang: str | None) -> tuple[_Text | None, li
 
 # ---------------------------------------------------------------------------------- JSON
 
+
 def _json_items(doc: Any) -> list[Builder]:
     if isinstance(doc, dict):
         events = doc.get("events")
@@ -299,8 +342,9 @@ def _json_items(doc: Any) -> list[Builder]:
     elif isinstance(doc, list):
         events = doc
     else:
-        raise FeedRejected("expected an Open511 JSON object or list, "
-                           f"got a JSON {type(doc).__name__}")
+        raise FeedRejected(
+            f"expected an Open511 JSON object or list, got a JSON {type(doc).__name__}"
+        )
     if events and all(isinstance(e, dict) and "model" in e and "fields" in e for e in events):
         return [(_label(e, i), _bind(_legacy_fields, e)) for i, e in enumerate(events)]
     return [(_label(e, i), _bind(_json_fields, e)) for i, e in enumerate(events)]
@@ -360,21 +404,31 @@ def _json_fields(event: Any) -> _Fields:
     places = []
     for road in _list(event.get("roads")):
         if isinstance(road, dict):
-            places.append(_road_text(_s(road.get("name")), _s(road.get("direction")),
-                                     _s(road.get("from")), _s(road.get("to")),
-                                     _s(road.get("state"))))
+            places.append(
+                _road_text(
+                    _s(road.get("name")),
+                    _s(road.get("direction")),
+                    _s(road.get("from")),
+                    _s(road.get("to")),
+                    _s(road.get("state")),
+                )
+            )
     for area in _list(event.get("areas")):
         if isinstance(area, dict) and _s(area.get("name")):
             places.append(_s(area.get("name")))
     subtypes = _list(event.get("event_subtypes"))
     return _Fields(
-        external_id=external_id, status=_s(event.get("status")).upper(),
-        event_type=_s(event.get("event_type")).upper(), severity=_s(event.get("severity")).upper(),
+        external_id=external_id,
+        status=_s(event.get("status")).upper(),
+        event_type=_s(event.get("event_type")).upper(),
+        severity=_s(event.get("severity")).upper(),
         texts=[_Text(None, _s(event.get("headline")), _s(event.get("description")))],
-        created=_s(event.get("created")), updated=_s(event.get("updated")),
+        created=_s(event.get("created")),
+        updated=_s(event.get("updated")),
         intervals=[_s(i) for i in intervals],
         recurring=[{k: _s(v) for k, v in r.items()} for r in recurring if isinstance(r, dict)],
-        timezone=_s(event.get("timezone")), places=[p for p in places if p],
+        timezone=_s(event.get("timezone")),
+        places=[p for p in places if p],
         detour=_s(event.get("detour")),
         geometry=geojson_geometry(event.get("geography"), field="geography"),
         url=_s(event.get("url")),
@@ -394,16 +448,22 @@ def _xml_items(root: Element) -> list[Builder]:
             raise FeedRejected(f"an Open511 XML document with no <events>; it has: {has}")
         doc_lang = root.get(XML_LANG)
         items = children(events, "event")
-        return [(text(e, "id") or f"event[{i}]", _bind(lambda e: _xml_fields(e, doc_lang), e))
-                for i, e in enumerate(items)]
+        return [
+            (text(e, "id") or f"event[{i}]", _bind(lambda e: _xml_fields(e, doc_lang), e))
+            for i, e in enumerate(items)
+        ]
     if any("tmdd" in (el.tag.partition("}")[0]).lower() for el in root.iter()):
-        raise FeedRejected("a TMDD message (traffic management data dictionary), not Open511; "
-                           "TMDD must be converted to Open511 before this adapter can read it")
+        raise FeedRejected(
+            "a TMDD message (traffic management data dictionary), not Open511; "
+            "TMDD must be converted to Open511 before this adapter can read it"
+        )
     if name.lower() == "html":
         raise FeedRejected("an HTML page, not an Open511 document")
     if name == "RoadEvent":
-        raise FeedRejected("a bare legacy <RoadEvent> carries no id; only the open511-server "
-                           "fixture form (a JSON list with jurisdiction and id) can be read")
+        raise FeedRejected(
+            "a bare legacy <RoadEvent> carries no id; only the open511-server "
+            "fixture form (a JSON list with jurisdiction and id) can be read"
+        )
     raise FeedRejected(f"<{name}> is not an Open511 document (expected <open511><events>)")
 
 
@@ -439,27 +499,44 @@ def _xml_fields(el: Element, doc_lang: str | None) -> _Fields:
     places = []
     roads = child(el, "roads")
     for road in children(roads, "road") if roads is not None else []:
-        places.append(_road_text(text(road, "name"), text(road, "direction"), text(road, "from"),
-                                 text(road, "to"), text(road, "state")))
+        places.append(
+            _road_text(
+                text(road, "name"),
+                text(road, "direction"),
+                text(road, "from"),
+                text(road, "to"),
+                text(road, "state"),
+            )
+        )
     areas = child(el, "areas")
     for area in children(areas, "area") if areas is not None else []:
         if text(area, "name"):
             places.append(text(area, "name"))
     geography = child(el, "geography")
     shape = next(iter(geography), None) if geography is not None else None
-    self_link = next((ln.get("href", "") for ln in children(el, "link")
-                      if ln.get("rel") == "self"), "")
+    self_link = next(
+        (ln.get("href", "") for ln in children(el, "link") if ln.get("rel") == "self"), ""
+    )
     subtypes = child(el, "event_subtypes")
     return _Fields(
-        external_id=external_id, status=text(el, "status").upper(),
-        event_type=text(el, "event_type").upper(), severity=text(el, "severity").upper(),
-        texts=_xml_texts(el, lang, "headline", "description"), lang=lang,
-        created=text(el, "created"), updated=text(el, "updated"),
-        intervals=intervals, recurring=recurring, timezone=text(el, "timezone"),
-        places=[p for p in places if p], detour=text(el, "detour"),
-        geometry=_gml(shape) if shape is not None else None, url=self_link,
+        external_id=external_id,
+        status=text(el, "status").upper(),
+        event_type=text(el, "event_type").upper(),
+        severity=text(el, "severity").upper(),
+        texts=_xml_texts(el, lang, "headline", "description"),
+        lang=lang,
+        created=text(el, "created"),
+        updated=text(el, "updated"),
+        intervals=intervals,
+        recurring=recurring,
+        timezone=text(el, "timezone"),
+        places=[p for p in places if p],
+        detour=text(el, "detour"),
+        geometry=_gml(shape) if shape is not None else None,
+        url=self_link,
         subtypes=[text(s) for s in children(subtypes, "event_subtype")]
-        if subtypes is not None else [],
+        if subtypes is not None
+        else [],
     )
 
 
@@ -473,10 +550,13 @@ def _gml(el: Element, srs: str | None = None) -> dict[str, Any]:
         return {"type": "LineString", "coordinates": _gml_positions(el, srs, name)}
     if name == "Polygon":
         return {"type": "Polygon", "coordinates": _gml_rings(el, srs)}
-    members = {"MultiPoint": ("Point", "MultiPoint"), "MultiLineString": ("LineString",
-               "MultiLineString"), "MultiCurve": ("LineString", "MultiLineString"),
-               "MultiPolygon": ("Polygon", "MultiPolygon"), "MultiSurface": ("Polygon",
-               "MultiPolygon")}
+    members = {
+        "MultiPoint": ("Point", "MultiPoint"),
+        "MultiLineString": ("LineString", "MultiLineString"),
+        "MultiCurve": ("LineString", "MultiLineString"),
+        "MultiPolygon": ("Polygon", "MultiPolygon"),
+        "MultiSurface": ("Polygon", "MultiPolygon"),
+    }
     if name in members:
         part, geojson_type = members[name]
         parts = [g for g in el.iter() if local(g.tag) == part]
@@ -508,8 +588,11 @@ def _gml_positions(el: Element, srs: str | None, what: str) -> list[list[float]]
             raise FeedRejected(f"geography gml:{what} has a coordinate without x,y")
         return [[p[1], p[0]] for p in pairs] if srs in LAT_LON_SRS else pairs
     pos_list = child(el, "posList")
-    values = text(pos_list).split() if pos_list is not None else \
-        [v for p in children(el, "pos") for v in text(p).split()]
+    values = (
+        text(pos_list).split()
+        if pos_list is not None
+        else [v for p in children(el, "pos") for v in text(p).split()]
+    )
     if not values:
         raise FeedRejected(f"geography gml:{what} has no coordinates")
     dim_text = (pos_list.get("srsDimension") if pos_list is not None else None) or "2"
@@ -557,19 +640,32 @@ def _legacy_fields(record: Any) -> _Fields:
     geom = fields.get("geom")
     return _Fields(
         external_id=f"{jurisdiction}/{local_id}",
-        texts=_xml_texts(root, lang, "Title", "Description"), lang=lang,
+        texts=_xml_texts(root, lang, "Title", "Description"),
+        lang=lang,
         intervals=[interval],
         places=[text(r) for r in children(root, "AffectedRoads") if text(r)],
-        detour=text(root, "Detour"), url=text(root, "ExternalURL"),
+        detour=text(root, "Detour"),
+        url=text(root, "ExternalURL"),
         geometry=wkt_geometry(geom) if isinstance(geom, str) and geom.strip() else None,
     )
 
 
-_WKT_TYPES = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon",
-              "MULTIPOINT": "MultiPoint", "MULTILINESTRING": "MultiLineString",
-              "MULTIPOLYGON": "MultiPolygon"}
-_WKT_DEPTH = {"Point": 0, "LineString": 1, "MultiPoint": 1, "Polygon": 2, "MultiLineString": 2,
-              "MultiPolygon": 3}
+_WKT_TYPES = {
+    "POINT": "Point",
+    "LINESTRING": "LineString",
+    "POLYGON": "Polygon",
+    "MULTIPOINT": "MultiPoint",
+    "MULTILINESTRING": "MultiLineString",
+    "MULTIPOLYGON": "MultiPolygon",
+}
+_WKT_DEPTH = {
+    "Point": 0,
+    "LineString": 1,
+    "MultiPoint": 1,
+    "Polygon": 2,
+    "MultiLineString": 2,
+    "MultiPolygon": 3,
+}
 _WKT_HEAD = re.compile(r"^\s*(?:SRID=(\d+)\s*;)?\s*([A-Za-z]+)\s*(ZM|Z|M)?\s*(.*?)\s*$", re.S)
 _WKT_TOKEN = re.compile(r"\(|\)|,|[^\s(),]+")
 

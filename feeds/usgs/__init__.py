@@ -29,10 +29,19 @@ PAGER_SEVERITY = {"red": "extreme", "orange": "severe", "yellow": "moderate", "g
 MAGNITUDE_SEVERITY = ((7.0, "extreme"), (6.0, "severe"), (5.0, "moderate"), (4.0, "minor"))
 # USGS `type` values (https://earthquake.usgs.gov/fdsnws/event/1/application.json) that are not
 # natural quakes but man-made blasts; everything else other than "earthquake" is `.other`.
-EXPLOSION_TYPES = frozenset({
-    "explosion", "quarry blast", "chemical explosion", "nuclear explosion", "mining explosion",
-    "experimental explosion", "industrial explosion", "mine blast", "quarry",
-})
+EXPLOSION_TYPES = frozenset(
+    {
+        "explosion",
+        "quarry blast",
+        "chemical explosion",
+        "nuclear explosion",
+        "mining explosion",
+        "experimental explosion",
+        "industrial explosion",
+        "mine blast",
+        "quarry",
+    }
+)
 TYPE_CATEGORY = {"earthquake": "disaster.earthquake", "landslide": "disaster.landslide"}
 MAX_IDS = 20  # `ids` in extra: every network's id for the quake, capped to keep extra small
 
@@ -41,7 +50,8 @@ class UsgsOptions(FeedOptions):
     """Settings under [feeds.options]."""
 
     min_magnitude: float | None = Field(
-        default=None, description="drop quakes below this magnitude (and those with no magnitude)")
+        default=None, description="drop quakes below this magnitude (and those with no magnitude)"
+    )
 
 
 def magnitude_severity(mag: float | None) -> str:
@@ -90,8 +100,11 @@ class UsgsFeed(PollingFeed):
         if not isinstance(feature, dict):
             raise FeedRejected(f"a feature is a JSON {json_type(feature)}, not an object")
         external_id = feature.get("id")
-        if isinstance(external_id, bool) or not isinstance(external_id, str | int) \
-                or not str(external_id).strip():
+        if (
+            isinstance(external_id, bool)
+            or not isinstance(external_id, str | int)
+            or not str(external_id).strip()
+        ):
             raise FeedRejected("a feature has no 'id'")
         external_id = str(external_id).strip()
         props = feature.get("properties")
@@ -106,8 +119,11 @@ class UsgsFeed(PollingFeed):
         if props.get("time") is None:
             raise FeedRejected("no 'time'")
         sent_at = from_epoch(props["time"], unit="ms", field="time")
-        updated_at = (from_epoch(props["updated"], unit="ms", field="updated")
-                      if props.get("updated") is not None else sent_at)
+        updated_at = (
+            from_epoch(props["updated"], unit="ms", field="updated")
+            if props.get("updated") is not None
+            else sent_at
+        )
 
         raw_geometry = feature.get("geometry")
         depth = None
@@ -130,8 +146,10 @@ class UsgsFeed(PollingFeed):
         place = title_text(props.get("place") if isinstance(props.get("place"), str) else None)
         # USGS's own title form, "M 4.5 - 10 km SSW of …", when the feed has no title
         fallback = f"M {mag:g} - {place}" if mag is not None and place else place
-        title = title_text(props.get("title") if isinstance(props.get("title"), str) else None,
-                           fallback or f"{quake_type.capitalize()} {external_id}")
+        title = title_text(
+            props.get("title") if isinstance(props.get("title"), str) else None,
+            fallback or f"{quake_type.capitalize()} {external_id}",
+        )
 
         extra: dict[str, Any] = {"mag": mag}
         if isinstance(props.get("magType"), str):
@@ -148,10 +166,19 @@ class UsgsFeed(PollingFeed):
             extra["ids"] = ids
 
         return make_event(
-            self.source, external_id,
-            kind="disaster", category=category, severity=severity, status=status,
-            title=title, area_desc=place,
-            sent_at=sent_at, updated_at=updated_at, received_at=received_at,
-            version=version_of(updated_at), geometry=geometry,
-            url=web_url(props.get("url")), extra=extra,
+            self.source,
+            external_id,
+            kind="disaster",
+            category=category,
+            severity=severity,
+            status=status,
+            title=title,
+            area_desc=place,
+            sent_at=sent_at,
+            updated_at=updated_at,
+            received_at=received_at,
+            version=version_of(updated_at),
+            geometry=geometry,
+            url=web_url(props.get("url")),
+            extra=extra,
         )

@@ -31,8 +31,13 @@ CATEGORY = {
 EVENT_NAME = {"work-zone": "Work zone", "detour": "Detour", "restriction": "Restriction"}
 SEVERE_IMPACT = {"all-lanes-closed"}
 MODERATE_IMPACT = {
-    "some-lanes-closed", "some-lanes-closed-merge-left", "some-lanes-closed-merge-right",
-    "some-lanes-closed-split", "alternating-one-way", "flagging", "temporary-traffic-signal",
+    "some-lanes-closed",
+    "some-lanes-closed-merge-left",
+    "some-lanes-closed-merge-right",
+    "some-lanes-closed-split",
+    "alternating-one-way",
+    "flagging",
+    "temporary-traffic-signal",
 }
 STATUS = {"completed": "resolved", "cancelled": "cancelled"}  # deprecated `event_status`
 QUIET_DIRECTIONS = {"", "undefined", "unknown"}
@@ -82,22 +87,28 @@ class WzdxFeed(PollingFeed):
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
         doc = load_json(payload, what="WZDx WorkZoneFeed (GeoJSON)")
         if not isinstance(doc, dict):
-            raise FeedRejected("expected a GeoJSON FeatureCollection, "
-                               f"got a JSON {type(doc).__name__}")
+            raise FeedRejected(
+                f"expected a GeoJSON FeatureCollection, got a JSON {type(doc).__name__}"
+            )
         info, version = _feed_info(doc)
         major = version.split(".", 1)[0]
         if major in {"1", "2", "3"}:
-            raise FeedRejected(f"WZDx v3 is not supported (feed declares version {version!r}); "
-                               "this adapter reads WorkZoneFeed v4.0 to v4.2")
+            raise FeedRejected(
+                f"WZDx v3 is not supported (feed declares version {version!r}); "
+                "this adapter reads WorkZoneFeed v4.0 to v4.2"
+            )
         if major != "4":
             raise FeedRejected(f"unsupported WZDx version {version!r}; expected 4.x")
         if doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-            raise FeedRejected("a WZDx feed must be a GeoJSON FeatureCollection with a "
-                               "features list")
+            raise FeedRejected(
+                "a WZDx feed must be a GeoJSON FeatureCollection with a features list"
+            )
         features: list[Any] = doc["features"]
         if features and all(_is_device(f) for f in features):
-            raise FeedRejected("a WZDx DeviceFeed, not a WorkZoneFeed: field devices are not "
-                               "road events; point this feed at the WorkZoneFeed URL")
+            raise FeedRejected(
+                "a WZDx DeviceFeed, not a WorkZoneFeed: field devices are not "
+                "road events; point this feed at the WorkZoneFeed URL"
+            )
         parsed = Parsed()
         for index, feature in enumerate(features):
             fid = feature.get("id") if isinstance(feature, dict) else None
@@ -122,8 +133,12 @@ class WzdxFeed(PollingFeed):
         start = _time(props.get("start_date"), "start_date")
         end = _time(props.get("end_date"), "end_date")
         created = _time(core.get("creation_date"), "core_details.creation_date")
-        updated = (_time(core.get("update_date"), "core_details.update_date")
-                   or _time(info.get("update_date"), "feed_info.update_date") or created or start)
+        updated = (
+            _time(core.get("update_date"), "core_details.update_date")
+            or _time(info.get("update_date"), "feed_info.update_date")
+            or created
+            or start
+        )
         sent = created or start or updated
         if sent is None or updated is None:
             raise FeedRejected("no creation_date, start_date or update_date to date it by")
@@ -151,13 +166,21 @@ class WzdxFeed(PollingFeed):
         if impact:
             extra["vehicle_impact"] = impact
         return make_event(
-            self.source, external_id.strip(),
-            kind="traffic", category=CATEGORY.get(event_type, "traffic.other"),
-            severity=_severity(impact), status=STATUS.get(legacy_status, "active"),
-            title=title_text(title), description=plain_text(_text(core.get("description"))),
+            self.source,
+            external_id.strip(),
+            kind="traffic",
+            category=CATEGORY.get(event_type, "traffic.other"),
+            severity=_severity(impact),
+            status=STATUS.get(legacy_status, "active"),
+            title=title_text(title),
+            description=plain_text(_text(core.get("description"))),
             area_desc=plain_text(area, limit=MAX_AREA_DESC_CHARS),
-            sent_at=sent, updated_at=updated, expires_at=end, received_at=received_at,
-            version=version_of(updated), geometry=geojson_geometry(feature.get("geometry")),
+            sent_at=sent,
+            updated_at=updated,
+            expires_at=end,
+            received_at=received_at,
+            version=version_of(updated),
+            geometry=geojson_geometry(feature.get("geometry")),
             extra=extra,
         )
 

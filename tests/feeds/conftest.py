@@ -32,8 +32,9 @@ def json_values(text_size: int) -> Any:
 
     return st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=text_size),
-        lambda inner: st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+        ),
         max_leaves=6,
     )
 

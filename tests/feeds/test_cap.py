@@ -26,8 +26,9 @@ from tests.conftest import feed_context
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-        second: int = 0) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
@@ -67,7 +68,11 @@ def test_homeland_security_advisory(relpath: str) -> None:
     e = one(relpath)
     assert e.event_id == "cap:hsas@dhs.gov,43b080713727"
     assert (e.kind.value, e.category, e.severity.value, e.status.value) == (
-        "disaster", "disaster.civil_defense", "severe", "active")
+        "disaster",
+        "disaster.civil_defense",
+        "severe",
+        "active",
+    )
     assert e.title == "Homeland Security Sets Code ORANGE"
     assert e.sent_at == e.updated_at == utc(2003, 4, 2, 19, 39, 1), "-05:00 became UTC"
     assert e.version == version_of(e.sent_at)
@@ -85,7 +90,11 @@ def test_amber_alert(relpath: str) -> None:
     e = one(relpath)
     assert e.event_id == "cap:KARO@CLETS.DOJ.CA.GOV,KAR0-0306112239-SW"
     assert (e.kind.value, e.category, e.severity.value, e.status.value) == (
-        "disaster", "disaster.missing_person", "severe", "active")
+        "disaster",
+        "disaster.missing_person",
+        "severe",
+        "active",
+    )
     assert e.sent_at == utc(2003, 6, 12, 5, 39)
     assert e.area_desc == "Los Angeles County" and e.geometry is None
     if relpath.endswith(".xml"):
@@ -120,7 +129,10 @@ def test_earthquake_report_update_joins_its_chain() -> None:
     assert e.refs == ["cap:trinet@caltech.edu,TRI13970876.1"]
     assert e.extra["identifier"] == "TRI13970876.2" and e.extra["msg_type"] == "Update"
     assert (e.category, e.severity.value, e.status.value) == (
-        "disaster.earthquake", "minor", "active")
+        "disaster.earthquake",
+        "minor",
+        "active",
+    )
     assert e.sent_at == utc(2003, 6, 12, 3, 56)
     assert e.version == version_of(utc(2003, 6, 12, 3, 56))
     assert e.version > version_of(utc(2003, 6, 12, 3, 30)), "newer than the referenced report"
@@ -131,8 +143,10 @@ def test_earthquake_report_update_joins_its_chain() -> None:
 def test_canada_update_two_languages_four_polygons() -> None:
     e = one("cap/canada.cap")
     assert e.event_id == "cap:cap@ec.gc.ca,2.49.0.1.124.a3f342a4.2012", "earliest reference"
-    assert e.refs == ["cap:cap@ec.gc.ca,2.49.0.1.124.a3f342a4.2012",
-                      "cap:cap@ec.gc.ca,2.49.0.1.124.60f31a3a.2012"]
+    assert e.refs == [
+        "cap:cap@ec.gc.ca,2.49.0.1.124.a3f342a4.2012",
+        "cap:cap@ec.gc.ca,2.49.0.1.124.60f31a3a.2012",
+    ]
     assert (e.category, e.severity.value, e.status.value) == ("disaster.storm", "minor", "active")
     assert e.title == "severe thunderstorm watch"  # no "ko" info: the first (en-CA) is shown
     assert e.description.endswith("\n\nMonitor local conditions and take appropriate precautions")
@@ -163,10 +177,15 @@ def test_canada_in_french_keeps_english_as_translation() -> None:
 
 def test_usgs_earthquake_cap_1_1() -> None:
     e = one("cap/earthquake.cap")
-    assert e.event_id == ("cap:http://earthquake.usgs.gov/research/monitoring/anss/neic/,"
-                          "USGS-earthquakes-us2010apcd.6.20100831T000925.496Z")
+    assert e.event_id == (
+        "cap:http://earthquake.usgs.gov/research/monitoring/anss/neic/,"
+        "USGS-earthquakes-us2010apcd.6.20100831T000925.496Z"
+    )
     assert (e.category, e.severity.value, e.status.value) == (
-        "disaster.earthquake", "info", "active"), "severity Unknown → info"
+        "disaster.earthquake",
+        "info",
+        "active",
+    ), "severity Unknown → info"
     assert e.sent_at == utc(2010, 8, 31, 5, 9, 25)
     assert e.expires_at == utc(2010, 9, 2, 5, 9, 25)
     assert e.geometry is not None and e.geometry.type == "Point"
@@ -175,8 +194,10 @@ def test_usgs_earthquake_cap_1_1() -> None:
 
 def test_nws_flash_flood_watch_has_geocodes_only() -> None:
     e = one("cap/weather.cap")
-    assert e.event_id == ("cap:w-nws.webmaster@noaa.gov,"
-                          "NOAA-NWS-ALERTS-MT20100830100700TFXFlashFloodWatchTFX20100830180000MT")
+    assert e.event_id == (
+        "cap:w-nws.webmaster@noaa.gov,"
+        "NOAA-NWS-ALERTS-MT20100830100700TFXFlashFloodWatchTFX20100830180000MT"
+    )
     assert (e.category, e.severity.value, e.status.value) == ("disaster.flood", "severe", "active")
     assert e.sent_at == utc(2010, 8, 30, 10, 7) and e.expires_at == utc(2010, 8, 30, 18, 0)
     assert e.geometry is None and e.point is None and e.district is None, "FIPS/UGC: not ours"
@@ -198,7 +219,8 @@ def test_australia_prefixed_namespace_fire_circle() -> None:
     assert e.point is not None
     assert abs(e.point[0] - 147.0598) < 0.01 and abs(e.point[1] + 35.3888) < 0.01
     assert e.description.startswith("ALERT LEVEL: Not Applicable\nLOCATION: 12 Cox Street"), (
-        "<br /> in the escaped HTML became a line break")
+        "<br /> in the escaped HTML became a line break"
+    )
 
 
 def test_australia_bom_unknown_severity_no_shapes() -> None:
@@ -216,7 +238,10 @@ def test_seychelles_signed_alert() -> None:
     e = one("cap/valid.xml")
     assert e.event_id == "cap:info@meteo.gov.sc,urn:oid:2.49.0.0.690.0.2024.5.19.13.18.0"
     assert (e.category, e.severity.value, e.status.value) == (
-        "disaster.storm", "moderate", "active")
+        "disaster.storm",
+        "moderate",
+        "active",
+    )
     assert e.sent_at == utc(2024, 5, 19, 13, 18) and e.expires_at == utc(2024, 5, 19, 19, 30)
     assert e.geometry is not None and e.geometry.type == "Polygon"
     assert first_position(e) == (46.078276, -9.186965)
@@ -259,25 +284,37 @@ def test_cancel_without_info_is_accepted() -> None:
 # --------------------------------------------------------------------- rejections
 
 
-@pytest.mark.parametrize(("relpath", "expected"), [
-    # the file's own comment: "Missing required Scope"
-    ("cap/invalid.cap", ["invalid CAP alert sender,12345", "<scope> is missing"]),
-    # root in urn:oasis:names:tc:emergency:alerts:1.2, which is no CAP namespace
-    ("cap/invalid_xmlns.cap", ["'urn:oasis:names:tc:emergency:alerts:1.2', not CAP"]),
-    # it is the CAP 1.2 XSD itself, not an alert
-    ("cap/invalid_schema.xml", ["root element <schema> is not a CAP <alert>"]),
-    # empty <references>, empty urgency/severity/certainty, an empty <polygon>
-    ("cap/noaa_errors.cap", ["<references> is present but empty", "info 1: <urgency> is missing",
-                             "info 1: <severity> is missing", "<certainty> is missing",
-                             "area 1: <polygon> is empty"]),
-    # an Update whose <references/> is empty: it cannot say which alert it updates
-    ("cap/canada_errors.cap", ["cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012",
-                               "<references> is present but empty"]),
-    # an Alert with no <info>: no event, severity or area to show (a Cancel may omit it)
-    ("cap/no_optional_fields.cap", ["msgType Alert without any <info> block"]),
-    # DTD with external entities, XInclude, remote stylesheet: refused before any of it resolves
-    ("cap/xee.cap", ["unsafe XML refused (DTDForbidden)"]),
-])
+@pytest.mark.parametrize(
+    ("relpath", "expected"),
+    [
+        # the file's own comment: "Missing required Scope"
+        ("cap/invalid.cap", ["invalid CAP alert sender,12345", "<scope> is missing"]),
+        # root in urn:oasis:names:tc:emergency:alerts:1.2, which is no CAP namespace
+        ("cap/invalid_xmlns.cap", ["'urn:oasis:names:tc:emergency:alerts:1.2', not CAP"]),
+        # it is the CAP 1.2 XSD itself, not an alert
+        ("cap/invalid_schema.xml", ["root element <schema> is not a CAP <alert>"]),
+        # empty <references>, empty urgency/severity/certainty, an empty <polygon>
+        (
+            "cap/noaa_errors.cap",
+            [
+                "<references> is present but empty",
+                "info 1: <urgency> is missing",
+                "info 1: <severity> is missing",
+                "<certainty> is missing",
+                "area 1: <polygon> is empty",
+            ],
+        ),
+        # an Update whose <references/> is empty: it cannot say which alert it updates
+        (
+            "cap/canada_errors.cap",
+            ["cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012", "<references> is present but empty"],
+        ),
+        # an Alert with no <info>: no event, severity or area to show (a Cancel may omit it)
+        ("cap/no_optional_fields.cap", ["msgType Alert without any <info> block"]),
+        # DTD with external entities, XInclude, remote stylesheet: refused before any of it resolves
+        ("cap/xee.cap", ["unsafe XML refused (DTDForbidden)"]),
+    ],
+)
 def test_broken_documents_are_rejected_with_the_reason(relpath: str, expected: list[str]) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse_fixture("cap", relpath)
@@ -287,7 +324,8 @@ def test_broken_documents_are_rejected_with_the_reason(relpath: str, expected: l
 
 
 def test_xee_is_refused_by_the_xml_layer_without_reading_files(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     payload = fixture("cap/xee.cap")
 
     def no_open(*args: Any, **kwargs: Any) -> Any:
@@ -302,28 +340,45 @@ def test_xee_is_refused_by_the_xml_layer_without_reading_files(
 THUNDER = fixture("cap/thunderstorm.cap")
 
 
-@pytest.mark.parametrize(("payload", "expected"), [
-    (b"", "empty document"),
-    (b"this is not xml", "not well-formed XML"),
-    (b"<html><body>503</body></html>", "root element <html> is not a CAP <alert>"),
-    (THUNDER.replace(b"<identifier>KSTO1055887203</identifier>", b""),
-     "<identifier> is missing or empty"),
-    (THUNDER.replace(b"2003-06-17T14:57:00-07:00", b"2003-06-17 lunchtime"),
-     "<sent> '2003-06-17 lunchtime' is not an ISO 8601 time"),
-    (THUNDER.replace(b"2003-06-17T14:57:00-07:00", b"2003-06-17T14:57:00"),
-     "has no time zone"),
-    (THUNDER.replace(b"<msgType>Alert</msgType>", b"<msgType>Alarm</msgType>"),
-     "<msgType> 'Alarm' is not one of Alert, Update"),
-    (THUNDER.replace(b"<severity>Severe</severity>", b"<severity>Bad</severity>"),
-     "info 1: <severity> 'Bad' is not one of"),
-    (THUNDER.replace(b"<scope>Public</scope>",
-                     b"<scope>Public</scope><references>x,y</references>"),
-     "<references> entry 'x,y' is not 'sender,identifier,sent'"),
-    (THUNDER.replace(b"38.47,-120.14 38.34", b"38.47;-120.14 38.34"),
-     "<polygon> has a bad 'lat,lon' pair"),
-    (THUNDER.replace(b"<areaDesc>", b"<circle>38.4,-120.1 -5</circle><areaDesc>"),
-     "radius '-5' is not between 0 and"),
-])
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (b"", "empty document"),
+        (b"this is not xml", "not well-formed XML"),
+        (b"<html><body>503</body></html>", "root element <html> is not a CAP <alert>"),
+        (
+            THUNDER.replace(b"<identifier>KSTO1055887203</identifier>", b""),
+            "<identifier> is missing or empty",
+        ),
+        (
+            THUNDER.replace(b"2003-06-17T14:57:00-07:00", b"2003-06-17 lunchtime"),
+            "<sent> '2003-06-17 lunchtime' is not an ISO 8601 time",
+        ),
+        (THUNDER.replace(b"2003-06-17T14:57:00-07:00", b"2003-06-17T14:57:00"), "has no time zone"),
+        (
+            THUNDER.replace(b"<msgType>Alert</msgType>", b"<msgType>Alarm</msgType>"),
+            "<msgType> 'Alarm' is not one of Alert, Update",
+        ),
+        (
+            THUNDER.replace(b"<severity>Severe</severity>", b"<severity>Bad</severity>"),
+            "info 1: <severity> 'Bad' is not one of",
+        ),
+        (
+            THUNDER.replace(
+                b"<scope>Public</scope>", b"<scope>Public</scope><references>x,y</references>"
+            ),
+            "<references> entry 'x,y' is not 'sender,identifier,sent'",
+        ),
+        (
+            THUNDER.replace(b"38.47,-120.14 38.34", b"38.47;-120.14 38.34"),
+            "<polygon> has a bad 'lat,lon' pair",
+        ),
+        (
+            THUNDER.replace(b"<areaDesc>", b"<circle>38.4,-120.1 -5</circle><areaDesc>"),
+            "radius '-5' is not between 0 and",
+        ),
+    ],
+)
 def test_invalid_alerts_name_the_problem(payload: bytes, expected: str) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse_bytes(payload)
@@ -339,14 +394,18 @@ def test_a_naive_time_is_read_in_the_configured_zone() -> None:
 # ----------------------------------------------------------------- policy (skipped items)
 
 
-@pytest.mark.parametrize(("old", "new", "reason"), [
-    (b"<status>Actual</status>", b"<status>Test</status>", "status Test: only Actual alerts"),
-    (b"<status>Actual</status>", b"<status>Exercise</status>", "status Exercise"),
-    (b"<scope>Public</scope>", b"<scope>Restricted</scope>", "scope Restricted: not a public"),
-    (b"<msgType>Alert</msgType>", b"<msgType>Ack</msgType>", "msgType Ack answers another"),
-])
-def test_non_public_or_non_actual_alerts_are_skipped_items(old: bytes, new: bytes,
-                                                           reason: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (b"<status>Actual</status>", b"<status>Test</status>", "status Test: only Actual alerts"),
+        (b"<status>Actual</status>", b"<status>Exercise</status>", "status Exercise"),
+        (b"<scope>Public</scope>", b"<scope>Restricted</scope>", "scope Restricted: not a public"),
+        (b"<msgType>Alert</msgType>", b"<msgType>Ack</msgType>", "msgType Ack answers another"),
+    ],
+)
+def test_non_public_or_non_actual_alerts_are_skipped_items(
+    old: bytes, new: bytes, reason: str
+) -> None:
     parsed = parse_bytes(THUNDER.replace(old, new))
     assert parsed.events == []
     [skipped] = parsed.skipped
@@ -357,8 +416,10 @@ def test_include_non_actual_shows_a_test_alert_marked_as_such() -> None:
     payload = THUNDER.replace(b"<status>Actual</status>", b"<status>Test</status>")
     [e] = parse_bytes(payload, options={"include_non_actual": True}).events
     assert e.title == "[Test] SEVERE THUNDERSTORM WARNING"
-    [e] = parse_bytes(THUNDER.replace(b"<scope>Public</scope>", b"<scope>Private</scope>"),
-                      options={"include_restricted": True}).events
+    [e] = parse_bytes(
+        THUNDER.replace(b"<scope>Public</scope>", b"<scope>Private</scope>"),
+        options={"include_restricted": True},
+    ).events
     assert e.title == "SEVERE THUNDERSTORM WARNING"
 
 
@@ -367,18 +428,22 @@ def test_cancel_of_an_alert_with_info_is_cancelled_and_keeps_the_chain_id() -> N
         b"<scope>Public</scope>",
         b"<scope>Public</scope><references>KSTO@NWS.NOAA.GOV,KSTO1055887100,"
         b"2003-06-17T14:40:00-07:00 KSTO@NWS.NOAA.GOV,KSTO1055887000,2003-06-17T14:30:00-07:00"
-        b"</references>")
+        b"</references>",
+    )
     [e] = parse_bytes(payload).events
     assert e.status.value == "cancelled"
     assert e.event_id == "cap:KSTO@NWS.NOAA.GOV,KSTO1055887000", "earliest sent, not first listed"
-    assert e.refs == ["cap:KSTO@NWS.NOAA.GOV,KSTO1055887100",
-                      "cap:KSTO@NWS.NOAA.GOV,KSTO1055887000"]
+    assert e.refs == [
+        "cap:KSTO@NWS.NOAA.GOV,KSTO1055887100",
+        "cap:KSTO@NWS.NOAA.GOV,KSTO1055887000",
+    ]
 
 
 def test_korean_area_code_geocode_fills_the_district() -> None:
     payload = THUNDER.replace(
         b"<polygon>38.47,-120.14 38.34,-119.95 38.52,-119.74 38.62,-119.89 38.47,-120.14</polygon>",
-        "<geocode><valueName>행정구역코드</valueName><value>1111000000</value></geocode>".encode())
+        "<geocode><valueName>행정구역코드</valueName><value>1111000000</value></geocode>".encode(),
+    )
     [e] = parse_bytes(payload).events
     assert e.geometry is None and e.district == "11110"
     not_ours = payload.replace(b"1111000000", b"2611000000")  # Busan Jung-gu
@@ -387,8 +452,9 @@ def test_korean_area_code_geocode_fills_the_district() -> None:
 
 
 def test_expires_before_sent_is_dropped() -> None:
-    payload = THUNDER.replace(b"<expires>2003-06-17T16:00:00-07:00",
-                              b"<expires>2003-06-17T10:00:00-07:00")
+    payload = THUNDER.replace(
+        b"<expires>2003-06-17T16:00:00-07:00", b"<expires>2003-06-17T10:00:00-07:00"
+    )
     [e] = parse_bytes(payload).events
     assert e.expires_at is None
 
@@ -401,28 +467,31 @@ def test_references_split_on_the_last_two_commas() -> None:
     assert chain_key("Update", "s", "i", [ref]) == "a,b@example.org,ID-1"
 
 
-@pytest.mark.parametrize(("categories", "texts", "expected"), [
-    (["Met"], ("호우경보",), "disaster.heavy_rain"),
-    (["Met"], ("대설주의보",), "disaster.snow"),
-    (["Met"], ("Winter Storm Warning",), "disaster.snow"),
-    (["Met"], ("Wind Chill Advisory",), "disaster.cold"),
-    (["Met"], ("Hurricane Warning",), "disaster.typhoon"),
-    (["Met"], ("Excessive Heat Warning",), "disaster.heat"),
-    (["Met"], ("Dense Fog Advisory",), "disaster.other"),
-    (["Met"], ("Special Weather Statement", "Rain on the terrain"), "disaster.heavy_rain"),
-    (["Geo"], ("지진해일 경보",), "disaster.tsunami"),
-    (["Geo"], ("Volcano",), "disaster.other"),
-    (["Fire"], ("Grass Fire",), "disaster.wildfire"),
-    (["Health"], ("Outbreak",), "disaster.infectious_disease"),
-    (["Env"], ("Pollution",), "disaster.air_quality"),
-    (["Infra"], ("Outage",), "disaster.power_outage"),
-    (["CBRNE"], ("Chemical leak",), "disaster.chemical"),
-    (["Safety"], ("실종자 찾기",), "disaster.missing_person"),
-    (["Security"], ("민방위 경보",), "disaster.civil_defense"),
-    (["Other"], ("News",), "disaster.other"),
-    ([], ("AMBER ALERT",), "disaster.missing_person"),
-    ([], ("M 5.3, Tonga",), "disaster.other"),
-])
+@pytest.mark.parametrize(
+    ("categories", "texts", "expected"),
+    [
+        (["Met"], ("호우경보",), "disaster.heavy_rain"),
+        (["Met"], ("대설주의보",), "disaster.snow"),
+        (["Met"], ("Winter Storm Warning",), "disaster.snow"),
+        (["Met"], ("Wind Chill Advisory",), "disaster.cold"),
+        (["Met"], ("Hurricane Warning",), "disaster.typhoon"),
+        (["Met"], ("Excessive Heat Warning",), "disaster.heat"),
+        (["Met"], ("Dense Fog Advisory",), "disaster.other"),
+        (["Met"], ("Special Weather Statement", "Rain on the terrain"), "disaster.heavy_rain"),
+        (["Geo"], ("지진해일 경보",), "disaster.tsunami"),
+        (["Geo"], ("Volcano",), "disaster.other"),
+        (["Fire"], ("Grass Fire",), "disaster.wildfire"),
+        (["Health"], ("Outbreak",), "disaster.infectious_disease"),
+        (["Env"], ("Pollution",), "disaster.air_quality"),
+        (["Infra"], ("Outage",), "disaster.power_outage"),
+        (["CBRNE"], ("Chemical leak",), "disaster.chemical"),
+        (["Safety"], ("실종자 찾기",), "disaster.missing_person"),
+        (["Security"], ("민방위 경보",), "disaster.civil_defense"),
+        (["Other"], ("News",), "disaster.other"),
+        ([], ("AMBER ALERT",), "disaster.missing_person"),
+        ([], ("M 5.3, Tonga",), "disaster.other"),
+    ],
+)
 def test_category_table(categories: list[str], texts: tuple[str, ...], expected: str) -> None:
     assert cap_category(categories, *texts) == ("disaster", expected)
 
@@ -442,12 +511,16 @@ def test_nws_atom_with_an_embedded_alert_uses_the_alert() -> None:
     more than the entry (identity, severity, expiry), so the alert is used. (Google's test file
     pairs an Air Quality entry title with a Flash Flood Watch alert; the alert is what we show.)"""
     e = one("cap-feeds/weather.atom")
-    assert e.event_id == ("cap:w-nws.webmaster@noaa.gov,"
-                          "NOAA-NWS-ALERTS-MT20120830100700TFXFlashFloodWatchTFX20120830180000MT")
+    assert e.event_id == (
+        "cap:w-nws.webmaster@noaa.gov,"
+        "NOAA-NWS-ALERTS-MT20120830100700TFXFlashFloodWatchTFX20120830180000MT"
+    )
     assert (e.category, e.severity.value, e.status.value) == ("disaster.flood", "severe", "active")
     assert e.sent_at == utc(2012, 8, 30, 10, 7) and e.expires_at == utc(2012, 8, 30, 18, 0)
-    assert e.url == ("http://www.weather.gov/alerts-beta/wwacapget.php"
-                     "?x=DC20120829202900LWXAirQualityAlertLWX20120831040000DC")
+    assert e.url == (
+        "http://www.weather.gov/alerts-beta/wwacapget.php"
+        "?x=DC20120829202900LWXAirQualityAlertLWX20120831040000DC"
+    )
 
 
 def test_nws_atom_inline_cap_fields() -> None:
@@ -456,13 +529,18 @@ def test_nws_atom_inline_cap_fields() -> None:
     wind, high = parsed.events
     base = "cap:http://alerts.weather.gov/cap/wwacapget.php?x=NM125154019200."
     assert wind.event_id == (
-        base + "WindAdvisory.125154105F10NM.ABQNPWABQ.2d2ce3a407282ee33ba256baac0e8f3c")
+        base + "WindAdvisory.125154105F10NM.ABQNPWABQ.2d2ce3a407282ee33ba256baac0e8f3c"
+    )
     assert high.event_id == (
-        base + "HighWindWarning.125154105F10NM.ABQNPWABQ.5695225d7518f8d8e2bcfcd1108f98c2")
+        base + "HighWindWarning.125154105F10NM.ABQNPWABQ.5695225d7518f8d8e2bcfcd1108f98c2"
+    )
     assert [e.severity.value for e in parsed.events] == ["minor", "severe"]
     for e in parsed.events:
         assert (e.kind.value, e.category, e.status.value) == (
-            "disaster", "disaster.storm", "active")
+            "disaster",
+            "disaster.storm",
+            "active",
+        )
         assert e.sent_at == utc(2014, 5, 11, 4, 0) and e.expires_at == utc(2014, 5, 12, 1, 0)
         assert e.geometry is None, "<cap:polygon/> is empty"
         assert e.url == e.event_id.removeprefix("cap:")
@@ -475,7 +553,10 @@ def test_amber_atom_embedded_cap_1_1() -> None:
     e = one("cap-feeds/amber.atom")
     assert e.event_id == "cap:KARO@CLETS.DOJ.DC.GOV,http://doj.dc.gov/amber12345"
     assert (e.category, e.severity.value, e.status.value) == (
-        "disaster.missing_person", "severe", "active")
+        "disaster.missing_person",
+        "severe",
+        "active",
+    )
     assert e.sent_at == utc(2010, 6, 4, 0, 15)
     assert "BLK/BRO 3'0\", 40" in e.description, "doubly escaped entities decoded once more"
 
@@ -484,7 +565,10 @@ def test_amber_rss_item() -> None:
     e = one("cap-feeds/amber.rss")
     assert e.event_id == "cap:KAR0-0306112239-SW", "the RSS guid"
     assert (e.category, e.severity.value, e.status.value) == (
-        "disaster.missing_person", "info", "active"), "no CAP severity in a bare RSS item"
+        "disaster.missing_person",
+        "info",
+        "active",
+    ), "no CAP severity in a bare RSS item"
     assert e.title == "AMBER ALERT"
     assert e.sent_at == utc(2003, 6, 12, 5, 39), "pubDate in PDT"
     assert e.url == "http://cap-validator.appspot.com/examples/KAR0-0306112239-SW.cap"
@@ -503,11 +587,16 @@ def test_nws_index_entries() -> None:
     parsed = parse_fixture("cap", "cap-feeds/weather_index.atom")
     assert parsed.skipped == []
     ct, dc = parsed.events
-    assert ct.event_id == ("cap:http://www.weather.gov/alerts-beta/wwacapget.php"
-                           "?x=CT20100831030400OKXAirQualityAlertOKX20100901031500CT")
+    assert ct.event_id == (
+        "cap:http://www.weather.gov/alerts-beta/wwacapget.php"
+        "?x=CT20100831030400OKXAirQualityAlertOKX20100901031500CT"
+    )
     for e in parsed.events:
         assert (e.category, e.severity.value, e.status.value) == (
-            "disaster.air_quality", "info", "active")
+            "disaster.air_quality",
+            "info",
+            "active",
+        )
     assert ct.sent_at == utc(2010, 8, 31, 3, 4) and ct.expires_at == utc(2010, 9, 1, 3, 15)
     assert dc.sent_at == utc(2010, 8, 30, 20, 33) and dc.expires_at == utc(2010, 9, 1, 4, 0)
     assert dc.area_desc == "Arlington; District of Columbia; Fairfax; Montgomery; Prince Georges"
@@ -528,8 +617,9 @@ def test_oregon_index_with_a_broken_inline_alert_uses_the_entry_fields() -> None
     assert e.area_desc.startswith("Central Willamette Valley")
 
 
-@pytest.mark.parametrize("relpath", ["cap-feeds/empty_weather_index.atom",
-                                     "cap-feeds/no_entries.atom"])
+@pytest.mark.parametrize(
+    "relpath", ["cap-feeds/empty_weather_index.atom", "cap-feeds/no_entries.atom"]
+)
 def test_indexes_without_entries_are_empty_not_rejected(relpath: str) -> None:
     """No entries means no current alerts. no_entries.atom has an <alert> outside any <entry>:
     foreign markup in the feed, as its own comment says, so it is not read."""
@@ -545,8 +635,10 @@ def test_entry_without_id_or_link_is_skipped() -> None:
 
 def test_entry_without_link_keeps_its_id() -> None:
     e = one("cap-feeds/no_link.atom")
-    assert e.event_id == ("cap:http://www.weather.gov/alerts-beta/wwacapget.php"
-                          "?x=DC20100829202900LWXAirQualityAlertLWX20100831040000DC")
+    assert e.event_id == (
+        "cap:http://www.weather.gov/alerts-beta/wwacapget.php"
+        "?x=DC20100829202900LWXAirQualityAlertLWX20100831040000DC"
+    )
     assert e.url is None and e.title == "Title" and e.sent_at == utc(2010, 8, 29, 20, 29)
     assert (e.category, e.severity.value) == ("disaster.other", "info")
 
@@ -560,10 +652,12 @@ INDEX_ENTRY = """<entry><id>{id}</id><title>{title}</title>
 
 def atom_index(*entries: str) -> bytes:
     body = "".join(entries)
-    return (f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
-            f'xmlns:cap="urn:oasis:names:tc:emergency:cap:1.2"><id>urn:test</id>'
-            f"<title>test index</title><updated>2003-06-17T14:00:00-07:00</updated>{body}"
-            f"</feed>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
+        f'xmlns:cap="urn:oasis:names:tc:emergency:cap:1.2"><id>urn:test</id>'
+        f"<title>test index</title><updated>2003-06-17T14:00:00-07:00</updated>{body}"
+        f"</feed>"
+    ).encode()
 
 
 def entry(n: int, href: str | None, *, kind: str = "", cap: str = "") -> str:
@@ -605,8 +699,9 @@ class Upstream:
             if self.etag and request.headers.get("If-None-Match") == self.etag:
                 return web.Response(status=304)
             headers = {"ETag": self.etag} if self.etag else {}
-            return web.Response(body=path.read_bytes(), content_type="application/cap+xml",
-                                headers=headers)
+            return web.Response(
+                body=path.read_bytes(), content_type="application/cap+xml", headers=headers
+            )
         finally:
             self.in_flight -= 1
 
@@ -638,14 +733,16 @@ async def make_feed(upstream: Upstream) -> AsyncIterator[Poller]:
         await session.close()
 
 
-async def test_poll_replaces_linked_entries_with_their_alerts(upstream: Upstream,
-                                                              make_feed: Poller) -> None:
-    inline = ("<cap:event>Flood Warning</cap:event><cap:category>Met</cap:category>"
-              "<cap:severity>Moderate</cap:severity>"
-              "<cap:expires>2003-06-18T14:00:00-07:00</cap:expires>")
+async def test_poll_replaces_linked_entries_with_their_alerts(
+    upstream: Upstream, make_feed: Poller
+) -> None:
+    inline = (
+        "<cap:event>Flood Warning</cap:event><cap:category>Met</cap:category>"
+        "<cap:severity>Moderate</cap:severity>"
+        "<cap:expires>2003-06-18T14:00:00-07:00</cap:expires>"
+    )
     upstream.index = atom_index(
-        entry(1, upstream.url("/alerts/Oasis_ThunderstormWarning.xml"),
-              kind="application/cap+xml"),
+        entry(1, upstream.url("/alerts/Oasis_ThunderstormWarning.xml"), kind="application/cap+xml"),
         entry(2, "/alerts/Oasis_EarthquakeReport.xml"),  # relative, found by its .xml suffix
         entry(3, "/alerts/gone.cap", cap=inline),  # 404: the entry's own fields are used
         entry(4, "http://example.invalid/page.html", kind="text/html"),  # a web page: not fetched
@@ -654,27 +751,38 @@ async def test_poll_replaces_linked_entries_with_their_alerts(upstream: Upstream
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
     ids = [e.event_id for e in parsed.events]
-    assert ids == ["cap:KSTO@NWS.NOAA.GOV,KSTO1055887203", "cap:trinet@caltech.edu,TRI13970876.1",
-                   "cap:urn:entry:3", "cap:urn:entry:4"]
+    assert ids == [
+        "cap:KSTO@NWS.NOAA.GOV,KSTO1055887203",
+        "cap:trinet@caltech.edu,TRI13970876.1",
+        "cap:urn:entry:3",
+        "cap:urn:entry:4",
+    ]
     storm, quake, fallback, page = parsed.events
     assert storm.geometry is not None and storm.geometry.type == "Polygon"
     assert storm.url == upstream.url("/alerts/Oasis_ThunderstormWarning.xml"), "no <web>: the link"
     assert quake.refs == ["cap:trinet@caltech.edu,TRI13970876.1"]
     assert quake.url == "http://www.trinet.org/scsn/scsn.html", "the alert's own <web>"
     assert (fallback.title, fallback.category, fallback.severity.value) == (
-        "Entry 3", "disaster.flood", "moderate")
+        "Entry 3",
+        "disaster.flood",
+        "moderate",
+    )
     assert fallback.expires_at == utc(2003, 6, 18, 21, 0)
     assert page.url == "http://example.invalid/page.html"
     [reason] = parsed.skipped
     assert reason.startswith("urn:entry:3: linked alert ") and "HTTP 404" in reason
     assert "used the entry's own fields" in reason
-    assert sorted(upstream.requests) == ["/alerts/Oasis_EarthquakeReport.xml",
-                                         "/alerts/Oasis_ThunderstormWarning.xml",
-                                         "/alerts/gone.cap", "/index.atom"]
+    assert sorted(upstream.requests) == [
+        "/alerts/Oasis_EarthquakeReport.xml",
+        "/alerts/Oasis_ThunderstormWarning.xml",
+        "/alerts/gone.cap",
+        "/index.atom",
+    ]
 
 
 async def test_poll_bounds_concurrency_and_the_number_of_linked_alerts(
-        upstream: Upstream, make_feed: Poller) -> None:
+    upstream: Upstream, make_feed: Poller
+) -> None:
     upstream.delay = 0.05
     upstream.index = atom_index(*(entry(n, f"/alerts/thunderstorm.cap?n={n}") for n in range(6)))
     feed, _ = await make_feed(max_concurrent_fetches=2, options={"max_linked_alerts": 4})
@@ -683,26 +791,34 @@ async def test_poll_bounds_concurrency_and_the_number_of_linked_alerts(
     assert upstream.peak == 2, "never more than max_concurrent_fetches at once"
     assert len([r for r in upstream.requests if r.startswith("/alerts/")]) == 4
     # four fetched copies of one alert collapse into one event; two entries were not fetched
-    assert [e.event_id for e in parsed.events] == ["cap:KSTO@NWS.NOAA.GOV,KSTO1055887203",
-                                                   "cap:urn:entry:4", "cap:urn:entry:5"]
-    assert parsed.skipped == ["2 linked alert(s) not fetched this poll (max_linked_alerts = 4); "
-                              "used the entries' own fields"]
+    assert [e.event_id for e in parsed.events] == [
+        "cap:KSTO@NWS.NOAA.GOV,KSTO1055887203",
+        "cap:urn:entry:4",
+        "cap:urn:entry:5",
+    ]
+    assert parsed.skipped == [
+        "2 linked alert(s) not fetched this poll (max_linked_alerts = 4); "
+        "used the entries' own fields"
+    ]
 
 
-async def test_poll_follow_links_off_fetches_only_cap_links(upstream: Upstream,
-                                                            make_feed: Poller) -> None:
-    upstream.index = atom_index(entry(1, "/alerts/thunderstorm.cap"),
-                                entry(2, "/alerts/other?x=1"))
+async def test_poll_follow_links_off_fetches_only_cap_links(
+    upstream: Upstream, make_feed: Poller
+) -> None:
+    upstream.index = atom_index(entry(1, "/alerts/thunderstorm.cap"), entry(2, "/alerts/other?x=1"))
     feed, _ = await make_feed(options={"follow_links": False})
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
-    assert [e.event_id for e in parsed.events] == ["cap:KSTO@NWS.NOAA.GOV,KSTO1055887203",
-                                                   "cap:urn:entry:2"]
+    assert [e.event_id for e in parsed.events] == [
+        "cap:KSTO@NWS.NOAA.GOV,KSTO1055887203",
+        "cap:urn:entry:2",
+    ]
     assert upstream.requests == ["/index.atom", "/alerts/thunderstorm.cap"]
 
 
-async def test_poll_an_unchanged_linked_alert_yields_nothing(upstream: Upstream,
-                                                             make_feed: Poller) -> None:
+async def test_poll_an_unchanged_linked_alert_yields_nothing(
+    upstream: Upstream, make_feed: Poller
+) -> None:
     upstream.etag = '"v1"'
     upstream.index = atom_index(entry(1, "/alerts/thunderstorm.cap"))
     feed, _ = await make_feed()
@@ -710,11 +826,13 @@ async def test_poll_an_unchanged_linked_alert_yields_nothing(upstream: Upstream,
     assert first is not None and len(first.events) == 1
     again = await feed.poll(RECEIVED_AT)
     assert again is not None and again.events == [] and again.skipped == [], (
-        "304 on the link: the runner already has the alert; the entry must not stand in for it")
+        "304 on the link: the runner already has the alert; the entry must not stand in for it"
+    )
 
 
-async def test_poll_a_single_alert_url_parses_it_directly(upstream: Upstream,
-                                                          make_feed: Poller) -> None:
+async def test_poll_a_single_alert_url_parses_it_directly(
+    upstream: Upstream, make_feed: Poller
+) -> None:
     feed, _ = await make_feed("/alerts/canada.cap")
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
@@ -724,9 +842,9 @@ async def test_poll_a_single_alert_url_parses_it_directly(upstream: Upstream,
 
 
 async def test_poll_a_linked_document_that_is_not_an_alert_falls_back(
-        upstream: Upstream, make_feed: Poller) -> None:
-    upstream.index = atom_index(entry(1, "/alerts/invalid.cap"),
-                                entry(2, "/alerts/xee.cap"))
+    upstream: Upstream, make_feed: Poller
+) -> None:
+    upstream.index = atom_index(entry(1, "/alerts/invalid.cap"), entry(2, "/alerts/xee.cap"))
     feed, _ = await make_feed()
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
@@ -740,7 +858,8 @@ async def test_poll_rss_follows_a_cap_enclosure(upstream: Upstream, make_feed: P
         b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
         b"<item><title>Storm</title><guid>item-1</guid><link>http://example.invalid/1.html</link>"
         b'<enclosure url="/alerts/thunderstorm.cap" type="application/cap+xml" length="1"/>'
-        b"<pubDate>Tue, 17 Jun 2003 14:57:00 -0700</pubDate></item></channel></rss>")
+        b"<pubDate>Tue, 17 Jun 2003 14:57:00 -0700</pubDate></item></channel></rss>"
+    )
     feed, _ = await make_feed(options={"follow_links": False})
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None and parsed.skipped == []
@@ -750,19 +869,23 @@ async def test_poll_rss_follows_a_cap_enclosure(upstream: Upstream, make_feed: P
     assert upstream.requests == ["/index.atom", "/alerts/thunderstorm.cap"]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Window cleaning", "disaster.other"),
-    ("Rain on the terrain", "disaster.heavy_rain"),
-    ("Drain works", "disaster.other"),
-    ("Flooding on the river", "disaster.flood"),
-    ("Freezing Rain Advisory", "disaster.cold"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Window cleaning", "disaster.other"),
+        ("Rain on the terrain", "disaster.heavy_rain"),
+        ("Drain works", "disaster.other"),
+        ("Flooding on the river", "disaster.flood"),
+        ("Freezing Rain Advisory", "disaster.cold"),
+    ],
+)
 def test_english_keywords_match_whole_words(text: str, expected: str) -> None:
     assert cap_category([], text) == ("disaster", expected)
 
 
 async def test_poll_follows_links_only_to_the_index_host_unless_allowed(
-        upstream: Upstream, make_feed: Poller) -> None:
+    upstream: Upstream, make_feed: Poller
+) -> None:
     """A hostile index must not make the server fetch other hosts (e.g. internal services)."""
     foreign = upstream.url("/alerts/thunderstorm.cap").replace("127.0.0.1", "localhost")
     upstream.index = atom_index(entry(1, foreign, kind="application/cap+xml"))

@@ -13,10 +13,21 @@ from tests.feeds.conftest import FIXTURES
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "feeds" / "configs"
 CONFIGS = FIXTURES / "configs"
-ADAPTER_OF = {"cap": "cap", "cap-feeds": "cap", "cap-kr": "cap", "nws-api": "nws",
-              "usgs-geojson": "usgs", "geojson": "geojson", "gdacs": "gdacs", "wzdx": "wzdx",
-              "open511": "open511", "datex2": "datex2", "gtfs-rt": "gtfs-rt",
-              "open311": "open311", "mapping": "mapping"}
+ADAPTER_OF = {
+    "cap": "cap",
+    "cap-feeds": "cap",
+    "cap-kr": "cap",
+    "nws-api": "nws",
+    "usgs-geojson": "usgs",
+    "geojson": "geojson",
+    "gdacs": "gdacs",
+    "wzdx": "wzdx",
+    "open511": "open511",
+    "datex2": "datex2",
+    "gtfs-rt": "gtfs-rt",
+    "open311": "open311",
+    "mapping": "mapping",
+}
 CONFIG_OF = {
     "geojson/nsw_rural_fire_service_feed.json": CONFIGS / "geojson-nsw-rfs.toml",
     "open511/tmdd-output-1.json": CONFIGS / "open511-los-angeles.toml",
@@ -29,27 +40,40 @@ CONFIG_OF = {
 }
 ADAPTER_OVERRIDE = {"mapping/seoul-civil-complaints-open311.json": "open311"}
 REJECTED = {  # documents that are not (valid) feeds of their adapter, each for a stated reason
-    "cap/canada_errors.cap", "cap/invalid.cap", "cap/invalid_schema.xml", "cap/invalid_xmlns.cap",
-    "cap/no_optional_fields.cap", "cap/noaa_errors.cap", "cap/xee.cap",
+    "cap/canada_errors.cap",
+    "cap/invalid.cap",
+    "cap/invalid_schema.xml",
+    "cap/invalid_xmlns.cap",
+    "cap/no_optional_fields.cap",
+    "cap/noaa_errors.cap",
+    "cap/xee.cap",
     "cap-feeds/no_id.atom",  # its only entry has neither id nor link
-    "wzdx/arrow_board_ok_example.geojson", "wzdx/camera_error_example.geojson",  # DeviceFeeds
+    "wzdx/arrow_board_ok_example.geojson",
+    "wzdx/camera_error_example.geojson",  # DeviceFeeds
     "open511/tmdd-input-1.xml",  # TMDD, the converter's input, not Open511
-    "open311/service_list.json", "open311/services_giessen.xml",  # service lists
+    "open311/service_list.json",
+    "open311/services_giessen.xml",  # service lists
 }
-EMPTY = {"cap-feeds/empty_weather_index.atom", "cap-feeds/no_entries.atom",
-         "usgs-geojson/earthquakes-2.json"}  # valid documents listing nothing
+EMPTY = {
+    "cap-feeds/empty_weather_index.atom",
+    "cap-feeds/no_entries.atom",
+    "usgs-geojson/earthquakes-2.json",
+}  # valid documents listing nothing
 
 
 def fixture_documents() -> list[str]:
     return sorted(
-        f"{folder}/{p.name}" for folder in ADAPTER_OF for p in (FIXTURES / folder).iterdir()
+        f"{folder}/{p.name}"
+        for folder in ADAPTER_OF
+        for p in (FIXTURES / folder).iterdir()
         if p.suffix not in (".md", ".txtpb")
     )
 
 
 @pytest.mark.parametrize("relpath", fixture_documents())
-def test_feeds_check_on_every_fixture(relpath: str, capfdbinary: pytest.CaptureFixture[bytes]
-                                      ) -> None:
+def test_feeds_check_on_every_fixture(
+    relpath: str, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
     adapter = ADAPTER_OVERRIDE.get(relpath, ADAPTER_OF[relpath.split("/")[0]])
     args = ["feeds", "check", adapter, str(FIXTURES / relpath), "--json"]
     if relpath in CONFIG_OF:

@@ -76,9 +76,12 @@ def test_srti_v3_netherlands() -> None:
     assert event.geometry is not None and event.geometry.type == "Point"
     assert event.geometry.coordinates == (4.0216646, 51.46491)  # pointByCoordinates, lon/lat
     assert_europe(event)
-    assert event.extra == {"datex2_version": "3", "planned": False,
-                           "record_types": ["VehicleObstruction"],
-                           "starts_at": "2026-07-24T20:05:00.043328Z"}
+    assert event.extra == {
+        "datex2_version": "3",
+        "planned": False,
+        "record_types": ["VehicleObstruction"],
+        "starts_at": "2026-07-24T20:05:00.043328Z",
+    }
 
 
 def test_events_v2_france() -> None:
@@ -89,8 +92,10 @@ def test_events_v2_france() -> None:
     assert event.status is Status.ACTIVE
     assert event.title == "Vehicle obstruction: broken down vehicle — A0004"
     assert event.description == "Sur 500 m"
-    assert event.area_desc == ("situé 582 m à l'est de Paris - Porte de Bercy; Hors voie de "
-                               "circulation; DIR Île-de-France; De Strasbourg vers Paris")
+    assert event.area_desc == (
+        "situé 582 m à l'est de Paris - Porte de Bercy; Hors voie de "
+        "circulation; DIR Île-de-France; De Strasbourg vers Paris"
+    )
     assert event.translations == {}
     assert event.sent_at == utc("2026-07-24T06:04:50Z")  # creation time, +02:00 in the source
     assert event.updated_at == utc("2026-07-24T06:06:04.287Z")
@@ -109,9 +114,11 @@ def test_roadworks_v2_finland() -> None:
     # three records, all severity highest: the first (MaintenanceWorks) decides the category
     assert (event.category, event.severity.value) == ("traffic.roadwork", "extreme")
     assert event.title == "Maintenance works: roadworks"
-    assert event.extra["record_types"] == ["MaintenanceWorks",
-                                           "RoadOrCarriagewayOrLaneManagement",
-                                           "ReroutingManagement"]
+    assert event.extra["record_types"] == [
+        "MaintenanceWorks",
+        "RoadOrCarriagewayOrLaneManagement",
+        "ReroutingManagement",
+    ]
     assert event.description.startswith("Tie 11698, eli Sipoonkirkontie, Sipoo. Tietyö.")
     assert "Kiertotie käytössä" in event.description  # one comment, newlines kept
     assert event.sent_at == utc("2026-07-14T14:04:02.057Z")  # version time 1 ms before creation
@@ -132,84 +139,117 @@ def test_roadworks_announced_before_they_start_are_planned() -> None:
 
 
 def _life(flag: str) -> bytes:
-    return (b"<management><lifeCycleManagement><%s>true</%s></lifeCycleManagement>"
-            b"</management>" % (flag.encode(), flag.encode()))
+    return b"<management><lifeCycleManagement><%s>true</%s></lifeCycleManagement></management>" % (
+        flag.encode(),
+        flag.encode(),
+    )
 
 
-@pytest.mark.parametrize(("flag", "status"), [("cancel", Status.CANCELLED),
-                                              ("end", Status.RESOLVED)])
+@pytest.mark.parametrize(
+    ("flag", "status"), [("cancel", Status.CANCELLED), ("end", Status.RESOLVED)]
+)
 def test_life_cycle_management_closes_the_situation(flag: str, status: Status) -> None:
     """Synthetic: events.xml with a v2 management/lifeCycleManagement block in its record."""
-    payload = edit("events.xml", (b"<probabilityOfOccurrence>",
-                                  _life(flag) + b"<probabilityOfOccurrence>"))
+    payload = edit(
+        "events.xml", (b"<probabilityOfOccurrence>", _life(flag) + b"<probabilityOfOccurrence>")
+    )
     assert only(parse_bytes(payload)).status is status
 
 
 def test_a_situation_ends_only_when_every_record_has() -> None:
     """Synthetic: roadworks.xml, where one of three records says end, then all three."""
-    one = edit("roadworks.xml", (b'<situationRecord xsi:type="MaintenanceWorks" id="GUID5047012301"'
-                                 b' version="1">',
-                                 b'<situationRecord xsi:type="MaintenanceWorks" id="GUID5047012301"'
-                                 b' version="1">' + _life("end")))
+    one = edit(
+        "roadworks.xml",
+        (
+            b'<situationRecord xsi:type="MaintenanceWorks" id="GUID5047012301" version="1">',
+            b'<situationRecord xsi:type="MaintenanceWorks" id="GUID5047012301"'
+            b' version="1">' + _life("end"),
+        ),
+    )
     assert only(parse_bytes(one)).status is Status.ACTIVE
-    every = raw("roadworks.xml").replace(b"<probabilityOfOccurrence>",
-                                         _life("end") + b"<probabilityOfOccurrence>")
+    every = raw("roadworks.xml").replace(
+        b"<probabilityOfOccurrence>", _life("end") + b"<probabilityOfOccurrence>"
+    )
     assert only(parse_bytes(every)).status is Status.RESOLVED
 
 
 def test_a_non_numeric_version_falls_back_to_the_record_time() -> None:
-    payload = edit("events.xml", (b'id="260724-000456" version="1"', b'id="260724-000456" '
-                                                                     b'version="v1"'))
+    payload = edit(
+        "events.xml", (b'id="260724-000456" version="1"', b'id="260724-000456" version="v1"')
+    )
     assert only(parse_bytes(payload)).version == version_of(utc("2026-07-24T06:06:04.287Z"))
 
 
 # ------------------------------------------------------------------- mapping tables
 
 
-@pytest.mark.parametrize(("overall", "severity"), [
-    (b"lowest", "minor"), (b"low", "minor"), (b"medium", "moderate"), (b"high", "severe"),
-    (b"highest", "extreme"), (b"unknown", "info"), (b"none", "info"),
-])
+@pytest.mark.parametrize(
+    ("overall", "severity"),
+    [
+        (b"lowest", "minor"),
+        (b"low", "minor"),
+        (b"medium", "moderate"),
+        (b"high", "severe"),
+        (b"highest", "extreme"),
+        (b"unknown", "info"),
+        (b"none", "info"),
+    ],
+)
 def test_severity(overall: bytes, severity: str) -> None:
-    payload = edit("events.xml", (b"<overallSeverity>medium</overallSeverity>",
-                                  b"<overallSeverity>%s</overallSeverity>" % overall))
+    payload = edit(
+        "events.xml",
+        (
+            b"<overallSeverity>medium</overallSeverity>",
+            b"<overallSeverity>%s</overallSeverity>" % overall,
+        ),
+    )
     assert only(parse_bytes(payload)).severity.value == severity
 
 
-@pytest.mark.parametrize(("record_type", "category"), [
-    (b"Accident", "traffic.accident"),
-    (b"MaintenanceWorks", "traffic.roadwork"),
-    (b"ConstructionWorks", "traffic.roadwork"),
-    (b"AbnormalTraffic", "traffic.congestion"),
-    (b"RoadOrCarriagewayOrLaneManagement", "traffic.closure"),
-    (b"ReroutingManagement", "traffic.closure"),
-    (b"PoorEnvironmentConditions", "traffic.weather"),
-    (b"WeatherRelatedRoadConditions", "traffic.weather"),
-    (b"GeneralObstruction", "traffic.hazard"),
-    (b"AnimalPresenceObstruction", "traffic.hazard"),
-    (b"PublicEvent", "traffic.event"),
-    (b"SpeedManagement", "traffic.other"),
-])
+@pytest.mark.parametrize(
+    ("record_type", "category"),
+    [
+        (b"Accident", "traffic.accident"),
+        (b"MaintenanceWorks", "traffic.roadwork"),
+        (b"ConstructionWorks", "traffic.roadwork"),
+        (b"AbnormalTraffic", "traffic.congestion"),
+        (b"RoadOrCarriagewayOrLaneManagement", "traffic.closure"),
+        (b"ReroutingManagement", "traffic.closure"),
+        (b"PoorEnvironmentConditions", "traffic.weather"),
+        (b"WeatherRelatedRoadConditions", "traffic.weather"),
+        (b"GeneralObstruction", "traffic.hazard"),
+        (b"AnimalPresenceObstruction", "traffic.hazard"),
+        (b"PublicEvent", "traffic.event"),
+        (b"SpeedManagement", "traffic.other"),
+    ],
+)
 def test_category(record_type: bytes, category: str) -> None:
     """Synthetic: srti.xml (v3, prefixed xsi:type) with its record type replaced."""
-    payload = edit("srti.xml", (b'xsi:type="sit:VehicleObstruction"',
-                                b'xsi:type="sit:%s"' % record_type))
+    payload = edit(
+        "srti.xml", (b'xsi:type="sit:VehicleObstruction"', b'xsi:type="sit:%s"' % record_type)
+    )
     assert only(parse_bytes(payload)).category == category
 
 
 def test_the_most_severe_record_decides_and_severity_is_the_maximum() -> None:
     """Synthetic: a low Accident record ahead of a high AbnormalTraffic one in srti.xml."""
     record_start = b'<sit:situationRecord xsi:type="sit:VehicleObstruction"'
-    payload = edit("srti.xml",
-                   (b"</sit:situationRecord>",
-                    b"</sit:situationRecord>" + record_start.replace(b"VehicleObstruction",
-                                                                     b"AbnormalTraffic")
-                    + b' id="q" version="1"><sit:severity>high</sit:severity>'
-                      b"<sit:situationRecordVersionTime>2026-07-24T20:30:00Z"
-                      b"</sit:situationRecordVersionTime><sit:abnormalTrafficType>queuingTraffic"
-                      b"</sit:abnormalTrafficType></sit:situationRecord>"),
-                   (b"<sit:probabilityOfOccurrence>",
-                    b"<sit:severity>low</sit:severity><sit:probabilityOfOccurrence>"))
+    payload = edit(
+        "srti.xml",
+        (
+            b"</sit:situationRecord>",
+            b"</sit:situationRecord>"
+            + record_start.replace(b"VehicleObstruction", b"AbnormalTraffic")
+            + b' id="q" version="1"><sit:severity>high</sit:severity>'
+            b"<sit:situationRecordVersionTime>2026-07-24T20:30:00Z"
+            b"</sit:situationRecordVersionTime><sit:abnormalTrafficType>queuingTraffic"
+            b"</sit:abnormalTrafficType></sit:situationRecord>",
+        ),
+        (
+            b"<sit:probabilityOfOccurrence>",
+            b"<sit:severity>low</sit:severity><sit:probabilityOfOccurrence>",
+        ),
+    )
     event = only(parse_bytes(payload))
     assert (event.category, event.severity.value) == ("traffic.congestion", "severe")
     assert event.title == "Abnormal traffic: queuing traffic"
@@ -225,14 +265,16 @@ def test_a_linear_tpeg_location_becomes_a_line() -> None:
     """Synthetic: events.xml's point replaced by a v2 Linear TPEG location (from, to)."""
     start = raw("events.xml").index(b'<groupOfLocations xsi:type="Point">')
     end = raw("events.xml").index(b"</groupOfLocations>") + len(b"</groupOfLocations>")
-    linear = (b'<groupOfLocations xsi:type="Linear"><tpegLinearLocation>'
-              b"<tpegDirection>westBound</tpegDirection>"
-              b"<to><pointCoordinates><latitude>48.8216</latitude><longitude>2.3900"
-              b"</longitude></pointCoordinates></to>"
-              b"<from><pointCoordinates><latitude>48.8215</latitude><longitude>2.3989"
-              b"</longitude></pointCoordinates></from>"
-              b"</tpegLinearLocation><linearWithinLinearElement><linearElement><roadNumber>A4"
-              b"</roadNumber></linearElement></linearWithinLinearElement></groupOfLocations>")
+    linear = (
+        b'<groupOfLocations xsi:type="Linear"><tpegLinearLocation>'
+        b"<tpegDirection>westBound</tpegDirection>"
+        b"<to><pointCoordinates><latitude>48.8216</latitude><longitude>2.3900"
+        b"</longitude></pointCoordinates></to>"
+        b"<from><pointCoordinates><latitude>48.8215</latitude><longitude>2.3989"
+        b"</longitude></pointCoordinates></from>"
+        b"</tpegLinearLocation><linearWithinLinearElement><linearElement><roadNumber>A4"
+        b"</roadNumber></linearElement></linearWithinLinearElement></groupOfLocations>"
+    )
     payload = raw("events.xml")[:start] + linear + raw("events.xml")[end:]
     event = only(parse_bytes(payload))
     assert event.geometry is not None and event.geometry.type == "LineString"
@@ -243,10 +285,15 @@ def test_a_linear_tpeg_location_becomes_a_line() -> None:
 
 def test_location_for_display_is_the_fallback() -> None:
     """Synthetic: roadworks.xml (ALERT-C only) given a v2 locationForDisplay."""
-    payload = edit("roadworks.xml", (b'<groupOfLocations xsi:type="Linear">',
-                                     b'<groupOfLocations xsi:type="Linear"><locationForDisplay>'
-                                     b"<latitude>60.40</latitude><longitude>25.27</longitude>"
-                                     b"</locationForDisplay>"))
+    payload = edit(
+        "roadworks.xml",
+        (
+            b'<groupOfLocations xsi:type="Linear">',
+            b'<groupOfLocations xsi:type="Linear"><locationForDisplay>'
+            b"<latitude>60.40</latitude><longitude>25.27</longitude>"
+            b"</locationForDisplay>",
+        ),
+    )
     event = only(parse_bytes(payload))
     assert event.geometry is not None and event.geometry.type == "Point"
     assert event.geometry.coordinates == (25.27, 60.40)
@@ -265,16 +312,19 @@ def test_several_situations_and_a_bad_one() -> None:
     second = situation.replace(NL_ID.encode(), b"NDW08_second_SIT")
     broken = situation.replace(NL_ID.encode(), b"NDW08_broken_SIT").replace(
         b"<sit:situationRecordCreationTime>2026-07-24T20:05:00.043328661Z",
-        b"<sit:situationRecordCreationTime>24/07/2026")
+        b"<sit:situationRecordCreationTime>24/07/2026",
+    )
     parsed = parse_bytes(payload[:end] + second + broken + payload[end:])
     assert [e.event_id for e in parsed.events] == [f"datex2:{NL_ID}", "datex2:NDW08_second_SIT"]
-    assert parsed.skipped == ["NDW08_broken_SIT: situationRecordCreationTime '24/07/2026' is not "
-                              "an ISO 8601 time"]
+    assert parsed.skipped == [
+        "NDW08_broken_SIT: situationRecordCreationTime '24/07/2026' is not an ISO 8601 time"
+    ]
 
 
 def test_a_publication_whose_situations_are_all_bad_is_rejected() -> None:
-    payload = edit("events.xml", (b'<situation id="260724-000456" version="1">',
-                                  b'<situation version="1">'))
+    payload = edit(
+        "events.xml", (b'<situation id="260724-000456" version="1">', b'<situation version="1">')
+    )
     with pytest.raises(FeedRejected, match="none of the 1 situations could be used"):
         parse_bytes(payload)
 
@@ -288,15 +338,21 @@ def test_an_empty_situation_publication_is_an_empty_snapshot() -> None:
 
 
 def test_other_publications_are_rejected() -> None:
-    payload = edit("events.xml", (b'xsi:type="SituationPublication"',
-                                  b'xsi:type="MeasuredDataPublication"'))
+    payload = edit(
+        "events.xml", (b'xsi:type="SituationPublication"', b'xsi:type="MeasuredDataPublication"')
+    )
     with pytest.raises(FeedRejected, match="MeasuredDataPublication, not a SituationPublication"):
         parse_bytes(payload)
 
 
 def test_incremental_v2_deliveries_are_rejected() -> None:
-    payload = edit("events.xml", (b"<updateMethod>allElementUpdate</updateMethod>",
-                                  b"<updateMethod>singleElementUpdate</updateMethod>"))
+    payload = edit(
+        "events.xml",
+        (
+            b"<updateMethod>allElementUpdate</updateMethod>",
+            b"<updateMethod>singleElementUpdate</updateMethod>",
+        ),
+    )
     with pytest.raises(FeedRejected, match="incremental DATEX II delivery"):
         parse_bytes(payload)
 
@@ -308,18 +364,23 @@ def test_the_feed_body_cap_also_caps_parsing() -> None:
     assert only(parse_bytes(raw("roadworks.xml"), max_body_bytes=64 * 1024 * 1024))
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty document"),
-    (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
-    (b'<?xml version="1.0"?><d2LogicalModel xmlns="http://datex2.eu/schema/2/2_0"><payloadPub',
-     "not well-formed XML"),
-    (b'{"situations": []}', "not well-formed XML"),
-    (b'"a string"', "not well-formed XML"),
-    (b"42", "not well-formed XML"),
-    (b"<rss><channel/></rss>", "is not DATEX II"),
-    (b'<d2LogicalModel xmlns="http://datex2.eu/schema/1_0/1_0"/>', "unsupported DATEX II"),
-    (b'<d2LogicalModel xmlns="http://datex2.eu/schema/2/2_0"/>', "no payload"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty document"),
+        (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
+        (
+            b'<?xml version="1.0"?><d2LogicalModel xmlns="http://datex2.eu/schema/2/2_0"><payloadPub',
+            "not well-formed XML",
+        ),
+        (b'{"situations": []}', "not well-formed XML"),
+        (b'"a string"', "not well-formed XML"),
+        (b"42", "not well-formed XML"),
+        (b"<rss><channel/></rss>", "is not DATEX II"),
+        (b'<d2LogicalModel xmlns="http://datex2.eu/schema/1_0/1_0"/>', "unsupported DATEX II"),
+        (b'<d2LogicalModel xmlns="http://datex2.eu/schema/2/2_0"/>', "no payload"),
+    ],
+)
 def test_malformed_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected, match=reason):
         parse_bytes(payload)
@@ -329,16 +390,31 @@ SOURCES = [raw("srti.xml"), raw("events.xml"), raw("roadworks.xml")]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(range(3)), st.integers(min_value=0, max_value=9000),
-       st.integers(min_value=0, max_value=400),
-       st.sampled_from([b"", b"x", b"<", b"</situation>", b'xsi:type="Accident"', b"-99",
-                        b"<latitude>95</latitude>", b"true", b"2026-13-01T00:00:00Z"]))
-def test_any_damaged_document_yields_events_or_feed_rejected(source: int, at: int, cut: int,
-                                                             junk: bytes) -> None:
+@given(
+    st.sampled_from(range(3)),
+    st.integers(min_value=0, max_value=9000),
+    st.integers(min_value=0, max_value=400),
+    st.sampled_from(
+        [
+            b"",
+            b"x",
+            b"<",
+            b"</situation>",
+            b'xsi:type="Accident"',
+            b"-99",
+            b"<latitude>95</latitude>",
+            b"true",
+            b"2026-13-01T00:00:00Z",
+        ]
+    ),
+)
+def test_any_damaged_document_yields_events_or_feed_rejected(
+    source: int, at: int, cut: int, junk: bytes
+) -> None:
     """Fuzz: cut a stretch out of a real file and splice junk in; only FeedRejected escapes."""
     payload = SOURCES[source]
     at = at % (len(payload) + 1)
     try:
-        parse_bytes(payload[:at] + junk + payload[at + cut:])
+        parse_bytes(payload[:at] + junk + payload[at + cut :])
     except FeedRejected:
         pass

@@ -22,13 +22,34 @@ from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 BOM = b"\xef\xbb\xbf"
 RSS_IDS = [
-    "TC1000643", "EQ1199929", "TC1000642", "EQ1199647", "TC1000641", "DR1013682", "DR1013588",
-    "DR1013281", "DR1013282", "DR1013280", "DR1013258", "DR1012926", "DR1012806", "DR1012728",
-    "DR1012686", "DR1012649",
+    "TC1000643",
+    "EQ1199929",
+    "TC1000642",
+    "EQ1199647",
+    "TC1000641",
+    "DR1013682",
+    "DR1013588",
+    "DR1013281",
+    "DR1013282",
+    "DR1013280",
+    "DR1013258",
+    "DR1012926",
+    "DR1012806",
+    "DR1012728",
+    "DR1012686",
+    "DR1012649",
 ]
 NOT_CURRENT = RSS_IDS[7:]  # the droughts GDACS marks iscurrent=false
-ORANGE = {"TC1000641", "DR1013281", "DR1013282", "DR1013258", "DR1012926", "DR1012806",
-          "DR1012728", "DR1012649"}
+ORANGE = {
+    "TC1000641",
+    "DR1013281",
+    "DR1013282",
+    "DR1013258",
+    "DR1012926",
+    "DR1012806",
+    "DR1012728",
+    "DR1012649",
+}
 
 
 def parse(payload: bytes, **config: Any) -> Any:
@@ -50,7 +71,7 @@ def first_item_only() -> bytes:
     data = sample()
     start = data.index(b"<item>")
     second = data.index(b"<item>", start + 1)
-    return data[:second] + data[data.rindex(b"</channel>"):]
+    return data[:second] + data[data.rindex(b"</channel>") :]
 
 
 def edit(data: bytes, element: str, value: str) -> bytes:
@@ -75,8 +96,11 @@ def test_gdacs_1() -> None:
     events = by_id(parsed.events)
     assert list(events) == ["TC1000643", "EQ1199929", "DR1013682", "DR1013588"]
     assert {k: e.category for k, e in events.items()} == {
-        "TC1000643": "disaster.typhoon", "EQ1199929": "disaster.earthquake",
-        "DR1013682": "disaster.other", "DR1013588": "disaster.other"}
+        "TC1000643": "disaster.typhoon",
+        "EQ1199929": "disaster.earthquake",
+        "DR1013682": "disaster.other",
+        "DR1013588": "disaster.other",
+    }
     for event in events.values():
         assert event.kind is Kind.DISASTER
         assert event.severity is Severity.MINOR  # all Green
@@ -93,9 +117,15 @@ def test_gdacs_1() -> None:
     assert tc.area_desc == "Mauritius"
     assert tc.url == "http://www.gdacs.org/report.aspx?eventtype=TC&eventid=1000643"
     assert tc.extra == {
-        "eventtype": "TC", "eventid": "1000643", "episodeid": 1, "gdacs_version": 1,
-        "alertlevel": "Green", "alertscore": 1.0, "episodealertlevel": "Green",
-        "eventname": "CALVINIA-19", "iso3": "MUS",
+        "eventtype": "TC",
+        "eventid": "1000643",
+        "episodeid": 1,
+        "gdacs_version": 1,
+        "alertlevel": "Green",
+        "alertscore": 1.0,
+        "episodealertlevel": "Green",
+        "eventname": "CALVINIA-19",
+        "iso3": "MUS",
         "severity_text": "Tropical Storm (maximum wind speed of 93 km/h)",
         # gdacs:bbox "lonmin lonmax latmin latmax" → GeoJSON [W, S, E, N]
         "bbox": [55.0780533046962, -46.7828750315965, 81.0780533046962, -20.7828750315965],
@@ -121,8 +151,11 @@ def test_gdacs_2_bbox_only_item_without_gdacs_ids() -> None:
     assert event.category == "disaster.typhoon"
     assert event.severity is Severity.INFO  # no gdacs:alertlevel
     assert event.geometry is None and event.point is None  # the bbox is not drawn
-    assert event.extra == {"eventtype": "TC", "eventid": "1000643", "bbox": [
-        55.0780533046962, -46.7828750315965, 81.0780533046962, -20.7828750315965]}
+    assert event.extra == {
+        "eventtype": "TC",
+        "eventid": "1000643",
+        "bbox": [55.0780533046962, -46.7828750315965, 81.0780533046962, -20.7828750315965],
+    }
     assert event.title == "Entry with only bounding box geometry to be discarded"
     assert event.status is Status.ACTIVE
 
@@ -158,17 +191,24 @@ def test_gdacs_rss_snapshot() -> None:
     assert all(events[k].expires_at is None for k in RSS_IDS if k not in NOT_CURRENT)
 
 
-@pytest.mark.parametrize(("level", "expected"), [
-    ("Green", len(RSS_IDS)), ("orange", len(ORANGE)), ("RED", 0),
-])
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        ("Green", len(RSS_IDS)),
+        ("orange", len(ORANGE)),
+        ("RED", 0),
+    ],
+)
 def test_min_alert_level(level: str, expected: int) -> None:
     parsed = parse_fixture("gdacs", "gdacs/gdacs-rss.xml", options={"min_alert_level": level})
     assert len(parsed.events) == expected and parsed.skipped == []  # filtered, not rejected
 
 
 def test_min_alert_level_drops_items_without_a_level() -> None:
-    assert parse_fixture("gdacs", "gdacs/gdacs-2.xml",
-                         options={"min_alert_level": "Orange"}).events == []
+    assert (
+        parse_fixture("gdacs", "gdacs/gdacs-2.xml", options={"min_alert_level": "Orange"}).events
+        == []
+    )
 
 
 def test_bad_min_alert_level_fails_at_configuration() -> None:
@@ -179,19 +219,34 @@ def test_bad_min_alert_level_fails_at_configuration() -> None:
 # ----------------------------------------------------------------------- edited sample items
 
 
-@pytest.mark.parametrize(("hazard", "category"), [
-    ("EQ", "disaster.earthquake"), ("TC", "disaster.typhoon"), ("FL", "disaster.flood"),
-    ("VO", "disaster.other"), ("DR", "disaster.other"), ("WF", "disaster.wildfire"),
-    ("TS", "disaster.tsunami"), ("XX", "disaster.other"),
-])
+@pytest.mark.parametrize(
+    ("hazard", "category"),
+    [
+        ("EQ", "disaster.earthquake"),
+        ("TC", "disaster.typhoon"),
+        ("FL", "disaster.flood"),
+        ("VO", "disaster.other"),
+        ("DR", "disaster.other"),
+        ("WF", "disaster.wildfire"),
+        ("TS", "disaster.tsunami"),
+        ("XX", "disaster.other"),
+    ],
+)
 def test_hazard_categories(hazard: str, category: str) -> None:
     (event,) = parse(edit(first_item_only(), "gdacs:eventtype", hazard)).events
     assert event.event_id == f"gdacs:{hazard}1000643" and event.category == category
 
 
-@pytest.mark.parametrize(("level", "severity"), [
-    ("Green", "minor"), ("Orange", "severe"), ("Red", "extreme"), ("", "info"), ("Blue", "info"),
-])
+@pytest.mark.parametrize(
+    ("level", "severity"),
+    [
+        ("Green", "minor"),
+        ("Orange", "severe"),
+        ("Red", "extreme"),
+        ("", "info"),
+        ("Blue", "info"),
+    ],
+)
 def test_alert_level_severity(level: str, severity: str) -> None:
     (event,) = parse(edit(first_item_only(), "gdacs:alertlevel", level)).events
     assert event.severity == severity
@@ -231,12 +286,15 @@ def test_bad_items_are_skipped_one_by_one() -> None:
     good = first_item_only()
     no_id = re.sub(rb"<guid[^>]*>[^<]*</guid>", b"", edit(good, "gdacs:eventid", ""))
     bad_date = edit(edit(good, "gdacs:eventid", "2"), "pubDate", "yesterday")
-    bad_point = edit(edit(edit(good, "gdacs:eventid", "3"), "geo:lat", "159.8"),
-                     "georss:point", "159.8 59.8")
+    bad_point = edit(
+        edit(edit(good, "gdacs:eventid", "3"), "geo:lat", "159.8"), "georss:point", "159.8 59.8"
+    )
     item = rb"<item>.*?</item>"
-    items = [re.search(item, d, re.S).group(0)  # type: ignore[union-attr]
-             for d in (no_id, bad_date, bad_point, good)]
-    head, tail = good.split(b"<item>", 1)[0], good[good.rindex(b"</channel>"):]
+    items = [
+        re.search(item, d, re.S).group(0)  # type: ignore[union-attr]
+        for d in (no_id, bad_date, bad_point, good)
+    ]
+    head, tail = good.split(b"<item>", 1)[0], good[good.rindex(b"</channel>") :]
     parsed = parse(head + b"".join(items) + tail)
     assert [e.event_id for e in parsed.events] == ["gdacs:TC1000643"]
     assert parsed.skipped == [
@@ -252,18 +310,21 @@ def test_bad_items_are_skipped_one_by_one() -> None:
 # ----------------------------------------------------------------------------- rejections
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty document"),
-    (BOM, "not well-formed XML"),
-    (b"<html><body>502 Bad Gateway", "not well-formed XML"),
-    (b"<!DOCTYPE html><html><body>502</body></html>", "unsafe XML refused"),
-    (b"<html><body>502 Bad Gateway</body></html>", "expected an RSS document, got <html>"),
-    (sample()[:5000], "not well-formed XML"),
-    (b'[{"guid": "EQ1"}]', "not well-formed XML"),
-    (b'"rss"', "not well-formed XML"),
-    (b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>', "got <feed>"),
-    (b'<rss version="2.0"></rss>', "without a <channel>"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty document"),
+        (BOM, "not well-formed XML"),
+        (b"<html><body>502 Bad Gateway", "not well-formed XML"),
+        (b"<!DOCTYPE html><html><body>502</body></html>", "unsafe XML refused"),
+        (b"<html><body>502 Bad Gateway</body></html>", "expected an RSS document, got <html>"),
+        (sample()[:5000], "not well-formed XML"),
+        (b'[{"guid": "EQ1"}]', "not well-formed XML"),
+        (b'"rss"', "not well-formed XML"),
+        (b'<feed xmlns="http://www.w3.org/2005/Atom"></feed>', "got <feed>"),
+        (b'<rss version="2.0"></rss>', "without a <channel>"),
+    ],
+)
 def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse(payload)
@@ -271,6 +332,8 @@ def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
 
 
 def test_empty_channel_is_an_empty_snapshot() -> None:
-    parsed = parse(BOM + b'<?xml version="1.0" encoding="utf-8"?><rss><channel>'
-                   b"<title>GDACS</title></channel></rss>")
+    parsed = parse(
+        BOM + b'<?xml version="1.0" encoding="utf-8"?><rss><channel>'
+        b"<title>GDACS</title></channel></rss>"
+    )
     assert parsed.events == [] and parsed.skipped == []

@@ -28,8 +28,12 @@ RFS_OPTIONS: dict[str, Any] = {
     "time_format": RFS_PUBDATE,
     "category": "disaster.wildfire",
     "severity_property": "category",
-    "severity_map": {"Emergency Warning": "extreme", "Watch and Act": "severe",
-                     "Advice": "moderate", "Not Applicable": "minor"},
+    "severity_map": {
+        "Emergency Warning": "extreme",
+        "Watch and Act": "severe",
+        "Advice": "moderate",
+        "Not Applicable": "minor",
+    },
     "default_severity": "minor",
 }
 SYDNEY = "Australia/Sydney"
@@ -83,7 +87,8 @@ def test_rfs_sample_with_rfs_options() -> None:
     assert events[0].description == (
         "ALERT LEVEL: Alert Level 1\nLOCATION: Location 1\nCOUNCIL AREA: Council 1\n"
         "STATUS: Status 1\nTYPE: Type 1\nFIRE: Yes\nSIZE: 10 ha\nRESPONSIBLE AGENCY: Agency 1\n"
-        "UPDATED: 21 Sep 2018 16:45")
+        "UPDATED: 21 Sep 2018 16:45"
+    )
 
 
 def test_rfs_sample_severity_map_is_case_and_space_insensitive() -> None:
@@ -108,34 +113,42 @@ def test_rfs_sample_naive_time_needs_a_timezone() -> None:
 
 
 def test_rfs_sample_with_only_the_time_configured_uses_defaults() -> None:
-    events = parse_fixture("geojson", SAMPLE, timezone=SYDNEY,
-                           options={"time_format": RFS_PUBDATE}).events
+    events = parse_fixture(
+        "geojson", SAMPLE, timezone=SYDNEY, options={"time_format": RFS_PUBDATE}
+    ).events
     assert [e.event_id for e in events] == ["geojson:1234", "geojson:2345", "geojson:3456"]
     assert {(e.kind, e.category, e.severity) for e in events} == {
-        (Kind.DISASTER, "disaster.other", Severity.MODERATE)}
+        (Kind.DISASTER, "disaster.other", Severity.MODERATE)
+    }
     assert events[0].sent_at == datetime(2018, 9, 20, 20, 30, tzinfo=UTC)
 
 
 # ------------------------------------------------------------------------- built documents
 
 
-@pytest.mark.parametrize(("value", "fmt", "expected"), [
-    ("2026-11-29T09:15:00Z", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("2026-11-29T18:15:00+09:00", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("2026-11-29 18:15:00", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),  # Seoul zone
-    ("Sun, 29 Nov 2026 09:15:00 GMT", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    (1_795_943_700, "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    (1_795_943_700_000, "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("1795943700000", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("1795943700", "epoch_s", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    (1_795_943_700_000, "epoch_ms", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("2026-11-29T09:15:00Z", "iso", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("Sun, 29 Nov 2026 09:15:00 +0000", "rfc822", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-    ("29.11.2026 18:15", "%d.%m.%Y %H:%M", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("value", "fmt", "expected"),
+    [
+        ("2026-11-29T09:15:00Z", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("2026-11-29T18:15:00+09:00", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("2026-11-29 18:15:00", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),  # Seoul zone
+        ("Sun, 29 Nov 2026 09:15:00 GMT", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        (1_795_943_700, "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        (1_795_943_700_000, "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("1795943700000", "auto", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("1795943700", "epoch_s", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        (1_795_943_700_000, "epoch_ms", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("2026-11-29T09:15:00Z", "iso", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("Sun, 29 Nov 2026 09:15:00 +0000", "rfc822", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+        ("29.11.2026 18:15", "%d.%m.%Y %H:%M", datetime(2026, 11, 29, 9, 15, tzinfo=UTC)),
+    ],
+)
 def test_time_formats(value: Any, fmt: str, expected: datetime) -> None:
-    (event,) = parse(document(feature(POINT, fid="a", title="t", updated=value)),
-                     timezone="Asia/Seoul", options={"time_format": fmt}).events
+    (event,) = parse(
+        document(feature(POINT, fid="a", title="t", updated=value)),
+        timezone="Asia/Seoul",
+        options={"time_format": fmt},
+    ).events
     assert event.sent_at == expected and event.version == version_of(expected)
 
 
@@ -143,21 +156,35 @@ def test_time_property_order_and_choice() -> None:
     props = {"title": "t", "time": 1_795_943_700, "updated": "2026-11-29T10:00:00Z"}
     (event,) = parse(document(feature(POINT, fid="a", **props))).events
     assert event.sent_at == datetime(2026, 11, 29, 10, 0, tzinfo=UTC)  # updated before time
-    (event,) = parse(document(feature(POINT, fid="a", **props)),
-                     options={"time_property": "time"}).events
+    (event,) = parse(
+        document(feature(POINT, fid="a", **props)), options={"time_property": "time"}
+    ).events
     assert event.sent_at == datetime(2026, 11, 29, 9, 15, tzinfo=UTC)
 
 
 def test_ids_titles_links_and_severity() -> None:
     features = [
         feature(POINT, fid=17, id="ignored", title="by feature id", pubDate="2026-11-29T09:00Z"),
-        feature(POINT, id="p-1", guid="ignored", name="by name", pubDate="2026-11-29T09:00Z",
-                link="https://example.org/incident/p-1", level="Watch and Act"),
+        feature(
+            POINT,
+            id="p-1",
+            guid="ignored",
+            name="by name",
+            pubDate="2026-11-29T09:00Z",
+            link="https://example.org/incident/p-1",
+            level="Watch and Act",
+        ),
         feature(POINT, guid="g-1", pubDate="2026-11-29T09:00Z", link="not a url", level=3),
     ]
-    events = parse(document(*features), options={
-        "severity_property": "level", "severity_map": {"watch and act": "severe", "3": "info"},
-        "kind": "traffic", "category": "traffic.hazard"}).events
+    events = parse(
+        document(*features),
+        options={
+            "severity_property": "level",
+            "severity_map": {"watch and act": "severe", "3": "info"},
+            "kind": "traffic",
+            "category": "traffic.hazard",
+        },
+    ).events
     assert [e.event_id for e in events] == ["geojson:17", "geojson:p-1", "geojson:g-1"]
     assert [e.title for e in events] == ["by feature id", "by name", "g-1"]
     assert [e.url for e in events] == [None, "https://example.org/incident/p-1", None]
@@ -166,60 +193,91 @@ def test_ids_titles_links_and_severity() -> None:
 
 
 def test_numeric_ids_are_printed_whole() -> None:
-    events = parse(document(feature(POINT, fid=1234567.0, updated=1_795_943_700),
-                            feature(POINT, fid=2.5, updated=1_795_943_700))).events
+    events = parse(
+        document(
+            feature(POINT, fid=1234567.0, updated=1_795_943_700),
+            feature(POINT, fid=2.5, updated=1_795_943_700),
+        )
+    ).events
     assert [e.event_id for e in events] == ["geojson:1234567", "geojson:2.5"]
 
 
 def test_id_property_option() -> None:
-    (event,) = parse(document(feature(POINT, fid="feature-id", ref="R-9", updated=1_795_943_700)),
-                     options={"id_property": "ref"}).events
+    (event,) = parse(
+        document(feature(POINT, fid="feature-id", ref="R-9", updated=1_795_943_700)),
+        options={"id_property": "ref"},
+    ).events
     assert event.event_id == "geojson:R-9"
 
 
 def test_geometry_collection_gives_its_first_usable_member() -> None:
-    open_ring = {"type": "Polygon", "coordinates": [[[150.0, -33.0], [150.1, -33.0],
-                                                     [150.1, -33.1]]]}
-    fire_area = {"type": "Polygon", "coordinates": [[[150.0, -33.0], [150.1, -33.0],
-                                                     [150.1, -33.1], [150.0, -33.0]]]}
-    collection = {"type": "GeometryCollection", "geometries": [
-        open_ring, {"type": "Point", "coordinates": [150.05, -33.05, 120.0]}, fire_area]}
+    open_ring = {
+        "type": "Polygon",
+        "coordinates": [[[150.0, -33.0], [150.1, -33.0], [150.1, -33.1]]],
+    }
+    fire_area = {
+        "type": "Polygon",
+        "coordinates": [[[150.0, -33.0], [150.1, -33.0], [150.1, -33.1], [150.0, -33.0]]],
+    }
+    collection = {
+        "type": "GeometryCollection",
+        "geometries": [
+            open_ring,
+            {"type": "Point", "coordinates": [150.05, -33.05, 120.0]},
+            fire_area,
+        ],
+    }
     (event,) = parse(document(feature(collection, fid="a", updated=1_795_943_700))).events
     assert event.geometry is not None
     assert event.geometry.model_dump() == {"type": "Point", "coordinates": (150.05, -33.05)}
 
 
 def test_features_without_geometry_are_kept() -> None:
-    events = parse(document(feature(None, fid="a", updated=1_795_943_700),
-                            {"type": "Feature", "id": "b", "properties": {"time": 1}},
-                            feature({"type": "GeometryCollection", "geometries": []},
-                                    fid="c", updated=1_795_943_700))).events
+    events = parse(
+        document(
+            feature(None, fid="a", updated=1_795_943_700),
+            {"type": "Feature", "id": "b", "properties": {"time": 1}},
+            feature(
+                {"type": "GeometryCollection", "geometries": []}, fid="c", updated=1_795_943_700
+            ),
+        )
+    ).events
     assert [(e.event_id, e.geometry, e.point) for e in events] == [
-        ("geojson:a", None, None), ("geojson:b", None, None), ("geojson:c", None, None)]
+        ("geojson:a", None, None),
+        ("geojson:b", None, None),
+        ("geojson:c", None, None),
+    ]
 
 
 def test_line_and_polygon_geometries_keep_lon_lat() -> None:
-    line = {"type": "LineString", "coordinates": [[126.97, 37.56, 30], [126.98, 37.57, 31],
-                                                  [126.99, 37.58, 32]]}
+    line = {
+        "type": "LineString",
+        "coordinates": [[126.97, 37.56, 30], [126.98, 37.57, 31], [126.99, 37.58, 32]],
+    }
     (event,) = parse(document(feature(line, fid="a", updated=1_795_943_700))).events
     assert event.geometry is not None
-    assert event.geometry.model_dump()["coordinates"] == [(126.97, 37.56), (126.98, 37.57),
-                                                          (126.99, 37.58)]
+    assert event.geometry.model_dump()["coordinates"] == [
+        (126.97, 37.56),
+        (126.98, 37.57),
+        (126.99, 37.58),
+    ]
     assert event.point == (126.98, 37.57)
 
 
 def test_bad_features_are_skipped_one_by_one() -> None:
     swapped = {"type": "Point", "coordinates": [37.5663, 126.9779]}
-    parsed = parse(document(
-        feature(POINT, fid="ok", updated=1_795_943_700),
-        feature(swapped, fid="swapped", updated=1_795_943_700),
-        feature(POINT, fid="no-time"),
-        feature(POINT, updated=1_795_943_700),
-        feature({"type": "Circle", "coordinates": [1, 2]}, fid="circle", updated=1_795_943_700),
-        feature(POINT, fid="bad-time", updated={"at": "noon"}),
-        [1, 2],
-        {"type": "Feature", "id": "bad-props", "properties": "x"},
-    ))
+    parsed = parse(
+        document(
+            feature(POINT, fid="ok", updated=1_795_943_700),
+            feature(swapped, fid="swapped", updated=1_795_943_700),
+            feature(POINT, fid="no-time"),
+            feature(POINT, updated=1_795_943_700),
+            feature({"type": "Circle", "coordinates": [1, 2]}, fid="circle", updated=1_795_943_700),
+            feature(POINT, fid="bad-time", updated={"at": "noon"}),
+            [1, 2],
+            {"type": "Feature", "id": "bad-props", "properties": "x"},
+        )
+    )
     assert [e.event_id for e in parsed.events] == ["geojson:ok"]
     assert parsed.skipped == [
         "feature swapped: geometry: Value error, latitude 126.9779 is outside -90..90 "
@@ -239,30 +297,36 @@ def test_empty_collection_is_an_empty_snapshot() -> None:
     assert parsed.events == [] and parsed.skipped == []
 
 
-@pytest.mark.parametrize("options", [
-    {"category": "disaster.bushfire"},
-    {"kind": "traffic", "category": "disaster.fire"},
-    {"kind": "call"},
-    {"time_format": "dd/mm/yyyy"},
-    {"default_severity": "catastrophic"},
-    {"severity_map": {"Advice": "high"}},
-    {"unknown_option": 1},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"category": "disaster.bushfire"},
+        {"kind": "traffic", "category": "disaster.fire"},
+        {"kind": "call"},
+        {"time_format": "dd/mm/yyyy"},
+        {"default_severity": "catastrophic"},
+        {"severity_map": {"Advice": "high"}},
+        {"unknown_option": 1},
+    ],
+)
 def test_bad_options_fail_at_configuration(options: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         adapter("geojson", options=options)
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty"),
-    (b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "HTML"),
-    (b'{"type": "FeatureCollection", "features": [{"type": "Feat', "not valid JSON"),
-    (b'[{"type": "Feature"}]', "got a JSON array"),
-    (b'"hello"', "got a JSON string"),
-    (b"null", "got a JSON null"),
-    (b'{"type": "Topology", "objects": {}}', "got type 'Topology'"),
-    (b'{"features": null}', "'features' is a JSON null"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty"),
+        (b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "HTML"),
+        (b'{"type": "FeatureCollection", "features": [{"type": "Feat', "not valid JSON"),
+        (b'[{"type": "Feature"}]', "got a JSON array"),
+        (b'"hello"', "got a JSON string"),
+        (b"null", "got a JSON null"),
+        (b'{"type": "Topology", "objects": {}}', "got type 'Topology'"),
+        (b'{"features": null}', "'features' is a JSON null"),
+    ],
+)
 def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse(payload)

@@ -22,8 +22,19 @@ from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 HEADER_TS = "2017-12-23T13:00:19Z"  # alerts.pb header.timestamp 1514034019
 NO_SERVICE = ["206630", "219466", "220904"]
-DETOURS = ["193274", "202576", "202577", "202578", "215924", "217460", "218755", "219249",
-           "220021", "221026", "221191"]
+DETOURS = [
+    "193274",
+    "202576",
+    "202577",
+    "202578",
+    "215924",
+    "217460",
+    "218755",
+    "219249",
+    "220021",
+    "221026",
+    "221191",
+]
 
 
 def parse(payload: bytes, **config: object) -> Parsed:
@@ -63,7 +74,10 @@ def test_alerts_pb_golden() -> None:
     assert all(e.geometry is None and e.district is None for e in parsed.events)
     # GTFS-rt 1.0: no severity_level, so severity comes from the effect
     assert Counter(e.severity for e in parsed.events) == {
-        Severity.SEVERE: 3, Severity.MODERATE: 11, Severity.MINOR: 37}
+        Severity.SEVERE: 3,
+        Severity.MODERATE: 11,
+        Severity.MINOR: 37,
+    }
     assert sorted(i for i, e in events.items() if e.severity is Severity.SEVERE) == NO_SERVICE
     assert sorted(i for i, e in events.items() if e.severity is Severity.MODERATE) == DETOURS
     assert {iso_utc(e.updated_at) for e in parsed.events if e.updated_at} == {HEADER_TS}
@@ -73,8 +87,11 @@ def test_alerts_pb_golden() -> None:
     assert elevator.title == "elevator unavailable"
     assert iso_utc(elevator.sent_at) == "2016-01-02T09:30:00Z" and elevator.expires_at is None
     assert elevator.area_desc == "Stops: 70026, 70027, 70205, 70206"
-    assert elevator.extra == {"effect": "OTHER_EFFECT", "cause": "CONSTRUCTION",
-                              "stop_ids": ["70026", "70027", "70205", "70206"]}
+    assert elevator.extra == {
+        "effect": "OTHER_EFFECT",
+        "cause": "CONSTRUCTION",
+        "stop_ids": ["70026", "70027", "70205", "70206"],
+    }
 
     worcester = events["191524"]  # 260 bounded periods: earliest start, end of the last
     assert iso_utc(worcester.sent_at) == "2017-12-25T20:30:00Z"
@@ -84,7 +101,8 @@ def test_alerts_pb_golden() -> None:
 
     fitchburg = events["221202"]  # ends 14:00Z, after the header time: still active
     assert fitchburg.expires_at is not None and iso_utc(fitchburg.expires_at) == (
-        "2017-12-23T14:00:00Z")
+        "2017-12-23T14:00:00Z"
+    )
     assert fitchburg.status is Status.ACTIVE
     assert events["169844"].area_desc.startswith("Routes: Red, CR-Kingston, CR-Middleborough")
 
@@ -122,7 +140,8 @@ def test_proto3_json_of_alerts_pb_maps_like_the_protobuf(fmt: str, snake_case: b
     from_json = parse(payload.encode(), options={"format": fmt}).events
     from_pb = parse_fixture("gtfs-rt", "gtfs-rt/alerts.pb").events
     assert [e.model_dump(exclude={"received_at"}) for e in from_json] == [
-        e.model_dump(exclude={"received_at"}) for e in from_pb]
+        e.model_dump(exclude={"received_at"}) for e in from_pb
+    ]
 
 
 # ------------------------------------------------------------------- alerts_enhanced.json
@@ -134,12 +153,19 @@ def test_alerts_enhanced_json_golden() -> None:
     events = by_id(parsed)
     assert list(events) == ["116292", "116369", "116373", "116374", "116375", "116376"]
     assert [e.severity.value for e in events.values()] == [
-        "severe", "minor", "minor", "minor", "severe", "severe"]
+        "severe",
+        "minor",
+        "minor",
+        "minor",
+        "severe",
+        "severe",
+    ]
     lechmere = events["116292"]  # NO_SERVICE, 8 weekend periods, MBTA list-shaped texts
     assert lechmere.title.startswith("Lechmere closed until Sun Jan 21")
     assert lechmere.description == (
         "Affected routes:\nGreen Line B branch\nGreen Line C branch\nGreen Line D branch\n"
-        "Green Line E branch")
+        "Green Line E branch"
+    )
     assert iso_utc(lechmere.sent_at) == "2017-12-30T09:30:00Z"
     assert lechmere.expires_at is not None
     assert iso_utc(lechmere.expires_at) == "2018-01-22T07:30:00Z"
@@ -197,11 +223,20 @@ def test_language_option_picks_the_board_language() -> None:
 
 def test_untranslated_text_is_used_when_neither_language_is_there() -> None:
     """*synthetic* JSON: MBTA-style list texts, cause_detail as a bare string, no language."""
-    doc = {"header": {"gtfs_realtime_version": "2.0", "timestamp": "1795912200"},
-           "entity": [{"id": "a1", "alert": {
-               "headerText": [{"translation": {"text": "운행 중단"}}],
-               "effect_detail": "STATION_CLOSURE", "effect": "NO_SERVICE",
-               "activePeriod": [{"start": "1795910400"}]}}]}
+    doc = {
+        "header": {"gtfs_realtime_version": "2.0", "timestamp": "1795912200"},
+        "entity": [
+            {
+                "id": "a1",
+                "alert": {
+                    "headerText": [{"translation": {"text": "운행 중단"}}],
+                    "effect_detail": "STATION_CLOSURE",
+                    "effect": "NO_SERVICE",
+                    "activePeriod": [{"start": "1795910400"}],
+                },
+            }
+        ],
+    }
     event = parse(orjson.dumps(doc)).events[0]
     assert event.title == "운행 중단" and event.severity is Severity.SEVERE
     assert iso_utc(event.sent_at) == "2026-11-29T00:00:00Z"
@@ -209,12 +244,27 @@ def test_untranslated_text_is_used_when_neither_language_is_there() -> None:
 
 def test_severity_from_level_beats_effect() -> None:
     """*synthetic*: severity_level INFO on a NO_SERVICE alert → info."""
-    doc = {"header": {"gtfs_realtime_version": "2.0", "timestamp": 1795912200},
-           "entity": [{"id": "x", "alert": {"effect": "NO_SERVICE", "severity_level": "INFO",
-                                             "header_text": {"translation": [{"text": "t"}]}}},
-                      {"id": "y", "alert": {"effect": "NO_SERVICE",
-                                            "severity_level": "UNKNOWN_SEVERITY",
-                                            "header_text": {"translation": [{"text": "t"}]}}}]}
+    doc = {
+        "header": {"gtfs_realtime_version": "2.0", "timestamp": 1795912200},
+        "entity": [
+            {
+                "id": "x",
+                "alert": {
+                    "effect": "NO_SERVICE",
+                    "severity_level": "INFO",
+                    "header_text": {"translation": [{"text": "t"}]},
+                },
+            },
+            {
+                "id": "y",
+                "alert": {
+                    "effect": "NO_SERVICE",
+                    "severity_level": "UNKNOWN_SEVERITY",
+                    "header_text": {"translation": [{"text": "t"}]},
+                },
+            },
+        ],
+    }
     events = by_id(parse(orjson.dumps(doc)))
     assert events["x"].severity is Severity.INFO
     assert events["y"].severity is Severity.SEVERE
@@ -226,23 +276,30 @@ def test_severity_from_level_beats_effect() -> None:
 def test_differential_feeds_are_refused() -> None:
     message = text_format.Parse(
         'header { gtfs_realtime_version: "2.0" incrementality: DIFFERENTIAL timestamp: 1 }',
-        rt.FeedMessage())
+        rt.FeedMessage(),
+    )
     with pytest.raises(FeedRejected, match="DIFFERENTIAL"):
         parse(message.SerializeToString())
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty"),
-    (b"   \n", "empty"),
-    (b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "HTML"),
-    (b'{"header": {"gtfs_realtime_version": "2.0"}, "entity": [{"id": "1", "al', "not valid JSON"),
-    (b'[{"id": "1"}]', "got a JSON array"),
-    (b'{"entity": []}', "no header"),
-    (b'{"header": {"gtfs_realtime_version": "2.0"}, "entity": {"id": "1"}}', "not an array"),
-    (b'{"header": {"timestamp": "soon"}}', "bad GTFS-realtime header"),
-    (b"\x0a\x05\x0a\x031.0\x12", "not a GTFS-realtime protobuf"),
-    (b"hello world", "not a GTFS-realtime protobuf"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty"),
+        (b"   \n", "empty"),
+        (b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", "HTML"),
+        (
+            b'{"header": {"gtfs_realtime_version": "2.0"}, "entity": [{"id": "1", "al',
+            "not valid JSON",
+        ),
+        (b'[{"id": "1"}]', "got a JSON array"),
+        (b'{"entity": []}', "no header"),
+        (b'{"header": {"gtfs_realtime_version": "2.0"}, "entity": {"id": "1"}}', "not an array"),
+        (b'{"header": {"timestamp": "soon"}}', "bad GTFS-realtime header"),
+        (b"\x0a\x05\x0a\x031.0\x12", "not a GTFS-realtime protobuf"),
+        (b"hello world", "not a GTFS-realtime protobuf"),
+    ],
+)
 def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected, match=reason):
         parse(payload)
@@ -258,17 +315,24 @@ def test_truncated_protobuf_is_rejected() -> None:
 
 def test_a_bad_entity_costs_only_itself() -> None:
     """*synthetic* JSON with one good alert and three bad entities."""
-    doc = {"header": {"gtfs_realtime_version": "2.0", "timestamp": 1795912200},
-           "entity": [
-               {"id": "ok", "alert": {"header_text": {"translation": [{"text": "fine"}]}}},
-               {"id": "text", "alert": "not an object"},
-               {"id": "period", "alert": {"active_period": [{"start": "soon"}]}},
-               {"alert": {"header_text": {"translation": [{"text": "no id"}]}}},
-               {"id": "ends-first", "alert": {"active_period": [{"start": 20, "end": 10}],
-                                              "header_text": {"translation": [{"text": "x"}]}}},
-               {"id": "vehicle", "vehicle": {"vehicle": {"id": "v"}}},
-               "a string",
-           ]}
+    doc = {
+        "header": {"gtfs_realtime_version": "2.0", "timestamp": 1795912200},
+        "entity": [
+            {"id": "ok", "alert": {"header_text": {"translation": [{"text": "fine"}]}}},
+            {"id": "text", "alert": "not an object"},
+            {"id": "period", "alert": {"active_period": [{"start": "soon"}]}},
+            {"alert": {"header_text": {"translation": [{"text": "no id"}]}}},
+            {
+                "id": "ends-first",
+                "alert": {
+                    "active_period": [{"start": 20, "end": 10}],
+                    "header_text": {"translation": [{"text": "x"}]},
+                },
+            },
+            {"id": "vehicle", "vehicle": {"vehicle": {"id": "v"}}},
+            "a string",
+        ],
+    }
     parsed = parse(orjson.dumps(doc))
     assert [e.event_id for e in parsed.events] == ["gtfs-rt:ok"]
     assert len(parsed.skipped) == 5

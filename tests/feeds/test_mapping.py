@@ -51,8 +51,9 @@ def build(table: dict[str, Any]) -> PollingFeed:
 
 def run(config: str, fixture: str | None = None) -> Parsed:
     feed = build(shipped(config))
-    return feed.parse((FIXTURES / (fixture or FIXTURE_OF[config])).read_bytes(),
-                      received_at=RECEIVED_AT)
+    return feed.parse(
+        (FIXTURES / (fixture or FIXTURE_OF[config])).read_bytes(), received_at=RECEIVED_AT
+    )
 
 
 def mapping(payload: bytes, options: dict[str, Any], **config: Any) -> Parsed:
@@ -68,8 +69,10 @@ def ids(parsed: Parsed) -> list[str]:
 def metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Great-circle distance between two lon/lat points (haversine, mean Earth radius)."""
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
 
 
@@ -98,24 +101,37 @@ def test_disaster_text_golden() -> None:
     assert ids(parsed) == ["900001", "900002", "900003", "900005"]
     assert parsed.skipped == [
         "900006: time '어제 저녁' matches none of time_format "
-        "['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M:%S.%f']"]
+        "['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M:%S.%f']"
+    ]
     quake, rain, cold, missing = parsed.events
     assert {e.kind for e in parsed.events} == {Kind.DISASTER}
     assert [e.category for e in parsed.events] == [
-        "disaster.earthquake", "disaster.heavy_rain", "disaster.cold", "disaster.other"]
+        "disaster.earthquake",
+        "disaster.heavy_rain",
+        "disaster.cold",
+        "disaster.other",
+    ]
     assert [e.severity for e in parsed.events] == [
-        Severity.EXTREME, Severity.SEVERE, Severity.MINOR, Severity.MINOR]
+        Severity.EXTREME,
+        Severity.SEVERE,
+        Severity.MINOR,
+        Severity.MINOR,
+    ]
     assert [e.district for e in parsed.events] == ["11110", "11440", None, "11710"]
     # "2026/11/29 09:12:00" KST == 00:12Z; the nanosecond form parses too
     assert [iso_utc(e.sent_at) for e in parsed.events] == [
-        "2026-11-29T00:12:00Z", "2026-11-28T23:30:00Z", "2026-11-28T22:00:00Z",
-        "2026-11-28T21:10:00Z"]
+        "2026-11-29T00:12:00Z",
+        "2026-11-28T23:30:00Z",
+        "2026-11-28T22:00:00Z",
+        "2026-11-28T21:10:00Z",
+    ]
     assert quake.expires_at is not None and iso_utc(quake.expires_at) == "2026-11-29T12:12:00Z"
     assert quake.version == 1795911120 and quake.geometry is None
     assert quake.area_desc == "서울특별시 종로구, 서울특별시 중구"
     assert quake.title == "[행정안전부] 11.29 09:10 서울 종로구 북쪽 2km 지역 규모 4.9 지진 발생"
-    assert quake.description.endswith("\n낙하물로부터 몸 보호, 진동 멈춘 후 야외 대피하며 "
-                                      "여진 주의")
+    assert quake.description.endswith(
+        "\n낙하물로부터 몸 보호, 진동 멈춘 후 야외 대피하며 여진 주의"
+    )
     assert rain.area_desc == "서울특별시 마포구"
     assert cold.area_desc == "서울특별시 전체"
     assert missing.area_desc == "경기도 성남시 수정구, 서울특별시 송파구"
@@ -123,17 +139,36 @@ def test_disaster_text_golden() -> None:
     assert "\n" not in missing.title and missing.description.endswith("설명에만 남습니다.")
 
 
-@pytest.mark.parametrize(("body", "outcome"), [
-    ({"header": {"resultCode": "00", "resultMsg": "NORMAL SERVICE"}, "totalCount": 0,
-      "body": None}, 0),
-    ({"header": {"resultMsg": "SERVICE KEY IS NOT REGISTERED ERROR", "resultCode": "30",
-                 "errorMsg": "등록되지 않은 서비스키"}, "body": None},
-     "the source answered '30': 등록되지 않은 서비스키"),
-    ({"header": {"resultCode": "99", "resultMsg": "UNKNOWN ERROR", "errorMsg": None}},
-     "the source answered '99': UNKNOWN ERROR"),
-    ({"header": {"resultCode": "00"}, "body": 5}, "body is a JSON number, not an array"),
-    ({"header": {"resultCode": "00"}}, "no item list at 'body'"),
-])
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        (
+            {
+                "header": {"resultCode": "00", "resultMsg": "NORMAL SERVICE"},
+                "totalCount": 0,
+                "body": None,
+            },
+            0,
+        ),
+        (
+            {
+                "header": {
+                    "resultMsg": "SERVICE KEY IS NOT REGISTERED ERROR",
+                    "resultCode": "30",
+                    "errorMsg": "등록되지 않은 서비스키",
+                },
+                "body": None,
+            },
+            "the source answered '30': 등록되지 않은 서비스키",
+        ),
+        (
+            {"header": {"resultCode": "99", "resultMsg": "UNKNOWN ERROR", "errorMsg": None}},
+            "the source answered '99': UNKNOWN ERROR",
+        ),
+        ({"header": {"resultCode": "00"}, "body": 5}, "body is a JSON number, not an array"),
+        ({"header": {"resultCode": "00"}}, "no item list at 'body'"),
+    ],
+)
 def test_disaster_text_result_codes(body: dict[str, Any], outcome: int | str) -> None:
     """*synthetic*: the API's empty and error answers (shapes from public client code)."""
     feed = build(shipped("mois-disaster-text.toml"))
@@ -150,9 +185,15 @@ def test_topis_accidents_golden_with_the_city_hall_landmark() -> None:
     assert parsed.skipped == ["990004: grs80tm_x/grs80tm_y (abc, 447000) is not numeric"]
     works, crash, rally = parsed.events
     assert [e.category for e in parsed.events] == [
-        "traffic.roadwork", "traffic.accident", "traffic.event"]
+        "traffic.roadwork",
+        "traffic.accident",
+        "traffic.event",
+    ]
     assert [e.severity for e in parsed.events] == [
-        Severity.MODERATE, Severity.SEVERE, Severity.MINOR]
+        Severity.MODERATE,
+        Severity.SEVERE,
+        Severity.MINOR,
+    ]
 
     # the landmark: City Hall's EPSG:5181 figures come back to its lon/lat within 5 m
     assert works.point is not None
@@ -173,8 +214,12 @@ def test_topis_accidents_golden_with_the_city_hall_landmark() -> None:
 
 def test_epsg_5186_would_put_city_hall_100_km_south() -> None:
     """Why 5181: the same TM figures read as EPSG:5186 (false northing 600 000) leave Seoul."""
-    point = {"id": "x", "t": "2026-11-29T09:00:00+09:00", "x": CITY_HALL_5181[0],
-             "y": CITY_HALL_5181[1]}
+    point = {
+        "id": "x",
+        "t": "2026-11-29T09:00:00+09:00",
+        "x": CITY_HALL_5181[0],
+        "y": CITY_HALL_5181[1],
+    }
     fields = {"id": "id", "kind": "traffic", "title": "id", "time": "t", "lon": "x", "lat": "y"}
     for crs, far in (("EPSG:5181", False), ("EPSG:5186", True)):
         [event] = mapping(orjson.dumps([point]), {"fields": {**fields, "crs": crs}}).events
@@ -183,14 +228,18 @@ def test_epsg_5186_would_put_city_hall_100_km_south() -> None:
         assert (event.point[1] < 37.0) is far
 
 
-@pytest.mark.parametrize(("body", "outcome"), [
-    ({"RESULT": {"CODE": "INFO-200", "MESSAGE": "해당하는 데이터가 없습니다."}}, 0),
-    ({"AccInfo": {"list_total_count": 0, "RESULT": {"CODE": "INFO-000"}, "row": []}}, 0),
-    ({"RESULT": {"CODE": "ERROR-300", "MESSAGE": "필수 값이 누락되어 있습니다."}},
-     "the source answered 'ERROR-300': 필수 값이 누락되어 있습니다."),
-    ({"RESULT": {"CODE": "INFO-100", "MESSAGE": "인증키가 유효하지 않습니다."}},
-     "'INFO-100'"),
-])
+@pytest.mark.parametrize(
+    ("body", "outcome"),
+    [
+        ({"RESULT": {"CODE": "INFO-200", "MESSAGE": "해당하는 데이터가 없습니다."}}, 0),
+        ({"AccInfo": {"list_total_count": 0, "RESULT": {"CODE": "INFO-000"}, "row": []}}, 0),
+        (
+            {"RESULT": {"CODE": "ERROR-300", "MESSAGE": "필수 값이 누락되어 있습니다."}},
+            "the source answered 'ERROR-300': 필수 값이 누락되어 있습니다.",
+        ),
+        ({"RESULT": {"CODE": "INFO-100", "MESSAGE": "인증키가 유효하지 않습니다."}}, "'INFO-100'"),
+    ],
+)
 def test_topis_result_codes(body: dict[str, Any], outcome: int | str) -> None:
     """*synthetic*: Seoul Open Data's 'no data' and error answers come without the wrapper."""
     feed = build(shipped("seoul-topis-accinfo.toml"))
@@ -207,9 +256,11 @@ def test_civil_complaints_open311_golden() -> None:
     assert parsed.skipped == ["request #3: no service_request_id (not yet assigned by the server)"]
     parking, light, sinkhole = parsed.events
     assert [e.category for e in parsed.events] == [
-        "complaint.illegal_parking", "complaint.streetlight", "complaint.safety"]
-    assert [e.severity for e in parsed.events] == [
-        Severity.MINOR, Severity.MINOR, Severity.SEVERE]
+        "complaint.illegal_parking",
+        "complaint.streetlight",
+        "complaint.safety",
+    ]
+    assert [e.severity for e in parsed.events] == [Severity.MINOR, Severity.MINOR, Severity.SEVERE]
     assert [e.status for e in parsed.events] == [Status.ACTIVE, Status.RESOLVED, Status.ACTIVE]
     assert iso_utc(parking.sent_at) == "2026-11-28T23:05:00Z"  # +09:00 offset
     assert iso_utc(light.sent_at) == "2026-11-28T12:40:00Z"  # naive, read as Asia/Seoul
@@ -225,12 +276,23 @@ def test_civil_complaints_open311_golden() -> None:
 # ------------------------------------------------------------------ CSV (synthetic, cp949)
 
 CSV_OPTIONS: dict[str, Any] = {
-    "format": "csv", "csv_encoding": "cp949",
-    "fields": {"id": "접수번호", "kind": "complaint", "category": "illegal_parking",
-               "title": "{구명} {위반내용}", "description": "위반내용",
-               "time": ["발생일자", "발생시각"], "join_with": " ", "time_format": "%Y-%m-%d %H:%M",
-               "lon": "경도", "lat": "위도", "region": "구명",
-               "status_path": "처리상태", "status_map": {"완료": "resolved"}},
+    "format": "csv",
+    "csv_encoding": "cp949",
+    "fields": {
+        "id": "접수번호",
+        "kind": "complaint",
+        "category": "illegal_parking",
+        "title": "{구명} {위반내용}",
+        "description": "위반내용",
+        "time": ["발생일자", "발생시각"],
+        "join_with": " ",
+        "time_format": "%Y-%m-%d %H:%M",
+        "lon": "경도",
+        "lat": "위도",
+        "region": "구명",
+        "status_path": "처리상태",
+        "status_map": {"완료": "resolved"},
+    },
 }
 
 
@@ -249,7 +311,10 @@ def test_cp949_csv_with_joined_date_and_time() -> None:
     assert school.geometry is None  # 0,0 is no position
     assert school.title == "서울특별시 강남구 어린이보호구역 주정차, 반복 신고"
     assert [iso_utc(e.sent_at) for e in parsed.events] == [
-        "2026-11-28T23:10:00Z", "2026-11-28T23:40:00Z", "2026-11-29T00:05:00Z"]
+        "2026-11-28T23:10:00Z",
+        "2026-11-28T23:40:00Z",
+        "2026-11-29T00:05:00Z",
+    ]
 
 
 def test_csv_in_the_wrong_encoding_says_which_to_set() -> None:
@@ -258,13 +323,16 @@ def test_csv_in_the_wrong_encoding_says_which_to_set() -> None:
         mapping(payload, {**CSV_OPTIONS, "csv_encoding": "utf-8"}, timezone="Asia/Seoul")
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("", "empty document"),
-    ("접수번호,구명\nP-1,강남구\nP-2,서", "no column '발생일자'"),
-    ("접수번호,발생일자,발생시각\nP-1,2026-11-29,08:10\nP-2,2026-11", "CSV is truncated"),
-    ('접수번호,발생일자,발생시각\nP-1,"2026-11-29,08:10\n', "not valid CSV"),
-    ("<!DOCTYPE html><html></html>", "HTML or XML page"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", "empty document"),
+        ("접수번호,구명\nP-1,강남구\nP-2,서", "no column '발생일자'"),
+        ("접수번호,발생일자,발생시각\nP-1,2026-11-29,08:10\nP-2,2026-11", "CSV is truncated"),
+        ('접수번호,발생일자,발생시각\nP-1,"2026-11-29,08:10\n', "not valid CSV"),
+        ("<!DOCTYPE html><html></html>", "HTML or XML page"),
+    ],
+)
 def test_broken_csv_is_rejected(text: str, reason: str) -> None:
     with pytest.raises(FeedRejected, match=reason):
         mapping(text.encode("cp949"), CSV_OPTIONS, timezone="Asia/Seoul")
@@ -280,21 +348,38 @@ def test_a_short_csv_row_in_the_middle_is_skipped() -> None:
 
 # ------------------------------------------------------------------ JSON mapping features
 
-ITEM_FIELDS = {"id": "{office}-{no}", "kind": "traffic", "title": "info.title",
-               "time": "at", "time_format": "epoch_ms", "point": "pos",
-               "coordinate_order": "latlon", "category_path": "type",
-               "category_map": {"WORK": "roadwork"}, "severity_path": "level",
-               "severity_map": {"HIGH": "severe"}, "status_path": "state",
-               "status_map": {"done": "resolved", "void": "cancelled"},
-               "url": "https://city.example/r/{no}", "version": "rev",
-               "extra": {"office": "office"}}
+ITEM_FIELDS = {
+    "id": "{office}-{no}",
+    "kind": "traffic",
+    "title": "info.title",
+    "time": "at",
+    "time_format": "epoch_ms",
+    "point": "pos",
+    "coordinate_order": "latlon",
+    "category_path": "type",
+    "category_map": {"WORK": "roadwork"},
+    "severity_path": "level",
+    "severity_map": {"HIGH": "severe"},
+    "status_path": "state",
+    "status_map": {"done": "resolved", "void": "cancelled"},
+    "url": "https://city.example/r/{no}",
+    "version": "rev",
+    "extra": {"office": "office"},
+}
 
 
 def test_an_empty_template_is_empty() -> None:
-    fields = {"id": "{office}-{no}", "kind": "traffic", "title": "{a} {b}", "time": "at",
-              "url": "https://city.example/r/{no}"}
-    rows = [{"office": "", "no": "", "a": "t", "at": "2026-11-29T00:00:00Z"},
-            {"office": "JN", "no": "", "a": "", "b": "only b", "at": "2026-11-29T00:00:00Z"}]
+    fields = {
+        "id": "{office}-{no}",
+        "kind": "traffic",
+        "title": "{a} {b}",
+        "time": "at",
+        "url": "https://city.example/r/{no}",
+    }
+    rows = [
+        {"office": "", "no": "", "a": "t", "at": "2026-11-29T00:00:00Z"},
+        {"office": "JN", "no": "", "a": "", "b": "only b", "at": "2026-11-29T00:00:00Z"},
+    ]
     parsed = mapping(orjson.dumps(rows), {"fields": fields})
     assert parsed.skipped == ["item #0: no id at '{office}-{no}'"]
     [event] = parsed.events
@@ -303,14 +388,39 @@ def test_an_empty_template_is_empty() -> None:
 
 def test_templates_paths_maps_and_pairs() -> None:
     """*synthetic*: a nested JSON API exercising every kind of reference."""
-    doc = {"response": {"body": {"items": {"item": [
-        {"office": "JN", "no": 7, "info": {"title": "Lane closed\nmore"}, "at": 1795910400000,
-         "pos": "37.5663, 126.9779", "type": "work", "level": "high", "state": "done", "rev": 4},
-        {"office": "JN", "no": 8, "info": {"title": "Other"}, "at": "1795910400000",
-         "pos": [37.5, 127.0], "type": "???", "state": "open"},
-    ]}}}}
-    parsed = mapping(orjson.dumps(doc), {"items": "response.body.items.item",
-                                         "fields": ITEM_FIELDS})
+    doc = {
+        "response": {
+            "body": {
+                "items": {
+                    "item": [
+                        {
+                            "office": "JN",
+                            "no": 7,
+                            "info": {"title": "Lane closed\nmore"},
+                            "at": 1795910400000,
+                            "pos": "37.5663, 126.9779",
+                            "type": "work",
+                            "level": "high",
+                            "state": "done",
+                            "rev": 4,
+                        },
+                        {
+                            "office": "JN",
+                            "no": 8,
+                            "info": {"title": "Other"},
+                            "at": "1795910400000",
+                            "pos": [37.5, 127.0],
+                            "type": "???",
+                            "state": "open",
+                        },
+                    ]
+                }
+            }
+        }
+    }
+    parsed = mapping(
+        orjson.dumps(doc), {"items": "response.body.items.item", "fields": ITEM_FIELDS}
+    )
     assert parsed.skipped == []
     first, second = parsed.events
     assert first.event_id == "mapping:JN-7" and first.title == "Lane closed"
@@ -336,8 +446,13 @@ def test_a_single_item_object_and_an_empty_string_list() -> None:
 
 def test_digits_only_times_must_fill_the_pattern() -> None:
     """strptime alone reads '202611290915' with %H%M%S as 09:01:05; that must not pass."""
-    fields = {"id": "id", "kind": "traffic", "title": "id", "time": ["d", "t"],
-              "time_format": "%Y%m%d%H%M%S"}
+    fields = {
+        "id": "id",
+        "kind": "traffic",
+        "title": "id",
+        "time": ["d", "t"],
+        "time_format": "%Y%m%d%H%M%S",
+    }
     rows = [{"id": "a", "d": "20261129", "t": "0915"}, {"id": "b", "d": "20261129", "t": "091500"}]
     parsed = mapping(orjson.dumps(rows), {"fields": fields}, timezone="Asia/Seoul")
     assert ids(parsed) == ["b"]
@@ -352,10 +467,18 @@ def test_naive_iso_times_without_a_zone_skip_the_item() -> None:
 
 
 def test_expires_after_hours_and_region_lists() -> None:
-    fields = {"id": "id", "kind": "disaster", "title": "id", "time": "at",
-              "expires_after_hours": 1.5, "region": "where"}
-    rows = [{"id": "a", "at": "2026-11-29T00:00:00Z", "where": "종로구 중구"},
-            {"id": "b", "at": "2026-11-29T00:00:00Z", "where": "Jung-gu; Mapo-gu"}]
+    fields = {
+        "id": "id",
+        "kind": "disaster",
+        "title": "id",
+        "time": "at",
+        "expires_after_hours": 1.5,
+        "region": "where",
+    }
+    rows = [
+        {"id": "a", "at": "2026-11-29T00:00:00Z", "where": "종로구 중구"},
+        {"id": "b", "at": "2026-11-29T00:00:00Z", "where": "Jung-gu; Mapo-gu"},
+    ]
     a, b = mapping(orjson.dumps(rows), {"fields": fields}).events
     assert a.district == "11110" and a.area_desc == "종로구 중구"
     assert b.district == "11140" and b.area_desc == "Jung-gu, Mapo-gu"
@@ -363,32 +486,50 @@ def test_expires_after_hours_and_region_lists() -> None:
 
 
 def test_bad_items_are_skipped() -> None:
-    fields = {"id": "id", "kind": "traffic", "title": "t", "time": "at", "lon": "x", "lat": "y",
-              "version": "rev"}
-    rows = [{"id": "ok", "t": "fine", "at": "2026-11-29T00:00:00Z"},
-            {"t": "no id", "at": "2026-11-29T00:00:00Z"},
-            {"id": "no-time", "t": "x"},
-            {"id": "no-title", "t": "", "at": "2026-11-29T00:00:00Z"},
-            {"id": "far", "t": "x", "at": "2026-11-29T00:00:00Z", "x": 500, "y": 37},
-            {"id": "rev", "t": "x", "at": "2026-11-29T00:00:00Z", "rev": "v2"},
-            ["not", "an", "object"]]
+    fields = {
+        "id": "id",
+        "kind": "traffic",
+        "title": "t",
+        "time": "at",
+        "lon": "x",
+        "lat": "y",
+        "version": "rev",
+    }
+    rows = [
+        {"id": "ok", "t": "fine", "at": "2026-11-29T00:00:00Z"},
+        {"t": "no id", "at": "2026-11-29T00:00:00Z"},
+        {"id": "no-time", "t": "x"},
+        {"id": "no-title", "t": "", "at": "2026-11-29T00:00:00Z"},
+        {"id": "far", "t": "x", "at": "2026-11-29T00:00:00Z", "x": 500, "y": 37},
+        {"id": "rev", "t": "x", "at": "2026-11-29T00:00:00Z", "rev": "v2"},
+        ["not", "an", "object"],
+    ]
     parsed = mapping(orjson.dumps(rows), {"fields": fields})
     assert ids(parsed) == ["ok"]
     assert [s.split(":")[0] for s in parsed.skipped] == [
-        "item #1", "no-time", "no-title", "far", "rev", "item #6"]
+        "item #1",
+        "no-time",
+        "no-title",
+        "far",
+        "rev",
+        "item #6",
+    ]
 
 
 # ------------------------------------------------------------------------- rejections
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty document"),
-    (b"<!DOCTYPE html><html><title>502</title></html>", "HTML page"),
-    (b"<OpenAPI_ServiceResponse><cmmMsgHeader/></OpenAPI_ServiceResponse>", "got XML"),
-    (b'{"header": {"resultCode": "00"}, "body": [{"SN": 1, "CR', "not valid JSON"),
-    (b'"body"', "expected a JSON object or array, got a JSON string"),
-    (b"[1, 2]", "no item list at 'body'"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty document"),
+        (b"<!DOCTYPE html><html><title>502</title></html>", "HTML page"),
+        (b"<OpenAPI_ServiceResponse><cmmMsgHeader/></OpenAPI_ServiceResponse>", "got XML"),
+        (b'{"header": {"resultCode": "00"}, "body": [{"SN": 1, "CR', "not valid JSON"),
+        (b'"body"', "expected a JSON object or array, got a JSON string"),
+        (b"[1, 2]", "no item list at 'body'"),
+    ],
+)
 def test_broken_json_is_rejected(payload: bytes, reason: str) -> None:
     feed = build(shipped("mois-disaster-text.toml"))
     with pytest.raises(FeedRejected, match=reason):
@@ -421,7 +562,8 @@ def test_a_naive_pattern_needs_the_feed_timezone() -> None:
 
 
 def test_an_unknown_crs_and_a_missing_pyproj_are_config_errors(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fields = {"id": "id", "kind": "traffic", "time": "at", "lon": "x", "lat": "y"}
     with pytest.raises(ConfigError, match="is not a known CRS"):
         adapter("mapping", options={"fields": {**fields, "crs": "EPSG:999999"}})
@@ -431,26 +573,56 @@ def test_an_unknown_crs_and_a_missing_pyproj_are_config_errors(
     adapter("mapping", options={"fields": fields})  # WGS84 needs no pyproj
 
 
-@pytest.mark.parametrize(("options", "reason"), [
-    ({"fields": {"id": "id", "time": "at"}}, "kind"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at", "category": "flood"}},
-     "not one of"),
-    ({"fields": {"id": "id", "kind": "disaster", "time": "at", "category_path": "k",
-                 "category_map": {"호우": "rain"}}}, "not one of"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at",
-                 "severity_map": {"a": "severe"}}}, "severity_map needs severity_path"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at", "lon": "x"}}, "lon and lat"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at", "crs": "EPSG:5181"}},
-     "no lon/lat or point"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at", "time_format": "yyyymmdd"}},
-     "strftime pattern"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at", "title_max_chars": "120"}},
-     "valid integer"),
-    ({"fields": {"id": "id", "kind": "traffic", "time": "at", "titel": "x"}}, "Extra inputs"),
-    ({"format": "xml"}, "'json' or 'csv'"),
-    ({"csv_encoding": "latin-1"}, "cp949"),
-    ({"keep_regions": ["서울"]}, "keep_regions needs fields.region"),
-])
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        ({"fields": {"id": "id", "time": "at"}}, "kind"),
+        (
+            {"fields": {"id": "id", "kind": "traffic", "time": "at", "category": "flood"}},
+            "not one of",
+        ),
+        (
+            {
+                "fields": {
+                    "id": "id",
+                    "kind": "disaster",
+                    "time": "at",
+                    "category_path": "k",
+                    "category_map": {"호우": "rain"},
+                }
+            },
+            "not one of",
+        ),
+        (
+            {
+                "fields": {
+                    "id": "id",
+                    "kind": "traffic",
+                    "time": "at",
+                    "severity_map": {"a": "severe"},
+                }
+            },
+            "severity_map needs severity_path",
+        ),
+        ({"fields": {"id": "id", "kind": "traffic", "time": "at", "lon": "x"}}, "lon and lat"),
+        (
+            {"fields": {"id": "id", "kind": "traffic", "time": "at", "crs": "EPSG:5181"}},
+            "no lon/lat or point",
+        ),
+        (
+            {"fields": {"id": "id", "kind": "traffic", "time": "at", "time_format": "yyyymmdd"}},
+            "strftime pattern",
+        ),
+        (
+            {"fields": {"id": "id", "kind": "traffic", "time": "at", "title_max_chars": "120"}},
+            "valid integer",
+        ),
+        ({"fields": {"id": "id", "kind": "traffic", "time": "at", "titel": "x"}}, "Extra inputs"),
+        ({"format": "xml"}, "'json' or 'csv'"),
+        ({"csv_encoding": "latin-1"}, "cp949"),
+        ({"keep_regions": ["서울"]}, "keep_regions needs fields.region"),
+    ],
+)
 def test_options_are_strict(options: dict[str, Any], reason: str) -> None:
     with pytest.raises(ValidationError, match=reason):
         adapter("mapping", options=options)

@@ -19,8 +19,9 @@ SAMPLE = "nws-api/alerts_active_zone.json"
 CHAIN = "nws:w-nws.webmaster@noaa.gov,NWS-IDP-PROD-3963421-3367361"
 
 
-def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-        second: int = 0) -> datetime:
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
@@ -55,12 +56,20 @@ def test_flood_watch_update_golden() -> None:
         "nws:w-nws.webmaster@noaa.gov,NWS-IDP-PROD-3963421-3367361",
     ]
     assert (e.source, e.kind.value, e.category, e.severity.value, e.status.value) == (
-        "nws", "disaster", "disaster.flood", "severe", "active")
-    assert e.title == ("Flood Watch issued December 20 at 1:34PM PST until December 22 at "
-                       "10:00AM PST by NWS Portland OR")
+        "nws",
+        "disaster",
+        "disaster.flood",
+        "severe",
+        "active",
+    )
+    assert e.title == (
+        "Flood Watch issued December 20 at 1:34PM PST until December 22 at "
+        "10:00AM PST by NWS Portland OR"
+    )
     assert e.description.startswith("The Flood Watch continues for\n\n* Portions of Northwest")
     assert "Willamette Valley.\n\nA Flood Watch means there is a potential" in e.description, (
-        "instruction after the description, a blank line between")
+        "instruction after the description, a blank line between"
+    )
     assert e.sent_at == e.updated_at == utc(2019, 12, 20, 21, 34)
     assert e.version == version_of(utc(2019, 12, 20, 21, 34))
     assert e.expires_at == utc(2019, 12, 22, 18, 0), "`ends` (hazard over), not `expires`"
@@ -100,15 +109,19 @@ def test_headline_missing_falls_back_to_event() -> None:
     assert e.title == "Flood Watch"
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"status": "Test"}, "status Test: only Actual alerts"),
-    ({"messageType": "Ack"}, "messageType 'Ack' is not Alert, Update or Cancel"),
-    ({"sender": ""}, "properties.sender is missing"),
-    ({"sent": "yesterday"}, "sent 'yesterday' is not an ISO 8601 time"),
-    ({"references": [{"identifier": "x"}]}, "references[0] needs identifier, sender and sent"),
-])
-def test_unusable_features_are_skipped_with_the_reason(changes: dict[str, Any],
-                                                       reason: str) -> None:
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"status": "Test"}, "status Test: only Actual alerts"),
+        ({"messageType": "Ack"}, "messageType 'Ack' is not Alert, Update or Cancel"),
+        ({"sender": ""}, "properties.sender is missing"),
+        ({"sent": "yesterday"}, "sent 'yesterday' is not an ISO 8601 time"),
+        ({"references": [{"identifier": "x"}]}, "references[0] needs identifier, sender and sent"),
+    ],
+)
+def test_unusable_features_are_skipped_with_the_reason(
+    changes: dict[str, Any], reason: str
+) -> None:
     parsed = parse_doc(with_props(**changes))
     assert parsed.events == []
     [skipped] = parsed.skipped
@@ -129,14 +142,16 @@ def test_one_chain_listed_twice_keeps_the_newest() -> None:
     assert e.severity.value == "severe" and e.sent_at == utc(2019, 12, 20, 21, 34)
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty document"),
-    (b"<html>Service Unavailable</html>", "expected a GeoJSON FeatureCollection"),
-    (b'{"type": "Feature", "properties": {}}', "expected a GeoJSON FeatureCollection"),
-    (b'{"type": "FeatureCollection", "features": 3}', "'features' is a JSON number"),
-])
-def test_documents_that_are_not_alert_collections_are_rejected(payload: bytes,
-                                                               reason: str) -> None:
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty document"),
+        (b"<html>Service Unavailable</html>", "expected a GeoJSON FeatureCollection"),
+        (b'{"type": "Feature", "properties": {}}', "expected a GeoJSON FeatureCollection"),
+        (b'{"type": "FeatureCollection", "features": 3}', "'features' is a JSON number"),
+    ],
+)
+def test_documents_that_are_not_alert_collections_are_rejected(payload: bytes, reason: str) -> None:
     feed = adapter("nws")
     assert isinstance(feed, PollingFeed)
     with pytest.raises(FeedRejected) as caught:

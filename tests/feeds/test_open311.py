@@ -25,9 +25,16 @@ def parse(payload: bytes, **config: Any) -> Parsed:
 
 def request(**fields: Any) -> dict[str, Any]:
     """*synthetic*: one GeoReport request with the usual fields, overridden by `fields`."""
-    base = {"service_request_id": "R-1", "status": "open", "service_name": "Pothole",
-            "service_code": "PH", "description": "Deep hole in the right lane",
-            "requested_datetime": "2026-11-29T08:00:00+09:00", "lat": 37.5663, "long": 126.9779}
+    base = {
+        "service_request_id": "R-1",
+        "status": "open",
+        "service_name": "Pothole",
+        "service_code": "PH",
+        "description": "Deep hole in the right lane",
+        "requested_datetime": "2026-11-29T08:00:00+09:00",
+        "lat": 37.5663,
+        "long": 126.9779,
+    }
     return {**base, **fields}
 
 
@@ -52,13 +59,18 @@ def test_toronto_requests_xml_golden() -> None:
     assert event.updated_at == event.sent_at  # <updated_datetime/> is empty
     assert event.version == 1532923260
     assert event.geometry is not None
-    assert event.geometry.model_dump() == {"type": "Point",
-                                           "coordinates": (-79.272306875, 43.691104288)}
+    assert event.geometry.model_dump() == {
+        "type": "Point",
+        "coordinates": (-79.272306875, 43.691104288),
+    }
     assert event.area_desc == "Warden Ave / Freeman St, Scarborough"
     assert event.url is None  # <media_url/> is empty
-    assert event.extra == {"service_code": "CSROWR-12", "agency_responsible": "311 Toronto",
-                           "status_notes": "In progress - The request has been scheduled.",
-                           "expected_at": "2018-08-03T04:01:00Z"}
+    assert event.extra == {
+        "service_code": "CSROWR-12",
+        "agency_responsible": "311 Toronto",
+        "status_notes": "In progress - The request has been scheduled.",
+        "expected_at": "2018-08-03T04:01:00Z",
+    }
 
 
 def test_chicago_requests_json_golden() -> None:
@@ -79,8 +91,9 @@ def test_chicago_requests_json_golden() -> None:
 
 @pytest.mark.parametrize("name", ["open311/service_list.json", "open311/services_giessen.xml"])
 def test_service_lists_are_refused_as_such(name: str) -> None:
-    with pytest.raises(FeedRejected,
-                       match="this is a GeoReport service list, not service requests"):
+    with pytest.raises(
+        FeedRejected, match="this is a GeoReport service list, not service requests"
+    ):
         parse_fixture("open311", name)
 
 
@@ -88,24 +101,36 @@ def test_service_lists_are_refused_as_such(name: str) -> None:
 
 
 def test_category_and_severity_maps_override_keywords() -> None:
-    options = {"category_map": {"PH": "complaint.safety", "Noise Complaint": "noise"},
-               "severity_map": {"PH": "moderate"}, "default_severity": "info"}
+    options = {
+        "category_map": {"PH": "complaint.safety", "Noise Complaint": "noise"},
+        "severity_map": {"PH": "moderate"},
+        "default_severity": "info",
+    }
     pothole = one([request()], options=options)
     assert pothole.category == "complaint.safety" and pothole.severity is Severity.MODERATE
     noisy = one([request(service_code="N1", service_name="noise complaint")], options=options)
     assert noisy.category == "complaint.noise" and noisy.severity is Severity.INFO
 
 
-@pytest.mark.parametrize(("name", "category"), [
-    ("Illegal dumping of trash", "illegal_dumping"), ("Loud Music / Noise", "noise"),
-    ("Abandoned parking", "illegal_parking"), ("Graffiti Removal", "other"),
-    ("Street Light Out", "streetlight"), ("Garbage Cart", "waste"), ("Water Leak", "water"),
-    ("Dead Animal", "animal"), ("Odor", "odor"), ("불법주정차", "illegal_parking"),
-    ("쓰레기 무단투기", "illegal_dumping"), ("Tree Trim", "other"),
-])
+@pytest.mark.parametrize(
+    ("name", "category"),
+    [
+        ("Illegal dumping of trash", "illegal_dumping"),
+        ("Loud Music / Noise", "noise"),
+        ("Abandoned parking", "illegal_parking"),
+        ("Graffiti Removal", "other"),
+        ("Street Light Out", "streetlight"),
+        ("Garbage Cart", "waste"),
+        ("Water Leak", "water"),
+        ("Dead Animal", "animal"),
+        ("Odor", "odor"),
+        ("불법주정차", "illegal_parking"),
+        ("쓰레기 무단투기", "illegal_dumping"),
+        ("Tree Trim", "other"),
+    ],
+)
 def test_keyword_defaults(name: str, category: str) -> None:
-    assert one([request(service_name=name, service_code="X")]).category == (
-        f"complaint.{category}")
+    assert one([request(service_name=name, service_code="X")]).category == (f"complaint.{category}")
 
 
 def test_status_times_and_versions() -> None:
@@ -126,11 +151,17 @@ def test_naive_times_need_the_feed_timezone() -> None:
     assert iso_utc(event.sent_at) == "2026-11-28T23:00:00Z"
 
 
-@pytest.mark.parametrize(("lat", "long", "point"), [
-    ("37.5663", "126.9779", (126.9779, 37.5663)),
-    (37.5663, 126.9779, (126.9779, 37.5663)),
-    (None, None, None), ("", "", None), (0, 0, None), ("0", "0.0", None),
-])
+@pytest.mark.parametrize(
+    ("lat", "long", "point"),
+    [
+        ("37.5663", "126.9779", (126.9779, 37.5663)),
+        (37.5663, 126.9779, (126.9779, 37.5663)),
+        (None, None, None),
+        ("", "", None),
+        (0, 0, None),
+        ("0", "0.0", None),
+    ],
+)
 def test_positions(lat: Any, long: Any, point: Any) -> None:
     assert one([request(lat=lat, long=long)]).point == point
 
@@ -155,20 +186,24 @@ def test_descriptions_are_cut_for_privacy() -> None:
 
 def test_links_only_when_http() -> None:
     assert one([request(media_url="https://city.example/p.jpg")]).url == (
-        "https://city.example/p.jpg")
+        "https://city.example/p.jpg"
+    )
     assert one([request(media_url="ftp://city.example/p.jpg")]).url is None
     assert one([request(media_url=None, url="http://city.example/r/1")]).url == (
-        "http://city.example/r/1")
+        "http://city.example/r/1"
+    )
 
 
 def test_bad_items_are_skipped_with_reasons() -> None:
-    items = [request(service_request_id="ok"),
-             {"status": "open", "requested_datetime": "2026-11-29T08:00:00+09:00"},  # Chicago
-             request(service_request_id="no-time", requested_datetime=""),
-             request(service_request_id="bad-time", requested_datetime="yesterday"),
-             request(service_request_id="bad-lat", lat="north", long="east"),
-             request(service_request_id="swapped", lat=126.9779, long=37.5663),
-             "not an object"]
+    items = [
+        request(service_request_id="ok"),
+        {"status": "open", "requested_datetime": "2026-11-29T08:00:00+09:00"},  # Chicago
+        request(service_request_id="no-time", requested_datetime=""),
+        request(service_request_id="bad-time", requested_datetime="yesterday"),
+        request(service_request_id="bad-lat", lat="north", long="east"),
+        request(service_request_id="swapped", lat=126.9779, long=37.5663),
+        "not an object",
+    ]
     parsed = parse(orjson.dumps(items))
     assert [e.event_id for e in parsed.events] == ["open311:ok"]
     reasons = "\n".join(parsed.skipped)
@@ -190,20 +225,28 @@ def test_wrappers_and_a_single_request_object() -> None:
 # --------------------------------------------------------------------------- rejections
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty"),
-    (b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "HTML page"),
-    (b"<html><body>oops</body></html>", "HTML page"),
-    (b'[{"service_request_id": "1", "status": "op', "not valid JSON"),
-    (b"<service_requests><request><service_request_id>1</service", "not well-formed XML"),
-    (b'"requests"', "got a JSON string"),
-    (b'{"data": []}', "got an object"),
-    (b'{"service_code": "001", "attributes": []}', "service definition"),
-    (b'[{"code": 403, "description": "Invalid api_key"}]', "error response: 403 Invalid api_key"),
-    (b"<errors><error><code>404</code><description>not found</description></error></errors>",
-     "error response: 404 not found"),
-    (b"<rss><channel/></rss>", "expected <service_requests>"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty"),
+        (b"<!DOCTYPE html><html><body>Service Unavailable</body></html>", "HTML page"),
+        (b"<html><body>oops</body></html>", "HTML page"),
+        (b'[{"service_request_id": "1", "status": "op', "not valid JSON"),
+        (b"<service_requests><request><service_request_id>1</service", "not well-formed XML"),
+        (b'"requests"', "got a JSON string"),
+        (b'{"data": []}', "got an object"),
+        (b'{"service_code": "001", "attributes": []}', "service definition"),
+        (
+            b'[{"code": 403, "description": "Invalid api_key"}]',
+            "error response: 403 Invalid api_key",
+        ),
+        (
+            b"<errors><error><code>404</code><description>not found</description></error></errors>",
+            "error response: 404 not found",
+        ),
+        (b"<rss><channel/></rss>", "expected <service_requests>"),
+    ],
+)
 def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected, match=reason):
         parse(payload)

@@ -66,9 +66,13 @@ def test_tmdd_output_1() -> None:
     parsed = parse_fixture("open511", "open511/tmdd-output-1.json", **LA)
     assert parsed.skipped == []
     events = by_id(parsed)
-    assert list(events) == ["example.jurisdiction/1681", "example.jurisdiction/1690",
-                            "example.jurisdiction/1699", "example.jurisdiction/1486",
-                            "example.jurisdiction/1006"]
+    assert list(events) == [
+        "example.jurisdiction/1681",
+        "example.jurisdiction/1690",
+        "example.jurisdiction/1699",
+        "example.jurisdiction/1486",
+        "example.jurisdiction/1006",
+    ]
     assert [e.category for e in parsed.events] == ["traffic.event"] + ["traffic.accident"] * 4
     assert {e.severity.value for e in parsed.events} == {"minor"}
     assert {e.status for e in parsed.events} == {Status.ACTIVE}
@@ -109,8 +113,9 @@ def test_an_events_own_timezone_reads_its_naive_times() -> None:
     doc = load("tmdd-output-1.json")
     for event in doc["events"]:
         event["timezone"] = "America/Los_Angeles"
-    assert parse_doc(doc).events == parse_fixture("open511", "open511/tmdd-output-1.json",
-                                                   **LA).events
+    assert (
+        parse_doc(doc).events == parse_fixture("open511", "open511/tmdd-output-1.json", **LA).events
+    )
     for index, name in enumerate(["Mars/Olympus_Mons", "America", "../../etc/passwd", "x" * 300]):
         doc["events"][index]["timezone"] = name
     parsed = parse_doc(doc)
@@ -126,14 +131,20 @@ def test_tmdd_output_2() -> None:
     (event,) = parse_fixture("open511", "open511/tmdd-output-2.json", **NY).events
     assert event.event_id == "open511:example.jurisdiction/91"
     assert (event.category, event.severity.value, event.status) == (
-        "traffic.accident", "severe", Status.ACTIVE)  # INCIDENT, MAJOR, ACTIVE
+        "traffic.accident",
+        "severe",
+        Status.ACTIVE,
+    )  # INCIDENT, MAJOR, ACTIVE
     assert event.title == "Test Incident 1234"
     assert event.description == "Test -- accident on I-1"
     assert event.area_desc == "I-1 W from Mile 1 to Mile 2"
     assert event.sent_at == event.updated_at == utc("2010-04-21T13:21:05Z")
     assert event.expires_at == utc("2010-04-21T14:20:00Z")  # 10:20 EDT
-    assert event.extra == {"planned": False, "starts_at": "2010-04-21T13:00:00Z",
-                           "event_subtypes": ["ACCIDENT"]}
+    assert event.extra == {
+        "planned": False,
+        "starts_at": "2010-04-21T13:00:00Z",
+        "event_subtypes": ["ACCIDENT"],
+    }
     assert event.geometry is not None and event.geometry.coordinates == (-111.153118, 34.00963)
 
 
@@ -143,25 +154,30 @@ def test_tmdd_input_is_not_open511() -> None:
         parse_fixture("open511", "open511/tmdd-input-1.xml", **LA)
 
 
-@pytest.mark.parametrize(("field", "value", "attribute", "expected"), [
-    ("event_type", "CONSTRUCTION", "category", "traffic.roadwork"),
-    ("event_type", "SPECIAL_EVENT", "category", "traffic.event"),
-    ("event_type", "WEATHER_CONDITION", "category", "traffic.weather"),
-    ("event_type", "ROAD_CONDITION", "category", "traffic.hazard"),
-    ("event_type", "SOMETHING_NEW", "category", "traffic.other"),
-    ("severity", "MINOR", "severity", "minor"),
-    ("severity", "MODERATE", "severity", "moderate"),
-    ("severity", "UNKNOWN", "severity", "info"),
-    ("severity", None, "severity", "info"),
-    ("status", "ARCHIVED", "status", "resolved"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "attribute", "expected"),
+    [
+        ("event_type", "CONSTRUCTION", "category", "traffic.roadwork"),
+        ("event_type", "SPECIAL_EVENT", "category", "traffic.event"),
+        ("event_type", "WEATHER_CONDITION", "category", "traffic.weather"),
+        ("event_type", "ROAD_CONDITION", "category", "traffic.hazard"),
+        ("event_type", "SOMETHING_NEW", "category", "traffic.other"),
+        ("severity", "MINOR", "severity", "minor"),
+        ("severity", "MODERATE", "severity", "moderate"),
+        ("severity", "UNKNOWN", "severity", "info"),
+        ("severity", None, "severity", "info"),
+        ("status", "ARCHIVED", "status", "resolved"),
+    ],
+)
 def test_mapping_tables(field: str, value: str | None, attribute: str, expected: str) -> None:
     """Synthetic: tmdd-output-2's event with one field replaced."""
     doc = load("tmdd-output-2.json")
     doc["events"][0][field] = value
     (event,) = parse_doc(doc, **NY).events
-    assert str(getattr(event, attribute).value if attribute != "category"
-               else event.category) == expected
+    assert (
+        str(getattr(event, attribute).value if attribute != "category" else event.category)
+        == expected
+    )
 
 
 def test_a_bare_event_list_is_accepted() -> None:
@@ -193,11 +209,17 @@ def test_a_bad_event_costs_only_itself() -> None:
 
 def test_recurring_schedules_end_at_their_last_day() -> None:
     doc = load("tmdd-output-2.json")
-    doc["events"][0]["schedule"] = {"recurring_schedules": [
-        {"start_date": "2010-04-21", "end_date": "2010-04-30", "daily_start_time": "09:00",
-         "daily_end_time": "15:00"},
-        {"start_date": "2010-05-03", "end_date": "2010-05-04"},
-    ]}
+    doc["events"][0]["schedule"] = {
+        "recurring_schedules": [
+            {
+                "start_date": "2010-04-21",
+                "end_date": "2010-04-30",
+                "daily_start_time": "09:00",
+                "daily_end_time": "15:00",
+            },
+            {"start_date": "2010-05-03", "end_date": "2010-05-04"},
+        ]
+    }
     (event,) = parse_doc(doc, **NY).events
     assert event.extra["starts_at"] == "2010-04-21T13:00:00Z"
     assert event.expires_at == utc("2010-05-05T04:00:00Z")  # the end of 4 May, EDT
@@ -315,8 +337,9 @@ def test_gml_in_an_unknown_crs_skips_the_event() -> None:
     doc = SYNTHETIC_XML.replace(b'srsName="EPSG:4326"', b'srsName="EPSG:3857"')
     parsed = parse_bytes(doc, **NY)
     assert len(parsed.events) == 2
-    assert parsed.skipped == ["example.jurisdiction/93: geography srsName 'EPSG:3857' is not "
-                              "WGS 84 (EPSG:4326)"]
+    assert parsed.skipped == [
+        "example.jurisdiction/93: geography srsName 'EPSG:3857' is not WGS 84 (EPSG:4326)"
+    ]
 
 
 def test_an_open511_document_without_events_is_rejected() -> None:
@@ -351,7 +374,12 @@ def test_legacy_montreal_fixture() -> None:
     assert {e.severity.value for e in parsed.events} == {"info"}
     assert {e.status for e in parsed.events} == {Status.ACTIVE}
     assert [e.geometry.type for e in parsed.events if e.geometry] == [
-        "LineString", "Point", "LineString", "LineString", "LineString"]
+        "LineString",
+        "Point",
+        "LineString",
+        "LineString",
+        "LineString",
+    ]
     for event in parsed.events:
         lon, lat = event.point or (0.0, 0.0)
         assert -74 < lon < -73 and 45 < lat < 46  # Montreal, lon/lat order
@@ -359,8 +387,9 @@ def test_legacy_montreal_fixture() -> None:
 
     first = parsed.events[0]
     assert first.title == "Réfection de la chaussée"
-    assert first.area_desc == ("Boulevard Henri-Bourassa (côté nord) entre Papineau et des "
-                               "Prairies")
+    assert first.area_desc == (
+        "Boulevard Henri-Bourassa (côté nord) entre Papineau et des Prairies"
+    )
     assert first.description.startswith("Circulation maintenue dans les deux sens")
     assert first.geometry is not None
     assert first.geometry.coordinates[0] == (-73.6586093902588033, 45.5703130353666026)
@@ -380,8 +409,9 @@ def test_legacy_montreal_fixture() -> None:
 
 
 def test_legacy_event_type_option() -> None:
-    parsed = parse_fixture("open511", "open511/five.json", options={
-        "default_event_type": "CONSTRUCTION"}, **MONTREAL)
+    parsed = parse_fixture(
+        "open511", "open511/five.json", options={"default_event_type": "CONSTRUCTION"}, **MONTREAL
+    )
     assert {e.category for e in parsed.events} == {"traffic.roadwork"}
     assert parsed.events[0].title == "Réfection de la chaussée"
 
@@ -403,26 +433,51 @@ def test_a_bad_legacy_row_costs_only_itself() -> None:
     assert "not an open511.roadevent" in parsed.skipped[2]
 
 
-@pytest.mark.parametrize(("wkt", "geometry"), [
-    ("POINT (1 2)", {"type": "Point", "coordinates": [1.0, 2.0]}),
-    ("SRID=4326;POINT Z (1 2 3)", {"type": "Point", "coordinates": [1.0, 2.0, 3.0]}),
-    ("linestring(1 2,3 4)", {"type": "LineString", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
-    ("POLYGON ((0 0, 1 0, 1 1, 0 0))",
-     {"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]}),
-    ("MULTIPOINT ((1 2), (3 4))", {"type": "MultiPoint", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
-    ("MULTIPOINT (1 2, 3 4)", {"type": "MultiPoint", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
-    ("MULTILINESTRING ((1 2, 3 4), (5 6, 7 8))",
-     {"type": "MultiLineString", "coordinates": [[[1.0, 2.0], [3.0, 4.0]],
-                                                 [[5.0, 6.0], [7.0, 8.0]]]}),
-    ("POINT EMPTY", None),
-])
+@pytest.mark.parametrize(
+    ("wkt", "geometry"),
+    [
+        ("POINT (1 2)", {"type": "Point", "coordinates": [1.0, 2.0]}),
+        ("SRID=4326;POINT Z (1 2 3)", {"type": "Point", "coordinates": [1.0, 2.0, 3.0]}),
+        ("linestring(1 2,3 4)", {"type": "LineString", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
+        (
+            "POLYGON ((0 0, 1 0, 1 1, 0 0))",
+            {"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]},
+        ),
+        (
+            "MULTIPOINT ((1 2), (3 4))",
+            {"type": "MultiPoint", "coordinates": [[1.0, 2.0], [3.0, 4.0]]},
+        ),
+        ("MULTIPOINT (1 2, 3 4)", {"type": "MultiPoint", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
+        (
+            "MULTILINESTRING ((1 2, 3 4), (5 6, 7 8))",
+            {
+                "type": "MultiLineString",
+                "coordinates": [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]],
+            },
+        ),
+        ("POINT EMPTY", None),
+    ],
+)
 def test_wkt(wkt: str, geometry: dict[str, Any] | None) -> None:
     assert wkt_geometry(wkt) == geometry
 
 
-@pytest.mark.parametrize("wkt", ["", "CIRCLE (1 2)", "POINT (1)", "POINT (1 2", "POINT 1 2",
-                                 "LINESTRING (1 2, 3 x)", "POINT ((1 2))", "POINT (1 2) junk",
-                                 "SRID=3857;POINT (1 2)", "POLYGON (0 0, 1 1)", "POINT (1 2,)"])
+@pytest.mark.parametrize(
+    "wkt",
+    [
+        "",
+        "CIRCLE (1 2)",
+        "POINT (1)",
+        "POINT (1 2",
+        "POINT 1 2",
+        "LINESTRING (1 2, 3 x)",
+        "POINT ((1 2))",
+        "POINT (1 2) junk",
+        "SRID=3857;POINT (1 2)",
+        "POLYGON (0 0, 1 1)",
+        "POINT (1 2,)",
+    ],
+)
 def test_bad_wkt_is_rejected(wkt: str) -> None:
     with pytest.raises(FeedRejected):
         wkt_geometry(wkt)
@@ -452,34 +507,53 @@ def paged_feed(pages: Pages, **config: Any) -> PollingFeed:
 
 
 def page(events: list[Any], next_url: str | None) -> bytes:
-    return json.dumps({"events": events, "pagination": {"offset": 0, "next_url": next_url},
-                       "meta": {"version": "v1"}}).encode()
+    return json.dumps(
+        {
+            "events": events,
+            "pagination": {"offset": 0, "next_url": next_url},
+            "meta": {"version": "v1"},
+        }
+    ).encode()
 
 
 async def test_a_paginated_response_is_read_whole() -> None:
     """Synthetic: tmdd-output-1 served as two pages (relative next_url, as Open511 APIs do)."""
     events = load("tmdd-output-1.json")["events"]
-    pages = Pages({"https://example.org/api/events": page(events[:3], "/api/events?offset=3"),
-                   "https://example.org/api/events?offset=3": page(events[3:], None)})
+    pages = Pages(
+        {
+            "https://example.org/api/events": page(events[:3], "/api/events?offset=3"),
+            "https://example.org/api/events?offset=3": page(events[3:], None),
+        }
+    )
     feed = paged_feed(pages, **LA)
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
     assert parsed.events == parse_fixture("open511", "open511/tmdd-output-1.json", **LA).events
     await feed.poll(RECEIVED_AT)
-    assert pages.calls == [("https://example.org/api/events", True),
-                           ("https://example.org/api/events?offset=3", False),
-                           ("https://example.org/api/events", False),  # page 1 may be unchanged
-                           ("https://example.org/api/events?offset=3", False)]
+    assert pages.calls == [
+        ("https://example.org/api/events", True),
+        ("https://example.org/api/events?offset=3", False),
+        ("https://example.org/api/events", False),  # page 1 may be unchanged
+        ("https://example.org/api/events?offset=3", False),
+    ]
 
 
 async def test_pagination_limits() -> None:
     events = load("tmdd-output-1.json")["events"]
-    looping = Pages({"https://example.org/api/events": page(events[:1], "?offset=1"),
-                     "https://example.org/api/events?offset=1": page(events[1:2], "events")})
+    looping = Pages(
+        {
+            "https://example.org/api/events": page(events[:1], "?offset=1"),
+            "https://example.org/api/events?offset=1": page(events[1:2], "events"),
+        }
+    )
     with pytest.raises(FeedRejected, match="pagination loops back"):
         await paged_feed(looping, **LA).poll(RECEIVED_AT)
-    endless = Pages({"https://example.org/api/events": page(events[:1], "?offset=1"),
-                     "https://example.org/api/events?offset=1": page(events[1:2], "?offset=2")})
+    endless = Pages(
+        {
+            "https://example.org/api/events": page(events[:1], "?offset=1"),
+            "https://example.org/api/events?offset=1": page(events[1:2], "?offset=2"),
+        }
+    )
     with pytest.raises(FeedRejected, match="more than 2 pages"):
         await paged_feed(endless, options={"max_pages": 2}, **LA).poll(RECEIVED_AT)
     unchanged = Pages({"https://example.org/api/events": None})
@@ -489,19 +563,22 @@ async def test_pagination_limits() -> None:
 # ----------------------------------------------------------------------- bad documents
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty document"),
-    (b"  \n", "empty document"),
-    (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
-    (b'{"events": [{"id": "example.jurisdiction/1", "status": "ACT', "not valid JSON"),
-    (b"<open511><events><event><id>x</id>", "not well-formed XML"),
-    (b'"a string"', "got a JSON str"),
-    (b"3.5", "got a JSON float"),
-    (b'{"meta": {"version": "v1"}, "jurisdictions": []}', "needs an `events` list"),
-    (b'{"events": {"id": "x"}}', "`events` is not a list"),
-    (b"<rss><channel/></rss>", "<rss> is not an Open511 document"),
-    (b"<RoadEvent><Title>x</Title></RoadEvent>", "carries no id"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty document"),
+        (b"  \n", "empty document"),
+        (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
+        (b'{"events": [{"id": "example.jurisdiction/1", "status": "ACT', "not valid JSON"),
+        (b"<open511><events><event><id>x</id>", "not well-formed XML"),
+        (b'"a string"', "got a JSON str"),
+        (b"3.5", "got a JSON float"),
+        (b'{"meta": {"version": "v1"}, "jurisdictions": []}', "needs an `events` list"),
+        (b'{"events": {"id": "x"}}', "`events` is not a list"),
+        (b"<rss><channel/></rss>", "<rss> is not an Open511 document"),
+        (b"<RoadEvent><Title>x</Title></RoadEvent>", "carries no id"),
+    ],
+)
 def test_malformed_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected, match=reason):
         parse_bytes(payload, **LA)
@@ -517,15 +594,25 @@ JSON_VALUES = json_values(text_size=8)
 
 
 BASES = [load("tmdd-output-2.json"), load("five.json")[:2]]
-DAMAGE = st.sampled_from(range(len(BASES))).flatmap(lambda b: st.tuples(
-    st.just(b), st.lists(st.tuples(st.sampled_from([p for p in json_paths(BASES[b], items=2) if p]),
-                                   JSON_VALUES), min_size=1, max_size=3)))
+DAMAGE = st.sampled_from(range(len(BASES))).flatmap(
+    lambda b: st.tuples(
+        st.just(b),
+        st.lists(
+            st.tuples(
+                st.sampled_from([p for p in json_paths(BASES[b], items=2) if p]), JSON_VALUES
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    )
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(DAMAGE)
 def test_any_damaged_document_yields_events_or_feed_rejected(
-        damage: tuple[int, list[tuple[Any, Any]]]) -> None:
+    damage: tuple[int, list[tuple[Any, Any]]],
+) -> None:
     """Fuzz: replace parts of real documents with arbitrary JSON; only FeedRejected escapes."""
     base, replacements = damage
     try:
@@ -540,6 +627,6 @@ def test_any_damaged_document_yields_events_or_feed_rejected(
 def test_any_damaged_xml_yields_events_or_feed_rejected(cut: int, junk: bytes) -> None:
     """Fuzz: splice junk into the synthetic XML; only FeedRejected escapes."""
     try:
-        parse_bytes(SYNTHETIC_XML[:cut] + junk + SYNTHETIC_XML[cut + len(junk):], **NY)
+        parse_bytes(SYNTHETIC_XML[:cut] + junk + SYNTHETIC_XML[cut + len(junk) :], **NY)
     except FeedRejected:
         pass

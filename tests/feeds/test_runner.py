@@ -377,13 +377,18 @@ def test_secrets_come_from_the_environment_not_the_config(monkeypatch: pytest.Mo
     from feeds.base import FeedConfig
 
     monkeypatch.setenv("SEOUL_API_KEY", "k3y")
-    config = FeedConfig(name="x", adapter="mapping", url="https://api.example/${SEOUL_API_KEY}/json",
-                        headers={"Authorization": "Bearer ${SEOUL_API_KEY}"})
+    config = FeedConfig(
+        name="x",
+        adapter="mapping",
+        url="https://api.example/${SEOUL_API_KEY}/json",
+        headers={"Authorization": "Bearer ${SEOUL_API_KEY}"},
+    )
     assert config.resolved_url == "https://api.example/k3y/json"
     assert config.resolved_headers["Authorization"] == "Bearer k3y"
     assert "k3y" not in repr(config), "the config itself holds only the reference"
     assert config.redact("GET https://api.example/k3y/json: 500") == (
-        "GET https://api.example/${SEOUL_API_KEY}/json: 500")
+        "GET https://api.example/${SEOUL_API_KEY}/json: 500"
+    )
     monkeypatch.delenv("SEOUL_API_KEY")
     with pytest.raises(ValidationError, match=r"SEOUL_API_KEY .* is not set"):
         FeedConfig(name="x", adapter="mapping", url="https://api.example/${SEOUL_API_KEY}/json")

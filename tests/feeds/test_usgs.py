@@ -71,8 +71,7 @@ def test_sample_events(relpath: str) -> None:
         assert event.expires_at is None
         assert event.version == version_of(UPDATED) == 1_537_605_000
         assert event.geometry is not None
-        assert event.geometry.model_dump() == {"type": "Point",
-                                               "coordinates": (149.1234, -32.2345)}
+        assert event.geometry.model_dump() == {"type": "Point", "coordinates": (149.1234, -32.2345)}
         assert event.point == (149.1234, -32.2345)  # lon, lat: the sample is in New South Wales
         assert event.extra["depth_km"] == 0.1  # the third coordinate is depth, not a position
         assert event.extra["tsunami"] is False
@@ -95,37 +94,62 @@ def test_min_magnitude_drops_small_and_unknown_quakes() -> None:
     parsed = parse_fixture("usgs", SAMPLE, options={"min_magnitude": 2.0})
     assert [e.event_id for e in parsed.events] == ["usgs:1234"]  # 1.25 and null are dropped
     assert parsed.skipped == []
-    assert parse_fixture("usgs", SAMPLE, options={"min_magnitude": 1.25}).events[1].extra[
-        "mag"] == 1.25
+    assert (
+        parse_fixture("usgs", SAMPLE, options={"min_magnitude": 1.25}).events[1].extra["mag"]
+        == 1.25
+    )
 
 
 # --------------------------------------------------------------- mapping on built documents
 
 
-@pytest.mark.parametrize(("mag", "severity"), [
-    (7.0, "extreme"), (8.2, "extreme"), (6.99, "severe"), (6.0, "severe"), (5.0, "moderate"),
-    (4.0, "minor"), (3.99, "info"), (-0.4, "info"), (None, "info"),
-])
+@pytest.mark.parametrize(
+    ("mag", "severity"),
+    [
+        (7.0, "extreme"),
+        (8.2, "extreme"),
+        (6.99, "severe"),
+        (6.0, "severe"),
+        (5.0, "moderate"),
+        (4.0, "minor"),
+        (3.99, "info"),
+        (-0.4, "info"),
+        (None, "info"),
+    ],
+)
 def test_magnitude_severity(mag: float | None, severity: str) -> None:
     (event,) = parse(document(quake(mag=mag, alert=None))).events
     assert event.severity == severity
 
 
-@pytest.mark.parametrize(("alert", "severity"), [
-    ("red", "extreme"), ("orange", "severe"), ("yellow", "moderate"), ("green", "minor"),
-])
+@pytest.mark.parametrize(
+    ("alert", "severity"),
+    [
+        ("red", "extreme"),
+        ("orange", "severe"),
+        ("yellow", "moderate"),
+        ("green", "minor"),
+    ],
+)
 def test_pager_alert_wins_over_magnitude(alert: str, severity: str) -> None:
     (event,) = parse(document(quake(mag=6.5, alert=alert))).events
     assert event.severity == severity
     assert event.extra["alert"] == alert
 
 
-@pytest.mark.parametrize(("quake_type", "category"), [
-    ("earthquake", "disaster.earthquake"), (None, "disaster.earthquake"),
-    ("quarry blast", "disaster.explosion"), ("explosion", "disaster.explosion"),
-    ("nuclear explosion", "disaster.explosion"), ("landslide", "disaster.landslide"),
-    ("ice quake", "disaster.other"), ("sonic boom", "disaster.other"),
-])
+@pytest.mark.parametrize(
+    ("quake_type", "category"),
+    [
+        ("earthquake", "disaster.earthquake"),
+        (None, "disaster.earthquake"),
+        ("quarry blast", "disaster.explosion"),
+        ("explosion", "disaster.explosion"),
+        ("nuclear explosion", "disaster.explosion"),
+        ("landslide", "disaster.landslide"),
+        ("ice quake", "disaster.other"),
+        ("sonic boom", "disaster.other"),
+    ],
+)
 def test_event_type_category(quake_type: str | None, category: str) -> None:
     (event,) = parse(document(quake(type=quake_type))).events
     assert event.category == category
@@ -134,12 +158,23 @@ def test_event_type_category(quake_type: str | None, category: str) -> None:
 
 def test_realistic_feature() -> None:
     feature = {
-        "type": "Feature", "id": "us7000abcd",
-        "properties": {"mag": 6.1, "place": "42 km SSW of Gyeongju, South Korea",
-                       "time": 1_700_000_000_123, "updated": 1_700_000_900_456, "tz": None,
-                       "url": "https://earthquake.usgs.gov/earthquakes/eventpage/us7000abcd",
-                       "alert": None, "status": "reviewed", "tsunami": 1, "type": "earthquake",
-                       "ids": ",us7000abcd,at00s1234,", "magType": "mww", "title": None},
+        "type": "Feature",
+        "id": "us7000abcd",
+        "properties": {
+            "mag": 6.1,
+            "place": "42 km SSW of Gyeongju, South Korea",
+            "time": 1_700_000_000_123,
+            "updated": 1_700_000_900_456,
+            "tz": None,
+            "url": "https://earthquake.usgs.gov/earthquakes/eventpage/us7000abcd",
+            "alert": None,
+            "status": "reviewed",
+            "tsunami": 1,
+            "type": "earthquake",
+            "ids": ",us7000abcd,at00s1234,",
+            "magType": "mww",
+            "title": None,
+        },
         "geometry": {"type": "Point", "coordinates": [129.0, 35.5, 12.3]},
     }
     (event,) = parse(document(feature)).events
@@ -150,8 +185,13 @@ def test_realistic_feature() -> None:
     assert event.updated_at == datetime(2023, 11, 14, 22, 28, 20, 456000, tzinfo=UTC)
     assert event.point == (129.0, 35.5)
     assert event.url == "https://earthquake.usgs.gov/earthquakes/eventpage/us7000abcd"
-    assert event.extra == {"mag": 6.1, "magType": "mww", "depth_km": 12.3, "tsunami": True,
-                           "ids": ["us7000abcd", "at00s1234"]}
+    assert event.extra == {
+        "mag": 6.1,
+        "magType": "mww",
+        "depth_km": 12.3,
+        "tsunami": True,
+        "ids": ["us7000abcd", "at00s1234"],
+    }
 
 
 def test_version_increases_with_updated() -> None:
@@ -181,17 +221,20 @@ def test_bad_link_is_dropped_not_fatal() -> None:
 # ----------------------------------------------------------------------------- rejections
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty"),
-    (b"  \n", "empty"),
-    (b"<html><body>502 Bad Gateway</body></html>", "HTML"),
-    (b'{"type": "FeatureCollection", "features": [{"type": "Feat', "not valid JSON"),
-    (b"[]", "got a JSON array"),
-    (b'"FeatureCollection"', "got a JSON string"),
-    (b"42", "got a JSON number"),
-    (b'{"type": "Feature", "properties": {}}', "got type 'Feature'"),
-    (b'{"type": "FeatureCollection", "features": {}}', "'features' is a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty"),
+        (b"  \n", "empty"),
+        (b"<html><body>502 Bad Gateway</body></html>", "HTML"),
+        (b'{"type": "FeatureCollection", "features": [{"type": "Feat', "not valid JSON"),
+        (b"[]", "got a JSON array"),
+        (b'"FeatureCollection"', "got a JSON string"),
+        (b"42", "got a JSON number"),
+        (b'{"type": "Feature", "properties": {}}', "got type 'Feature'"),
+        (b'{"type": "FeatureCollection", "features": {}}', "'features' is a JSON object"),
+    ],
+)
 def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse(payload)
@@ -208,8 +251,9 @@ def test_bad_features_are_skipped_one_by_one() -> None:
     string_mag = quake(mag="big")
     string_mag["id"] = "string-mag"
     good = quake()
-    parsed = parse(document("not a feature", no_time, swapped, string_mag,
-                            {"id": "no-props"}, good))
+    parsed = parse(
+        document("not a feature", no_time, swapped, string_mag, {"id": "no-props"}, good)
+    )
     assert [e.event_id for e in parsed.events] == ["usgs:1234"]
     assert len(parsed.skipped) == 5
     assert parsed.skipped[0].startswith("feature 0: a feature is a JSON string")

@@ -145,7 +145,11 @@ def test_multipoint_variant_has_the_same_events_as_the_linestring_one() -> None:
         assert len(point.geometry.coordinates) == 2  # start and end of the work zone
         assert point.geometry.coordinates[0] == line.geometry.coordinates[0]
         assert (point.event_id, point.version, point.sent_at, point.expires_at) == (
-            line.event_id, line.version, line.sent_at, line.expires_at)
+            line.event_id,
+            line.version,
+            line.sent_at,
+            line.expires_at,
+        )
 
 
 def test_creation_date_after_the_update_is_clamped() -> None:
@@ -173,8 +177,10 @@ def test_versions_follow_each_road_events_own_update_date() -> None:
 
 def test_future_work_zones_stay_active_but_are_marked_planned() -> None:
     """Scenario 5 read on its own feed date (2022-01-01 10:00Z): day 1 runs, days 2-4 are ahead."""
-    parsed = parse_doc(load("scenario5_recurring_linestring_example.geojson"),
-                       received_at=utc("2022-01-01T10:00:00Z"))
+    parsed = parse_doc(
+        load("scenario5_recurring_linestring_example.geojson"),
+        received_at=utc("2022-01-01T10:00:00Z"),
+    )
     planned = {e.event_id.removeprefix("wzdx:"): e.extra["planned"] for e in parsed.events}
     assert planned == {
         "a2100c5b-58b9-4593-992d-0795bafe3d8d": False,
@@ -215,33 +221,39 @@ def test_v3_is_rejected() -> None:
 
 
 def test_v3_without_a_version_is_recognised_by_its_flat_properties() -> None:
-    doc = {"road_event_feed_info": {"update_date": "2020-06-18T15:00:00Z"},
-           "type": "FeatureCollection",
-           "features": [{"type": "Feature", "properties": {"road_event_id": "1",
-                                                            "event_type": "work-zone"}}]}
+    doc = {
+        "road_event_feed_info": {"update_date": "2020-06-18T15:00:00Z"},
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"road_event_id": "1", "event_type": "work-zone"}}
+        ],
+    }
     with pytest.raises(FeedRejected, match="WZDx v3 is not supported"):
         parse_doc(doc)
 
 
-@pytest.mark.parametrize("name", ["arrow_board_ok_example.geojson",
-                                  "camera_error_example.geojson"])
+@pytest.mark.parametrize("name", ["arrow_board_ok_example.geojson", "camera_error_example.geojson"])
 def test_device_feeds_are_rejected(name: str) -> None:
     with pytest.raises(FeedRejected, match="a WZDx DeviceFeed, not a WorkZoneFeed"):
         parse_fixture("wzdx", f"wzdx/{name}")
 
 
-@pytest.mark.parametrize(("event_type", "impact", "category", "severity"), [
-    ("work-zone", "all-lanes-closed", "traffic.roadwork", "severe"),
-    ("work-zone", "alternating-one-way", "traffic.roadwork", "moderate"),
-    ("work-zone", "flagging", "traffic.roadwork", "moderate"),
-    ("work-zone", "unknown", "traffic.roadwork", "minor"),
-    ("work-zone", None, "traffic.roadwork", "minor"),
-    ("detour", None, "traffic.other", "minor"),
-    ("restriction", "some-lanes-closed", "traffic.hazard", "moderate"),
-    ("something-new", "all-lanes-open", "traffic.other", "minor"),
-])
-def test_event_type_and_vehicle_impact_mapping(event_type: str, impact: str | None,
-                                               category: str, severity: str) -> None:
+@pytest.mark.parametrize(
+    ("event_type", "impact", "category", "severity"),
+    [
+        ("work-zone", "all-lanes-closed", "traffic.roadwork", "severe"),
+        ("work-zone", "alternating-one-way", "traffic.roadwork", "moderate"),
+        ("work-zone", "flagging", "traffic.roadwork", "moderate"),
+        ("work-zone", "unknown", "traffic.roadwork", "minor"),
+        ("work-zone", None, "traffic.roadwork", "minor"),
+        ("detour", None, "traffic.other", "minor"),
+        ("restriction", "some-lanes-closed", "traffic.hazard", "moderate"),
+        ("something-new", "all-lanes-open", "traffic.other", "minor"),
+    ],
+)
+def test_event_type_and_vehicle_impact_mapping(
+    event_type: str, impact: str | None, category: str, severity: str
+) -> None:
     """Synthetic: scenario 1's first road event with its type and impact replaced."""
     doc = load("scenario1_simple_linestring_example.geojson")
     props = doc["features"][0]["properties"]
@@ -257,9 +269,10 @@ def test_event_type_and_vehicle_impact_mapping(event_type: str, impact: str | No
     assert event.title == f"{expected} on I-80 / I-35 northbound"
 
 
-@pytest.mark.parametrize(("legacy", "status"), [("completed", Status.RESOLVED),
-                                                ("cancelled", Status.CANCELLED),
-                                                ("active", Status.ACTIVE)])
+@pytest.mark.parametrize(
+    ("legacy", "status"),
+    [("completed", Status.RESOLVED), ("cancelled", Status.CANCELLED), ("active", Status.ACTIVE)],
+)
 def test_deprecated_event_status(legacy: str, status: Status) -> None:
     doc = load("scenario1_simple_linestring_example.geojson")
     doc["features"][0]["properties"]["event_status"] = legacy
@@ -301,21 +314,30 @@ def test_an_empty_feed_is_an_empty_snapshot() -> None:
     assert parsed.events == [] and parsed.skipped == []
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"", "empty document"),
-    (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
-    (b'{"feed_info": {"version": "4.2"}, "type": "FeatureCollection", "features": [{"id"',
-     "not valid JSON"),
-    (b'"a string"', "got a JSON str"),
-    (b"42", "got a JSON int"),
-    (b"[1, 2]", "got a JSON list"),
-    (b"null", "got a JSON NoneType"),
-    (b'{"type": "FeatureCollection", "features": []}', "not a WZDx feed"),
-    (b'{"feed_info": {"version": "5.0"}, "type": "FeatureCollection", "features": []}',
-     "unsupported WZDx version"),
-    (b'{"feed_info": {"version": "4.2"}, "type": "FeatureCollection", "features": {}}',
-     "features list"),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"", "empty document"),
+        (b"<html><body>502 Bad Gateway</body></html>", "an HTML page"),
+        (
+            b'{"feed_info": {"version": "4.2"}, "type": "FeatureCollection", "features": [{"id"',
+            "not valid JSON",
+        ),
+        (b'"a string"', "got a JSON str"),
+        (b"42", "got a JSON int"),
+        (b"[1, 2]", "got a JSON list"),
+        (b"null", "got a JSON NoneType"),
+        (b'{"type": "FeatureCollection", "features": []}', "not a WZDx feed"),
+        (
+            b'{"feed_info": {"version": "5.0"}, "type": "FeatureCollection", "features": []}',
+            "unsupported WZDx version",
+        ),
+        (
+            b'{"feed_info": {"version": "4.2"}, "type": "FeatureCollection", "features": {}}',
+            "features list",
+        ),
+    ],
+)
 def test_malformed_documents_are_rejected(payload: bytes, reason: str) -> None:
     feed = adapter("wzdx")
     assert isinstance(feed, PollingFeed)
@@ -326,8 +348,9 @@ def test_malformed_documents_are_rejected(payload: bytes, reason: str) -> None:
 JSON_VALUES = json_values(text_size=5)
 
 
-BASE = orjson.loads((FIXTURES / "wzdx" / "scenario3_shoulder_bidirectional_linestring_example"
-                                        ".geojson").read_bytes())
+BASE = orjson.loads(
+    (FIXTURES / "wzdx" / "scenario3_shoulder_bidirectional_linestring_example.geojson").read_bytes()
+)
 PATHS = [p for p in json_paths(BASE, items=3) if p]
 
 
