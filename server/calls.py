@@ -92,17 +92,18 @@ class Call:
     def ended(self) -> bool:
         return self.ended_at is not None
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, contact: bool = True) -> dict[str, Any]:
+        """Where the call stands; without `contact` (viewers), not what was dialled."""
         data: dict[str, Any] = {
             "call_id": self.call_id,
             "event_id": self.event_id,
             "officer_id": self.officer_id,
             "dialer": self.dialer,
-            "number": self.number,
             "status": self.status,
             "started_at": iso_utc(self.started_at),
-            **self.details,
         }
+        if contact:
+            data |= {"number": self.number, **self.details}
         for name in ("ringing_at", "answered_at", "ended_at"):
             value = getattr(self, name)
             if value is not None:
@@ -229,9 +230,7 @@ class CallService:
                 "department": officer.department,
                 "level": officer.level.value,
                 "dialer": call.dialer,
-                "number": target.number,
-                **target.details,
-            }
+            }  # no number or address: the log and its recordings carry no personal contacts
             if officer.demo:
                 data["demo"] = True
             await self.store.remember_call(

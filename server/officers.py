@@ -57,6 +57,8 @@ SIP_URI = re.compile(
     r"(:\d{1,5})?$"
 )
 MAX_OFFICERS = 10_000
+# personal contact details: shown to operators (who call), never to viewers of the board
+CONTACT_FIELDS = ("phone", "sip_uri", "tel_uri")
 MAX_REPORTED_ERRORS = 200
 CSV_COLUMNS = (
     "id",
@@ -271,10 +273,17 @@ class Officer(BaseModel):
         """Everything, as stored and exported (shifts and overrides in their text form)."""
         return self.model_dump(mode="json", exclude_defaults=False)
 
-    def public(self, duty: Duty | None = None, *, with_calendar: bool = False) -> dict[str, Any]:
-        """The officer as the API shows it, with duty at the moment asked when given."""
+    def public(
+        self, duty: Duty | None = None, *, with_calendar: bool = False, contact: bool = True
+    ) -> dict[str, Any]:
+        """The officer as the API shows it, with duty at the moment asked when given; without
+        `contact` (for viewers) their phone numbers and SIP address are left out."""
         data = self.model_dump(mode="json", exclude={"calendar"})
         data["tel_uri"] = self.tel_uri
+        if not contact:
+            for name in CONTACT_FIELDS:
+                data.pop(name, None)
+            data["contact_hidden"] = True
         data["has_calendar"] = self.calendar is not None
         if with_calendar:
             data["calendar"] = self.calendar
@@ -312,15 +321,15 @@ class OnDuty:
     next: list[tuple[Officer, Duty]]
     escalation: list[tuple[Officer, Duty]]
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self, *, contact: bool = True) -> dict[str, Any]:
         return {
             "at": iso_utc(self.at),
             "district": self.district,
             "kind": self.kind,
             "category": self.category,
-            "now": [o.public(d) for o, d in self.now],
-            "next": [o.public(d) for o, d in self.next],
-            "escalation": [o.public(d) for o, d in self.escalation],
+            "now": [o.public(d, contact=contact) for o, d in self.now],
+            "next": [o.public(d, contact=contact) for o, d in self.next],
+            "escalation": [o.public(d, contact=contact) for o, d in self.escalation],
         }
 
 

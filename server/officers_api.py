@@ -1,6 +1,7 @@
 """HTTP API of the officer directory and of calls (docs/officers.md, server/openapi.yaml).
 
-Reads are as open as the rest of the board's API. Directory edits need the admin token (off when
+Reads are as open as the rest of the board's API, except officers' phone numbers and SIP addresses,
+which only operators see. Directory edits need the admin token (off when
 `admin_token` is unset, like push). Calls need the operator role (server/roles.py): the operator
 or admin token, or — when no operator token is configured — a request from this machine; always
 from the board's own origin.
@@ -178,6 +179,16 @@ def _require_operator(request: web.Request) -> web.Response | None:
     )
 
 
+def _sees_contacts(request: web.Request) -> bool:
+    """Operators see officers' phone numbers (they call them); viewers see who, not how."""
+    settings = request.app[BOARD].settings
+    try:
+        role = roles.role_of(settings, roles.bearer(request), local=roles.is_local(request))
+    except roles.BadToken:
+        return False
+    return roles.at_least(role, "operator")
+
+
 def _bad(message: str, code: str = "bad_parameter") -> web.HTTPBadRequest:
     body = orjson.dumps({"error": {"code": code, "message": message}}).decode()
     return web.HTTPBadRequest(text=body, content_type="application/json")
@@ -306,10 +317,14 @@ async def api_officers(request: web.Request) -> web.Response:
         and (not needle or _search(o, needle))
     ]
     officers.sort(key=lambda o: (o.department, *order_key(o)))
+    contact = _sees_contacts(request)
     return _json(
         {
             "at": iso_utc(at),
-            "officers": [o.public(duty_of(o, at, state.zone, state.lookahead)) for o in officers],
+            "officers": [
+                o.public(duty_of(o, at, state.zone, state.lookahead), contact=contact)
+                for o in officers
+            ],
         }
     )
 
@@ -329,11 +344,14 @@ async def api_on_duty(request: web.Request) -> web.Response:
         kind=kind,
         category=category,
     )
-    return _json(answer.as_json())
+    return _json(answer.as_json(contact=_sees_contacts(request)))
 
 
 async def api_export(request: web.Request) -> web.Response:
-    """The whole directory as CSV or TOML, in the form `import` reads."""
+    """The whole directory as CSV or TOML, in the form `import` reads (operators: it holds
+    everyone's phone numbers)."""
+    if not _sees_contacts(request):
+        return _error(403, "forbidden", "the export holds phone numbers: operators only")
     state = request.app[OFFICERS]
     fmt = request.query.get("format", "toml")
     officers = await state.store.all()
@@ -392,7 +410,7 @@ async def api_officer(request: web.Request) -> web.Response:
         return _error(404, "unknown_officer", f"no officer {request.match_info['officer_id']!r}")
     at = _at(request)
     duty = duty_of(officer, at, state.zone, state.lookahead)
-    return _json(officer.public(duty, with_calendar=True))
+    return _json(officer.public(duty, with_calendar=True, contact=_sees_contacts(request)))
 
 
 async def api_put_officer(request: web.Request) -> web.Response:
@@ -533,7 +551,7 @@ async def api_call(request: web.Request) -> web.Response:
     call = request.app[OFFICERS].calls.get(request.match_info["call_id"])
     if call is None:
         return _error(404, "unknown_call", f"no call {request.match_info['call_id']!r}")
-    return _json(call.as_json())
+    return _json(call.as_json(contact=_sees_contacts(request)))
 
 
 async def api_hangup(request: web.Request) -> web.Response:

@@ -1685,6 +1685,7 @@ async function start() {
     canAct: allowed,
     actor: () => actor,
     setActor,
+    token: () => token,
     onClose: () => select(null),
   });
   directory = new DirectoryPanel(els.directory, els.directoryToggle, {
@@ -1696,6 +1697,7 @@ async function start() {
     selectedEvent,
     calls,
     canAct: allowed,
+    token: () => token,
   });
   if (replayName(streamName)) {
     replayBar = new ReplayBar(els.replayBar, { tr: () => tr, formats: timeFormats, name: replayName(streamName), token: () => token });

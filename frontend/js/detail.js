@@ -5,7 +5,7 @@
 
 import { CallControls, callEndedText } from "./calls.js";
 import { callPeer, historyItems } from "./history.js";
-import { responseError, withStream } from "./http.js";
+import { authHeaders, responseError, withStream } from "./http.js";
 import { eventText, formatIso } from "./i18n.js";
 import { iconFor } from "./icons.js";
 import { iconEl, setIcon, setText } from "./list.js";
@@ -413,7 +413,8 @@ export class DetailPanel {
       if (ev.category) params.set("category", ev.category);
     }
     try {
-      const resp = await fetch(`api/officers/on-duty?${params}`, { headers: { Accept: "application/json" } });
+      const headers = { Accept: "application/json", ...authHeaders(this.ctx.token?.()) };
+      const resp = await fetch(`api/officers/on-duty?${params}`, { headers });
       if (gen !== this.generation || this.id !== id) return;
       if (resp.status === 404) {
         this.officers = { state: "none" };

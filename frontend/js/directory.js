@@ -5,7 +5,7 @@
 // (calls.js) to call about that event. Text from the server only goes in through textContent.
 
 import { CallControls } from "./calls.js";
-import { responseError } from "./http.js";
+import { authHeaders, responseError } from "./http.js";
 import { setText } from "./list.js";
 import { departmentsOf, directoryQuery, districtsText, dutyText, officerName, sortForDirectory } from "./officers.js";
 
@@ -109,7 +109,9 @@ export class DirectoryPanel {
     const query = directoryQuery(this.filters());
     let result;
     try {
-      const resp = await fetch(`api/officers${query ? `?${query}` : ""}`, { headers: { Accept: "application/json" } });
+      // operators see phone numbers (the server leaves them out for viewers)
+      const headers = { Accept: "application/json", ...authHeaders(this.ctx.token?.()) };
+      const resp = await fetch(`api/officers${query ? `?${query}` : ""}`, { headers });
       if (resp.status === 404) result = { state: "none", officers: [] };
       else if (!resp.ok) result = { state: "error", officers: [], message: await responseError(resp) };
       else result = { state: "ok", officers: sortForDirectory((await resp.json())?.officers) };

@@ -233,7 +233,7 @@ def test_a_call_from_the_board_rings_the_officer_and_every_board_follows_it(
     assert names[0] == "call_started" and names[-1] == "call_ended", names
     assert "call_answered" in names
     assert actions[0]["actor"] == OPERATOR_NAME
-    assert actions[0]["data"]["number"] == kim_phone.uri
+    assert actions[0]["data"]["officer_id"] == "kim" and "number" not in actions[0]["data"]
 
     # an action the viewer tries anyway is refused by the server, in its words
     refused = wall.evaluate(

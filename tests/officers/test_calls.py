@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,10 +65,8 @@ async def test_a_tel_call_is_handed_to_the_board_and_recorded_on_the_event(
         "department": "재난안전과 Disaster Safety",
         "level": "primary",
         "dialer": "tel",
-        "number": "+82200000101",
-        "tel_uri": "tel:+82200000101",
         "demo": True,
-    }
+    }, "who called whom, never the number: the log and its recordings hold no contacts"
 
     await asyncio.sleep(0.2)
     async with running.session.post(
@@ -237,3 +236,38 @@ async def test_calls_open_at_shutdown_or_crash_are_closed_on_the_record(
 def test_an_unknown_dialer_stops_the_server_before_it_serves(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"unknown dialer 'pbx'; installed: .*sip, tel"):
         create_app(Settings(db_path=tmp_path / "log.db", demo=False, dialer="pbx"))
+
+
+async def test_viewers_see_who_is_on_duty_but_not_their_numbers(
+    start_server: StartServer,
+) -> None:
+    running = await tel_server(start_server, operator_token=OPERATOR_TOKEN)
+    viewer = {"X-Forwarded-For": "203.0.113.7"}  # another machine, no token
+    operator = {**viewer, "Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+    async def get(path: str, headers: dict[str, str]) -> tuple[int, Any]:
+        async with running.session.get(f"{running.http}{path}", headers=headers) as r:
+            return r.status, await r.json() if r.content_type == "application/json" else None
+
+    _, seen = await get("/api/officers", viewer)
+    (kim,) = seen["officers"]
+    assert kim["name_ko"] == "담당자 kim" and kim["contact_hidden"] is True
+    assert not {"phone", "sip_uri", "tel_uri"} & set(kim)
+    _, duty = await get("/api/officers/on-duty?district=11110&kind=disaster", viewer)
+    assert all("phone" not in o for o in duty["now"] + duty["escalation"])
+    _, one = await get("/api/officers/kim", viewer)
+    assert "phone" not in one
+    status, _ = await get("/api/officers/export", viewer)
+    assert status == 403
+
+    _, seen = await get("/api/officers", operator)
+    assert seen["officers"][0]["phone"] == "+82200000101"
+    status, _ = await get("/api/officers/export?format=csv", operator)
+    assert status == 200
+
+    async with running.session.post(
+        f"{running.http}/api/calls", json={"event_id": EVENT, "officer_id": "kim"}, headers=operator
+    ) as r:
+        call_id = (await r.json())["call_id"]
+    _, call = await get(f"/api/calls/{call_id}", viewer)
+    assert call["status"] == "handed_off" and "number" not in call and "tel_uri" not in call
