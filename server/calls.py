@@ -36,7 +36,8 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-ENDED_CALLS_KEPT = 500  # finished calls still answered by GET /api/calls/{id}
+ENDED_CALLS_KEPT = 500
+MAX_REASON_CODE_CHARS = 40  # finished calls still answered by GET /api/calls/{id}
 
 
 class CallRecord(Protocol):
@@ -84,6 +85,7 @@ class Call:
     ended_at: datetime | None = None
     outcome: Outcome | None = None
     reason: str = ""
+    reason_code: str = ""
     duration_s: float | None = None
     marked: bool = False  # the operator said it ended (what a handed-off call's length rests on)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -113,6 +115,8 @@ class Call:
             data["duration_s"] = self.duration_s
             if self.reason:
                 data["reason"] = self.reason
+            if self.reason_code:
+                data["reason_code"] = self.reason_code
         return data
 
 
@@ -129,8 +133,8 @@ class _Progress:
     async def answered(self) -> None:
         await self._service._answered(self._call)
 
-    async def ended(self, outcome: Outcome, reason: str = "") -> None:
-        await self._service._ended(self._call, outcome, reason)
+    async def ended(self, outcome: Outcome, reason: str = "", code: str = "") -> None:
+        await self._service._ended(self._call, outcome, reason, code)
 
 
 class CallService:
@@ -180,6 +184,7 @@ class CallService:
                     "outcome": "failed",
                     "duration_s": 0.0,
                     "reason": "the server stopped during the call; how it ended was not seen",
+                    "reason_code": "server_stopped",
                 },
             )
             await self.log.append([action])
@@ -260,12 +265,12 @@ class CallService:
             try:
                 await self.dialer.dial(request, _Progress(self, call))
             except DialerError as exc:
-                await self._ended(call, "failed", exc.message)
+                await self._ended(call, "failed", exc.message, exc.code)
                 raise CallFailed(call, exc) from None
             except Exception as exc:  # a third-party dialer's bug must not leave the call open
                 log.exception("dialer %s failed on call %s", call.dialer, call.call_id)
                 error = DialerError(f"the {call.dialer} dialer failed: {type(exc).__name__}: {exc}")
-                await self._ended(call, "failed", error.message)
+                await self._ended(call, "failed", error.message, "dialer_failed")
                 raise CallFailed(call, error) from None
             return call
 
@@ -278,7 +283,9 @@ class CallService:
             call.marked = True
             await self.dialer.hangup(call_id, outcome)
         if not call.ended:  # a dialer that did not report the end: do not leave it open
-            await self._ended(call, outcome or "cancelled", "hung up by the operator")
+            await self._ended(
+                call, outcome or "cancelled", "hung up by the operator", "operator_hangup"
+            )
         return call
 
     async def close(self) -> None:
@@ -288,7 +295,9 @@ class CallService:
         except Exception:
             log.exception("dialer %s failed to close", self.dialer.name)
         for call in self.active():
-            await self._ended(call, "failed", "the server shut down during the call")
+            await self._ended(
+                call, "failed", "the server shut down during the call", "server_shutdown"
+            )
 
     # ------------------------------------------------------------------- the record
 
@@ -332,7 +341,9 @@ class CallService:
                 call, ActionName.CALL_ANSWERED, {"call_id": call.call_id}, call.answered_at
             )
 
-    async def _ended(self, call: Call, outcome: str, reason: str = "") -> None:
+    async def _ended(self, call: Call, outcome: str, reason: str = "", code: str = "") -> None:
+        """Close the call on the record; `code` names the reason for boards to say it in their
+        language (REASON_CODES), `reason` is the words for people and logs."""
         async with call.lock:
             if call.ended:
                 return
@@ -342,6 +353,7 @@ class CallService:
             call.ended_at = self._clock()
             call.outcome = outcome  # type: ignore[assignment]
             call.reason = reason[:500]
+            call.reason_code = code[:MAX_REASON_CODE_CHARS]
             call.status = "ended"
             if call.answered_at is not None:
                 talk = (call.ended_at - call.answered_at).total_seconds()
@@ -358,6 +370,8 @@ class CallService:
             }
             if call.reason:
                 data["reason"] = call.reason
+            if call.reason_code:
+                data["reason_code"] = call.reason_code
             await self._record(call, ActionName.CALL_ENDED, data, call.ended_at)
             try:
                 await self.store.forget_call(call.call_id)

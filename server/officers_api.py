@@ -537,6 +537,7 @@ async def _simulated_call(
                     "outcome": "simulated",
                     "duration_s": 0.0,
                     "reason": "an exercise: the call was logged, no phone rang",
+                    "reason_code": "simulated",
                 },
             ),
         ]

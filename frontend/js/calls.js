@@ -25,13 +25,21 @@ export function clockDuration(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
+/** Why a call ended, in the board's language when the server named the reason (`reason_code`),
+ * else in the server's words. */
+export function reasonText(data, tr) {
+  const key = data?.reason_code ? `calls.reasons.${data.reason_code}` : null;
+  return key && tr.has(key) ? tr.t(key) : String(data?.reason ?? "");
+}
+
 /** How a call ended, for its status line and the history: "answered · 1:02 · hung up by …". */
 export function callEndedText(data, tr) {
   const parts = [];
   if (data?.outcome) parts.push(tr.label("calls.outcomes", data.outcome));
   const secs = Number(data?.duration_s);
   if (Number.isFinite(secs) && secs > 0) parts.push(clockDuration(secs));
-  if (data?.reason) parts.push(String(data.reason));
+  const why = reasonText(data, tr);
+  if (why) parts.push(why);
   return parts.join(" · ");
 }
 
@@ -145,6 +153,7 @@ export class CallBook {
     call.outcome = data.outcome ?? null;
     call.duration_s = data.duration_s ?? null;
     call.reason = data.reason ?? "";
+    call.reason_code = data.reason_code ?? "";
     return true;
   }
 
@@ -181,7 +190,8 @@ export function callView(call, tr, now) {
       break;
     default:
       view.error = call.outcome === "failed";
-      view.text = view.error ? tr.t("calls.failed", { reason: call.reason || tr.t("calls.noReason") }) : tr.t("calls.ended", { detail: callEndedText(call, tr) });
+      view.text = view.error ? tr.t("calls.failed", { reason: reasonText(call, tr) || tr.t("calls.noReason") }) : tr.t("calls.ended", { detail: callEndedText(call, tr) });
+      view.detail = call.reason ?? ""; // the server's own words (an address, a SIP status) for whoever fixes it
   }
   if (view.live && call.problem) {
     view.error = true;
@@ -355,6 +365,7 @@ export class CallControls {
       setText(this.tel, `☎ ${tel.replace(/^tel:/, "")}`);
     }
     setText(this.status, view.text);
+    this.status.title = view.detail ?? "";
     this.status.hidden = !view.text;
     this.status.classList.toggle("error", view.error);
     this.status.classList.toggle("live", view.live);

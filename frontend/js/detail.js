@@ -342,6 +342,7 @@ export class DetailPanel {
       if (item.action === "call_ended") {
         li.dataset.outcome = String(item.data?.outcome ?? "");
         li.classList.toggle("h-failed", item.data?.outcome === "failed");
+        if (item.data?.reason) li.title = String(item.data.reason); // the server's own words
       }
       const when = el("time", "history-time", formatIso(item.at, f.short));
       when.title = formatIso(item.at, f.full);

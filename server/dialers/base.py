@@ -29,6 +29,24 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 
 
+#: Why a call ended, as a code boards say in their own language (`call_ended.reason_code`); a
+#: dialer may report others, or none, and boards then show the words of `reason`.
+REASON_CODES = (
+    "operator_marked",  # a handed-off call the operator marked over
+    "operator_hangup",  # the operator hung up
+    "not_marked",  # a handed-off call nobody marked over in time
+    "no_answer_timeout",  # nobody answered in time
+    "max_length",  # hung up at the longest call allowed
+    "other_side",  # the officer's side hung up
+    "not_connected",  # the network could not connect the call
+    "dialer_lost",  # the dialer lost its phone mid-call
+    "dialer_failed",  # the dialer failed (and DialerError codes such as dial_refused)
+    "server_shutdown",  # the server shut down during the call
+    "server_stopped",  # the server stopped (crashed) during the call; found at the next start
+    "simulated",  # a drill's call: logged, no phone rang
+)
+
+
 class DialerError(CityboardError):
     """The dialer cannot place this call; `code` says why (`no_sip_uri`, `line_busy`,
     `dialer_unreachable`, `dial_refused`...) and the message says what to do."""
@@ -65,7 +83,7 @@ class CallEvents(Protocol):
 
     async def answered(self) -> None: ...
 
-    async def ended(self, outcome: Outcome, reason: str = "") -> None: ...
+    async def ended(self, outcome: Outcome, reason: str = "", code: str = "") -> None: ...
 
 
 class Dialer(ABC):

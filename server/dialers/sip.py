@@ -71,6 +71,9 @@ class NetstringDecoder:
             del self._buffer[: end + 1]
 
 
+Ending = tuple[Outcome, str, str]  # outcome, reason, reason code (server.dialers.base)
+
+
 @dataclass(eq=False)
 class _SipCall:
     """One call on the office phone and its control connection."""
@@ -83,7 +86,7 @@ class _SipCall:
     baresip_id: str | None = None
     rang: bool = False
     established: bool = False
-    ending: tuple[Outcome, str] | None = None  # what we asked for when we sent hangup
+    ending: Ending | None = None  # what we asked for when we sent hangup
     abandoned: bool = False  # dial failed: the service records the failure, not us
     finished: bool = False
     done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -165,15 +168,18 @@ class SipDialer(Dialer):
         if sip is None or sip.request.call_id != call_id or sip.finished:
             return
         if sip.established:
-            await self._end(sip, "answered", "hung up by the operator")
+            await self._end(sip, "answered", "hung up by the operator", "operator_hangup")
         else:
-            await self._end(sip, "cancelled", "hung up by the operator before an answer")
+            await self._end(
+                sip, "cancelled", "hung up by the operator before an answer", "operator_hangup"
+            )
 
     async def close(self) -> None:
         sip = self._active
         if sip is not None and not sip.finished:
             reason = "the server shut down during the call"
-            await self._end(sip, "answered" if sip.established else "cancelled", reason)
+            outcome: Outcome = "answered" if sip.established else "cancelled"
+            await self._end(sip, outcome, reason, "server_shutdown")
 
     # ------------------------------------------------------------------ the connection
 
@@ -208,8 +214,12 @@ class SipDialer(Dialer):
                     future.set_exception(ConnectionError(lost))
             sip.responses.clear()
             if not sip.finished and not sip.abandoned:
-                outcome, reason = sip.ending or ("answered" if sip.established else "failed", lost)
-                await self._finish(sip, outcome, reason)
+                lost_end: Ending = (
+                    "answered" if sip.established else "failed",
+                    lost,
+                    "dialer_lost",
+                )
+                await self._finish(sip, *(sip.ending or lost_end))
 
     async def _handle(self, sip: _SipCall, message: dict[str, Any]) -> None:
         if message.get("response"):
@@ -239,23 +249,30 @@ class SipDialer(Dialer):
             if not sip.finished and sip.ending is None:
                 sip.timer_task = asyncio.create_task(self._max_length(sip))
         elif kind == "CALL_CLOSED":
-            outcome, reason = self._closed(sip, str(message.get("param") or ""))
-            await self._finish(sip, outcome, reason)
+            await self._finish(sip, *self._closed(sip, str(message.get("param") or "")))
 
-    def _closed(self, sip: _SipCall, param: str) -> tuple[Outcome, str]:
+    def _closed(self, sip: _SipCall, param: str) -> Ending:
         """The outcome of a call baresip reports closed, with the reason it gave."""
         if sip.ending is not None:
-            outcome, reason = sip.ending
-            return ("answered" if sip.established else outcome), reason
+            outcome, reason, code = sip.ending
+            return ("answered" if sip.established else outcome), reason, code
         if sip.established:
-            return "answered", f"closed by the other side ({param or 'no reason given'})"
+            return (
+                "answered",
+                f"closed by the other side ({param or 'no reason given'})",
+                "other_side",
+            )
         match = re.match(r"\s*(\d{3})\b", param)
-        code = match.group(1) if match else ""
-        if code in BUSY_CODES:
-            return "busy", param
-        if code in NO_ANSWER_CODES:
-            return "no_answer", param
-        return "failed", f"the call could not be connected: {param or 'no reason given'}"
+        status = match.group(1) if match else ""
+        if status in BUSY_CODES:
+            return "busy", param, ""
+        if status in NO_ANSWER_CODES:
+            return "no_answer", param, ""
+        return (
+            "failed",
+            f"the call could not be connected: {param or 'no reason given'}",
+            "not_connected",
+        )
 
     # ----------------------------------------------------------------------- ending
 
@@ -263,19 +280,22 @@ class SipDialer(Dialer):
         seconds = sip.request.no_answer_seconds
         await asyncio.sleep(seconds)
         if not sip.established:
-            await self._end(sip, "no_answer", f"no answer within {seconds:g} s")
+            await self._end(
+                sip, "no_answer", f"no answer within {seconds:g} s", "no_answer_timeout"
+            )
 
     async def _max_length(self, sip: _SipCall) -> None:
         seconds = sip.request.max_seconds
         await asyncio.sleep(seconds)
-        await self._end(sip, "answered", f"hung up at the longest call allowed ({seconds:g} s)")
+        reason = f"hung up at the longest call allowed ({seconds:g} s)"
+        await self._end(sip, "answered", reason, "max_length")
 
-    async def _end(self, sip: _SipCall, outcome: Outcome, reason: str) -> None:
+    async def _end(self, sip: _SipCall, outcome: Outcome, reason: str, code: str) -> None:
         """Ask baresip to hang up and wait for it to say the call closed (or give up waiting)."""
         if sip.finished:
             return
         if sip.ending is None:
-            sip.ending = (outcome, reason)
+            sip.ending = (outcome, reason, code)
         with contextlib.suppress(TimeoutError, ConnectionError, OSError):
             await self._command(sip, "hangup")
         try:
@@ -290,13 +310,13 @@ class SipDialer(Dialer):
             task.cancel()
         sip.timer_task = None
 
-    async def _finish(self, sip: _SipCall, outcome: Outcome, reason: str) -> None:
+    async def _finish(self, sip: _SipCall, outcome: Outcome, reason: str, code: str) -> None:
         if sip.finished:
             return
         sip.finished = True
         self._cancel_timer(sip)
         try:
-            await sip.events.ended(outcome, reason)
+            await sip.events.ended(outcome, reason, code)
         finally:
             sip.done.set()
             if self._active is sip:

@@ -41,6 +41,7 @@ class TelDialer(Dialer):
         await events.ended(
             "handed_off",
             f"not marked ended by the operator within {call.max_seconds:g} s",
+            "not_marked",
         )
 
     async def hangup(self, call_id: str, outcome: Outcome | None = None) -> None:
@@ -51,7 +52,9 @@ class TelDialer(Dialer):
         expiry.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await expiry
-        await events.ended(outcome or "handed_off", "marked ended by the operator")
+        await events.ended(
+            outcome or "handed_off", "marked ended by the operator", "operator_marked"
+        )
 
     async def close(self) -> None:
         for call_id in list(self._open):
@@ -59,4 +62,6 @@ class TelDialer(Dialer):
             expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await expiry
-            await events.ended("handed_off", "the server shut down before the call was marked")
+            await events.ended(
+                "handed_off", "the server shut down before the call was marked", "server_shutdown"
+            )

@@ -258,11 +258,13 @@ def test_a_call_the_office_phone_cannot_place_is_shown_failed_with_the_reason(
     status = kim.locator('[data-testid="call-status"]')
     expect(status).to_have_attribute("data-phase", "ended")
     expect(status).to_have_attribute("data-outcome", "failed")
-    expect(status).to_have_text(
+    expect(status).to_have_text("전화 실패: 사무실 전화에 연결할 수 없음")  # said in Korean
+    expect(status).to_have_attribute(  # and the server's own words for whoever fixes it
+        "title",
         re.compile(
-            r"^전화 실패: cannot reach the office phone's control socket \(baresip ctrl_tcp\)"
+            r"^cannot reach the office phone's control socket \(baresip ctrl_tcp\)"
             f" at 127.0.0.1:{nobody}"
-        )
+        ),
     )
     expect(status).to_have_class(re.compile(r"\berror\b"))
     assert status.evaluate("s => getComputedStyle(s).borderLeftColor") == "rgb(255, 90, 90)"
@@ -271,7 +273,8 @@ def test_a_call_the_office_phone_cannot_place_is_shown_failed_with_the_reason(
     failed = page.locator('[data-testid="history-item"][data-action="call_ended"]')
     expect(failed).to_have_attribute("data-outcome", "failed")
     expect(failed).to_have_class(re.compile(r"\bh-failed\b"))
-    expect(failed).to_contain_text("실패 · cannot reach the office phone's control socket")
+    expect(failed).to_contain_text("실패 · 사무실 전화에 연결할 수 없음")
+    expect(failed).to_have_attribute("title", re.compile(f"127.0.0.1:{nobody}"))
 
 
 def test_on_a_replay_history_and_calls_go_to_the_replay_stream(

@@ -208,7 +208,7 @@ def test_officers_on_duty_can_be_called_about_the_open_event_from_the_directory(
     # prompt that swallows mouse and keys: the click is dispatched to the button itself.
     caller.locator('[data-testid="hangup-button"]').dispatch_event("click")
     expect(status).to_have_attribute("data-phase", "ended")
-    expect(status).to_have_text(re.compile(r"^통화 종료: 전화기로 넘김 · .*operator"))
+    expect(status).to_have_text(re.compile(r"^통화 종료: 전화기로 넘김 · .*운영자가 종료 처리"))
     expect(caller.locator('[data-testid="hangup-button"]')).to_be_hidden()
     expect(marks.first).to_be_hidden()
     ended = page.locator('[data-testid="history-item"][data-action="call_ended"]')

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-const { CallBook, Calls, callEndedText, callView, clockDuration } = await import("../../frontend/js/calls.js");
+const { CallBook, Calls, callEndedText, callView, clockDuration, reasonText } = await import("../../frontend/js/calls.js");
 const { LANGS, Translator } = await import("../../frontend/js/i18n.js");
 
 const catalogs = Object.fromEntries(
@@ -96,6 +96,15 @@ test("tel calls are handed to the operator's phone; drills are logged, no phone 
   const drill = book.answer("e1", "lee", { call_id: "drill-1", dialer: "drill", status: "simulated", stream: "replay:x" });
   assert.equal(callView(drill, en, T0).text, "Ended: exercise — no phone rang");
   assert.equal(callEndedText({ outcome: "no_answer", duration_s: 0, reason: "" }, new Translator(catalogs, "ko")), "받지 않음");
+});
+
+test("the server's reason is said in the board's language when it names it, else in its words", () => {
+  const ko = new Translator(catalogs, "ko");
+  const coded = { outcome: "no_answer", duration_s: 0, reason: "no answer within 45 s", reason_code: "no_answer_timeout" };
+  assert.equal(callEndedText(coded, ko), "받지 않음 · 제한 시간 안에 받지 않음");
+  assert.equal(callEndedText(coded, en), "no answer · not answered in time");
+  const unknown = { outcome: "failed", reason: "486 Busy Here from a PBX plugin", reason_code: "pbx_special" };
+  assert.equal(reasonText(unknown, ko), "486 Busy Here from a PBX plugin", "no words for it: the server's own");
 });
 
 test("starting a call sends the token, the operator's name and the replay stream; a tel URI is opened", async (t) => {

@@ -85,6 +85,7 @@ async def test_a_tel_call_is_handed_to_the_board_and_recorded_on_the_event(
         "outcome": "answered",
         "duration_s": ended["duration_s"],
         "reason": "marked ended by the operator",
+        "reason_code": "operator_marked",
     }
     snapshot = await running.board.log.snapshot(EventFilter(), 10)
     assert snapshot.workflows[EVENT]["calls"] == 1
@@ -107,6 +108,7 @@ async def test_an_unmarked_tel_call_is_closed_as_handed_off(start_server: StartS
     assert actions[-1]["data"]["outcome"] == "handed_off"
     assert actions[-1]["data"]["duration_s"] == 0, "nobody said how long: no length is made up"
     assert "not marked ended" in actions[-1]["data"]["reason"]
+    assert actions[-1]["data"]["reason_code"] == "not_marked"
 
 
 async def test_a_tel_call_marked_over_lasts_from_hand_off_to_the_mark(

@@ -75,6 +75,7 @@ async def test_the_officer_answers_and_the_timeline_shows_the_whole_call(
     assert ended_action["data"]["outcome"] == "answered"
     assert 0.8 <= ended_action["data"]["duration_s"] < 5, ended_action
     assert "operator" in ended_action["data"]["reason"]
+    assert ended_action["data"]["reason_code"] == "operator_hangup"
     assert "Call established" in kim.log() or "established" in kim.log().lower(), kim.log()
 
 
@@ -97,7 +98,7 @@ async def test_an_unanswered_call_ends_as_no_answer_after_the_timeout(
     ended = actions[-1]["data"]
     assert ended["outcome"] == "no_answer"
     assert ended["duration_s"] == 0
-    assert "1.5 s" in ended["reason"]
+    assert "1.5 s" in ended["reason"] and ended["reason_code"] == "no_answer_timeout"
 
 
 async def test_an_office_phone_that_is_down_fails_the_call_with_the_reason(
@@ -122,6 +123,7 @@ async def test_an_office_phone_that_is_down_fails_the_call_with_the_reason(
     assert [a["action"] for a in actions] == ["call_started", "call_ended"]
     assert actions[-1]["data"]["outcome"] == "failed"
     assert f"127.0.0.1:{nobody}" in actions[-1]["data"]["reason"]
+    assert actions[-1]["data"]["reason_code"] == "dialer_unreachable"
     async with running.session.get(f"{running.http}/api/calls/{error['call']['call_id']}") as r:
         assert (await r.json())["outcome"] == "failed"
 

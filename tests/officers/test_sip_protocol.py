@@ -37,8 +37,8 @@ class Recorder:
     async def answered(self) -> None:
         self.seen.append(("answered",))
 
-    async def ended(self, outcome: Outcome, reason: str = "") -> None:
-        self.seen.append(("ended", outcome, reason))
+    async def ended(self, outcome: Outcome, reason: str = "", code: str = "") -> None:
+        self.seen.append(("ended", outcome, reason, code))
         self.done.set()
 
 
@@ -107,7 +107,7 @@ async def test_busy_is_reported_as_busy(fake_phone: Callable[[Script], Awaitable
     recorder = Recorder()
     await dialer(await fake_phone(script)).dial(request(), recorder)
     await asyncio.wait_for(recorder.done.wait(), 5)
-    assert recorder.seen == [("ringing",), ("ended", "busy", "486 Busy Here")]
+    assert recorder.seen == [("ringing",), ("ended", "busy", "486 Busy Here", "")]
 
 
 async def test_a_refused_dial_is_a_dialer_error(
@@ -137,6 +137,7 @@ async def test_the_phone_dying_mid_call_ends_the_call_with_the_reason(
     assert recorder.seen[0] == ("answered",)
     assert recorder.seen[1][:2] == ("ended", "answered")
     assert "closed its control connection" in recorder.seen[1][2]
+    assert recorder.seen[1][3] == "dialer_lost"
 
 
 async def test_the_longest_call_allowed_is_hung_up(
@@ -155,6 +156,7 @@ async def test_the_longest_call_allowed_is_hung_up(
     await asyncio.wait_for(recorder.done.wait(), 5)
     assert recorder.seen[-1][:2] == ("ended", "answered")
     assert "longest call allowed (0.3 s)" in recorder.seen[-1][2]
+    assert recorder.seen[-1][3] == "max_length"
 
 
 async def test_one_call_at_a_time_on_the_office_line(
@@ -173,5 +175,7 @@ async def test_one_call_at_a_time_on_the_office_line(
         phone.target(call.officer)
     assert info.value.code == "line_busy"
     await phone.hangup("call-1")
-    assert recorder.seen == [("ended", "cancelled", "hung up by the operator before an answer")]
+    assert recorder.seen == [
+        ("ended", "cancelled", "hung up by the operator before an answer", "operator_hangup")
+    ]
     assert phone.target(call.officer).number == URI, "the line is free again"
