@@ -265,6 +265,8 @@ class Player:
     loops: int = field(default=0, init=False)
     stats: ReadStats = field(default_factory=ReadStats, init=False)
     density: list[int] | None = field(default=None, init=False)  # entries per scrubber bucket
+    # the one reading of the file that computes it, shared by boards that ask at the same time
+    density_task: asyncio.Future[list[int]] | None = field(default=None, init=False)
     on_reset: Callable[[], None] = field(default_factory=lambda: _nothing, init=False)
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _resting: asyncio.Event = field(default_factory=asyncio.Event, init=False)  # see _rest

@@ -171,7 +171,15 @@ async def replay_status(request: web.Request) -> web.Response:
     except ReplayError as exc:
         return _error(404, exc.code, exc.message)
     if player.density is None:
-        player.density = await asyncio.to_thread(density, player.path, DENSITY_BUCKETS)
+        if player.density_task is None:  # one reading of the file, however many boards ask
+            player.density_task = asyncio.ensure_future(
+                asyncio.to_thread(density, player.path, DENSITY_BUCKETS)
+            )
+        try:
+            player.density = await asyncio.shield(player.density_task)
+        except OSError as exc:  # the file went away: say so, and read again next time
+            player.density_task = None
+            return _error(409, "recording_unreadable", f"the recording cannot be read: {exc}")
     return _json({**player.status(), "density": player.density})
 
 

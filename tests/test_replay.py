@@ -472,3 +472,27 @@ async def test_calls_in_a_drill_are_simulated_on_its_stream(
     assert [c["action"] for c in calls] == ["call_started", "call_ended"]
     assert calls[1]["data"]["outcome"] == "simulated"
     assert running.board.log.head == 0, "nothing of the drill reached the live log"
+
+
+async def test_boards_asking_at_once_share_one_reading_for_the_density(
+    running: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server import replay_api
+
+    readings: list[Path] = []
+
+    def counted(path: Path, buckets: int) -> list[int]:
+        readings.append(path)
+        return replay_api_density(path, buckets)
+
+    replay_api_density = replay_api.density
+    monkeypatch.setattr(replay_api, "density", counted)
+    await start_replay(running, make_recording(tmp_path / "r.jsonl", count=30), speed=1)
+
+    async def status() -> dict[str, Any]:
+        async with running.session.get(f"{running.http}/api/replays/r1") as r:
+            return dict(await r.json())
+
+    answers = await asyncio.gather(*(status() for _ in range(5)))
+    assert len(readings) == 1, "five boards, one reading of the file"
+    assert all(sum(a["density"]) == 30 for a in answers)
