@@ -236,7 +236,8 @@ async def _broadcast_health(board: Board) -> None:
     player's state too, so a paused replay is not mistaken for a frozen wall."""
     while True:
         await asyncio.sleep(board.settings.feeds_broadcast_seconds)
-        health = protocol.feeds(board.feed_health())
+        problem = board.log.problem
+        health = protocol.feeds(board.feed_health(), {"ok": problem is None, "problem": problem})
         board.hub.broadcast(health)
         for player in board.replays.players.values():
             player.stream.hub.broadcast(health)

@@ -155,6 +155,9 @@ class LogStore(Protocol):
     @property
     def writing(self) -> bool: ...
 
+    @property
+    def problem(self) -> str | None: ...
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
@@ -385,6 +388,11 @@ class EventLog:
     def writing(self) -> bool:
         """True while the writer task runs, i.e. appends will be committed."""
         return self._writes.running
+
+    @property
+    def problem(self) -> str | None:
+        """Why the log cannot take or show entries now, for the boards; None when it can."""
+        return None if self.writing else "the log writer is not running"
 
     # ------------------------------------------------------------------------- writes
 

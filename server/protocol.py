@@ -241,9 +241,10 @@ def batch(entries: Iterable[bytes], *, head: int) -> bytes:
     return b'{"v":1,"type":"batch","head":%d,"entries":[%s]}' % (head, b",".join(entries))
 
 
-def feeds(health: list[Any]) -> bytes:
-    """Feed health, sent periodically; also the heartbeat a browser can see."""
-    return _message("feeds", health=health)
+def feeds(health: list[Any], log: dict[str, Any] | None = None) -> bytes:
+    """Feed health and the log's (`{ok, problem}`: a board whose log is unreachable must say its
+    picture may be out of date), sent periodically; also the heartbeat a browser can see."""
+    return _message("feeds", health=health, log=log or {"ok": True, "problem": None})
 
 
 def replay_status(status: dict[str, Any]) -> bytes:

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
 from server import workflow
@@ -46,6 +47,7 @@ from server.log import (
 log = logging.getLogger(__name__)
 
 MAX_TRANSACTION_RETRIES = 50  # appends decided again after another node's commit, before failing
+MAX_RECONNECTS = 3  # stale pooled connections an append gets past before EXEC, before failing
 TAIL_BLOCK_MS = 200  # how long one XREAD waits for new entries (and how long close() may wait)
 TAIL_BATCH = 500  # entries one XREAD returns at most
 TAIL_RETRY_SECONDS = 1.0  # pause after the tail lost Redis, before reading again
@@ -109,6 +111,7 @@ class RedisLog:
         self.first_seq = 1
         self.pruned = 0
         self.retries = 0  # transactions decided again because another node committed first
+        self._tail_problem: str | None = None  # why the tail cannot read Redis, while it cannot
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{name}"
@@ -118,6 +121,13 @@ class RedisLog:
         """Where the log lives, for log lines (the URL without credentials)."""
         tail = self.url.rsplit("@", 1)[-1].removeprefix("redis://").removeprefix("rediss://")
         return f"redis://{tail} {self.prefix}"
+
+    @property
+    def problem(self) -> str | None:
+        """Why the log cannot take or show entries now, for the boards; None when it can."""
+        if not self.writing:
+            return "the log is not running"
+        return self._tail_problem
 
     @property
     def commits(self) -> int:
@@ -175,8 +185,10 @@ class RedisLog:
         r = self._r()
         event_ids = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Event)})
         acted_on = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Action)})
+        reconnects = 0
         for _ in range(MAX_TRANSACTION_RETRIES):
             async with r.pipeline(transaction=True) as pipe:
+                sent = False  # EXEC went out: from then on a lost connection may have committed
                 try:
                     await pipe.watch(self._key("head"), self._key("epoch"))
                     if _text(await pipe.get(self._key("epoch"))) != self.epoch:
@@ -188,10 +200,16 @@ class RedisLog:
                     known = await self._stored_versions(pipe, event_ids)
                     flows = await self._stored_workflows(pipe, acted_on)
                     results = self._decide(batches, known, flows, head, pipe)
+                    sent = True
                     await pipe.execute()
                     return results
                 except WatchError:
                     self.retries += 1
+                    continue
+                except RedisConnectionError as exc:
+                    if sent or reconnects >= MAX_RECONNECTS:
+                        raise LogError(f"append failed: {exc}") from exc
+                    reconnects += 1  # pooled connections Redis closed (it restarted): try again
                     continue
                 except RedisError as exc:
                     raise LogError(f"append failed: {exc}") from exc
@@ -279,9 +297,14 @@ class RedisLog:
                     {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
                 )
             except RedisError as exc:
-                log.warning("the log's tail lost Redis (%s); retrying", exc)
+                if self._tail_problem is None:
+                    log.warning("the log's tail lost Redis (%s); retrying", exc)
+                self._tail_problem = f"Redis at {self.location} is unreachable: {exc}"
                 await asyncio.sleep(TAIL_RETRY_SECONDS)
                 continue
+            if self._tail_problem is not None:
+                log.info("the log's tail reads Redis again")
+                self._tail_problem = None
             for _, items in answer or []:
                 entries = [_committed(item_id, fields) for item_id, fields in items]
                 if entries:

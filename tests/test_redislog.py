@@ -196,12 +196,19 @@ async def test_a_node_says_not_ready_while_redis_is_down_and_recovers_by_itself(
     start_server: StartServer,
     redis_server: RedisServer,  # noqa: F811
 ) -> None:
-    running = await start_server(log_backend="redis", redis_url=redis_server.url)
+    running = await start_server(
+        log_backend="redis", redis_url=redis_server.url, feeds_broadcast_seconds=0.1
+    )
     await running.push([event_dict(1)])
     board = await BoardClient.connect(running.session, running.ws_url)
     await board.until_seq(1)
+    assert (await board.next_of("feeds"))["log"] == {"ok": True, "problem": None}
 
     redis_server.stop()
+    async with asyncio.timeout(10):  # the boards are told, not left looking at a frozen wall
+        while (status := (await board.next_of("feeds"))["log"])["ok"]:
+            pass
+    assert "unreachable" in status["problem"]
     async with running.session.get(f"{running.http}/readyz") as r:
         assert r.status == 503 and "log unavailable" in (await r.json())["error"]["message"]
     async with running.session.post(
@@ -219,6 +226,9 @@ async def test_a_node_says_not_ready_while_redis_is_down_and_recovers_by_itself(
                 if r.status == 200:
                     break
             await asyncio.sleep(0.1)
+    async with asyncio.timeout(10):
+        while not (await board.next_of("feeds"))["log"]["ok"]:
+            pass
     await running.push([event_dict(3)])
     assert await board.until_seq(2, timeout=10) == [2], "the same board, no gap, no repeat"
     assert board.entries()[-1]["body"]["event_id"] == "test:e3", "the refused push stored nothing"

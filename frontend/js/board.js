@@ -890,9 +890,14 @@ function renderFeeds() {
   }
   for (const li of existing.values()) li.remove();
   els.feedsEmpty.hidden = list.length > 0;
-  els.feedAlarm.hidden = problems === 0;
+  // the server cannot reach its log (a node lost Redis): nothing new can arrive, so say so first
+  const logDown = store.log?.ok === false;
+  els.feedAlarm.hidden = problems === 0 && !logDown;
   els.feedAlarm.dataset.count = String(problems);
-  if (problems) setText(els.feedAlarm, `⚠ ${tr.t("feeds.problems", { n: problems })}`);
+  els.feedAlarm.dataset.log = logDown ? "down" : "ok";
+  els.feedAlarm.title = logDown ? String(store.log.problem ?? "") : "";
+  if (logDown) setText(els.feedAlarm, `⚠ ${tr.t("feeds.logDown")}`);
+  else if (problems) setText(els.feedAlarm, `⚠ ${tr.t("feeds.problems", { n: problems })}`);
 }
 
 function renderNotices() {

@@ -73,6 +73,7 @@ export class BoardStream {
     this.workflows = new Map(); // event_id -> workflow {state, acked_at, ...} (server/workflow.py)
     this.feeds = [];
     this.feedsAt = null;
+    this.log = null; // {ok, problem}: whether the server can read and write its log right now
     this.notices = [];
     this.city = null;
     this.demo = false;
@@ -136,6 +137,7 @@ export class BoardStream {
         break;
       case "feeds":
         this.feeds = Array.isArray(msg.health) ? msg.health : [];
+        this.log = msg.log && typeof msg.log === "object" ? msg.log : null;
         this.feedsAt = now;
         change.feeds = true;
         break;

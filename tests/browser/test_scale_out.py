@@ -4,6 +4,7 @@ shown twice (a real redis-server holds the shared log)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,3 +65,28 @@ def test_a_board_on_an_edge_follows_the_ingest_node_across_an_edge_restart(
     assert event_ids(page) == [f"test:e{i}" for i in range(5, 0, -1)], "nothing lost or repeated"
     assert page.evaluate("window.cityboard.store.mode") == "resume", "resumed, not reloaded"
     expect(page.locator('[data-testid="last-seq"]')).to_have_text(str(ingest.head()))
+
+
+def test_a_board_says_so_while_its_node_has_lost_redis(
+    nodes: Callable[[str], ServerProcess],
+    open_board: Callable[..., Any],
+    redis_server: RedisServer,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CITYBOARD_FEEDS_BROADCAST_SECONDS", "0.5")
+    node = nodes("all-in-one")
+    page = open_board(node)
+    wait_live(page)
+    alarm = page.locator('[data-testid="feed-alarm"]')
+    expect(alarm).to_be_hidden()
+
+    redis_server.stop()  # the board's websocket is fine; the log behind it is not
+    expect(alarm).to_be_visible(timeout=10_000)
+    expect(alarm).to_have_attribute("data-log", "down")
+    expect(alarm).to_contain_text("로그에 연결할 수 없음")
+    expect(alarm).to_have_attribute("title", re.compile("unreachable"))
+
+    redis_server.start()
+    expect(alarm).to_be_hidden(timeout=15_000)
+    node.push(pushed_event("after", at=datetime.now(UTC)))
+    expect(page.locator(ROW)).to_have_count(1, timeout=10_000)
