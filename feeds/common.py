@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from feeds.base import FeedRejected
 from server.events import (
+    GEOMETRY_DEPTH,
     MAX_DESCRIPTION_CHARS,
     MAX_TITLE_CHARS,
     MAX_URL_CHARS,
@@ -209,14 +210,6 @@ _JSON_TYPES = {
     type(None): "null",
 }
 _GEOMETRY: TypeAdapter[Any] = TypeAdapter(Geometry)
-_GEOMETRY_DEPTH = {
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
 _MAX_COLLECTION_NESTING = 4
 _WEB_URL = re.compile(r"^https?://\S+$")
 
@@ -296,11 +289,11 @@ def geojson_geometry(
         if reasons:
             raise FeedRejected(f"{field} GeometryCollection has no usable member; {reasons[0]}")
         return None
-    if not isinstance(kind, str) or kind not in _GEOMETRY_DEPTH:
+    if not isinstance(kind, str) or kind not in GEOMETRY_DEPTH:
         raise FeedRejected(f"{field} type {str(kind)[:40]!r} is not a GeoJSON geometry type")
     geometry = {
         "type": kind,
-        "coordinates": _flat_positions(value.get("coordinates"), _GEOMETRY_DEPTH[kind], field),
+        "coordinates": _flat_positions(value.get("coordinates"), GEOMETRY_DEPTH[kind], field),
     }
     try:
         _GEOMETRY.validate_python(geometry)

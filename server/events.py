@@ -220,19 +220,22 @@ Geometry = Annotated[
 ]
 
 
+# how deeply each geometry type nests its positions (a Point's coordinates are one position)
+GEOMETRY_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+
 def _positions(geometry: Any) -> list[Position]:
     """Flatten any geometry's coordinates into its positions, for counting and centring."""
     coords = geometry.coordinates
-    depth = {
-        "Point": 0,
-        "MultiPoint": 1,
-        "LineString": 1,
-        "MultiLineString": 2,
-        "Polygon": 2,
-        "MultiPolygon": 3,
-    }[geometry.type]
     items: list[Any] = [coords]
-    for _ in range(depth):
+    for _ in range(GEOMETRY_DEPTH[geometry.type]):
         items = [inner for outer in items for inner in outer]
     return items
 

@@ -181,11 +181,7 @@ def _require_operator(request: web.Request) -> web.Response | None:
 
 def _sees_contacts(request: web.Request) -> bool:
     """Operators see officers' phone numbers (they call them); viewers see who, not how."""
-    settings = request.app[BOARD].settings
-    try:
-        role = roles.role_of(settings, roles.bearer(request), local=roles.is_local(request))
-    except roles.BadToken:
-        return False
+    role = roles.request_role(request.app[BOARD].settings, request)
     return roles.at_least(role, "operator")
 
 

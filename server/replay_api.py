@@ -70,13 +70,7 @@ def _denied(request: web.Request, needed: roles.Role = "admin") -> web.Response 
     """None when the caller is on this machine or shows a token of the `needed` role."""
     if roles.is_local(request):
         return None
-    settings = _board(request).settings
-    token = roles.bearer(request)
-    try:
-        role = roles.role_of(settings, token, local=False) if token else "viewer"
-    except roles.BadToken:
-        role = "viewer"
-    if roles.at_least(role, needed):
+    if roles.at_least(roles.request_role(_board(request).settings, request), needed):
         return None
     return _error(
         403,

@@ -67,6 +67,14 @@ def role_of(settings: Settings, token: str | None, *, local: bool) -> Role:
     return "viewer"
 
 
+def request_role(settings: Settings, request: web.Request) -> Role:
+    """The role of an HTTP request (its bearer token and machine); a wrong token gives a viewer."""
+    try:
+        return role_of(settings, bearer(request), local=is_local(request))
+    except BadToken:
+        return "viewer"
+
+
 def at_least(role: Role, needed: Role) -> bool:
     """True when `role` may do what `needed` may."""
     return RANK[role] >= RANK[needed]
