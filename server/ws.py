@@ -197,6 +197,8 @@ class Connection:
             resume_max_entries=s.resume_max_entries,
             first_seq=source.first_seq,
         )
+        if mode == "resume" and not await self._still_held(resume):
+            mode = "snapshot"
         client = Client(self.transport, on_slow=self._on_slow, filter=flt)
         self.client = client
         self.hub.subscribe(client, catching_up=True)
@@ -235,6 +237,15 @@ class Connection:
             sent_up_to = await self._send_backlog(resume.after_seq)
         if not client.closed:
             self.hub.go_live(client, sent_up_to=sent_up_to)
+
+    async def _still_held(self, resume: protocol.Resume | None) -> bool:
+        """The entry after the client's still exists: retention elsewhere (another node's, on a
+        shared log) may have dropped it since this node last learned where the log starts."""
+        assert resume is not None
+        if resume.after_seq >= self.source.head:
+            return True
+        page = await self.source.entries_after(resume.after_seq, 1)
+        return bool(page) and page[0].seq == resume.after_seq + 1
 
     async def _send_backlog(self, after_seq: int) -> int:
         """Send every committed entry after `after_seq` in pages; returns the last seq read."""

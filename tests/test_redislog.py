@@ -233,3 +233,24 @@ async def test_a_node_says_not_ready_while_redis_is_down_and_recovers_by_itself(
     assert await board.until_seq(2, timeout=10) == [2], "the same board, no gap, no repeat"
     assert board.entries()[-1]["body"]["event_id"] == "test:e3", "the refused push stored nothing"
     await board.close()
+
+
+async def test_a_resume_from_what_another_node_pruned_gets_a_snapshot_not_a_gap(
+    start_server: StartServer,
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    shared = {"log_backend": "redis", "redis_url": redis_server.url}
+    ingest = await start_server(tmp_path / "i.db", node_role="ingest", **shared)
+    edge = await start_server(tmp_path / "e.db", node_role="edge", **shared)
+    await ingest.push([event_dict(n) for n in range(6)])
+    await wait_for(lambda: edge.board.log.head == 6)
+    assert await ingest.board.log.prune(older_than=None, keep_entries=2) == 4
+    assert edge.board.log.first_seq == 1, "the edge has not heard of the pruning"
+
+    board = await BoardClient.connect(
+        edge.session, edge.ws_url, resume={"epoch": edge.board.log.epoch, "after_seq": 2}
+    )
+    assert (await board.next_of("welcome"))["mode"] == "snapshot", "3-4 are gone: no silent gap"
+    assert len((await board.next_of("snapshot"))["events"]) == 6
+    await board.close()
