@@ -18,10 +18,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp import ClientSession, TCPConnector, WSMsgType
 from aiohttp.test_utils import TestServer
 
-from server.app import BOARD, create_app
-from server.events import Event
-from server.log import EventLog
+from server.http.app import BOARD, create_app
 from server.settings import Settings
+from server.stream.events import Event
+from server.stream.log import EventLog
 
 NOW = datetime.now(UTC)
 

@@ -16,8 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.log_and_fanout import event
-from server.log import Committed
-from server.redislog import RedisLog
+from server.stream.log import Committed
+from server.stream.redis import RedisLog
 from tests.redis_server import RedisServer
 
 CONCURRENT_APPENDS = 20_000

@@ -172,7 +172,7 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     cmd = [
         sys.executable,
         "-m",
-        "server.cli",
+        "server.cli.main",
         "serve",
         "--no-demo",
         "--host",

@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.replay_1m import T0, write_recording
-from feeds.clock import SystemClock
-from server.hub import Hub
-from server.replay import CHECKPOINT_EVERY, Player, PlayOptions, ReplayStream
+from server.clock import SystemClock
+from server.replay.player import CHECKPOINT_EVERY, Player, PlayOptions, ReplayStream
+from server.stream.hub import Hub
 
 RING_ENTRIES = 10_000  # the server's default resume_max_entries
 SPACING = timedelta(milliseconds=50)  # bench/replay_1m.py writes an entry every 50 ms

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from importlib.metadata import EntryPoint
 
-from feeds.base import FeedAdapter
+from feeds.kit.base import FeedAdapter
 from server import plugins
 from server.errors import ConfigError
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feeds.base import FeedAdapter, FeedRejected, Parsed, PollingFeed
-from feeds.clock import Clock, SystemClock
+from feeds.kit.base import FeedAdapter, FeedRejected, Parsed, PollingFeed
+from server.clock import Clock, SystemClock
 from server.districts import Districts
-from server.events import Action, Body, Event, Notice, Status, iso_utc
-from server.log import AppendResult
+from server.stream.events import Action, Body, Event, Notice, Status, iso_utc
+from server.stream.log import AppendResult
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from feeds.base import FeedConfig
+from feeds.kit.base import FeedConfig
 from server.errors import ConfigError
 
 KIB = 1024

@@ -13,12 +13,12 @@ import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
-from feeds.base import FeedConfig, FeedContext
-from feeds.http import Fetcher
-from server.app import BOARD, Board, create_app
+from feeds.kit.base import FeedConfig, FeedContext
+from feeds.kit.http import Fetcher
 from server.districts import Districts
-from server.events import Event
+from server.http.app import BOARD, Board, create_app
 from server.settings import Settings
+from server.stream.events import Event
 
 PUSH_TOKEN = "test-push-token"
 T0 = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)

@@ -59,7 +59,7 @@ class ServerProcess:
         cmd = [
             sys.executable,
             "-m",
-            "server.cli",
+            "server.cli.main",
             "serve",
             "--host",
             "127.0.0.1",

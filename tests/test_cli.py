@@ -41,7 +41,7 @@ async def test_tail_prints_entries_and_resumes_after_a_restart(tmp_path: Path) -
     tail = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "server.cli",
+        "server.cli.main",
         "tail",
         server.ws_url,
         "--json",
@@ -78,7 +78,7 @@ def test_serve_reports_a_bad_config_and_exits_2(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("port = 99999\n")
     done = subprocess.run(
-        [sys.executable, "-m", "server.cli", "serve", "--config", str(config)],
+        [sys.executable, "-m", "server.cli.main", "serve", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=30,
@@ -96,7 +96,7 @@ def test_serve_exits_with_a_clear_error_when_the_log_cannot_open(tmp_path: Path)
         [
             sys.executable,
             "-m",
-            "server.cli",
+            "server.cli.main",
             "serve",
             "--no-demo",
             "--port",

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from feeds.demo import RECORDING, DemoFeed, read_recording, retirements
-from server.events import Action, Event, Status
+from server.stream.events import Action, Event, Status
 from tests.conftest import StartServer, feed_context, wait_for
 
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from server.events import (
+from server.stream.events import (
     MAX_EXTRA_BYTES,
     MAX_GEOMETRY_POSITIONS,
     MAX_TITLE_CHARS,

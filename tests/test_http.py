@@ -198,8 +198,8 @@ async def test_a_configured_push_feed_has_its_own_token_and_health(
 async def test_a_push_feed_without_its_token_in_the_environment_refuses_to_start(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    from server.app import create_app
     from server.errors import ConfigError
+    from server.http.app import create_app
     from server.settings import Settings
 
     monkeypatch.delenv("MISSING_TOKEN", raising=False)

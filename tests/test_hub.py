@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from server import events
-from server.hub import Client, Hub, text_frame
-from server.log import Committed, EventFilter
+from server.stream import events
+from server.stream.hub import Client, Hub, text_frame
+from server.stream.log import Committed, EventFilter
 from tests.conftest import make_event
 
 

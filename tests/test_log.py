@@ -11,8 +11,8 @@ import orjson
 import pytest
 
 from server.errors import LogClosed
-from server.events import Action, Notice
-from server.log import Committed, EventFilter, EventLog
+from server.stream.events import Action, Notice
+from server.stream.log import Committed, EventFilter, EventLog
 from tests.conftest import T0, make_event
 
 

@@ -1,14 +1,14 @@
-"""server/openapi.yaml describes exactly the HTTP routes the app serves."""
+"""server/http/openapi.yaml describes exactly the HTTP routes the app serves."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from server.app import create_app
+from server.http.app import create_app
 from server.settings import Settings
 
-SPEC = Path(__file__).resolve().parent.parent / "server" / "openapi.yaml"
+SPEC = Path(__file__).resolve().parent.parent / "server" / "http" / "openapi.yaml"
 
 
 def test_every_route_is_documented_and_nothing_else(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from server import protocol
 from server.errors import ProtocolError
-from server.log import EventFilter
+from server.stream import protocol
+from server.stream.log import EventFilter
 
 
 @pytest.mark.parametrize(

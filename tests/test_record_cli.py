@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from server.recording import read_entries, read_header
+from server.replay.recording import read_entries, read_header
 from tests.conftest import event_dict
 from tests.process import ServerProcess
 
@@ -20,7 +20,10 @@ pytestmark = pytest.mark.slow
 
 def cityboard(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args], capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "server.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -83,7 +86,7 @@ def test_record_from_a_running_server(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "server.cli",
+                "server.cli.main",
                 "record",
                 str(out),
                 "--server",

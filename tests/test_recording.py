@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from server.recording import (
+from server.replay.recording import (
     Header,
     ReadStats,
     RecordingError,

@@ -11,9 +11,9 @@ import orjson
 import pytest
 import redis.asyncio as redis
 
-from server.events import Action
-from server.log import Committed, EventFilter
-from server.redislog import RedisLog
+from server.stream.events import Action
+from server.stream.log import Committed, EventFilter
+from server.stream.redis import RedisLog
 from tests.conftest import PUSH_TOKEN, T0, StartServer, event_dict, make_event, wait_for
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient

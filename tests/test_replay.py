@@ -12,13 +12,13 @@ from typing import Any
 import orjson
 import pytest
 
-from feeds.clock import Clock, ManualClock
-from server.events import Event
-from server.follow import Follower
-from server.hub import Hub
-from server.log import EventFilter
-from server.recording import Header, RecordingError, RecordingWriter, read_entries
-from server.replay import CHECKPOINT_OVERHEAD_BYTES, Player, PlayOptions, ReplayStream
+from server.cli.follow import Follower
+from server.clock import Clock, ManualClock
+from server.replay.player import CHECKPOINT_OVERHEAD_BYTES, Player, PlayOptions, ReplayStream
+from server.replay.recording import Header, RecordingError, RecordingWriter, read_entries
+from server.stream.events import Event
+from server.stream.hub import Hub
+from server.stream.log import EventFilter
 from tests.conftest import Running, StartServer, event_dict, make_event, wait_for
 from tests.officers.helpers import ADMIN_TOKEN, officer, put_officer
 from tests.wsclient import BoardClient
@@ -477,7 +477,7 @@ async def test_calls_in_a_drill_are_simulated_on_its_stream(
 async def test_boards_asking_at_once_share_one_reading_for_the_density(
     running: Running, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server import replay_api
+    from server.http import replays as replay_api
 
     readings: list[Path] = []
 

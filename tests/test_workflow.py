@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from server import workflow
-from server.events import Action
+from server.stream import workflow
+from server.stream.events import Action
 
 T = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 

@@ -20,7 +20,6 @@ from xml.etree.ElementTree import Element
 
 from pydantic import Field
 
-from feeds.base import FeedError, FeedOptions, FeedRejected, Parsed, PollingFeed
 from feeds.cap.parse import (
     DISTRICT_CODE_NAMES,
     CapAlert,
@@ -42,7 +41,8 @@ from feeds.cap.parse import (
     polygon_shape,
     read_alert,
 )
-from feeds.common import (
+from feeds.kit.base import FeedError, FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     georss_point,
     make_event,
     parse_rfc822,
@@ -51,8 +51,8 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from feeds.xml import child, children, find_all, local, parse_xml, text
-from server.events import (
+from feeds.kit.xml import child, children, find_all, local, parse_xml, text
+from server.stream.events import (
     LANG_PATTERN,
     MAX_AREA_DESC_CHARS,
     MAX_REFS,

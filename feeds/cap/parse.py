@@ -1,7 +1,7 @@
 """Reading CAP 1.1/1.2 alerts, and the CAP → cityboard mapping the `nws` adapter shares.
 
 Everything here is pure: XML elements or strings in, dataclasses or mapped values out. Elements
-are matched on local names (`feeds.xml`), so the 1.1 and 1.2 namespaces, a `cap:` prefix and no
+are matched on local names (`feeds.kit.xml`), so the 1.1 and 1.2 namespaces, a `cap:` prefix and no
 namespace at all read the same; a root in some other namespace is refused.
 """
 
@@ -15,16 +15,10 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from feeds.base import FeedRejected
-from feeds.common import (
-    circle_polygon,
-    latlon_pairs,
-    parse_time,
-    plain_text,
-    ring_polygon,
-)
-from feeds.xml import child, children, local, text
-from server.events import Event
+from feeds.kit.base import FeedRejected
+from feeds.kit.common import circle_polygon, latlon_pairs, parse_time, plain_text, ring_polygon
+from feeds.kit.xml import child, children, local, text
+from server.stream.events import Event
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:"  # + "1.1", "1.2" (and the old "1.0")
 

@@ -1376,7 +1376,7 @@ def jitter_point(rng: random.Random, district: District, lon: float, lat: float,
 
 
 def representative(geometry: dict[str, Any]) -> Pos:
-    """Same rule as server.events.representative_point, for the shapes used here."""
+    """Same rule as server.stream.events.representative_point, for the shapes used here."""
     coords = geometry["coordinates"]
     if geometry["type"] == "Point":
         return (coords[0], coords[1])
@@ -1590,9 +1590,9 @@ def write(path: Path) -> None:
 
 
 def check(path: Path) -> None:
-    """Validate the file against server.events and print the figures reviewers ask for."""
+    """Validate the file against server.stream.events and print the figures reviewers ask for."""
     sys.path.insert(0, str(ROOT))
-    from server.events import Action, Event, Status, representative_point
+    from server.stream.events import Action, Event, Status, representative_point
 
     districts = load_districts()
     lines = path.read_text(encoding="utf-8").splitlines()

@@ -15,8 +15,8 @@ from xml.etree.ElementTree import Element
 
 from pydantic import field_validator
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     georss_point,
     make_event,
     parse_rfc822,
@@ -25,8 +25,8 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from feeds.xml import child, children, local, parse_xml, text
-from server.events import Event
+from feeds.kit.xml import child, children, local, parse_xml, text
+from server.stream.events import Event
 
 ALERT_LEVELS = ("Green", "Orange", "Red")
 ALERT_SEVERITY = {"green": "minor", "orange": "severe", "red": "extreme"}

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from feeds.base import FeedContext, FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedContext, FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     feature_collection,
     from_epoch,
     geojson_geometry,
@@ -29,7 +29,7 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from server.events import CATEGORIES, Event, Kind, Severity
+from server.stream.events import CATEGORIES, Event, Kind, Severity
 
 TIME_FORMATS = ("auto", "iso", "rfc822", "epoch_s", "epoch_ms")
 DEFAULT_TIME_PROPERTIES = ("pubDate", "updated", "time")

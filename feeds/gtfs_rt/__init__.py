@@ -22,8 +22,8 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 from pydantic import Field
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     from_epoch,
     json_type,
     load_json,
@@ -33,7 +33,7 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from server.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event
+from server.stream.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event
 
 SEVERITY_LEVEL = {"SEVERE": "severe", "WARNING": "moderate", "INFO": "info"}
 EFFECT_SEVERITY = {

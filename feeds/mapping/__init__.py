@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from feeds.base import FeedContext, FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedContext, FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     districts_in_text,
     from_epoch,
     json_type,
@@ -37,13 +37,7 @@ from feeds.common import (
     web_url,
 )
 from server.errors import ConfigError
-from server.events import (
-    CATEGORIES,
-    MAX_AREA_DESC_CHARS,
-    MAX_TITLE_CHARS,
-    Event,
-    Kind,
-)
+from server.stream.events import CATEGORIES, MAX_AREA_DESC_CHARS, MAX_TITLE_CHARS, Event, Kind
 
 SeverityName = Literal["extreme", "severe", "moderate", "minor", "info"]
 StatusName = Literal["active", "cancelled", "expired", "resolved"]

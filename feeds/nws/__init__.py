@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import Field
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
 from feeds.cap import (
     Reference,
     cap_category,
@@ -23,7 +22,8 @@ from feeds.cap import (
     chain_key,
     newest_per_event,
 )
-from feeds.common import (
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     feature_collection,
     geojson_geometry,
     json_type,
@@ -33,7 +33,7 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from server.events import MAX_AREA_DESC_CHARS, MAX_REFS, Event
+from server.stream.events import MAX_AREA_DESC_CHARS, MAX_REFS, Event
 
 MAX_EXTRA_TEXT = 200
 

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     districts_in_text,
     json_type,
     load_json,
@@ -25,8 +25,8 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from feeds.xml import local, parse_xml
-from server.events import (
+from feeds.kit.xml import local, parse_xml
+from server.stream.events import (
     CATEGORIES,
     MAX_AREA_DESC_CHARS,
     MAX_DESCRIPTION_CHARS,

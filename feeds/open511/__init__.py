@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     geojson_geometry,
     load_json,
     make_event,
@@ -33,14 +33,8 @@ from feeds.common import (
     title_text,
     version_of,
 )
-from feeds.xml import child, children, local, parse_xml, text
-from server.events import (
-    LANG_PATTERN,
-    MAX_AREA_DESC_CHARS,
-    MAX_TRANSLATIONS,
-    Event,
-    iso_utc,
-)
+from feeds.kit.xml import child, children, local, parse_xml, text
+from server.stream.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event, iso_utc
 
 CATEGORY = {
     "CONSTRUCTION": "traffic.roadwork",

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 
 from pydantic import Field, SecretStr
 
-from feeds.base import FeedAdapter, FeedContext, FeedOptions
+from feeds.kit.base import FeedAdapter, FeedContext, FeedOptions
 from server.errors import ConfigError
-from server.events import Action, Event
+from server.stream.events import Action, Event
 
 
 class PushOptions(FeedOptions):

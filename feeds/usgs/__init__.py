@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import Field
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     feature_collection,
     from_epoch,
     geojson_geometry,
@@ -23,7 +23,7 @@ from feeds.common import (
     version_of,
     web_url,
 )
-from server.events import Event
+from server.stream.events import Event
 
 PAGER_SEVERITY = {"red": "extreme", "orange": "severe", "yellow": "moderate", "green": "minor"}
 MAGNITUDE_SEVERITY = ((7.0, "extreme"), (6.0, "severe"), (5.0, "moderate"), (4.0, "minor"))

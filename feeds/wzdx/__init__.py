@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from feeds.base import FeedRejected, Parsed, PollingFeed
-from feeds.common import (
+from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import (
     geojson_geometry,
     load_json,
     make_event,
@@ -21,7 +21,7 @@ from feeds.common import (
     title_text,
     version_of,
 )
-from server.events import MAX_AREA_DESC_CHARS, Event, iso_utc
+from server.stream.events import MAX_AREA_DESC_CHARS, Event, iso_utc
 
 CATEGORY = {
     "work-zone": "traffic.roadwork",

@@ -1,6 +1,6 @@
 """Browser-test fixtures: the real server as a subprocess and Debian's Chromium through Playwright.
 
-The server runs exactly as an operator starts it (`python -m server.cli serve ...`) on a free
+The server runs exactly as an operator starts it (`python -m server.cli.main serve ...`) on a free
 loopback port and a temporary database; it can be stopped and started again on the same port and
 database, which is what the reconnect test needs. Chromium is the system one (`/usr/bin/chromium`):
 `playwright install` is never run, and a missing browser fails the run instead of skipping it.

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from feeds import registry
-from feeds.base import FeedAdapter, Parsed, PollingFeed
+from feeds.kit.base import FeedAdapter, Parsed, PollingFeed
 from tests.conftest import feed_context
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

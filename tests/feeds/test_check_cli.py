@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.cli import main
+from server.cli.main import main
 from tests.feeds.conftest import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[2]

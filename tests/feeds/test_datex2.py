@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.base import FeedRejected, Parsed, PollingFeed
-from feeds.common import version_of
-from server.events import Event, Kind, Status
+from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import version_of
+from server.stream.events import Event, Kind, Status
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 NL_ID = "NDW08_9d8afcc1-fd11-44f5-9653-0efae246856a_SIT"

@@ -15,9 +15,9 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from feeds.base import FeedRejected, PollingFeed
-from feeds.common import version_of
-from server.events import Kind, Severity, Status
+from feeds.kit.base import FeedRejected, PollingFeed
+from feeds.kit.common import version_of
+from server.stream.events import Kind, Severity, Status
 from tests.feeds.conftest import RECEIVED_AT, adapter, parse_fixture
 
 SAMPLE = "geojson/nsw_rural_fire_service_feed.json"

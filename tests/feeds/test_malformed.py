@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from feeds import registry
-from feeds.base import FeedRejected, PollingFeed
+from feeds.kit.base import FeedRejected, PollingFeed
 from server.errors import ConfigError
 from tests.feeds.conftest import RECEIVED_AT, adapter
 
@@ -86,7 +86,7 @@ def test_hostile_documents_are_rejected_cleanly(name: str, tmp_path: Path) -> No
 
 
 def test_an_unknown_declared_encoding_is_a_rejection() -> None:
-    from feeds.xml import parse_xml
+    from feeds.kit.xml import parse_xml
 
     with pytest.raises(FeedRejected, match="unreadable XML"):
         parse_xml(b'<?xml version="1.0" encoding="aTF-8"?><a/>')

@@ -18,9 +18,9 @@ import pytest
 from pydantic import ValidationError
 
 from feeds import registry
-from feeds.base import FeedConfig, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedConfig, FeedRejected, Parsed, PollingFeed
 from server.errors import ConfigError
-from server.events import Event, Kind, Severity, Status, iso_utc
+from server.stream.events import Event, Kind, Severity, Status, iso_utc
 from tests.conftest import DISTRICTS
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter
 

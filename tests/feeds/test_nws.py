@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from feeds.base import FeedRejected, Parsed, PollingFeed
-from feeds.common import version_of
+from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import version_of
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 SAMPLE = "nws-api/alerts_active_zone.json"

@@ -12,8 +12,8 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from feeds.base import FeedRejected, Parsed, PollingFeed
-from server.events import Event, Kind, Severity, Status, iso_utc
+from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from server.stream.events import Event, Kind, Severity, Status, iso_utc
 from tests.feeds.conftest import RECEIVED_AT, adapter, parse_fixture
 
 

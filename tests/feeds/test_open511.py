@@ -17,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds import registry
-from feeds.base import FeedRejected, Parsed, PollingFeed
-from feeds.common import version_of
+from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import version_of
 from feeds.open511 import wkt_geometry
-from server.events import Event, Kind, Status
+from server.stream.events import Event, Kind, Status
 from tests.conftest import feed_context
 from tests.feeds.conftest import (
     FIXTURES,
@@ -499,7 +499,7 @@ class Pages:
 
 
 def paged_feed(pages: Pages, **config: Any) -> PollingFeed:
-    http: Any = pages  # duck-typed like feeds.http.Fetcher.get
+    http: Any = pages  # duck-typed like feeds.kit.http.Fetcher.get
     context = feed_context("open511", url="https://example.org/api/events", http=http, **config)
     feed = registry.load("open511")(context)
     assert isinstance(feed, PollingFeed)

@@ -21,7 +21,7 @@ def cityboard(*args: str, pythonpath: Path | None = None) -> subprocess.Complete
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     return subprocess.run(
-        [sys.executable, "-m", "server.cli", *args],
+        [sys.executable, "-m", "server.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=120,

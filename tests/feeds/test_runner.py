@@ -17,13 +17,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from feeds.base import FeedRejected, Manifest, Parsed, PollingFeed
-from feeds.clock import ManualClock
-from feeds.common import make_event, parse_time
-from feeds.http import Fetcher, SharedSession
+from feeds.kit.base import FeedRejected, Manifest, Parsed, PollingFeed
+from feeds.kit.common import make_event, parse_time
+from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import BACKOFF_MAX_SECONDS, FeedRunner
-from server.events import Status
-from server.log import EventFilter, EventLog
+from server.clock import ManualClock
+from server.stream.events import Status
+from server.stream.log import EventFilter, EventLog
 from tests.conftest import DISTRICTS, feed_context
 
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
@@ -129,7 +129,7 @@ async def make_runner(upstream: Upstream, event_log: EventLog) -> AsyncIterator[
         )
 
         async def active(source: str) -> list[Any]:
-            from server.events import Event
+            from server.stream.events import Event
 
             rows = await event_log.events(
                 EventFilter(sources=(source,), statuses=("active",)), after_seq=0, limit=1000
@@ -374,7 +374,7 @@ async def test_a_feed_config_may_declare_its_source_a_snapshot(
 def test_secrets_come_from_the_environment_not_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
     from pydantic import ValidationError
 
-    from feeds.base import FeedConfig
+    from feeds.kit.base import FeedConfig
 
     monkeypatch.setenv("SEOUL_API_KEY", "k3y")
     config = FeedConfig(

@@ -15,9 +15,9 @@ from typing import Any
 import orjson
 import pytest
 
-from feeds.base import FeedRejected, PollingFeed
-from feeds.common import version_of
-from server.events import Kind, Severity, Status
+from feeds.kit.base import FeedRejected, PollingFeed
+from feeds.kit.common import version_of
+from server.stream.events import Kind, Severity, Status
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 SAMPLE = "usgs-geojson/earthquakes-1.json"

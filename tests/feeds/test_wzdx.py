@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feeds.base import FeedRejected, Parsed, PollingFeed
-from feeds.common import version_of
-from server.events import Event, Kind, Status
+from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import version_of
+from server.stream.events import Event, Kind, Status
 from tests.feeds.conftest import (
     FIXTURES,
     RECEIVED_AT,

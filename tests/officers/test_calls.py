@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from server.app import create_app
 from server.errors import ConfigError
-from server.log import EventFilter
-from server.officers_api import OFFICERS
+from server.http.app import create_app
+from server.http.officers import OFFICERS
 from server.settings import Settings
+from server.stream.log import EventFilter
 from tests.conftest import StartServer, event_dict
 from tests.officers.helpers import (
     ADMIN_TOKEN,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from server.districts import Districts
-from server.officers import (
+from server.officers.directory import (
     Officer,
     OfficerImportError,
     export_csv,

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.dialers.sip import NetstringDecoder, netstring
+from server.officers.dialers.sip import NetstringDecoder, netstring
 from tests.conftest import StartServer, event_dict, wait_for
 from tests.officers.helpers import (
     StartAgent,

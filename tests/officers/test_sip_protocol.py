@@ -10,9 +10,9 @@ from typing import Any
 import orjson
 import pytest
 
-from server.dialers.base import CallRequest, CallTarget, DialerError, Outcome
-from server.dialers.sip import NetstringDecoder, SipDialer, netstring
-from server.officers import Officer
+from server.officers.dialers.base import CallRequest, CallTarget, DialerError, Outcome
+from server.officers.dialers.sip import NetstringDecoder, SipDialer, netstring
+from server.officers.directory import Officer
 from server.settings import Settings
 from tests.officers.helpers import officer
 

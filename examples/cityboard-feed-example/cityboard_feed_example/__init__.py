@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 from pydantic import Field
 
-from feeds.base import FeedOptions, FeedRejected, Parsed, PollingFeed
-from feeds.common import make_event, parse_time, title_text, version_of
-from server.events import Event
+from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.common import make_event, parse_time, title_text, version_of
+from server.stream.events import Event
 
 
 class WardWorksOptions(FeedOptions):

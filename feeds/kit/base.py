@@ -28,10 +28,10 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.errors import CityboardError
-from server.events import Action, Event
+from server.stream.events import Action, Event
 
 if TYPE_CHECKING:
-    from feeds.http import Fetcher
+    from feeds.kit.http import Fetcher
     from server.districts import Districts
 
 MIB = 1024 * 1024

@@ -31,10 +31,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
-from server import workflow
 from server.errors import LogClosed, LogError
-from server.events import Action, Body, Event, iso_utc, utcnow
-from server.log import (
+from server.stream import workflow
+from server.stream.events import Action, Body, Event, iso_utc, utcnow
+from server.stream.log import (
     AppendResult,
     Committed,
     Current,
@@ -85,7 +85,7 @@ def _text(value: bytes | str | None) -> str | None:
 
 
 class RedisLog:
-    """The shared log of one city stream on Redis; the same API as server.log.EventLog."""
+    """The shared log of one city stream on Redis; the same API as server.stream.log.EventLog."""
 
     def __init__(
         self,

@@ -42,8 +42,8 @@ from pydantic import (
 
 from server.districts import Districts
 from server.errors import CityboardError
-from server.events import CATEGORIES, Kind, iso_utc
-from server.shifts import Duty, Override, Schedule, WeeklyShift, normalise_calendar
+from server.officers.shifts import Duty, Override, Schedule, WeeklyShift, normalise_calendar
+from server.stream.events import CATEGORIES, Kind, iso_utc
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 RESERVED_IDS = frozenset({"on-duty", "export", "import"})  # sub-paths of /api/officers
@@ -871,7 +871,7 @@ class OfficerStore:
 
 def demo_path() -> Path:
     """The bundled fictional directory."""
-    return Path(__file__).with_name("data") / "demo-officers.toml"
+    return Path(__file__).resolve().parents[1] / "data" / "demo-officers.toml"
 
 
 def load_demo(districts: Districts) -> list[Officer]:

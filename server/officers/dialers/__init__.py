@@ -6,7 +6,7 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint
 
 from server import plugins
-from server.dialers.base import Dialer
+from server.officers.dialers.base import Dialer
 
 GROUP = "cityboard.dialers"
 

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from server import protocol
-from server.log import Committed, EventFilter
+from server.stream import protocol
+from server.stream.log import Committed, EventFilter
 
 log = logging.getLogger(__name__)
 

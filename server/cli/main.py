@@ -13,8 +13,8 @@ from typing import Any
 
 import orjson
 
+from server.cli.follow import Follower
 from server.errors import CityboardError
-from server.follow import Follower
 
 TAIL_BACKOFF_FIRST_SECONDS = 0.5
 TAIL_BACKOFF_MAX_SECONDS = 30.0
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         "(or a bare feed table), e.g. its timezone and [feeds.options]",
     )
 
-    from server import officers_cli
+    from server.cli import officers as officers_cli
 
     officers_cli.add_parser(sub)
 
@@ -119,17 +119,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "officers":
             return officers_cli.run(args)
         if args.command == "feeds":
-            from server.feedcheck import check_file, list_adapters
+            from server.cli.feeds import check_file, list_adapters
 
             if args.feeds_command == "list":
                 return list_adapters()
             return check_file(args.adapter, args.file, as_json=args.json, config_file=args.config)
         if args.command == "record":
-            from server.recordcli import record
+            from server.cli.record import record
 
             return asyncio.run(record(args))
         if args.command == "replay":
-            from server.recordcli import replay
+            from server.cli.record import replay
 
             return asyncio.run(replay(args))
         return asyncio.run(_tail(args))
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from server.app import create_app
+    from server.http.app import create_app
     from server.settings import load_settings
 
     logging.basicConfig(

@@ -21,18 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from server.dialers.base import (
-    OUTCOMES,
-    CallRequest,
-    Dialer,
-    DialerError,
-    Outcome,
-)
 from server.errors import CityboardError
-from server.events import Action, ActionName, Body, iso_utc, utcnow
-from server.log import AppendResult
-from server.officers import OfficerStore
+from server.officers.dialers.base import OUTCOMES, CallRequest, Dialer, DialerError, Outcome
+from server.officers.directory import OfficerStore
 from server.settings import Settings
+from server.stream.events import Action, ActionName, Body, iso_utc, utcnow
+from server.stream.log import AppendResult
 
 log = logging.getLogger(__name__)
 

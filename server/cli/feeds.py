@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from feeds import registry
-from feeds.base import FeedConfig, FeedContext, PollingFeed
+from feeds.kit.base import FeedConfig, FeedContext, PollingFeed
 from server.districts import Districts
 from server.errors import CityboardError, ConfigError
 

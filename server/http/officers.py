@@ -21,13 +21,14 @@ import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
-from server import dialers, roles
-from server.app import BOARD, Board, _error, _json
-from server.calls import CallError, CallFailed, CallRecord, CallService
-from server.dialers.base import OUTCOMES, Outcome
 from server.errors import CityboardError, LogError
-from server.events import CATEGORIES, Action, ActionName, Kind, iso_utc, utcnow
-from server.officers import (
+from server.http import roles
+from server.http.app import BOARD, Board, _error, _json
+from server.http.ws import origin_allowed
+from server.officers import dialers
+from server.officers.calls import CallError, CallFailed, CallRecord, CallService
+from server.officers.dialers.base import OUTCOMES, Outcome
+from server.officers.directory import (
     CITY_WIDE,
     COVERABLE_KINDS,
     Format,
@@ -45,8 +46,8 @@ from server.officers import (
     resolve,
     row_errors,
 )
-from server.replay import ReplayStream
-from server.ws import origin_allowed
+from server.replay.player import ReplayStream
+from server.stream.events import CATEGORIES, Action, ActionName, Kind, iso_utc, utcnow
 
 log = logging.getLogger(__name__)
 

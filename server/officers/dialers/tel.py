@@ -13,8 +13,8 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from server.dialers.base import CallEvents, CallRequest, CallTarget, Dialer, Outcome
-from server.officers import Officer
+from server.officers.dialers.base import CallEvents, CallRequest, CallTarget, Dialer, Outcome
+from server.officers.directory import Officer
 from server.settings import Settings
 
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from feeds.base import FeedRejected
-from server.events import (
+from feeds.kit.base import FeedRejected
+from server.stream.events import (
     GEOMETRY_DEPTH,
     MAX_DESCRIPTION_CHARS,
     MAX_TITLE_CHARS,

@@ -23,8 +23,15 @@ from typing import Any
 
 import orjson
 
-from server.dialers.base import CallEvents, CallRequest, CallTarget, Dialer, DialerError, Outcome
-from server.officers import Officer
+from server.officers.dialers.base import (
+    CallEvents,
+    CallRequest,
+    CallTarget,
+    Dialer,
+    DialerError,
+    Outcome,
+)
+from server.officers.directory import Officer
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -71,7 +78,7 @@ class NetstringDecoder:
             del self._buffer[: end + 1]
 
 
-Ending = tuple[Outcome, str, str]  # outcome, reason, reason code (server.dialers.base)
+Ending = tuple[Outcome, str, str]  # outcome, reason, reason code (server.officers.dialers.base)
 
 
 @dataclass(eq=False)

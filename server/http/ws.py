@@ -16,15 +16,16 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from server import protocol, roles
 from server.errors import ProtocolError
-from server.events import Action, iso_utc, utcnow
-from server.hub import CLOSE_SLOW, Client, Hub
-from server.log import EventFilter, LogStore
-from server.replay import ReplayStream
+from server.http import roles
+from server.replay.player import ReplayStream
+from server.stream import protocol
+from server.stream.events import Action, iso_utc, utcnow
+from server.stream.hub import CLOSE_SLOW, Client, Hub
+from server.stream.log import EventFilter, LogStore
 
 if TYPE_CHECKING:
-    from server.app import Board
+    from server.http.app import Board
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
 
 async def handle_ws(request: web.Request) -> web.StreamResponse:
     """Upgrade to a websocket (after the Origin check) and serve one board until it leaves."""
-    from server.app import BOARD
+    from server.http.app import BOARD
 
     board = request.app[BOARD]
     settings = board.settings

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.events import Action, ActionName, iso_utc
+from server.stream.events import Action, ActionName, iso_utc
 
 STATES = ("new", "acknowledged", "assigned", "resolved")
 

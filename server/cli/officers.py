@@ -18,8 +18,7 @@ import orjson
 
 from server.districts import Districts
 from server.errors import CityboardError
-from server.events import utcnow
-from server.officers import (
+from server.officers.directory import (
     OfficerImportError,
     OfficerStore,
     default_path,
@@ -30,6 +29,7 @@ from server.officers import (
     resolve,
 )
 from server.settings import Settings, load_settings
+from server.stream.events import utcnow
 
 
 def add_parser(sub: Any) -> None:

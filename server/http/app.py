@@ -22,23 +22,24 @@ from aiohttp import web
 from pydantic import SecretStr, ValidationError
 
 from feeds import registry
-from feeds.base import FeedConfig, FeedContext
 from feeds.demo import retirements
-from feeds.http import Fetcher, SharedSession
+from feeds.kit.base import FeedConfig, FeedContext
+from feeds.kit.http import Fetcher, SharedSession
 from feeds.push import PushFeed
 from feeds.runner import FeedRunner
-from server import protocol, replay_api
 from server.districts import Districts
 from server.errors import ConfigError, LogError
-from server.events import SOURCE_PATTERN, Event, iso_utc, utcnow
-from server.hub import Hub
-from server.log import EventFilter, EventLog, LogStore
-from server.replay import CLOSE_RESET, Replays, ReplayStream
+from server.http import replays as replay_api
+from server.replay.player import CLOSE_RESET, Replays, ReplayStream
 from server.settings import Settings
+from server.stream import protocol
+from server.stream.events import SOURCE_PATTERN, Event, iso_utc, utcnow
+from server.stream.hub import Hub
+from server.stream.log import EventFilter, EventLog, LogStore
 
 log = logging.getLogger(__name__)
 
-FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
+FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 SERVER_FIELDS = ("source", "received_at")  # filled by the server on push, never by the sender
 MAX_REPORTED_ERRORS = 50
 CLOSE_GOING_AWAY = 1001
@@ -104,8 +105,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_lifecycle)
     app.on_shutdown.append(_close_websockets)
 
-    from server.officers_api import setup as setup_officers
-    from server.ws import handle_ws
+    from server.http.officers import setup as setup_officers
+    from server.http.ws import handle_ws
 
     setup_officers(app, board)  # the officer directory and calls (after the log in cleanup_ctx)
 
@@ -128,7 +129,7 @@ def create_app(settings: Settings) -> web.Application:
 def _open_log(settings: Settings, hub: Hub) -> LogStore:
     """The embedded SQLite log, or the Redis Streams log shared by several nodes."""
     if settings.log_backend == "redis":
-        from server.redislog import RedisLog
+        from server.stream.redis import RedisLog
 
         prefix = f"{settings.redis_key_prefix}:live"
         return RedisLog(settings.redis_url, prefix=prefix, on_commit=hub.publish)

@@ -30,13 +30,20 @@ from typing import Any, Literal
 
 import orjson
 
-from feeds.clock import Clock, SystemClock
-from server import workflow
+from server.clock import Clock, SystemClock
 from server.errors import CityboardError
-from server.events import Action, Body, Event, Notice, encode_entry, entry_type_of, iso_utc
-from server.hub import Hub
-from server.log import AppendResult, Committed, EventFilter, Snapshot
-from server.recording import Header, ReadStats, RecordingError, at_of, read_header, read_lines
+from server.replay.recording import (
+    Header,
+    ReadStats,
+    RecordingError,
+    at_of,
+    read_header,
+    read_lines,
+)
+from server.stream import workflow
+from server.stream.events import Action, Body, Event, Notice, encode_entry, entry_type_of, iso_utc
+from server.stream.hub import Hub
+from server.stream.log import AppendResult, Committed, EventFilter, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +179,7 @@ class ReplayStream:
         self.workflows.update(workflows)
         self.head = head
 
-    # the read API a board connection uses (shared with server.log.EventLog)
+    # the read API a board connection uses (shared with server.stream.log.EventLog)
 
     async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
         chosen = sorted(

@@ -20,9 +20,9 @@ from typing import Any, Literal, NamedTuple, Protocol
 import aiosqlite
 import orjson
 
-from server import workflow
 from server.errors import LogClosed, LogError
-from server.events import (
+from server.stream import workflow
+from server.stream.events import (
     Action,
     Body,
     EntryType,
@@ -139,7 +139,7 @@ class EventFilter:
 
 
 class LogStore(Protocol):
-    """What the server needs of a log: the SQLite one here, or server.redislog.RedisLog."""
+    """What the server needs of a log: the SQLite one here, or server.stream.redis.RedisLog."""
 
     epoch: str
     head: int

@@ -13,10 +13,17 @@ from typing import Any
 import aiohttp
 import orjson
 
+from server.cli.follow import Follower, note
 from server.errors import CityboardError
-from server.events import iso_utc
-from server.follow import Follower, note
-from server.recording import Header, RecordingError, RecordingWriter, at_of, parse_when, read_header
+from server.replay.recording import (
+    Header,
+    RecordingError,
+    RecordingWriter,
+    at_of,
+    parse_when,
+    read_header,
+)
+from server.stream.events import iso_utc
 
 PROGRESS_EVERY = 5_000  # entries between progress lines on long exports
 

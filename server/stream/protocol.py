@@ -15,8 +15,8 @@ import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from server.errors import ProtocolError
-from server.events import MAX_ACTION_DATA_BYTES, ActionName, Frozen, Kind, Severity
-from server.log import EventFilter
+from server.stream.events import MAX_ACTION_DATA_BYTES, ActionName, Frozen, Kind, Severity
+from server.stream.log import EventFilter
 
 PROTOCOL_VERSION = 1
 STREAM_PATTERN = re.compile(r"^(live|replay:[a-z0-9][a-z0-9_-]{0,39})$")

@@ -18,9 +18,10 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from server import protocol, roles
-from server.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
-from server.replay import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
+from server.http import roles
+from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
+from server.replay.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
+from server.stream import protocol
 
 DENSITY_BUCKETS = 120
 UPLOAD_CHUNK_BYTES = 1024 * 1024
@@ -53,7 +54,7 @@ def setup(app: web.Application) -> None:
 
 
 def _board(request: web.Request) -> Any:
-    from server.app import BOARD
+    from server.http.app import BOARD
 
     return request.app[BOARD]
 
