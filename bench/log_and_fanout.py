@@ -18,10 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp import ClientSession, TCPConnector, WSMsgType
 from aiohttp.test_utils import TestServer
 
-from server.http.app import BOARD, create_app
+from server.http.board import BOARD
+from server.http.app import create_app
 from server.settings import Settings
 from server.stream.events import Event
-from server.stream.log import EventLog
+from server.stream.sqlite import EventLog
 
 NOW = datetime.now(UTC)
 

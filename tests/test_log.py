@@ -12,7 +12,8 @@ import pytest
 
 from server.errors import LogClosed
 from server.stream.events import Action, Notice
-from server.stream.log import Committed, EventFilter, EventLog
+from server.stream.log import Committed, EventFilter
+from server.stream.sqlite import EventLog
 from tests.conftest import T0, make_event
 
 

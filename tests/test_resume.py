@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from server.stream.log import EventLog
+from server.stream.sqlite import EventLog
 from tests.conftest import Running, StartServer, event_dict, make_event, wait_for
 from tests.wsclient import BoardClient
 

@@ -23,7 +23,10 @@ def parse_xml(payload: bytes, *, max_bytes: int = XML_MAX_BYTES) -> Element:
     if not payload.strip():
         raise FeedRejected("empty document")
     try:
-        return fromstring(payload, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root: Element = fromstring(
+            payload, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+        return root
     except DefusedXmlException as exc:
         raise FeedRejected(f"unsafe XML refused ({type(exc).__name__}): {exc}") from None
     except ParseError as exc:

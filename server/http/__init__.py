@@ -1,1 +1,6 @@
-"""TODO docstring for server/http."""
+"""The HTTP surface and the composition root: `app.create_app` wires the log, hub, feeds,
+officers and replays together, and each other module here answers one part of the API.
+
+app (wiring, lifecycles, routes) · board (the state handlers share) · reads · push · metrics ·
+directory · calls · replays · ws (the board protocol's I/O) · roles · responses · bodies
+"""

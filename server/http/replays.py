@@ -19,6 +19,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.http import roles
+from server.http.board import BOARD
+from server.http.responses import error_response, json_response
 from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
 from server.replay.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
 from server.stream import protocol
@@ -44,27 +46,9 @@ class StartRequest(BaseModel):
     skip_bad: bool = False
 
 
-def setup(app: web.Application) -> None:
-    """Add the replay routes."""
-    app.router.add_get("/api/replays", list_replays)
-    app.router.add_post("/api/replays", start_replay)
-    app.router.add_get("/api/replays/{name}", replay_status)
-    app.router.add_post("/api/replays/{name}/control", control_replay)
-    app.router.add_delete("/api/replays/{name}", stop_replay)
-
-
 def _board(request: web.Request) -> Any:
-    from server.http.app import BOARD
 
     return request.app[BOARD]
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")
-
-
-def _error(status: int, code: str, message: str) -> web.Response:
-    return _json({"error": {"code": code, "message": message}}, status)
 
 
 def _denied(request: web.Request, needed: roles.Role = "admin") -> web.Response | None:
@@ -73,7 +57,7 @@ def _denied(request: web.Request, needed: roles.Role = "admin") -> web.Response 
         return None
     if roles.at_least(roles.request_role(_board(request).settings, request), needed):
         return None
-    return _error(
+    return error_response(
         403,
         "forbidden",
         f"replays are {'controlled' if needed == 'operator' else 'started and stopped'} from the"
@@ -83,7 +67,9 @@ def _denied(request: web.Request, needed: roles.Role = "admin") -> web.Response 
 
 async def list_replays(request: web.Request) -> web.Response:
     """Every running replay's status."""
-    return _json({"replays": [p.status() for p in _board(request).replays.players.values()]})
+    return json_response(
+        {"replays": [p.status() for p in _board(request).replays.players.values()]}
+    )
 
 
 async def start_replay(request: web.Request) -> web.Response:
@@ -96,10 +82,12 @@ async def start_replay(request: web.Request) -> web.Response:
         if request.content_type == "application/json":
             spec = StartRequest.model_validate_json(await request.read())
             if spec.recording is None:
-                return _error(400, "bad_request", "name a stored `recording`, or upload one")
+                return error_response(
+                    400, "bad_request", "name a stored `recording`, or upload one"
+                )
             path = folder / spec.recording
             if not path.is_file():
-                return _error(404, "unknown_recording", f"no recording {spec.recording!r}")
+                return error_response(404, "unknown_recording", f"no recording {spec.recording!r}")
         else:
             spec = StartRequest.model_validate(dict(request.query))
             path = await _save_upload(
@@ -107,7 +95,7 @@ async def start_replay(request: web.Request) -> web.Response:
             )
         header = read_header(path)  # wrong file type or version: refuse now, clearly
         if spec.real_calls and not (spec.exercise or header.exercise):
-            return _error(
+            return error_response(
                 400,
                 "not_an_exercise",
                 "real_calls is for drills: add exercise, or replay a recording marked exercise",
@@ -124,11 +112,13 @@ async def start_replay(request: web.Request) -> web.Response:
         )
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
-        return _error(400, "bad_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}")
+        return error_response(
+            400, "bad_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        )
     except (RecordingError, ReplayError) as exc:
         status = 409 if exc.code in ("replay_exists", "too_many") else 400
-        return _error(status, exc.code, exc.message)
-    return _json(player.status(), 201)
+        return error_response(status, exc.code, exc.message)
+    return json_response(player.status(), 201)
 
 
 async def _save_upload(request: web.Request, folder: Path, name: str, limit: int) -> Path:
@@ -164,7 +154,7 @@ async def replay_status(request: web.Request) -> web.Response:
     try:
         player = board.replays.get(request.match_info["name"])
     except ReplayError as exc:
-        return _error(404, exc.code, exc.message)
+        return error_response(404, exc.code, exc.message)
     if player.density is None:
         if player.density_task is None:  # one reading of the file, however many boards ask
             player.density_task = asyncio.ensure_future(
@@ -174,8 +164,10 @@ async def replay_status(request: web.Request) -> web.Response:
             player.density = await asyncio.shield(player.density_task)
         except OSError as exc:  # the file went away: say so, and read again next time
             player.density_task = None
-            return _error(409, "recording_unreadable", f"the recording cannot be read: {exc}")
-    return _json({**player.status(), "density": player.density})
+            return error_response(
+                409, "recording_unreadable", f"the recording cannot be read: {exc}"
+            )
+    return json_response({**player.status(), "density": player.density})
 
 
 async def control_replay(request: web.Request) -> web.Response:
@@ -194,12 +186,12 @@ async def control_replay(request: web.Request) -> web.Response:
         player.command(body.get("op"), speed=body.get("speed"), at=at)
         player.stream.hub.broadcast(protocol.replay_status(player.status()))
     except orjson.JSONDecodeError:
-        return _error(400, "bad_json", "send a JSON object")
+        return error_response(400, "bad_json", "send a JSON object")
     except (ValueError, TypeError) as exc:
-        return _error(400, "bad_request", str(exc))
+        return error_response(400, "bad_request", str(exc))
     except ReplayError as exc:
-        return _error(404 if exc.code == "unknown_replay" else 400, exc.code, exc.message)
-    return _json(player.status())
+        return error_response(404 if exc.code == "unknown_replay" else 400, exc.code, exc.message)
+    return json_response(player.status())
 
 
 async def stop_replay(request: web.Request) -> web.Response:
@@ -209,7 +201,7 @@ async def stop_replay(request: web.Request) -> web.Response:
     try:
         await _board(request).replays.stop(request.match_info["name"])
     except ReplayError as exc:
-        return _error(404, exc.code, exc.message)
+        return error_response(404, exc.code, exc.message)
     return web.Response(status=204)
 
 

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from pydantic import SecretStr
 
+from server.http import roles
+from server.http.board import BOARD
+from server.http.responses import error_response
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    pass
 
 Role = Literal["viewer", "operator", "admin"]
 RANK: dict[Role, int] = {"viewer": 0, "operator": 1, "admin": 2}
@@ -78,3 +85,66 @@ def request_role(settings: Settings, request: web.Request) -> Role:
 def at_least(role: Role, needed: Role) -> bool:
     """True when `role` may do what `needed` may."""
     return RANK[role] >= RANK[needed]
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """Browsers send Origin: accept our own host and configured origins; tools send none."""
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
+
+
+def _unauthorized(what: str) -> web.Response:
+    response = error_response(401, "unauthorized", f"send Authorization: Bearer <{what} token>")
+    response.headers["WWW-Authenticate"] = f'Bearer realm="cityboard {what}"'
+    return response
+
+
+def _require_admin(request: web.Request) -> web.Response | None:
+    """None when the request carries the admin token; otherwise the 401/403 answer."""
+    settings = request.app[BOARD].settings
+    if settings.admin_token is None:
+        return error_response(
+            403,
+            "admin_disabled",
+            "editing the directory over HTTP is off: set CITYBOARD_ADMIN_TOKEN, or use"
+            " `cityboard officers import FILE`",
+        )
+    token = roles.bearer(request)
+    if token is None:
+        return _unauthorized("admin")
+    if not roles.matches(token, settings.admin_token):
+        return error_response(403, "forbidden", "the admin token is not valid")
+    return None
+
+
+def _require_operator(request: web.Request) -> web.Response | None:
+    """None when the request may start or end calls; otherwise the 401/403 answer."""
+    settings = request.app[BOARD].settings
+    if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
+        return error_response(
+            403, "origin_not_allowed", "calls are started from the board's own origin"
+        )
+    try:
+        role = roles.role_of(settings, roles.bearer(request), local=roles.is_local(request))
+    except roles.BadToken:
+        return error_response(403, "forbidden", "the operator token is not valid")
+    if roles.at_least(role, "operator"):
+        return None
+    if settings.operator_token is not None:
+        return _unauthorized("operator")
+    return error_response(
+        403,
+        "operator_token_required",
+        "calls from other machines need the operator token: set CITYBOARD_OPERATOR_TOKEN on the"
+        " server and send Authorization: Bearer <token>",
+    )
+
+
+def _sees_contacts(request: web.Request) -> bool:
+    """Operators see officers' phone numbers (they call them); viewers see who, not how."""
+    role = roles.request_role(request.app[BOARD].settings, request)
+    return roles.at_least(role, "operator")

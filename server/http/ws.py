@@ -12,12 +12,12 @@ import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from server.errors import ProtocolError
 from server.http import roles
+from server.http.roles import origin_allowed
 from server.replay.player import ReplayStream
 from server.stream import protocol
 from server.stream.events import Action, iso_utc, utcnow
@@ -25,7 +25,7 @@ from server.stream.hub import CLOSE_SLOW, Client, Hub
 from server.stream.log import EventFilter, LogStore
 
 if TYPE_CHECKING:
-    from server.http.app import Board
+    from server.http.board import Board
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,9 @@ HELLO_TIMEOUT_SECONDS = 10.0
 CLOSE_POLICY = 1008
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
-    """Browsers send Origin: accept our own host and configured origins; tools send none."""
-    if origin is None:
-        return True
-    if origin in allowed:
-        return True
-    parts = urlsplit(origin)
-    return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
-
-
 async def handle_ws(request: web.Request) -> web.StreamResponse:
     """Upgrade to a websocket (after the Origin check) and serve one board until it leaves."""
-    from server.http.app import BOARD
+    from server.http.board import BOARD
 
     board = request.app[BOARD]
     settings = board.settings

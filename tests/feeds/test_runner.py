@@ -23,7 +23,8 @@ from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import BACKOFF_MAX_SECONDS, FeedRunner
 from server.clock import ManualClock
 from server.stream.events import Status
-from server.stream.log import EventFilter, EventLog
+from server.stream.log import EventFilter
+from server.stream.sqlite import EventLog
 from tests.conftest import DISTRICTS, feed_context
 
 START = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

@@ -10,7 +10,7 @@ import pytest
 
 from server.errors import ConfigError
 from server.http.app import create_app
-from server.http.officers import OFFICERS
+from server.http.board import OFFICERS
 from server.settings import Settings
 from server.stream.log import EventFilter
 from tests.conftest import StartServer, event_dict

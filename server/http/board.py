@@ -1,0 +1,84 @@
+"""The state one running server shares with its handlers, each part under its typed AppKey."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from feeds.kit.http import SharedSession
+from feeds.runner import FeedRunner
+from server.districts import Districts
+from server.officers.calls import CallService
+from server.officers.directory import (
+    OfficerStore,
+)
+from server.replay.player import CLOSE_RESET, Replays
+from server.settings import Settings
+from server.stream.events import utcnow
+from server.stream.hub import Hub
+from server.stream.log import LogStore
+
+
+@dataclass
+class Board:
+    """Everything one running server holds; stored on the app under `BOARD`."""
+
+    settings: Settings
+    log: LogStore
+    hub: Hub
+    districts: Districts
+    runners: list[FeedRunner] = field(default_factory=list)
+    http: SharedSession = field(default_factory=SharedSession)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    connections: set[Any] = field(default_factory=set)
+    closing: set[asyncio.Future[bool]] = field(default_factory=set)
+    replays: Replays = field(init=False)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.replays = Replays(
+            ring_entries=s.resume_max_entries,
+            buffer_limit_bytes=s.ws_client_buffer_bytes,
+            batch_max_entries=s.batch_max_entries,
+            max_replays=s.max_replays,
+        )
+        self.replays.on_reset = lambda name: self.restart_boards(f"replay:{name}")
+        if hasattr(self.log, "on_reset"):  # a shared log that can be recreated under us
+            self.log.on_reset = lambda: self.restart_boards("live")
+
+    def restart_boards(self, stream: str) -> None:
+        """A stream's history was replaced (a replay sought or stopped, a shared log recreated):
+        its boards reconnect (4009) and start from a fresh snapshot."""
+        for connection in list(self.connections):
+            if connection.stream_name == stream:
+                closing = connection.ws.close(code=CLOSE_RESET, message=b"reset")
+                task = asyncio.ensure_future(closing)
+                self.closing.add(task)
+                task.add_done_callback(self.closing.discard)
+
+    def feed_health(self) -> list[dict[str, Any]]:
+        """Health of every running feed, for the API and the websocket."""
+        now = utcnow()
+        return [r.health.as_json(now) for r in self.runners]
+
+
+BOARD = web.AppKey("board", Board)
+
+
+@dataclass
+class Officers:
+    """The directory and the calls of one running server; stored on the app under OFFICERS."""
+
+    board: Board
+    store: OfficerStore
+    calls: CallService
+    zone: ZoneInfo
+    lookahead: timedelta
+
+
+OFFICERS = web.AppKey("officers", Officers)
