@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp import ClientSession, TCPConnector, WSMsgType
 from aiohttp.test_utils import TestServer
 
-from server.http.board import BOARD
 from server.http.app import create_app
+from server.http.board import BOARD
 from server.settings import Settings
 from server.stream.events import Event
 from server.stream.sqlite import EventLog

@@ -16,8 +16,8 @@ from aiohttp.test_utils import TestServer
 from feeds.kit.base import FeedConfig, FeedContext
 from feeds.kit.http import Fetcher
 from server.districts import Districts
-from server.http.board import BOARD, Board
 from server.http.app import create_app
+from server.http.board import BOARD, Board
 from server.settings import Settings
 from server.stream.events import Event
 
