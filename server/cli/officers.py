@@ -18,15 +18,14 @@ import orjson
 
 from server.districts import Districts
 from server.errors import CityboardError
-from server.officers.directory import (
+from server.officers.duty import resolve
+from server.officers.store import OfficerStore, default_path
+from server.officers.transfer import (
     OfficerImportError,
-    OfficerStore,
-    default_path,
     export_csv,
     export_toml,
     format_of,
     parse_file,
-    resolve,
 )
 from server.settings import Settings, load_settings
 from server.stream.events import utcnow

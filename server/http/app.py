@@ -31,12 +31,8 @@ from server.http.push import api_push
 from server.http.ws import handle_ws
 from server.officers import dialers
 from server.officers.calls import CallService
-from server.officers.directory import (
-    OfficerImportError,
-    OfficerStore,
-    default_path,
-    load_demo,
-)
+from server.officers.store import OfficerStore, default_path
+from server.officers.transfer import OfficerImportError, load_demo
 from server.settings import Settings
 from server.stream import protocol
 from server.stream.events import Event, utcnow

@@ -14,9 +14,7 @@ from feeds.kit.http import SharedSession
 from feeds.runner import FeedRunner
 from server.districts import Districts
 from server.officers.calls import CallService
-from server.officers.directory import (
-    OfficerStore,
-)
+from server.officers.store import OfficerStore
 from server.replay.player import CLOSE_RESET, Replays
 from server.settings import Settings
 from server.stream.events import utcnow

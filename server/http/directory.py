@@ -18,19 +18,15 @@ from server.http.board import BOARD, OFFICERS
 from server.http.bodies import _json_body, _read_limited
 from server.http.responses import bad_request, error_response, json_response
 from server.http.roles import _require_admin, _sees_contacts
-from server.officers.directory import (
-    CITY_WIDE,
-    COVERABLE_KINDS,
+from server.officers.duty import duty_of, resolve
+from server.officers.model import CITY_WIDE, COVERABLE_KINDS, Officer, order_key
+from server.officers.transfer import (
     Format,
-    Officer,
     OfficerImportError,
     RawRow,
-    duty_of,
     export_csv,
     export_toml,
-    order_key,
     parse_file,
-    resolve,
     row_errors,
 )
 from server.stream.events import CATEGORIES, Kind, iso_utc, utcnow

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from server.errors import CityboardError
 from server.officers.dialers.base import OUTCOMES, CallRequest, Dialer, DialerError, Outcome
-from server.officers.directory import OfficerStore
+from server.officers.store import OfficerStore
 from server.settings import Settings
 from server.stream.events import Action, ActionName, Body, iso_utc, utcnow
 from server.stream.log import AppendResult

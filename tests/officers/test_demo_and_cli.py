@@ -10,7 +10,8 @@ import pytest
 
 from server.cli.main import main
 from server.districts import Districts
-from server.officers.directory import OfficerStore, default_path, load_demo, parse_file
+from server.officers.store import OfficerStore, default_path
+from server.officers.transfer import load_demo, parse_file
 from tests.conftest import StartServer
 from tests.officers.helpers import ADMIN_TOKEN, officer, put_officer
 from tests.officers.test_import import BAD_CSV, GOOD_CSV

@@ -7,13 +7,8 @@ from pathlib import Path
 import pytest
 
 from server.districts import Districts
-from server.officers.directory import (
-    Officer,
-    OfficerImportError,
-    export_csv,
-    export_toml,
-    parse_file,
-)
+from server.officers.model import Officer
+from server.officers.transfer import OfficerImportError, export_csv, export_toml, parse_file
 from tests.conftest import StartServer
 from tests.officers.helpers import ADMIN_TOKEN, admin, officer, put_officer
 

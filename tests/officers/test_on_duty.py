@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from server.districts import Districts
-from server.officers.directory import Officer, resolve
+from server.officers.duty import resolve
+from server.officers.model import Officer
 from server.officers.shifts import Schedule
 from tests.conftest import StartServer
 from tests.officers.helpers import ADMIN_TOKEN, officer, put_officer

@@ -12,7 +12,7 @@ import pytest
 
 from server.officers.dialers.base import CallRequest, CallTarget, DialerError, Outcome
 from server.officers.dialers.sip import NetstringDecoder, SipDialer, netstring
-from server.officers.directory import Officer
+from server.officers.model import Officer
 from server.settings import Settings
 from tests.officers.helpers import officer
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 from server.errors import CityboardError
 
 if TYPE_CHECKING:
-    from server.officers.directory import Officer
+    from server.officers.model import Officer
     from server.settings import Settings
 
 Outcome = Literal["answered", "no_answer", "busy", "failed", "cancelled", "handed_off"]

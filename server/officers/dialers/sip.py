@@ -31,7 +31,7 @@ from server.officers.dialers.base import (
     DialerError,
     Outcome,
 )
-from server.officers.directory import Officer
+from server.officers.model import Officer
 from server.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from server.officers.dialers.base import CallEvents, CallRequest, CallTarget, Dialer, Outcome
-from server.officers.directory import Officer
+from server.officers.model import Officer
 from server.settings import Settings
 
 
