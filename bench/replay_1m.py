@@ -17,8 +17,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from server.clock import SystemClock
-from server.replay.player import Player, PlayOptions, ReplayStream
+from server.replay.player import Player, PlayOptions
 from server.replay.recording import Header, RecordingWriter
+from server.replay.stream import ReplayStream
 from server.stream.hub import Hub
 
 T0 = datetime(2026, 7, 15, 5, 0, tzinfo=UTC)

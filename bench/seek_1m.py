@@ -20,7 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.replay_1m import T0, write_recording
 from server.clock import SystemClock
-from server.replay.player import CHECKPOINT_EVERY, Player, PlayOptions, ReplayStream
+from server.replay.checkpoints import CHECKPOINT_EVERY
+from server.replay.player import Player, PlayOptions
+from server.replay.stream import ReplayStream
 from server.stream.hub import Hub
 
 RING_ENTRIES = 10_000  # the server's default resume_max_entries

@@ -15,7 +15,8 @@ from feeds.runner import FeedRunner
 from server.districts import Districts
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore
-from server.replay.player import CLOSE_RESET, Replays
+from server.replay.registry import Replays
+from server.replay.stream import CLOSE_RESET
 from server.settings import Settings
 from server.stream.events import utcnow
 from server.stream.hub import Hub

@@ -19,7 +19,7 @@ from server.http.responses import error_response, json_response
 from server.http.roles import _require_operator, _sees_contacts
 from server.officers.calls import CallError, CallFailed, CallRecord
 from server.officers.dialers.base import OUTCOMES, Outcome
-from server.replay.player import ReplayStream
+from server.replay.stream import ReplayStream
 from server.stream.events import Action, ActionName, utcnow
 
 

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from server.http.board import BOARD
 from server.http.responses import bad_request, error_body, error_response, json_response
-from server.replay.player import ReplayStream
+from server.replay.stream import ReplayStream
 from server.stream.events import iso_utc
 from server.stream.log import EventFilter, LogStore
 

@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 from server.errors import ProtocolError
 from server.http import roles
 from server.http.roles import origin_allowed
-from server.replay.player import ReplayStream
+from server.replay.stream import ReplayStream
 from server.stream import protocol
 from server.stream.events import Action, iso_utc, utcnow
 from server.stream.hub import CLOSE_SLOW, Client, Hub

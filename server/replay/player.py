@@ -1,11 +1,7 @@
-"""Replays: a recording played into its own stream `replay:<name>`, never into the live one.
-
-A `ReplayStream` offers what a board connection needs of a stream (epoch, head, snapshot,
-entries after a seq, appending operator actions) from memory: a bounded ring of recent entries for
-resume, and the current state of each event. A `Player` reads the recording file as a stream and
-publishes its entries with the original spacing divided by the speed; pause, resume, step, speed
-and seek are commands. A seek rebuilds the state and starts a new epoch, so every board watching
-takes a fresh snapshot (its socket is closed with 4009 and it reconnects).
+"""A player reads a recording as a stream and publishes its entries into a ReplayStream with the
+original spacing divided by the speed; pause, resume, step, speed and seek are commands. A seek
+rebuilds the state and starts a new epoch, so every board watching takes a fresh snapshot (its
+socket is closed with 4009 and it reconnects).
 
 Seeks are quick however long the file: whenever the player rests, an index pass reads the file once
 and keeps a checkpoint every `checkpoint_every` entries (its byte offset and the state there, in
@@ -19,10 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import zlib
-from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,32 +24,33 @@ from typing import Any, Literal
 
 import orjson
 
-from server.clock import Clock, SystemClock
 from server.errors import CityboardError
+from server.replay.checkpoints import (
+    CHECKPOINT_BUDGET_BYTES,
+    CHECKPOINT_EVERY,
+    CHECKPOINT_OVERHEAD_BYTES,
+    Checkpoint,
+    pack,
+)
 from server.replay.recording import (
+    TIME_FIELDS,
     Header,
     ReadStats,
     RecordingError,
     at_of,
+    body_of,
     read_header,
     read_lines,
+    shifted,
 )
-from server.stream import workflow
-from server.stream.events import Action, Body, Event, Notice, encode_entry, entry_type_of, iso_utc
-from server.stream.hub import Hub
-from server.stream.log import AppendResult, Committed, EventFilter, Snapshot
+from server.replay.stream import ReplayStream
+from server.stream.events import Event, iso_utc
 
 log = logging.getLogger(__name__)
 
-CLOSE_RESET = 4009  # the stream's history was replaced (a seek): reconnect for a fresh snapshot
-TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
 MAX_SPEED = 3600.0
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 YIELD_EVERY = 200  # entries a player handles before letting the event loop serve others
-CHECKPOINT_EVERY = 5_000  # entries between seek checkpoints (doubled each time they are thinned)
-CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024  # a player's checkpoints, at most; then every other goes
-CHECKPOINT_OVERHEAD_BYTES = 512  # a checkpoint's own objects, counted besides its packed state
-CHECKPOINT_ZLIB_LEVEL = 1  # packing checkpoints: the fastest level still shrinks JSON several times
 
 Op = Literal["pause", "resume", "step", "speed", "seek"]
 
@@ -67,171 +62,6 @@ class ReplayError(CityboardError):
 
 
 @dataclass
-class _Current:
-    body: bytes
-    kind: str
-    severity: str
-    district: str | None
-    status: str
-    updated_at: str
-    seq: int
-    version: int
-
-    @classmethod
-    def of(cls, event: Event, body_json: bytes, seq: int) -> _Current:
-        """What snapshots need of an event, alike whether folded or restored from a checkpoint."""
-        return cls(
-            body_json,
-            event.kind.value,
-            event.severity.value,
-            event.district,
-            event.status.value,
-            iso_utc(event.updated_at or event.sent_at),
-            seq,
-            event.version,
-        )
-
-
-class ReplayStream:
-    """One replay's stream, in memory: the same read API as the live log, plus its own hub."""
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        exercise: bool,
-        ring_entries: int,
-        hub: Hub,
-        clock: Clock,
-        real_calls: bool = False,
-    ) -> None:
-        self.name = name
-        self.exercise = exercise
-        # a drill that rehearses the phone tree too: its calls ring real phones (logged here)
-        self.real_calls = real_calls
-        self.hub = hub
-        self.clock = clock
-        self.ring: deque[Committed] = deque(maxlen=ring_entries)
-        self.current: dict[str, _Current] = {}
-        self.workflows: dict[str, dict[str, Any]] = {}
-        self.epoch = ""
-        self.head = 0
-        self.reset()
-
-    @property
-    def stream(self) -> str:
-        return f"replay:{self.name}"
-
-    @property
-    def first_seq(self) -> int:
-        """The oldest seq still held for resume; older resumes get a snapshot."""
-        return self.ring[0].seq if self.ring else self.head + 1
-
-    def reset(self) -> None:
-        """Forget everything and start a new history (a new epoch)."""
-        self.ring.clear()
-        self.current.clear()
-        self.workflows.clear()
-        self.epoch = secrets.token_hex(8)
-        self.head = 0
-
-    def publish(self, bodies: Sequence[Body], *, at: datetime, broadcast: bool = True) -> list[int]:
-        """Give bodies the next seqs, fold them into the state, and send them to the boards."""
-        committed = []
-        at_iso = iso_utc(at)
-        for body in bodies:
-            self.head += 1
-            body_json = body.dump()
-            type_ = entry_type_of(body)
-            kind = severity = district = None
-            event_id = body.event_id if isinstance(body, Event | Action) else None
-            if isinstance(body, Event):
-                kind, severity, district = body.kind.value, body.severity.value, body.district
-                self._fold_event(body, body_json)
-            elif isinstance(body, Action):
-                self.workflows[body.event_id] = workflow.apply(
-                    self.workflows.get(body.event_id), body
-                )
-            raw = encode_entry(self.head, self.epoch, at_iso, type_, body_json)
-            entry = Committed(self.head, type_, event_id, kind, severity, district, raw)
-            self.ring.append(entry)
-            committed.append(entry)
-        if broadcast:
-            self.hub.publish(committed)
-        return [c.seq for c in committed]
-
-    def _fold_event(self, event: Event, body_json: bytes) -> None:
-        known = self.current.get(event.event_id)
-        if known is not None and known.version > event.version:
-            return
-        if event.status.value != "active":
-            self.current.pop(event.event_id, None)
-            return
-        self.current[event.event_id] = _Current.of(event, body_json, self.head)
-
-    def load(
-        self, events: Sequence[tuple[Event, int]], workflows: dict[str, Any], head: int
-    ) -> None:
-        """Take a checkpoint's state: the active events (each with the seq that set it), the
-        workflows and the head, as folding every entry up to there would have left them."""
-        for event, seq in events:
-            self.current[event.event_id] = _Current.of(event, event.dump(), seq)
-        self.workflows.update(workflows)
-        self.head = head
-
-    # the read API a board connection uses (shared with server.stream.log.EventLog)
-
-    async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
-        chosen = sorted(
-            (c for c in self.current.values() if flt.matches(c.kind, c.severity, c.district)),
-            key=lambda c: (c.updated_at, c.seq),
-            reverse=True,
-        )
-        kept = chosen[:limit]
-        ids = [orjson.loads(c.body)["event_id"] for c in kept]
-        flows = {i: self.workflows[i] for i in ids if i in self.workflows}
-        return Snapshot(self.head, [c.body for c in kept], len(chosen) > limit, flows)
-
-    async def entries_after(self, after_seq: int, limit: int) -> list[Committed]:
-        return [e for e in self.ring if e.seq > after_seq][:limit]
-
-    async def events(
-        self, flt: EventFilter, *, after_seq: int, limit: int
-    ) -> list[tuple[int, bytes]]:
-        """Latest versions of the events this replay still holds — the active ones and any
-        ended within the resume ring — changed after `after_seq`, in seq order."""
-        latest = {c.seq: c.body for c in self.current.values()}
-        ended: dict[str, tuple[int, bytes]] = {}
-        for entry in self.ring:
-            if entry.type == "event" and entry.event_id not in self.current:
-                body = orjson.dumps(orjson.loads(entry.raw)["body"])
-                ended[entry.event_id or ""] = (entry.seq, body)
-        latest.update(dict(ended.values()))
-        chosen = [
-            (seq, body)
-            for seq, body in sorted(latest.items())
-            if seq > after_seq and flt.admits(orjson.loads(body))
-        ]
-        return chosen[:limit]
-
-    async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]:
-        """The handling state of those of these events someone has acted on."""
-        return {i: self.workflows[i] for i in event_ids if i in self.workflows}
-
-    async def current_event(self, event_id: str) -> bytes | None:
-        found = self.current.get(event_id)
-        return found.body if found else None
-
-    async def history(self, event_id: str, limit: int) -> list[Committed]:
-        return [e for e in self.ring if e.event_id == event_id][:limit]
-
-    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]:
-        """Operator actions on a replay (drills) go into this stream, never the live log."""
-        seqs = self.publish(bodies, at=self.clock.now())
-        return [AppendResult(seq, "appended") for seq in seqs]
-
-
-@dataclass
 class PlayOptions:
     """How a recording is played."""
 
@@ -240,20 +70,6 @@ class PlayOptions:
     start: datetime | None = None  # skip (but fold into the state) what came before this time
     shift_times: bool = True  # move the recording's times so it happens now
     skip_bad: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    """The state after reading up to `line`, so a seek restores it instead of refolding the file
-    from its start. Times are the recording's own; a seek's time shift is applied on restoring."""
-
-    line: int  # the last line read
-    offset: int  # where the next line starts (in decompressed bytes)
-    entries: int  # entries read up to here
-    latest: datetime  # the latest `at` up to here: a seek to any later time may start here
-    head: int  # entries folded into the state (the stream's head)
-    position: datetime | None  # `at` of the last one folded
-    state: bytes  # zlib'd JSON: [[recorded event body, seq], ...] and the workflows
 
 
 @dataclass
@@ -427,7 +243,7 @@ class Player:
     def _publish(
         self, entry: dict[str, Any], recorded: datetime, shift: timedelta | None, *, broadcast: bool
     ) -> None:
-        body = _body_of(entry, shift)
+        body = body_of(entry, shift)
         if body is None:
             return
         at = self.stream.clock.now() if (broadcast and self.options.shift_times) else recorded
@@ -464,7 +280,7 @@ class Player:
                     await self._resting.wait()  # so a fast replay keeps its pace
                 at = at_of(entry)
                 latest = at if latest is None else max(latest, at)
-                body = _body_of(entry, None)
+                body = body_of(entry, None)
                 if body is not None:
                     scratch.publish([body], at=at, broadcast=False)
                     position = at
@@ -476,7 +292,7 @@ class Player:
                         recorded[body.event_id] = entry["body"]
                 last = self.checkpoints[-1].entries if self.checkpoints else 0
                 if count - last >= self._spacing:
-                    state = _pack(scratch, recorded)
+                    state = pack(scratch, recorded)
                     self._keep(
                         Checkpoint(line, offset, count, latest, scratch.head, position, state)
                     )
@@ -512,9 +328,9 @@ class Player:
         for count, (body, seq) in enumerate(bodies, 1):
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            events.append((Event.model_validate(_shifted(body, shift, TIME_FIELDS)), seq))
+            events.append((Event.model_validate(shifted(body, shift, TIME_FIELDS)), seq))
         workflows = {
-            event_id: _shifted(flow, shift, [k for k in flow if k.endswith("_at")])
+            event_id: shifted(flow, shift, [k for k in flow if k.endswith("_at")])
             for event_id, flow in flows.items()
         }
         self.stream.load(events, workflows, checkpoint.head)
@@ -572,130 +388,3 @@ def _nothing() -> None:
 
 def _iso(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment else None
-
-
-def _shifted(data: dict[str, Any], shift: timedelta | None, keys: Sequence[str]) -> dict[str, Any]:
-    """`data` with the times under `keys` moved by `shift` (a copy; `data` itself without one)."""
-    if shift is None:
-        return data
-    moved = dict(data)
-    for key in keys:
-        if moved.get(key):
-            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + shift
-            moved[key] = iso_utc(when)
-    return moved
-
-
-def _pack(stream: ReplayStream, bodies: dict[str, dict[str, Any]]) -> bytes:
-    """A checkpoint's state: each active event's recorded body with its seq, and the workflows."""
-    events = [[bodies[event_id], c.seq] for event_id, c in stream.current.items()]
-    return zlib.compress(orjson.dumps([events, stream.workflows]), CHECKPOINT_ZLIB_LEVEL)
-
-
-def _body_of(entry: dict[str, Any], shift: timedelta | None) -> Body | None:
-    """The entry's body as a model, with its times moved by `shift` when shifting."""
-    body = _shifted(entry["body"], shift, TIME_FIELDS)
-    kind = entry.get("type")
-    try:
-        if kind == "event":
-            return Event.model_validate(body)
-        if kind == "action":
-            return Action.model_validate(body)
-        if kind == "notice":
-            return Notice.model_validate(body)
-    except ValueError as exc:
-        log.warning("replay skipped entry %s: %s", entry.get("seq"), exc)
-    return None
-
-
-class Replays:
-    """The server's running replays by name; each has its stream, hub and player task."""
-
-    def __init__(
-        self,
-        *,
-        ring_entries: int,
-        buffer_limit_bytes: int,
-        batch_max_entries: int,
-        max_replays: int,
-        clock: Clock | None = None,
-    ) -> None:
-        self.ring_entries = ring_entries
-        self.buffer_limit_bytes = buffer_limit_bytes
-        self.batch_max_entries = batch_max_entries
-        self.max_replays = max_replays
-        self.clock = clock or SystemClock()
-        self.players: dict[str, Player] = {}
-        self.tasks: dict[str, asyncio.Task[None]] = {}
-        self.on_reset: Callable[[str], None] = lambda name: None
-
-    def start(
-        self,
-        name: str,
-        path: Path,
-        options: PlayOptions,
-        *,
-        exercise: bool,
-        real_calls: bool = False,
-    ) -> Player:
-        """Start playing `path` as `replay:<name>`."""
-        if name in self.players:
-            raise ReplayError(
-                f"a replay named {name!r} is running; stop it or pick another name",
-                code="replay_exists",
-            )
-        if len(self.players) >= self.max_replays:
-            raise ReplayError(f"at most {self.max_replays} replays run at once", code="too_many")
-        hub = Hub(
-            buffer_limit_bytes=self.buffer_limit_bytes, batch_max_entries=self.batch_max_entries
-        )
-        stream = ReplayStream(
-            name,
-            exercise=exercise,
-            ring_entries=self.ring_entries,
-            hub=hub,
-            clock=self.clock,
-            real_calls=real_calls,
-        )
-        player = Player(path, stream, options)
-        if player.header.exercise:
-            stream.exercise = True
-        player.on_reset = lambda: self.on_reset(name)
-        self.players[name] = player
-        task = asyncio.create_task(self._run(name, player), name=f"replay-{name}")
-        self.tasks[name] = task
-        return player
-
-    async def _run(self, name: str, player: Player) -> None:
-        try:
-            await player.run()
-        except CityboardError as exc:
-            player.state = "failed"
-            log.error("replay %s stopped: %s", name, exc.message)
-        except asyncio.CancelledError:
-            raise
-
-    def get(self, name: str) -> Player:
-        if name not in self.players:
-            raise ReplayError(f"no replay named {name!r}", code="unknown_replay")
-        return self.players[name]
-
-    def stream_of(self, stream: str) -> ReplayStream | None:
-        """The ReplayStream for a `replay:<name>` stream name, if it runs."""
-        if not stream.startswith("replay:"):
-            return None
-        player = self.players.get(stream.removeprefix("replay:"))
-        return player.stream if player else None
-
-    async def stop(self, name: str) -> None:
-        self.get(name)
-        task = self.tasks.pop(name)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        self.players.pop(name)
-        self.on_reset(name)
-
-    async def stop_all(self) -> None:
-        for name in list(self.players):
-            await self.stop(name)

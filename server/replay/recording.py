@@ -11,15 +11,16 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import orjson
 
 from server.errors import CityboardError
+from server.stream.events import Action, Body, Event, Notice, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -255,3 +256,34 @@ def parse_when(value: str) -> datetime:
 def at_of(entry: dict[str, Any]) -> datetime:
     """When an entry was committed."""
     return datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00"))
+
+
+TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+
+
+def shifted(data: dict[str, Any], shift: timedelta | None, keys: Sequence[str]) -> dict[str, Any]:
+    """`data` with the times under `keys` moved by `shift` (a copy; `data` itself without one)."""
+    if shift is None:
+        return data
+    moved = dict(data)
+    for key in keys:
+        if moved.get(key):
+            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + shift
+            moved[key] = iso_utc(when)
+    return moved
+
+
+def body_of(entry: dict[str, Any], shift: timedelta | None) -> Body | None:
+    """The entry's body as a model, with its times moved by `shift` when shifting."""
+    body = shifted(entry["body"], shift, TIME_FIELDS)
+    kind = entry.get("type")
+    try:
+        if kind == "event":
+            return Event.model_validate(body)
+        if kind == "action":
+            return Action.model_validate(body)
+        if kind == "notice":
+            return Notice.model_validate(body)
+    except ValueError as exc:
+        log.warning("replay skipped entry %s: %s", entry.get("seq"), exc)
+    return None

@@ -1,0 +1,187 @@
+"""A replay's stream: what a board connection needs of a log (epoch, head, snapshot, entries
+after a seq, appending operator actions), held in memory — a bounded ring of recent entries for
+resume and the current state of each event."""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from server.clock import Clock
+from server.stream import workflow
+from server.stream.events import Action, Body, Event, encode_entry, entry_type_of, iso_utc
+from server.stream.hub import Hub
+from server.stream.log import AppendResult, Committed, EventFilter, Snapshot
+
+CLOSE_RESET = 4009  # the stream's history was replaced (a seek): reconnect for a fresh snapshot
+
+
+@dataclass
+class _Current:
+    body: bytes
+    kind: str
+    severity: str
+    district: str | None
+    status: str
+    updated_at: str
+    seq: int
+    version: int
+
+    @classmethod
+    def of(cls, event: Event, body_json: bytes, seq: int) -> _Current:
+        """What snapshots need of an event, alike whether folded or restored from a checkpoint."""
+        return cls(
+            body_json,
+            event.kind.value,
+            event.severity.value,
+            event.district,
+            event.status.value,
+            iso_utc(event.updated_at or event.sent_at),
+            seq,
+            event.version,
+        )
+
+
+class ReplayStream:
+    """One replay's stream, in memory: the same read API as the live log, plus its own hub."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        exercise: bool,
+        ring_entries: int,
+        hub: Hub,
+        clock: Clock,
+        real_calls: bool = False,
+    ) -> None:
+        self.name = name
+        self.exercise = exercise
+        # a drill that rehearses the phone tree too: its calls ring real phones (logged here)
+        self.real_calls = real_calls
+        self.hub = hub
+        self.clock = clock
+        self.ring: deque[Committed] = deque(maxlen=ring_entries)
+        self.current: dict[str, _Current] = {}
+        self.workflows: dict[str, dict[str, Any]] = {}
+        self.epoch = ""
+        self.head = 0
+        self.reset()
+
+    @property
+    def stream(self) -> str:
+        return f"replay:{self.name}"
+
+    @property
+    def first_seq(self) -> int:
+        """The oldest seq still held for resume; older resumes get a snapshot."""
+        return self.ring[0].seq if self.ring else self.head + 1
+
+    def reset(self) -> None:
+        """Forget everything and start a new history (a new epoch)."""
+        self.ring.clear()
+        self.current.clear()
+        self.workflows.clear()
+        self.epoch = secrets.token_hex(8)
+        self.head = 0
+
+    def publish(self, bodies: Sequence[Body], *, at: datetime, broadcast: bool = True) -> list[int]:
+        """Give bodies the next seqs, fold them into the state, and send them to the boards."""
+        committed = []
+        at_iso = iso_utc(at)
+        for body in bodies:
+            self.head += 1
+            body_json = body.dump()
+            type_ = entry_type_of(body)
+            kind = severity = district = None
+            event_id = body.event_id if isinstance(body, Event | Action) else None
+            if isinstance(body, Event):
+                kind, severity, district = body.kind.value, body.severity.value, body.district
+                self._fold_event(body, body_json)
+            elif isinstance(body, Action):
+                self.workflows[body.event_id] = workflow.apply(
+                    self.workflows.get(body.event_id), body
+                )
+            raw = encode_entry(self.head, self.epoch, at_iso, type_, body_json)
+            entry = Committed(self.head, type_, event_id, kind, severity, district, raw)
+            self.ring.append(entry)
+            committed.append(entry)
+        if broadcast:
+            self.hub.publish(committed)
+        return [c.seq for c in committed]
+
+    def _fold_event(self, event: Event, body_json: bytes) -> None:
+        known = self.current.get(event.event_id)
+        if known is not None and known.version > event.version:
+            return
+        if event.status.value != "active":
+            self.current.pop(event.event_id, None)
+            return
+        self.current[event.event_id] = _Current.of(event, body_json, self.head)
+
+    def load(
+        self, events: Sequence[tuple[Event, int]], workflows: dict[str, Any], head: int
+    ) -> None:
+        """Take a checkpoint's state: the active events (each with the seq that set it), the
+        workflows and the head, as folding every entry up to there would have left them."""
+        for event, seq in events:
+            self.current[event.event_id] = _Current.of(event, event.dump(), seq)
+        self.workflows.update(workflows)
+        self.head = head
+
+    # the read API a board connection uses (shared with server.stream.log.EventLog)
+
+    async def snapshot(self, flt: EventFilter, limit: int) -> Snapshot:
+        chosen = sorted(
+            (c for c in self.current.values() if flt.matches(c.kind, c.severity, c.district)),
+            key=lambda c: (c.updated_at, c.seq),
+            reverse=True,
+        )
+        kept = chosen[:limit]
+        ids = [orjson.loads(c.body)["event_id"] for c in kept]
+        flows = {i: self.workflows[i] for i in ids if i in self.workflows}
+        return Snapshot(self.head, [c.body for c in kept], len(chosen) > limit, flows)
+
+    async def entries_after(self, after_seq: int, limit: int) -> list[Committed]:
+        return [e for e in self.ring if e.seq > after_seq][:limit]
+
+    async def events(
+        self, flt: EventFilter, *, after_seq: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        """Latest versions of the events this replay still holds — the active ones and any
+        ended within the resume ring — changed after `after_seq`, in seq order."""
+        latest = {c.seq: c.body for c in self.current.values()}
+        ended: dict[str, tuple[int, bytes]] = {}
+        for entry in self.ring:
+            if entry.type == "event" and entry.event_id not in self.current:
+                body = orjson.dumps(orjson.loads(entry.raw)["body"])
+                ended[entry.event_id or ""] = (entry.seq, body)
+        latest.update(dict(ended.values()))
+        chosen = [
+            (seq, body)
+            for seq, body in sorted(latest.items())
+            if seq > after_seq and flt.admits(orjson.loads(body))
+        ]
+        return chosen[:limit]
+
+    async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]:
+        """The handling state of those of these events someone has acted on."""
+        return {i: self.workflows[i] for i in event_ids if i in self.workflows}
+
+    async def current_event(self, event_id: str) -> bytes | None:
+        found = self.current.get(event_id)
+        return found.body if found else None
+
+    async def history(self, event_id: str, limit: int) -> list[Committed]:
+        return [e for e in self.ring if e.event_id == event_id][:limit]
+
+    async def append(self, bodies: Sequence[Body]) -> list[AppendResult]:
+        """Operator actions on a replay (drills) go into this stream, never the live log."""
+        seqs = self.publish(bodies, at=self.clock.now())
+        return [AppendResult(seq, "appended") for seq in seqs]
