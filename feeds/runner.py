@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feeds.kit.base import FeedAdapter, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedAdapter, Parsed, PollingFeed
 from server.clock import Clock, SystemClock
 from server.districts import Districts
+from server.errors import FeedRejected
 from server.stream.events import Action, Body, Event, Notice, Status, iso_utc
 from server.stream.log import AppendResult
 

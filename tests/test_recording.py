@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
+from server.errors import RecordingError
 from server.replay.recording import (
     Header,
     ReadStats,
-    RecordingError,
     RecordingWriter,
     read_entries,
     read_header,

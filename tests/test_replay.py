@@ -14,9 +14,10 @@ import pytest
 
 from server.cli.follow import Follower
 from server.clock import Clock, ManualClock
+from server.errors import RecordingError
 from server.replay.checkpoints import CHECKPOINT_OVERHEAD_BYTES
 from server.replay.player import Player, PlayOptions
-from server.replay.recording import Header, RecordingError, RecordingWriter, read_entries
+from server.replay.recording import Header, RecordingWriter, read_entries
 from server.replay.stream import ReplayStream
 from server.stream.events import Event
 from server.stream.hub import Hub

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from server.http.roles import BadToken, role_of
+from server.errors import BadToken
+from server.http.roles import role_of
 from server.settings import Settings
 from tests.conftest import Running, StartServer, event_dict
 from tests.test_replay import make_recording, start_replay

@@ -41,7 +41,7 @@ from feeds.cap.parse import (
     polygon_shape,
     read_alert,
 )
-from feeds.kit.base import FeedError, FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     georss_point,
     make_event,
@@ -52,6 +52,7 @@ from feeds.kit.common import (
     web_url,
 )
 from feeds.kit.xml import child, children, find_all, local, parse_xml, text
+from server.errors import FeedError, FeedRejected
 from server.stream.events import (
     LANG_PATTERN,
     MAX_AREA_DESC_CHARS,

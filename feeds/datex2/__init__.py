@@ -16,9 +16,10 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import Parsed, PollingFeed
 from feeds.kit.common import make_event, parse_time, plain_text, title_text, version_of
 from feeds.kit.xml import child, children, find_all, local, parse_xml, text
+from server.errors import FeedRejected
 from server.stream.events import (
     LANG_PATTERN,
     MAX_AREA_DESC_CHARS,

@@ -15,7 +15,7 @@ from xml.etree.ElementTree import Element
 
 from pydantic import field_validator
 
-from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     georss_point,
     make_event,
@@ -26,6 +26,7 @@ from feeds.kit.common import (
     web_url,
 )
 from feeds.kit.xml import child, children, local, parse_xml, text
+from server.errors import FeedRejected
 from server.stream.events import Event
 
 ALERT_LEVELS = ("Green", "Orange", "Red")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from feeds.kit.base import FeedContext, FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedContext, FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     feature_collection,
     from_epoch,
@@ -29,6 +29,7 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
+from server.errors import FeedRejected
 from server.stream.events import CATEGORIES, Event, Kind, Severity
 
 TIME_FORMATS = ("auto", "iso", "rfc822", "epoch_s", "epoch_ms")

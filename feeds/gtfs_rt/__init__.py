@@ -22,7 +22,7 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     from_epoch,
     json_type,
@@ -33,6 +33,7 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
+from server.errors import FeedRejected
 from server.stream.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event
 
 SEVERITY_LEVEL = {"SEVERE": "severe", "WARNING": "moderate", "INFO": "info"}

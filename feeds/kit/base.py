@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from server.errors import CityboardError
+from server.errors import FeedRejected, FeedUnavailable
 from server.stream.events import Action, Event
 
 if TYPE_CHECKING:
@@ -36,24 +36,6 @@ if TYPE_CHECKING:
 
 MIB = 1024 * 1024
 UpdateModel = Literal["references", "snapshot", "append"]
-
-
-class FeedError(CityboardError):
-    """Base of adapter errors; the runner records them on the feed's health."""
-
-    code = "feed_error"
-
-
-class FeedUnavailable(FeedError):
-    """The upstream cannot be reached or answered badly: retry later, keep the board as it is."""
-
-    code = "feed_unavailable"
-
-
-class FeedRejected(FeedError):
-    """This document is bad: skip it, count it on the feed's health, keep going."""
-
-    code = "feed_rejected"
 
 
 class FeedOptions(BaseModel):

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
-from feeds.kit.base import FeedRejected
+from server.errors import FeedRejected
 from server.stream.events import (
     GEOMETRY_DEPTH,
     MAX_DESCRIPTION_CHARS,

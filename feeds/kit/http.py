@@ -7,7 +7,7 @@ from collections import OrderedDict
 
 import aiohttp
 
-from feeds.kit.base import FeedRejected, FeedUnavailable
+from server.errors import FeedRejected, FeedUnavailable
 
 READ_CHUNK_BYTES = 64 * 1024
 REMEMBER_VALIDATORS = 2_000  # URLs whose ETag/Last-Modified a feed keeps (index + linked alerts)

@@ -11,7 +11,7 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from feeds.kit.base import FeedRejected
+from server.errors import FeedRejected
 
 XML_MAX_BYTES = 20 * 1024 * 1024  # a larger XML document is rejected before parsing
 

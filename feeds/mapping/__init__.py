@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from feeds.kit.base import FeedContext, FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedContext, FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     districts_in_text,
     from_epoch,
@@ -36,7 +36,7 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
-from server.errors import ConfigError
+from server.errors import ConfigError, FeedRejected
 from server.stream.events import CATEGORIES, MAX_AREA_DESC_CHARS, MAX_TITLE_CHARS, Event, Kind
 
 SeverityName = Literal["extreme", "severe", "moderate", "minor", "info"]

@@ -22,7 +22,7 @@ from feeds.cap import (
     chain_key,
     newest_per_event,
 )
-from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     feature_collection,
     geojson_geometry,
@@ -33,6 +33,7 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
+from server.errors import FeedRejected
 from server.stream.events import MAX_AREA_DESC_CHARS, MAX_REFS, Event
 
 MAX_EXTRA_TEXT = 200

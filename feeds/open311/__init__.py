@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     districts_in_text,
     json_type,
@@ -26,6 +26,7 @@ from feeds.kit.common import (
     web_url,
 )
 from feeds.kit.xml import local, parse_xml
+from server.errors import FeedRejected
 from server.stream.events import (
     CATEGORIES,
     MAX_AREA_DESC_CHARS,

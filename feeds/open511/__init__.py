@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     geojson_geometry,
     load_json,
@@ -34,6 +34,7 @@ from feeds.kit.common import (
     version_of,
 )
 from feeds.kit.xml import child, children, local, parse_xml, text
+from server.errors import FeedRejected
 from server.stream.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event, iso_utc
 
 CATEGORY = {

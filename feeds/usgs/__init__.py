@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import FeedOptions, Parsed, PollingFeed
 from feeds.kit.common import (
     feature_collection,
     from_epoch,
@@ -23,6 +23,7 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
+from server.errors import FeedRejected
 from server.stream.events import Event
 
 PAGER_SEVERITY = {"red": "extreme", "orange": "severe", "yellow": "moderate", "green": "minor"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import Parsed, PollingFeed
 from feeds.kit.common import (
     geojson_geometry,
     load_json,
@@ -21,6 +21,7 @@ from feeds.kit.common import (
     title_text,
     version_of,
 )
+from server.errors import FeedRejected
 from server.stream.events import MAX_AREA_DESC_CHARS, Event, iso_utc
 
 CATEGORY = {

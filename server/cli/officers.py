@@ -17,16 +17,10 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from server.districts import Districts
-from server.errors import CityboardError
+from server.errors import CityboardError, OfficerImportError
 from server.officers.duty import resolve
 from server.officers.store import OfficerStore, default_path
-from server.officers.transfer import (
-    OfficerImportError,
-    export_csv,
-    export_toml,
-    format_of,
-    parse_file,
-)
+from server.officers.transfer import export_csv, export_toml, format_of, parse_file
 from server.settings import Settings, load_settings
 from server.stream.events import utcnow
 

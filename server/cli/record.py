@@ -14,15 +14,8 @@ import aiohttp
 import orjson
 
 from server.cli.follow import Follower, note
-from server.errors import CityboardError
-from server.replay.recording import (
-    Header,
-    RecordingError,
-    RecordingWriter,
-    at_of,
-    parse_when,
-    read_header,
-)
+from server.errors import CityboardError, RecordingError
+from server.replay.recording import Header, RecordingWriter, at_of, parse_when, read_header
 from server.stream.events import iso_utc
 
 PROGRESS_EVERY = 5_000  # entries between progress lines on long exports

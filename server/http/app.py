@@ -23,7 +23,7 @@ from feeds.kit.base import FeedConfig, FeedContext
 from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import FeedRunner
 from server.districts import Districts
-from server.errors import ConfigError, LogError
+from server.errors import ConfigError, LogError, OfficerImportError
 from server.http import calls, directory, reads, replays
 from server.http.board import BOARD, OFFICERS, Board, Officers
 from server.http.metrics import metrics
@@ -32,7 +32,7 @@ from server.http.ws import handle_ws
 from server.officers import dialers
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore, default_path
-from server.officers.transfer import OfficerImportError, load_demo
+from server.officers.transfer import load_demo
 from server.settings import Settings
 from server.stream import protocol
 from server.stream.events import Event, utcnow

@@ -12,12 +12,12 @@ from typing import cast
 
 from aiohttp import web
 
-from server.errors import CityboardError, LogError
+from server.errors import CallError, CityboardError, LogError
 from server.http.board import BOARD, OFFICERS
 from server.http.bodies import _json_body
 from server.http.responses import error_response, json_response
 from server.http.roles import _require_operator, _sees_contacts
-from server.officers.calls import CallError, CallFailed, CallRecord
+from server.officers.calls import CallFailed, CallRecord
 from server.officers.dialers.base import OUTCOMES, Outcome
 from server.replay.stream import ReplayStream
 from server.stream.events import Action, ActionName, utcnow

@@ -14,21 +14,14 @@ from typing import cast
 from aiohttp import web
 from pydantic import ValidationError
 
+from server.errors import OfficerImportError
 from server.http.board import BOARD, OFFICERS
 from server.http.bodies import _json_body, _read_limited
 from server.http.responses import bad_request, error_response, json_response
 from server.http.roles import _require_admin, _sees_contacts
 from server.officers.duty import duty_of, resolve
 from server.officers.model import CITY_WIDE, COVERABLE_KINDS, Officer, order_key
-from server.officers.transfer import (
-    Format,
-    OfficerImportError,
-    RawRow,
-    export_csv,
-    export_toml,
-    parse_file,
-    row_errors,
-)
+from server.officers.transfer import Format, RawRow, export_csv, export_toml, parse_file, row_errors
 from server.stream.events import CATEGORIES, Kind, iso_utc, utcnow
 
 log = logging.getLogger(__name__)

@@ -18,11 +18,12 @@ import orjson
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from server.errors import RecordingError, ReplayError
 from server.http import roles
 from server.http.board import BOARD
 from server.http.responses import error_response, json_response
-from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions, ReplayError
-from server.replay.recording import GZIP_MAGIC, RecordingError, at_of, read_entries, read_header
+from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions
+from server.replay.recording import GZIP_MAGIC, at_of, read_entries, read_header
 from server.stream import protocol
 
 DENSITY_BUCKETS = 120

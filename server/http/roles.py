@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from pydantic import SecretStr
 
+from server.errors import BadToken
 from server.http import roles
 from server.http.board import BOARD
 from server.http.responses import error_response
@@ -29,10 +30,6 @@ if TYPE_CHECKING:
 Role = Literal["viewer", "operator", "admin"]
 RANK: dict[Role, int] = {"viewer": 0, "operator": 1, "admin": 2}
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
-
-
-class BadToken(Exception):
-    """A token was shown and it is neither the operator's nor the admin's."""
 
 
 def bearer(request: web.Request) -> str | None:
@@ -68,7 +65,7 @@ def role_of(settings: Settings, token: str | None, *, local: bool) -> Role:
             return "admin"
         if matches(token, settings.operator_token):
             return "operator"
-        raise BadToken
+        raise BadToken("the token is neither the operator's nor the admin's")
     if local and settings.operator_token is None:
         return "operator"
     return "viewer"
@@ -130,7 +127,7 @@ def _require_operator(request: web.Request) -> web.Response | None:
         )
     try:
         role = roles.role_of(settings, roles.bearer(request), local=roles.is_local(request))
-    except roles.BadToken:
+    except BadToken:
         return error_response(403, "forbidden", "the operator token is not valid")
     if roles.at_least(role, "operator"):
         return None

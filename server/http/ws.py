@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
-from server.errors import ProtocolError
+from server.errors import BadToken, ProtocolError
 from server.http import roles
 from server.http.roles import origin_allowed
 from server.replay.stream import ReplayStream
@@ -107,7 +107,7 @@ class Connection:
             return
         try:
             self.role = roles.role_of(self.board.settings, hello.token, local=self.local)
-        except roles.BadToken:
+        except BadToken:
             await self._error("bad_token", "the token is not valid: this board can watch, not act")
         if hello.stream != "live":
             replay = self.board.replays.stream_of(hello.stream)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from server.errors import CityboardError
-from server.officers.dialers.base import OUTCOMES, CallRequest, Dialer, DialerError, Outcome
+from server.errors import CallError, CityboardError, DialerError
+from server.officers.dialers.base import OUTCOMES, CallRequest, Dialer, Outcome
 from server.officers.store import OfficerStore
 from server.settings import Settings
 from server.stream.events import Action, ActionName, Body, iso_utc, utcnow
@@ -40,14 +40,6 @@ class CallRecord(Protocol):
     async def current_event(self, event_id: str) -> bytes | None: ...
 
     async def append(self, bodies: Sequence[Body]) -> list[AppendResult]: ...
-
-
-class CallError(CityboardError):
-    """A call request that cannot be served; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message, code=code, details=extra)
-        self.status = status
 
 
 class CallFailed(CityboardError):

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from server.districts import Districts
-from server.errors import CityboardError
+from server.errors import CityboardError, OfficerImportError, RowError
 from server.officers.model import Officer
 
 MAX_OFFICERS = 10_000
@@ -49,51 +49,6 @@ CSV_COLUMNS = (
 LIST_FIELDS = ("districts", "kinds", "categories", "shifts", "overrides")
 
 INPUT_ONLY = ("calendar_file",)  # read by the command line import, relative to the file
-
-
-@dataclass(frozen=True)
-class RowError:
-    """One problem in an imported file: where (row, line, officer id), which field, what."""
-
-    row: int | None
-    field: str | None
-    message: str
-    id: str | None = None
-    line: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"row": self.row, "field": self.field, "message": self.message}
-        if self.id is not None:
-            data["id"] = self.id
-        if self.line is not None:
-            data["line"] = self.line
-        return data
-
-    def __str__(self) -> str:
-        where = f"row {self.row}" if self.row is not None else "file"
-        if self.line is not None:
-            where += f" (line {self.line})"
-        if self.id:
-            where += f" [{self.id}]"
-        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
-
-
-class OfficerImportError(CityboardError):
-    """A directory file with bad rows; `details` lists every RowError and nothing was stored."""
-
-    code = "invalid_officers"
-
-    def __init__(self, errors: Sequence[RowError], total: int) -> None:
-        rows = {e.row for e in errors if e.row is not None}
-        if rows:
-            message = (
-                f"{len(rows)} of {total} rows are invalid; nothing was imported"
-                f" (first: {errors[0]})"
-            )
-        else:
-            message = f"the file cannot be imported: {errors[0]}"
-        super().__init__(message, details=list(errors))
-        self.errors = list(errors)
 
 
 @dataclass(frozen=True)

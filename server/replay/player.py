@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import orjson
 
-from server.errors import CityboardError
+from server.errors import RecordingError, ReplayError
 from server.replay.checkpoints import (
     CHECKPOINT_BUDGET_BYTES,
     CHECKPOINT_EVERY,
@@ -36,7 +36,6 @@ from server.replay.recording import (
     TIME_FIELDS,
     Header,
     ReadStats,
-    RecordingError,
     at_of,
     body_of,
     read_header,
@@ -53,12 +52,6 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 YIELD_EVERY = 200  # entries a player handles before letting the event loop serve others
 
 Op = Literal["pause", "resume", "step", "speed", "seek"]
-
-
-class ReplayError(CityboardError):
-    """A replay command cannot be carried out; the code tells the client why."""
-
-    code = "replay"
 
 
 @dataclass

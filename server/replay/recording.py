@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import orjson
 
-from server.errors import CityboardError
+from server.errors import RecordingError
 from server.stream.events import Action, Body, Event, Notice, iso_utc
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,6 @@ FORMAT_VERSION = 1
 READABLE_VERSIONS = (1,)
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_LINE_BYTES = 1024 * 1024  # a longer line is not a log entry
-
-
-class RecordingError(CityboardError):
-    """A recording cannot be read (or written); the message says which line and why."""
-
-    code = "bad_recording"
 
 
 @dataclass

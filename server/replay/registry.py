@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from server.clock import Clock, SystemClock
-from server.errors import CityboardError
-from server.replay.player import Player, PlayOptions, ReplayError
+from server.errors import CityboardError, ReplayError
+from server.replay.player import Player, PlayOptions
 from server.replay.stream import ReplayStream
 from server.stream.hub import Hub
 

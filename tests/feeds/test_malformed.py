@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from feeds import registry
-from feeds.kit.base import FeedRejected, PollingFeed
-from server.errors import ConfigError
+from feeds.kit.base import PollingFeed
+from server.errors import ConfigError, FeedRejected
 from tests.feeds.conftest import RECEIVED_AT, adapter
 
 SECRET = "cityboard-xxe-canary-7d1f"

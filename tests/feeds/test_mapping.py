@@ -18,8 +18,8 @@ import pytest
 from pydantic import ValidationError
 
 from feeds import registry
-from feeds.kit.base import FeedConfig, FeedRejected, Parsed, PollingFeed
-from server.errors import ConfigError
+from feeds.kit.base import FeedConfig, Parsed, PollingFeed
+from server.errors import ConfigError, FeedRejected
 from server.stream.events import Event, Kind, Severity, Status, iso_utc
 from tests.conftest import DISTRICTS
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter

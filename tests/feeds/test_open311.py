@@ -12,7 +12,8 @@ import orjson
 import pytest
 from pydantic import ValidationError
 
-from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import Parsed, PollingFeed
+from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Severity, Status, iso_utc
 from tests.feeds.conftest import RECEIVED_AT, adapter, parse_fixture
 

@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds import registry
-from feeds.kit.base import FeedRejected, Parsed, PollingFeed
+from feeds.kit.base import Parsed, PollingFeed
 from feeds.kit.common import version_of
 from feeds.open511 import wkt_geometry
+from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Status
 from tests.conftest import feed_context
 from tests.feeds.conftest import (

@@ -17,11 +17,12 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from feeds.kit.base import FeedRejected, Manifest, Parsed, PollingFeed
+from feeds.kit.base import Manifest, Parsed, PollingFeed
 from feeds.kit.common import make_event, parse_time
 from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import BACKOFF_MAX_SECONDS, FeedRunner
 from server.clock import ManualClock
+from server.errors import FeedRejected
 from server.stream.events import Status
 from server.stream.log import EventFilter
 from server.stream.sqlite import EventLog

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from server.districts import Districts
+from server.errors import OfficerImportError
 from server.officers.model import Officer
-from server.officers.transfer import OfficerImportError, export_csv, export_toml, parse_file
+from server.officers.transfer import export_csv, export_toml, parse_file
 from tests.conftest import StartServer
 from tests.officers.helpers import ADMIN_TOKEN, admin, officer, put_officer
 

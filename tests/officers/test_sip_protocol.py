@@ -10,7 +10,8 @@ from typing import Any
 import orjson
 import pytest
 
-from server.officers.dialers.base import CallRequest, CallTarget, DialerError, Outcome
+from server.errors import DialerError
+from server.officers.dialers.base import CallRequest, CallTarget, Outcome
 from server.officers.dialers.sip import NetstringDecoder, SipDialer, netstring
 from server.officers.model import Officer
 from server.settings import Settings

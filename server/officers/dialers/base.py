@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
-from server.errors import CityboardError
-
 if TYPE_CHECKING:
     from server.officers.model import Officer
     from server.settings import Settings
@@ -45,13 +43,6 @@ REASON_CODES = (
     "server_stopped",  # the server stopped (crashed) during the call; found at the next start
     "simulated",  # a drill's call: logged, no phone rang
 )
-
-
-class DialerError(CityboardError):
-    """The dialer cannot place this call; `code` says why (`no_sip_uri`, `line_busy`,
-    `dialer_unreachable`, `dial_refused`...) and the message says what to do."""
-
-    code = "dialer_failed"
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,8 @@ from typing import Any
 
 import orjson
 
-from server.officers.dialers.base import (
-    CallEvents,
-    CallRequest,
-    CallTarget,
-    Dialer,
-    DialerError,
-    Outcome,
-)
+from server.errors import DialerError
+from server.officers.dialers.base import CallEvents, CallRequest, CallTarget, Dialer, Outcome
 from server.officers.model import Officer
 from server.settings import Settings
 
