@@ -184,7 +184,7 @@ class FeedRunner:
                 newest[event.event_id] = event
         batch: dict[str, Event] = {}
         for event in newest.values():
-            placed = self._place(self._normalise(event))
+            placed = self._place(self.districts.fill(event))
             if placed is not None:
                 batch[placed.event_id] = placed
         listed = {e.event_id for e in parsed.events}
@@ -205,12 +205,6 @@ class FeedRunner:
                 if gone:
                     self._diff_expired.add(event_id)
         await self._commit(list(batch.values()))
-
-    def _normalise(self, event: Event) -> Event:
-        """Fill the district from the point when the source gave none."""
-        if event.district is None and event.point is not None:
-            return event.model_copy(update={"district": self.districts.locate(*event.point)})
-        return event
 
     def _place(self, event: Event) -> Event | None:
         """Decide what a polled event becomes: None if nothing changed, else the event with a
@@ -236,7 +230,7 @@ class FeedRunner:
 
     async def ingest(self, events: list[Event]) -> list[AppendResult]:
         """Commit pushed events on the same path as pulled ones; a push counts as a success."""
-        results = await self._commit([self._normalise(e) for e in events])
+        results = await self._commit([self.districts.fill(e) for e in events])
         await self._succeeded(self.clock.now())
         return results
 
@@ -278,7 +272,7 @@ class FeedRunner:
 
     async def _commit_body(self, body: Event | Action) -> None:
         if isinstance(body, Event):
-            await self._commit([self._normalise(body)])
+            await self._commit([self.districts.fill(body)])
         else:
             await self.sink([body])
         await self._succeeded(self.clock.now())

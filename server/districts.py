@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from server.stream.events import Event
+
 BUNDLED = Path(__file__).with_name("data") / "seoul-districts.geojson"
 CITY_KO = "서울특별시"  # how national sources prefix Seoul's districts
 CITY_KO_SHORT = "서울"
@@ -88,6 +90,13 @@ class Districts:
             if district.contains(lon, lat):
                 return district.code
         return None
+
+    def fill(self, event: Event) -> Event:
+        """The event with the district its point falls in, when the source named none."""
+        if event.district is not None or event.point is None:
+            return event
+        code = self.locate(*event.point)
+        return event if code is None else event.model_copy(update={"district": code})
 
 
 def _district(feature: dict[str, Any]) -> District:

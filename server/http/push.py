@@ -147,9 +147,5 @@ def _validate_pushed(
                 for e in exc.errors(include_url=False, include_input=False)
             )
             continue
-        if event.district is None and event.point is not None:
-            code = districts.locate(*event.point)
-            if code is not None:
-                event = event.model_copy(update={"district": code})
-        events.append(event)
+        events.append(districts.fill(event))
     return events, errors
