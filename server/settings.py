@@ -160,8 +160,3 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"invalid settings{where}: {problems}") from None
-
-
-def timezone_of(settings: Settings) -> ZoneInfo:
-    """The city's zone, for showing local time and reading naive source times."""
-    return ZoneInfo(settings.city_timezone)

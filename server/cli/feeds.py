@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tomllib
 from datetime import UTC, datetime
@@ -14,6 +15,30 @@ from feeds import registry
 from feeds.kit.base import FeedConfig, FeedContext, PollingFeed
 from server.districts import Districts
 from server.errors import CityboardError, ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    """The `feeds list` and `feeds check` commands and their flags."""
+    feeds = sub.add_parser("feeds", help="list installed feed adapters, or check one on a file")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_sub.add_parser("list", help="installed adapters with their kinds and standard")
+    check = feeds_sub.add_parser("check", help="run an adapter's parse on a saved document")
+    check.add_argument("adapter", help="adapter name, as in `cityboard feeds list`")
+    check.add_argument("file", type=Path, help="the saved document")
+    check.add_argument("--json", action="store_true", help="print one normalized event per line")
+    check.add_argument(
+        "--config",
+        type=Path,
+        help="TOML with the feed's settings: a [[feeds]] entry for this adapter "
+        "(or a bare feed table), e.g. its timezone and [feeds.options]",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`cityboard feeds list|check`."""
+    if args.feeds_command == "list":
+        return list_adapters()
+    return check_file(args.adapter, args.file, as_json=args.json, config_file=args.config)
 
 
 def list_adapters() -> int:

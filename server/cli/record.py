@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import sqlite3
 import sys
@@ -19,6 +20,72 @@ from server.replay.recording import Header, RecordingWriter, at_of, parse_when, 
 from server.stream.events import iso_utc
 
 PROGRESS_EVERY = 5_000  # entries between progress lines on long exports
+
+
+def add_parsers(sub: Any) -> None:
+    """The `record` and `replay` commands and their flags."""
+    record_cmd = sub.add_parser("record", help="write a recording of a stream or of a log file")
+    record_cmd.add_argument("out", type=Path, help="the recording to write (.jsonl, or .jsonl.gz)")
+    source = record_cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--server",
+        help="websocket URL of a running server, e.g. "
+        "ws://127.0.0.1:8080/ws (records as entries arrive)",
+    )
+    source.add_argument("--db", type=Path, help="a cityboard log file (exports what it holds)")
+    record_cmd.add_argument("--since", help="first entry time to keep (ISO 8601 with a zone)")
+    record_cmd.add_argument("--until", help="stop before this time (ISO 8601 with a zone)")
+    record_cmd.add_argument("--stream", default="live", help="with --server: live or replay:<name>")
+    record_cmd.add_argument(
+        "--after-seq", type=int, help="with --server and --epoch: start after it"
+    )
+    record_cmd.add_argument("--epoch", help="with --server: the epoch --after-seq belongs to")
+    record_cmd.add_argument("--count", type=int, help="with --server: stop after this many entries")
+    record_cmd.add_argument(
+        "--exercise", action="store_true", help="mark the recording an exercise"
+    )
+    record_cmd.add_argument("--description", default="", help="a line saying what this is")
+
+    replay_cmd = sub.add_parser("replay", help="play a recording on a running server")
+    replay_cmd.add_argument("file", type=Path, help="the recording (.jsonl or .jsonl.gz)")
+    replay_cmd.add_argument("--server", default="http://127.0.0.1:8080", help="the server's URL")
+    replay_cmd.add_argument("--name", help="the replay stream's name (default: from the file name)")
+    replay_cmd.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="1 = as recorded, 60 = a minute a second, 0 = as fast as possible",
+    )
+    replay_cmd.add_argument("--loop", action="store_true", help="start over at the end")
+    replay_cmd.add_argument("--start", help="begin at this recorded time (ISO 8601 with a zone)")
+    replay_cmd.add_argument(
+        "--exercise", action="store_true", help="show it as an EXERCISE (drill)"
+    )
+    replay_cmd.add_argument(
+        "--real-calls",
+        action="store_true",
+        help="a drill whose calls ring real phones (logged on the drill); otherwise simulated",
+    )
+    replay_cmd.add_argument(
+        "--keep-times",
+        action="store_true",
+        help="keep the recorded times instead of moving them to now",
+    )
+    replay_cmd.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip (and count) unreadable lines instead of refusing the file",
+    )
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """`cityboard record`."""
+    return asyncio.run(record(args))
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """`cityboard replay`."""
+    return asyncio.run(replay(args))
 
 
 async def record(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -23,9 +23,6 @@ from server.http import roles
 from server.http.board import BOARD
 from server.http.responses import error_response
 from server.settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 Role = Literal["viewer", "operator", "admin"]
 RANK: dict[Role, int] = {"viewer": 0, "operator": 1, "admin": 2}

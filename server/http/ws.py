@@ -11,21 +11,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
 from server.errors import BadToken, ProtocolError
 from server.http import roles
+from server.http.board import BOARD, Board
 from server.http.roles import origin_allowed
 from server.replay.stream import ReplayStream
 from server.stream import protocol
 from server.stream.events import Action, iso_utc, utcnow
 from server.stream.hub import CLOSE_SLOW, Client, Hub
 from server.stream.log import EventFilter, LogStore
-
-if TYPE_CHECKING:
-    from server.http.board import Board
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +32,6 @@ CLOSE_POLICY = 1008
 
 async def handle_ws(request: web.Request) -> web.StreamResponse:
     """Upgrade to a websocket (after the Origin check) and serve one board until it leaves."""
-    from server.http.board import BOARD
-
     board = request.app[BOARD]
     settings = board.settings
     if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):

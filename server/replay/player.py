@@ -44,11 +44,12 @@ from server.replay.recording import (
 )
 from server.replay.stream import ReplayStream
 from server.stream.events import Event, iso_utc
+from server.stream.protocol import REPLAY_NAME
 
 log = logging.getLogger(__name__)
 
 MAX_SPEED = 3600.0
-NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+NAME_PATTERN = rf"^{REPLAY_NAME}$"
 YIELD_EVERY = 200  # entries a player handles before letting the event loop serve others
 
 Op = Literal["pause", "resume", "step", "speed", "seek"]

@@ -416,16 +416,6 @@ def entry_type_of(body: Body) -> EntryType:
     return "notice"
 
 
-class LogEntry(Frozen):
-    """One committed position of the stream, `{seq, epoch, at, type, body}`, as clients read it."""
-
-    seq: int = Field(ge=1)
-    epoch: str
-    at: UtcDatetime
-    type: EntryType
-    body: dict[str, Any]
-
-
 def encode_entry(seq: int, epoch: str, at_iso: str, type_: EntryType, body_json: bytes) -> bytes:
     """The wire form of one entry, built by joining already-encoded parts (no re-serialisation)."""
     return b'{"seq":%d,"epoch":"%s","at":"%s","type":"%s","body":%s}' % (

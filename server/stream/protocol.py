@@ -15,12 +15,12 @@ import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from server.errors import ProtocolError
-from server.stream.events import MAX_ACTION_DATA_BYTES, ActionName, Frozen, Kind, Severity
+from server.stream.events import MAX_ACTION_DATA_BYTES, Frozen, Kind, Severity
 from server.stream.log import EventFilter
 
 PROTOCOL_VERSION = 1
-STREAM_PATTERN = re.compile(r"^(live|replay:[a-z0-9][a-z0-9_-]{0,39})$")
-OPERATOR_ACTIONS = (ActionName.ACK, ActionName.ASSIGN, ActionName.NOTE, ActionName.RESOLVE)
+REPLAY_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"  # a replay's stream is `replay:<name>`
+STREAM_PATTERN = re.compile(rf"^(live|replay:{REPLAY_NAME})$")
 MAX_FILTER_VALUES = 100
 
 

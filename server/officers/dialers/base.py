@@ -10,11 +10,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
-if TYPE_CHECKING:
-    from server.officers.model import Officer
-    from server.settings import Settings
+from server.officers.model import Officer
+from server.settings import Settings
 
 Outcome = Literal["answered", "no_answer", "busy", "failed", "cancelled", "handed_off"]
 OUTCOMES: tuple[Outcome, ...] = (
