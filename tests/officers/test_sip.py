@@ -21,7 +21,7 @@ from tests.officers.helpers import (
     put_officer,
     wait_for_action,
 )
-from tests.test_replay import make_recording, start_replay
+from tests.replay.test_replay import make_recording, start_replay
 
 EVENT = "test:e1"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from server.http.app import create_app
 from server.settings import Settings
 
-SPEC = Path(__file__).resolve().parent.parent / "server" / "http" / "openapi.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "server" / "http" / "openapi.yaml"
 
 
 def test_every_route_is_documented_and_nothing_else(tmp_path: Path) -> None:

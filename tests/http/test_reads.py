@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tests.conftest import T0, Running, StartServer, event_dict, make_event
-from tests.test_replay import start_replay, write_recording
+from tests.replay.test_replay import start_replay, write_recording
 from tests.wsclient import BoardClient
 
 

@@ -12,7 +12,7 @@ from server.errors import BadToken
 from server.http.roles import role_of
 from server.settings import Settings
 from tests.conftest import Running, StartServer, event_dict
-from tests.test_replay import make_recording, start_replay
+from tests.replay.test_replay import make_recording, start_replay
 from tests.wsclient import BoardClient
 
 OPERATOR = "wall-operator-token"

@@ -1,0 +1,2 @@
+"""cityboard's tests, in folders that mirror the code: real SQLite files, sockets, redis-server,
+baresip and Chromium."""
