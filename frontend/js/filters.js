@@ -9,6 +9,7 @@
 import { stateOf } from "./workflow.js";
 
 export const KINDS = ["disaster", "traffic", "complaint", "call", "system"];
+export const MAIN_KINDS = ["disaster", "traffic", "complaint"]; // the kinds with a chip and a KPI tile of their own
 export const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
 export const STATES = ["new", "acknowledged", "assigned", "resolved"];
 export const MAX_QUERY_CHARS = 200;

@@ -137,6 +137,17 @@ export function durationText(ms, tr) {
   return tr.t("duration.hm", { h: Math.floor(m / 60), m: m % 60 });
 }
 
+/** Whether this browser knows the time zone `tz` (a stored or a server's name may not be one). */
+export function isTimeZone(tz) {
+  if (!tz) return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Date/time formatters in the city's zone for one locale; cheap to keep, costly to rebuild. */
 export function makeTimeFormats(locale, timeZone) {
   const base = { timeZone };

@@ -112,7 +112,7 @@ export class EventLists {
       group.shown = shown.length;
       this._head(group);
     }
-    // "N more" reads layout, so it is not done here but at most twice a second (board.js)
+    // "N more" reads layout, so it is not done here but at most twice a second (updates.js)
   }
 
   _reconcile(group, shown, now, refresh, flash) {

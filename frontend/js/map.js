@@ -2,6 +2,7 @@
 // (no tiles unless `?tiles=` names a tile server), shaded by active-event load and labelled in the
 // board's language; events as severity-coloured markers (clustered when dense), with road closures
 // drawn as lines and alert areas as outlined areas. Changes are applied in batches, once a frame.
+// renderLegend draws the map's key (severities, shading, shapes) over it.
 
 import { eventText } from "./i18n.js";
 import { iconFor, iconMarkup } from "./icons.js";
@@ -425,4 +426,45 @@ export class BoardMap {
   relabel() {
     this.labels.clear(); // the next shade() writes every label in the new language
   }
+}
+
+/** The map's legend: severities (word, colour, !! and !), the district shading ramp, lines and areas. */
+export function renderLegend(el, tr) {
+  const sevRow = document.createElement("div");
+  sevRow.className = "legend-row";
+  for (const s of SEVERITIES) {
+    const item = document.createElement("span");
+    item.className = `legend-sev sev-${s}`;
+    const dot = document.createElement("span");
+    dot.className = "legend-dot";
+    item.append(dot, `${tr.label("severities", s)}${s === "extreme" ? " !!" : s === "severe" ? " !" : ""}`);
+    sevRow.append(item);
+  }
+  const loadRow = document.createElement("div");
+  loadRow.className = "legend-row";
+  const ramp = document.createElement("span");
+  ramp.className = "legend-ramp";
+  for (let i = 1; i <= LOAD_LEVELS; i++) {
+    const sw = document.createElement("span");
+    sw.style.background = `var(--load-${i})`;
+    ramp.append(sw);
+  }
+  loadRow.append(`${tr.t("map.legendLoad")}: ${tr.t("map.legendLow")}`, ramp, tr.t("map.legendHigh"));
+  const shapes = document.createElement("div");
+  shapes.className = "legend-row";
+  const sample = (dash, width) => {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("class", "legend-shape");
+    svg.setAttribute("viewBox", "0 0 24 10");
+    const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+    for (const [k, v] of Object.entries({ x1: 1, y1: 5, x2: 23, y2: 5, stroke: "var(--sev-moderate)", "stroke-width": width })) line.setAttribute(k, String(v));
+    if (dash) line.setAttribute("stroke-dasharray", dash);
+    svg.append(line);
+    return svg;
+  };
+  shapes.append(sample("4 3", 2), tr.t("map.legendArea"), sample(null, 4), tr.t("map.legendLine"));
+  const hint = document.createElement("div");
+  hint.className = "legend-row control";
+  hint.textContent = tr.t("map.clickToFilter");
+  el.replaceChildren(sevRow, loadRow, shapes, hint);
 }

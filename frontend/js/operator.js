@@ -1,6 +1,6 @@
 // Who is at the board: the operator token (from the operator link `?token=…`, kept for the tab, never
 // left in the address bar), the role the server gives it, and the operator's name written on the
-// record. No DOM and no storage here; board.js does the I/O. Tested with `node --test`.
+// record. No DOM and no storage here; prefs.js does the I/O. Tested with `node --test`.
 
 export const TOKEN_KEY = "cityboard.token"; // sessionStorage: the tab keeps it, a new window asks again
 export const ACTOR_KEY = "cityboard.actor"; // localStorage: the name stays with the PC

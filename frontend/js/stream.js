@@ -1,6 +1,6 @@
 // The board's view of the stream, with no DOM and no I/O: it takes parsed server messages and
 // keeps what the wall shows (epoch, last seq, active events, their workflows, feeds), so it can be
-// unit-tested with `node --test` and reused by any client. The socket lives in board.js.
+// unit-tested with `node --test` and reused by any client. The socket lives in connection.js.
 // Protocol: docs/protocol.md.
 
 import { applyAction } from "./workflow.js";

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-const { LANGS, Translator, ageText, catalogKeys, cityName, durationText, eventText, fmt, formatIso, lookup, makeTimeFormats, placeholders } =
+const { LANGS, Translator, ageText, catalogKeys, cityName, durationText, eventText, fmt, formatIso, isTimeZone, lookup, makeTimeFormats, placeholders } =
   await import("../../frontend/js/i18n.js");
 
 const catalogs = Object.fromEntries(
@@ -112,4 +112,12 @@ test("times are formatted in the city's zone, not the machine's", () => {
   const en = makeTimeFormats("en-GB", "Asia/Seoul");
   assert.equal(formatIso("2026-11-29T15:30:00Z", en.full), "30 Nov 2026 00:30:00 GMT+9");
   assert.equal(formatIso("2026-11-29T00:05:07Z", f.full), "2026년 11월 29일 09:05:07 GMT+9");
+});
+
+test("only time zones this runtime knows are taken", () => {
+  assert.equal(isTimeZone("Asia/Seoul"), true);
+  assert.equal(isTimeZone("UTC"), true);
+  assert.equal(isTimeZone("Mars/Olympus"), false);
+  assert.equal(isTimeZone(""), false);
+  assert.equal(isTimeZone(null), false);
 });

@@ -1,0 +1,249 @@
+// Stream changes into DOM and map work, batched: rows once per frame, markers and figures at most a few times a second.
+
+import { districtLoad, shouldAnnounce } from "./kpi.js";
+import { setText } from "./list.js";
+
+const STATS_EVERY_MS = 500; // KPI tiles and district shading at most this often
+const MAP_EVERY_MS = 300; // markers and shapes at most this often
+
+/**
+ * parts: {store (BoardStream), board (BoardState), index (EventIndex), timeline (Timeline),
+ *         lists (EventLists), map (BoardMap), mapNote, tiles (KpiTiles), strip (FeedStrip),
+ *         header (Header), announcer (Announcer), calls (Calls), detail (DetailPanel),
+ *         replayBar (ReplayBar or null), kiosk (Kiosk), filterBar (FilterBar)}
+ */
+export class Updates {
+  constructor(parts) {
+    this.parts = parts;
+    this.initialLoad = true; // the first snapshot is not news
+    this.frameRequested = false;
+    this.moreDue = false; // "N more" needs measuring at the start of the next frame
+    this.lastStatsAt = 0;
+    this.statsTimer = null;
+    this.lastMapAt = 0;
+    this.mapTimer = null;
+    this.pending = {
+      reset: true,
+      upserted: new Set(),
+      removed: new Set(),
+      workflows: new Set(),
+      flash: new Set(),
+      filter: false,
+      feeds: false,
+      notices: false,
+      error: false,
+      replay: false,
+    };
+    this.mapPending = { upserted: new Set(), removed: new Set(), refilter: false };
+  }
+
+  /** One message's change (BoardStream.handle), for the next frame. */
+  queue(change) {
+    const { timeline, board, announcer, calls, detail } = this.parts;
+    const pending = this.pending;
+    if (change.reset) {
+      pending.reset = true;
+      pending.upserted.clear();
+      pending.removed.clear();
+      pending.flash.clear();
+    }
+    for (const id of change.upserted) {
+      pending.upserted.add(id);
+      pending.removed.delete(id);
+      if (!change.reset && !this.initialLoad) pending.flash.add(id);
+    }
+    for (const id of change.removed) {
+      pending.removed.add(id);
+      pending.upserted.delete(id);
+    }
+    for (const id of change.workflows) {
+      pending.workflows.add(id);
+      if (!this.initialLoad) pending.flash.add(id);
+    }
+    for (const { ev, prev } of change.applied) {
+      timeline.add(ev);
+      if (!this.initialLoad && !change.reset && shouldAnnounce(prev, ev) && board.matcher(ev)) announcer.push(ev);
+    }
+    if (change.notices.length) pending.notices = true;
+    if (change.feeds) pending.feeds = true;
+    if (change.error) pending.error = true;
+    if (change.replay) pending.replay = true;
+    if (change.actions.length) calls.apply(change.actions);
+    if (detail.isOpen) {
+      const id = detail.id;
+      if (change.reset || change.upserted.includes(id) || change.removed.includes(id) || change.workflows.includes(id)) detail.changed();
+    }
+    this.scheduleFrame();
+  }
+
+  /** The filter changed: rows and markers at once, the figures without waiting their turn. */
+  filterChanged() {
+    this.pending.filter = true;
+    this.scheduleFrame();
+    this.statsNow();
+  }
+
+  /** Row heights may have changed (fonts, re-wrapped titles): measure "N more" next frame. */
+  remeasure() {
+    this.moreDue = true;
+    this.scheduleFrame();
+  }
+
+  scheduleFrame() {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => this.flush());
+  }
+
+  /** All DOM and map work for the messages since the last frame, done once. */
+  flush() {
+    const { store, board, index, timeline, lists, map, tiles, strip, header, calls, replayBar } = this.parts;
+    const pending = this.pending;
+    const mapPending = this.mapPending;
+    this.frameRequested = false;
+    if (this.moreDue) {
+      // layout is still clean at the start of a frame: measure "N more" before this frame's writes
+      this.moreDue = false;
+      lists.updateMore();
+    }
+    let dirtyKinds = new Set();
+    const statusesMatter = board.filter.statuses.length > 0;
+    if (pending.reset) {
+      index.reset(store.events.values());
+      for (const ev of store.events.values()) timeline.add(ev);
+      this.flushMap();
+      map.apply({ reset: true }, store.events, board.matcher);
+      dirtyKinds = null;
+      if (store.lastSeq > 0 || store.epoch) this.initialLoad = false;
+    } else {
+      for (const id of pending.removed) {
+        const kind = index.kindOf.get(id);
+        if (kind !== undefined) dirtyKinds.add(kind);
+        index.remove(id);
+      }
+      for (const id of pending.upserted) {
+        const ev = store.events.get(id);
+        if (!ev) continue;
+        const old = index.kindOf.get(id);
+        if (old !== undefined) dirtyKinds.add(old);
+        dirtyKinds.add(String(ev.kind ?? "system"));
+        index.upsert(ev);
+      }
+      for (const id of pending.removed) {
+        mapPending.removed.add(id);
+        mapPending.upserted.delete(id);
+      }
+      for (const id of pending.upserted) {
+        mapPending.upserted.add(id);
+        mapPending.removed.delete(id);
+      }
+      if (statusesMatter && pending.workflows.size) {
+        dirtyKinds = null;
+        mapPending.refilter = true;
+      }
+    }
+    if (pending.filter) {
+      dirtyKinds = null;
+      mapPending.refilter = true;
+    }
+    if (pending.filter && !pending.reset) this.flushMap(); // a click: at once
+    else if (mapPending.upserted.size || mapPending.removed.size || mapPending.refilter) this.scheduleMap();
+    const changed = pending.reset || pending.filter || pending.upserted.size || pending.removed.size || pending.workflows.size;
+    if (changed) {
+      lists.render({ dirtyKinds, refresh: pending.workflows, flash: pending.flash });
+      // the count updates with the rows; the rest of the tiles follow at most twice a second
+      tiles.setActive(lists.total());
+      this.scheduleStats();
+    }
+    pending.reset = false;
+    pending.filter = false;
+    pending.upserted.clear();
+    pending.removed.clear();
+    pending.workflows.clear();
+    pending.flash.clear();
+    if (pending.feeds) {
+      pending.feeds = false;
+      strip.renderFeeds();
+    }
+    if (pending.notices) {
+      pending.notices = false;
+      strip.renderNotices();
+    }
+    if (pending.error) {
+      pending.error = false;
+      strip.renderError();
+    }
+    if (pending.replay) {
+      pending.replay = false;
+      if (replayBar && store.replay) replayBar.update(store.replay);
+      calls.render(); // a drill's call buttons say whether they ring real phones
+    }
+    header.renderDemo();
+    strip.renderPosition();
+  }
+
+  /** Markers and shapes change in batches of at most a few per second: clusters are rebuilt once
+   *  per batch, not once per entry. */
+  scheduleMap() {
+    if (this.mapTimer !== null) return;
+    const wait = Math.max(0, this.lastMapAt + MAP_EVERY_MS - performance.now());
+    this.mapTimer = setTimeout(() => {
+      this.mapTimer = null;
+      requestAnimationFrame(() => this.flushMap());
+    }, wait);
+  }
+
+  flushMap() {
+    const { store, board, map } = this.parts;
+    const mapPending = this.mapPending;
+    clearTimeout(this.mapTimer);
+    this.mapTimer = null;
+    this.lastMapAt = performance.now();
+    if (this.pending.reset) {
+      mapPending.upserted.clear();
+      mapPending.removed.clear();
+      mapPending.refilter = false;
+      return; // the reset in flush() rebuilds the map
+    }
+    if (mapPending.upserted.size || mapPending.removed.size) {
+      map.apply({ upserted: mapPending.upserted, removed: mapPending.removed }, store.events, board.matcher);
+    }
+    if (mapPending.refilter) map.refilter(board.matcher);
+    mapPending.upserted.clear();
+    mapPending.removed.clear();
+    mapPending.refilter = false;
+  }
+
+  scheduleStats() {
+    if (this.statsTimer !== null) return;
+    const wait = Math.max(0, this.lastStatsAt + STATS_EVERY_MS - performance.now());
+    this.statsTimer = setTimeout(() => {
+      this.statsTimer = null;
+      this.lastStatsAt = performance.now();
+      this.renderStats();
+    }, wait);
+  }
+
+  /** The figures without waiting their turn (something other than the stream changed them). */
+  statsNow() {
+    this.lastStatsAt = 0;
+    this.scheduleStats();
+  }
+
+  /** The KPI tiles, the district shading, the kiosk's caption and the source menu. */
+  renderStats() {
+    const { store, board, map, mapNote, tiles, kiosk, filterBar } = this.parts;
+    const tr = board.tr;
+    const events = [...store.events.values()];
+    tiles.render(events, board.now());
+    if (map.ready) {
+      map.shade(districtLoad(events, board.mapMatcher), new Set(board.filter.districts));
+      const missing = map.noLocation;
+      mapNote.hidden = missing === 0;
+      if (missing) setText(mapNote, tr.t("map.noGeometry", { n: tr.number(missing) }));
+    }
+    this.remeasure();
+    kiosk.refresh();
+    filterBar.refreshSources();
+  }
+}
