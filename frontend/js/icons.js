@@ -42,7 +42,7 @@ export const ICONS = {
   info: `${circle(12, 12, 9)} M12 11v6 M12 7.5v.5`,
 };
 
-// Every category of server/events.py CATEGORIES, as `<kind>.<subtype>` → icon name.
+// Every category of server/stream/events.py CATEGORIES, as `<kind>.<subtype>` → icon name.
 export const CATEGORY_ICONS = {
   "disaster.earthquake": "quake",
   "disaster.tsunami": "wave",

@@ -70,7 +70,7 @@ export class BoardStream {
     this.lastSeq = 0;
     this.events = new Map(); // event_id -> latest active version
     this.versions = new Map(); // event_id -> highest version seen (active or not)
-    this.workflows = new Map(); // event_id -> workflow {state, acked_at, ...} (server/workflow.py)
+    this.workflows = new Map(); // event_id -> workflow {state, acked_at, ...} (server/stream/workflow.py)
     this.feeds = [];
     this.feedsAt = null;
     this.log = null; // {ok, problem}: whether the server can read and write its log right now

@@ -1,4 +1,4 @@
-// An event's handling state from its operator actions — the same projection as server/workflow.py,
+// An event's handling state from its operator actions — the same projection as server/stream/workflow.py,
 // so a board that receives live `action` entries keeps the state the next snapshot would carry.
 //   new → acknowledged → assigned → resolved; notes and calls add to the record only.
 

@@ -52,8 +52,8 @@ test("call lines use whatever the dialer recorded, and each call_* line knows wh
   assert.equal(items[1].actor, "박 주무관");
 });
 
-test("every category of server/events.py has an icon, and every icon exists", () => {
-  const py = readFileSync(new URL("../../server/events.py", import.meta.url), "utf8");
+test("every category of server/stream/events.py has an icon, and every icon exists", () => {
+  const py = readFileSync(new URL("../../server/stream/events.py", import.meta.url), "utf8");
   const block = py.slice(py.indexOf("CATEGORIES: dict"), py.indexOf("SOURCE_PATTERN"));
   let kind = null;
   const seen = [];

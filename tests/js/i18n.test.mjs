@@ -22,8 +22,8 @@ test("every catalogue has the same keys and the same placeholders", () => {
   }
 });
 
-test("every category of server/events.py has a label in each language", () => {
-  const py = readFileSync(new URL("../../server/events.py", import.meta.url), "utf8");
+test("every category of server/stream/events.py has a label in each language", () => {
+  const py = readFileSync(new URL("../../server/stream/events.py", import.meta.url), "utf8");
   const block = py.slice(py.indexOf("CATEGORIES: dict"), py.indexOf("SOURCE_PATTERN"));
   let kind = null;
   let n = 0;

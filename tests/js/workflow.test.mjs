@@ -1,4 +1,4 @@
-// Workflow projection (frontend/js/workflow.js, as server/workflow.py) and the stream's workflows.
+// Workflow projection (frontend/js/workflow.js, as server/stream/workflow.py) and the stream's workflows.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -7,7 +7,7 @@ const { BoardStream } = await import("../../frontend/js/stream.js");
 
 const act = (action, at, data = {}, actor = "board") => ({ action, event_id: "test:a", actor, at, data });
 
-test("the same projection as server/workflow.py", () => {
+test("the same projection as server/stream/workflow.py", () => {
   let w = initialWorkflow();
   assert.equal(stateOf(w), "new");
   w = applyAction(w, act("note", "2026-11-29T09:00:00Z", { text: "x" }));
