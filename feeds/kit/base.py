@@ -22,17 +22,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from feeds.kit.http import Fetcher
+from server.districts import Districts
 from server.errors import FeedRejected, FeedUnavailable
-from server.stream.events import Action, Event
-
-if TYPE_CHECKING:
-    from feeds.kit.http import Fetcher
-    from server.districts import Districts
+from server.stream.events import SOURCE_PATTERN, Action, Event
 
 MIB = 1024 * 1024
 UpdateModel = Literal["references", "snapshot", "append"]
@@ -64,7 +62,7 @@ class FeedConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    name: str = Field(pattern=SOURCE_PATTERN)  # the feed name is the `source` of its events
     adapter: str
     url: str | None = None
     interval_seconds: float = Field(default=60.0, ge=1.0)
