@@ -41,9 +41,19 @@ from feeds.cap.parse import (
     polygon_shape,
     read_alert,
 )
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    LANG_PATTERN,
+    MAX_AREA_DESC_CHARS,
+    MAX_REFS,
+    MAX_TRANSLATIONS,
+    Event,
+    FeedError,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     georss_point,
+    iso_utc,
     make_event,
     parse_rfc822,
     plain_text,
@@ -52,15 +62,6 @@ from feeds.kit.common import (
     web_url,
 )
 from feeds.kit.xml import child, children, find_all, local, parse_xml, text
-from server.errors import FeedError, FeedRejected
-from server.stream.events import (
-    LANG_PATTERN,
-    MAX_AREA_DESC_CHARS,
-    MAX_REFS,
-    MAX_TRANSLATIONS,
-    Event,
-    iso_utc,
-)
 
 __all__ = [
     "CapFeed",

@@ -15,10 +15,16 @@ from typing import Any
 from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
-from feeds.kit.common import circle_polygon, latlon_pairs, parse_time, plain_text, ring_polygon
+from feeds.kit import (
+    Event,
+    FeedRejected,
+    circle_polygon,
+    latlon_pairs,
+    parse_time,
+    plain_text,
+    ring_polygon,
+)
 from feeds.kit.xml import child, children, local, text
-from server.errors import FeedRejected
-from server.stream.events import Event
 
 CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:"  # + "1.1", "1.2" (and the old "1.0")
 

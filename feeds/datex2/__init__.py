@@ -16,19 +16,24 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import make_event, parse_time, plain_text, title_text, version_of
-from feeds.kit.xml import child, children, find_all, local, parse_xml, text
-from server.errors import FeedRejected
-from server.stream.events import (
+from feeds.kit import (
     LANG_PATTERN,
     MAX_AREA_DESC_CHARS,
     MAX_TRANSLATIONS,
     SEVERITY_RANK,
     Event,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     Severity,
     iso_utc,
+    make_event,
+    parse_time,
+    plain_text,
+    title_text,
+    version_of,
 )
+from feeds.kit.xml import child, children, find_all, local, parse_xml, text
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 CATEGORY = {

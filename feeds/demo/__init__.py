@@ -19,8 +19,16 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import Field
 
-from feeds.kit.base import FeedAdapter, FeedContext, FeedOptions
-from server.stream.events import Action, Event, Status, iso_utc, utcnow
+from feeds.kit import (
+    Action,
+    Event,
+    FeedAdapter,
+    FeedContext,
+    FeedOptions,
+    Status,
+    iso_utc,
+    utcnow,
+)
 
 RECORDING = Path(__file__).with_name("seoul-demo.jsonl")
 TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")

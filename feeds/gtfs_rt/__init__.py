@@ -22,8 +22,15 @@ from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    LANG_PATTERN,
+    MAX_AREA_DESC_CHARS,
+    MAX_TRANSLATIONS,
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     from_epoch,
     json_type,
     load_json,
@@ -33,8 +40,6 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
-from server.errors import FeedRejected
-from server.stream.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event
 
 SEVERITY_LEVEL = {"SEVERE": "severe", "WARNING": "moderate", "INFO": "info"}
 EFFECT_SEVERITY = {

@@ -21,8 +21,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from feeds.kit.base import FeedContext, FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    CATEGORIES,
+    MAX_AREA_DESC_CHARS,
+    MAX_TITLE_CHARS,
+    ConfigError,
+    Event,
+    FeedContext,
+    FeedOptions,
+    FeedRejected,
+    Kind,
+    Parsed,
+    PollingFeed,
     districts_in_text,
     from_epoch,
     json_type,
@@ -36,8 +46,6 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
-from server.errors import ConfigError, FeedRejected
-from server.stream.events import CATEGORIES, MAX_AREA_DESC_CHARS, MAX_TITLE_CHARS, Event, Kind
 
 SeverityName = Literal["extreme", "severe", "moderate", "minor", "info"]
 StatusName = Literal["active", "cancelled", "expired", "resolved"]

@@ -22,8 +22,14 @@ from feeds.cap import (
     chain_key,
     newest_per_event,
 )
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    MAX_AREA_DESC_CHARS,
+    MAX_REFS,
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     feature_collection,
     geojson_geometry,
     json_type,
@@ -33,8 +39,6 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
-from server.errors import FeedRejected
-from server.stream.events import MAX_AREA_DESC_CHARS, MAX_REFS, Event
 
 MAX_EXTRA_TEXT = 200
 

@@ -12,9 +12,18 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    CATEGORIES,
+    MAX_AREA_DESC_CHARS,
+    MAX_DESCRIPTION_CHARS,
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Kind,
+    Parsed,
+    PollingFeed,
     districts_in_text,
+    iso_utc,
     json_type,
     load_json,
     lonlat_point,
@@ -26,15 +35,6 @@ from feeds.kit.common import (
     web_url,
 )
 from feeds.kit.xml import local, parse_xml
-from server.errors import FeedRejected
-from server.stream.events import (
-    CATEGORIES,
-    MAX_AREA_DESC_CHARS,
-    MAX_DESCRIPTION_CHARS,
-    Event,
-    Kind,
-    iso_utc,
-)
 
 SeverityName = Literal["extreme", "severe", "moderate", "minor", "info"]
 COMPLAINT_TYPES = CATEGORIES[Kind.COMPLAINT]

@@ -23,9 +23,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    LANG_PATTERN,
+    MAX_AREA_DESC_CHARS,
+    MAX_TRANSLATIONS,
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     geojson_geometry,
+    iso_utc,
     load_json,
     make_event,
     parse_time,
@@ -34,8 +42,6 @@ from feeds.kit.common import (
     version_of,
 )
 from feeds.kit.xml import child, children, local, parse_xml, text
-from server.errors import FeedRejected
-from server.stream.events import LANG_PATTERN, MAX_AREA_DESC_CHARS, MAX_TRANSLATIONS, Event, iso_utc
 
 CATEGORY = {
     "CONSTRUCTION": "traffic.roadwork",

@@ -9,9 +9,14 @@ from collections.abc import AsyncIterator
 
 from pydantic import Field, SecretStr
 
-from feeds.kit.base import FeedAdapter, FeedContext, FeedOptions
-from server.errors import ConfigError
-from server.stream.events import Action, Event
+from feeds.kit import (
+    Action,
+    ConfigError,
+    Event,
+    FeedAdapter,
+    FeedContext,
+    FeedOptions,
+)
 
 
 class PushOptions(FeedOptions):

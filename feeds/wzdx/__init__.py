@@ -11,9 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    MAX_AREA_DESC_CHARS,
+    Event,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     geojson_geometry,
+    iso_utc,
     load_json,
     make_event,
     parse_time,
@@ -21,8 +26,6 @@ from feeds.kit.common import (
     title_text,
     version_of,
 )
-from server.errors import FeedRejected
-from server.stream.events import MAX_AREA_DESC_CHARS, Event, iso_utc
 
 CATEGORY = {
     "work-zone": "traffic.roadwork",

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds import registry
+from feeds.kit import version_of
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import version_of
 from feeds.open511 import wkt_geometry
 from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Status
