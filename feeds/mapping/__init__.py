@@ -42,6 +42,7 @@ from feeds.kit import (
     parse_time,
     parse_time_pattern,
     plain_text,
+    text_of,
     title_text,
     version_of,
     web_url,
@@ -297,7 +298,7 @@ class MappingFeed(PollingFeed):
         if not external_id:
             raise FeedRejected(f"no id at {f.id!r}")
 
-        region_text = _text(_lookup(item, f.region)) if f.region else ""
+        region_text = text_of(_lookup(item, f.region), booleans=True) if f.region else ""
         codes = districts_in_text(self.context.districts, region_text) if region_text else []
         keep = self.options.keep_regions
         if keep is not None and not codes and not any(word in region_text for word in keep):
@@ -312,7 +313,7 @@ class MappingFeed(PollingFeed):
             expires_at = updated_at + timedelta(hours=f.expires_after_hours)
 
         version = version_of(updated_at)
-        raw = _text(_lookup(item, f.version)) if f.version else ""
+        raw = text_of(_lookup(item, f.version), booleans=True) if f.version else ""
         if raw:
             if not raw.isdigit() or int(raw) < 1:
                 raise FeedRejected(
@@ -408,7 +409,7 @@ class MappingFeed(PollingFeed):
             return None
         if self._project is None:
             return lonlat_point(x, y, field=where)
-        xs, ys = _text(x), _text(y)
+        xs, ys = text_of(x, booleans=True), text_of(y, booleans=True)
         if not xs or not ys:
             return None
         try:
@@ -469,19 +470,8 @@ def _lookup(node: Any, path: str, *, missing: Any = None, empty: Any = None) -> 
 
 
 def _scalar(value: Any) -> str | None:
-    text = _text(value)
+    text = text_of(value, booleans=True)
     return text if text or isinstance(value, str) else None
-
-
-def _text(value: Any) -> str:
-    """A scalar as text ('' for null, objects and arrays); 12.0 stays '12.0', 12 is '12'."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return ""
 
 
 def _render(spec: Spec | None, item: dict[str, Any], join_with: str) -> str:
@@ -489,13 +479,18 @@ def _render(spec: Spec | None, item: dict[str, Any], join_with: str) -> str:
     if spec is None:
         return ""
     if isinstance(spec, list):
-        return join_with.join(v for p in spec if (v := _text(_lookup(item, p)))).strip()
+        return join_with.join(
+            v for p in spec if (v := text_of(_lookup(item, p), booleans=True))
+        ).strip()
     if "{" in spec:  # a template whose every placeholder is empty is empty, not its literals
-        values = {name: _text(_lookup(item, name.strip())) for name in _PLACEHOLDER.findall(spec)}
+        values = {
+            name: text_of(_lookup(item, name.strip()), booleans=True)
+            for name in _PLACEHOLDER.findall(spec)
+        }
         if not any(values.values()):
             return ""
         return _PLACEHOLDER.sub(lambda m: values[m.group(1)], spec).strip()
-    return _text(_lookup(item, spec))
+    return text_of(_lookup(item, spec), booleans=True)
 
 
 def _columns(spec: Spec) -> list[str]:

@@ -35,6 +35,7 @@ from feeds.kit import (
     json_type,
     make_event,
     plain_text,
+    text_of,
     title_text,
     version_of,
     web_url,
@@ -52,8 +53,8 @@ class NwsOptions(FeedOptions):
 
 
 def _text(props: dict[str, Any], name: str) -> str:
-    value = props.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    """A string property as stripped text; '' when absent or not a string."""
+    return text_of(props.get(name), numbers=False)
 
 
 class NwsFeed(PollingFeed):

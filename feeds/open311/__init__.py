@@ -30,6 +30,7 @@ from feeds.kit import (
     make_event,
     parse_time,
     plain_text,
+    text_of,
     title_text,
     version_of,
     web_url,
@@ -126,7 +127,7 @@ class Open311Feed(PollingFeed):
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
         parsed = Parsed()
         for index, request in enumerate(_requests(payload)):
-            rid = _text(request.get("service_request_id")) if isinstance(request, dict) else ""
+            rid = text_of(request.get("service_request_id")) if isinstance(request, dict) else ""
             with parsed.item(rid[:100] or f"request #{index}"):
                 if not isinstance(request, dict):
                     raise FeedRejected(f"request is a JSON {json_type(request)}, not an object")
@@ -137,21 +138,21 @@ class Open311Feed(PollingFeed):
 
     def _event(self, rid: str, r: dict[str, Any], received_at: datetime) -> Event:
         zone = self.context.zone
-        requested = _text(r.get("requested_datetime"))
+        requested = text_of(r.get("requested_datetime"))
         if not requested:
             raise FeedRejected("no requested_datetime")
         sent_at = parse_time(requested, zone=zone, field="requested_datetime")
-        updated = _text(r.get("updated_datetime"))
+        updated = text_of(r.get("updated_datetime"))
         updated_at = (
             parse_time(updated, zone=zone, field="updated_datetime") if updated else sent_at
         )
 
-        code, name = _text(r.get("service_code")), _text(r.get("service_name"))
-        raw_status = _text(r.get("status")).lower()
+        code, name = text_of(r.get("service_code")), text_of(r.get("service_name"))
+        raw_status = text_of(r.get("status")).lower()
         status = "resolved" if raw_status == "closed" else "active"
 
         limit = self.options.max_description_chars
-        description = plain_text(_text(r.get("description")), limit=limit) if limit else ""
+        description = plain_text(text_of(r.get("description")), limit=limit) if limit else ""
         summary = description.split("\n", 1)[0]
         if len(summary) > TITLE_DESCRIPTION_CHARS:
             summary = summary[: TITLE_DESCRIPTION_CHARS - 1].rstrip() + "…"
@@ -159,7 +160,7 @@ class Open311Feed(PollingFeed):
         title = title_text(f"{service}: {summary}" if summary else service)
 
         geometry = lonlat_point(r.get("long"), r.get("lat"), field="long/lat")
-        address = plain_text(_text(r.get("address")), limit=MAX_AREA_DESC_CHARS)
+        address = plain_text(text_of(r.get("address")), limit=MAX_AREA_DESC_CHARS)
         district = None
         if geometry is None and address:  # no point to locate: try the district the address names
             district = next(iter(districts_in_text(self.context.districts, address)), None)
@@ -170,9 +171,9 @@ class Open311Feed(PollingFeed):
         if raw_status and raw_status not in ("open", "closed"):
             extra["source_status"] = raw_status[:50]
         for key, size in (("agency_responsible", 200), ("status_notes", STATUS_NOTES_CHARS)):
-            if value := plain_text(_text(r.get(key)), limit=size):
+            if value := plain_text(text_of(r.get(key)), limit=size):
                 extra[key] = value
-        if expected := _text(r.get("expected_datetime")):
+        if expected := text_of(r.get("expected_datetime")):
             try:  # the city's own target date: informative, not worth losing the request over
                 extra["expected_at"] = iso_utc(parse_time(expected, zone=zone))
             except FeedRejected:
@@ -220,15 +221,6 @@ class Open311Feed(PollingFeed):
 # ------------------------------------------------------------------------------- documents
 
 
-def _text(value: Any) -> str:
-    """A scalar field as stripped text; '' for null, objects and arrays."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
 def _requests(payload: bytes) -> list[Any]:
     """The request records of a GeoReport requests document, JSON or XML."""
     head = payload.removeprefix(b"\xef\xbb\xbf").lstrip()[:15].lower()
@@ -263,8 +255,8 @@ def _requests(payload: bytes) -> list[Any]:
         if all({"code", "description"} >= d.keys() and "code" in d for d in records):
             first = records[0]
             raise FeedRejected(
-                f"GeoReport error response: {_text(first.get('code'))} "
-                f"{_text(first.get('description'))[:200]}"
+                f"GeoReport error response: {text_of(first.get('code'))} "
+                f"{text_of(first.get('description'))[:200]}"
             )
         if any(SERVICE_KEYS & d.keys() for d in records):
             raise FeedRejected("this is a GeoReport service list, not service requests")

@@ -38,6 +38,7 @@ from feeds.kit import (
     make_event,
     parse_time,
     plain_text,
+    text_of,
     title_text,
     version_of,
 )
@@ -364,15 +365,6 @@ def _bind(fn: Any, arg: Any) -> Any:
     return lambda: fn(arg)
 
 
-def _s(value: Any) -> str:
-    """A text field; numbers become text, anything else ''."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -393,7 +385,7 @@ def _road_text(name: str, direction: str, start: str, end: str, state: str) -> s
 def _json_fields(event: Any) -> _Fields:
     if not isinstance(event, dict):
         raise FeedRejected("an event that is not a JSON object")
-    external_id = _s(event.get("id"))
+    external_id = text_of(event.get("id"))
     if not external_id:
         raise FeedRejected("an event without an `id`")
     schedule = event.get("schedule")
@@ -407,33 +399,33 @@ def _json_fields(event: Any) -> _Fields:
         if isinstance(road, dict):
             places.append(
                 _road_text(
-                    _s(road.get("name")),
-                    _s(road.get("direction")),
-                    _s(road.get("from")),
-                    _s(road.get("to")),
-                    _s(road.get("state")),
+                    text_of(road.get("name")),
+                    text_of(road.get("direction")),
+                    text_of(road.get("from")),
+                    text_of(road.get("to")),
+                    text_of(road.get("state")),
                 )
             )
     for area in _list(event.get("areas")):
-        if isinstance(area, dict) and _s(area.get("name")):
-            places.append(_s(area.get("name")))
+        if isinstance(area, dict) and text_of(area.get("name")):
+            places.append(text_of(area.get("name")))
     subtypes = _list(event.get("event_subtypes"))
     return _Fields(
         external_id=external_id,
-        status=_s(event.get("status")).upper(),
-        event_type=_s(event.get("event_type")).upper(),
-        severity=_s(event.get("severity")).upper(),
-        texts=[_Text(None, _s(event.get("headline")), _s(event.get("description")))],
-        created=_s(event.get("created")),
-        updated=_s(event.get("updated")),
-        intervals=[_s(i) for i in intervals],
-        recurring=[{k: _s(v) for k, v in r.items()} for r in recurring if isinstance(r, dict)],
-        timezone=_s(event.get("timezone")),
+        status=text_of(event.get("status")).upper(),
+        event_type=text_of(event.get("event_type")).upper(),
+        severity=text_of(event.get("severity")).upper(),
+        texts=[_Text(None, text_of(event.get("headline")), text_of(event.get("description")))],
+        created=text_of(event.get("created")),
+        updated=text_of(event.get("updated")),
+        intervals=[text_of(i) for i in intervals],
+        recurring=[{k: text_of(v) for k, v in r.items()} for r in recurring if isinstance(r, dict)],
+        timezone=text_of(event.get("timezone")),
         places=[p for p in places if p],
-        detour=_s(event.get("detour")),
+        detour=text_of(event.get("detour")),
         geometry=geojson_geometry(event.get("geography"), field="geography"),
-        url=_s(event.get("url")),
-        subtypes=[_s(s) for s in subtypes if _s(s)],
+        url=text_of(event.get("url")),
+        subtypes=[text_of(s) for s in subtypes if text_of(s)],
     )
 
 
@@ -623,7 +615,7 @@ def _legacy_fields(record: Any) -> _Fields:
     fields = record.get("fields")
     if not isinstance(fields, dict):
         raise FeedRejected(f"a fixture row that is not an {LEGACY_MODEL}")
-    jurisdiction, local_id = _s(fields.get("jurisdiction")), _s(fields.get("id"))
+    jurisdiction, local_id = text_of(fields.get("jurisdiction")), text_of(fields.get("id"))
     xml_data = fields.get("xml_data")
     if not jurisdiction or not local_id or not isinstance(xml_data, str):
         raise FeedRejected("a legacy road event without jurisdiction, id or xml_data")
