@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feeds.kit.base import FeedAdapter, Parsed, PollingFeed
+from feeds.kit import FeedAdapter, Parsed, PollingFeed, expired_version, newest_per_event
 from server.clock import Clock, SystemClock
 from server.districts import Districts
 from server.errors import FeedRejected
@@ -178,12 +178,8 @@ class FeedRunner:
                 len(parsed.skipped),
                 parsed.skipped[0],
             )
-        newest: dict[str, Event] = {}  # a document may list an event twice: keep its newest
-        for event in parsed.events:
-            if event.event_id not in newest or event.version > newest[event.event_id].version:
-                newest[event.event_id] = event
         batch: dict[str, Event] = {}
-        for event in newest.values():
+        for event in newest_per_event(parsed.events, ties="first"):
             placed = self._place(self.districts.fill(event))
             if placed is not None:
                 batch[placed.event_id] = placed
@@ -194,14 +190,7 @@ class FeedRunner:
             gone = snapshot and event_id not in listed
             over = known.expires_at is not None and known.expires_at <= now
             if gone or over:
-                batch[event_id] = known.model_copy(
-                    update={
-                        "version": known.version + 1,
-                        "status": Status.EXPIRED,
-                        "updated_at": now,
-                        "received_at": now,
-                    }
-                )
+                batch[event_id] = expired_version(known, now)
                 if gone:
                     self._diff_expired.add(event_id)
         await self._commit(list(batch.values()))

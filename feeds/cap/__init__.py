@@ -36,7 +36,6 @@ from feeds.cap.parse import (
     is_cap,
     lang_key,
     namespace,
-    newest_per_event,
     parse_references,
     polygon_shape,
     read_alert,
@@ -55,6 +54,7 @@ from feeds.kit import (
     georss_point,
     iso_utc,
     make_event,
+    newest_per_event,
     parse_rfc822,
     plain_text,
     title_text,
@@ -73,7 +73,6 @@ __all__ = [
     "cap_text",
     "cap_time",
     "chain_key",
-    "newest_per_event",
 ]
 
 INDEX_ROOTS = ("feed", "rss", "RDF")
@@ -172,7 +171,7 @@ class CapFeed(PollingFeed):
                 f"root element <{name}> is not a CAP <alert>, an EDXL-DE "
                 "<EDXLDistribution>, an ATOM <feed> or an RSS <rss>"
             )
-        parsed.events = newest_per_event(parsed.events)
+        parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
     # ---------------------------------------------------------------------------- alerts
@@ -567,7 +566,7 @@ class CapFeed(PollingFeed):
                 continue
             parsed.events.extend(sub.events)
             parsed.skipped.extend(f"{entry.label}: {reason}" for reason in sub.skipped)
-        parsed.events = newest_per_event(parsed.events)
+        parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
     def _linked(self, body: bytes, entry: _Entry, received_at: datetime) -> Parsed:

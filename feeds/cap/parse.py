@@ -16,7 +16,6 @@ from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
 
 from feeds.kit import (
-    Event,
     FeedRejected,
     circle_polygon,
     latlon_pairs,
@@ -254,19 +253,6 @@ def chain_key(msg_type: str, sender: str, identifier: str, references: list[Refe
     if msg_type in CHAINED and references:
         return min(references, key=lambda r: r.sent).key
     return f"{sender},{identifier}"
-
-
-def newest_per_event(events: list[Event]) -> list[Event]:
-    """One event per event_id, the highest version (the later one on a tie), in first-seen order.
-
-    An index can list a chain's Alert and its Update side by side; both map to one event_id.
-    """
-    best: dict[str, Event] = {}
-    for event in events:
-        known = best.get(event.event_id)
-        if known is None or event.version >= known.version:
-            best[event.event_id] = event
-    return list(best.values())
 
 
 # ---------------------------------------------------------------------------- reading

@@ -25,7 +25,7 @@ from feeds.kit import (
     FeedAdapter,
     FeedContext,
     FeedOptions,
-    Status,
+    expired_version,
     iso_utc,
     utcnow,
 )
@@ -113,14 +113,4 @@ def _prefixed(event_id: str, source: str, prefix: str) -> str:
 
 def retirements(active: Iterable[Event], now: datetime) -> list[Event]:
     """Expired versions of demo events a previous run left active, so the board starts clean."""
-    return [
-        ev.model_copy(
-            update={
-                "version": ev.version + 1,
-                "status": Status.EXPIRED,
-                "updated_at": now,
-                "received_at": now,
-            }
-        )
-        for ev in active
-    ]
+    return [expired_version(ev, now) for ev in active]

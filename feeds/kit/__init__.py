@@ -19,7 +19,7 @@ from feeds.kit.base import (
     PollingFeed,
     UpdateModel,
 )
-from feeds.kit.events import make_event
+from feeds.kit.events import expired_version, make_event, newest_per_event
 from feeds.kit.geometry import (
     circle_polygon,
     geojson_geometry,
@@ -81,6 +81,7 @@ __all__ = [
     "UpdateModel",
     "circle_polygon",
     "districts_in_text",
+    "expired_version",
     "feature_collection",
     "from_epoch",
     "geojson_geometry",
@@ -91,6 +92,7 @@ __all__ = [
     "load_json",
     "lonlat_point",
     "make_event",
+    "newest_per_event",
     "parse_rfc822",
     "parse_time",
     "parse_time_pattern",

@@ -20,7 +20,6 @@ from feeds.cap import (
     cap_text,
     cap_time,
     chain_key,
-    newest_per_event,
 )
 from feeds.kit import (
     MAX_AREA_DESC_CHARS,
@@ -34,6 +33,7 @@ from feeds.kit import (
     geojson_geometry,
     json_type,
     make_event,
+    newest_per_event,
     plain_text,
     text_of,
     title_text,
@@ -70,7 +70,7 @@ class NwsFeed(PollingFeed):
             label = _text(props, "id") if isinstance(props, dict) else ""
             with parsed.item(label or f"feature {n}"):
                 parsed.events.append(self._event(feature, received_at))
-        parsed.events = newest_per_event(parsed.events)
+        parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
     def _references(self, value: Any) -> list[Reference]:

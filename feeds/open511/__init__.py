@@ -36,6 +36,7 @@ from feeds.kit import (
     iso_utc,
     load_json,
     make_event,
+    newest_per_event,
     parse_time,
     plain_text,
     text_of,
@@ -199,11 +200,8 @@ class Open511Feed(PollingFeed):
             with parsed.item(label):
                 parsed.events.append(self._event(build(), received_at))
         parsed.checked(len(items), "Open511 events")
-        newest: dict[str, Event] = {}  # an event listed twice (pages shifted while paging)
-        for event in parsed.events:
-            if event.event_id not in newest or event.version >= newest[event.event_id].version:
-                newest[event.event_id] = event
-        parsed.events = list(newest.values())
+        # an event listed twice (pages shifted while paging): the later listing stands
+        parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
     # ------------------------------------------------------------------------- mapping
