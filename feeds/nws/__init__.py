@@ -1,8 +1,9 @@
 """NWS adapter: api.weather.gov alerts (GeoJSON FeatureCollection whose properties are CAP fields).
 
-One feature is one event, mapped with the `cap` adapter's functions so both read a CAP message
-the same way: event_id is `sender,identifier` of the chain's first message (an Update or Cancel
-takes its earliest reference), severity and category use the CAP tables.
+One feature is one event, mapped with the kit's CAP vocabulary (`feeds.kit.cap`) as the `cap`
+adapter maps CAP XML, so both read a CAP message the same way: event_id is `sender,identifier` of
+the chain's first message (an Update or Cancel takes its earliest reference), severity and
+category use the CAP tables.
 """
 
 from __future__ import annotations
@@ -12,15 +13,6 @@ from typing import Any
 
 from pydantic import Field
 
-from feeds.cap import (
-    Reference,
-    cap_category,
-    cap_severity,
-    cap_status,
-    cap_text,
-    cap_time,
-    chain_key,
-)
 from feeds.kit import (
     MAX_AREA_DESC_CHARS,
     MAX_REFS,
@@ -34,12 +26,14 @@ from feeds.kit import (
     json_type,
     make_event,
     newest_per_event,
+    parse_time,
     plain_text,
     text_of,
     title_text,
     version_of,
     web_url,
 )
+from feeds.kit.cap import Reference, cap_category, cap_severity, cap_status, cap_text, chain_key
 
 MAX_EXTRA_TEXT = 200
 
@@ -88,7 +82,7 @@ class NwsFeed(PollingFeed):
                 Reference(
                     _text(ref, "sender"),
                     _text(ref, "identifier"),
-                    cap_time(
+                    parse_time(
                         _text(ref, "sent"), zone=self.context.zone, field=f"references[{i}].sent"
                     ),
                 )
@@ -116,10 +110,10 @@ class NwsFeed(PollingFeed):
         if msg_type not in ("Alert", "Update", "Cancel"):
             raise FeedRejected(f"messageType {msg_type[:20]!r} is not Alert, Update or Cancel")
         zone = self.context.zone
-        sent = cap_time(_text(props, "sent"), zone=zone, field="sent")
+        sent = parse_time(_text(props, "sent"), zone=zone, field="sent")
         references = self._references(props.get("references"))
         ends_raw = _text(props, "ends") or _text(props, "expires")  # when the hazard ends, first
-        ends = cap_time(ends_raw, zone=zone, field="ends") if ends_raw else None
+        ends = parse_time(ends_raw, zone=zone, field="ends") if ends_raw else None
         event, headline = _text(props, "event"), _text(props, "headline")
         kind, category = cap_category([_text(props, "category")], event, headline)
         prefix = "" if status in ("", "Actual") else f"[{status}] "

@@ -16,10 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from feeds.cap import CapFeed, cap_category, chain_key
-from feeds.cap.parse import parse_references
+from feeds.cap import CapFeed
 from feeds.kit import version_of
 from feeds.kit.base import Parsed, PollingFeed
+from feeds.kit.cap import cap_category, chain_key, parse_references
 from feeds.kit.http import Fetcher, SharedSession
 from server.errors import FeedRejected
 from server.stream.events import Event
