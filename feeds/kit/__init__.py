@@ -28,10 +28,12 @@ from feeds.kit.geometry import (
     lonlat_point,
     ring_polygon,
 )
+from feeds.kit.gml import gml_geometry
 from feeds.kit.jsondoc import feature_collection, json_type, load_json
 from feeds.kit.places import districts_in_text
 from feeds.kit.text import plain_text, text_of, title_text, web_url
 from feeds.kit.times import from_epoch, parse_rfc822, parse_time, parse_time_pattern, version_of
+from feeds.kit.wkt import wkt_geometry
 from server.errors import ConfigError, FeedError, FeedRejected, FeedUnavailable
 from server.stream.events import (
     CATEGORIES,
@@ -86,6 +88,7 @@ __all__ = [
     "from_epoch",
     "geojson_geometry",
     "georss_point",
+    "gml_geometry",
     "iso_utc",
     "json_type",
     "latlon_pairs",
@@ -103,4 +106,5 @@ __all__ = [
     "utcnow",
     "version_of",
     "web_url",
+    "wkt_geometry",
 ]
