@@ -46,7 +46,6 @@ MODERATE_IMPACT = {
 }
 STATUS = {"completed": "resolved", "cancelled": "cancelled"}  # deprecated `event_status`
 QUIET_DIRECTIONS = {"", "undefined", "unknown"}
-GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
 
 def _severity(vehicle_impact: str) -> str:
