@@ -121,7 +121,13 @@ class FeedRunner:
         return model == "snapshot"
 
     async def run(self) -> None:
-        """Run until cancelled; adapter failures are recorded, never raised."""
+        """Run until cancelled; adapter failures are recorded, never raised.
+
+        A polled source is driven through its poll step on this runner's schedule (a deadline
+        per poll, the interval with jitter, backoff never faster than the interval, snapshot
+        diff over each whole document); any other adapter is followed as the async iterator it
+        is, each entry committed as it comes.
+        """
         if self.load_active is not None:
             for event in await self.load_active(self.adapter.source):
                 self._latest[event.event_id] = event
@@ -247,7 +253,7 @@ class FeedRunner:
     async def _follow_forever(self) -> None:
         while True:
             try:
-                async for body in self.adapter.events():
+                async for body in self.adapter:
                     await self._commit_body(body)
                 return
             except asyncio.CancelledError:
