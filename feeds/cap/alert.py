@@ -145,14 +145,11 @@ def _enum(
 
 def _read_area(el: Element, problems: _Problems, where: str) -> CapArea:
     shapes: list[dict[str, Any]] = []
-    for poly in children(el, "polygon"):
-        shape = problems.check("", polygon_shape, poly.text or "", where=f"{where}<polygon>")
-        if shape is not None:
-            shapes.append(shape)
-    for circle in children(el, "circle"):
-        shape = problems.check("", circle_shape, circle.text or "", where=f"{where}<circle>")
-        if shape is not None:
-            shapes.append(shape)
+    for name, read in (("polygon", polygon_shape), ("circle", circle_shape)):
+        for found in children(el, name):
+            shape = problems.check("", read, found.text or "", where=f"{where}<{name}>")
+            if shape is not None:
+                shapes.append(shape)
     geocodes = tuple((text(g, "valueName"), text(g, "value")) for g in children(el, "geocode"))
     return CapArea(desc=text(el, "areaDesc"), shapes=tuple(shapes), geocodes=geocodes)
 

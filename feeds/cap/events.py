@@ -20,7 +20,6 @@ from feeds.cap.shapes import circle_shape, combine_shapes, polygon_shape
 from feeds.kit import (
     LANG_PATTERN,
     MAX_AREA_DESC_CHARS,
-    MAX_REFS,
     MAX_TRANSLATIONS,
     Event,
     FeedContext,
@@ -42,6 +41,7 @@ from feeds.kit.cap import (
     cap_text,
     chain_key,
     parse_references,
+    reference_ids,
 )
 from feeds.kit.xml import local, namespace, text
 
@@ -99,14 +99,13 @@ class CapEvents:
             "identifier": _short(alert.identifier),
             "sender": _short(alert.sender),
         }
-        refs = list(dict.fromkeys(f"{self.source}:{r.key}" for r in alert.references))
         common: dict[str, Any] = {
             "status": cap_status(alert.msg_type),
             "sent_at": alert.sent,
             "updated_at": alert.sent,
             "received_at": received_at,
             "version": version_of(alert.sent),
-            "refs": refs[:MAX_REFS],
+            "refs": reference_ids(self.source, alert.references),
             "extra": extra,
         }
         if info is None:  # a Cancel may come without info: the chain is closed, nothing to show
@@ -270,7 +269,7 @@ class CapEvents:
             expires_at=expires if expires and expires >= sent else None,
             version=version_of(updated),
             url=web_url(entry.link),
-            refs=list(dict.fromkeys(f"{self.source}:{r.key}" for r in refs))[:MAX_REFS],
+            refs=reference_ids(self.source, refs),
             extra=extra,
         )
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from feeds.kit.text import plain_text
 from feeds.kit.times import parse_time
 from server.errors import FeedRejected
+from server.stream.events import MAX_REFS
 
 INFO_CATEGORIES = (
     "Geo",
@@ -210,6 +211,11 @@ def parse_references(value: str, *, zone: ZoneInfo | None = None) -> list[Refere
             )
         )
     return found
+
+
+def reference_ids(source: str, references: Iterable[Reference]) -> list[str]:
+    """The event ids a message's references name (`refs`): each once, in order, at most MAX_REFS."""
+    return list(dict.fromkeys(f"{source}:{r.key}" for r in references))[:MAX_REFS]
 
 
 def chain_key(msg_type: str, sender: str, identifier: str, references: list[Reference]) -> str:

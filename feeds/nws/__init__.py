@@ -15,7 +15,6 @@ from pydantic import Field
 
 from feeds.kit import (
     MAX_AREA_DESC_CHARS,
-    MAX_REFS,
     Event,
     FeedOptions,
     FeedRejected,
@@ -33,7 +32,15 @@ from feeds.kit import (
     version_of,
     web_url,
 )
-from feeds.kit.cap import Reference, cap_category, cap_severity, cap_status, cap_text, chain_key
+from feeds.kit.cap import (
+    Reference,
+    cap_category,
+    cap_severity,
+    cap_status,
+    cap_text,
+    chain_key,
+    reference_ids,
+)
 
 MAX_EXTRA_TEXT = 200
 
@@ -139,6 +146,6 @@ class NwsFeed(PollingFeed):
             expires_at=ends if ends and ends >= sent else None,
             version=version_of(sent),
             url=web_url(props.get("@id")) or web_url(feature.get("id")),
-            refs=list(dict.fromkeys(f"{self.source}:{r.key}" for r in references))[:MAX_REFS],
+            refs=reference_ids(self.source, references),
             extra=extra,
         )
