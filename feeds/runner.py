@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from feeds.kit import FeedAdapter, Parsed, PollingFeed, expired_version, newest_per_event
+from feeds.kit.recent import Recent
 from server.clock import Clock, SystemClock
 from server.districts import Districts
 from server.errors import FeedRejected
@@ -107,11 +107,9 @@ class FeedRunner:
             sla_seconds=adapter.sla_seconds,
         )
         self._latest: dict[str, Event] = {}  # newest known version of each active event
-        self._ended: OrderedDict[str, Event] = OrderedDict()  # recently ended, for dedupe only
+        self._ended: Recent[str, Event] = Recent(REMEMBER_ENDED)  # recently ended, for dedupe
         self._diff_expired: set[str] = set()  # expired here because the source stopped listing them
-        self._inputs: OrderedDict[str, Event] = (
-            OrderedDict()
-        )  # each event as the source last sent it
+        self._inputs: Recent[str, Event] = Recent(REMEMBER_INPUTS)  # as the source last sent it
 
     @property
     def snapshot(self) -> bool:
@@ -214,10 +212,7 @@ class FeedRunner:
             revived = event_id in self._diff_expired
             if event.same_substance(last) and not revived:
                 return None  # listed again, unchanged (perhaps restamped)
-        self._inputs[event_id] = event
-        self._inputs.move_to_end(event_id)
-        if len(self._inputs) > REMEMBER_INPUTS:
-            self._inputs.popitem(last=False)
+        self._inputs.remember(event_id, event)
         self._diff_expired.discard(event_id)
         if known is not None and event.version <= known.version:
             return event.model_copy(update={"version": known.version + 1})
@@ -241,10 +236,8 @@ class FeedRunner:
                 self._latest[event.event_id] = event
                 continue
             self._latest.pop(event.event_id, None)
-            self._ended[event.event_id] = event
-            self._ended.move_to_end(event.event_id)
-            if len(self._ended) > REMEMBER_ENDED:
-                forgotten, _ = self._ended.popitem(last=False)
+            forgotten = self._ended.remember(event.event_id, event)
+            if forgotten is not None:
                 self._diff_expired.discard(forgotten)
         return results
 

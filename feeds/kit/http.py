@@ -3,10 +3,9 @@ conditional GET, so no adapter has to get these right on its own."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import aiohttp
 
+from feeds.kit.recent import Recent
 from server.errors import FeedRejected, FeedUnavailable
 
 READ_CHUNK_BYTES = 64 * 1024
@@ -45,7 +44,7 @@ class Fetcher:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.max_body_bytes = max_body_bytes
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        self._validators: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._validators: Recent[str, dict[str, str]] = Recent(REMEMBER_VALIDATORS)
 
     async def get(self, url: str, *, conditional: bool = True) -> bytes | None:
         """The body at `url`, decompressed and capped; None on 304 Not Modified."""
@@ -92,7 +91,4 @@ class Fetcher:
             validators["If-None-Match"] = etag
         if modified := response.headers.get("Last-Modified"):
             validators["If-Modified-Since"] = modified
-        self._validators[url] = validators
-        self._validators.move_to_end(url)
-        if len(self._validators) > REMEMBER_VALIDATORS:
-            self._validators.popitem(last=False)
+        self._validators.remember(url, validators)
