@@ -113,6 +113,7 @@ class _Problems:
         self.items: list[str] = []
 
     def add(self, message: str) -> None:
+        """Note one problem."""
         self.items.append(message)
 
     def check(self, prefix: str, fn: Any, /, *args: Any, **kwargs: Any) -> Any:

@@ -125,6 +125,7 @@ class Datex2Feed(PollingFeed):
     """DATEX II v2/v3 SituationPublication: one event per situation."""
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A DATEX II v2 or v3 situation publication: one event per situation."""
         root = parse_xml(payload, max_bytes=self.context.config.max_body_bytes)
         model, publications = _publications(root)
         situations = [s for p in publications for s in children(p, "situation")]

@@ -89,6 +89,7 @@ class GdacsFeed(PollingFeed):
     options: GdacsOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A GDACS RSS feed: one event per GDACS event at or above the minimum alert level."""
         root = parse_xml(payload)
         if local(root.tag) != "rss":
             raise FeedRejected(f"expected an RSS document, got <{local(root.tag)[:40]}>")

@@ -122,6 +122,7 @@ class GeoJsonFeed(PollingFeed):
         }
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A GeoJSON FeatureCollection: one event per feature."""
         features = feature_collection(payload)
         parsed = Parsed()
         for index, feature in enumerate(features):

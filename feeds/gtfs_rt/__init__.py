@@ -74,6 +74,7 @@ class GtfsRtFeed(PollingFeed):
     options: GtfsRtOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A GTFS-realtime FeedMessage (protobuf or JSON): one event per service alert."""
         message, json_entities = self._decode(payload)
         if not message.HasField("header"):
             raise FeedRejected("not a GTFS-realtime FeedMessage: it has no header")

@@ -1,5 +1,7 @@
-"""The runner's HTTP client for adapters: timeouts, a body cap that also holds after gzip, and
-conditional GET, so no adapter has to get these right on its own."""
+"""The runner's HTTP client for adapters, so no adapter has to get fetching right on its own.
+
+Timeouts, a body cap that also holds after gzip, and conditional GET (ETag/Last-Modified).
+"""
 
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ class SharedSession:
         self._session: aiohttp.ClientSession | None = None
 
     def get(self) -> aiohttp.ClientSession:
+        """The open session, opened (again) if there is none."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(auto_decompress=True)
         return self._session
 
     async def close(self) -> None:
+        """Close the session at shutdown."""
         if self._session is not None:
             await self._session.close()
 

@@ -63,6 +63,7 @@ class MappingFeed(PollingFeed):
     # ------------------------------------------------------------------------- document
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A JSON or CSV document: one event per item, as the options map it."""
         fields = self.options.fields
         if fields is None:
             raise FeedRejected("the mapping adapter has no [feeds.options.fields] configured")

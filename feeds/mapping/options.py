@@ -101,6 +101,7 @@ class Fields(_Strict):
 
     @property
     def formats(self) -> list[str]:
+        """The time formats to try, in order."""
         return [self.time_format] if isinstance(self.time_format, str) else self.time_format
 
 

@@ -65,6 +65,7 @@ class NwsFeed(PollingFeed):
     options: NwsOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """An api.weather.gov alerts FeatureCollection: one event per alert chain."""
         parsed = Parsed()
         for n, feature in enumerate(feature_collection(payload), 1):
             props = feature.get("properties") if isinstance(feature, dict) else None

@@ -125,6 +125,7 @@ class Open311Feed(PollingFeed):
     options: Open311Options
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A GeoReport v2 requests document (JSON or XML): one event per request."""
         parsed = Parsed()
         for index, request in enumerate(_requests(payload)):
             rid = text_of(request.get("service_request_id")) if isinstance(request, dict) else ""

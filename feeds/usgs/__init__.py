@@ -87,6 +87,7 @@ class UsgsFeed(PollingFeed):
     options: UsgsOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A USGS summary GeoJSON feed: one event per listed quake."""
         features = feature_collection(payload)
         parsed = Parsed()
         for index, feature in enumerate(features):

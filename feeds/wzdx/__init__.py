@@ -84,6 +84,7 @@ class WzdxFeed(PollingFeed):
     """A WZDx v4.0 to v4.2 WorkZoneFeed; each road event (feature) is one traffic event."""
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A WZDx v4 WorkZoneFeed: one event per road event."""
         doc = load_json(payload, what="WZDx WorkZoneFeed (GeoJSON)")
         if not isinstance(doc, dict):
             raise FeedRejected(
