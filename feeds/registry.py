@@ -1,5 +1,7 @@
-"""Finds adapters through the `cityboard.feeds` entry-point group, so a separately installed
-package adds one without touching this repository."""
+"""Finds adapters by entry point, so a separately installed package adds one untouched.
+
+The group is `cityboard.feeds`; a name that is missing or broken is a ConfigError that says so.
+"""
 
 from __future__ import annotations
 

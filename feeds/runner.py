@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from feeds.kit.base import FeedAdapter, Parsed, PollingFeed
+from feeds.kit import FeedAdapter, Parsed, PollingFeed, expired_version, newest_per_event
+from feeds.kit.recent import Recent
 from server.clock import Clock, SystemClock
 from server.districts import Districts
 from server.errors import FeedRejected
@@ -107,11 +107,9 @@ class FeedRunner:
             sla_seconds=adapter.sla_seconds,
         )
         self._latest: dict[str, Event] = {}  # newest known version of each active event
-        self._ended: OrderedDict[str, Event] = OrderedDict()  # recently ended, for dedupe only
+        self._ended: Recent[str, Event] = Recent(REMEMBER_ENDED)  # recently ended, for dedupe
         self._diff_expired: set[str] = set()  # expired here because the source stopped listing them
-        self._inputs: OrderedDict[str, Event] = (
-            OrderedDict()
-        )  # each event as the source last sent it
+        self._inputs: Recent[str, Event] = Recent(REMEMBER_INPUTS)  # as the source last sent it
 
     @property
     def snapshot(self) -> bool:
@@ -121,7 +119,13 @@ class FeedRunner:
         return model == "snapshot"
 
     async def run(self) -> None:
-        """Run until cancelled; adapter failures are recorded, never raised."""
+        """Run until cancelled; adapter failures are recorded, never raised.
+
+        A polled source is driven through its poll step on this runner's schedule (a deadline
+        per poll, the interval with jitter, backoff never faster than the interval, snapshot
+        diff over each whole document); any other adapter is followed as the async iterator it
+        is, each entry committed as it comes.
+        """
         if self.load_active is not None:
             for event in await self.load_active(self.adapter.source):
                 self._latest[event.event_id] = event
@@ -178,12 +182,8 @@ class FeedRunner:
                 len(parsed.skipped),
                 parsed.skipped[0],
             )
-        newest: dict[str, Event] = {}  # a document may list an event twice: keep its newest
-        for event in parsed.events:
-            if event.event_id not in newest or event.version > newest[event.event_id].version:
-                newest[event.event_id] = event
         batch: dict[str, Event] = {}
-        for event in newest.values():
+        for event in newest_per_event(parsed.events, ties="first"):
             placed = self._place(self.districts.fill(event))
             if placed is not None:
                 batch[placed.event_id] = placed
@@ -194,14 +194,7 @@ class FeedRunner:
             gone = snapshot and event_id not in listed
             over = known.expires_at is not None and known.expires_at <= now
             if gone or over:
-                batch[event_id] = known.model_copy(
-                    update={
-                        "version": known.version + 1,
-                        "status": Status.EXPIRED,
-                        "updated_at": now,
-                        "received_at": now,
-                    }
-                )
+                batch[event_id] = expired_version(known, now)
                 if gone:
                     self._diff_expired.add(event_id)
         await self._commit(list(batch.values()))
@@ -219,10 +212,7 @@ class FeedRunner:
             revived = event_id in self._diff_expired
             if event.same_substance(last) and not revived:
                 return None  # listed again, unchanged (perhaps restamped)
-        self._inputs[event_id] = event
-        self._inputs.move_to_end(event_id)
-        if len(self._inputs) > REMEMBER_INPUTS:
-            self._inputs.popitem(last=False)
+        self._inputs.remember(event_id, event)
         self._diff_expired.discard(event_id)
         if known is not None and event.version <= known.version:
             return event.model_copy(update={"version": known.version + 1})
@@ -246,10 +236,8 @@ class FeedRunner:
                 self._latest[event.event_id] = event
                 continue
             self._latest.pop(event.event_id, None)
-            self._ended[event.event_id] = event
-            self._ended.move_to_end(event.event_id)
-            if len(self._ended) > REMEMBER_ENDED:
-                forgotten, _ = self._ended.popitem(last=False)
+            forgotten = self._ended.remember(event.event_id, event)
+            if forgotten is not None:
                 self._diff_expired.discard(forgotten)
         return results
 
@@ -258,7 +246,7 @@ class FeedRunner:
     async def _follow_forever(self) -> None:
         while True:
             try:
-                async for body in self.adapter.events():
+                async for body in self.adapter:
                     await self._commit_body(body)
                 return
             except asyncio.CancelledError:

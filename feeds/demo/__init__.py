@@ -19,8 +19,16 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import Field
 
-from feeds.kit.base import FeedAdapter, FeedContext, FeedOptions
-from server.stream.events import Action, Event, Status, iso_utc, utcnow
+from feeds.kit import (
+    Action,
+    Event,
+    FeedAdapter,
+    FeedContext,
+    FeedOptions,
+    expired_version,
+    iso_utc,
+    utcnow,
+)
 
 RECORDING = Path(__file__).with_name("seoul-demo.jsonl")
 TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
@@ -105,14 +113,4 @@ def _prefixed(event_id: str, source: str, prefix: str) -> str:
 
 def retirements(active: Iterable[Event], now: datetime) -> list[Event]:
     """Expired versions of demo events a previous run left active, so the board starts clean."""
-    return [
-        ev.model_copy(
-            update={
-                "version": ev.version + 1,
-                "status": Status.EXPIRED,
-                "updated_at": now,
-                "received_at": now,
-            }
-        )
-        for ev in active
-    ]
+    return [expired_version(ev, now) for ev in active]

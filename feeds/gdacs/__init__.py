@@ -15,8 +15,12 @@ from xml.etree.ElementTree import Element
 
 from pydantic import field_validator
 
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     georss_point,
     make_event,
     parse_rfc822,
@@ -26,8 +30,6 @@ from feeds.kit.common import (
     web_url,
 )
 from feeds.kit.xml import child, children, local, parse_xml, text
-from server.errors import FeedRejected
-from server.stream.events import Event
 
 ALERT_LEVELS = ("Green", "Orange", "Red")
 ALERT_SEVERITY = {"green": "minor", "orange": "severe", "red": "extreme"}
@@ -87,6 +89,7 @@ class GdacsFeed(PollingFeed):
     options: GdacsOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A GDACS RSS feed: one event per GDACS event at or above the minimum alert level."""
         root = parse_xml(payload)
         if local(root.tag) != "rss":
             raise FeedRejected(f"expected an RSS document, got <{local(root.tag)[:40]}>")

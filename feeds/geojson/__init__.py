@@ -14,8 +14,16 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from feeds.kit.base import FeedContext, FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    CATEGORIES,
+    Event,
+    FeedContext,
+    FeedOptions,
+    FeedRejected,
+    Kind,
+    Parsed,
+    PollingFeed,
+    Severity,
     feature_collection,
     from_epoch,
     geojson_geometry,
@@ -29,8 +37,6 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
-from server.errors import FeedRejected
-from server.stream.events import CATEGORIES, Event, Kind, Severity
 
 TIME_FORMATS = ("auto", "iso", "rfc822", "epoch_s", "epoch_ms")
 DEFAULT_TIME_PROPERTIES = ("pubDate", "updated", "time")
@@ -116,6 +122,7 @@ class GeoJsonFeed(PollingFeed):
         }
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A GeoJSON FeatureCollection: one event per feature."""
         features = feature_collection(payload)
         parsed = Parsed()
         for index, feature in enumerate(features):

@@ -1,1 +1,110 @@
-"""TODO docstring for feeds/kit."""
+"""The adapter kit: everything a feed adapter may depend on, in one public place.
+
+An adapter (built in under `feeds/<name>/`, or a third-party package found through the
+`cityboard.feeds` entry points) imports from `feeds.kit` only: the contract (`PollingFeed`,
+`FeedAdapter`, `Parsed`, ...), the shared helpers for times, text, JSON, geometry, districts and
+events, and the pieces of the server it needs (the event model, its limits, the feed errors).
+Format-specific helpers are public submodules of the kit: `feeds.kit.xml` (the only safe way to
+parse XML) and `feeds.kit.cap` (the CAP vocabulary that every CAP reader shares). Nothing else of
+cityboard (the runner, the registry, the server, another adapter) is an adapter's business.
+"""
+
+from feeds.kit.base import (
+    FeedAdapter,
+    FeedConfig,
+    FeedContext,
+    FeedOptions,
+    Manifest,
+    Parsed,
+    PollingFeed,
+    UpdateModel,
+)
+from feeds.kit.events import expired_version, make_event, newest_per_event
+from feeds.kit.geometry import (
+    circle_polygon,
+    geojson_geometry,
+    georss_point,
+    latlon_pairs,
+    lonlat_point,
+    ring_polygon,
+)
+from feeds.kit.gml import gml_geometry
+from feeds.kit.jsondoc import feature_collection, json_type, load_json
+from feeds.kit.places import districts_in_text
+from feeds.kit.text import plain_text, text_of, title_text, web_url
+from feeds.kit.times import from_epoch, parse_rfc822, parse_time, parse_time_pattern, version_of
+from feeds.kit.wkt import wkt_geometry
+from server.errors import ConfigError, FeedError, FeedRejected, FeedUnavailable
+from server.stream.events import (
+    CATEGORIES,
+    LANG_PATTERN,
+    MAX_AREA_DESC_CHARS,
+    MAX_DESCRIPTION_CHARS,
+    MAX_REFS,
+    MAX_TITLE_CHARS,
+    MAX_TRANSLATIONS,
+    MAX_URL_CHARS,
+    SEVERITY_RANK,
+    Action,
+    Event,
+    Kind,
+    Severity,
+    Status,
+    iso_utc,
+    utcnow,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "LANG_PATTERN",
+    "MAX_AREA_DESC_CHARS",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_REFS",
+    "MAX_TITLE_CHARS",
+    "MAX_TRANSLATIONS",
+    "MAX_URL_CHARS",
+    "SEVERITY_RANK",
+    "Action",
+    "ConfigError",
+    "Event",
+    "FeedAdapter",
+    "FeedConfig",
+    "FeedContext",
+    "FeedError",
+    "FeedOptions",
+    "FeedRejected",
+    "FeedUnavailable",
+    "Kind",
+    "Manifest",
+    "Parsed",
+    "PollingFeed",
+    "Severity",
+    "Status",
+    "UpdateModel",
+    "circle_polygon",
+    "districts_in_text",
+    "expired_version",
+    "feature_collection",
+    "from_epoch",
+    "geojson_geometry",
+    "georss_point",
+    "gml_geometry",
+    "iso_utc",
+    "json_type",
+    "latlon_pairs",
+    "load_json",
+    "lonlat_point",
+    "make_event",
+    "newest_per_event",
+    "parse_rfc822",
+    "parse_time",
+    "parse_time_pattern",
+    "plain_text",
+    "ring_polygon",
+    "text_of",
+    "title_text",
+    "utcnow",
+    "version_of",
+    "web_url",
+    "wkt_geometry",
+]

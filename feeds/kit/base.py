@@ -1,9 +1,12 @@
 """The adapter contract: an upstream source becomes a stream of normalized events.
 
-Most sources are polled: a `PollingFeed` implements `parse` (pure: bytes in, events out, no I/O,
-no clock) and inherits `fetch`/`poll`, which go through the runner's HTTP client (timeouts, body
-cap, conditional GET). Push sources implement `events()` directly. Everything an adapter must not
-repeat (schedule, backoff, dedupe, snapshot diff, expiry, health) lives in `feeds/runner.py`.
+Every adapter is an async iterator of the entries its source produces (`async for entry in
+adapter`, through `events()`). Push sources implement `events()` directly and the runner follows
+it. Most sources are polled: a `PollingFeed` implements only `parse` (pure: bytes in, events out,
+no I/O, no clock) and inherits `fetch` and `poll`, one poll step through the runner's HTTP client
+(timeouts, body cap, conditional GET); the runner calls that step on its own schedule, and
+`events()` comes for free as one step's events. Everything an adapter must not repeat (schedule,
+backoff, dedupe, snapshot diff, expiry, health) lives in `feeds/runner.py`.
 
     FeedError
     ├── FeedUnavailable    upstream unreachable or erroring: retry later, keep the board as it is
@@ -22,17 +25,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from feeds.kit.http import Fetcher
+from server.districts import Districts
 from server.errors import FeedRejected, FeedUnavailable
-from server.stream.events import Action, Event
-
-if TYPE_CHECKING:
-    from feeds.kit.http import Fetcher
-    from server.districts import Districts
+from server.stream.events import SOURCE_PATTERN, Action, Event, utcnow
 
 MIB = 1024 * 1024
 UpdateModel = Literal["references", "snapshot", "append"]
@@ -64,7 +65,7 @@ class FeedConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    name: str = Field(pattern=SOURCE_PATTERN)  # the feed name is the `source` of its events
     adapter: str
     url: str | None = None
     interval_seconds: float = Field(default=60.0, ge=1.0)
@@ -218,16 +219,27 @@ class FeedAdapter(ABC):
         """Freshness SLA shown on the board's feed strip."""
         return self.context.config.freshness_sla_seconds
 
+    def __aiter__(self) -> AsyncIterator[Event | Action]:
+        """`async for entry in adapter`: the adapter's `events()`."""
+        return self.events()
+
     @abstractmethod
     def events(self) -> AsyncIterator[Event | Action]:
-        """Yield entries as the source produces them; runs until cancelled (push sources)."""
+        """Yield entries as the source produces them (a push source: until cancelled)."""
 
 
 class PollingFeed(FeedAdapter):
     """A source read by polling a URL; subclasses implement the pure `parse`."""
 
-    def events(self) -> AsyncIterator[Event | Action]:
-        raise TypeError("polling feeds are driven by the runner through poll()")
+    async def events(self) -> AsyncIterator[Event | Action]:
+        """One poll step's events, received now: iterating a polled source reads it once.
+
+        The runner does not iterate a polled source: it calls `poll` itself, on its schedule and
+        with its clock, because it needs the whole `Parsed` (skipped items, snapshot, 304).
+        """
+        parsed = await self.poll(utcnow())
+        for event in parsed.events if parsed is not None else []:
+            yield event
 
     @abstractmethod
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
@@ -241,7 +253,7 @@ class PollingFeed(FeedAdapter):
         return await self.context.http.get(url)
 
     async def poll(self, received_at: datetime) -> Parsed | None:
-        """One round: fetch and parse; None when the source reported no change (HTTP 304)."""
+        """One poll step: fetch and parse; None when the source reported no change (HTTP 304)."""
         payload = await self.fetch()
         if payload is None:
             return None

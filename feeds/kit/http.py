@@ -1,12 +1,13 @@
-"""The runner's HTTP client for adapters: timeouts, a body cap that also holds after gzip, and
-conditional GET, so no adapter has to get these right on its own."""
+"""The runner's HTTP client for adapters, so no adapter has to get fetching right on its own.
+
+Timeouts, a body cap that also holds after gzip, and conditional GET (ETag/Last-Modified).
+"""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import aiohttp
 
+from feeds.kit.recent import Recent
 from server.errors import FeedRejected, FeedUnavailable
 
 READ_CHUNK_BYTES = 64 * 1024
@@ -21,11 +22,13 @@ class SharedSession:
         self._session: aiohttp.ClientSession | None = None
 
     def get(self) -> aiohttp.ClientSession:
+        """The open session, opened (again) if there is none."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(auto_decompress=True)
         return self._session
 
     async def close(self) -> None:
+        """Close the session at shutdown."""
         if self._session is not None:
             await self._session.close()
 
@@ -45,7 +48,7 @@ class Fetcher:
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.max_body_bytes = max_body_bytes
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
-        self._validators: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._validators: Recent[str, dict[str, str]] = Recent(REMEMBER_VALIDATORS)
 
     async def get(self, url: str, *, conditional: bool = True) -> bytes | None:
         """The body at `url`, decompressed and capped; None on 304 Not Modified."""
@@ -92,7 +95,4 @@ class Fetcher:
             validators["If-None-Match"] = etag
         if modified := response.headers.get("Last-Modified"):
             validators["If-Modified-Since"] = modified
-        self._validators[url] = validators
-        self._validators.move_to_end(url)
-        if len(self._validators) > REMEMBER_VALIDATORS:
-            self._validators.popitem(last=False)
+        self._validators.remember(url, validators)

@@ -35,6 +35,11 @@ def parse_xml(payload: bytes, *, max_bytes: int = XML_MAX_BYTES) -> Element:
         raise FeedRejected(f"unreadable XML: {exc}") from None
 
 
+def namespace(tag: str) -> str:
+    """An element's namespace URI, '' when it has none."""
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
 def local(tag: str) -> str:
     """An element's name without its namespace: `{urn:...}alert` → `alert`."""
     return tag.rsplit("}", 1)[-1]

@@ -1,8 +1,9 @@
 """NWS adapter: api.weather.gov alerts (GeoJSON FeatureCollection whose properties are CAP fields).
 
-One feature is one event, mapped with the `cap` adapter's functions so both read a CAP message
-the same way: event_id is `sender,identifier` of the chain's first message (an Update or Cancel
-takes its earliest reference), severity and category use the CAP tables.
+One feature is one event, mapped with the kit's CAP vocabulary (`feeds.kit.cap`) as the `cap`
+adapter maps CAP XML, so both read a CAP message the same way: event_id is `sender,identifier` of
+the chain's first message (an Update or Cancel takes its earliest reference), severity and
+category use the CAP tables.
 """
 
 from __future__ import annotations
@@ -12,29 +13,34 @@ from typing import Any
 
 from pydantic import Field
 
-from feeds.cap import (
+from feeds.kit import (
+    MAX_AREA_DESC_CHARS,
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
+    feature_collection,
+    geojson_geometry,
+    json_type,
+    make_event,
+    newest_per_event,
+    parse_time,
+    plain_text,
+    text_of,
+    title_text,
+    version_of,
+    web_url,
+)
+from feeds.kit.cap import (
     Reference,
     cap_category,
     cap_severity,
     cap_status,
     cap_text,
-    cap_time,
     chain_key,
-    newest_per_event,
+    reference_ids,
 )
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
-    feature_collection,
-    geojson_geometry,
-    json_type,
-    make_event,
-    plain_text,
-    title_text,
-    version_of,
-    web_url,
-)
-from server.errors import FeedRejected
-from server.stream.events import MAX_AREA_DESC_CHARS, MAX_REFS, Event
 
 MAX_EXTRA_TEXT = 200
 
@@ -48,8 +54,8 @@ class NwsOptions(FeedOptions):
 
 
 def _text(props: dict[str, Any], name: str) -> str:
-    value = props.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    """A string property as stripped text; '' when absent or not a string."""
+    return text_of(props.get(name), numbers=False)
 
 
 class NwsFeed(PollingFeed):
@@ -59,13 +65,14 @@ class NwsFeed(PollingFeed):
     options: NwsOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """An api.weather.gov alerts FeatureCollection: one event per alert chain."""
         parsed = Parsed()
         for n, feature in enumerate(feature_collection(payload), 1):
             props = feature.get("properties") if isinstance(feature, dict) else None
             label = _text(props, "id") if isinstance(props, dict) else ""
             with parsed.item(label or f"feature {n}"):
                 parsed.events.append(self._event(feature, received_at))
-        parsed.events = newest_per_event(parsed.events)
+        parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
     def _references(self, value: Any) -> list[Reference]:
@@ -83,7 +90,7 @@ class NwsFeed(PollingFeed):
                 Reference(
                     _text(ref, "sender"),
                     _text(ref, "identifier"),
-                    cap_time(
+                    parse_time(
                         _text(ref, "sent"), zone=self.context.zone, field=f"references[{i}].sent"
                     ),
                 )
@@ -111,10 +118,10 @@ class NwsFeed(PollingFeed):
         if msg_type not in ("Alert", "Update", "Cancel"):
             raise FeedRejected(f"messageType {msg_type[:20]!r} is not Alert, Update or Cancel")
         zone = self.context.zone
-        sent = cap_time(_text(props, "sent"), zone=zone, field="sent")
+        sent = parse_time(_text(props, "sent"), zone=zone, field="sent")
         references = self._references(props.get("references"))
         ends_raw = _text(props, "ends") or _text(props, "expires")  # when the hazard ends, first
-        ends = cap_time(ends_raw, zone=zone, field="ends") if ends_raw else None
+        ends = parse_time(ends_raw, zone=zone, field="ends") if ends_raw else None
         event, headline = _text(props, "event"), _text(props, "headline")
         kind, category = cap_category([_text(props, "category")], event, headline)
         prefix = "" if status in ("", "Actual") else f"[{status}] "
@@ -140,6 +147,6 @@ class NwsFeed(PollingFeed):
             expires_at=ends if ends and ends >= sent else None,
             version=version_of(sent),
             url=web_url(props.get("@id")) or web_url(feature.get("id")),
-            refs=list(dict.fromkeys(f"{self.source}:{r.key}" for r in references))[:MAX_REFS],
+            refs=reference_ids(self.source, references),
             extra=extra,
         )

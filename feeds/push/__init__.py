@@ -1,5 +1,8 @@
-"""Push sources as feeds: a city system POSTs normalized events; configured, it gets its own token
-and health, so the board can tell when it has gone quiet."""
+"""Push sources as feeds, so the board can tell when a city system that POSTs events goes quiet.
+
+A configured push source gets its own token and health; what it POSTs arrives through the
+runner's `ingest`.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,14 @@ from collections.abc import AsyncIterator
 
 from pydantic import Field, SecretStr
 
-from feeds.kit.base import FeedAdapter, FeedContext, FeedOptions
-from server.errors import ConfigError
-from server.stream.events import Action, Event
+from feeds.kit import (
+    Action,
+    ConfigError,
+    Event,
+    FeedAdapter,
+    FeedContext,
+    FeedOptions,
+)
 
 
 class PushOptions(FeedOptions):

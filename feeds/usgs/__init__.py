@@ -12,8 +12,12 @@ from typing import Any
 
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     feature_collection,
     from_epoch,
     geojson_geometry,
@@ -23,8 +27,6 @@ from feeds.kit.common import (
     version_of,
     web_url,
 )
-from server.errors import FeedRejected
-from server.stream.events import Event
 
 PAGER_SEVERITY = {"red": "extreme", "orange": "severe", "yellow": "moderate", "green": "minor"}
 MAGNITUDE_SEVERITY = ((7.0, "extreme"), (6.0, "severe"), (5.0, "moderate"), (4.0, "minor"))
@@ -85,6 +87,7 @@ class UsgsFeed(PollingFeed):
     options: UsgsOptions
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A USGS summary GeoJSON feed: one event per listed quake."""
         features = feature_collection(payload)
         parsed = Parsed()
         for index, feature in enumerate(features):

@@ -11,18 +11,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import (
+from feeds.kit import (
+    MAX_AREA_DESC_CHARS,
+    Event,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
     geojson_geometry,
+    iso_utc,
     load_json,
     make_event,
     parse_time,
     plain_text,
+    text_of,
     title_text,
     version_of,
 )
-from server.errors import FeedRejected
-from server.stream.events import MAX_AREA_DESC_CHARS, Event, iso_utc
 
 CATEGORY = {
     "work-zone": "traffic.roadwork",
@@ -42,7 +46,6 @@ MODERATE_IMPACT = {
 }
 STATUS = {"completed": "resolved", "cancelled": "cancelled"}  # deprecated `event_status`
 QUIET_DIRECTIONS = {"", "undefined", "unknown"}
-GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 
 
 def _severity(vehicle_impact: str) -> str:
@@ -51,11 +54,6 @@ def _severity(vehicle_impact: str) -> str:
     if vehicle_impact in MODERATE_IMPACT:
         return "moderate"
     return "minor"  # all-lanes-open (with or without a shift), unknown, absent
-
-
-def _text(value: Any) -> str:
-    """A string field, or '' for anything else (a number or object where text belongs)."""
-    return value.strip() if isinstance(value, str) else ""
 
 
 def _time(value: Any, field: str) -> datetime | None:
@@ -86,6 +84,7 @@ class WzdxFeed(PollingFeed):
     """A WZDx v4.0 to v4.2 WorkZoneFeed; each road event (feature) is one traffic event."""
 
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
+        """A WZDx v4 WorkZoneFeed: one event per road event."""
         doc = load_json(payload, what="WZDx WorkZoneFeed (GeoJSON)")
         if not isinstance(doc, dict):
             raise FeedRejected(
@@ -128,8 +127,8 @@ class WzdxFeed(PollingFeed):
         core = props.get("core_details") if isinstance(props, dict) else None
         if not isinstance(props, dict) or not isinstance(core, dict):
             raise FeedRejected("no properties.core_details")
-        event_type = _text(core.get("event_type"))
-        impact = _text(props.get("vehicle_impact"))
+        event_type = text_of(core.get("event_type"), numbers=False)
+        impact = text_of(props.get("vehicle_impact"), numbers=False)
 
         start = _time(props.get("start_date"), "start_date")
         end = _time(props.get("end_date"), "end_date")
@@ -148,15 +147,15 @@ class WzdxFeed(PollingFeed):
         road_names = core.get("road_names")
         names = road_names if isinstance(road_names, list) else []
         road = " / ".join(r.strip() for r in names if isinstance(r, str) and r.strip())
-        direction = _text(core.get("direction"))
+        direction = text_of(core.get("direction"), numbers=False)
         where = " ".join(p for p in (road, "" if direction in QUIET_DIRECTIONS else direction) if p)
         what = EVENT_NAME.get(event_type, "Road event")
         title = f"{what} on {where}" if where else what
-        begin = _text(props.get("beginning_cross_street"))
-        end_street = _text(props.get("ending_cross_street"))
+        begin = text_of(props.get("beginning_cross_street"), numbers=False)
+        end_street = text_of(props.get("ending_cross_street"), numbers=False)
         area = f"{road} between {begin} and {end_street}" if road and begin and end_street else road
 
-        legacy_status = _text(props.get("event_status"))
+        legacy_status = text_of(props.get("event_status"), numbers=False)
         future = start is not None and start > received_at
         planned = future or legacy_status in {"planned", "pending"}
         extra: dict[str, Any] = {"planned": planned}
@@ -174,7 +173,7 @@ class WzdxFeed(PollingFeed):
             severity=_severity(impact),
             status=STATUS.get(legacy_status, "active"),
             title=title_text(title),
-            description=plain_text(_text(core.get("description"))),
+            description=plain_text(text_of(core.get("description"), numbers=False)),
             area_desc=plain_text(area, limit=MAX_AREA_DESC_CHARS),
             sent_at=sent,
             updated_at=updated,

@@ -16,10 +16,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from feeds.cap import CapFeed, cap_category, chain_key
-from feeds.cap.parse import parse_references
+from feeds.cap import CapFeed
+from feeds.kit import MAX_REFS, version_of
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import version_of
+from feeds.kit.cap import cap_category, chain_key, parse_references, reference_ids
 from feeds.kit.http import Fetcher, SharedSession
 from server.errors import FeedRejected
 from server.stream.events import Event
@@ -466,6 +466,13 @@ def test_references_split_on_the_last_two_commas() -> None:
     assert ref.sent == utc(2003, 6, 17, 21, 30)
     assert chain_key("Alert", "s", "i", [ref]) == "s,i", "an Alert starts its own chain"
     assert chain_key("Update", "s", "i", [ref]) == "a,b@example.org,ID-1"
+
+
+def test_reference_ids_name_each_referenced_event_once_within_the_limit() -> None:
+    refs = parse_references(" ".join(f"s,id-{n % 60},2003-06-17T14:30:00-07:00" for n in range(70)))
+    ids = reference_ids("kma", refs)
+    assert ids[:2] == ["kma:s,id-0", "kma:s,id-1"] and len(set(ids)) == len(ids)
+    assert len(ids) == MAX_REFS, "60 distinct references, capped at the model's limit"
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.kit import version_of
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import version_of
 from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Status
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture

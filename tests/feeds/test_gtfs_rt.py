@@ -15,8 +15,8 @@ import pytest
 from google.protobuf import json_format, text_format
 from google.transit import gtfs_realtime_pb2 as rt
 
+from feeds.kit import plain_text, title_text
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import plain_text, title_text
 from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Severity, Status, iso_utc
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture

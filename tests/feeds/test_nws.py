@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
+from feeds.kit import version_of
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import version_of
 from server.errors import FeedRejected
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 

@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds import registry
+from feeds.kit import version_of
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import version_of
-from feeds.open511 import wkt_geometry
 from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Status
 from tests.conftest import feed_context
@@ -432,56 +431,6 @@ def test_a_bad_legacy_row_costs_only_itself() -> None:
     assert "not well-formed XML" in parsed.skipped[0]
     assert "truncated" in parsed.skipped[1]
     assert "not an open511.roadevent" in parsed.skipped[2]
-
-
-@pytest.mark.parametrize(
-    ("wkt", "geometry"),
-    [
-        ("POINT (1 2)", {"type": "Point", "coordinates": [1.0, 2.0]}),
-        ("SRID=4326;POINT Z (1 2 3)", {"type": "Point", "coordinates": [1.0, 2.0, 3.0]}),
-        ("linestring(1 2,3 4)", {"type": "LineString", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
-        (
-            "POLYGON ((0 0, 1 0, 1 1, 0 0))",
-            {"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]]},
-        ),
-        (
-            "MULTIPOINT ((1 2), (3 4))",
-            {"type": "MultiPoint", "coordinates": [[1.0, 2.0], [3.0, 4.0]]},
-        ),
-        ("MULTIPOINT (1 2, 3 4)", {"type": "MultiPoint", "coordinates": [[1.0, 2.0], [3.0, 4.0]]}),
-        (
-            "MULTILINESTRING ((1 2, 3 4), (5 6, 7 8))",
-            {
-                "type": "MultiLineString",
-                "coordinates": [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]],
-            },
-        ),
-        ("POINT EMPTY", None),
-    ],
-)
-def test_wkt(wkt: str, geometry: dict[str, Any] | None) -> None:
-    assert wkt_geometry(wkt) == geometry
-
-
-@pytest.mark.parametrize(
-    "wkt",
-    [
-        "",
-        "CIRCLE (1 2)",
-        "POINT (1)",
-        "POINT (1 2",
-        "POINT 1 2",
-        "LINESTRING (1 2, 3 x)",
-        "POINT ((1 2))",
-        "POINT (1 2) junk",
-        "SRID=3857;POINT (1 2)",
-        "POLYGON (0 0, 1 1)",
-        "POINT (1 2,)",
-    ],
-)
-def test_bad_wkt_is_rejected(wkt: str) -> None:
-    with pytest.raises(FeedRejected):
-        wkt_geometry(wkt)
 
 
 # ---------------------------------------------------------------------------- pagination

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from feeds.kit import make_event, parse_time
 from feeds.kit.base import Manifest, Parsed, PollingFeed
-from feeds.kit.common import make_event, parse_time
 from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import BACKOFF_MAX_SECONDS, FeedRunner
 from server.clock import ManualClock

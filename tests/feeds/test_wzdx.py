@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds.kit import version_of
 from feeds.kit.base import Parsed, PollingFeed
-from feeds.kit.common import version_of
 from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Status
 from tests.feeds.conftest import (

@@ -8,10 +8,17 @@ from typing import Any
 import orjson
 from pydantic import Field
 
-from feeds.kit.base import FeedOptions, Parsed, PollingFeed
-from feeds.kit.common import make_event, parse_time, title_text, version_of
-from server.errors import FeedRejected
-from server.stream.events import Event
+from feeds.kit import (
+    Event,
+    FeedOptions,
+    FeedRejected,
+    Parsed,
+    PollingFeed,
+    make_event,
+    parse_time,
+    title_text,
+    version_of,
+)
 
 
 class WardWorksOptions(FeedOptions):

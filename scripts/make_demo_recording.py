@@ -15,10 +15,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "server" / "data"
-OUT = HERE / "seoul-demo.jsonl"
+OUT = ROOT / "feeds" / "demo" / "seoul-demo.jsonl"
+
+sys.path.insert(0, str(ROOT))  # run from a checkout: the server package beside this script
+from server.stream.events import Action, Event, Status, representative_point  # noqa: E402
 
 SEED = 20260715
 START = datetime(2026, 7, 15, 5, 0, 0, tzinfo=UTC)  # 14:00 KST on a monsoon-season Wednesday
@@ -1591,9 +1593,6 @@ def write(path: Path) -> None:
 
 def check(path: Path) -> None:
     """Validate the file against server.stream.events and print the figures reviewers ask for."""
-    sys.path.insert(0, str(ROOT))
-    from server.stream.events import Action, Event, Status, representative_point
-
     districts = load_districts()
     lines = path.read_text(encoding="utf-8").splitlines()
     header = json.loads(lines[0])

@@ -1,0 +1,265 @@
+"""Reading CAP 1.1/1.2 `alert` elements into checked dataclasses; one rejection names every problem.
+
+Pure: XML elements in, dataclasses out. Elements are matched on local names (`feeds.kit.xml`), so
+the 1.1 and 1.2 namespaces, a `cap:` prefix and no namespace at all read the same; a root in some
+other namespace is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from xml.etree.ElementTree import Element
+from zoneinfo import ZoneInfo
+
+from feeds.cap.shapes import circle_shape, polygon_shape
+from feeds.kit import FeedRejected, parse_time
+from feeds.kit.cap import (
+    INFO_CATEGORIES,
+    SEVERITIES,
+    Reference,
+    cap_text,
+    chain_key,
+    parse_references,
+)
+from feeds.kit.xml import child, children, local, namespace, text
+
+CAP_NAMESPACE = "urn:oasis:names:tc:emergency:cap:"  # + "1.1", "1.2" (and the old "1.0")
+
+STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
+MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
+SCOPES = ("Public", "Restricted", "Private")
+URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
+CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
+MAX_PROBLEMS = 6  # problems listed in one rejection message
+
+
+def is_cap(element: Element) -> bool:
+    """True for an element in a CAP namespace or in none (some senders omit it)."""
+    ns = namespace(element.tag)
+    return not ns or ns.startswith(CAP_NAMESPACE)
+
+
+@dataclass(frozen=True)
+class CapArea:
+    """One `area`: its description, shapes (GeoJSON, lon/lat) and geocodes."""
+
+    desc: str
+    shapes: tuple[dict[str, Any], ...]
+    geocodes: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CapInfo:
+    """One `info` block (one language of the alert)."""
+
+    language: str
+    categories: tuple[str, ...]
+    event: str
+    urgency: str
+    severity: str
+    certainty: str
+    headline: str
+    description: str
+    instruction: str
+    web: str
+    effective: datetime | None
+    onset: datetime | None
+    expires: datetime | None
+    areas: tuple[CapArea, ...]
+
+    @property
+    def title(self) -> str:
+        """What the board shows: the headline, else the event name."""
+        return self.headline or self.event
+
+    @property
+    def text(self) -> str:
+        """Description and instruction as plain text."""
+        return cap_text(self.description, self.instruction)
+
+
+@dataclass(frozen=True)
+class CapAlert:
+    """A CAP alert that passed the checks in `read_alert`."""
+
+    identifier: str
+    sender: str
+    sent: datetime
+    status: str
+    msg_type: str
+    scope: str
+    note: str
+    references: tuple[Reference, ...]
+    infos: tuple[CapInfo, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        """`sender,identifier`, how skipped-item reasons name the message."""
+        return f"{self.sender},{self.identifier}"
+
+    @property
+    def key(self) -> str:
+        """The chain's external id (see chain_key)."""
+        return chain_key(self.msg_type, self.sender, self.identifier, list(self.references))
+
+
+class _Problems:
+    """Collects what is wrong with a document so one rejection names all of it."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, message: str) -> None:
+        """Note one problem."""
+        self.items.append(message)
+
+    def check(self, prefix: str, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call fn; on FeedRejected record `prefix` + the reason and return None."""
+        try:
+            return fn(*args, **kwargs)
+        except FeedRejected as exc:
+            self.add(prefix + exc.message)
+            return None
+
+
+def _enum(
+    el: Element,
+    name: str,
+    allowed: Iterable[str],
+    problems: _Problems,
+    where: str,
+    *,
+    required: bool = True,
+) -> str:
+    value = text(el, name)
+    allowed = tuple(allowed)
+    if not value:
+        if required:
+            problems.add(f"{where}<{name}> is missing or empty")
+    elif value not in allowed:
+        problems.add(f"{where}<{name}> {value[:40]!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _read_area(el: Element, problems: _Problems, where: str) -> CapArea:
+    shapes: list[dict[str, Any]] = []
+    for name, read in (("polygon", polygon_shape), ("circle", circle_shape)):
+        for found in children(el, name):
+            shape = problems.check("", read, found.text or "", where=f"{where}<{name}>")
+            if shape is not None:
+                shapes.append(shape)
+    geocodes = tuple((text(g, "valueName"), text(g, "value")) for g in children(el, "geocode"))
+    return CapArea(desc=text(el, "areaDesc"), shapes=tuple(shapes), geocodes=geocodes)
+
+
+def _read_time(
+    el: Element, name: str, zone: ZoneInfo | None, problems: _Problems, where: str
+) -> datetime | None:
+    value = text(el, name)
+    if not value:
+        return None
+    result: datetime | None = problems.check(where, parse_time, value, zone=zone, field=f"<{name}>")
+    return result
+
+
+def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) -> CapInfo:
+    where = f"info {n}: "
+    categories = tuple(text(c) for c in children(el, "category"))
+    if not categories:
+        problems.add(f"{where}<category> is missing")
+    for category in categories:
+        if category not in INFO_CATEGORIES:
+            problems.add(
+                f"{where}<category> {category[:40]!r} is not one of {', '.join(INFO_CATEGORIES)}"
+            )
+    event = text(el, "event")
+    if not event:
+        problems.add(f"{where}<event> is missing or empty")
+    return CapInfo(
+        language=text(el, "language") or "en-US",  # the CAP default
+        categories=categories,
+        event=event,
+        urgency=_enum(el, "urgency", URGENCIES, problems, where),
+        severity=_enum(el, "severity", SEVERITIES, problems, where),
+        certainty=_enum(el, "certainty", CERTAINTIES, problems, where),
+        headline=text(el, "headline"),
+        description=text(el, "description"),
+        instruction=text(el, "instruction"),
+        web=text(el, "web"),
+        effective=_read_time(el, "effective", zone, problems, where),
+        onset=_read_time(el, "onset", zone, problems, where),
+        expires=_read_time(el, "expires", zone, problems, where),
+        areas=tuple(
+            _read_area(a, problems, f"{where}area {i}: ")
+            for i, a in enumerate(children(el, "area"), 1)
+        ),
+    )
+
+
+def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
+    """Check and read one CAP `alert` element; FeedRejected names every problem found.
+
+    Required: identifier, sender, sent, status, msgType, scope (CAP 1.2 §3.2.1), each info's
+    category, event, urgency, severity and certainty with their enumerated values, well-formed
+    times, references and shapes. An Alert or Update needs at least one info block (without one
+    there is nothing to show); a Cancel may omit it.
+    """
+    if local(root.tag) != "alert":
+        raise FeedRejected(f"root element <{local(root.tag)}> is not a CAP <alert>")
+    if not is_cap(root):
+        raise FeedRejected(
+            f"<alert> is in namespace {namespace(root.tag)!r}, not CAP ({CAP_NAMESPACE}1.1 or 1.2)"
+        )
+    problems = _Problems()
+    identifier = text(root, "identifier")
+    sender = text(root, "sender")
+    sent_text = text(root, "sent")
+    for name, value in (("identifier", identifier), ("sender", sender), ("sent", sent_text)):
+        if not value:
+            problems.add(f"<{name}> is missing or empty")
+    sent = (
+        problems.check("", parse_time, sent_text, zone=zone, field="<sent>") if sent_text else None
+    )
+    status = _enum(root, "status", STATUSES, problems, "")
+    msg_type = _enum(root, "msgType", MSG_TYPES, problems, "")
+    scope = _enum(root, "scope", SCOPES, problems, "")
+    references: list[Reference] = []
+    refs_el = child(root, "references")
+    if refs_el is not None:
+        if not text(refs_el):
+            problems.add(
+                "<references> is present but empty (it must list 'sender,identifier,sent' triples)"
+            )
+        else:
+            references = problems.check("", parse_references, text(refs_el), zone=zone) or []
+    infos = tuple(
+        _read_info(el, n, zone, problems) for n, el in enumerate(children(root, "info"), 1)
+    )
+    if not infos and msg_type in ("Alert", "Update"):
+        problems.add(
+            f"msgType {msg_type} without any <info> block: nothing to show (no event, "
+            "severity or area); only a Cancel may omit <info>"
+        )
+    if problems.items or sent is None:
+        who = f"{sender},{identifier}" if sender and identifier else identifier or "(no identifier)"
+        shown = problems.items[:MAX_PROBLEMS]
+        more = len(problems.items) - len(shown)
+        raise FeedRejected(
+            f"invalid CAP alert {who[:120]}: "
+            + "; ".join(shown)
+            + (f"; and {more} more" if more > 0 else "")
+        )
+    return CapAlert(
+        identifier=identifier,
+        sender=sender,
+        sent=sent,
+        status=status,
+        msg_type=msg_type,
+        scope=scope,
+        note=text(root, "note"),
+        references=tuple(references),
+        infos=infos,
+    )
