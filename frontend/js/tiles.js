@@ -134,21 +134,9 @@ export class KpiTiles {
       setText(t.sub, tr.t("kpi.spark", { n: tr.number(total), max: tr.number(peak) }));
     }
 
-    const newHour = timeline.countSince(now - HOUR_MS, matcher);
-    const nh = this.tiles.newHour;
-    setText(nh.value, tr.number(newHour));
-    nh.value.dataset.count = String(newHour);
-    setText(nh.label, tr.t("kpi.newHour"));
-    setText(nh.sub, tr.t("kpi.newHourHint"));
-    nh.node.classList.toggle("zero", newHour === 0);
-
+    this._countTile(this.tiles.newHour, timeline.countSince(now - HOUR_MS, matcher), "kpi.newHour");
     const open = complaintsOpen(events, (id) => board.workflowOf(id), matcher);
-    const co = this.tiles.complaintsOpen;
-    setText(co.value, tr.number(open));
-    co.value.dataset.count = String(open);
-    setText(co.label, tr.t("kpi.complaintsOpen"));
-    setText(co.sub, tr.t("kpi.complaintsOpenHint"));
-    co.node.classList.toggle("zero", open === 0);
+    this._countTile(this.tiles.complaintsOpen, open, "kpi.complaintsOpen");
 
     const sentAtOf = (id) => {
       const ev = store.events.get(id);
@@ -169,6 +157,16 @@ export class KpiTiles {
     setText(tt.label, tr.t("kpi.tta"));
     setText(tt.sub, tta.n ? tr.t("kpi.ttaHint", { n: tr.number(tta.n) }) : tr.t("kpi.ttaNone"));
     tt.node.classList.toggle("zero", tta.n === 0);
+  }
+
+  /** A tile that shows one count, its label (`key`) and its hint (`key` + "Hint"). */
+  _countTile(tile, count, key) {
+    const { tr } = this.ctx.board;
+    setText(tile.value, tr.number(count));
+    tile.value.dataset.count = String(count);
+    setText(tile.label, tr.t(key));
+    setText(tile.sub, tr.t(`${key}Hint`));
+    tile.node.classList.toggle("zero", count === 0);
   }
 
   /**
