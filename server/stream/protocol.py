@@ -22,6 +22,7 @@ PROTOCOL_VERSION = 1
 REPLAY_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"  # a replay's stream is `replay:<name>`
 STREAM_PATTERN = re.compile(rf"^(live|replay:{REPLAY_NAME})$")
 MAX_FILTER_VALUES = 100
+MAX_MESSAGE_DEPTH = 32  # nesting of objects and arrays in one inbound message
 
 
 class FilterSpec(Frozen):
@@ -100,7 +101,11 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
+        if "depth limit" in str(exc):  # orjson's own bound, far above ours
+            raise _too_deep() from None
         raise ProtocolError(f"not JSON: {exc}", code="bad_json") from None
+    if _depth(data) > MAX_MESSAGE_DEPTH:
+        raise _too_deep()
     if not isinstance(data, dict):
         raise ProtocolError("a message is a JSON object", code="bad_message")
     if data.get("type") not in _KNOWN_TYPES:
@@ -132,6 +137,26 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
             f"data is larger than {MAX_ACTION_DATA_BYTES} bytes", code="bad_message"
         )
     return message
+
+
+def _depth(value: Any) -> int:
+    """How deeply objects and arrays nest in a decoded message, found without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > MAX_MESSAGE_DEPTH:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _too_deep() -> ProtocolError:
+    return ProtocolError(
+        f"objects and arrays nest deeper than {MAX_MESSAGE_DEPTH} levels", code="bad_message"
+    )
 
 
 StartMode = Literal["resume", "snapshot"]

@@ -129,6 +129,29 @@ async def test_bad_messages_get_coded_errors_then_a_close(running: Running) -> N
     assert running.board.log.head == 1, "nothing stored was changed"
 
 
+@pytest.mark.parametrize("depth", [300, 2000])
+async def test_deeply_nested_data_is_refused_and_the_connection_lives(
+    running: Running, depth: int
+) -> None:
+    """Nesting is bounded before decoding recurses: before hello and after, for any role."""
+    nested = "[" * depth + "]" * depth
+    action = '{"v":1,"type":"action","action":"note","event_id":"test:1","data":{"x":%s}}'
+    async with running.session.ws_connect(running.ws_url) as ws:
+        await ws.send_str(action % nested)  # before hello
+        message = orjson.loads((await ws.receive(timeout=5)).data)
+        assert message["type"] == "error" and message["code"] == "bad_message", message
+        await ws.send_str('{"v":1,"type":"hello"}')
+        while message["type"] != "snapshot":
+            message = orjson.loads((await ws.receive(timeout=5)).data)
+        await ws.send_str(action % nested)
+        message = orjson.loads((await ws.receive(timeout=5)).data)
+        assert message["type"] == "error" and message["code"] == "bad_message", message
+        await ws.send_str('{"v":1,"type":"ping"}')
+        while message["type"] != "pong":
+            message = orjson.loads((await ws.receive(timeout=5)).data)
+    assert running.board.log.head == 0, "nothing was stored"
+
+
 async def test_hello_must_come_first(running: Running) -> None:
     async with running.session.ws_connect(running.ws_url) as ws:
         await ws.send_str('{"v":1,"type":"ping"}')

@@ -30,6 +30,24 @@ def test_bad_messages_raise_with_the_reply_code(raw: bytes, code: str) -> None:
     assert info.value.code == code
 
 
+def test_nesting_is_bounded_at_the_named_depth() -> None:
+    """Action data may nest up to MAX_MESSAGE_DEPTH levels (the message itself is the first)."""
+
+    def action(levels: int) -> bytes:
+        data = "[" * (levels - 2) + "]" * (levels - 2)
+        return b'{"v":1,"type":"action","action":"note","event_id":"a:1","data":{"x":%s}}' % (
+            data.encode()
+        )
+
+    deepest = protocol.parse_client_message(action(protocol.MAX_MESSAGE_DEPTH))
+    assert isinstance(deepest, protocol.ActionRequest)
+    for levels in (protocol.MAX_MESSAGE_DEPTH + 1, 300, 5000):
+        with pytest.raises(ProtocolError) as info:
+            protocol.parse_client_message(action(levels))
+        assert info.value.code == "bad_message"
+        assert f"deeper than {protocol.MAX_MESSAGE_DEPTH}" in info.value.message
+
+
 def test_hello_with_resume_and_filter_parses() -> None:
     hello = protocol.parse_client_message(
         orjson.dumps(
