@@ -178,7 +178,7 @@ class EventLog:
     async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         assert self._writer_db is not None
         db = self._writer_db
-        head_before = self.head
+        head = self.head  # seqs taken in this transaction; `self.head` moves only after COMMIT
         try:
             await db.execute("BEGIN IMMEDIATE")
             ids = {b.event_id for bodies in batches for b in bodies if isinstance(b, Event)}
@@ -193,12 +193,12 @@ class EventLog:
                 outcomes: list[AppendResult] = []
                 for body in bodies:
                     result, row, entry = place(
-                        body, known, seq=self.head + 1, epoch=self.epoch, at_iso=at_iso
+                        body, known, seq=head + 1, epoch=self.epoch, at_iso=at_iso
                     )
                     outcomes.append(result)
                     if row is None or entry is None:
                         continue
-                    self.head = entry.seq
+                    head = entry.seq
                     rows.append(row)
                     committed.append(entry)
                     if isinstance(body, Event):
@@ -247,10 +247,10 @@ class EventLog:
                 )
             await db.execute("COMMIT")
         except Exception as exc:
-            self.head = head_before
             with contextlib.suppress(Exception):
                 await db.execute("ROLLBACK")
             raise LogError(f"append failed and was rolled back: {exc}") from exc
+        self.head = head
         if committed and self.on_commit is not None:
             self.on_commit(committed)  # boards hear of it in the same turn the appenders do
         return results

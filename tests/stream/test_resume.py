@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -155,3 +156,39 @@ async def test_a_board_resuming_from_before_what_retention_kept_gets_a_snapshot(
     async with running.session.get(f"{running.http}/metrics") as r:
         metrics = await r.text()
     assert "cityboard_log_first_seq 4" in metrics and "cityboard_log_pruned_total 3" in metrics
+
+
+async def test_a_caught_up_board_resumes_every_time_it_reconnects_during_pushes(
+    running: Running,
+) -> None:
+    """Reconnect storms while the city is busy: a board that had every entry always resumes
+    (never a full snapshot), and the head a welcome names is never above what is committed."""
+    pushing = True
+
+    async def pusher() -> None:
+        n = 0
+        while pushing:
+            await running.push([event_dict(f"p{n}-{i}") for i in range(5)])
+            n += 1
+
+    task = asyncio.create_task(pusher())
+    client = await BoardClient.connect(running.session, running.ws_url)
+    welcome = await client.next_of("welcome")
+    epoch, seen = welcome["epoch"], (await client.next_of("snapshot"))["seq"]
+    try:
+        for _ in range(60):
+            batch = await client.next_of("batch")
+            seen = max([seen, *(e["seq"] for e in batch["entries"])])
+            await client.close()
+            client = await BoardClient.connect(
+                running.session, running.ws_url, resume={"epoch": epoch, "after_seq": seen}
+            )
+            welcome = await client.next_of("welcome")
+            assert welcome["mode"] == "resume", f"a caught-up board at {seen} got a snapshot"
+            first = await client.next_of("batch")
+            if first["entries"]:
+                assert first["entries"][0]["seq"] == seen + 1, "resumed without a gap"
+    finally:
+        pushing = False
+        await task
+        await client.close()

@@ -37,6 +37,29 @@ async def test_concurrent_appends_get_contiguous_seqs_in_few_transactions(log: E
     assert published == list(range(1, 501)), "published in seq order, each once"
 
 
+async def test_head_only_ever_names_committed_entries(log: EventLog) -> None:
+    """A reader that takes `head` while a transaction is in flight finds that entry in the log:
+    a board told `head` in its welcome resumes from it instead of falling back to a snapshot."""
+    seen: list[tuple[int, list[int]]] = []
+    done = False
+
+    async def watch() -> None:
+        while not done:
+            head = log.head
+            if head:
+                found = await log.entries_after(head - 1, 1)
+                seen.append((head, [e.seq for e in found]))
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    for round_ in range(20):
+        await log.append([make_event(f"{round_}-{i}") for i in range(200)])
+    done = True
+    await watcher
+    assert len(seen) > 20, "the watcher looked while transactions were in flight"
+    assert [s for s in seen if s[1] != [s[0]]] == [], "head named an uncommitted entry"
+
+
 async def test_versions_never_go_backwards(log: EventLog) -> None:
     [first] = await log.append([make_event(1, version=2, title="v2")])
     assert first.outcome == "appended"
