@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     ws_max_errors: int = Field(default=5, ge=1)
     ws_heartbeat_seconds: float = Field(default=15.0, gt=0)
     ws_client_buffer_bytes: int = Field(default=4 * MIB, ge=64 * KIB)
+    ws_slow_close_seconds: float = Field(default=5.0, gt=0)
+    memory_trim_delay_seconds: float = Field(default=1.0, ge=0)
     resume_max_entries: int = Field(default=10_000, ge=1)
     snapshot_max_events: int = Field(default=10_000, ge=1)
     batch_max_entries: int = Field(default=500, ge=1)

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from feeds.kit.http import SharedSession
 from feeds.runner import FeedRunner
+from server import memory
 from server.districts import Districts
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore
@@ -37,6 +38,7 @@ class Board:
     connections: set[Any] = field(default_factory=set)
     closing: set[asyncio.Future[bool]] = field(default_factory=set)
     replays: Replays = field(init=False)
+    trim: asyncio.TimerHandle | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -59,6 +61,18 @@ class Board:
                 task = asyncio.ensure_future(closing)
                 self.closing.add(task)
                 task.add_done_callback(self.closing.discard)
+
+    def memory_freed(self) -> None:
+        """A dropped board freed its buffers: give the memory back to the OS once things settle
+        (one trim for a wave of drops, `memory_trim_delay_seconds` after the first)."""
+        if self.trim is None:
+            self.trim = asyncio.get_running_loop().call_later(
+                self.settings.memory_trim_delay_seconds, self._trim
+            )
+
+    def _trim(self) -> None:
+        self.trim = None
+        memory.give_back()
 
     def feed_health(self) -> list[dict[str, Any]]:
         """Health of every running feed, for the API and the websocket."""

@@ -258,10 +258,17 @@ class Connection:
             self._close_task = asyncio.create_task(self._close_slow(), name="close-slow")
 
     async def _close_slow(self) -> None:
-        """Send 4008 behind what is queued; then drop the socket so its buffer is freed even if
-        the peer never reads again (a graceful close would wait for it forever)."""
-        await self.ws.close(code=CLOSE_SLOW, message=b"slow")
-        self.transport.abort()
+        """Send 4008 behind what is queued, wait at most `ws_slow_close_seconds` for the peer to
+        take it, then drop the socket: a frozen screen never reads again, and a graceful close
+        would hold its buffer (and the connection) for ever."""
+        try:
+            async with asyncio.timeout(self.board.settings.ws_slow_close_seconds):
+                await self.ws.close(code=CLOSE_SLOW, message=b"slow")
+        except TimeoutError:
+            log.info("dropped a slow board that did not take its 4008 in time")
+        finally:
+            self.transport.abort()
+            self.board.memory_freed()
 
     async def _send(self, payload: bytes) -> None:
         with contextlib.suppress(ConnectionError):

@@ -92,6 +92,26 @@ async def test_a_client_that_stops_reading_is_closed_4008_and_others_keep_up(
     await healthy.close()
 
 
+async def test_a_frozen_board_that_never_reads_again_is_gone_within_the_close_timeout(
+    start_server: StartServer,
+) -> None:
+    """A frozen kiosk tab never reads its 4008: the server still drops its socket (and the
+    megabytes queued for it) within `ws_slow_close_seconds`, instead of waiting forever."""
+    limit = 64 * 1024
+    running = await start_server(ws_client_buffer_bytes=limit, ws_slow_close_seconds=1.0)
+    frozen = await websockets.connect(running.ws_url, compression=None, max_queue=1, max_size=None)
+    await frozen.send(orjson.dumps({"v": 1, "type": "hello"}).decode())
+    await wait_for(lambda: len(running.board.hub.clients) == 1)
+    filler = "x" * 4000
+    sent = 0
+    while running.board.hub.slow_closed == 0 and sent < 20_000:
+        await running.push([event_dict(sent + i, description=filler) for i in range(50)])
+        sent += 50
+    assert running.board.hub.slow_closed == 1
+    await wait_for(lambda: not running.board.connections, timeout=5)
+    frozen.transport.abort()
+
+
 async def test_heartbeat_is_on_and_compression_off(running: Running) -> None:
     async with running.session.ws_connect(running.ws_url) as ws:
         assert ws.compress == 0
