@@ -6,7 +6,8 @@ a person. The whole tree (each defined here, except CallFailed, which holds a ca
 CityboardError
 ├── ConfigError            the configuration cannot be used (bad file, bad value)
 ├── LogError               the durable log cannot do what was asked
-│   └── LogClosed          appending after the log was closed
+│   ├── LogClosed          appending after the log was closed
+│   └── LogLocked          another server writes this database (one writer per database)
 ├── ProtocolError          a websocket client sent something the server does not accept
 ├── BadToken               a token was shown that is neither the operator's nor the admin's
 ├── FeedError              an adapter's trouble, recorded on the feed's health
@@ -56,6 +57,12 @@ class LogClosed(LogError):
     """Raised on append after close, so a late writer fails loudly instead of losing data."""
 
     code = "log_closed"
+
+
+class LogLocked(LogError):
+    """Raised on open when another process holds the database's writer lock; names it."""
+
+    code = "log_locked"
 
 
 class ProtocolError(CityboardError):

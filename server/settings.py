@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     retention_days: float = Field(default=0.0, ge=0)
     retention_max_entries: int = Field(default=0, ge=0)
     retention_check_seconds: float = Field(default=3600.0, gt=0)
+    log_busy_timeout_seconds: float = Field(default=5.0, gt=0)
     # several nodes serving one city share the log on Redis Streams (docs/scale-out.md)
     log_backend: Literal["sqlite", "redis"] = "sqlite"
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -101,7 +101,11 @@ def _open_log(settings: Settings, hub: Hub) -> LogStore:
     if settings.log_backend == "redis":
         prefix = f"{settings.redis_key_prefix}:live"
         return RedisLog(settings.redis_url, prefix=prefix, on_commit=hub.publish)
-    return EventLog(settings.db_path, on_commit=hub.publish)
+    return EventLog(
+        settings.db_path,
+        on_commit=hub.publish,
+        busy_timeout_seconds=settings.log_busy_timeout_seconds,
+    )
 
 
 def _feed_configs(settings: Settings) -> list[FeedConfig]:

@@ -21,15 +21,15 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Readiness: the log is open and its writer alive, so appends will be committed."""
+    """Readiness: the log can be read, its writer runs and its last append did not fail."""
     board = request.app[BOARD]
     try:
         await board.log.current_event("readyz:probe")
-        writer_alive = board.log.writing
     except Exception as exc:
         return error_response(503, "not_ready", f"log unavailable: {exc}")
-    if not writer_alive:
-        return error_response(503, "not_ready", "the log writer is not running")
+    problem = board.log.problem
+    if problem is not None:
+        return error_response(503, "not_ready", problem)
     return json_response(
         {
             "status": "ready",

@@ -28,6 +28,7 @@ from server.stream.events import (
     iso_utc,
     utcnow,
 )
+from server.stream.lockfile import WriterLock
 from server.stream.log import (
     AppendResult,
     Committed,
@@ -72,6 +73,7 @@ CREATE INDEX IF NOT EXISTS current_seq ON current(seq);
 
 ENTRY_COLUMNS = "seq, epoch, at, type, event_id, kind, severity, district, body"
 SQLITE_MAX_PARAMS = 900  # stay under SQLite's default bound on host parameters per statement
+BUSY_TIMEOUT_SECONDS = 5.0  # how long a statement waits for a lock another process holds
 
 
 class EventLog:
@@ -83,10 +85,14 @@ class EventLog:
         *,
         on_commit: Callable[[list[Committed]], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        busy_timeout_seconds: float = BUSY_TIMEOUT_SECONDS,
     ) -> None:
         self.path = Path(path)
         self.on_commit = on_commit
         self._clock = clock
+        self._busy_timeout = busy_timeout_seconds
+        self._lock = WriterLock(self.path)
+        self._append_problem: str | None = None  # why the last append failed, until one succeeds
         self._writer_db: aiosqlite.Connection | None = None
         self._reader_db: aiosqlite.Connection | None = None
         self._writes = GroupCommit(self._commit_locked, "log-writer")
@@ -105,8 +111,11 @@ class EventLog:
     async def open(self) -> None:
         """Open (or create) the database, read epoch and head, and start the writer task."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
         try:
-            self._writer_db = await aiosqlite.connect(self.path, isolation_level=None)
+            self._writer_db = await aiosqlite.connect(
+                self.path, isolation_level=None, timeout=self._busy_timeout
+            )
             await self._writer_db.execute("PRAGMA journal_mode=WAL")
             await self._writer_db.execute("PRAGMA synchronous=FULL")
             await self._writer_db.executescript(SCHEMA)
@@ -125,7 +134,9 @@ class EventLog:
             async with self._writer_db.execute("SELECT MIN(seq) FROM log") as cur:
                 row = await cur.fetchone()
             self.first_seq = int(row[0]) if row and row[0] is not None else self.head + 1
-            self._reader_db = await aiosqlite.connect(self.path, isolation_level=None)
+            self._reader_db = await aiosqlite.connect(
+                self.path, isolation_level=None, timeout=self._busy_timeout
+            )
             await self._reader_db.execute("PRAGMA query_only=1")
         except Exception as exc:  # sqlite3.Error and OS errors alike: say which file
             await self.close()
@@ -139,6 +150,7 @@ class EventLog:
             if db is not None:
                 await db.close()
         self._reader_db = self._writer_db = None
+        self._lock.release()
 
     @property
     def location(self) -> str:
@@ -158,7 +170,9 @@ class EventLog:
     @property
     def problem(self) -> str | None:
         """Why the log cannot take or show entries now, for the boards; None when it can."""
-        return None if self.writing else "the log writer is not running"
+        if not self.writing:
+            return "the log writer is not running"
+        return self._append_problem
 
     # ------------------------------------------------------------------------- writes
 
@@ -249,8 +263,10 @@ class EventLog:
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await db.execute("ROLLBACK")
+            self._append_problem = f"appends to {self.path} fail: {exc}"
             raise LogError(f"append failed and was rolled back: {exc}") from exc
         self.head = head
+        self._append_problem = None
         if committed and self.on_commit is not None:
             self.on_commit(committed)  # boards hear of it in the same turn the appenders do
         return results

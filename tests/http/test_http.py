@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -38,6 +40,27 @@ async def test_readiness_fails_when_the_log_is_closed(running: Running) -> None:
     await running.board.log.close()
     async with running.session.get(f"{running.http}/readyz") as r:
         assert r.status == 503 and (await r.json())["error"]["code"] == "not_ready"
+
+
+async def test_readiness_fails_while_appends_fail_and_comes_back(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    """Another process holding the database makes pushes 503 — and /readyz says so too (it used
+    to say ready while every append failed)."""
+    running = await start_server(log_busy_timeout_seconds=0.2)
+    intruder = sqlite3.connect(tmp_path / "log.db", isolation_level=None)
+    intruder.execute("BEGIN EXCLUSIVE")
+    status, body = await post(running, orjson.dumps(event_dict(1)))
+    assert status == 503 and body["error"]["code"] == "log_unavailable"
+    async with running.session.get(f"{running.http}/readyz") as r:
+        error = (await r.json())["error"]
+        assert r.status == 503 and error["code"] == "not_ready" and "locked" in error["message"]
+    intruder.execute("ROLLBACK")
+    intruder.close()
+    status, body = await post(running, orjson.dumps(event_dict(1)))
+    assert status == 202 and body["results"][0]["seq"] == 1
+    async with running.session.get(f"{running.http}/readyz") as r:
+        assert r.status == 200
 
 
 async def test_push_one_or_many_fills_source_received_at_and_district(running: Running) -> None:

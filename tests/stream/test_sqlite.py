@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from server.errors import LogClosed
+from server.errors import LogClosed, LogError, LogLocked
 from server.stream.events import Action, Notice
 from server.stream.log import Committed, EventFilter
 from server.stream.sqlite import EventLog
@@ -220,3 +221,39 @@ async def test_retention_drops_old_entries_but_keeps_active_events_and_the_head(
     [r] = await again.append([make_event(9)])
     assert r.seq == 8, "seqs are never reused after pruning"
     await again.close()
+
+
+async def test_one_writer_per_database_the_second_is_refused_naming_the_first(
+    tmp_path: Path,
+) -> None:
+    first = EventLog(tmp_path / "log.db")
+    await first.open()
+    await first.append([make_event(1)])
+    second = EventLog(tmp_path / "log.db")
+    with pytest.raises(LogLocked) as refused:
+        await second.open()
+    message = refused.value.message
+    assert str(tmp_path / "log.db") in message and f"pid {os.getpid()}" in message, message
+    assert (await first.append([make_event(2)]))[0].seq == 2, "the first writer is untouched"
+    await first.close()
+    await second.open()  # the lock went with the first writer
+    assert second.head == 2
+    await second.close()
+
+
+async def test_a_failing_append_is_the_logs_problem_until_one_succeeds(tmp_path: Path) -> None:
+    """Another process holding the database (a stray sqlite3 shell, a second server of an older
+    version) makes appends fail: the log says so (readiness turns 503), and recovers."""
+    log = EventLog(tmp_path / "log.db", busy_timeout_seconds=0.2)
+    await log.open()
+    assert log.problem is None
+    intruder = sqlite3.connect(tmp_path / "log.db", isolation_level=None)
+    intruder.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(LogError):
+        await log.append([make_event(1)])
+    assert log.problem is not None and "locked" in log.problem, log.problem
+    intruder.execute("ROLLBACK")
+    intruder.close()
+    assert (await log.append([make_event(1)]))[0].seq == 1
+    assert log.problem is None
+    await log.close()
