@@ -18,7 +18,12 @@ from tests.wsclient import BoardClient
 pytestmark = pytest.mark.slow
 
 
-async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path) -> None:
+KILL_ROUNDS = 3
+
+
+@pytest.mark.parametrize("round_", range(KILL_ROUNDS))
+async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path, round_: int) -> None:
+    """Each round kills the server at a different moment of four pushers' stream."""
     server = ServerProcess(tmp_path / "crash.db").start()
     acknowledged: dict[int, str] = {}
     try:
@@ -43,7 +48,7 @@ async def test_kill_9_mid_stream_then_restart_and_resume(tmp_path: Path) -> None
                         return  # the server died under us
 
             pushers = [asyncio.create_task(pusher(p)) for p in range(4)]
-            while len(acknowledged) < 300:
+            while len(acknowledged) < 300 + 400 * round_:
                 await asyncio.sleep(0.01)
             server.kill()  # mid-stream: pushers are still sending
             await asyncio.gather(*pushers)
