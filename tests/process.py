@@ -23,6 +23,31 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
+def cityboard(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `cityboard` command as a user would, and collect what it printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def refusal(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The one line a refused command printed: exit 2, a single `cityboard: ` line on stderr,
+    containing each of `needles`, and no traceback."""
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2, f"exit {done.returncode}:\n{done.stderr}"
+    assert len(lines) == 1 and lines[0].startswith("cityboard: "), done.stderr
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    return lines[0]
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as s:
