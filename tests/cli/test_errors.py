@@ -5,13 +5,59 @@ Each test runs the real command, as a new user would on a bad day.
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import pytest
 
-from tests.process import cityboard, refusal
+from tests.process import cityboard, free_port, refusal
 
 pytestmark = pytest.mark.slow
+
+
+def test_serve_on_a_busy_port_says_so_before_claiming_the_board(tmp_path: Path) -> None:
+    port = free_port()
+    db = tmp_path / "board.db"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        done = cityboard(
+            "serve", "--no-demo", "--host", "127.0.0.1", "--port", str(port), "--db", str(db)
+        )
+    line = refusal(done, f"port {port}", "in use", "--port")
+    assert "board at" not in done.stdout, done.stdout
+    assert not db.exists(), "the log was opened for a server that could not listen"
+    assert line.count("cityboard:") == 1
+
+
+@pytest.mark.parametrize(
+    ("db", "why"),
+    [
+        ("/dev/null/x.db", "/dev/null is not a directory"),
+        ("/proc/x.db", "/proc"),
+        ("/sys/x.db", "/sys"),
+    ],
+)
+def test_serve_refuses_a_log_path_it_cannot_write(db: str, why: str) -> None:
+    done = cityboard("serve", "--no-demo", "--port", "0", "--db", db)
+    refusal(done, f"cannot open the log at {db}", why)
+    assert "board at" not in done.stdout
+
+
+def test_serve_refuses_a_log_under_a_folder_it_may_not_write(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root may write into any folder; /proc and /sys stand in for it above")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    db = locked / "sub" / "board.db"
+    done = cityboard("serve", "--no-demo", "--port", "0", "--db", str(db))
+    refusal(done, f"cannot open the log at {db}", f"{locked} is not writable")
+
+
+def test_serve_refuses_a_folder_as_the_log(tmp_path: Path) -> None:
+    done = cityboard("serve", "--no-demo", "--port", "0", "--db", str(tmp_path))
+    refusal(done, f"cannot open the log at {tmp_path}", "is a directory")
 
 
 def test_a_typo_in_feed_options_names_the_setting_and_the_likely_one(tmp_path: Path) -> None:
