@@ -60,6 +60,14 @@ def test_serve_refuses_a_folder_as_the_log(tmp_path: Path) -> None:
     refusal(done, f"cannot open the log at {tmp_path}", "is a directory")
 
 
+def test_replay_with_no_server_there_says_how_to_start_one(tmp_path: Path) -> None:
+    recording = tmp_path / "drill.jsonl"
+    recording.write_text('{"format": "cityboard-recording", "format_version": 1}\n')
+    url = f"http://127.0.0.1:{free_port()}"
+    done = cityboard("replay", str(recording), "--server", url)
+    refusal(done, url, "cannot be reached", "cityboard serve")
+
+
 def test_a_typo_in_feed_options_names_the_setting_and_the_likely_one(tmp_path: Path) -> None:
     config = tmp_path / "push.toml"
     config.write_text(
