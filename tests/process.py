@@ -59,9 +59,16 @@ class ServerProcess:
     """One `cityboard serve` process on a fixed port and database; it can stop and start again."""
 
     def __init__(
-        self, db: Path, *, port: int | None = None, demo: bool = False, log_path: Path | None = None
+        self,
+        db: Path,
+        *,
+        port: int | None = None,
+        demo: bool = False,
+        log_path: Path | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.db = db
+        self.host = host
         self.port = port or free_port()
         self.demo = demo
         self.log_path = log_path or db.with_suffix(".server.log")
@@ -87,7 +94,7 @@ class ServerProcess:
             "server.cli.main",
             "serve",
             "--host",
-            "127.0.0.1",
+            self.host,
             "--port",
             str(self.port),
             "--db",

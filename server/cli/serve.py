@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     web.run_app(
         app,
         sock=sockets,
-        print=lambda _: announce(settings, [_url(settings.host, port)]),
+        print=lambda _: announce(settings, board_urls(settings.host, port)),
         access_log=None,
         shutdown_timeout=5.0,
     )
@@ -126,6 +126,27 @@ def _bind_problem(host: str, port: int, exc: OSError) -> str:
             " pass --host one of its addresses, or 0.0.0.0 for all"
         )
     return f"cannot listen on {host} port {port}: {exc.strerror}"
+
+
+def board_urls(host: str, port: int) -> list[str]:
+    """Links a person can open: for a wildcard bind, loopback and this machine's addresses."""
+    if host not in ("0.0.0.0", "::"):
+        return [_url(host, port)]
+    family = socket.AF_INET6 if host == "::" else socket.AF_INET
+    found = ["::1" if family == socket.AF_INET6 else "127.0.0.1"]
+    try:
+        for *_, address in socket.getaddrinfo(socket.gethostname(), None, family):
+            found.append(str(address[0]))
+    except OSError:
+        pass
+    try:  # the address of the default route; connecting a UDP socket sends nothing
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect(("2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1", 9))
+            found.append(str(probe.getsockname()[0]))
+    except OSError:
+        pass
+    usable = [a for a in found if a not in ("0.0.0.0", "::") and "%" not in a]
+    return [_url(a, port) for a in dict.fromkeys(usable)]
 
 
 def _url(host: str, port: int) -> str:
