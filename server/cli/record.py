@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import sqlite3
 import sys
 from datetime import datetime
@@ -151,6 +152,27 @@ def _export_db(
 
 
 async def _record_server(
+    args: argparse.Namespace,
+    writer: RecordingWriter,
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
+    """Record until --count, --until or a stop: SIGINT and SIGTERM (a service manager, `kill`)
+    both end the recording as its end would, so the file is finished either way."""
+    recording = asyncio.ensure_future(_follow_into(args, writer, since, until))
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop, recording.cancel)
+    try:
+        await recording
+    except asyncio.CancelledError:
+        note("stopped; writing what was recorded")
+    finally:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(stop)
+
+
+async def _follow_into(
     args: argparse.Namespace,
     writer: RecordingWriter,
     since: datetime | None,

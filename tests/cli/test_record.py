@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -106,3 +107,39 @@ def test_record_from_a_running_server(tmp_path: Path) -> None:
         server.stop()
     assert [e["body"]["event_id"] for e in read_entries(out)] == [f"test:e{n}" for n in range(5)]
     assert read_header(out).city == "Seoul"
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_recording_is_finished_with_every_entry(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    server = ServerProcess(tmp_path / "live.db").start()
+    out = tmp_path / "stopped.jsonl.gz"
+    try:
+        with subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli.main",
+                "record",
+                str(out),
+                "--server",
+                server.ws_url,
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as recorder:
+            assert recorder.stderr is not None
+            while "connected" not in recorder.stderr.readline():
+                pass
+            server.push([event_dict(n) for n in range(7)])
+            time.sleep(1.0)  # the entries reach the recorder within milliseconds of the commit
+            recorder.send_signal(stop)
+            assert recorder.wait(15) == 0
+            said = recorder.stderr.read()
+    finally:
+        server.stop()
+    assert "wrote 7 entries" in said, said
+    assert read_header(out).entries == 7
+    assert [e["body"]["event_id"] for e in read_entries(out)] == [f"test:e{n}" for n in range(7)]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "a .part is left"
