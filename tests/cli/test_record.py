@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,3 +144,32 @@ def test_a_stopped_recording_is_finished_with_every_entry(
     assert read_header(out).entries == 7
     assert [e["body"]["event_id"] for e in read_entries(out)] == [f"test:e{n}" for n in range(7)]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "a .part is left"
+
+
+def replay_status(server: ServerProcess, name: str, until: str | None = None) -> dict[str, Any]:
+    """GET /api/replays/NAME, waiting (up to 10 s) for `until` as its state when given."""
+    deadline = time.monotonic() + 10
+    while True:
+        with urllib.request.urlopen(f"{server.http}/api/replays/{name}") as r:
+            status: dict[str, Any] = json.loads(r.read())
+        if until is None or status["state"] == until or time.monotonic() > deadline:
+            return status
+        time.sleep(0.05)
+
+
+def test_replay_prints_the_epoch_the_server_shows(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "live.db").start()
+    try:
+        server.push([event_dict(n) for n in range(4)])
+        out = tmp_path / "four.jsonl"
+        assert cityboard("record", str(out), "--db", str(server.db)).returncode == 0
+        played = cityboard("replay", str(out), "--server", server.http, "--speed", "0")
+        assert played.returncode == 0, played.stderr
+        printed = json.loads(played.stdout)
+        status = replay_status(server, "four", until="ended")
+        with urllib.request.urlopen(f"{server.http}/api/replays") as r:
+            listed = json.loads(r.read())["replays"]
+    finally:
+        server.stop()
+    assert status["played"] == 4
+    assert [r["epoch"] for r in listed] == [printed["epoch"]] == [status["epoch"]]
