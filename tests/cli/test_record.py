@@ -15,7 +15,7 @@ import pytest
 
 from server.replay.recording import read_entries, read_header
 from tests.conftest import event_dict
-from tests.process import ServerProcess
+from tests.process import ServerProcess, refusal
 
 pytestmark = pytest.mark.slow
 
@@ -173,3 +173,33 @@ def test_replay_prints_the_epoch_the_server_shows(tmp_path: Path) -> None:
         server.stop()
     assert status["played"] == 4
     assert [r["epoch"] for r in listed] == [printed["epoch"]] == [status["epoch"]]
+
+
+def test_the_name_of_an_ended_replay_can_be_used_again(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "live.db").start()
+    try:
+        server.push([event_dict(n) for n in range(3)])
+        three = tmp_path / "three.jsonl"
+        assert cityboard("record", str(three), "--db", str(server.db)).returncode == 0
+        server.push([event_dict(n) for n in range(3, 5)])
+        five = tmp_path / "five.jsonl"
+        assert cityboard("record", str(five), "--db", str(server.db)).returncode == 0
+
+        first = cityboard("replay", str(three), "--server", server.http, "--name", "drill")
+        assert first.returncode == 0, first.stderr
+        assert replay_status(server, "drill", until="ended")["played"] == 3
+        again = cityboard("replay", str(five), "--server", server.http, "--name", "drill")
+        assert again.returncode == 0, again.stderr
+        assert replay_status(server, "drill", until="ended")["played"] == 5
+
+        slow = cityboard(
+            "replay", str(five), "--server", server.http, "--name", "slow", "--speed", "0.001"
+        )
+        assert slow.returncode == 0, slow.stderr  # a thousandth of the pace: minutes to play
+        refused = cityboard("replay", str(three), "--server", server.http, "--name", "slow")
+        refusal(refused, "a replay named 'slow' is playing")
+        with urllib.request.urlopen(f"{server.http}/api/replays") as r:
+            names = sorted(p["name"] for p in json.loads(r.read())["replays"])
+    finally:
+        server.stop()
+    assert names == ["drill", "slow"]
