@@ -6,12 +6,14 @@ Every limit is a named setting with its unit in the name, so an operator can see
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from feeds.kit.base import FeedConfig
@@ -159,7 +161,50 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**{**file_values, **env_set, **given})
     except ValidationError as exc:
         where = f" in {config_file}" if config_file else ""
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"invalid settings{where}: {problems}") from None
+        raise ConfigError(f"invalid settings{where}: {config_problems(exc, Settings)}") from None
+
+
+def config_problems(exc: ValidationError, model: type[BaseModel], prefix: str = "") -> str:
+    """A validation error as one line, `field: problem; …`, without pydantic's dump and links, so
+    a typo in a config file reads as one; a misspelt setting gets the likely name."""
+    errors = exc.errors(include_url=False)
+    lines: list[str] = []
+    suggested: set[tuple[int | str, ...]] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            *parent, name = error["loc"]
+            close = difflib.get_close_matches(str(name), _fields_at(model, parent), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            suggested.update((*parent, c) for c in close)
+            lines.append(f"{_where(prefix, error['loc'])}: unknown setting{hint}")
+    for error in errors:
+        if error["type"] == "missing" and tuple(error["loc"]) not in suggested:
+            lines.append(f"{_where(prefix, error['loc'])}: required")
+        elif error["type"] not in ("missing", "extra_forbidden"):
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"{_where(prefix, error['loc'])}: {message}")
+    return "; ".join(lines)
+
+
+def _where(prefix: str, loc: Sequence[int | str]) -> str:
+    """`feeds[0].interval_seconds`: a field's place as it is written in the config file."""
+    text = prefix
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "settings"
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """The setting names allowed where `loc` points, to suggest one for a typo."""
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        kinds = get_args(field.annotation) or (field.annotation,)
+        models = [t for t in kinds if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not models:
+            return []
+        model = models[0]
+    return list(model.model_fields)

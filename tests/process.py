@@ -23,6 +23,31 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
+def cityboard(
+    *args: str, timeout: float = 60, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the `cityboard` command as a user would, and collect what it printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def refusal(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    """The one line a refused command printed: exit 2, a single `cityboard: ` line on stderr,
+    containing each of `needles`, and no traceback."""
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2, f"exit {done.returncode}:\n{done.stderr}"
+    assert len(lines) == 1 and lines[0].startswith("cityboard: "), done.stderr
+    for needle in needles:
+        assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
+    return lines[0]
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as s:
@@ -34,9 +59,16 @@ class ServerProcess:
     """One `cityboard serve` process on a fixed port and database; it can stop and start again."""
 
     def __init__(
-        self, db: Path, *, port: int | None = None, demo: bool = False, log_path: Path | None = None
+        self,
+        db: Path,
+        *,
+        port: int | None = None,
+        demo: bool = False,
+        log_path: Path | None = None,
+        host: str = "127.0.0.1",
     ) -> None:
         self.db = db
+        self.host = host
         self.port = port or free_port()
         self.demo = demo
         self.log_path = log_path or db.with_suffix(".server.log")
@@ -62,7 +94,7 @@ class ServerProcess:
             "server.cli.main",
             "serve",
             "--host",
-            "127.0.0.1",
+            self.host,
             "--port",
             str(self.port),
             "--db",

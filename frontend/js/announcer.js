@@ -3,6 +3,7 @@
 
 import { eventText } from "./i18n.js";
 import { iconFor } from "./icons.js";
+import { isAlert } from "./kpi.js";
 import { iconEl, setText } from "./list.js";
 
 const ANNOUNCE_MS = 12000; // an alert banner stays this long when nothing else waits
@@ -36,6 +37,11 @@ export class AlertQueue {
       this.dropped += this.waiting.length - this.limit;
       this.waiting.splice(0, this.waiting.length - this.limit);
     }
+  }
+
+  /** Keep only the alerts `due(ev)` still holds worth showing. */
+  keep(due) {
+    this.waiting = this.waiting.filter(due);
   }
 
   /** The newest alert (the one to read), or null when none waits; then the count starts over. */
@@ -132,10 +138,25 @@ export class Announcer {
     this.timer = setTimeout(() => this.next(), replaceAfterMs(this.shownAt, Date.now()));
   }
 
+  /** Alerts whose events ended or fell below severe go at once, shown or waiting: the wall must
+   *  not keep blinking for what is over. */
+  recheck() {
+    const due = (ev) => isAlert(this.ctx.eventOf(ev.event_id));
+    this.queue.keep(due);
+    if (this.current && !due(this.current)) {
+      delete this.ctx.body.dataset.alert;
+      this.next();
+    } else {
+      this.renderMore();
+    }
+  }
+
   next() {
     clearTimeout(this.timer);
     this.current = this.queue.take();
     if (!this.current) {
+      clearInterval(this.blinkTimer);
+      this.el.classList.remove("blink");
       this.el.hidden = true;
       return;
     }

@@ -211,13 +211,17 @@ export function nextTarget(targets, current) {
   return targets[(at + 1) % targets.length].code;
 }
 
+/** Whether the banner may show this version of an event: active, and severe or extreme. */
+export function isAlert(ev) {
+  return (ev?.status ?? "active") === "active" && ALERT_SEVERITIES.includes(ev?.severity);
+}
+
 /**
  * Whether an applied event deserves the wall's attention: active, severe or extreme, and either new
  * to the board or escalated from a lower severity.
  */
 export function shouldAnnounce(prev, ev) {
-  if ((ev?.status ?? "active") !== "active") return false;
-  if (!ALERT_SEVERITIES.includes(ev.severity)) return false;
+  if (!isAlert(ev)) return false;
   if (!prev) return true;
   return severityRank(ev.severity) > severityRank(prev.severity);
 }

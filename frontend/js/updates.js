@@ -64,6 +64,7 @@ export class Updates {
       timeline.add(ev);
       if (!this.initialLoad && !change.reset && shouldAnnounce(prev, ev) && board.matcher(ev)) announcer.push(ev);
     }
+    if (change.reset || change.applied.length) announcer.recheck(); // ended or downgraded alerts go
     if (change.notices.length) pending.notices = true;
     if (change.feeds) pending.feeds = true;
     if (change.error) pending.error = true;

@@ -15,6 +15,7 @@ from feeds import registry
 from feeds.kit.base import FeedConfig, FeedContext, PollingFeed
 from server.districts import Districts
 from server.errors import CityboardError, ConfigError
+from server.settings import config_problems
 
 
 def add_parser(sub: Any) -> None:
@@ -68,19 +69,20 @@ def _feed_config(adapter: str, config_file: Path | None) -> FeedConfig:
     try:
         return FeedConfig.model_validate(values)
     except ValidationError as exc:
-        raise ConfigError(f"invalid feed settings: {exc}") from None
+        raise ConfigError(f"invalid feed settings: {config_problems(exc, FeedConfig)}") from None
 
 
 def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | None) -> int:
     """Parse a saved document and print its events; a rejected document exits 1 with one line."""
     cls = registry.load(adapter)
+    if not issubclass(cls, PollingFeed):
+        raise ConfigError(f"adapter {adapter!r} is not a polling adapter; nothing to check")
     config = _feed_config(adapter, config_file)
     try:
         feed = cls(FeedContext(config, Districts.load()))
     except ValidationError as exc:
-        raise ConfigError(f"invalid options for {adapter}: {exc}") from None
-    if not isinstance(feed, PollingFeed):
-        raise ConfigError(f"adapter {adapter!r} is not a polling adapter; nothing to check")
+        problems = config_problems(exc, cls.Options, "options")
+        raise ConfigError(f"feed {config.name!r} ({adapter}): {problems}") from None
     try:
         payload = path.read_bytes()
     except OSError as exc:

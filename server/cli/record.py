@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
+import signal
 import sqlite3
 import sys
 from datetime import datetime
@@ -155,6 +157,27 @@ async def _record_server(
     since: datetime | None,
     until: datetime | None,
 ) -> None:
+    """Record until --count, --until or a stop: SIGINT and SIGTERM (a service manager, `kill`)
+    both end the recording as its end would, so the file is finished either way."""
+    recording = asyncio.ensure_future(_follow_into(args, writer, since, until))
+    loop = asyncio.get_running_loop()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(stop, recording.cancel)
+    try:
+        await recording
+    except asyncio.CancelledError:
+        note("stopped; writing what was recorded")
+    finally:
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(stop)
+
+
+async def _follow_into(
+    args: argparse.Namespace,
+    writer: RecordingWriter,
+    since: datetime | None,
+    until: datetime | None,
+) -> None:
     """Entries as a server publishes them, resuming across reconnects so nothing is missed."""
     follower = Follower(args.server, stream=args.stream, epoch=args.epoch, after=args.after_seq)
     async for entry in follower.entries():
@@ -187,29 +210,53 @@ async def replay(args: argparse.Namespace) -> int:
     }
     if args.start:
         query["start"] = iso_utc(parse_when(args.start))
-    url = f"{args.server.rstrip('/')}/api/replays"
-    with args.file.open("rb") as body:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(
-                url,
-                params=query,
-                data=body,
-                headers={"Content-Type": "application/octet-stream"},
-            ) as response,
-        ):
-            answer = orjson.loads(await response.read())
-    if response.status != 201:
+    server = args.server.rstrip("/")
+    if not server.startswith(("http://", "https://")):
+        raise CityboardError(f"--server takes the server's http:// URL, not {args.server!r}")
+    answer, status = await _upload(args.file, server, query)
+    if status != 201:
         error = answer.get("error", {})
         raise CityboardError(
             f"the server refused the replay: {error.get('message', answer)}",
             code=error.get("code", "replay"),
         )
     print(orjson.dumps(answer, option=orjson.OPT_INDENT_2).decode())
-    note(
-        f"playing as {answer['stream']}: open {args.server.rstrip('/')}/?stream={answer['stream']}"
-    )
+    note(f"playing as {answer['stream']}: open {server}/?stream={answer['stream']}")
     return 0
+
+
+async def _upload(path: Path, server: str, query: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """POST the recording; a server that is not there, or is not cityboard, is one clear line."""
+    try:
+        with path.open("rb") as body:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(
+                    f"{server}/api/replays",
+                    params=query,
+                    data=body,
+                    headers={"Content-Type": "application/octet-stream"},
+                ) as response,
+            ):
+                raw = await response.read()
+    except aiohttp.ClientConnectorError as exc:
+        reason = os.strerror(exc.errno).lower() if exc.errno and exc.errno > 0 else exc.strerror
+        raise CityboardError(
+            f"the server at {server} cannot be reached ({reason}); start one with"
+            " `cityboard serve`, or point --server at a running one"
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise CityboardError(f"sending the recording to {server} failed: {exc}") from None
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        answer = None
+    if not isinstance(answer, dict):
+        raise CityboardError(
+            f"{server} answered HTTP {response.status} but not as cityboard does;"
+            " is --server the board's URL?"
+        )
+    return answer, response.status
 
 
 def _name_from(path: Path) -> str:

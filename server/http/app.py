@@ -33,7 +33,7 @@ from server.officers import dialers
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore, default_path
 from server.officers.transfer import load_demo
-from server.settings import Settings
+from server.settings import Settings, config_problems
 from server.stream import protocol
 from server.stream.events import Event, utcnow
 from server.stream.hub import Hub
@@ -131,7 +131,8 @@ def _build_runners(board: Board, http: SharedSession) -> list[FeedRunner]:
         try:
             adapter = adapter_class(FeedContext(config, board.districts, fetcher))
         except ValidationError as exc:
-            raise ConfigError(f"feed {config.name!r} ({config.adapter}): {exc}") from None
+            problems = config_problems(exc, adapter_class.Options, "options")
+            raise ConfigError(f"feed {config.name!r} ({config.adapter}): {problems}") from None
         runners.append(
             FeedRunner(
                 adapter,

@@ -108,7 +108,7 @@ async def start_replay(request: web.Request) -> web.Response:
             shift_times=not spec.keep_times,
             skip_bad=spec.skip_bad,
         )
-        player = board.replays.start(
+        player = await board.replays.start(
             spec.name, path, options, exercise=spec.exercise, real_calls=spec.real_calls
         )
     except ValidationError as exc:

@@ -196,7 +196,8 @@ class Player:
         Entries before `start` only build the state. Boards are told to take a fresh snapshot
         (on_reset) once it is built: any that connected while it was being built saw only part.
         """
-        self.stream.reset()
+        if self.stream.head or self.stream.current:  # a new history; an unused one keeps the
+            self.stream.reset()  # epoch the start already answered with
         self._seek_to = None
         self._anchor = None
         self.played, self.position = 0, None

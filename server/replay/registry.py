@@ -38,7 +38,7 @@ class Replays:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.on_reset: Callable[[str], None] = lambda name: None
 
-    def start(
+    async def start(
         self,
         name: str,
         path: Path,
@@ -47,10 +47,14 @@ class Replays:
         exercise: bool,
         real_calls: bool = False,
     ) -> Player:
-        """Start playing `path` as `replay:<name>`."""
+        """Start playing `path` as `replay:<name>`; an ended (or failed) replay of that name gives
+        way, so a drill can be run again under its name."""
+        if name in self.players and self.players[name].state in ("ended", "failed"):
+            await self.stop(name)
         if name in self.players:
             raise ReplayError(
-                f"a replay named {name!r} is running; stop it or pick another name",
+                f"a replay named {name!r} is {self.players[name].state};"
+                " stop it or pick another name",
                 code="replay_exists",
             )
         if len(self.players) >= self.max_replays:

@@ -447,6 +447,28 @@ def test_severe_events_are_announced(quiet_server: BoardServer, open_board: Open
     expect(page.locator('[data-testid="detail"]')).to_have_attribute("data-event-id", "test:minor1")
 
 
+def test_an_alert_that_ends_leaves_the_banner_at_once(
+    quiet_server: BoardServer, open_board: Open
+) -> None:
+    page = open_board(quiet_server)
+    wait_live(page)
+    banner = page.locator('[data-testid="announce"]')
+    quiet_server.push(pushed_event("first", severity="minor"))  # the board is past its snapshot
+    expect(row(page, "test:first")).to_have_count(1)
+    fire = pushed_event("fire", kind="disaster", category="disaster.fire", severity="extreme")
+    quiet_server.push(fire)
+    expect(banner).to_have_attribute("data-event-id", "test:fire", timeout=2_000)
+    quiet_server.push({**fire, "version": 2, "status": "cancelled"})
+    expect(banner).to_be_hidden(timeout=2_000)  # not after its 12 s
+    expect(page.locator("body")).not_to_have_attribute("data-alert", "extreme")
+
+    quiet_server.push(pushed_event("jam", severity="severe"))
+    expect(banner).to_have_attribute("data-event-id", "test:jam", timeout=2_000)
+    quiet_server.push(pushed_event("jam", version=2, severity="moderate"))
+    expect(banner).to_be_hidden(timeout=2_000)
+    expect(row(page, "test:jam")).to_have_count(1)  # still on the board, just not an alert
+
+
 def test_kpi_tiles(quiet_server: BoardServer, open_board: Open) -> None:
     now = datetime.now(UTC)
     quiet_server.push(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+import urllib.request
 from pathlib import Path
 
 import aiohttp
@@ -110,3 +112,17 @@ def test_serve_exits_with_a_clear_error_when_the_log_cannot_open(tmp_path: Path)
     )
     assert done.returncode == 2, done.stderr
     assert f"cannot open the log at {not_a_file}" in done.stderr
+
+
+def test_serve_on_every_address_prints_links_that_open(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "all.db", host="0.0.0.0").start()
+    try:
+        said = next(line for line in server.log_tail().splitlines() if "board at" in line)
+        links = re.findall(r"http://[^\s,]+", said)
+        assert "0.0.0.0" not in said
+        assert f"http://127.0.0.1:{server.port}/" in links
+        for link in links:
+            with urllib.request.urlopen(f"{link}healthz", timeout=5) as answer:
+                assert answer.status == 200, link
+    finally:
+        server.stop()
