@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 MAX_SPEED = 3600.0
 NAME_PATTERN = rf"^{REPLAY_NAME}$"
 YIELD_EVERY = 200  # entries a player handles before letting the event loop serve others
+LOOP_GAP_SECONDS = (
+    1.0  # a looped replay rests this long between passes (a short file must not spin)
+)
 
 Op = Literal["pause", "resume", "step", "speed", "seek"]
 
@@ -187,7 +190,8 @@ class Player:
                 start = self._seek_to
                 continue
             self.loops += 1
-            start = None
+            await self._sleep_or_wake(LOOP_GAP_SECONDS)  # each pass also restarts its boards
+            start = self._seek_to
 
     async def _play_once(self, start: datetime | None) -> datetime | None:
         """One pass over the file, from the best checkpoint for `start`; returns a time to
@@ -363,18 +367,20 @@ class Player:
             delay = (due - clock.now()).total_seconds()
             if delay <= 0:
                 return None
-            self._wake.clear()
-            sleeper = asyncio.ensure_future(clock.sleep(delay))
-            waker = asyncio.ensure_future(self._wake.wait())
-            try:
-                await self._rest(
-                    asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
-                )
-            finally:
-                for task in (sleeper, waker):
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            await self._sleep_or_wake(delay)
+
+    async def _sleep_or_wake(self, seconds: float) -> None:
+        """Rest `seconds` on the replay's clock, or less if a command comes in."""
+        self._wake.clear()
+        sleeper = asyncio.ensure_future(self.stream.clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await self._rest(asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED))
+        finally:
+            for task in (sleeper, waker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 def _nothing() -> None:

@@ -16,7 +16,7 @@ from server.cli.follow import Follower
 from server.clock import Clock, ManualClock
 from server.errors import RecordingError
 from server.replay.checkpoints import CHECKPOINT_OVERHEAD_BYTES
-from server.replay.player import Player, PlayOptions
+from server.replay.player import LOOP_GAP_SECONDS, Player, PlayOptions
 from server.replay.recording import Header, RecordingWriter, read_entries
 from server.replay.stream import ReplayStream
 from server.stream.events import Event
@@ -146,7 +146,10 @@ async def test_a_looped_replay_keeps_its_pace_the_second_time_round(player: Any)
         await settle(clock)
         clock.advance(1.0)
     await settle(clock)
-    assert p.loops == 1 and len(published) == 11, "the first entry of the second round plays"
+    assert p.loops == 1 and len(published) == 10, "a pass ends, then rests between passes"
+    clock.advance(LOOP_GAP_SECONDS)
+    await settle(clock)
+    assert len(published) == 11, "the first entry of the second round plays after the rest"
     clock.advance(0.5)
     await settle(clock)
     assert len(published) == 11, "the next one waits its recorded 10 s (1 s at 10x)"
@@ -499,3 +502,29 @@ async def test_boards_asking_at_once_share_one_reading_for_the_density(
     answers = await asyncio.gather(*(status() for _ in range(5)))
     assert len(readings) == 1, "five boards, one reading of the file"
     assert all(sum(a["density"]) == 30 for a in answers)
+
+
+async def test_a_looped_replay_of_an_instant_rests_between_passes(tmp_path: Path) -> None:
+    """A loop over entries that all happen at once (or at speed 0) used to spin without ever
+    letting the server answer anyone; now each pass waits LOOP_GAP_SECONDS on the clock."""
+    clock = ManualClock(NOW)
+    stream = ReplayStream(
+        "t",
+        exercise=False,
+        ring_entries=100,
+        hub=Hub(buffer_limit_bytes=1 << 20, batch_max_entries=100),
+        clock=clock,
+    )
+    path = write_recording(tmp_path / "instant.jsonl", [(T0, make_event(i)) for i in range(3)])
+    looping = Player(path, stream, PlayOptions(speed=0, loop=True), checkpoint_every=0)
+    task = asyncio.create_task(looping.run())
+    try:
+        await settle(clock)  # returns at all only if the player lets the loop run
+        assert looping.loops == 1 and looping.played == 3
+        clock.advance(LOOP_GAP_SECONDS)
+        await settle(clock)
+        assert looping.loops == 2, "the next pass starts once the gap has passed"
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
