@@ -74,6 +74,8 @@ export class Updates {
       const id = detail.id;
       if (change.reset || change.upserted.includes(id) || change.removed.includes(id) || change.workflows.includes(id)) detail.changed();
     }
+    // once a snapshot has come, what follows is news, even before that snapshot is drawn
+    if (change.reset && this.parts.store.epoch) this.initialLoad = false;
     this.scheduleFrame();
   }
 
@@ -115,7 +117,6 @@ export class Updates {
       this.flushMap();
       map.apply({ reset: true }, store.events, board.matcher);
       dirtyKinds = null;
-      if (store.lastSeq > 0 || store.epoch) this.initialLoad = false;
     } else {
       for (const id of pending.removed) {
         const kind = index.kindOf.get(id);
