@@ -84,18 +84,13 @@ def _kind(request: web.Request) -> tuple[str | None, str | None]:
 # ---------------------------------------------------------------------- the directory
 
 
-def _search(officer: Officer, needle: str) -> bool:
-    haystack = " ".join(
-        (
-            officer.id,
-            officer.name_ko,
-            officer.name_en,
-            officer.role,
-            officer.department,
-            officer.phone,
-        )
-    ).lower()
-    return needle in haystack
+def _search(officer: Officer, needle: str, *, contact: bool) -> bool:
+    """Match who an officer is; their phone and SIP address only for operators, or a viewer
+    could recover a number digit by digit."""
+    fields = [officer.id, officer.name_ko, officer.name_en, officer.role, officer.department]
+    if contact:
+        fields += [officer.phone, officer.sip_uri or ""]
+    return needle in " ".join(fields).lower()
 
 
 async def api_officers(request: web.Request) -> web.Response:
@@ -106,15 +101,15 @@ async def api_officers(request: web.Request) -> web.Response:
     kind, category = _kind(request)
     department = request.query.get("department", "").strip()
     needle = request.query.get("q", "").strip().lower()
+    contact = _sees_contacts(request)
     officers = [
         o
         for o in await state.store.all()
         if o.covers(district, kind, category)
         and (not department or o.department == department)
-        and (not needle or _search(o, needle))
+        and (not needle or _search(o, needle, contact=contact))
     ]
     officers.sort(key=lambda o: (o.department, *order_key(o)))
-    contact = _sees_contacts(request)
     return json_response(
         {
             "at": iso_utc(at),
