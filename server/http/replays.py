@@ -79,6 +79,8 @@ async def start_replay(request: web.Request) -> web.Response:
         return denied
     board = _board(request)
     folder: Path = board.settings.recordings_dir
+    upload: Path | None = None  # a file this request saved: removed unless its replay starts
+    started = False
     try:
         if request.content_type == "application/json":
             spec = StartRequest.model_validate_json(await request.read())
@@ -87,14 +89,16 @@ async def start_replay(request: web.Request) -> web.Response:
                     400, "bad_request", "name a stored `recording`, or upload one"
                 )
             path = folder / spec.recording
+            shown_as = f"recording {spec.recording!r}"
             if not path.is_file():
                 return error_response(404, "unknown_recording", f"no recording {spec.recording!r}")
         else:
             spec = StartRequest.model_validate(dict(request.query))
-            path = await _save_upload(
+            path = upload = await _save_upload(
                 request, folder, spec.name, board.settings.replay_max_upload_bytes
             )
-        header = read_header(path)  # wrong file type or version: refuse now, clearly
+            shown_as = f"the upload for replay {spec.name!r}"
+        header = read_header(path, shown_as)  # wrong file type or version: refuse now, clearly
         if spec.real_calls and not (spec.exercise or header.exercise):
             return error_response(
                 400,
@@ -111,6 +115,7 @@ async def start_replay(request: web.Request) -> web.Response:
         player = board.replays.start(
             spec.name, path, options, exercise=spec.exercise, real_calls=spec.real_calls
         )
+        started = True
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         return error_response(
@@ -119,29 +124,34 @@ async def start_replay(request: web.Request) -> web.Response:
     except (RecordingError, ReplayError) as exc:
         status = 409 if exc.code in ("replay_exists", "too_many") else 400
         return error_response(status, exc.code, exc.message)
+    finally:
+        if upload is not None and not started:
+            upload.unlink(missing_ok=True)
     return json_response(player.status(), 201)
 
 
 async def _save_upload(request: web.Request, folder: Path, name: str, limit: int) -> Path:
-    """Stream the request body to a file in the recordings folder, within the size limit."""
+    """Stream the request body to a file named after the replay, within the size limit; what
+    fails midway (too large, empty, the client gone) is removed, never left on disk."""
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     target = folder / f"{name}-{secrets.token_hex(3)}.jsonl"
-    size = 0
-    with target.open("wb") as out:
-        async for chunk in request.content.iter_chunked(UPLOAD_CHUNK_BYTES):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                target.unlink()
-                raise RecordingError(
-                    f"the recording is over the {limit}-byte upload limit", code="too_large"
-                )
-            out.write(chunk)
-    if size == 0:
-        target.unlink()
-        raise RecordingError("the upload is empty; send a recording as the body")
-    with target.open("rb") as f:
-        gzipped = f.read(2) == GZIP_MAGIC
+    try:
+        size = 0
+        with target.open("wb") as out:
+            async for chunk in request.content.iter_chunked(UPLOAD_CHUNK_BYTES):
+                size += len(chunk)
+                if size > limit:
+                    raise RecordingError(
+                        f"the recording is over the {limit}-byte upload limit", code="too_large"
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise RecordingError("the upload is empty; send a recording as the body")
+        with target.open("rb") as f:
+            gzipped = f.read(2) == GZIP_MAGIC
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     if gzipped:
         renamed = target.with_suffix(".jsonl.gz")
         target.rename(renamed)
