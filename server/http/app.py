@@ -28,6 +28,7 @@ from server.http import calls, directory, reads, replays
 from server.http.board import BOARD, OFFICERS, Board, Officers
 from server.http.metrics import metrics
 from server.http.push import api_push
+from server.http.responses import routing_errors
 from server.http.ws import handle_ws
 from server.officers import dialers
 from server.officers.calls import CallService
@@ -44,12 +45,16 @@ from server.stream.sqlite import EventLog
 log = logging.getLogger(__name__)
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+FRONTEND_FOLDERS = ("js", "vendor", "i18n")
+FRONTEND_FILES = ("board.css",)
 CLOSE_GOING_AWAY = 1001
 
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the log opens and feeds start in its cleanup context."""
-    app = web.Application(client_max_size=settings.push_max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.push_max_body_bytes, middlewares=[routing_errors]
+    )
     hub = Hub(
         buffer_limit_bytes=settings.ws_client_buffer_bytes,
         batch_max_entries=settings.batch_max_entries,
@@ -92,8 +97,11 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/api/replays/{name}", replays.stop_replay)
     router.add_get("/ws", handle_ws)
     router.add_get("/", index)
-    if FRONTEND_DIR.is_dir():
-        router.add_static("/", FRONTEND_DIR, append_version=False)
+    if FRONTEND_DIR.is_dir():  # the board's files by name, so `/api/…` never falls through to them
+        for folder in FRONTEND_FOLDERS:
+            router.add_static(f"/{folder}", FRONTEND_DIR / folder, append_version=False)
+        for name in FRONTEND_FILES:
+            router.add_get(f"/{name}", partial(_frontend_file, name))
 
 
 def _open_log(settings: Settings, hub: Hub) -> LogStore:
@@ -220,7 +228,12 @@ async def _close_websockets(app: web.Application) -> None:
 
 async def index(request: web.Request) -> web.StreamResponse:
     """The board page."""
-    page = FRONTEND_DIR / "index.html"
+    return await _frontend_file("index.html", request)
+
+
+async def _frontend_file(name: str, request: web.Request) -> web.StreamResponse:
+    """One of the board's top-level files."""
+    page = FRONTEND_DIR / name
     if not page.is_file():
         return web.Response(status=500, text=f"frontend missing: {page}\n")
     return web.FileResponse(page)
