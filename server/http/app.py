@@ -26,6 +26,7 @@ from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
 from server.http import calls, directory, reads, replays
 from server.http.board import BOARD, OFFICERS, Board, Officers
+from server.http.guard import refuse_cross_site
 from server.http.metrics import metrics
 from server.http.push import api_push
 from server.http.responses import routing_errors
@@ -53,7 +54,8 @@ CLOSE_GOING_AWAY = 1001
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the log opens and feeds start in its cleanup context."""
     app = web.Application(
-        client_max_size=settings.push_max_body_bytes, middlewares=[routing_errors]
+        client_max_size=settings.push_max_body_bytes,
+        middlewares=[routing_errors, refuse_cross_site],
     )
     hub = Hub(
         buffer_limit_bytes=settings.ws_client_buffer_bytes,

@@ -37,13 +37,6 @@ async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
         if required:
             raise bad_request("send a JSON object", "bad_json")
         return {}
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(
-            text=error_body(
-                "unsupported_media_type", "send the body as Content-Type: application/json"
-            ),
-            content_type="application/json",
-        )
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from server.errors import OfficerImportError
 from server.http.board import BOARD, OFFICERS
 from server.http.bodies import _json_body, _read_limited
+from server.http.guard import JSON, accepts
 from server.http.responses import bad_request, error_response, json_response
 from server.http.roles import _require_admin, _sees_contacts
 from server.officers.duty import duty_of, resolve
@@ -158,6 +159,7 @@ async def api_export(request: web.Request) -> web.Response:
     return response
 
 
+@accepts(*CONTENT_TYPES)
 async def api_import(request: web.Request) -> web.Response:
     """Import a CSV or TOML directory file: all rows or none (admin)."""
     denied = _require_admin(request)
@@ -209,6 +211,7 @@ async def api_officer(request: web.Request) -> web.Response:
     return json_response(officer.public(duty, with_calendar=True, contact=_sees_contacts(request)))
 
 
+@accepts(JSON)
 async def api_put_officer(request: web.Request) -> web.Response:
     """Create or replace one officer (admin)."""
     denied = _require_admin(request)
@@ -236,6 +239,7 @@ async def api_put_officer(request: web.Request) -> web.Response:
     return json_response(officer.public(duty, with_calendar=True), 201 if created else 200)
 
 
+@accepts(JSON)  # no body needed
 async def api_delete_officer(request: web.Request) -> web.Response:
     """Remove one officer (admin); calls already made stay on the record."""
     denied = _require_admin(request)

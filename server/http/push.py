@@ -14,6 +14,7 @@ from feeds.push import PushFeed
 from server.districts import Districts
 from server.errors import LogError
 from server.http.board import BOARD
+from server.http.guard import ANY_TYPE, accepts
 from server.http.responses import error_response, json_response
 from server.stream.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 
@@ -38,6 +39,7 @@ def _authorize(request: web.Request, expected: SecretStr | None) -> web.Response
     return None
 
 
+@accepts(ANY_TYPE)  # other systems, with the push token; a foreign Origin is still refused
 async def api_push(request: web.Request) -> web.Response:
     """Ingest one event or an array of events for `source`; all are stored or none.
 

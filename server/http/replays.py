@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from server.errors import RecordingError, ReplayError
 from server.http import roles
 from server.http.board import BOARD
+from server.http.guard import JSON, RECORDING_TYPES, accepts
 from server.http.responses import error_response, json_response
 from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions
 from server.replay.recording import GZIP_MAGIC, at_of, read_entries, read_header
@@ -73,6 +74,7 @@ async def list_replays(request: web.Request) -> web.Response:
     )
 
 
+@accepts(JSON, *RECORDING_TYPES)  # JSON names a stored recording; the rest is one
 async def start_replay(request: web.Request) -> web.Response:
     """Start a replay: JSON naming a stored recording, or the recording itself as the body."""
     if (denied := _denied(request)) is not None:
@@ -181,6 +183,7 @@ async def replay_status(request: web.Request) -> web.Response:
     return json_response({**player.status(), "density": player.density})
 
 
+@accepts(JSON)
 async def control_replay(request: web.Request) -> web.Response:
     """Pause, resume, step, speed or seek: `{"op": ..., "speed": N, "at": TIME}` (operators:
     drills are run from the wall)."""
@@ -205,6 +208,7 @@ async def control_replay(request: web.Request) -> web.Response:
     return json_response(player.status())
 
 
+@accepts(JSON)  # no body needed
 async def stop_replay(request: web.Request) -> web.Response:
     """Stop a replay; its boards are told to reconnect (and find it gone)."""
     if (denied := _denied(request)) is not None:
