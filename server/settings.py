@@ -6,12 +6,13 @@ Every limit is a named setting with its unit in the name, so an operator can see
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from feeds.kit.base import FeedConfig
@@ -19,6 +20,17 @@ from server.errors import ConfigError
 
 KIB = 1024
 MIB = 1024 * KIB
+ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _origin(value: str) -> str:
+    """An origin goes into the Content-Security-Policy as it is: nothing else may ride along."""
+    if not ORIGIN_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not an origin such as https://kiosk.example.org")
+    return value
+
+
+Origin = Annotated[str, AfterValidator(_origin)]
 
 
 class Settings(BaseSettings):
@@ -69,6 +81,9 @@ class Settings(BaseSettings):
 
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)
+    # the board's page: who may frame it (none: no other site can), where map tiles may come from
+    frame_ancestors: list[Origin] = Field(default_factory=list)
+    tile_origins: list[Origin] = Field(default_factory=list)
 
     # officer directory and calls (docs/officers.md)
     officers_db_path: Path | None = None

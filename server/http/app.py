@@ -27,6 +27,7 @@ from server.errors import ConfigError, LogError, OfficerImportError
 from server.http import calls, directory, reads, replays
 from server.http.board import BOARD, OFFICERS, Board, Officers
 from server.http.guard import refuse_cross_site
+from server.http.headers import HEADERS, harden, hardening_headers
 from server.http.metrics import metrics
 from server.http.push import api_push
 from server.http.responses import routing_errors
@@ -64,6 +65,8 @@ def create_app(settings: Settings) -> web.Application:
     board = Board(settings, _open_log(settings, hub), hub, Districts.load(settings.districts_path))
     board.runners = _build_runners(board, board.http)
     app[BOARD] = board
+    app[HEADERS] = hardening_headers(settings)
+    app.on_response_prepare.append(harden)
     app[OFFICERS] = _officers(board)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(_officers_lifecycle)  # after the log: calls are logged on events
