@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+import orjson
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from feeds.kit.base import FeedConfig
@@ -141,6 +150,11 @@ class Settings(BaseSettings):
 
 SECRET_FIELDS = ("push_token", "admin_token", "operator_token")  # environment only, never a file
 
+# A file's values are checked strictly first: TOML has real numbers and booleans, so "8080" or
+# "yes" there is a mistake to point out, not to guess at (the environment is text by nature).
+_FIELDS: dict[str, Any] = {name: (f.annotation, f) for name, f in Settings.model_fields.items()}
+FileValues = create_model("FileValues", __config__=ConfigDict(extra="forbid"), **_FIELDS)
+
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from an optional TOML file, the environment and explicit overrides.
@@ -166,6 +180,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             )
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
+        FileValues.model_validate_json(orjson.dumps(file_values), strict=True)
         from_env = Settings()  # defaults plus the environment; fields_set says which came from env
         env_set = {k: getattr(from_env, k) for k in from_env.model_fields_set}
         return Settings(**{**file_values, **env_set, **given})

@@ -139,10 +139,9 @@ def _validate_pushed(
                 }
             )
             continue
-        try:
-            event = Event.model_validate(
-                {**item, "source": source, "received_at": now, "event_id": f"{source}:{external}"}
-            )
+        body = {**item, "source": source, "received_at": now, "event_id": f"{source}:{external}"}
+        try:  # strict, as JSON: `true` is no coordinate and "5" no version
+            event = Event.model_validate_json(orjson.dumps(body), strict=True)
         except ValidationError as exc:
             errors.extend(
                 {"index": index, "loc": list(e["loc"]), "msg": e["msg"]}

@@ -85,7 +85,7 @@ async def start_replay(request: web.Request) -> web.Response:
     started = False
     try:
         if request.content_type == "application/json":
-            spec = StartRequest.model_validate_json(await request.read())
+            spec = StartRequest.model_validate_json(await request.read(), strict=True)
             if spec.recording is None:
                 return error_response(
                     400, "bad_request", "name a stored `recording`, or upload one"
