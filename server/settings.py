@@ -90,6 +90,11 @@ class Settings(BaseSettings):
 
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)
+    # HTTP connections: how many at once, and how long a client may keep one without progress
+    http_max_connections: int = Field(default=512, ge=2)
+    http_idle_seconds: float = Field(default=30.0, gt=0)
+    http_body_read_seconds: float = Field(default=30.0, gt=0)
+    http_linger_seconds: float = Field(default=5.0, ge=0)
     # the board's page: who may frame it (none: no other site can), where map tiles may come from
     frame_ancestors: list[Origin] = Field(default_factory=list)
     tile_origins: list[Origin] = Field(default_factory=list)
@@ -111,6 +116,7 @@ class Settings(BaseSettings):
     # recordings and replays
     recordings_dir: Path = Path("var/recordings")
     replay_max_upload_bytes: int = Field(default=2 * 1024 * MIB, ge=1 * KIB)
+    replay_upload_idle_seconds: float = Field(default=60.0, gt=0)
     max_replays: int = Field(default=4, ge=1)
 
     # feeds: each a [[feeds]] table (see config.example.toml and docs/adapters.md)

@@ -34,9 +34,16 @@ class ServerProcess:
     """One `cityboard serve` process on a fixed port and database; it can stop and start again."""
 
     def __init__(
-        self, db: Path, *, port: int | None = None, demo: bool = False, log_path: Path | None = None
+        self,
+        db: Path,
+        *,
+        port: int | None = None,
+        demo: bool = False,
+        log_path: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.db = db
+        self.env = env or {}
         self.port = port or free_port()
         self.demo = demo
         self.log_path = log_path or db.with_suffix(".server.log")
@@ -70,7 +77,12 @@ class ServerProcess:
         ]
         if not self.demo:
             cmd.append("--no-demo")
-        env = {**os.environ, "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN,
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
         self._log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             cmd,

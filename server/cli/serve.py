@@ -7,8 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
+from server.http import serving
 from server.http.app import create_app
 from server.settings import load_settings
 
@@ -58,12 +57,5 @@ def run(args: argparse.Namespace) -> int:
             "set CITYBOARD_PUSH_TOKEN to enable POST /api/push/{source}",
             flush=True,
         )
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=5.0,
-    )
+    serving.run(app, settings.host, settings.port, shutdown_timeout=5.0)
     return 0

@@ -31,6 +31,7 @@ from server.http.headers import HEADERS, harden, hardening_headers
 from server.http.metrics import metrics
 from server.http.push import api_push
 from server.http.responses import routing_errors
+from server.http.serving import CONNECTIONS, ConnectionCap
 from server.http.ws import handle_ws
 from server.officers import dialers
 from server.officers.calls import CallService
@@ -54,10 +55,16 @@ CLOSE_GOING_AWAY = 1001
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the log opens and feeds start in its cleanup context."""
+    connections = ConnectionCap(settings.http_max_connections)
     app = web.Application(
         client_max_size=settings.push_max_body_bytes,
-        middlewares=[routing_errors, refuse_cross_site],
+        middlewares=[connections.mark_busy, routing_errors, refuse_cross_site],
+        handler_args={  # for every connection, however the app is served
+            "keepalive_timeout": settings.http_idle_seconds,
+            "lingering_time": settings.http_linger_seconds,
+        },
     )
+    app[CONNECTIONS] = connections
     hub = Hub(
         buffer_limit_bytes=settings.ws_client_buffer_bytes,
         batch_max_entries=settings.batch_max_entries,

@@ -21,10 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from server.errors import RecordingError, ReplayError
 from server.http import roles
 from server.http.board import BOARD
+from server.http.bodies import MAX_CALL_BODY_BYTES, _read_limited, body_timeout, client_gone
 from server.http.guard import JSON, RECORDING_TYPES, accepts
 from server.http.responses import error_response, json_response
+from server.http.serving import CONNECTIONS
 from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions
 from server.replay.recording import GZIP_MAGIC, at_of, read_entries, read_header
+from server.settings import Settings
 from server.stream import protocol
 
 DENSITY_BUCKETS = 120
@@ -85,7 +88,8 @@ async def start_replay(request: web.Request) -> web.Response:
     started = False
     try:
         if request.content_type == "application/json":
-            spec = StartRequest.model_validate_json(await request.read(), strict=True)
+            raw = await _read_limited(request, MAX_CALL_BODY_BYTES)
+            spec = StartRequest.model_validate_json(raw, strict=True)
             if spec.recording is None:
                 return error_response(
                     400, "bad_request", "name a stored `recording`, or upload one"
@@ -96,9 +100,7 @@ async def start_replay(request: web.Request) -> web.Response:
                 return error_response(404, "unknown_recording", f"no recording {spec.recording!r}")
         else:
             spec = StartRequest.model_validate(dict(request.query))
-            path = upload = await _save_upload(
-                request, folder, spec.name, board.settings.replay_max_upload_bytes
-            )
+            path = upload = await _save_upload(request, folder, spec.name, board.settings)
             shown_as = f"the upload for replay {spec.name!r}"
         header = read_header(path, shown_as)  # wrong file type or version: refuse now, clearly
         if spec.real_calls and not (spec.exercise or header.exercise):
@@ -132,15 +134,26 @@ async def start_replay(request: web.Request) -> web.Response:
     return json_response(player.status(), 201)
 
 
-async def _save_upload(request: web.Request, folder: Path, name: str, limit: int) -> Path:
-    """Stream the request body to a file named after the replay, within the size limit; what
-    fails midway (too large, empty, the client gone) is removed, never left on disk."""
+async def _save_upload(request: web.Request, folder: Path, name: str, settings: Settings) -> Path:
+    """Stream the request body to a file named after the replay, within the size limit, for as
+    long as bytes keep coming; what fails midway (too large, empty, stalled, the client gone) is
+    removed, never left on disk."""
+    limit, idle = settings.replay_max_upload_bytes, settings.replay_upload_idle_seconds
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     target = folder / f"{name}-{secrets.token_hex(3)}.jsonl"
     try:
         size = 0
-        with target.open("wb") as out:
-            async for chunk in request.content.iter_chunked(UPLOAD_CHUNK_BYTES):
+        with target.open("wb") as out, request.app[CONNECTIONS].waiting_for_body(request):
+            while True:
+                try:
+                    async with asyncio.timeout(idle):
+                        chunk = await request.content.read(UPLOAD_CHUNK_BYTES)
+                except TimeoutError:
+                    raise body_timeout(f"the upload sent nothing for {idle:g} s") from None
+                except ConnectionError:
+                    raise client_gone() from None
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > limit:
                     raise RecordingError(
@@ -191,7 +204,7 @@ async def control_replay(request: web.Request) -> web.Response:
         return denied
     board = _board(request)
     try:
-        body = orjson.loads(await request.read() or b"{}")
+        body = orjson.loads(await _read_limited(request, MAX_CALL_BODY_BYTES) or b"{}")
         player = board.replays.get(request.match_info["name"])
         raw_at = body.get("at")
         at = datetime.fromisoformat(str(raw_at).replace("Z", "+00:00")) if raw_at else None
