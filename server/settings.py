@@ -7,13 +7,24 @@ Every limit is a named setting with its unit in the name, so an operator can see
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+import orjson
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from feeds.kit.base import FeedConfig
@@ -21,6 +32,17 @@ from server.errors import ConfigError
 
 KIB = 1024
 MIB = 1024 * KIB
+ORIGIN_PATTERN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def _origin(value: str) -> str:
+    """An origin goes into the Content-Security-Policy as it is: nothing else may ride along."""
+    if not ORIGIN_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not an origin such as https://kiosk.example.org")
+    return value
+
+
+Origin = Annotated[str, AfterValidator(_origin)]
 
 
 class Settings(BaseSettings):
@@ -74,6 +96,14 @@ class Settings(BaseSettings):
 
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)
+    # HTTP connections: how many at once, and how long a client may keep one without progress
+    http_max_connections: int = Field(default=512, ge=2)
+    http_idle_seconds: float = Field(default=30.0, gt=0)
+    http_body_read_seconds: float = Field(default=30.0, gt=0)
+    http_linger_seconds: float = Field(default=5.0, ge=0)
+    # the board's page: who may frame it (none: no other site can), where map tiles may come from
+    frame_ancestors: list[Origin] = Field(default_factory=list)
+    tile_origins: list[Origin] = Field(default_factory=list)
 
     # officer directory and calls (docs/officers.md)
     officers_db_path: Path | None = None
@@ -92,6 +122,7 @@ class Settings(BaseSettings):
     # recordings and replays
     recordings_dir: Path = Path("var/recordings")
     replay_max_upload_bytes: int = Field(default=2 * 1024 * MIB, ge=1 * KIB)
+    replay_upload_idle_seconds: float = Field(default=60.0, gt=0)
     max_replays: int = Field(default=4, ge=1)
 
     # feeds: each a [[feeds]] table (see config.example.toml and docs/adapters.md)
@@ -131,6 +162,11 @@ class Settings(BaseSettings):
 
 SECRET_FIELDS = ("push_token", "admin_token", "operator_token")  # environment only, never a file
 
+# A file's values are checked strictly first: TOML has real numbers and booleans, so "8080" or
+# "yes" there is a mistake to point out, not to guess at (the environment is text by nature).
+_FIELDS: dict[str, Any] = {name: (f.annotation, f) for name, f in Settings.model_fields.items()}
+FileValues = create_model("FileValues", __config__=ConfigDict(extra="forbid"), **_FIELDS)
+
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build settings from an optional TOML file, the environment and explicit overrides.
@@ -156,6 +192,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             )
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
+        FileValues.model_validate_json(orjson.dumps(file_values), strict=True)
         from_env = Settings()  # defaults plus the environment; fields_set says which came from env
         env_set = {k: getattr(from_env, k) for k in from_env.model_fields_set}
         return Settings(**{**file_values, **env_set, **given})

@@ -11,11 +11,11 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestServer
 
 from feeds.kit.base import FeedConfig, FeedContext
 from feeds.kit.http import Fetcher
 from server.districts import Districts
+from server.http import serving
 from server.http.app import create_app
 from server.http.board import BOARD, Board
 from server.settings import Settings
@@ -70,7 +70,7 @@ def feed_context(
 class Running:
     """A live server in this process: its board, its URLs and an HTTP session."""
 
-    def __init__(self, server: TestServer, session: ClientSession) -> None:
+    def __init__(self, server: serving.Serving, session: ClientSession) -> None:
         self.server = server
         self.session = session
         self.board: Board = server.app[BOARD]
@@ -95,7 +95,7 @@ StartServer = Callable[..., Awaitable[Running]]
 @pytest.fixture
 async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     """Start (and later stop) real servers on loopback with their own SQLite file."""
-    started: list[tuple[TestServer, ClientSession]] = []
+    started: list[tuple[serving.Serving, ClientSession]] = []
 
     async def start(db: Path | None = None, **overrides: Any) -> Running:
         values: dict[str, Any] = {
@@ -104,9 +104,7 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
             "push_token": PUSH_TOKEN,
             **overrides,
         }
-        app = create_app(Settings(**values))
-        server = TestServer(app, host="127.0.0.1", port=0)
-        await server.start_server()
+        server = await serving.start(create_app(Settings(**values)), "127.0.0.1", 0)
         session = ClientSession()
         started.append((server, session))
         return Running(server, session)

@@ -66,9 +66,11 @@ class ServerProcess:
         demo: bool = False,
         log_path: Path | None = None,
         host: str = "127.0.0.1",
+        env: dict[str, str] | None = None,
     ) -> None:
         self.db = db
         self.host = host
+        self.env = env or {}
         self.port = port or free_port()
         self.demo = demo
         self.log_path = log_path or db.with_suffix(".server.log")
@@ -102,7 +104,12 @@ class ServerProcess:
         ]
         if not self.demo:
             cmd.append("--no-demo")
-        env = {**os.environ, "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN, "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN,
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
         self._log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             cmd,

@@ -69,3 +69,40 @@ def test_example_config_lists_every_setting_with_its_default() -> None:
         assert any(d in example for d in documented), f"{name} is not documented"
     loaded = load_settings(ROOT / "config.example.toml")
     assert loaded.port == Settings().port
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('port = "8080"', "port: Input should be a valid integer"),
+        ('demo = "yes"', "demo: Input should be a valid boolean"),
+        ("demo_speed = true", "demo_speed: Input should be a valid number"),
+        (
+            'allowed_origins = "https://wall.example.org"',
+            "allowed_origins: Input should be a valid (list|array)",
+        ),
+        (
+            '[[feeds]]\nname = "a"\nadapter = "cap"\nurl = "https://x.example"\n'
+            'interval_seconds = "60"',
+            r"feeds\[0\]\.interval_seconds: Input should be a valid number",
+        ),
+    ],
+)
+def test_a_file_gives_values_of_their_own_type_not_text_that_looks_like_one(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    config = tmp_path / "lax.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=fragment):
+        load_settings(config)
+
+
+def test_the_environment_is_text_and_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITYBOARD_PORT", "9001")
+    monkeypatch.setenv("CITYBOARD_DEMO", "false")
+    config = tmp_path / "c.toml"
+    config.write_text("demo_speed = 2\n")  # a whole number is a fine float
+    s = load_settings(config)
+    assert (s.port, s.demo, s.demo_speed) == (9001, False, 2.0)

@@ -102,7 +102,7 @@ export function spriteMarkup() {
   const symbols = Object.entries(ICONS)
     .map(([name, d]) => `<symbol id="i-${name}" viewBox="0 0 24 24"><path d="${d}" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"/></symbol>`)
     .join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" class="icon-sprite" aria-hidden="true" style="position:absolute;width:0;height:0;overflow:hidden">${symbols}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" class="icon-sprite" aria-hidden="true">${symbols}</svg>`;
 }
 
 /** Markup for one icon (used inside Leaflet divIcons, which take HTML). */

@@ -11,9 +11,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
-
 from server.errors import ConfigError
+from server.http import serving
 from server.http.app import create_app
 from server.officers.store import default_path
 from server.settings import Settings, load_settings
@@ -50,11 +49,10 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(settings)
     sockets = listen(settings.host, settings.port)
     port = int(sockets[0].getsockname()[1])
-    web.run_app(
+    serving.run(
         app,
-        sock=sockets,
-        print=lambda _: announce(settings, board_urls(settings.host, port)),
-        access_log=None,
+        sockets,
+        started=lambda: announce(settings, board_urls(settings.host, port)),
         shutdown_timeout=5.0,
     )
     return 0

@@ -26,8 +26,12 @@ from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
 from server.http import calls, directory, reads, replays
 from server.http.board import BOARD, OFFICERS, Board, Officers
+from server.http.guard import refuse_cross_site
+from server.http.headers import HEADERS, harden, hardening_headers
 from server.http.metrics import metrics
 from server.http.push import api_push
+from server.http.responses import routing_errors
+from server.http.serving import CONNECTIONS, ConnectionCap
 from server.http.ws import handle_ws
 from server.officers import dialers
 from server.officers.calls import CallService
@@ -44,12 +48,23 @@ from server.stream.sqlite import EventLog
 log = logging.getLogger(__name__)
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+FRONTEND_FOLDERS = ("js", "vendor", "i18n")
+FRONTEND_FILES = ("board.css",)
 CLOSE_GOING_AWAY = 1001
 
 
 def create_app(settings: Settings) -> web.Application:
     """Build the application; the log opens and feeds start in its cleanup context."""
-    app = web.Application(client_max_size=settings.push_max_body_bytes)
+    connections = ConnectionCap(settings.http_max_connections)
+    app = web.Application(
+        client_max_size=settings.push_max_body_bytes,
+        middlewares=[connections.mark_busy, routing_errors, refuse_cross_site],
+        handler_args={  # for every connection, however the app is served
+            "keepalive_timeout": settings.http_idle_seconds,
+            "lingering_time": settings.http_linger_seconds,
+        },
+    )
+    app[CONNECTIONS] = connections
     hub = Hub(
         buffer_limit_bytes=settings.ws_client_buffer_bytes,
         batch_max_entries=settings.batch_max_entries,
@@ -57,6 +72,8 @@ def create_app(settings: Settings) -> web.Application:
     board = Board(settings, _open_log(settings, hub), hub, Districts.load(settings.districts_path))
     board.runners = _build_runners(board, board.http)
     app[BOARD] = board
+    app[HEADERS] = hardening_headers(settings)
+    app.on_response_prepare.append(harden)
     app[OFFICERS] = _officers(board)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(_officers_lifecycle)  # after the log: calls are logged on events
@@ -92,8 +109,11 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/api/replays/{name}", replays.stop_replay)
     router.add_get("/ws", handle_ws)
     router.add_get("/", index)
-    if FRONTEND_DIR.is_dir():
-        router.add_static("/", FRONTEND_DIR, append_version=False)
+    if FRONTEND_DIR.is_dir():  # the board's files by name, so `/api/…` never falls through to them
+        for folder in FRONTEND_FOLDERS:
+            router.add_static(f"/{folder}", FRONTEND_DIR / folder, append_version=False)
+        for name in FRONTEND_FILES:
+            router.add_get(f"/{name}", partial(_frontend_file, name))
 
 
 def _open_log(settings: Settings, hub: Hub) -> LogStore:
@@ -225,7 +245,12 @@ async def _close_websockets(app: web.Application) -> None:
 
 async def index(request: web.Request) -> web.StreamResponse:
     """The board page."""
-    page = FRONTEND_DIR / "index.html"
+    return await _frontend_file("index.html", request)
+
+
+async def _frontend_file(name: str, request: web.Request) -> web.StreamResponse:
+    """One of the board's top-level files."""
+    page = FRONTEND_DIR / name
     if not page.is_file():
         return web.Response(status=500, text=f"frontend missing: {page}\n")
     return web.FileResponse(page)

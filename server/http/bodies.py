@@ -1,49 +1,75 @@
-"""Reading request bodies within a byte limit, so no client can make the server buffer more."""
+"""Reading request bodies within a byte limit and a deadline, so no client can make the server
+buffer more, or hold a connection and a handler by sending a body slowly or never."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from server.http.board import BOARD
 from server.http.responses import bad_request, error_body
+from server.http.serving import CONNECTIONS
 
 MAX_CALL_BODY_BYTES = 16 * 1024
 
 
 async def _read_limited(request: web.Request, limit: int) -> bytes:
+    """The whole body: over `limit` bytes is a 413, not here within `http_body_read_seconds`
+    a 408 (and the connection is let go); both in the API's error shape."""
     if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+        raise _too_large(limit, request.content_length)
+    seconds = request.app[BOARD].settings.http_body_read_seconds
     body = bytearray()
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        body += chunk
-        if len(body) > limit:
-            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    try:
+        with request.app[CONNECTIONS].waiting_for_body(request):
+            async with asyncio.timeout(seconds):
+                async for chunk in request.content.iter_chunked(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        raise _too_large(limit, len(body))
+    except TimeoutError:
+        raise body_timeout(f"the body did not arrive within {seconds:g} s") from None
+    except ConnectionError:
+        raise client_gone() from None
     return bytes(body)
 
 
+def _too_large(limit: int, size: int) -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=size,
+        text=error_body("too_large", f"body over {limit} bytes"),
+        content_type="application/json",
+    )
+
+
+def body_timeout(message: str) -> web.HTTPRequestTimeout:
+    """The 408 for a body that stopped coming; the connection is closed after it."""
+    timeout = web.HTTPRequestTimeout(
+        text=error_body("body_timeout", message), content_type="application/json"
+    )
+    timeout.force_close()
+    return timeout
+
+
+def client_gone() -> web.HTTPBadRequest:
+    """For a client that left (or was let go) mid-body: an answer nobody reads, which aiohttp
+    drops quietly, where the connection error itself would be logged as a server error."""
+    return web.HTTPBadRequest(
+        text=error_body("body_incomplete", "the client went away before its body arrived"),
+        content_type="application/json",
+    )
+
+
 async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
-    try:
-        raw = await _read_limited(request, MAX_CALL_BODY_BYTES)
-    except web.HTTPRequestEntityTooLarge:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=MAX_CALL_BODY_BYTES,
-            actual_size=request.content_length or MAX_CALL_BODY_BYTES + 1,
-            text=error_body("too_large", f"body over {MAX_CALL_BODY_BYTES} bytes"),
-            content_type="application/json",
-        ) from None
+    raw = await _read_limited(request, MAX_CALL_BODY_BYTES)
     if not raw.strip():
         if required:
             raise bad_request("send a JSON object", "bad_json")
         return {}
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(
-            text=error_body(
-                "unsupported_media_type", "send the body as Content-Type: application/json"
-            ),
-            content_type="application/json",
-        )
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -15,6 +15,7 @@ from aiohttp import web
 from server.errors import CallError, CityboardError, LogError
 from server.http.board import BOARD, OFFICERS
 from server.http.bodies import _json_body
+from server.http.guard import JSON, accepts
 from server.http.responses import error_response, json_response
 from server.http.roles import _require_operator, _sees_contacts
 from server.officers.calls import CallFailed, CallRecord
@@ -23,6 +24,7 @@ from server.replay.stream import ReplayStream
 from server.stream.events import Action, ActionName, utcnow
 
 
+@accepts(JSON)
 async def api_start_call(request: web.Request) -> web.Response:
     """Call an officer about an event through the configured dialer (operator)."""
     denied = _require_operator(request)
@@ -128,6 +130,7 @@ async def api_call(request: web.Request) -> web.Response:
     return json_response(call.as_json(contact=_sees_contacts(request)))
 
 
+@accepts(JSON)
 async def api_hangup(request: web.Request) -> web.Response:
     """End a call (operator); for a handed-off tel: call, say how it went with `outcome`."""
     denied = _require_operator(request)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from server.errors import OfficerImportError
 from server.http.board import BOARD, OFFICERS
 from server.http.bodies import _json_body, _read_limited
+from server.http.guard import JSON, accepts
 from server.http.responses import bad_request, error_response, json_response
 from server.http.roles import _require_admin, _sees_contacts
 from server.officers.duty import duty_of, resolve
@@ -84,18 +85,13 @@ def _kind(request: web.Request) -> tuple[str | None, str | None]:
 # ---------------------------------------------------------------------- the directory
 
 
-def _search(officer: Officer, needle: str) -> bool:
-    haystack = " ".join(
-        (
-            officer.id,
-            officer.name_ko,
-            officer.name_en,
-            officer.role,
-            officer.department,
-            officer.phone,
-        )
-    ).lower()
-    return needle in haystack
+def _search(officer: Officer, needle: str, *, contact: bool) -> bool:
+    """Match who an officer is; their phone and SIP address only for operators, or a viewer
+    could recover a number digit by digit."""
+    fields = [officer.id, officer.name_ko, officer.name_en, officer.role, officer.department]
+    if contact:
+        fields += [officer.phone, officer.sip_uri or ""]
+    return needle in " ".join(fields).lower()
 
 
 async def api_officers(request: web.Request) -> web.Response:
@@ -106,15 +102,15 @@ async def api_officers(request: web.Request) -> web.Response:
     kind, category = _kind(request)
     department = request.query.get("department", "").strip()
     needle = request.query.get("q", "").strip().lower()
+    contact = _sees_contacts(request)
     officers = [
         o
         for o in await state.store.all()
         if o.covers(district, kind, category)
         and (not department or o.department == department)
-        and (not needle or _search(o, needle))
+        and (not needle or _search(o, needle, contact=contact))
     ]
     officers.sort(key=lambda o: (o.department, *order_key(o)))
-    contact = _sees_contacts(request)
     return json_response(
         {
             "at": iso_utc(at),
@@ -163,6 +159,7 @@ async def api_export(request: web.Request) -> web.Response:
     return response
 
 
+@accepts(*CONTENT_TYPES)
 async def api_import(request: web.Request) -> web.Response:
     """Import a CSV or TOML directory file: all rows or none (admin)."""
     denied = _require_admin(request)
@@ -214,6 +211,7 @@ async def api_officer(request: web.Request) -> web.Response:
     return json_response(officer.public(duty, with_calendar=True, contact=_sees_contacts(request)))
 
 
+@accepts(JSON)
 async def api_put_officer(request: web.Request) -> web.Response:
     """Create or replace one officer (admin)."""
     denied = _require_admin(request)
@@ -241,6 +239,7 @@ async def api_put_officer(request: web.Request) -> web.Response:
     return json_response(officer.public(duty, with_calendar=True), 201 if created else 200)
 
 
+@accepts(JSON)  # no body needed
 async def api_delete_officer(request: web.Request) -> web.Response:
     """Remove one officer (admin); calls already made stay on the record."""
     denied = _require_admin(request)

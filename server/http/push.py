@@ -14,6 +14,8 @@ from feeds.push import PushFeed
 from server.districts import Districts
 from server.errors import LogError
 from server.http.board import BOARD
+from server.http.bodies import _read_limited
+from server.http.guard import ANY_TYPE, accepts
 from server.http.responses import error_response, json_response
 from server.stream.events import SOURCE_PATTERN, Event, iso_utc, utcnow
 
@@ -38,6 +40,7 @@ def _authorize(request: web.Request, expected: SecretStr | None) -> web.Response
     return None
 
 
+@accepts(ANY_TYPE)  # other systems, with the push token; a foreign Origin is still refused
 async def api_push(request: web.Request) -> web.Response:
     """Ingest one event or an array of events for `source`; all are stored or none.
 
@@ -62,7 +65,7 @@ async def api_push(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > settings.push_max_body_bytes:
         return error_response(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
     try:
-        raw = await request.read()
+        raw = await _read_limited(request, settings.push_max_body_bytes)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
     try:
@@ -137,10 +140,9 @@ def _validate_pushed(
                 }
             )
             continue
-        try:
-            event = Event.model_validate(
-                {**item, "source": source, "received_at": now, "event_id": f"{source}:{external}"}
-            )
+        body = {**item, "source": source, "received_at": now, "event_id": f"{source}:{external}"}
+        try:  # strict, as JSON: `true` is no coordinate and "5" no version
+            event = Event.model_validate_json(orjson.dumps(body), strict=True)
         except ValidationError as exc:
             errors.extend(
                 {"index": index, "loc": list(e["loc"]), "msg": e["msg"]}

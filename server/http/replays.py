@@ -21,9 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from server.errors import RecordingError, ReplayError
 from server.http import roles
 from server.http.board import BOARD
+from server.http.bodies import MAX_CALL_BODY_BYTES, _read_limited, body_timeout, client_gone
+from server.http.guard import JSON, RECORDING_TYPES, accepts
 from server.http.responses import error_response, json_response
+from server.http.serving import CONNECTIONS
 from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions
 from server.replay.recording import GZIP_MAGIC, at_of, read_entries, read_header
+from server.settings import Settings
 from server.stream import protocol
 
 DENSITY_BUCKETS = 120
@@ -73,28 +77,32 @@ async def list_replays(request: web.Request) -> web.Response:
     )
 
 
+@accepts(JSON, *RECORDING_TYPES)  # JSON names a stored recording; the rest is one
 async def start_replay(request: web.Request) -> web.Response:
     """Start a replay: JSON naming a stored recording, or the recording itself as the body."""
     if (denied := _denied(request)) is not None:
         return denied
     board = _board(request)
     folder: Path = board.settings.recordings_dir
+    upload: Path | None = None  # a file this request saved: removed unless its replay starts
+    started = False
     try:
         if request.content_type == "application/json":
-            spec = StartRequest.model_validate_json(await request.read())
+            raw = await _read_limited(request, MAX_CALL_BODY_BYTES)
+            spec = StartRequest.model_validate_json(raw, strict=True)
             if spec.recording is None:
                 return error_response(
                     400, "bad_request", "name a stored `recording`, or upload one"
                 )
             path = folder / spec.recording
+            shown_as = f"recording {spec.recording!r}"
             if not path.is_file():
                 return error_response(404, "unknown_recording", f"no recording {spec.recording!r}")
         else:
             spec = StartRequest.model_validate(dict(request.query))
-            path = await _save_upload(
-                request, folder, spec.name, board.settings.replay_max_upload_bytes
-            )
-        header = read_header(path)  # wrong file type or version: refuse now, clearly
+            path = upload = await _save_upload(request, folder, spec.name, board.settings)
+            shown_as = f"the upload for replay {spec.name!r}"
+        header = read_header(path, shown_as)  # wrong file type or version: refuse now, clearly
         if spec.real_calls and not (spec.exercise or header.exercise):
             return error_response(
                 400,
@@ -111,6 +119,7 @@ async def start_replay(request: web.Request) -> web.Response:
         player = await board.replays.start(
             spec.name, path, options, exercise=spec.exercise, real_calls=spec.real_calls
         )
+        started = True
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         return error_response(
@@ -119,29 +128,45 @@ async def start_replay(request: web.Request) -> web.Response:
     except (RecordingError, ReplayError) as exc:
         status = 409 if exc.code in ("replay_exists", "too_many") else 400
         return error_response(status, exc.code, exc.message)
+    finally:
+        if upload is not None and not started:
+            upload.unlink(missing_ok=True)
     return json_response(player.status(), 201)
 
 
-async def _save_upload(request: web.Request, folder: Path, name: str, limit: int) -> Path:
-    """Stream the request body to a file in the recordings folder, within the size limit."""
+async def _save_upload(request: web.Request, folder: Path, name: str, settings: Settings) -> Path:
+    """Stream the request body to a file named after the replay, within the size limit, for as
+    long as bytes keep coming; what fails midway (too large, empty, stalled, the client gone) is
+    removed, never left on disk."""
+    limit, idle = settings.replay_max_upload_bytes, settings.replay_upload_idle_seconds
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     target = folder / f"{name}-{secrets.token_hex(3)}.jsonl"
-    size = 0
-    with target.open("wb") as out:
-        async for chunk in request.content.iter_chunked(UPLOAD_CHUNK_BYTES):
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                target.unlink()
-                raise RecordingError(
-                    f"the recording is over the {limit}-byte upload limit", code="too_large"
-                )
-            out.write(chunk)
-    if size == 0:
-        target.unlink()
-        raise RecordingError("the upload is empty; send a recording as the body")
-    with target.open("rb") as f:
-        gzipped = f.read(2) == GZIP_MAGIC
+    try:
+        size = 0
+        with target.open("wb") as out, request.app[CONNECTIONS].waiting_for_body(request):
+            while True:
+                try:
+                    async with asyncio.timeout(idle):
+                        chunk = await request.content.read(UPLOAD_CHUNK_BYTES)
+                except TimeoutError:
+                    raise body_timeout(f"the upload sent nothing for {idle:g} s") from None
+                except ConnectionError:
+                    raise client_gone() from None
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise RecordingError(
+                        f"the recording is over the {limit}-byte upload limit", code="too_large"
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise RecordingError("the upload is empty; send a recording as the body")
+        with target.open("rb") as f:
+            gzipped = f.read(2) == GZIP_MAGIC
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
     if gzipped:
         renamed = target.with_suffix(".jsonl.gz")
         target.rename(renamed)
@@ -171,6 +196,7 @@ async def replay_status(request: web.Request) -> web.Response:
     return json_response({**player.status(), "density": player.density})
 
 
+@accepts(JSON)
 async def control_replay(request: web.Request) -> web.Response:
     """Pause, resume, step, speed or seek: `{"op": ..., "speed": N, "at": TIME}` (operators:
     drills are run from the wall)."""
@@ -178,7 +204,7 @@ async def control_replay(request: web.Request) -> web.Response:
         return denied
     board = _board(request)
     try:
-        body = orjson.loads(await request.read() or b"{}")
+        body = orjson.loads(await _read_limited(request, MAX_CALL_BODY_BYTES) or b"{}")
         player = board.replays.get(request.match_info["name"])
         raw_at = body.get("at")
         at = datetime.fromisoformat(str(raw_at).replace("Z", "+00:00")) if raw_at else None
@@ -195,6 +221,7 @@ async def control_replay(request: web.Request) -> web.Response:
     return json_response(player.status())
 
 
+@accepts(JSON)  # no body needed
 async def stop_replay(request: web.Request) -> web.Response:
     """Stop a replay; its boards are told to reconnect (and find it gone)."""
     if (denied := _denied(request)) is not None:

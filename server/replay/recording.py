@@ -66,7 +66,7 @@ class Header:
         return orjson.dumps(data)
 
     @classmethod
-    def from_json(cls, line: bytes, path: Path) -> Header:
+    def from_json(cls, line: bytes, path: Path | str) -> Header:
         try:
             data = orjson.loads(line)
         except orjson.JSONDecodeError:
@@ -100,20 +100,21 @@ class ReadStats:
             self.skipped_lines.append(number)
 
 
-def _open_bytes(path: Path) -> IO[bytes]:
+def _open_bytes(path: Path, shown_as: str | None = None) -> IO[bytes]:
     """The file's bytes, decompressed when it is gzip (by its content, not its name)."""
     try:
         with path.open("rb") as probe:
             gzipped = probe.read(2) == GZIP_MAGIC
     except OSError as exc:
-        raise RecordingError(f"cannot read {path}: {exc.strerror}") from None
+        raise RecordingError(f"cannot read {shown_as or path}: {exc.strerror}") from None
     return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
 
 
-def read_header(path: Path) -> Header:
-    """Only the header line, to describe a recording without reading it."""
-    with _open_bytes(path) as f:
-        return Header.from_json(f.readline(MAX_LINE_BYTES), path)
+def read_header(path: Path, shown_as: str | None = None) -> Header:
+    """Only the header line, to describe a recording without reading it; errors name the file
+    `shown_as` (what a remote caller gave) instead of its path on this machine."""
+    with _open_bytes(path, shown_as) as f:
+        return Header.from_json(f.readline(MAX_LINE_BYTES), shown_as or path)
 
 
 def read_entries(

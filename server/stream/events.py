@@ -124,6 +124,18 @@ CATEGORIES: dict[Kind, tuple[str, ...]] = {
 SOURCE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 Source = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN)]
 PlainText = Annotated[str, StringConstraints(strip_whitespace=True)]
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _no_control_characters(value: str) -> str:
+    """Ids and names are matched, logged and shown: a NUL or another control character in one
+    is a bug or an attack, never data."""
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError("control characters (such as NUL) are not allowed here")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -279,7 +291,7 @@ LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 class Event(Frozen):
     """One incident as the board knows it; a newer `version` of the same `event_id` replaces it."""
 
-    event_id: Annotated[str, StringConstraints(min_length=3, max_length=MAX_ID_CHARS)]
+    event_id: Annotated[Identifier, StringConstraints(min_length=3, max_length=MAX_ID_CHARS)]
     version: int = Field(default=1, ge=1, le=2**62)
     source: Source
     kind: Kind
@@ -291,17 +303,19 @@ class Event(Frozen):
     translations: dict[str, Translation] = Field(default_factory=dict, max_length=MAX_TRANSLATIONS)
     geometry: Geometry | None = None
     point: Annotated[tuple[float, float], AfterValidator(_check_position)] | None = None
-    district: Annotated[str, StringConstraints(max_length=32)] | None = None
+    district: Annotated[Identifier, StringConstraints(max_length=32)] | None = None
     area_desc: Annotated[PlainText, StringConstraints(max_length=MAX_AREA_DESC_CHARS)] = ""
     sent_at: UtcDatetime
     updated_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
     received_at: UtcDatetime
     url: (
-        Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")]
+        Annotated[
+            Identifier, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")
+        ]
         | None
     ) = None
-    refs: list[Annotated[str, StringConstraints(max_length=MAX_ID_CHARS)]] = Field(
+    refs: list[Annotated[Identifier, StringConstraints(max_length=MAX_ID_CHARS)]] = Field(
         default_factory=list, max_length=MAX_REFS
     )
     extra: dict[str, Any] = Field(default_factory=dict)
@@ -380,8 +394,8 @@ class Action(Frozen):
     """An operator action on an event, logged like any entry so replays tell the whole story."""
 
     action: ActionName
-    event_id: Annotated[str, StringConstraints(min_length=3, max_length=MAX_ID_CHARS)]
-    actor: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    event_id: Annotated[Identifier, StringConstraints(min_length=3, max_length=MAX_ID_CHARS)]
+    actor: Annotated[Identifier, StringConstraints(min_length=1, max_length=100)]
     at: UtcDatetime
     data: dict[str, Any] = Field(default_factory=dict)
 
@@ -397,7 +411,7 @@ class Notice(Frozen):
     """A system message on the stream (feed down, demo restarted), visible in recordings too."""
 
     level: Literal["info", "warning", "error"]
-    code: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    code: Annotated[Identifier, StringConstraints(min_length=1, max_length=64)]
     message: Annotated[str, StringConstraints(min_length=1, max_length=1_000)]
     at: UtcDatetime
     source: Source | None = None

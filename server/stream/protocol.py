@@ -15,7 +15,7 @@ import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
 from server.errors import ProtocolError
-from server.stream.events import MAX_ACTION_DATA_BYTES, Frozen, Kind, Severity
+from server.stream.events import MAX_ACTION_DATA_BYTES, Frozen, Identifier, Kind, Severity
 from server.stream.log import EventFilter
 
 PROTOCOL_VERSION = 1
@@ -30,7 +30,7 @@ class FilterSpec(Frozen):
 
     kinds: list[Kind] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
     severities: list[Severity] = Field(default_factory=list, max_length=MAX_FILTER_VALUES)
-    districts: list[Annotated[str, Field(max_length=32)]] = Field(
+    districts: list[Annotated[Identifier, Field(max_length=32)]] = Field(
         default_factory=list, max_length=MAX_FILTER_VALUES
     )
 
@@ -46,7 +46,7 @@ class FilterSpec(Frozen):
 class Resume(Frozen):
     """Where a reconnecting client left off."""
 
-    epoch: Annotated[str, Field(max_length=64)]
+    epoch: Annotated[Identifier, Field(max_length=64)]
     after_seq: int = Field(ge=0)
 
 
@@ -58,7 +58,7 @@ class Hello(_Message):
     """First message of every connection."""
 
     type: Literal["hello"]
-    token: Annotated[str, Field(max_length=512)] | None = None
+    token: Annotated[Identifier, Field(max_length=512)] | None = None
     resume: Resume | None = None
     stream: Annotated[str, Field(max_length=100)] = "live"
     filter: FilterSpec = Field(default_factory=FilterSpec)
@@ -76,19 +76,19 @@ class ActionRequest(_Message):
 
     type: Literal["action"]
     action: Literal["ack", "assign", "note", "resolve"]
-    event_id: Annotated[str, Field(min_length=3, max_length=200)]
+    event_id: Annotated[Identifier, Field(min_length=3, max_length=200)]
     data: dict[str, Any] = Field(default_factory=dict)
-    ref: Annotated[str, Field(max_length=64)] | None = None
+    ref: Annotated[Identifier, Field(max_length=64)] | None = None
     # who is acting, as the board's operator typed it; a label for the record, not an identity
     # check (roles and logins come later)
-    actor: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    actor: Annotated[Identifier, Field(min_length=1, max_length=100)] | None = None
 
 
 class Ping(_Message):
     """Client-side liveness probe."""
 
     type: Literal["ping"]
-    ref: Annotated[str, Field(max_length=64)] | None = None
+    ref: Annotated[Identifier, Field(max_length=64)] | None = None
 
 
 ClientMessage = Annotated[Hello | SetFilter | ActionRequest | Ping, Field(discriminator="type")]
@@ -97,7 +97,8 @@ _KNOWN_TYPES = ("hello", "filter", "action", "ping")
 
 
 def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest | Ping:
-    """Decode and validate one inbound message, or raise ProtocolError with the reply's code."""
+    """Decode and validate one inbound message, or raise ProtocolError with the reply's code.
+    Types are strict: a string is not a number, a boolean not a version."""
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
@@ -113,13 +114,13 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
             f"unknown message type {data.get('type')!r}; expected one of {', '.join(_KNOWN_TYPES)}",
             code="unknown_type",
         )
-    if data.get("v") != PROTOCOL_VERSION:
+    if data.get("v") != PROTOCOL_VERSION or isinstance(data.get("v"), bool):  # True == 1
         raise ProtocolError(
             f'protocol version {data.get("v")!r} is not supported; send "v": 1',
             code="bad_version",
         )
     try:
-        message = _client_message.validate_python(data)
+        message = _client_message.validate_json(text, strict=True)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"][1:]) or "message"

@@ -86,14 +86,43 @@ class PageErrors(list[str]):
     """Uncaught script errors seen on a page; a board that throws is a failed test."""
 
 
+# Every Content-Security-Policy violation on a page, reported as a console error the test sees.
+# (So `wait_for_function` takes a function, `"() => …"`: a bare expression is eval'd in the page,
+# which the policy forbids.)
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`csp-violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`
+    + ` at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+def csp_violations(page: Any) -> list[str]:
+    """Collect the page's CSP violations (Chromium's own reports and the listener's)."""
+    seen: list[str] = []
+
+    def note(message: Any) -> None:
+        text = message.text
+        if message.type == "error" and (
+            text.startswith("csp-violation") or "Content Security Policy" in text
+        ):
+            seen.append(text)
+
+    page.add_init_script(REPORT_CSP_VIOLATIONS)
+    page.on("console", note)
+    return seen
+
+
 @pytest.fixture
 def open_board(chromium: Any) -> Iterator[Callable[..., Any]]:
     """Open the board in a fresh context: `open_board(server, width=1920, height=1080, query="")`.
 
-    Any uncaught script error on an opened page fails the test at teardown.
+    Any uncaught script error or Content-Security-Policy violation on an opened page fails the
+    test at teardown.
     """
     contexts: list[Any] = []
     errors = PageErrors()
+    violations: list[list[str]] = []
 
     def open_(
         server: BoardServer, *, width: int = 1920, height: int = 1080, query: str = ""
@@ -104,6 +133,7 @@ def open_board(chromium: Any) -> Iterator[Callable[..., Any]]:
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        violations.append(csp_violations(page))
         page.goto(f"{server.url}/{query}")
         return page
 
@@ -111,6 +141,8 @@ def open_board(chromium: Any) -> Iterator[Callable[..., Any]]:
     for context in contexts:
         context.close()
     assert not errors, f"uncaught errors on the board page: {errors}"
+    blocked = [v for seen in violations for v in seen]
+    assert not blocked, f"Content-Security-Policy violations on the board page: {blocked}"
 
 
 @pytest.fixture(scope="session")

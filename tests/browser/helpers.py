@@ -78,5 +78,6 @@ def wait_live(page: Any, timeout_ms: int = 10_000) -> None:
 def wait_map(page: Any, timeout_ms: int = 10_000) -> None:
     """The district layer is drawn (25 districts of Seoul)."""
     page.wait_for_function(
-        "document.querySelectorAll('path.district[data-code]').length >= 25", timeout=timeout_ms
+        "() => document.querySelectorAll('path.district[data-code]').length >= 25",
+        timeout=timeout_ms,
     )

@@ -211,7 +211,7 @@ def test_screenshots(
     wait_live(wall)
     wait_map(wall)
     # the demo loop adds an event every second or two: wait for a representative wall
-    wall.wait_for_function(f"document.querySelectorAll('{ROW}').length >= 20", timeout=60_000)
+    wall.wait_for_function(f"() => document.querySelectorAll('{ROW}').length >= 20", timeout=60_000)
     expect(wall.locator('[data-testid="feed-row"]').first).to_be_visible(timeout=8_000)
     time.sleep(2)  # ages, KPI tiles and the feed strip settle; highlights end with `animations`
     wall_png = artifacts / "board-wall-1920x1080.png"

@@ -552,7 +552,7 @@ def test_feed_strip_makes_a_down_feed_unmistakable(
     # inject right after a real `feeds` message, so the next real one is seconds away
     before = page.evaluate("window.cityboard.store.feedsAt")
     page.wait_for_function(
-        f"window.cityboard.store.feedsAt !== {json.dumps(before)}", timeout=10_000
+        f"() => window.cityboard.store.feedsAt !== {json.dumps(before)}", timeout=10_000
     )
     health = [
         {"name": "aaa-ok", "state": "ok", "stale": False, "age_seconds": 3},

@@ -121,7 +121,8 @@ def test_replay_banner_scrubber_seek_and_back_to_live(
     page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
     # the server closed the socket with 4009; the board reconnected to a new epoch: e1, e2 only
     page.wait_for_function(
-        f"window.cityboard.store.epoch && window.cityboard.store.epoch !== {json.dumps(epoch)}",
+        f"() => window.cityboard.store.epoch"
+        f" && window.cityboard.store.epoch !== {json.dumps(epoch)}",
         timeout=10_000,
     )
     expect(page.locator(ROW)).to_have_count(2, timeout=10_000)
@@ -223,7 +224,8 @@ def test_drag_seek_then_step_while_paused_then_speed_up(
     page.mouse.up()
     expect(preview).to_be_hidden()
     page.wait_for_function(
-        f"window.cityboard.store.epoch && window.cityboard.store.epoch !== {json.dumps(epoch)}",
+        f"() => window.cityboard.store.epoch"
+        f" && window.cityboard.store.epoch !== {json.dumps(epoch)}",
         timeout=10_000,
     )
     expect(page.locator(ROW)).to_have_count(2, timeout=10_000)
