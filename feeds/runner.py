@@ -56,6 +56,7 @@ class FeedHealth:
     events_emitted: int = 0
     documents_rejected: int = 0
     items_skipped: int = 0
+    warnings: int = 0  # secondary fields dropped from events that were kept
 
     def as_json(self, now: datetime) -> dict[str, Any]:
         """The health record for `/api/feeds` and the websocket, with its age against the SLA."""
@@ -76,6 +77,7 @@ class FeedHealth:
             "events_emitted": self.events_emitted,
             "documents_rejected": self.documents_rejected,
             "items_skipped": self.items_skipped,
+            "warnings": self.warnings,
         }
 
 
@@ -181,6 +183,14 @@ class FeedRunner:
                 self.health.name,
                 len(parsed.skipped),
                 parsed.skipped[0],
+            )
+        if parsed.warnings:
+            self.health.warnings += len(parsed.warnings)
+            log.info(
+                "feed %s dropped %d unreadable field(s), first: %s",
+                self.health.name,
+                len(parsed.warnings),
+                parsed.warnings[0],
             )
         batch: dict[str, Event] = {}
         for event in newest_per_event(parsed.events, ties="first"):

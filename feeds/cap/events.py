@@ -40,7 +40,7 @@ from feeds.kit.cap import (
     cap_status,
     cap_text,
     chain_key,
-    parse_references,
+    read_references,
     reference_ids,
 )
 from feeds.kit.xml import local, namespace, text
@@ -192,8 +192,11 @@ class CapEvents:
 
     # --------------------------------------------------------------------------- entries
 
-    def entry_event(self, entry: Entry, received_at: datetime) -> Event:
-        """An event from the entry's own data: inline cap: fields, else title/summary/updated."""
+    def entry_event(self, entry: Entry, received_at: datetime, warnings: list[str]) -> Event:
+        """An event from the entry's own data: inline cap: fields, else title/summary/updated.
+
+        Secondary fields that cannot be read (cap:references) are dropped, noted in `warnings`.
+        """
         el = entry.element
         if entry.external_id is None:
             raise FeedRejected("entry has neither an id nor a link")
@@ -238,7 +241,10 @@ class CapEvents:
         ]
         kind, category = cap_category(categories, cap("event"), title)
         summary = text(el, "summary") or text(el, "content") or text(el, "description")
-        refs = parse_references(cap("references"), zone=zone) if cap("references") else []
+        refs, dropped = (
+            read_references(cap("references"), zone=zone) if cap("references") else ([], [])
+        )
+        warnings += dropped
         msg_type = cap("msgType") or "Alert"
         external_id = entry.external_id
         if msg_type in ("Update", "Cancel") and refs:

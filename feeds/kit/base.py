@@ -134,13 +134,17 @@ class FeedContext:
 
 @dataclass
 class Parsed:
-    """What one document yielded: its events, and one line for each item that had to be skipped.
+    """What one document yielded: its events, one line for each item that had to be skipped
+    (refused), and one line for each secondary field that was dropped from an event it kept.
 
     A bad item costs only itself; a document with nothing usable raises FeedRejected instead.
+    A field that cannot be read but that the event can do without (a reference, an onset, an
+    extra) is dropped with a warning (`"<item label>: <field> <problem>; ignored"`), never the item.
     """
 
     events: list[Event] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def unusable(self) -> bool:

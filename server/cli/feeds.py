@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from feeds import registry
-from feeds.kit.base import FeedConfig, FeedContext, PollingFeed
+from feeds.kit.base import FeedConfig, FeedContext, Parsed, PollingFeed
 from server.districts import Districts
 from server.errors import CityboardError, ConfigError
 from server.settings import config_problems
@@ -100,7 +100,9 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
         )
         return 1
     for reason in parsed.skipped:
-        print(f"cityboard: {path}: skipped {reason}", file=sys.stderr)
+        print(f"cityboard: {path}: rejected {reason}", file=sys.stderr)
+    for warning in parsed.warnings:
+        print(f"cityboard: {path}: warning: {warning}", file=sys.stderr)
     for event in parsed.events:
         if as_json:
             sys.stdout.buffer.write(event.dump() + b"\n")
@@ -111,8 +113,28 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
                 f"[{event.sent_at:%Y-%m-%d %H:%MZ}]"
             )
     sys.stdout.flush()
-    print(
-        f"cityboard: {path}: {len(parsed.events)} event(s), {len(parsed.skipped)} skipped",
-        file=sys.stderr,
-    )
+    print(f"cityboard: {path}: {summary(parsed)}", file=sys.stderr)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _why(lines: list[str]) -> str:
+    """' (first reason)' for a count, '' when there is nothing to explain."""
+    if not lines:
+        return ""
+    more = f"; and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f" ({lines[0][:200]}{more})"
+
+
+def summary(parsed: Parsed) -> str:
+    """`N events, M rejected (why)[, W warnings]`: what one document yielded, on one line."""
+    text = (
+        f"{_count(len(parsed.events), 'event')}, 0 filtered, "
+        f"{len(parsed.skipped)} rejected{_why(parsed.skipped)}"
+    )
+    if parsed.warnings:
+        text += f", {_count(len(parsed.warnings), 'warning')}"
+    return text

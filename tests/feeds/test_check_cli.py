@@ -40,7 +40,6 @@ CONFIG_OF = {
 }
 ADAPTER_OVERRIDE = {"mapping/seoul-civil-complaints-open311.json": "open311"}
 REJECTED = {  # documents that are not (valid) feeds of their adapter, each for a stated reason
-    "cap/canada_errors.cap",
     "cap/invalid.cap",
     "cap/invalid_schema.xml",
     "cap/invalid_xmlns.cap",
@@ -87,7 +86,8 @@ def test_feeds_check_on_every_fixture(
         return
     assert code == 0, err.decode()
     events = [orjson.loads(line) for line in out.splitlines()]
-    assert lines[-1].endswith(f"{len(events)} event(s), 0 skipped") or "skipped" in lines[-1]
+    noun = "event" if len(events) == 1 else "events"
+    assert f": {len(events)} {noun}, " in lines[-1] and " rejected" in lines[-1]
     if relpath in EMPTY:
         assert events == []
         return
@@ -103,3 +103,13 @@ def test_feeds_check_on_every_fixture(
 def test_every_fixture_folder_is_covered() -> None:
     folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()} - {"configs"}
     assert folders == set(ADAPTER_OF)
+
+
+def test_a_warning_is_printed_and_the_event_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    """canada_errors.cap: its `<references/>` is dropped with a warning, not the alert."""
+    code = main(["feeds", "check", "cap", str(FIXTURES / "cap/canada_errors.cap")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012" in out
+    assert "warning: cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012: <references> is empty; ignored" in err
+    assert err.strip().splitlines()[-1].endswith("1 event, 0 filtered, 0 rejected, 1 warning")

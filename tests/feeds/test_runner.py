@@ -394,3 +394,34 @@ def test_secrets_come_from_the_environment_not_the_config(monkeypatch: pytest.Mo
     monkeypatch.delenv("SEOUL_API_KEY")
     with pytest.raises(ValidationError, match=r"SEOUL_API_KEY .* is not set"):
         FeedConfig(name="x", adapter="mapping", url="https://api.example/${SEOUL_API_KEY}/json")
+
+
+@pytest.fixture
+async def serve_fixture(upstream: Upstream, event_log: EventLog) -> AsyncIterator[Any]:
+    """A runner for adapter `name` polling `upstream`, which serves fixture `relpath`."""
+    from feeds import registry
+    from tests.feeds.conftest import FIXTURES
+
+    session = SharedSession()
+
+    def make(name: str, relpath: str, **config: Any) -> tuple[FeedRunner, PollingFeed]:
+        upstream.body, upstream.status = (FIXTURES / relpath).read_bytes(), 200
+        fetcher = Fetcher(session, timeout_seconds=5, max_body_bytes=CAP)
+        feed = registry.load(name)(feed_context(name, url=upstream.url, http=fetcher, **config))
+        assert isinstance(feed, PollingFeed)
+        runner = FeedRunner(feed, event_log.append, districts=DISTRICTS, clock=ManualClock(START))
+        return runner, feed
+
+    yield make
+    await session.close()
+
+
+async def test_a_warning_is_counted_and_the_event_stored(
+    serve_fixture: Any, event_log: EventLog
+) -> None:
+    """canada_errors.cap: `<references/>` is dropped with a warning, the alert is stored."""
+    runner, feed = serve_fixture("cap", "cap/canada_errors.cap")
+    assert await runner.poll_once(feed, 10)
+    health = runner.health.as_json(START)
+    assert (health["state"], health["warnings"], health["items_skipped"]) == ("ok", 1, 0)
+    assert list(await current(event_log)) == ["cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012"]
