@@ -5,6 +5,7 @@ A naive time is read in the feed's configured zone and refused without one: neve
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -49,11 +50,17 @@ def parse_rfc822(value: str, *, field: str = "time") -> datetime:
 
 
 def from_epoch(value: float | int | str, *, unit: str = "s", field: str = "time") -> datetime:
-    """Epoch seconds (`unit='s'`, GTFS-rt) or milliseconds (`unit='ms'`, USGS) as aware UTC."""
+    """Epoch seconds (`unit='s'`, GTFS-rt) or milliseconds (`unit='ms'`, USGS) as aware UTC.
+
+    NaN and infinities (numbers, or text such as "nan" and "-Infinity") are refused like any
+    other bad value: FeedRejected, never a ValueError out of `parse`.
+    """
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise FeedRejected(f"{field} {value!r} is not an epoch number") from None
+    if not math.isfinite(number):
+        raise FeedRejected(f"{field} {value!r} is not a finite number")
     seconds = number / 1000.0 if unit == "ms" else number
     try:
         return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)

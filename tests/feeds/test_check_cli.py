@@ -113,3 +113,24 @@ def test_a_warning_is_printed_and_the_event_kept(capsys: pytest.CaptureFixture[s
     assert "cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012" in out
     assert "warning: cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012: <references> is empty; ignored" in err
     assert err.strip().splitlines()[-1].endswith("1 event, 0 filtered, 0 rejected, 1 warning")
+
+
+def test_a_non_finite_time_is_a_rejected_item_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = orjson.loads((FIXTURES / "usgs-geojson/earthquakes-1.json").read_bytes())
+    doc["features"][1]["properties"]["time"] = "nan"
+    path = tmp_path / "quakes.json"
+    path.write_bytes(orjson.dumps(doc))
+    code = main(["feeds", "check", "usgs", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    assert len(out.splitlines()) == 2
+    assert "rejected feature 2345: time 'nan' is not a finite number" in err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .endswith(
+            "2 events, 0 filtered, 1 rejected (feature 2345: time 'nan' is not a finite number)"
+        )
+    )

@@ -425,3 +425,15 @@ async def test_a_warning_is_counted_and_the_event_stored(
     health = runner.health.as_json(START)
     assert (health["state"], health["warnings"], health["items_skipped"]) == ("ok", 1, 0)
     assert list(await current(event_log)) == ["cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012"]
+
+
+async def test_a_non_finite_time_costs_only_its_item(
+    serve_fixture: Any, upstream: Upstream, event_log: EventLog
+) -> None:
+    runner, feed = serve_fixture("usgs", "usgs-geojson/earthquakes-1.json")
+    doc = orjson.loads(upstream.body)
+    doc["features"][1]["properties"]["time"] = "NaN"
+    upstream.body = orjson.dumps(doc)
+    assert await runner.poll_once(feed, 10)
+    assert (runner.health.state, runner.health.items_skipped) == ("ok", 1)
+    assert sorted(await current(event_log)) == ["usgs:1234", "usgs:3456"]
