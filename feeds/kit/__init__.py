@@ -32,7 +32,15 @@ from feeds.kit.gml import gml_geometry
 from feeds.kit.jsondoc import feature_collection, json_type, load_json
 from feeds.kit.places import districts_in_text
 from feeds.kit.text import plain_text, text_of, title_text, web_url
-from feeds.kit.times import from_epoch, parse_rfc822, parse_time, parse_time_pattern, version_of
+from feeds.kit.times import (
+    NoTimeZone,
+    from_epoch,
+    parse_rfc822,
+    parse_time,
+    parse_time_pattern,
+    utc_offset_of,
+    version_of,
+)
 from feeds.kit.wkt import wkt_geometry
 from server.errors import ConfigError, FeedError, FeedRejected, FeedUnavailable
 from server.stream.events import (
@@ -76,6 +84,7 @@ __all__ = [
     "FeedUnavailable",
     "Kind",
     "Manifest",
+    "NoTimeZone",
     "Parsed",
     "PollingFeed",
     "Severity",
@@ -103,6 +112,7 @@ __all__ = [
     "ring_polygon",
     "text_of",
     "title_text",
+    "utc_offset_of",
     "utcnow",
     "version_of",
     "web_url",
