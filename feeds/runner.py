@@ -56,6 +56,7 @@ class FeedHealth:
     events_emitted: int = 0
     documents_rejected: int = 0
     items_skipped: int = 0
+    items_filtered: int = 0  # sound items the feed's policy does not show (CAP Test alerts)
     warnings: int = 0  # secondary fields dropped from events that were kept
 
     def as_json(self, now: datetime) -> dict[str, Any]:
@@ -77,6 +78,7 @@ class FeedHealth:
             "events_emitted": self.events_emitted,
             "documents_rejected": self.documents_rejected,
             "items_skipped": self.items_skipped,
+            "items_filtered": self.items_filtered,
             "warnings": self.warnings,
         }
 
@@ -184,6 +186,7 @@ class FeedRunner:
                 len(parsed.skipped),
                 parsed.skipped[0],
             )
+        self.health.items_filtered += len(parsed.filtered)
         if parsed.warnings:
             self.health.warnings += len(parsed.warnings)
             log.info(

@@ -23,6 +23,7 @@ from feeds.kit import (
     MAX_TRANSLATIONS,
     Event,
     FeedContext,
+    FeedFiltered,
     FeedRejected,
     georss_point,
     iso_utc,
@@ -73,15 +74,16 @@ class CapEvents:
         self.source = context.config.name
 
     def _policy(self, status: str, scope: str, msg_type: str) -> None:
-        """Skip (FeedRejected for the item) what the board should not show."""
+        """Filter out (FeedFiltered for the item) what the board should not show: sound
+        messages, so they are counted as filtered, not as failures."""
         if status and status != "Actual" and not self.options.include_non_actual:
-            raise FeedRejected(
+            raise FeedFiltered(
                 f"status {status}: only Actual alerts are shown (option include_non_actual)"
             )
         if scope and scope != "Public" and not self.options.include_restricted:
-            raise FeedRejected(f"scope {scope}: not a public alert (option include_restricted)")
+            raise FeedFiltered(f"scope {scope}: not a public alert (option include_restricted)")
         if msg_type in ("Ack", "Error"):
-            raise FeedRejected(f"msgType {msg_type} answers another message; nothing to show")
+            raise FeedFiltered(f"msgType {msg_type} answers another message; nothing to show")
 
     # ---------------------------------------------------------------------------- alerts
 

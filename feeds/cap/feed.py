@@ -161,6 +161,7 @@ class CapFeed(PollingFeed):
             parsed.events.extend(sub.events)
             parsed.skipped.extend(f"{entry.label}: {reason}" for reason in sub.skipped)
             parsed.warnings.extend(f"{entry.label}: {warning}" for warning in sub.warnings)
+            parsed.filtered.extend(f"{entry.label}: {reason}" for reason in sub.filtered)
         parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 

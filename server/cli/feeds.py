@@ -28,6 +28,12 @@ def add_parser(sub: Any) -> None:
     check.add_argument("file", type=Path, help="the saved document")
     check.add_argument("--json", action="store_true", help="print one normalized event per line")
     check.add_argument(
+        "--include-filtered",
+        action="store_true",
+        help="also list each item the feed's policy filtered out (e.g. CAP Test alerts), "
+        "with the reason",
+    )
+    check.add_argument(
         "--config",
         type=Path,
         help="TOML with the feed's settings: a [[feeds]] entry for this adapter "
@@ -39,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
     """`cityboard feeds list|check`."""
     if args.feeds_command == "list":
         return list_adapters()
-    return check_file(args.adapter, args.file, as_json=args.json, config_file=args.config)
+    return check_file(
+        args.adapter,
+        args.file,
+        as_json=args.json,
+        config_file=args.config,
+        include_filtered=args.include_filtered,
+    )
 
 
 def list_adapters() -> int:
@@ -72,8 +84,19 @@ def _feed_config(adapter: str, config_file: Path | None) -> FeedConfig:
         raise ConfigError(f"invalid feed settings: {config_problems(exc, FeedConfig)}") from None
 
 
-def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | None) -> int:
-    """Parse a saved document and print its events; a rejected document exits 1 with one line."""
+def check_file(
+    adapter: str,
+    path: Path,
+    *,
+    as_json: bool,
+    config_file: Path | None,
+    include_filtered: bool = False,
+) -> int:
+    """Parse a saved document and print its events; a rejected document exits 1 with one line.
+
+    Items refused (rejected), items the feed's policy filtered out and fields dropped with a
+    warning go to stderr, then one summary line; a document with only filtered items exits 0.
+    """
     cls = registry.load(adapter)
     if not issubclass(cls, PollingFeed):
         raise ConfigError(f"adapter {adapter!r} is not a polling adapter; nothing to check")
@@ -101,6 +124,8 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
         return 1
     for reason in parsed.skipped:
         print(f"cityboard: {path}: rejected {reason}", file=sys.stderr)
+    for reason in parsed.filtered if include_filtered else []:
+        print(f"cityboard: {path}: filtered {reason}", file=sys.stderr)
     for warning in parsed.warnings:
         print(f"cityboard: {path}: warning: {warning}", file=sys.stderr)
     for event in parsed.events:
@@ -121,19 +146,29 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _why(lines: list[str]) -> str:
-    """' (first reason)' for a count, '' when there is nothing to explain."""
+def _first(lines: list[str]) -> str:
+    """' (the first line; and N more)' for a count, '' when there is nothing to explain."""
     if not lines:
         return ""
     more = f"; and {len(lines) - 1} more" if len(lines) > 1 else ""
     return f" ({lines[0][:200]}{more})"
 
 
+def _reasons(lines: list[str]) -> str:
+    """' (each distinct reason, without the item labels)', '' when there is none."""
+    reasons = list(dict.fromkeys(line.split(": ", 1)[-1][:200] for line in lines))
+    if not reasons:
+        return ""
+    more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+    return f" ({'; '.join(reasons[:3])}{more})"
+
+
 def summary(parsed: Parsed) -> str:
-    """`N events, M rejected (why)[, W warnings]`: what one document yielded, on one line."""
+    """`N events, M filtered (why), K rejected (why)[, W warnings]`: one document, one line."""
     text = (
-        f"{_count(len(parsed.events), 'event')}, 0 filtered, "
-        f"{len(parsed.skipped)} rejected{_why(parsed.skipped)}"
+        f"{_count(len(parsed.events), 'event')}, "
+        f"{len(parsed.filtered)} filtered{_reasons(parsed.filtered)}, "
+        f"{len(parsed.skipped)} rejected{_first(parsed.skipped)}"
     )
     if parsed.warnings:
         text += f", {_count(len(parsed.warnings), 'warning')}"

@@ -481,13 +481,43 @@ def test_a_naive_time_is_read_in_the_configured_zone() -> None:
         (b"<msgType>Alert</msgType>", b"<msgType>Ack</msgType>", "msgType Ack answers another"),
     ],
 )
-def test_non_public_or_non_actual_alerts_are_skipped_items(
+def test_non_public_or_non_actual_alerts_are_filtered_not_rejected(
     old: bytes, new: bytes, reason: str
 ) -> None:
+    """Policy, not failure: the alert is well formed, the board just does not show it."""
     parsed = parse_bytes(THUNDER.replace(old, new))
-    assert parsed.events == []
-    [skipped] = parsed.skipped
-    assert skipped.startswith("KSTO@NWS.NOAA.GOV,KSTO1055887203: ") and reason in skipped
+    assert parsed.events == [] and parsed.skipped == []
+    [filtered] = parsed.filtered
+    assert filtered.startswith("KSTO@NWS.NOAA.GOV,KSTO1055887203: ") and reason in filtered
+    assert not parsed.unusable, "a document of filtered alerts is a healthy one"
+
+
+def test_an_index_of_test_alerts_is_filtered_not_unusable() -> None:
+    """weather_index.atom (NWS) with every entry's cap:status set to Test."""
+    payload = fixture("cap-feeds/weather_index.atom").replace(
+        b"<cap:status>Actual</cap:status>", b"<cap:status>Test</cap:status>"
+    )
+    parsed = parse_bytes(payload)
+    assert parsed.events == [] and parsed.skipped == [] and not parsed.unusable
+    assert len(parsed.filtered) == 2
+    assert all("status Test: only Actual alerts" in reason for reason in parsed.filtered)
+
+
+def test_an_edxl_distribution_of_exercises_beside_a_broken_alert_is_not_unusable() -> None:
+    exercise = THUNDER.split(b"?>", 1)[1].replace(
+        b"<status>Actual</status>", b"<status>Exercise</status>"
+    )
+    broken = exercise.replace(b"<scope>Public</scope>", b"")
+    payload = (
+        b'<EDXLDistribution xmlns="urn:oasis:names:tc:emergency:EDXL:DE:1.0"><contentObject>'
+        b"<xmlContent><embeddedXMLContent>"
+        + exercise
+        + broken
+        + b"</embeddedXMLContent></xmlContent></contentObject></EDXLDistribution>"
+    )
+    parsed = parse_bytes(payload)
+    assert parsed.events == [] and len(parsed.filtered) == 1 and len(parsed.skipped) == 1
+    assert not parsed.unusable
 
 
 def test_include_non_actual_shows_a_test_alert_marked_as_such() -> None:

@@ -134,3 +134,25 @@ def test_a_non_finite_time_is_a_rejected_item_not_a_traceback(
             "2 events, 0 filtered, 1 rejected (feature 2345: time 'nan' is not a finite number)"
         )
     )
+
+
+def test_filtered_alerts_are_counted_with_the_reason_and_listed_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = (FIXTURES / "cap/thunderstorm.cap").read_bytes()
+    path = tmp_path / "test-alert.cap"
+    path.write_bytes(payload.replace(b"<status>Actual</status>", b"<status>Test</status>"))
+    assert main(["feeds", "check", "cap", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert line == (
+        f"cityboard: {path}: 0 events, 1 filtered (status Test: only Actual alerts are shown "
+        "(option include_non_actual)), 0 rejected"
+    )
+    assert main(["feeds", "check", "cap", str(path), "--include-filtered"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        f"cityboard: {path}: filtered KSTO@NWS.NOAA.GOV,KSTO1055887203: status Test: only "
+        "Actual alerts are shown (option include_non_actual)"
+    ) in err.splitlines()

@@ -437,3 +437,15 @@ async def test_a_non_finite_time_costs_only_its_item(
     assert await runner.poll_once(feed, 10)
     assert (runner.health.state, runner.health.items_skipped) == ("ok", 1)
     assert sorted(await current(event_log)) == ["usgs:1234", "usgs:3456"]
+
+
+async def test_a_document_of_filtered_alerts_is_a_healthy_poll(
+    serve_fixture: Any, upstream: Upstream, event_log: EventLog
+) -> None:
+    runner, feed = serve_fixture("cap", "cap/thunderstorm.cap", update_model="snapshot")
+    upstream.body = upstream.body.replace(b"<status>Actual</status>", b"<status>Test</status>")
+    assert await runner.poll_once(feed, 10)
+    health = runner.health.as_json(START)
+    assert (health["state"], health["items_filtered"]) == ("ok", 1)
+    assert (health["documents_rejected"], health["items_skipped"]) == (0, 0)
+    assert event_log.head == 0

@@ -292,3 +292,13 @@ def test_a_non_finite_time_skips_only_its_quake(props: dict[str, Any], reason: s
     parsed = parse(sample_with(1, **props))
     assert [e.event_id for e in parsed.events] == ["usgs:1234", "usgs:3456"]
     assert parsed.skipped == [f"feature 2345: {reason}"]
+
+
+def test_quakes_below_min_magnitude_are_filtered() -> None:
+    parsed = parse_fixture("usgs", SAMPLE, options={"min_magnitude": 2.5})
+    assert [e.event_id for e in parsed.events] == ["usgs:1234"]
+    assert parsed.skipped == []
+    assert parsed.filtered == [
+        "feature 2345: magnitude 1.25 is below min_magnitude 2.5",
+        "feature 3456: no magnitude (min_magnitude 2.5)",
+    ]
