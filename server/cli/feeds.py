@@ -106,10 +106,19 @@ def check_file(
     except ValidationError as exc:
         problems = config_problems(exc, cls.Options, "options")
         raise ConfigError(f"feed {config.name!r} ({adapter}): {problems}") from None
+    cap = config.max_body_bytes  # the same cap a running feed applies to what it fetches
     try:
-        payload = path.read_bytes()
+        with path.open("rb") as handle:
+            payload = handle.read(cap + 1)  # never more than the cap and one byte
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if len(payload) > cap:
+        print(
+            f"cityboard: {path}: rejected by {adapter}: larger than max_body_bytes "
+            f"({cap} bytes); not read further",
+            file=sys.stderr,
+        )
+        return 1
     try:
         parsed = feed.parse(payload, received_at=datetime.now(UTC))
     except CityboardError as exc:

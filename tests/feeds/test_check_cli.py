@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -156,3 +157,57 @@ def test_filtered_alerts_are_counted_with_the_reason_and_listed_on_request(
         f"cityboard: {path}: filtered KSTO@NWS.NOAA.GOV,KSTO1055887203: status Test: only "
         "Actual alerts are shown (option include_non_actual)"
     ) in err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("adapter", "relpath"),
+    [("usgs", "usgs-geojson/earthquakes-1.json"), ("cap", "cap/thunderstorm.cap")],
+)
+def test_a_document_over_max_body_bytes_is_refused_while_reading(
+    adapter: str, relpath: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The feed's own cap, for JSON and XML alike: the real document with padding past it."""
+    payload = (FIXTURES / relpath).read_bytes()
+    path = tmp_path / "big"
+    path.write_bytes(payload + b" " * (4096 - len(payload)))
+    config = tmp_path / "feed.toml"
+    config.write_text(f'[[feeds]]\nname = "x"\nadapter = "{adapter}"\nmax_body_bytes = 4095\n')
+    code = main(["feeds", "check", adapter, str(path), "--config", str(config)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"cityboard: {path}: rejected by {adapter}: larger than max_body_bytes (4095 bytes); "
+        "not read further"
+    ]
+    config.write_text(f'[[feeds]]\nname = "x"\nadapter = "{adapter}"\nmax_body_bytes = 4096\n')
+    assert main(["feeds", "check", adapter, str(path), "--config", str(config)]) == 0
+
+
+def test_a_huge_file_is_refused_after_reading_only_the_default_cap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 64 GiB (sparse) file: only 20 MiB + 1 byte of it are read."""
+    path = tmp_path / "huge.json"
+    with path.open("wb") as f:
+        f.truncate(64 * 1024**3)
+    reads: list[int] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, *args, **kwargs)
+        if self == path:
+            read = handle.read
+
+            def counted(size: int = -1) -> bytes:
+                data = read(size)
+                reads.append(len(data))
+                return data
+
+            handle.read = counted
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    assert main(["feeds", "check", "usgs", str(path)]) == 1
+    _, err = capsys.readouterr()
+    assert err.strip().endswith("larger than max_body_bytes (20971520 bytes); not read further")
+    assert sum(reads) == 20 * 1024 * 1024 + 1
