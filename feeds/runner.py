@@ -56,6 +56,8 @@ class FeedHealth:
     events_emitted: int = 0
     documents_rejected: int = 0
     items_skipped: int = 0
+    items_filtered: int = 0  # sound items the feed's policy does not show (CAP Test alerts)
+    warnings: int = 0  # secondary fields dropped from events that were kept
 
     def as_json(self, now: datetime) -> dict[str, Any]:
         """The health record for `/api/feeds` and the websocket, with its age against the SLA."""
@@ -76,6 +78,8 @@ class FeedHealth:
             "events_emitted": self.events_emitted,
             "documents_rejected": self.documents_rejected,
             "items_skipped": self.items_skipped,
+            "items_filtered": self.items_filtered,
+            "warnings": self.warnings,
         }
 
 
@@ -181,6 +185,15 @@ class FeedRunner:
                 self.health.name,
                 len(parsed.skipped),
                 parsed.skipped[0],
+            )
+        self.health.items_filtered += len(parsed.filtered)
+        if parsed.warnings:
+            self.health.warnings += len(parsed.warnings)
+            log.info(
+                "feed %s dropped %d unreadable field(s), first: %s",
+                self.health.name,
+                len(parsed.warnings),
+                parsed.warnings[0],
             )
         batch: dict[str, Event] = {}
         for event in newest_per_event(parsed.events, ties="first"):

@@ -22,7 +22,7 @@ from feeds.kit.cap import (
     Reference,
     cap_text,
     chain_key,
-    parse_references,
+    read_references,
 )
 from feeds.kit.xml import child, children, local, namespace, text
 
@@ -94,6 +94,7 @@ class CapAlert:
     note: str
     references: tuple[Reference, ...]
     infos: tuple[CapInfo, ...] = field(default=())
+    warnings: tuple[str, ...] = ()  # secondary fields dropped because they cannot be read
 
     @property
     def label(self) -> str:
@@ -107,14 +108,20 @@ class CapAlert:
 
 
 class _Problems:
-    """Collects what is wrong with a document so one rejection names all of it."""
+    """Collects what is wrong with a document so one rejection names all of it, and the
+    secondary fields that were dropped (warnings: the alert is kept without them)."""
 
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.warnings: list[str] = []
 
     def add(self, message: str) -> None:
         """Note one problem."""
         self.items.append(message)
+
+    def warn(self, message: str) -> None:
+        """Note one secondary field that was dropped."""
+        self.warnings.append(message)
 
     def check(self, prefix: str, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
         """Call fn; on FeedRejected record `prefix` + the reason and return None."""
@@ -156,13 +163,27 @@ def _read_area(el: Element, problems: _Problems, where: str) -> CapArea:
 
 
 def _read_time(
-    el: Element, name: str, zone: ZoneInfo | None, problems: _Problems, where: str
+    el: Element,
+    name: str,
+    zone: ZoneInfo | None,
+    problems: _Problems,
+    where: str,
+    *,
+    secondary: bool = False,
 ) -> datetime | None:
+    """A time field; an unreadable one refuses the alert, or (`secondary`) is dropped with a
+    warning."""
     value = text(el, name)
     if not value:
         return None
-    result: datetime | None = problems.check(where, parse_time, value, zone=zone, field=f"<{name}>")
-    return result
+    try:
+        return parse_time(value, zone=zone, field=f"<{name}>")
+    except FeedRejected as exc:
+        if secondary:
+            problems.warn(f"{where}{exc.message}; ignored")
+        else:
+            problems.add(where + exc.message)
+        return None
 
 
 def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) -> CapInfo:
@@ -189,8 +210,8 @@ def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) 
         description=text(el, "description"),
         instruction=text(el, "instruction"),
         web=text(el, "web"),
-        effective=_read_time(el, "effective", zone, problems, where),
-        onset=_read_time(el, "onset", zone, problems, where),
+        effective=_read_time(el, "effective", zone, problems, where, secondary=True),
+        onset=_read_time(el, "onset", zone, problems, where, secondary=True),
         expires=_read_time(el, "expires", zone, problems, where),
         areas=tuple(
             _read_area(a, problems, f"{where}area {i}: ")
@@ -204,8 +225,10 @@ def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
 
     Required: identifier, sender, sent, status, msgType, scope (CAP 1.2 §3.2.1), each info's
     category, event, urgency, severity and certainty with their enumerated values, well-formed
-    times, references and shapes. An Alert or Update needs at least one info block (without one
-    there is nothing to show); a Cancel may omit it.
+    `sent` and `expires` times, and shapes. An Alert or Update needs at least one info block
+    (without one there is nothing to show); a Cancel may omit it. Secondary fields that cannot be
+    read (`references`, `effective`, `onset`) are dropped with a warning (`CapAlert.warnings`):
+    an Update whose references cannot be read starts its own chain instead of being lost.
     """
     if local(root.tag) != "alert":
         raise FeedRejected(f"root element <{local(root.tag)}> is not a CAP <alert>")
@@ -229,12 +252,9 @@ def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
     references: list[Reference] = []
     refs_el = child(root, "references")
     if refs_el is not None:
-        if not text(refs_el):
-            problems.add(
-                "<references> is present but empty (it must list 'sender,identifier,sent' triples)"
-            )
-        else:
-            references = problems.check("", parse_references, text(refs_el), zone=zone) or []
+        references, dropped = read_references(text(refs_el), zone=zone)
+        for warning in dropped:
+            problems.warn(warning)
     infos = tuple(
         _read_info(el, n, zone, problems) for n, el in enumerate(children(root, "info"), 1)
     )
@@ -262,4 +282,5 @@ def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
         note=text(root, "note"),
         references=tuple(references),
         infos=infos,
+        warnings=tuple(problems.warnings),
     )

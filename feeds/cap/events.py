@@ -23,6 +23,7 @@ from feeds.kit import (
     MAX_TRANSLATIONS,
     Event,
     FeedContext,
+    FeedFiltered,
     FeedRejected,
     georss_point,
     iso_utc,
@@ -40,7 +41,7 @@ from feeds.kit.cap import (
     cap_status,
     cap_text,
     chain_key,
-    parse_references,
+    read_references,
     reference_ids,
 )
 from feeds.kit.xml import local, namespace, text
@@ -73,15 +74,16 @@ class CapEvents:
         self.source = context.config.name
 
     def _policy(self, status: str, scope: str, msg_type: str) -> None:
-        """Skip (FeedRejected for the item) what the board should not show."""
+        """Filter out (FeedFiltered for the item) what the board should not show: sound
+        messages, so they are counted as filtered, not as failures."""
         if status and status != "Actual" and not self.options.include_non_actual:
-            raise FeedRejected(
+            raise FeedFiltered(
                 f"status {status}: only Actual alerts are shown (option include_non_actual)"
             )
         if scope and scope != "Public" and not self.options.include_restricted:
-            raise FeedRejected(f"scope {scope}: not a public alert (option include_restricted)")
+            raise FeedFiltered(f"scope {scope}: not a public alert (option include_restricted)")
         if msg_type in ("Ack", "Error"):
-            raise FeedRejected(f"msgType {msg_type} answers another message; nothing to show")
+            raise FeedFiltered(f"msgType {msg_type} answers another message; nothing to show")
 
     # ---------------------------------------------------------------------------- alerts
 
@@ -192,8 +194,11 @@ class CapEvents:
 
     # --------------------------------------------------------------------------- entries
 
-    def entry_event(self, entry: Entry, received_at: datetime) -> Event:
-        """An event from the entry's own data: inline cap: fields, else title/summary/updated."""
+    def entry_event(self, entry: Entry, received_at: datetime, warnings: list[str]) -> Event:
+        """An event from the entry's own data: inline cap: fields, else title/summary/updated.
+
+        Secondary fields that cannot be read (cap:references) are dropped, noted in `warnings`.
+        """
         el = entry.element
         if entry.external_id is None:
             raise FeedRejected("entry has neither an id nor a link")
@@ -238,7 +243,10 @@ class CapEvents:
         ]
         kind, category = cap_category(categories, cap("event"), title)
         summary = text(el, "summary") or text(el, "content") or text(el, "description")
-        refs = parse_references(cap("references"), zone=zone) if cap("references") else []
+        refs, dropped = (
+            read_references(cap("references"), zone=zone) if cap("references") else ([], [])
+        )
+        warnings += dropped
         msg_type = cap("msgType") or "Alert"
         external_id = entry.external_id
         if msg_type in ("Update", "Cancel") and refs:

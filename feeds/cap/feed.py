@@ -86,6 +86,7 @@ class CapFeed(PollingFeed):
     ) -> None:
         with parsed.item(alert.label):
             parsed.events.append(self._events.alert_event(alert, received_at, url))
+            parsed.warnings += [f"{alert.label}: {warning}" for warning in alert.warnings]
 
     def _entry_into(
         self, parsed: Parsed, entry: Entry, received_at: datetime, *, note: bool = True
@@ -99,7 +100,9 @@ class CapFeed(PollingFeed):
                 f"({entry.alert_problem}); used the entry's own fields"
             )
         with parsed.item(entry.label):
-            parsed.events.append(self._events.entry_event(entry, received_at))
+            warnings: list[str] = []
+            parsed.events.append(self._events.entry_event(entry, received_at, warnings))
+            parsed.warnings += [f"{entry.label}: {warning}" for warning in warnings]
 
     # --------------------------------------------------------------------------- indexes
 
@@ -157,6 +160,8 @@ class CapFeed(PollingFeed):
                 continue
             parsed.events.extend(sub.events)
             parsed.skipped.extend(f"{entry.label}: {reason}" for reason in sub.skipped)
+            parsed.warnings.extend(f"{entry.label}: {warning}" for warning in sub.warnings)
+            parsed.filtered.extend(f"{entry.label}: {reason}" for reason in sub.filtered)
         parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 

@@ -13,6 +13,7 @@ from feeds.kit.base import (
     FeedAdapter,
     FeedConfig,
     FeedContext,
+    FeedFiltered,
     FeedOptions,
     Manifest,
     Parsed,
@@ -32,7 +33,15 @@ from feeds.kit.gml import gml_geometry
 from feeds.kit.jsondoc import feature_collection, json_type, load_json
 from feeds.kit.places import districts_in_text
 from feeds.kit.text import plain_text, text_of, title_text, web_url
-from feeds.kit.times import from_epoch, parse_rfc822, parse_time, parse_time_pattern, version_of
+from feeds.kit.times import (
+    NoTimeZone,
+    from_epoch,
+    parse_rfc822,
+    parse_time,
+    parse_time_pattern,
+    utc_offset_of,
+    version_of,
+)
 from feeds.kit.wkt import wkt_geometry
 from server.errors import ConfigError, FeedError, FeedRejected, FeedUnavailable
 from server.stream.events import (
@@ -71,11 +80,13 @@ __all__ = [
     "FeedConfig",
     "FeedContext",
     "FeedError",
+    "FeedFiltered",
     "FeedOptions",
     "FeedRejected",
     "FeedUnavailable",
     "Kind",
     "Manifest",
+    "NoTimeZone",
     "Parsed",
     "PollingFeed",
     "Severity",
@@ -103,6 +114,7 @@ __all__ = [
     "ring_polygon",
     "text_of",
     "title_text",
+    "utc_offset_of",
     "utcnow",
     "version_of",
     "web_url",

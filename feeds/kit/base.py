@@ -11,6 +11,7 @@ backoff, dedupe, snapshot diff, expiry, health) lives in `feeds/runner.py`.
     FeedError
     ├── FeedUnavailable    upstream unreachable or erroring: retry later, keep the board as it is
     └── FeedRejected       this document is bad: skip it, count it on the feed's health
+        └── FeedFiltered   (in one `Parsed.item`) a sound item the feed's policy does not show
 """
 
 from __future__ import annotations
@@ -132,21 +133,37 @@ class FeedContext:
         return ZoneInfo(self.config.timezone) if self.config.timezone else None
 
 
+class FeedFiltered(FeedRejected):
+    """An item that is sound but that the feed's policy does not show (a CAP Test or Exercise
+    alert, a quake below `min_magnitude`). Raised inside `Parsed.item`, it is counted as filtered
+    with its reason, not as a failure; anywhere else it rejects like its parent."""
+
+    code = "feed_filtered"
+
+
 @dataclass
 class Parsed:
-    """What one document yielded: its events, and one line for each item that had to be skipped.
+    """What one document yielded: its events, one line for each item that had to be skipped
+    (refused), for each item the feed's policy filtered out, and for each secondary field that
+    was dropped from an event it kept.
 
     A bad item costs only itself; a document with nothing usable raises FeedRejected instead.
+    A filtered item (FeedFiltered) is no failure: a document of only filtered items is healthy.
+    A field that cannot be read but that the event can do without (a reference, an onset, an
+    extra) is dropped with a warning (`"<item label>: <field> <problem>; ignored"`), never the item.
     """
 
     events: list[Event] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    filtered: list[str] = field(default_factory=list)
 
     @property
     def unusable(self) -> bool:
         """Every item failed: treat the document as rejected, so a broken one never reads as
-        'the source now lists nothing' (which the snapshot diff would expire)."""
-        return bool(self.skipped) and not self.events
+        'the source now lists nothing' (which the snapshot diff would expire). Items that were
+        filtered by policy were read fine, so a document with any of them is usable."""
+        return bool(self.skipped) and not self.events and not self.filtered
 
     def checked(self, total: int, what: str) -> Parsed:
         """This result, or FeedRejected when every one of `total` items failed (see unusable)."""
@@ -158,9 +175,12 @@ class Parsed:
 
     @contextmanager
     def item(self, label: str) -> Iterator[None]:
-        """Build one item inside this block; a FeedRejected skips just that item, with a reason."""
+        """Build one item inside this block; a FeedRejected skips just that item, with a reason,
+        and a FeedFiltered counts it as filtered, with the reason."""
         try:
             yield
+        except FeedFiltered as exc:
+            self.filtered.append(f"{label}: {exc.message}")
         except FeedRejected as exc:
             self.skipped.append(f"{label}: {exc.message}")
 

@@ -213,6 +213,23 @@ def parse_references(value: str, *, zone: ZoneInfo | None = None) -> list[Refere
     return found
 
 
+def read_references(
+    value: str, *, zone: ZoneInfo | None = None
+) -> tuple[list[Reference], list[str]]:
+    """`references` read leniently: the triples that can be read, and a warning for each one that
+    cannot (or for an empty element), so an unreadable reference costs only itself."""
+    if not value.strip():
+        return [], ["<references> is empty; ignored"]
+    found: list[Reference] = []
+    problems: list[str] = []
+    for triple in value.split():
+        try:
+            found += parse_references(triple, zone=zone)
+        except FeedRejected as exc:
+            problems.append(f"{exc.message}; ignored")
+    return found, problems
+
+
 def reference_ids(source: str, references: Iterable[Reference]) -> list[str]:
     """The event ids a message's references name (`refs`): each once, in order, at most MAX_REFS."""
     return list(dict.fromkeys(f"{source}:{r.key}" for r in references))[:MAX_REFS]

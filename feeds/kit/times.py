@@ -5,26 +5,30 @@ A naive time is read in the feed's configured zone and refused without one: neve
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import math
+from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
-from zoneinfo import ZoneInfo
 
 from server.errors import FeedRejected
 
 
-def _in_zone(parsed: datetime, raw: str, zone: ZoneInfo | None, field: str) -> datetime:
+class NoTimeZone(FeedRejected):
+    """A naive time and no zone to read it in: the caller may know another zone to try."""
+
+
+def _in_zone(parsed: datetime, raw: str, zone: tzinfo | None, field: str) -> datetime:
     """`parsed` as it is if it carries an offset, else read in the feed's zone (none: refused)."""
     if parsed.tzinfo is not None:
         return parsed
     if zone is None:
-        raise FeedRejected(
-            f"{field} {raw!r} has no time zone and the feed config sets no `timezone`"
-        )
+        raise NoTimeZone(f"{field} {raw!r} has no time zone and the feed config sets no `timezone`")
     return parsed.replace(tzinfo=zone)
 
 
-def parse_time(value: str, *, zone: ZoneInfo | None = None, field: str = "time") -> datetime:
-    """An ISO 8601 time as aware UTC; a naive one only with the feed's configured zone."""
+def parse_time(value: str, *, zone: tzinfo | None = None, field: str = "time") -> datetime:
+    """An ISO 8601 time as aware UTC; a naive one only with the feed's configured zone (or
+    another zone the caller knows, such as the record's own offset: see `utc_offset_of`).
+    A naive time with no zone raises NoTimeZone, a FeedRejected."""
     raw = value.strip()
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -35,6 +39,16 @@ def parse_time(value: str, *, zone: ZoneInfo | None = None, field: str = "time")
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. year 1 with a positive offset
         raise FeedRejected(f"{field} {raw!r} is out of range") from None
+
+
+def utc_offset_of(value: str) -> timedelta | None:
+    """The UTC offset an ISO 8601 time is written with ("...-04:00" → -4 h, "...Z" → 0); None
+    for a naive or unreadable time. A record's own offset can read its naive local times."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.utcoffset()
 
 
 def parse_rfc822(value: str, *, field: str = "time") -> datetime:
@@ -49,11 +63,17 @@ def parse_rfc822(value: str, *, field: str = "time") -> datetime:
 
 
 def from_epoch(value: float | int | str, *, unit: str = "s", field: str = "time") -> datetime:
-    """Epoch seconds (`unit='s'`, GTFS-rt) or milliseconds (`unit='ms'`, USGS) as aware UTC."""
+    """Epoch seconds (`unit='s'`, GTFS-rt) or milliseconds (`unit='ms'`, USGS) as aware UTC.
+
+    NaN and infinities (numbers, or text such as "nan" and "-Infinity") are refused like any
+    other bad value: FeedRejected, never a ValueError out of `parse`.
+    """
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise FeedRejected(f"{field} {value!r} is not an epoch number") from None
+    if not math.isfinite(number):
+        raise FeedRejected(f"{field} {value!r} is not a finite number")
     seconds = number / 1000.0 if unit == "ms" else number
     try:
         return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
@@ -70,7 +90,7 @@ def version_of(moment: datetime) -> int:
 
 
 def parse_time_pattern(
-    value: str, pattern: str, *, zone: ZoneInfo | None = None, field: str = "time"
+    value: str, pattern: str, *, zone: tzinfo | None = None, field: str = "time"
 ) -> datetime:
     """A time in a fixed `strptime` pattern (NSW RFS: '%d/%m/%Y %I:%M:%S %p') as aware UTC.
 

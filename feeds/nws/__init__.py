@@ -16,6 +16,7 @@ from pydantic import Field
 from feeds.kit import (
     MAX_AREA_DESC_CHARS,
     Event,
+    FeedFiltered,
     FeedOptions,
     FeedRejected,
     Parsed,
@@ -112,7 +113,7 @@ class NwsFeed(PollingFeed):
             if not value:
                 raise FeedRejected(f"properties.{name} is missing or empty")
         if status and status != "Actual" and not self.options.include_non_actual:
-            raise FeedRejected(
+            raise FeedFiltered(
                 f"status {status}: only Actual alerts are shown (option include_non_actual)"
             )
         if msg_type not in ("Alert", "Update", "Cancel"):

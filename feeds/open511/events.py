@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,11 +13,13 @@ from feeds.kit import (
     MAX_TRANSLATIONS,
     Event,
     FeedRejected,
+    NoTimeZone,
     iso_utc,
     make_event,
     parse_time,
     plain_text,
     title_text,
+    utc_offset_of,
     version_of,
 )
 from feeds.open511.record import EventRecord, EventText
@@ -49,8 +51,14 @@ def record_event(
     source: str,
     zone: ZoneInfo | None,
     default_event_type: str | None,
+    warnings: list[str],
 ) -> Event:
-    """The traffic event for one record; FeedRejected skips it with the reason."""
+    """The traffic event for one record; FeedRejected skips it with the reason.
+
+    A schedule that cannot be placed in time (local times and no zone to read them in, see
+    `_schedule_zone`) is dropped with a warning in `warnings` when created/updated date the event.
+    """
+    feed_zone = zone
     if f.timezone:
         try:
             if not _ZONE_NAME.fullmatch(f.timezone):
@@ -60,7 +68,17 @@ def record_event(
             raise FeedRejected(f"event timezone {f.timezone[:64]!r} is not a known zone") from None
     created = parse_time(f.created, zone=zone, field="created") if f.created else None
     updated = parse_time(f.updated, zone=zone, field="updated") if f.updated else None
-    starts, ends = schedule(f, zone)
+    own_zone = zone if f.timezone else None
+    try:
+        starts, ends = schedule(f, _schedule_zone(f, created, updated, own_zone, feed_zone))
+    except NoTimeZone as exc:
+        if created is None and updated is None:
+            raise
+        warnings.append(
+            f'{exc.message}: add timezone = "<Area/City>" to the feed\'s config to read it; '
+            "schedule ignored"
+        )
+        starts = ends = None
     sent = created or starts or updated
     updated = updated or created or sent
     if sent is None or updated is None:
@@ -109,6 +127,32 @@ def record_event(
         url=url,
         extra=extra,
     )
+
+
+def _schedule_zone(
+    f: EventRecord,
+    created: datetime | None,
+    updated: datetime | None,
+    own_zone: ZoneInfo | None,
+    feed_zone: ZoneInfo | None,
+) -> tzinfo | None:
+    """The zone of a schedule's local (offset-less) times, which Open511 writes in local time.
+
+    The record's own `timezone`; else the UTC offset its created (or updated) time is written
+    with, unless that is UTC (a server that writes UTC says nothing of its local offset) — and
+    when the feed's `timezone` gives that same offset at that moment, the feed's zone, which also
+    knows the offset on the schedule's days across a daylight-saving change; else the feed's
+    `timezone`; else None (naive schedule times are then refused).
+    """
+    if own_zone is not None:
+        return own_zone
+    for raw, moment in ((f.created, created), (f.updated, updated)):
+        offset = utc_offset_of(raw) if raw else None
+        if offset and moment is not None:  # an offset, and not UTC's
+            if feed_zone is not None and moment.astimezone(feed_zone).utcoffset() == offset:
+                return feed_zone
+            return timezone(offset)
+    return feed_zone
 
 
 def _split_texts(

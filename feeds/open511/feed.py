@@ -113,6 +113,7 @@ class Open511Feed(PollingFeed):
         parsed = Parsed()
         for label, build in items:
             with parsed.item(label):
+                warnings: list[str] = []
                 parsed.events.append(
                     record_event(
                         build(),
@@ -120,8 +121,10 @@ class Open511Feed(PollingFeed):
                         source=self.source,
                         zone=self.context.zone,
                         default_event_type=self.options.default_event_type,
+                        warnings=warnings,
                     )
                 )
+                parsed.warnings += [f"{label}: {warning}" for warning in warnings]
         parsed.checked(len(items), "Open511 events")
         # an event listed twice (pages shifted while paging): the later listing stands
         parsed.events = newest_per_event(parsed.events, ties="last")

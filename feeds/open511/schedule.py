@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from feeds.kit import FeedRejected, parse_time
 from feeds.open511.record import EventRecord
 
 
-def schedule(f: EventRecord, zone: ZoneInfo | None) -> tuple[datetime | None, datetime | None]:
+def schedule(f: EventRecord, zone: tzinfo | None) -> tuple[datetime | None, datetime | None]:
     """(first start, end of the last interval); the end is None when any interval is open."""
     starts: list[datetime] = []
     ends: list[datetime | None] = []

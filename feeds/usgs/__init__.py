@@ -14,6 +14,7 @@ from pydantic import Field
 
 from feeds.kit import (
     Event,
+    FeedFiltered,
     FeedOptions,
     FeedRejected,
     Parsed,
@@ -95,12 +96,10 @@ class UsgsFeed(PollingFeed):
             if isinstance(feature, dict) and isinstance(feature.get("id"), str | int):
                 label = f"feature {feature['id']}"
             with parsed.item(label):
-                event = self._event(feature, received_at)
-                if event is not None:
-                    parsed.events.append(event)
+                parsed.events.append(self._event(feature, received_at))
         return parsed.checked(len(features), "features")
 
-    def _event(self, feature: Any, received_at: datetime) -> Event | None:
+    def _event(self, feature: Any, received_at: datetime) -> Event:
         if not isinstance(feature, dict):
             raise FeedRejected(f"a feature is a JSON {json_type(feature)}, not an object")
         external_id = feature.get("id")
@@ -117,8 +116,10 @@ class UsgsFeed(PollingFeed):
 
         mag = _number(props.get("mag"), "mag")
         minimum = self.options.min_magnitude
-        if minimum is not None and (mag is None or mag < minimum):
-            return None
+        if minimum is not None and mag is None:
+            raise FeedFiltered(f"no magnitude (min_magnitude {minimum:g})")
+        if minimum is not None and mag is not None and mag < minimum:
+            raise FeedFiltered(f"magnitude {mag:g} is below min_magnitude {minimum:g}")
 
         if props.get("time") is None:
             raise FeedRejected("no 'time'")

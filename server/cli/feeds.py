@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from feeds import registry
-from feeds.kit.base import FeedConfig, FeedContext, PollingFeed
+from feeds.kit.base import FeedConfig, FeedContext, Parsed, PollingFeed
 from server.districts import Districts
 from server.errors import CityboardError, ConfigError
 from server.settings import config_problems
@@ -28,6 +28,12 @@ def add_parser(sub: Any) -> None:
     check.add_argument("file", type=Path, help="the saved document")
     check.add_argument("--json", action="store_true", help="print one normalized event per line")
     check.add_argument(
+        "--include-filtered",
+        action="store_true",
+        help="also list each item the feed's policy filtered out (e.g. CAP Test alerts), "
+        "with the reason",
+    )
+    check.add_argument(
         "--config",
         type=Path,
         help="TOML with the feed's settings: a [[feeds]] entry for this adapter "
@@ -39,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
     """`cityboard feeds list|check`."""
     if args.feeds_command == "list":
         return list_adapters()
-    return check_file(args.adapter, args.file, as_json=args.json, config_file=args.config)
+    return check_file(
+        args.adapter,
+        args.file,
+        as_json=args.json,
+        config_file=args.config,
+        include_filtered=args.include_filtered,
+    )
 
 
 def list_adapters() -> int:
@@ -72,8 +84,19 @@ def _feed_config(adapter: str, config_file: Path | None) -> FeedConfig:
         raise ConfigError(f"invalid feed settings: {config_problems(exc, FeedConfig)}") from None
 
 
-def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | None) -> int:
-    """Parse a saved document and print its events; a rejected document exits 1 with one line."""
+def check_file(
+    adapter: str,
+    path: Path,
+    *,
+    as_json: bool,
+    config_file: Path | None,
+    include_filtered: bool = False,
+) -> int:
+    """Parse a saved document and print its events; a rejected document exits 1 with one line.
+
+    Items refused (rejected), items the feed's policy filtered out and fields dropped with a
+    warning go to stderr, then one summary line; a document with only filtered items exits 0.
+    """
     cls = registry.load(adapter)
     if not issubclass(cls, PollingFeed):
         raise ConfigError(f"adapter {adapter!r} is not a polling adapter; nothing to check")
@@ -83,10 +106,19 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
     except ValidationError as exc:
         problems = config_problems(exc, cls.Options, "options")
         raise ConfigError(f"feed {config.name!r} ({adapter}): {problems}") from None
+    cap = config.max_body_bytes  # the same cap a running feed applies to what it fetches
     try:
-        payload = path.read_bytes()
+        with path.open("rb") as handle:
+            payload = handle.read(cap + 1)  # never more than the cap and one byte
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    if len(payload) > cap:
+        print(
+            f"cityboard: {path}: rejected by {adapter}: larger than max_body_bytes "
+            f"({cap} bytes); not read further",
+            file=sys.stderr,
+        )
+        return 1
     try:
         parsed = feed.parse(payload, received_at=datetime.now(UTC))
     except CityboardError as exc:
@@ -100,7 +132,11 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
         )
         return 1
     for reason in parsed.skipped:
-        print(f"cityboard: {path}: skipped {reason}", file=sys.stderr)
+        print(f"cityboard: {path}: rejected {reason}", file=sys.stderr)
+    for reason in parsed.filtered if include_filtered else []:
+        print(f"cityboard: {path}: filtered {reason}", file=sys.stderr)
+    for warning in parsed.warnings:
+        print(f"cityboard: {path}: warning: {warning}", file=sys.stderr)
     for event in parsed.events:
         if as_json:
             sys.stdout.buffer.write(event.dump() + b"\n")
@@ -111,8 +147,38 @@ def check_file(adapter: str, path: Path, *, as_json: bool, config_file: Path | N
                 f"[{event.sent_at:%Y-%m-%d %H:%MZ}]"
             )
     sys.stdout.flush()
-    print(
-        f"cityboard: {path}: {len(parsed.events)} event(s), {len(parsed.skipped)} skipped",
-        file=sys.stderr,
-    )
+    print(f"cityboard: {path}: {summary(parsed)}", file=sys.stderr)
     return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _first(lines: list[str]) -> str:
+    """' (the first line; and N more)' for a count, '' when there is nothing to explain."""
+    if not lines:
+        return ""
+    more = f"; and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f" ({lines[0][:200]}{more})"
+
+
+def _reasons(lines: list[str]) -> str:
+    """' (each distinct reason, without the item labels)', '' when there is none."""
+    reasons = list(dict.fromkeys(line.split(": ", 1)[-1][:200] for line in lines))
+    if not reasons:
+        return ""
+    more = f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+    return f" ({'; '.join(reasons[:3])}{more})"
+
+
+def summary(parsed: Parsed) -> str:
+    """`N events, M filtered (why), K rejected (why)[, W warnings]`: one document, one line."""
+    text = (
+        f"{_count(len(parsed.events), 'event')}, "
+        f"{len(parsed.filtered)} filtered{_reasons(parsed.filtered)}, "
+        f"{len(parsed.skipped)} rejected{_first(parsed.skipped)}"
+    )
+    if parsed.warnings:
+        text += f", {_count(len(parsed.warnings), 'warning')}"
+    return text

@@ -294,21 +294,15 @@ def test_cancel_without_info_is_accepted() -> None:
         ("cap/invalid_xmlns.cap", ["'urn:oasis:names:tc:emergency:alerts:1.2', not CAP"]),
         # it is the CAP 1.2 XSD itself, not an alert
         ("cap/invalid_schema.xml", ["root element <schema> is not a CAP <alert>"]),
-        # empty <references>, empty urgency/severity/certainty, an empty <polygon>
+        # empty urgency/severity/certainty, an empty <polygon> (its empty <references> only warns)
         (
             "cap/noaa_errors.cap",
             [
-                "<references> is present but empty",
                 "info 1: <urgency> is missing",
                 "info 1: <severity> is missing",
                 "<certainty> is missing",
                 "area 1: <polygon> is empty",
             ],
-        ),
-        # an Update whose <references/> is empty: it cannot say which alert it updates
-        (
-            "cap/canada_errors.cap",
-            ["cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012", "<references> is present but empty"],
         ),
         # an Alert with no <info>: no event, severity or area to show (a Cancel may omit it)
         ("cap/no_optional_fields.cap", ["msgType Alert without any <info> block"]),
@@ -365,12 +359,6 @@ THUNDER = fixture("cap/thunderstorm.cap")
             "info 1: <severity> 'Bad' is not one of",
         ),
         (
-            THUNDER.replace(
-                b"<scope>Public</scope>", b"<scope>Public</scope><references>x,y</references>"
-            ),
-            "<references> entry 'x,y' is not 'sender,identifier,sent'",
-        ),
-        (
             THUNDER.replace(b"38.47,-120.14 38.34", b"38.47;-120.14 38.34"),
             "<polygon> has a bad 'lat,lon' pair",
         ),
@@ -384,6 +372,95 @@ def test_invalid_alerts_name_the_problem(payload: bytes, expected: str) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse_bytes(payload)
     assert expected in caught.value.message
+
+
+# ------------------------------------------------- secondary fields (warnings, not rejections)
+
+
+def test_an_update_with_empty_references_keeps_the_alert_and_warns() -> None:
+    """canada_errors.cap is a real Environment Canada Update with `<references/>` (CAP wants at
+    least one triple). The references cannot be read, so they are dropped with a warning naming
+    the field; the alert is shown (it starts its own chain, as an Update referencing nothing)."""
+    parsed = parse_fixture("cap", "cap/canada_errors.cap")
+    assert parsed.skipped == []
+    [e] = parsed.events
+    assert e.event_id == "cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012" and e.refs == []
+    assert (e.category, e.severity.value, e.status.value) == ("disaster.storm", "minor", "active")
+    assert e.sent_at == utc(2012, 5, 2, 23, 21, 4) and e.expires_at == utc(2012, 5, 3, 0, 20)
+    assert e.geometry is not None and e.geometry.type == "Polygon"
+    assert parsed.warnings == [
+        "cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012: <references> is empty; ignored"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "warning"),
+    [
+        (
+            b"<scope>Public</scope>",
+            b"<scope>Public</scope><references>x,y</references>",
+            "<references> entry 'x,y' is not 'sender,identifier,sent'; ignored",
+        ),
+        (
+            b"<scope>Public</scope>",
+            b"<scope>Public</scope><references>KSTO@NWS.NOAA.GOV,KSTO1,yesterday</references>",
+            "<references> sent 'yesterday' is not an ISO 8601 time; ignored",
+        ),
+        (
+            b"<expires>",
+            b"<onset>soon</onset><expires>",
+            "info 1: <onset> 'soon' is not an ISO 8601 time; ignored",
+        ),
+        (
+            b"<expires>",
+            b"<effective>2003-06-17 14:57</effective><expires>",
+            "info 1: <effective> '2003-06-17 14:57' has no time zone",
+        ),
+    ],
+)
+def test_an_unreadable_secondary_field_is_dropped_with_a_warning(
+    old: bytes, new: bytes, warning: str
+) -> None:
+    parsed = parse_bytes(THUNDER.replace(old, new))
+    assert parsed.skipped == []
+    [e] = parsed.events
+    assert e.title == "SEVERE THUNDERSTORM WARNING" and e.refs == []
+    assert "onset" not in e.extra and "effective" not in e.extra
+    [note] = parsed.warnings
+    assert note.startswith("KSTO@NWS.NOAA.GOV,KSTO1055887203: ") and warning in note
+
+
+def test_readable_references_are_kept_beside_a_broken_one() -> None:
+    payload = THUNDER.replace(b"<msgType>Alert</msgType>", b"<msgType>Update</msgType>").replace(
+        b"<scope>Public</scope>",
+        b"<scope>Public</scope><references>junk "
+        b"KSTO@NWS.NOAA.GOV,KSTO1055887100,2003-06-17T14:00:00-07:00</references>",
+    )
+    parsed = parse_bytes(payload)
+    [e] = parsed.events
+    assert e.event_id == "cap:KSTO@NWS.NOAA.GOV,KSTO1055887100", "still joins its chain"
+    [note] = parsed.warnings
+    assert "<references> entry 'junk'" in note
+
+
+def test_an_index_entry_with_unreadable_inline_references_keeps_the_entry() -> None:
+    payload = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom" '
+        b'xmlns:cap="urn:oasis:names:tc:emergency:cap:1.1"><entry><id>urn:e:1</id>'
+        b"<title>Flood Warning</title><updated>2003-06-17T14:00:00-07:00</updated>"
+        b"<cap:msgType>Update</cap:msgType><cap:references>junk</cap:references></entry></feed>"
+    )
+    parsed = parse_bytes(payload)
+    [e] = parsed.events
+    assert e.event_id == "cap:urn:e:1" and e.refs == [] and parsed.skipped == []
+    [note] = parsed.warnings
+    assert note.endswith(": <references> entry 'junk' is not 'sender,identifier,sent'; ignored")
+
+
+def test_a_rejected_alert_brings_no_warnings() -> None:
+    payload = THUNDER.replace(b"<scope>Public</scope>", b"<scope>Public</scope><references/>")
+    parsed = parse_bytes(payload.replace(b"<status>Actual</status>", b"<status>Draft</status>"))
+    assert parsed.events == [] and parsed.warnings == []
 
 
 def test_a_naive_time_is_read_in_the_configured_zone() -> None:
@@ -404,13 +481,43 @@ def test_a_naive_time_is_read_in_the_configured_zone() -> None:
         (b"<msgType>Alert</msgType>", b"<msgType>Ack</msgType>", "msgType Ack answers another"),
     ],
 )
-def test_non_public_or_non_actual_alerts_are_skipped_items(
+def test_non_public_or_non_actual_alerts_are_filtered_not_rejected(
     old: bytes, new: bytes, reason: str
 ) -> None:
+    """Policy, not failure: the alert is well formed, the board just does not show it."""
     parsed = parse_bytes(THUNDER.replace(old, new))
-    assert parsed.events == []
-    [skipped] = parsed.skipped
-    assert skipped.startswith("KSTO@NWS.NOAA.GOV,KSTO1055887203: ") and reason in skipped
+    assert parsed.events == [] and parsed.skipped == []
+    [filtered] = parsed.filtered
+    assert filtered.startswith("KSTO@NWS.NOAA.GOV,KSTO1055887203: ") and reason in filtered
+    assert not parsed.unusable, "a document of filtered alerts is a healthy one"
+
+
+def test_an_index_of_test_alerts_is_filtered_not_unusable() -> None:
+    """weather_index.atom (NWS) with every entry's cap:status set to Test."""
+    payload = fixture("cap-feeds/weather_index.atom").replace(
+        b"<cap:status>Actual</cap:status>", b"<cap:status>Test</cap:status>"
+    )
+    parsed = parse_bytes(payload)
+    assert parsed.events == [] and parsed.skipped == [] and not parsed.unusable
+    assert len(parsed.filtered) == 2
+    assert all("status Test: only Actual alerts" in reason for reason in parsed.filtered)
+
+
+def test_an_edxl_distribution_of_exercises_beside_a_broken_alert_is_not_unusable() -> None:
+    exercise = THUNDER.split(b"?>", 1)[1].replace(
+        b"<status>Actual</status>", b"<status>Exercise</status>"
+    )
+    broken = exercise.replace(b"<scope>Public</scope>", b"")
+    payload = (
+        b'<EDXLDistribution xmlns="urn:oasis:names:tc:emergency:EDXL:DE:1.0"><contentObject>'
+        b"<xmlContent><embeddedXMLContent>"
+        + exercise
+        + broken
+        + b"</embeddedXMLContent></xmlContent></contentObject></EDXLDistribution>"
+    )
+    parsed = parse_bytes(payload)
+    assert parsed.events == [] and len(parsed.filtered) == 1 and len(parsed.skipped) == 1
+    assert not parsed.unusable
 
 
 def test_include_non_actual_shows_a_test_alert_marked_as_such() -> None:

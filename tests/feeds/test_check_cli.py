@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -40,7 +41,6 @@ CONFIG_OF = {
 }
 ADAPTER_OVERRIDE = {"mapping/seoul-civil-complaints-open311.json": "open311"}
 REJECTED = {  # documents that are not (valid) feeds of their adapter, each for a stated reason
-    "cap/canada_errors.cap",
     "cap/invalid.cap",
     "cap/invalid_schema.xml",
     "cap/invalid_xmlns.cap",
@@ -87,7 +87,8 @@ def test_feeds_check_on_every_fixture(
         return
     assert code == 0, err.decode()
     events = [orjson.loads(line) for line in out.splitlines()]
-    assert lines[-1].endswith(f"{len(events)} event(s), 0 skipped") or "skipped" in lines[-1]
+    noun = "event" if len(events) == 1 else "events"
+    assert f": {len(events)} {noun}, " in lines[-1] and " rejected" in lines[-1]
     if relpath in EMPTY:
         assert events == []
         return
@@ -103,3 +104,110 @@ def test_feeds_check_on_every_fixture(
 def test_every_fixture_folder_is_covered() -> None:
     folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()} - {"configs"}
     assert folders == set(ADAPTER_OF)
+
+
+def test_a_warning_is_printed_and_the_event_kept(capsys: pytest.CaptureFixture[str]) -> None:
+    """canada_errors.cap: its `<references/>` is dropped with a warning, not the alert."""
+    code = main(["feeds", "check", "cap", str(FIXTURES / "cap/canada_errors.cap")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012" in out
+    assert "warning: cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012: <references> is empty; ignored" in err
+    assert err.strip().splitlines()[-1].endswith("1 event, 0 filtered, 0 rejected, 1 warning")
+
+
+def test_a_non_finite_time_is_a_rejected_item_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = orjson.loads((FIXTURES / "usgs-geojson/earthquakes-1.json").read_bytes())
+    doc["features"][1]["properties"]["time"] = "nan"
+    path = tmp_path / "quakes.json"
+    path.write_bytes(orjson.dumps(doc))
+    code = main(["feeds", "check", "usgs", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Traceback" not in err
+    assert len(out.splitlines()) == 2
+    assert "rejected feature 2345: time 'nan' is not a finite number" in err
+    assert (
+        err.strip()
+        .splitlines()[-1]
+        .endswith(
+            "2 events, 0 filtered, 1 rejected (feature 2345: time 'nan' is not a finite number)"
+        )
+    )
+
+
+def test_filtered_alerts_are_counted_with_the_reason_and_listed_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payload = (FIXTURES / "cap/thunderstorm.cap").read_bytes()
+    path = tmp_path / "test-alert.cap"
+    path.write_bytes(payload.replace(b"<status>Actual</status>", b"<status>Test</status>"))
+    assert main(["feeds", "check", "cap", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    [line] = err.strip().splitlines()
+    assert line == (
+        f"cityboard: {path}: 0 events, 1 filtered (status Test: only Actual alerts are shown "
+        "(option include_non_actual)), 0 rejected"
+    )
+    assert main(["feeds", "check", "cap", str(path), "--include-filtered"]) == 0
+    out, err = capsys.readouterr()
+    assert (
+        f"cityboard: {path}: filtered KSTO@NWS.NOAA.GOV,KSTO1055887203: status Test: only "
+        "Actual alerts are shown (option include_non_actual)"
+    ) in err.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("adapter", "relpath"),
+    [("usgs", "usgs-geojson/earthquakes-1.json"), ("cap", "cap/thunderstorm.cap")],
+)
+def test_a_document_over_max_body_bytes_is_refused_while_reading(
+    adapter: str, relpath: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The feed's own cap, for JSON and XML alike: the real document with padding past it."""
+    payload = (FIXTURES / relpath).read_bytes()
+    path = tmp_path / "big"
+    path.write_bytes(payload + b" " * (4096 - len(payload)))
+    config = tmp_path / "feed.toml"
+    config.write_text(f'[[feeds]]\nname = "x"\nadapter = "{adapter}"\nmax_body_bytes = 4095\n')
+    code = main(["feeds", "check", adapter, str(path), "--config", str(config)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        f"cityboard: {path}: rejected by {adapter}: larger than max_body_bytes (4095 bytes); "
+        "not read further"
+    ]
+    config.write_text(f'[[feeds]]\nname = "x"\nadapter = "{adapter}"\nmax_body_bytes = 4096\n')
+    assert main(["feeds", "check", adapter, str(path), "--config", str(config)]) == 0
+
+
+def test_a_huge_file_is_refused_after_reading_only_the_default_cap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 64 GiB (sparse) file: only 20 MiB + 1 byte of it are read."""
+    path = tmp_path / "huge.json"
+    with path.open("wb") as f:
+        f.truncate(64 * 1024**3)
+    reads: list[int] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(self, *args, **kwargs)
+        if self == path:
+            read = handle.read
+
+            def counted(size: int = -1) -> bytes:
+                data = read(size)
+                reads.append(len(data))
+                return data
+
+            handle.read = counted
+        return handle
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    assert main(["feeds", "check", "usgs", str(path)]) == 1
+    _, err = capsys.readouterr()
+    assert err.strip().endswith("larger than max_body_bytes (20971520 bytes); not read further")
+    assert sum(reads) == 20 * 1024 * 1024 + 1

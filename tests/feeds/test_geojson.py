@@ -332,3 +332,16 @@ def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     with pytest.raises(FeedRejected) as caught:
         parse(payload)
     assert reason in caught.value.message
+
+
+@pytest.mark.parametrize("fmt", ["epoch_s", "epoch_ms", "auto"])
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-Infinity"])
+def test_a_non_finite_epoch_time_skips_only_its_feature(fmt: str, value: str) -> None:
+    doc = document(
+        feature(POINT, fid="a", title="t", updated=1_795_943_700),
+        feature(POINT, fid="b", title="t", updated=value),
+    )
+    parsed = parse(doc, options={"time_format": fmt})
+    assert [e.event_id for e in parsed.events] == ["geojson:a"]
+    [reason] = parsed.skipped
+    assert reason.startswith(f"feature b: updated {value!r}")

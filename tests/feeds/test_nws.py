@@ -113,7 +113,6 @@ def test_headline_missing_falls_back_to_event() -> None:
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
-        ({"status": "Test"}, "status Test: only Actual alerts"),
         ({"messageType": "Ack"}, "messageType 'Ack' is not Alert, Update or Cancel"),
         ({"sender": ""}, "properties.sender is missing"),
         ({"sent": "yesterday"}, "sent 'yesterday' is not an ISO 8601 time"),
@@ -127,6 +126,16 @@ def test_unusable_features_are_skipped_with_the_reason(
     assert parsed.events == []
     [skipped] = parsed.skipped
     assert skipped.startswith("NWS-IDP-PROD-3965873-3369046: ") and reason in skipped
+
+
+def test_a_test_alert_is_filtered_not_rejected() -> None:
+    parsed = parse_doc(with_props(status="Test"))
+    assert parsed.events == [] and parsed.skipped == [] and not parsed.unusable
+    [filtered] = parsed.filtered
+    assert filtered == (
+        "NWS-IDP-PROD-3965873-3369046: status Test: only Actual alerts are shown "
+        "(option include_non_actual)"
+    )
 
 
 def test_include_non_actual_marks_the_title() -> None:

@@ -101,10 +101,13 @@ def test_tmdd_output_1() -> None:
     assert events["example.jurisdiction/1690"].extra["starts_at"] == "2012-04-16T15:56:00Z"
 
 
-def test_naive_times_without_a_configured_zone_skip_the_events() -> None:
-    with pytest.raises(FeedRejected, match="none of the 5 Open511 events") as caught:
-        parse_fixture("open511", "open511/tmdd-output-1.json")
-    assert "has no time zone and the feed config sets no `timezone`" in caught.value.message
+def test_naive_intervals_without_a_configured_zone_take_the_records_offset() -> None:
+    """Every record's created/updated carries -07:00, which reads its naive intervals (PDT, as
+    the Los Angeles zone would); no `timezone` is needed. (A record with no offset to go by is
+    refused: see test_a_schedule_is_still_the_main_time_of_a_record_without_created_or_updated.)"""
+    parsed = parse_fixture("open511", "open511/tmdd-output-1.json")
+    assert parsed.skipped == [] and parsed.warnings == []
+    assert parsed.events == parse_fixture("open511", "open511/tmdd-output-1.json", **LA).events
 
 
 def test_an_events_own_timezone_reads_its_naive_times() -> None:
@@ -223,6 +226,67 @@ def test_recurring_schedules_end_at_their_last_day() -> None:
     (event,) = parse_doc(doc, **NY).events
     assert event.extra["starts_at"] == "2010-04-21T13:00:00Z"
     assert event.expires_at == utc("2010-05-05T04:00:00Z")  # the end of 4 May, EDT
+
+
+# ------------------------------------------------- schedules in local time (no offset of their own)
+
+
+def test_naive_intervals_take_the_records_own_offset() -> None:
+    """tmdd-output-2 as the converter wrote it: created/updated carry -04:00, the interval
+    "2010-04-21T09:00/2010-04-21T10:20" none (Open511 schedules are local time). With no
+    `timezone` configured the record's own offset reads it, as the New York zone would."""
+    parsed = parse_fixture("open511", "open511/tmdd-output-2.json")
+    assert parsed.skipped == [] and parsed.warnings == []
+    (event,) = parsed.events
+    assert event.extra["starts_at"] == "2010-04-21T13:00:00Z"
+    assert event.expires_at == utc("2010-04-21T14:20:00Z")
+    assert parsed.events == parse_fixture("open511", "open511/tmdd-output-2.json", **NY).events
+
+
+def test_the_feeds_zone_reads_intervals_when_it_agrees_with_the_records_offset() -> None:
+    """Created in March (EST, -05:00), scheduled in April (EDT): the feed's zone, which gives
+    -05:00 in March too, knows the April offset; a zone that disagrees is not used."""
+    doc = load("tmdd-output-2.json")
+    doc["events"][0]["created"] = doc["events"][0]["updated"] = "2010-03-01T09:00:00-05:00"
+    (event,) = parse_doc(doc, **NY).events
+    assert event.extra["starts_at"] == "2010-04-21T13:00:00Z", "09:00 EDT"
+    for config in ({}, LA):
+        (event,) = parse_doc(doc, **config).events
+        assert event.extra["starts_at"] == "2010-04-21T14:00:00Z", "09:00 at the record's -05:00"
+
+
+def test_a_utc_record_with_local_intervals_and_no_zone_drops_the_schedule_with_a_warning() -> None:
+    """A server that writes created/updated in UTC says nothing about the local offset of its
+    schedule: without a `timezone` the schedule is dropped, the event kept, the setting named."""
+    doc = load("tmdd-output-2.json")
+    doc["events"][0]["created"] = doc["events"][0]["updated"] = "2010-04-21T13:21:05Z"
+    parsed = parse_doc(doc)
+    (event,) = parsed.events
+    assert event.sent_at == utc("2010-04-21T13:21:05Z") and event.expires_at is None
+    assert "starts_at" not in event.extra
+    [warning] = parsed.warnings
+    assert warning.startswith("example.jurisdiction/91: schedule interval start '2010-04-21T09:00'")
+    assert 'add timezone = "<Area/City>" to the feed\'s config' in warning
+    assert warning.endswith("; schedule ignored")
+    (event,) = parse_doc(doc, **NY).events
+    assert event.expires_at == utc("2010-04-21T14:20:00Z")
+
+
+def test_naive_recurring_schedules_take_the_records_own_offset() -> None:
+    doc = load("tmdd-output-2.json")
+    doc["events"][0]["schedule"] = {
+        "recurring_schedules": [{"start_date": "2010-04-21", "end_date": "2010-04-30"}]
+    }
+    (event,) = parse_doc(doc).events
+    assert event.extra["starts_at"] == "2010-04-21T04:00:00Z"
+    assert event.expires_at == utc("2010-05-01T04:00:00Z")
+
+
+def test_a_schedule_is_still_the_main_time_of_a_record_without_created_or_updated() -> None:
+    doc = load("tmdd-output-2.json")
+    del doc["events"][0]["created"], doc["events"][0]["updated"]
+    with pytest.raises(FeedRejected, match="has no time zone and the feed config sets no"):
+        parse_doc(doc)
 
 
 # ----------------------------------------------------------------------------------- XML

@@ -394,3 +394,58 @@ def test_secrets_come_from_the_environment_not_the_config(monkeypatch: pytest.Mo
     monkeypatch.delenv("SEOUL_API_KEY")
     with pytest.raises(ValidationError, match=r"SEOUL_API_KEY .* is not set"):
         FeedConfig(name="x", adapter="mapping", url="https://api.example/${SEOUL_API_KEY}/json")
+
+
+@pytest.fixture
+async def serve_fixture(upstream: Upstream, event_log: EventLog) -> AsyncIterator[Any]:
+    """A runner for adapter `name` polling `upstream`, which serves fixture `relpath`."""
+    from feeds import registry
+    from tests.feeds.conftest import FIXTURES
+
+    session = SharedSession()
+
+    def make(name: str, relpath: str, **config: Any) -> tuple[FeedRunner, PollingFeed]:
+        upstream.body, upstream.status = (FIXTURES / relpath).read_bytes(), 200
+        fetcher = Fetcher(session, timeout_seconds=5, max_body_bytes=CAP)
+        feed = registry.load(name)(feed_context(name, url=upstream.url, http=fetcher, **config))
+        assert isinstance(feed, PollingFeed)
+        runner = FeedRunner(feed, event_log.append, districts=DISTRICTS, clock=ManualClock(START))
+        return runner, feed
+
+    yield make
+    await session.close()
+
+
+async def test_a_warning_is_counted_and_the_event_stored(
+    serve_fixture: Any, event_log: EventLog
+) -> None:
+    """canada_errors.cap: `<references/>` is dropped with a warning, the alert is stored."""
+    runner, feed = serve_fixture("cap", "cap/canada_errors.cap")
+    assert await runner.poll_once(feed, 10)
+    health = runner.health.as_json(START)
+    assert (health["state"], health["warnings"], health["items_skipped"]) == ("ok", 1, 0)
+    assert list(await current(event_log)) == ["cap:cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012"]
+
+
+async def test_a_non_finite_time_costs_only_its_item(
+    serve_fixture: Any, upstream: Upstream, event_log: EventLog
+) -> None:
+    runner, feed = serve_fixture("usgs", "usgs-geojson/earthquakes-1.json")
+    doc = orjson.loads(upstream.body)
+    doc["features"][1]["properties"]["time"] = "NaN"
+    upstream.body = orjson.dumps(doc)
+    assert await runner.poll_once(feed, 10)
+    assert (runner.health.state, runner.health.items_skipped) == ("ok", 1)
+    assert sorted(await current(event_log)) == ["usgs:1234", "usgs:3456"]
+
+
+async def test_a_document_of_filtered_alerts_is_a_healthy_poll(
+    serve_fixture: Any, upstream: Upstream, event_log: EventLog
+) -> None:
+    runner, feed = serve_fixture("cap", "cap/thunderstorm.cap", update_model="snapshot")
+    upstream.body = upstream.body.replace(b"<status>Actual</status>", b"<status>Test</status>")
+    assert await runner.poll_once(feed, 10)
+    health = runner.health.as_json(START)
+    assert (health["state"], health["items_filtered"]) == ("ok", 1)
+    assert (health["documents_rejected"], health["items_skipped"]) == (0, 0)
+    assert event_log.head == 0

@@ -267,3 +267,38 @@ def test_bad_features_are_skipped_one_by_one() -> None:
 def test_a_document_of_only_bad_features_is_rejected() -> None:
     with pytest.raises(FeedRejected, match="none of the 2 features could be used"):
         parse(document("x", {"type": "Feature"}))
+
+
+# ------------------------------------------------------------- non-finite numbers are bad values
+
+
+def sample_with(index: int, **props: Any) -> bytes:
+    """The saved sample with feature `index`'s properties changed."""
+    doc = orjson.loads((FIXTURES / SAMPLE).read_bytes())
+    doc["features"][index]["properties"].update(props)
+    return orjson.dumps(doc)
+
+
+@pytest.mark.parametrize(
+    ("props", "reason"),
+    [
+        ({"time": "nan"}, "time 'nan' is not a finite number"),
+        ({"time": "NaN"}, "time 'NaN' is not a finite number"),
+        ({"time": "-Infinity"}, "time '-Infinity' is not a finite number"),
+        ({"updated": "nan"}, "updated 'nan' is not a finite number"),
+    ],
+)
+def test_a_non_finite_time_skips_only_its_quake(props: dict[str, Any], reason: str) -> None:
+    parsed = parse(sample_with(1, **props))
+    assert [e.event_id for e in parsed.events] == ["usgs:1234", "usgs:3456"]
+    assert parsed.skipped == [f"feature 2345: {reason}"]
+
+
+def test_quakes_below_min_magnitude_are_filtered() -> None:
+    parsed = parse_fixture("usgs", SAMPLE, options={"min_magnitude": 2.5})
+    assert [e.event_id for e in parsed.events] == ["usgs:1234"]
+    assert parsed.skipped == []
+    assert parsed.filtered == [
+        "feature 2345: magnitude 1.25 is below min_magnitude 2.5",
+        "feature 3456: no magnitude (min_magnitude 2.5)",
+    ]
