@@ -52,6 +52,11 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     finally:
         board.connections.discard(connection)
         connection.detach()
+        if transport.get_write_buffer_size():
+            # the socket is done (its peer left, or the heartbeat gave up on a frozen screen)
+            # yet bytes wait for it: a plain close would hold them until a drain that never comes
+            transport.abort()
+            board.memory_freed()
     return ws
 
 

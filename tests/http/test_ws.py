@@ -112,6 +112,29 @@ async def test_a_frozen_board_that_never_reads_again_is_gone_within_the_close_ti
     frozen.transport.abort()
 
 
+async def test_a_silent_frozen_board_dropped_by_the_heartbeat_lets_go_of_its_buffer(
+    start_server: StartServer,
+) -> None:
+    """A frozen tab that neither reads nor answers pings is dropped by the heartbeat before it
+    falls 4008-far behind; its socket must go with it, not wait to flush bytes no one reads."""
+    running = await start_server(ws_heartbeat_seconds=2.0, ws_client_buffer_bytes=64 * 2**20)
+    frozen = await websockets.connect(
+        running.ws_url, compression=None, max_queue=1, max_size=None, ping_interval=None
+    )
+    await frozen.send(orjson.dumps({"v": 1, "type": "hello"}).decode())
+    await wait_for(lambda: len(running.board.connections) == 1)
+    [connection] = running.board.connections
+    filler = "x" * 4000
+    for n in range(0, 5000, 100):  # 20 MB: past the kernel's buffers, under the slow limit
+        await running.push([event_dict(n + i, description=filler) for i in range(100)])
+    assert connection.transport.get_write_buffer_size() > 2**20, "bytes wait in the server"
+    await wait_for(lambda: not running.board.connections, timeout=10)  # the heartbeat dropped it
+    assert running.board.hub.slow_closed == 0, "the heartbeat, not 4008, dropped it"
+    await wait_for(lambda: connection.transport.get_write_buffer_size() == 0, timeout=3)
+    assert connection.transport.is_closing()
+    frozen.transport.abort()
+
+
 async def test_heartbeat_is_on_and_compression_off(running: Running) -> None:
     async with running.session.ws_connect(running.ws_url) as ws:
         assert ws.compress == 0
