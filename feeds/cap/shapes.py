@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from feeds.kit import FeedRejected, circle_polygon, latlon_pairs, ring_polygon
+from feeds.kit import FeedRejected, circle_polygon, finite_float, latlon_pairs, ring_polygon
 
 MAX_CIRCLE_KM = 5000.0  # a larger "circle" is a mistake, not an alert area
 
@@ -29,10 +29,7 @@ def circle_shape(raw: str, *, where: str = "<circle>") -> dict[str, Any]:
     if len(parts) != 2:
         raise FeedRejected(f"{where} {raw.strip()[:60]!r} is not 'lat,lon radius_km'")
     [[lon, lat]] = latlon_pairs(parts[0], field=where)
-    try:
-        radius = float(parts[1])
-    except ValueError:
-        raise FeedRejected(f"{where} radius {parts[1][:20]!r} is not a number") from None
+    radius = finite_float(parts[1], field=f"{where} radius")
     if not 0 <= radius <= MAX_CIRCLE_KM:
         raise FeedRejected(
             f"{where} radius {parts[1][:20]!r} is not between 0 and {MAX_CIRCLE_KM:g} km"

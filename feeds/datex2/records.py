@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from feeds.kit import FeedRejected, parse_time
+from feeds.kit import FeedRejected, finite_float, parse_time
 from feeds.kit.xml import child, children, find_all, local, text
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -162,10 +162,7 @@ def _coordinates(el: Element) -> list[float] | None:
     lat, lon = text(el, "latitude"), text(el, "longitude")
     if not lat or not lon:
         return None
-    try:
-        return [float(lon), float(lat)]
-    except ValueError:
-        raise FeedRejected(f"coordinates {lat!r}, {lon!r} are not numbers") from None
+    return [finite_float(lon, field="longitude"), finite_float(lat, field="latitude")]
 
 
 def _geometry(location: Element) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from feeds.kit.geometry import (
 )
 from feeds.kit.gml import gml_geometry
 from feeds.kit.jsondoc import feature_collection, json_type, load_json
+from feeds.kit.numbers import finite_float
 from feeds.kit.places import districts_in_text
 from feeds.kit.text import plain_text, text_of, title_text, web_url
 from feeds.kit.times import (
@@ -96,6 +97,7 @@ __all__ = [
     "districts_in_text",
     "expired_version",
     "feature_collection",
+    "finite_float",
     "from_epoch",
     "geojson_geometry",
     "georss_point",

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from feeds.kit.jsondoc import json_type
+from feeds.kit.numbers import finite_float
 from server.errors import FeedRejected
 from server.stream.events import GEOMETRY_DEPTH, Geometry
 
@@ -27,9 +28,15 @@ def latlon_pairs(value: str, *, field: str = "coordinates") -> list[list[float]]
     for pair in value.split():
         try:
             lat_text, lon_text = pair.split(",")[:2]
-            positions.append([float(lon_text), float(lat_text)])
         except ValueError:
             raise FeedRejected(f"{field} has a bad 'lat,lon' pair: {pair!r}") from None
+        try:
+            lon, lat = finite_float(lon_text), finite_float(lat_text)
+        except FeedRejected as exc:
+            raise FeedRejected(
+                f"{field} has a bad 'lat,lon' pair {pair[:60]!r}: {exc.message}"
+            ) from None
+        positions.append([lon, lat])
     return positions
 
 

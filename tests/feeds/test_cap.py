@@ -1012,3 +1012,24 @@ async def test_poll_follows_links_only_to_the_index_host_unless_allowed(
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
     assert [e.event_id for e in parsed.events] == ["cap:KSTO@NWS.NOAA.GOV,KSTO1055887203"]
+
+
+@pytest.mark.parametrize(
+    ("circle", "expected"),
+    [
+        (b"<circle>nan,-173.274 0.0</circle>", "is not a finite number"),
+        (b"<circle>-16.053,inf 0.0</circle>", "is not a finite number"),
+        (b"<circle>-16.053,-173.274 nan</circle>", "radius 'nan' is not a finite number"),
+        (b"<circle>-16.053,-173.274 -inf</circle>", "radius '-inf' is not a finite number"),
+    ],
+)
+def test_a_non_finite_circle_refuses_its_alert_with_the_reason(
+    circle: bytes, expected: str
+) -> None:
+    payload = fixture("cap/earthquake.cap").replace(
+        b"<circle>-16.053,-173.274 0.0</circle>", circle
+    )
+    with pytest.raises(FeedRejected) as info:
+        parse_bytes(payload)
+    assert expected in str(info.value)
+    assert "GeoJSON order" not in str(info.value), "refused by the reader, not by the model"

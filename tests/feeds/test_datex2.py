@@ -419,3 +419,12 @@ def test_any_damaged_document_yields_events_or_feed_rejected(
         parse_bytes(payload[:at] + junk + payload[at + cut :])
     except FeedRejected:
         pass
+
+
+@pytest.mark.parametrize("value", [b"nan", b"inf", b"-Infinity"])
+def test_a_non_finite_coordinate_refuses_only_its_situation(value: bytes) -> None:
+    payload = edit(
+        "events.xml", (b"<latitude>48.821583</latitude>", b"<latitude>" + value + b"</latitude>")
+    )
+    with pytest.raises(FeedRejected, match=r"latitude .* is not a finite number"):
+        parse_bytes(payload)  # events.xml has one situation: refused, so the document is unusable
