@@ -159,9 +159,10 @@ def lonlat_point(lon: Any, lat: Any, *, field: str = "position") -> dict[str, An
     try:
         if isinstance(lon, bool) or isinstance(lat, bool):
             raise ValueError
-        x, y = float(lon), float(lat)
+        float(lon), float(lat)
     except (TypeError, ValueError):
         raise FeedRejected(f"{field} ({str(lon)[:30]}, {str(lat)[:30]}) is not numeric") from None
+    x, y = finite_float(lon, field=f"{field} lon"), finite_float(lat, field=f"{field} lat")
     if x == 0 and y == 0:
         return None
     if not (math.isfinite(x) and math.isfinite(y) and -180 <= x <= 180 and -90 <= y <= 90):

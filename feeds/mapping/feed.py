@@ -17,6 +17,7 @@ from feeds.kit import (
     Parsed,
     PollingFeed,
     districts_in_text,
+    finite_float,
     from_epoch,
     json_type,
     lonlat_point,
@@ -211,9 +212,11 @@ class MappingFeed(PollingFeed):
         if not xs or not ys:
             return None
         try:
-            easting, northing = float(xs), float(ys)
+            float(xs), float(ys)
         except ValueError:
             raise FeedRejected(f"{where} ({xs[:30]}, {ys[:30]}) is not numeric") from None
+        easting = finite_float(xs, field=f"{where} x")  # numeric, but not NaN or infinite
+        northing = finite_float(ys, field=f"{where} y")
         if easting == 0 and northing == 0:
             return None
         lon, lat = self._project(easting, northing)

@@ -632,3 +632,20 @@ def test_event_model_round_trip_of_a_shipped_config() -> None:
     """What the board stores: the JSON dump of a mapped event validates back unchanged."""
     event = run("mois-disaster-text.toml").events[0]
     assert Event.model_validate_json(event.dump()) == event
+
+
+@pytest.mark.parametrize("crs", [None, "EPSG:5181"])
+@pytest.mark.parametrize("bad", ["nan", "inf", "-Infinity"])
+def test_a_non_finite_coordinate_refuses_only_its_item(crs: str | None, bad: str) -> None:
+    x, y = CITY_HALL_5181 if crs else CITY_HALL
+    rows = [
+        {"id": "bad", "t": "2026-11-29T09:00:00+09:00", "x": bad, "y": str(y)},
+        {"id": "good", "t": "2026-11-29T09:00:00+09:00", "x": str(x), "y": str(y)},
+    ]
+    fields = {"id": "id", "kind": "traffic", "title": "id", "time": "t", "lon": "x", "lat": "y"}
+    if crs:
+        fields["crs"] = crs
+    parsed = mapping(orjson.dumps(rows), {"fields": fields})
+    assert ids(parsed) == ["good"]
+    [reason] = parsed.skipped
+    assert f"'{bad}'" in reason and "is not a finite number" in reason, reason
