@@ -40,8 +40,11 @@ from feeds.kit.cap import (
     cap_status,
     cap_text,
     chain_key,
+    read_references,
     reference_ids,
 )
+
+REFERENCE_PARTS = ("sender", "identifier", "sent")
 
 MAX_EXTRA_TEXT = 200
 
@@ -72,33 +75,31 @@ class NwsFeed(PollingFeed):
             props = feature.get("properties") if isinstance(feature, dict) else None
             label = _text(props, "id") if isinstance(props, dict) else ""
             with parsed.item(label or f"feature {n}"):
-                parsed.events.append(self._event(feature, received_at))
+                event, warnings = self._event(feature, received_at)
+                parsed.events.append(event)
+                parsed.warnings += [f"{label or f'feature {n}'}: {w}" for w in warnings]
         parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
-    def _references(self, value: Any) -> list[Reference]:
+    def _references(self, value: Any) -> tuple[list[Reference], list[str]]:
+        """The readable references and a warning for each unreadable one (`read_references`)."""
         if value is None:
-            return []
+            return [], []
         if not isinstance(value, list):
-            raise FeedRejected(f"references is a JSON {json_type(value)}, not an array")
-        found = []
+            return [], [f"references is a JSON {json_type(value)}, not an array; ignored"]
+        triples, problems = [], []
         for i, ref in enumerate(value):
-            if not isinstance(ref, dict) or not all(
-                _text(ref, k) for k in ("identifier", "sender", "sent")
-            ):
-                raise FeedRejected(f"references[{i}] needs identifier, sender and sent")
-            found.append(
-                Reference(
-                    _text(ref, "sender"),
-                    _text(ref, "identifier"),
-                    parse_time(
-                        _text(ref, "sent"), zone=self.context.zone, field=f"references[{i}].sent"
-                    ),
-                )
-            )
-        return found
+            parts = [_text(ref, k) if isinstance(ref, dict) else "" for k in REFERENCE_PARTS]
+            if not all(parts) or any("," in p or p.split() != [p] for p in parts):
+                problems.append(f"references[{i}] needs identifier, sender and sent; ignored")
+            else:
+                triples.append(",".join(parts))
+        if not triples:
+            return [], problems
+        found, dropped = read_references(" ".join(triples), zone=self.context.zone)
+        return found, problems + dropped
 
-    def _event(self, feature: Any, received_at: datetime) -> Event:
+    def _event(self, feature: Any, received_at: datetime) -> tuple[Event, list[str]]:
         if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
             raise FeedRejected("feature has no 'properties' object")
         props: dict[str, Any] = feature["properties"]
@@ -120,7 +121,7 @@ class NwsFeed(PollingFeed):
             raise FeedRejected(f"messageType {msg_type[:20]!r} is not Alert, Update or Cancel")
         zone = self.context.zone
         sent = parse_time(_text(props, "sent"), zone=zone, field="sent")
-        references = self._references(props.get("references"))
+        references, warnings = self._references(props.get("references"))
         ends_raw = _text(props, "ends") or _text(props, "expires")  # when the hazard ends, first
         ends = parse_time(ends_raw, zone=zone, field="ends") if ends_raw else None
         event, headline = _text(props, "event"), _text(props, "headline")
@@ -131,7 +132,7 @@ class NwsFeed(PollingFeed):
             for k in ("event", "messageType", "urgency", "certainty", "onset", "effective")
             if _text(props, k)
         }
-        return make_event(
+        built = make_event(
             self.source,
             chain_key(msg_type, sender, identifier, references),
             kind=kind,
@@ -151,3 +152,4 @@ class NwsFeed(PollingFeed):
             refs=reference_ids(self.source, references),
             extra=extra,
         )
+        return built, warnings

@@ -116,7 +116,6 @@ def test_headline_missing_falls_back_to_event() -> None:
         ({"messageType": "Ack"}, "messageType 'Ack' is not Alert, Update or Cancel"),
         ({"sender": ""}, "properties.sender is missing"),
         ({"sent": "yesterday"}, "sent 'yesterday' is not an ISO 8601 time"),
-        ({"references": [{"identifier": "x"}]}, "references[0] needs identifier, sender and sent"),
     ],
 )
 def test_unusable_features_are_skipped_with_the_reason(
@@ -167,3 +166,28 @@ def test_documents_that_are_not_alert_collections_are_rejected(payload: bytes, r
     with pytest.raises(FeedRejected) as caught:
         feed.parse(payload, received_at=RECEIVED_AT)
     assert reason in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("references", "warning"),
+    [
+        ([{"identifier": "x"}], "references[0] needs identifier, sender and sent; ignored"),
+        ([{"identifier": "x", "sender": "s", "sent": "yesterday"}], "'yesterday'"),
+        ("NWS-1", "references is a JSON string, not an array; ignored"),
+    ],
+)
+def test_an_unreadable_reference_warns_and_keeps_the_alert(references: Any, warning: str) -> None:
+    parsed = parse_doc(with_props(references=references))
+    assert parsed.skipped == [] and len(parsed.events) == 1
+    [w] = parsed.warnings
+    assert w.startswith("NWS-IDP-PROD-3965873-3369046: ") and warning in w
+
+
+def test_a_bad_reference_beside_good_ones_costs_only_itself() -> None:
+    doc = sample()
+    doc["features"][0]["properties"]["references"].append({"identifier": "x", "sent": "s"})
+    parsed = parse_doc(doc)
+    [e] = parsed.events
+    assert e.event_id == CHAIN and len(e.refs) == 4
+    [w] = parsed.warnings
+    assert "references[4] needs identifier, sender and sent; ignored" in w
