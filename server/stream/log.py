@@ -18,6 +18,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import orjson
 
 from server.errors import LogClosed, LogError
+from server.stream import workflow
 from server.stream.events import (
     Action,
     Body,
@@ -193,6 +194,49 @@ def place(
         row,
         Committed(seq, type_, event_id, kind, severity, district, raw),
     )
+
+
+@dataclass
+class Placement:
+    """What the batches of one transaction become: each body decided by `place`."""
+
+    results: list[list[AppendResult]]  # one outcome per body, batch by batch
+    rows: list[tuple[Any, ...]]  # the log rows to write
+    entries: list[Committed]  # what boards receive once committed
+    latest: dict[str, tuple[Event, int, bytes]]  # each event's newest body: (event, seq, json)
+    flows: dict[str, dict[str, Any]]  # the workflows the batches' actions changed
+    head: int  # the last seq taken
+
+
+def place_batches(
+    batches: list[list[Body]],
+    known: dict[str, Current],
+    stored_flows: dict[str, dict[str, Any]],
+    *,
+    head: int,
+    epoch: str,
+    at_iso: str,
+) -> Placement:
+    """Decide every body of a transaction in order, for both logs: seqs from `head + 1`, the
+    newest body per event, and each acted-on event's workflow (from `stored_flows` at first)."""
+    placed = Placement([], [], [], {}, {}, head)
+    for bodies in batches:
+        outcomes: list[AppendResult] = []
+        for body in bodies:
+            result, row, entry = place(body, known, seq=placed.head + 1, epoch=epoch, at_iso=at_iso)
+            outcomes.append(result)
+            if row is None or entry is None:
+                continue
+            placed.head = entry.seq
+            placed.rows.append(row)
+            placed.entries.append(entry)
+            if isinstance(body, Event):
+                placed.latest[body.event_id] = (body, entry.seq, row[-1])
+            elif isinstance(body, Action):
+                flow = placed.flows.get(body.event_id) or stored_flows.get(body.event_id)
+                placed.flows[body.event_id] = workflow.apply(flow, body)
+        placed.results.append(outcomes)
+    return placed
 
 
 class GroupCommit:

@@ -32,7 +32,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
 from server.errors import LogClosed, LogError
-from server.stream import workflow
 from server.stream.events import Action, Body, Event, iso_utc, utcnow
 from server.stream.log import (
     AppendResult,
@@ -41,7 +40,7 @@ from server.stream.log import (
     EventFilter,
     GroupCommit,
     Snapshot,
-    place,
+    place_batches,
 )
 
 log = logging.getLogger(__name__)
@@ -244,44 +243,30 @@ class RedisLog:
         pipe: Any,
     ) -> list[list[AppendResult]]:
         """Place every body and queue the writes on the transaction (MULTI)."""
-        at_iso = iso_utc(self._clock())
-        results: list[list[AppendResult]] = []
-        entries: list[Committed] = []
-        latest: dict[str, tuple[Event, int, bytes]] = {}
-        changed_flows: dict[str, Any] = {}
-        for bodies in batches:
-            outcomes = []
-            for body in bodies:
-                result, row, entry = place(
-                    body, known, seq=head + 1, epoch=self.epoch, at_iso=at_iso
-                )
-                outcomes.append(result)
-                if row is None or entry is None:
-                    continue
-                head = entry.seq
-                entries.append(entry)
-                if isinstance(body, Event):
-                    latest[body.event_id] = (body, entry.seq, row[-1])
-                elif isinstance(body, Action):
-                    flows[body.event_id] = workflow.apply(flows.get(body.event_id), body)
-                    changed_flows[body.event_id] = flows[body.event_id]
-            results.append(outcomes)
-        args: list[bytes | str | int] = [head, len(entries), len(latest), len(changed_flows)]
+        placed = place_batches(
+            batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
+        )
+        args: list[bytes | str | int] = [
+            placed.head,
+            len(placed.entries),
+            len(placed.latest),
+            len(placed.flows),
+        ]
         args.append(self._key("ev:"))
-        for e in entries:
+        for e in placed.entries:
             args += [e.seq, e.raw, e.type, e.event_id or "", e.kind or "", e.severity or ""]
             args.append(e.district or "")
-        for event_id, (ev, seq, body_json) in latest.items():
+        for event_id, (ev, seq, body_json) in placed.latest.items():
             args += [event_id, _meta(ev, seq), body_json]
-        for event_id, flow in changed_flows.items():
+        for event_id, flow in placed.flows.items():
             args += [event_id, orjson.dumps(flow)]
         keys = [self._key(k) for k in ("head", "log", "meta", "body", "workflow")]
         pipe.multi()
-        if entries:
+        if placed.entries:
             pipe.eval(WRITE_SCRIPT, len(keys), *keys, *args)
         else:  # nothing new (duplicates): touch nothing, so other nodes' transactions go on
             pipe.get(self._key("head"))
-        return results
+        return placed.results
 
     # -------------------------------------------------------------------------- tail
 

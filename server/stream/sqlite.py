@@ -19,7 +19,6 @@ import aiosqlite
 import orjson
 
 from server.errors import LogClosed, LogError
-from server.stream import workflow
 from server.stream.events import (
     Action,
     Body,
@@ -36,7 +35,7 @@ from server.stream.log import (
     EventFilter,
     GroupCommit,
     Snapshot,
-    place,
+    place_batches,
 )
 
 SCHEMA = """
@@ -196,32 +195,16 @@ class EventLog:
         try:
             await db.execute("BEGIN IMMEDIATE")
             ids = {b.event_id for bodies in batches for b in bodies if isinstance(b, Event)}
-            known = await self._load_current(ids)
-            at_iso = iso_utc(self._clock())
-            rows: list[tuple[Any, ...]] = []
-            latest: dict[str, tuple[Event, int, bytes]] = {}
-            committed: list[Committed] = []
-            results: list[list[AppendResult]] = []
-            flows: dict[str, dict[str, Any]] = {}
-            for bodies in batches:
-                outcomes: list[AppendResult] = []
-                for body in bodies:
-                    result, row, entry = place(
-                        body, known, seq=head + 1, epoch=self.epoch, at_iso=at_iso
-                    )
-                    outcomes.append(result)
-                    if row is None or entry is None:
-                        continue
-                    head = entry.seq
-                    rows.append(row)
-                    committed.append(entry)
-                    if isinstance(body, Event):
-                        latest[body.event_id] = (body, entry.seq, row[-1])
-                    elif isinstance(body, Action):
-                        flows[body.event_id] = workflow.apply(
-                            flows.get(body.event_id) or await self._workflow(body.event_id), body
-                        )
-                results.append(outcomes)
+            acted_on = {b.event_id for bodies in batches for b in bodies if isinstance(b, Action)}
+            placed = place_batches(
+                batches,
+                await self._load_current(ids),
+                await self._load_workflows(acted_on),
+                head=head,
+                epoch=self.epoch,
+                at_iso=iso_utc(self._clock()),
+            )
+            rows, latest, flows = placed.rows, placed.latest, placed.flows
             if rows:
                 await db.executemany(
                     "INSERT INTO log(seq, epoch, at, type, event_id, version, kind, severity,"
@@ -265,11 +248,11 @@ class EventLog:
                 await db.execute("ROLLBACK")
             self._append_problem = f"appends to {self.path} fail: {exc}"
             raise LogError(f"append failed and was rolled back: {exc}") from exc
-        self.head = head
+        self.head = placed.head
         self._append_problem = None
-        if committed and self.on_commit is not None:
-            self.on_commit(committed)  # boards hear of it in the same turn the appenders do
-        return results
+        if placed.entries and self.on_commit is not None:
+            self.on_commit(placed.entries)  # boards hear of it in the same turn the appenders do
+        return placed.results
 
     async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int:
         """Retention: drop entries recorded before `older_than` and all but the newest
@@ -310,14 +293,19 @@ class EventLog:
         self.pruned += dropped.rowcount
         return dropped.rowcount
 
-    async def _workflow(self, event_id: str) -> dict[str, Any] | None:
-        """The stored workflow of one event (writer connection, inside its transaction)."""
+    async def _load_workflows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored workflows of these events (writer connection, inside its transaction)."""
         assert self._writer_db is not None
-        async with self._writer_db.execute(
-            "SELECT body FROM workflow WHERE event_id = ?", (event_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return orjson.loads(row[0]) if row else None
+        found: dict[str, dict[str, Any]] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), SQLITE_MAX_PARAMS):
+            chunk = id_list[start : start + SQLITE_MAX_PARAMS]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT event_id, body FROM workflow WHERE event_id IN ({marks})"
+            async with self._writer_db.execute(sql, chunk) as cur:
+                async for event_id, body in cur:
+                    found[event_id] = orjson.loads(body)
+        return found
 
     async def _load_current(self, ids: Iterable[str]) -> dict[str, Current]:
         assert self._writer_db is not None
