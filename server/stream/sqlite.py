@@ -295,32 +295,24 @@ class EventLog:
 
     async def _load_workflows(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored workflows of these events (writer connection, inside its transaction)."""
-        assert self._writer_db is not None
-        found: dict[str, dict[str, Any]] = {}
-        id_list = list(ids)
-        for start in range(0, len(id_list), SQLITE_MAX_PARAMS):
-            chunk = id_list[start : start + SQLITE_MAX_PARAMS]
-            marks = ",".join("?" * len(chunk))
-            sql = f"SELECT event_id, body FROM workflow WHERE event_id IN ({marks})"
-            async with self._writer_db.execute(sql, chunk) as cur:
-                async for event_id, body in cur:
-                    found[event_id] = orjson.loads(body)
-        return found
+        rows = await self._rows_for_ids("SELECT event_id, body FROM workflow", ids)
+        return {event_id: orjson.loads(body) for event_id, body in rows}
 
     async def _load_current(self, ids: Iterable[str]) -> dict[str, Current]:
+        """The stored version of these events (writer connection, inside its transaction)."""
+        rows = await self._rows_for_ids("SELECT event_id, seq, version, body FROM current", ids)
+        return {event_id: Current(seq, version, body) for event_id, seq, version, body in rows}
+
+    async def _rows_for_ids(self, select: str, ids: Iterable[str]) -> list[Any]:
+        """`select … WHERE event_id IN (ids)`, in chunks under SQLite's bound on parameters."""
         assert self._writer_db is not None
-        found: dict[str, Current] = {}
+        rows: list[Any] = []
         id_list = list(ids)
         for start in range(0, len(id_list), SQLITE_MAX_PARAMS):
             chunk = id_list[start : start + SQLITE_MAX_PARAMS]
-            sql = (
-                "SELECT event_id, seq, version, body FROM current"
-                f" WHERE event_id IN ({','.join('?' * len(chunk))})"
-            )
-            async with self._writer_db.execute(sql, chunk) as cur:
-                async for event_id, seq, version, body in cur:
-                    found[event_id] = Current(seq, version, body)
-        return found
+            sql = f"{select} WHERE event_id IN ({','.join('?' * len(chunk))})"
+            rows += await self._writer_db.execute_fetchall(sql, chunk)
+        return rows
 
     # -------------------------------------------------------------------------- reads
 
