@@ -16,7 +16,7 @@ from server.http.serving import CONNECTIONS
 MAX_CALL_BODY_BYTES = 16 * 1024
 
 
-async def _read_limited(request: web.Request, limit: int) -> bytes:
+async def read_limited(request: web.Request, limit: int) -> bytes:
     """The whole body: over `limit` bytes is a 413, not here within `http_body_read_seconds`
     a 408 (and the connection is let go); both in the API's error shape."""
     if request.content_length is not None and request.content_length > limit:
@@ -64,8 +64,8 @@ def client_gone() -> web.HTTPBadRequest:
     )
 
 
-async def _json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
-    raw = await _read_limited(request, MAX_CALL_BODY_BYTES)
+async def json_body(request: web.Request, *, required: bool) -> dict[str, Any]:
+    raw = await read_limited(request, MAX_CALL_BODY_BYTES)
     if not raw.strip():
         if required:
             raise bad_request("send a JSON object", "bad_json")

@@ -14,10 +14,10 @@ from aiohttp import web
 
 from server.errors import CallError, CityboardError, LogError
 from server.http.board import BOARD, OFFICERS
-from server.http.bodies import _json_body
+from server.http.bodies import json_body
 from server.http.guard import JSON, accepts
 from server.http.responses import error_response, json_response
-from server.http.roles import _require_operator, _sees_contacts
+from server.http.roles import require_operator, sees_contacts
 from server.officers.calls import CallFailed, CallRecord
 from server.officers.dialers.base import OUTCOMES, Outcome
 from server.replay.stream import ReplayStream
@@ -27,11 +27,11 @@ from server.stream.events import Action, ActionName, utcnow
 @accepts(JSON)
 async def api_start_call(request: web.Request) -> web.Response:
     """Call an officer about an event through the configured dialer (operator)."""
-    denied = _require_operator(request)
+    denied = require_operator(request)
     if denied is not None:
         return denied
     state = request.app[OFFICERS]
-    data = await _json_body(request, required=True)
+    data = await json_body(request, required=True)
     event_id, officer_id = data.get("event_id"), data.get("officer_id")
     actor = data.get("actor", "operator")
     for name, value in (("event_id", event_id), ("officer_id", officer_id), ("actor", actor)):
@@ -127,16 +127,16 @@ async def api_call(request: web.Request) -> web.Response:
     call = request.app[OFFICERS].calls.get(request.match_info["call_id"])
     if call is None:
         return error_response(404, "unknown_call", f"no call {request.match_info['call_id']!r}")
-    return json_response(call.as_json(contact=_sees_contacts(request)))
+    return json_response(call.as_json(contact=sees_contacts(request)))
 
 
 @accepts(JSON)
 async def api_hangup(request: web.Request) -> web.Response:
     """End a call (operator); for a handed-off tel: call, say how it went with `outcome`."""
-    denied = _require_operator(request)
+    denied = require_operator(request)
     if denied is not None:
         return denied
-    data = await _json_body(request, required=False)
+    data = await json_body(request, required=False)
     outcome = data.get("outcome")
     if outcome is not None and outcome not in OUTCOMES:
         return error_response(400, "bad_outcome", f"outcome is one of {', '.join(OUTCOMES)}")

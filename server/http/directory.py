@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from server.errors import OfficerImportError
 from server.http.board import BOARD, OFFICERS
-from server.http.bodies import _json_body, _read_limited
+from server.http.bodies import json_body, read_limited
 from server.http.guard import JSON, accepts
 from server.http.responses import bad_request, error_response, json_response
-from server.http.roles import _require_admin, _sees_contacts
+from server.http.roles import require_admin, sees_contacts
 from server.officers.duty import duty_of, resolve
 from server.officers.model import CITY_WIDE, COVERABLE_KINDS, Officer, order_key
 from server.officers.transfer import Format, RawRow, export_csv, export_toml, parse_file, row_errors
@@ -102,7 +102,7 @@ async def api_officers(request: web.Request) -> web.Response:
     kind, category = _kind(request)
     department = request.query.get("department", "").strip()
     needle = request.query.get("q", "").strip().lower()
-    contact = _sees_contacts(request)
+    contact = sees_contacts(request)
     officers = [
         o
         for o in await state.store.all()
@@ -137,13 +137,13 @@ async def api_on_duty(request: web.Request) -> web.Response:
         kind=kind,
         category=category,
     )
-    return json_response(answer.as_json(contact=_sees_contacts(request)))
+    return json_response(answer.as_json(contact=sees_contacts(request)))
 
 
 async def api_export(request: web.Request) -> web.Response:
     """The whole directory as CSV or TOML, in the form `import` reads (operators: it holds
     everyone's phone numbers)."""
-    if not _sees_contacts(request):
+    if not sees_contacts(request):
         return error_response(403, "forbidden", "the export holds phone numbers: operators only")
     state = request.app[OFFICERS]
     fmt = request.query.get("format", "toml")
@@ -162,7 +162,7 @@ async def api_export(request: web.Request) -> web.Response:
 @accepts(*CONTENT_TYPES)
 async def api_import(request: web.Request) -> web.Response:
     """Import a CSV or TOML directory file: all rows or none (admin)."""
-    denied = _require_admin(request)
+    denied = require_admin(request)
     if denied is not None:
         return denied
     state = request.app[OFFICERS]
@@ -179,7 +179,7 @@ async def api_import(request: web.Request) -> web.Response:
         return error_response(400, "bad_parameter", "mode is merge (add and update) or replace")
     dry_run = request.query.get("dry_run", "") in ("1", "true", "yes")
     try:
-        raw = await _read_limited(request, settings.officers_import_max_bytes)
+        raw = await read_limited(request, settings.officers_import_max_bytes)
     except web.HTTPRequestEntityTooLarge:
         return error_response(
             413, "too_large", f"file over {settings.officers_import_max_bytes} bytes"
@@ -208,18 +208,18 @@ async def api_officer(request: web.Request) -> web.Response:
         )
     at = _at(request)
     duty = duty_of(officer, at, state.zone, state.lookahead)
-    return json_response(officer.public(duty, with_calendar=True, contact=_sees_contacts(request)))
+    return json_response(officer.public(duty, with_calendar=True, contact=sees_contacts(request)))
 
 
 @accepts(JSON)
 async def api_put_officer(request: web.Request) -> web.Response:
     """Create or replace one officer (admin)."""
-    denied = _require_admin(request)
+    denied = require_admin(request)
     if denied is not None:
         return denied
     state = request.app[OFFICERS]
     officer_id = request.match_info["officer_id"]
-    data = await _json_body(request, required=True)
+    data = await json_body(request, required=True)
     if data.setdefault("id", officer_id) != officer_id:
         return error_response(
             400, "id_mismatch", f"the body's id {data['id']!r} is not {officer_id!r}"
@@ -242,7 +242,7 @@ async def api_put_officer(request: web.Request) -> web.Response:
 @accepts(JSON)  # no body needed
 async def api_delete_officer(request: web.Request) -> web.Response:
     """Remove one officer (admin); calls already made stay on the record."""
-    denied = _require_admin(request)
+    denied = require_admin(request)
     if denied is not None:
         return denied
     officer_id = request.match_info["officer_id"]

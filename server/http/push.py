@@ -14,7 +14,7 @@ from feeds.push import PushFeed
 from server.districts import Districts
 from server.errors import LogError
 from server.http.board import BOARD
-from server.http.bodies import _read_limited
+from server.http.bodies import read_limited
 from server.http.guard import ANY_TYPE, accepts
 from server.http.responses import error_response, json_response
 from server.stream.events import SOURCE_PATTERN, Event, iso_utc, utcnow
@@ -65,7 +65,7 @@ async def api_push(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > settings.push_max_body_bytes:
         return error_response(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
     try:
-        raw = await _read_limited(request, settings.push_max_body_bytes)
+        raw = await read_limited(request, settings.push_max_body_bytes)
     except web.HTTPRequestEntityTooLarge:
         return error_response(413, "too_large", f"body over {settings.push_max_body_bytes} bytes")
     try:

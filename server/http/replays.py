@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from server.errors import RecordingError, ReplayError
 from server.http import roles
 from server.http.board import BOARD
-from server.http.bodies import MAX_CALL_BODY_BYTES, _read_limited, body_timeout, client_gone
+from server.http.bodies import MAX_CALL_BODY_BYTES, body_timeout, client_gone, read_limited
 from server.http.guard import JSON, RECORDING_TYPES, accepts
 from server.http.responses import error_response, json_response
 from server.http.serving import CONNECTIONS
@@ -88,7 +88,7 @@ async def start_replay(request: web.Request) -> web.Response:
     started = False
     try:
         if request.content_type == "application/json":
-            raw = await _read_limited(request, MAX_CALL_BODY_BYTES)
+            raw = await read_limited(request, MAX_CALL_BODY_BYTES)
             spec = StartRequest.model_validate_json(raw, strict=True)
             if spec.recording is None:
                 return error_response(
@@ -204,7 +204,7 @@ async def control_replay(request: web.Request) -> web.Response:
         return denied
     board = _board(request)
     try:
-        body = orjson.loads(await _read_limited(request, MAX_CALL_BODY_BYTES) or b"{}")
+        body = orjson.loads(await read_limited(request, MAX_CALL_BODY_BYTES) or b"{}")
         player = board.replays.get(request.match_info["name"])
         raw_at = body.get("at")
         at = datetime.fromisoformat(str(raw_at).replace("Z", "+00:00")) if raw_at else None

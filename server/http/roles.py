@@ -91,13 +91,13 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
     return bool(host) and parts.scheme in ("http", "https") and parts.netloc == host
 
 
-def _unauthorized(what: str) -> web.Response:
+def unauthorized(what: str) -> web.Response:
     response = error_response(401, "unauthorized", f"send Authorization: Bearer <{what} token>")
     response.headers["WWW-Authenticate"] = f'Bearer realm="cityboard {what}"'
     return response
 
 
-def _require_admin(request: web.Request) -> web.Response | None:
+def require_admin(request: web.Request) -> web.Response | None:
     """None when the request carries the admin token; otherwise the 401/403 answer."""
     settings = request.app[BOARD].settings
     if settings.admin_token is None:
@@ -109,13 +109,13 @@ def _require_admin(request: web.Request) -> web.Response | None:
         )
     token = roles.bearer(request)
     if token is None:
-        return _unauthorized("admin")
+        return unauthorized("admin")
     if not roles.matches(token, settings.admin_token):
         return error_response(403, "forbidden", "the admin token is not valid")
     return None
 
 
-def _require_operator(request: web.Request) -> web.Response | None:
+def require_operator(request: web.Request) -> web.Response | None:
     """None when the request may start or end calls; otherwise the 401/403 answer."""
     settings = request.app[BOARD].settings
     try:
@@ -125,7 +125,7 @@ def _require_operator(request: web.Request) -> web.Response | None:
     if roles.at_least(role, "operator"):
         return None
     if settings.operator_token is not None:
-        return _unauthorized("operator")
+        return unauthorized("operator")
     return error_response(
         403,
         "operator_token_required",
@@ -134,7 +134,7 @@ def _require_operator(request: web.Request) -> web.Response | None:
     )
 
 
-def _sees_contacts(request: web.Request) -> bool:
+def sees_contacts(request: web.Request) -> bool:
     """Operators see officers' phone numbers (they call them); viewers see who, not how."""
     role = roles.request_role(request.app[BOARD].settings, request)
     return roles.at_least(role, "operator")
