@@ -5,8 +5,11 @@ Each test runs the real command, as a new user would on a bad day.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,13 +48,31 @@ def test_serve_refuses_a_log_path_it_cannot_write(db: str, why: str) -> None:
     assert "board at" not in done.stdout
 
 
+@contextlib.contextmanager
+def folder_this_user_may_not_write(path: Path) -> Iterator[Path]:
+    """A folder the running user cannot write: mode 555 for a user; for root (as in CI), who may
+    write anywhere, an immutable folder (chattr +i), else a read-only tmpfs mounted on it."""
+    path.mkdir(mode=0o555)
+    if os.geteuid() != 0:
+        yield path
+        return
+    undo: list[str] = []
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0:
+        undo = ["chattr", "-i", str(path)]
+    elif subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(path)]).returncode == 0:
+        undo = ["umount", str(path)]
+    else:
+        pytest.fail("as root, neither chattr +i nor a read-only tmpfs mount works here")
+    try:
+        yield path
+    finally:
+        subprocess.run(undo, check=True)
+
+
 def test_serve_refuses_a_log_under_a_folder_it_may_not_write(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root may write into any folder; /proc and /sys stand in for it above")
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o555)
-    db = locked / "sub" / "board.db"
-    done = cityboard("serve", "--no-demo", "--port", "0", "--db", str(db))
+    with folder_this_user_may_not_write(tmp_path / "locked") as locked:
+        db = locked / "sub" / "board.db"
+        done = cityboard("serve", "--no-demo", "--port", "0", "--db", str(db))
     refusal(done, f"cannot open the log at {db}", f"{locked} is not writable")
 
 
