@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from feeds.kit import FeedRejected, finite_float, parse_time
+from feeds.kit import FeedRejected, finite_float, lat_lon_positions, parse_time
 from feeds.kit.xml import child, children, find_all, local, text
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -168,9 +168,15 @@ def _coordinates(el: Element) -> list[float] | None:
 def _geometry(location: Element) -> dict[str, Any] | None:
     """Point or LineString (lon/lat) from coordinates in a location; None when it has none.
 
-    Linear locations (TPEG from/to points, v3 linearByCoordinates start/end) become a line;
-    one point a Point; several unrelated points a MultiPoint; else `locationForDisplay`.
+    A v3 `gmlLineString` (the road's own shape) wins; else linear locations (TPEG from/to
+    points, v3 linearByCoordinates start/end) become a line; one point a Point; several
+    unrelated points a MultiPoint; else `locationForDisplay`.
     """
+    lines = [lat_lon_positions(g, "gmlLineString") for g in find_all(location, "gmlLineString")]
+    if len(lines) == 1:
+        return {"type": "LineString", "coordinates": lines[0]}
+    if lines:
+        return {"type": "MultiLineString", "coordinates": lines}
     ordered = [
         part
         for tpeg in find_all(location, "tpegLinearLocation")

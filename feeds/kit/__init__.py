@@ -29,7 +29,7 @@ from feeds.kit.geometry import (
     lonlat_point,
     ring_polygon,
 )
-from feeds.kit.gml import gml_geometry
+from feeds.kit.gml import gml_geometry, lat_lon_positions
 from feeds.kit.jsondoc import feature_collection, json_type, load_json
 from feeds.kit.numbers import finite_float
 from feeds.kit.places import districts_in_text
@@ -104,6 +104,7 @@ __all__ = [
     "gml_geometry",
     "iso_utc",
     "json_type",
+    "lat_lon_positions",
     "latlon_pairs",
     "load_json",
     "lonlat_point",

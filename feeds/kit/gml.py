@@ -58,6 +58,12 @@ def gml_geometry(el: Element, srs: str | None = None) -> dict[str, Any]:
     raise FeedRejected(f"geography gml:{name} is not a supported GML geometry")
 
 
+def lat_lon_positions(el: Element, what: str) -> list[list[float]]:
+    """[lon, lat] positions of an element whose gml:posList (or gml:pos) holds lat lon pairs
+    whatever its srsName says: DATEX II v3 `gmlLineString` is WGS 84, latitude first."""
+    return _gml_positions(el, None, what)
+
+
 def _gml_rings(polygon: Element, srs: str | None) -> list[list[list[float]]]:
     rings = []
     for boundary in polygon:
