@@ -31,6 +31,7 @@ ADAPTER_OF = {
 }
 CONFIG_OF = {
     "geojson/nsw_rural_fire_service_feed.json": CONFIGS / "geojson-nsw-rfs.toml",
+    "geojson/nsw-rfs-majorincidents-2020-03-19.json": CONFIGS / "geojson-nsw-rfs.toml",
     "open511/tmdd-output-1.json": CONFIGS / "open511-los-angeles.toml",
     "open511/tmdd-output-2.json": CONFIGS / "open511-new-york.toml",
     "open511/five.json": CONFIGS / "open511-montreal.toml",
@@ -53,6 +54,7 @@ REJECTED = {  # documents that are not (valid) feeds of their adapter, each for 
     "open511/tmdd-input-1.xml",  # TMDD, the converter's input, not Open511
     "open311/service_list.json",
     "open311/services_giessen.xml",  # service lists
+    "datex2/dialog-regulations.xml",  # traffic regulations, not situations
 }
 EMPTY = {
     "cap-feeds/empty_weather_index.atom",
