@@ -22,7 +22,7 @@ from feeds.kit.recent import Recent
 from server.clock import Clock, SystemClock
 from server.districts import Districts
 from server.errors import FeedRejected
-from server.stream.events import Action, Body, Event, Notice, Status, iso_utc
+from server.stream.events import Action, Body, Event, Notice, Status, TimeBasis, iso_utc
 from server.stream.log import AppendResult
 
 log = logging.getLogger(__name__)
@@ -215,9 +215,12 @@ class FeedRunner:
     def _place(self, event: Event) -> Event | None:
         """Decide what a polled event becomes: None if nothing changed, else the event with a
         version above the log's, so a change is never lost as a 'conflict' and an event the
-        snapshot diff expired comes back when the source lists it again."""
+        snapshot diff expired comes back when the source lists it again. An event dated by our
+        fetch keeps the fetch that first saw it as its sent time."""
         event_id = event.event_id
         known = self._latest.get(event_id) or self._ended.get(event_id)
+        if known is not None and event.time_basis is known.time_basis is TimeBasis.FETCHED:
+            event = event.model_copy(update={"sent_at": known.sent_at})
         last = self._inputs.get(event_id) or known  # what the source said last time
         if known is not None and last is not None:
             if event.version < last.version:

@@ -20,10 +20,13 @@ from feeds.kit import (
     FeedContext,
     FeedOptions,
     FeedRejected,
+    FetchTimeFallback,
     Kind,
     Parsed,
     PollingFeed,
     Severity,
+    TimeBasis,
+    UnreadableTime,
     feature_collection,
     from_epoch,
     geojson_geometry,
@@ -33,6 +36,7 @@ from feeds.kit import (
     parse_time,
     parse_time_pattern,
     plain_text,
+    read_published_time,
     title_text,
     version_of,
     web_url,
@@ -41,9 +45,6 @@ from feeds.kit import (
 TIME_FORMATS = ("auto", "iso", "rfc822", "epoch_s", "epoch_ms")
 DEFAULT_TIME_PROPERTIES = ("pubDate", "updated", "time")
 DEFAULT_ID_PROPERTIES = ("id", "guid")
-EPOCH_MS_ABOVE = 1e11  # in `auto`, a larger epoch number is milliseconds (1e11 s is year 5138)
-_ISO_START = re.compile(r"^\s*\d{4}-\d{2}-\d{2}")
-_NUMBER = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
 _BR = re.compile(r"<br\s*/?\s*>", re.IGNORECASE)  # plain_text only knows "<br>" and "<br/>"
 
 
@@ -64,8 +65,9 @@ class GeoJsonOptions(FeedOptions):
     )
     time_format: str = Field(
         default="auto",
-        description="auto | iso | rfc822 | epoch_s | epoch_ms | a strptime "
-        "pattern such as '%d/%m/%Y %I:%M:%S %p'",
+        description="auto (the common layouts; an unreadable, ambiguous or zoneless time "
+        "is replaced by the fetch time, marked, with a warning) | iso | rfc822 | epoch_s | "
+        "epoch_ms | a strptime pattern such as '%d/%m/%Y %I:%M:%S %p' (strict: refused)",
     )
     kind: Literal[Kind.DISASTER, Kind.TRAFFIC, Kind.COMPLAINT] = Kind.DISASTER
     category: str | None = Field(
@@ -124,15 +126,16 @@ class GeoJsonFeed(PollingFeed):
     def parse(self, payload: bytes, *, received_at: datetime) -> Parsed:
         """A GeoJSON FeatureCollection: one event per feature."""
         features = feature_collection(payload)
-        parsed = Parsed()
+        parsed, fallback = Parsed(), FetchTimeFallback()
         for index, feature in enumerate(features):
             with parsed.item(self._label(feature, index)):
-                parsed.events.append(self._event(feature, received_at))
+                parsed.events.append(self._event(feature, received_at, fallback))
+        parsed.warnings += fallback.warnings()
         return parsed.checked(len(features), "features")
 
     # ------------------------------------------------------------------------ one feature
 
-    def _event(self, feature: Any, received_at: datetime) -> Event:
+    def _event(self, feature: Any, received_at: datetime, fallback: FetchTimeFallback) -> Event:
         if not isinstance(feature, dict):
             raise FeedRejected(f"a feature is a JSON {json_type(feature)}, not an object")
         props = feature.get("properties")
@@ -143,14 +146,14 @@ class GeoJsonFeed(PollingFeed):
         opts = self.options
 
         external_id = self._external_id(feature, props)
-        updated_at = self._time(props)
+        updated_at, unread = self._time(props, received_at)
         severity = opts.default_severity
         if opts.severity_property is not None:
             raw = _scalar_text(props.get(opts.severity_property))
             if raw is not None:
                 severity = self._severities.get(raw.strip().casefold(), severity)
         description = _scalar_text(props.get(opts.description_property)) or ""
-        return make_event(
+        event = make_event(
             self.source,
             external_id,
             kind=opts.kind,
@@ -164,10 +167,14 @@ class GeoJsonFeed(PollingFeed):
             sent_at=updated_at,
             updated_at=updated_at,
             received_at=received_at,
+            time_basis=TimeBasis.SOURCE if unread is None else TimeBasis.FETCHED,
             version=version_of(updated_at),
             geometry=geojson_geometry(feature.get("geometry")),
             url=web_url(props.get(opts.url_property)),
         )
+        if unread is not None:
+            fallback.used(unread)
+        return event
 
     def _label(self, feature: Any, index: int) -> str:
         """'feature <id>' for skip reasons when the id can be found, else 'feature #<index>'."""
@@ -192,7 +199,10 @@ class GeoJsonFeed(PollingFeed):
         tried = ", ".join(name for name, _ in candidates)
         raise FeedRejected(f"no id (looked for {tried}; set id_property)")
 
-    def _time(self, props: dict[str, Any]) -> datetime:
+    def _time(
+        self, props: dict[str, Any], received_at: datetime
+    ) -> tuple[datetime, UnreadableTime | None]:
+        """The feature's time; with `auto`, the fetch time and why when it cannot be read."""
         names = (
             (self.options.time_property,)
             if self.options.time_property is not None
@@ -200,11 +210,18 @@ class GeoJsonFeed(PollingFeed):
         )
         for name in names:
             value = props.get(name)
-            if value is not None and value != "":
-                return self._parse_time(value, name)
+            if value is None or value == "":
+                continue
+            if self.options.time_format != "auto":
+                return self._parse_time(value, name), None
+            try:
+                return read_published_time(value, zone=self.context.zone, field=name), None
+            except UnreadableTime as exc:
+                return received_at, exc
         raise FeedRejected(f"no time (looked for {', '.join(names)}; set time_property)")
 
     def _parse_time(self, value: Any, field: str) -> datetime:
+        """A time in the configured format: a promise, so a value that breaks it is refused."""
         fmt, zone = self.options.time_format, self.context.zone
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise FeedRejected(f"{field} is a JSON {json_type(value)}, not a time")
@@ -216,19 +233,4 @@ class GeoJsonFeed(PollingFeed):
             return parse_time_pattern(str(value), fmt, zone=zone, field=field)
         if fmt == "iso":
             return parse_time(str(value), zone=zone, field=field)
-        if fmt == "rfc822":
-            return parse_rfc822(str(value), field=field)
-        # auto: epoch numbers by size, then ISO 8601, then RFC 822; anything else is not guessed
-        if not isinstance(value, str) or _NUMBER.match(value):
-            unit = "ms" if abs(float(value)) >= EPOCH_MS_ABOVE else "s"
-            return from_epoch(value, unit=unit, field=field)
-        if _ISO_START.match(value):
-            return parse_time(value, zone=zone, field=field)
-        try:
-            return parse_rfc822(value, field=field)
-        except FeedRejected:
-            raise FeedRejected(
-                f"{field} {value[:60]!r} is not ISO 8601, RFC 822 or an epoch number; set "
-                "time_format (a strptime pattern such as '%d/%m/%Y %I:%M:%S %p' for other "
-                "layouts)"
-            ) from None
+        return parse_rfc822(str(value), field=field)

@@ -35,11 +35,15 @@ from feeds.kit.numbers import finite_float
 from feeds.kit.places import districts_in_text
 from feeds.kit.text import plain_text, text_of, title_text, web_url
 from feeds.kit.times import (
+    AmbiguousTime,
+    FetchTimeFallback,
     NoTimeZone,
+    UnreadableTime,
     from_epoch,
     parse_rfc822,
     parse_time,
     parse_time_pattern,
+    read_published_time,
     utc_offset_of,
     version_of,
 )
@@ -60,6 +64,7 @@ from server.stream.events import (
     Kind,
     Severity,
     Status,
+    TimeBasis,
     iso_utc,
     utcnow,
 )
@@ -75,6 +80,7 @@ __all__ = [
     "MAX_URL_CHARS",
     "SEVERITY_RANK",
     "Action",
+    "AmbiguousTime",
     "ConfigError",
     "Event",
     "FeedAdapter",
@@ -85,6 +91,7 @@ __all__ = [
     "FeedOptions",
     "FeedRejected",
     "FeedUnavailable",
+    "FetchTimeFallback",
     "Kind",
     "Manifest",
     "NoTimeZone",
@@ -92,6 +99,8 @@ __all__ = [
     "PollingFeed",
     "Severity",
     "Status",
+    "TimeBasis",
+    "UnreadableTime",
     "UpdateModel",
     "circle_polygon",
     "districts_in_text",
@@ -114,6 +123,7 @@ __all__ = [
     "parse_time",
     "parse_time_pattern",
     "plain_text",
+    "read_published_time",
     "ring_polygon",
     "text_of",
     "title_text",

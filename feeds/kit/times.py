@@ -1,4 +1,5 @@
-"""Source times as aware UTC: ISO 8601, RFC 822, epoch numbers and fixed patterns.
+"""Source times as aware UTC: ISO 8601, RFC 822, epoch numbers, fixed patterns, and the layouts
+sources publish without saying which (`read_published_time`).
 
 A naive time is read in the feed's configured zone and refused without one: never guessed.
 """
@@ -6,13 +7,26 @@ A naive time is read in the feed's configured zone and refused without one: neve
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import Any
 
+from feeds.kit.jsondoc import json_type
 from server.errors import FeedRejected
 
 
-class NoTimeZone(FeedRejected):
+class UnreadableTime(FeedRejected):
+    """A source time that was not read (no known layout, out of range): an adapter with no
+    configured time_format may fall back to the fetch time, marked as such."""
+
+
+class AmbiguousTime(UnreadableTime):
+    """A layout with two readings (03/04/2018: 3 April or 4 March): never guessed."""
+
+
+class NoTimeZone(UnreadableTime):
     """A naive time and no zone to read it in: the caller may know another zone to try."""
 
 
@@ -102,3 +116,158 @@ def parse_time_pattern(
     except ValueError:
         raise FeedRejected(f"{field} {raw[:60]!r} does not match the pattern {pattern!r}") from None
     return _in_zone(parsed, raw, zone, field).astimezone(UTC)
+
+
+# ------------------------------------------------------------ times as sources publish them
+
+MAX_TIME_CHARS = 100  # longer text is no time a source publishes: refused before any pattern
+EPOCH_MS_ABOVE = 1e11  # an epoch number at least this large is milliseconds (1e11 s: year 5138)
+RFC822_ZONES = frozenset(
+    {"UT", "UTC", "GMT", "Z", "EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT"}
+)
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_COMPACT_DATE = re.compile(r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\d{4}|\d{6})?")
+_COMPACT_PATTERNS = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_ISO = re.compile(
+    r"(\d{4}-?\d\d-?\d\d)[Tt ](\d\d(?::?\d\d){1,2}(?:[.,]\d+)?)"
+    r"\s*(Z|z|UTC|GMT|[+-]\d\d(?::?\d\d)?)?"
+)
+_RFC822 = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d\d(?:\d\d)?\s+\d{1,2}:\d\d(?::\d\d)?"
+    r"(?:\s+([A-Za-z]+|[+-]\d{4}))?"
+)
+_CLOCK = r"(\s+|T|,\s*)(\d{1,2}):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(?:(\s*)([AaPp])\.?[Mm]\.?)?"
+_DAY_MONTH = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})" + _CLOCK)
+_YEAR_FIRST = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})" + _CLOCK)
+_ADD_ZONE = 'add timezone = "<Area/City>" to the feed\'s config'
+
+
+def read_published_time(value: object, *, zone: tzinfo | None, field: str) -> datetime:
+    """A record's time in any layout sources commonly publish (ISO 8601 and its variants, RFC 822,
+    epoch s/ms, D/M/Y or M/D/Y with a time when only one reading is a date) as aware UTC, so a
+    feed needs no time_format; else UnreadableTime (AmbiguousTime, NoTimeZone) says why and how
+    to fix it. A naive time is read in `zone`, never guessed; a date without a time is refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise UnreadableTime(f"{field} is a JSON {json_type(value)}, not a time")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UnreadableTime(f"{field} {value!r} is not a finite number")
+    raw = value.strip() if isinstance(value, str) else str(value)
+    shown = repr(raw[:60]) if isinstance(value, str) else repr(value)
+    if isinstance(value, str) and len(value) > MAX_TIME_CHARS:
+        raise UnreadableTime(f"{field} {shown}… is longer than {MAX_TIME_CHARS} characters")
+    if not raw:
+        raise UnreadableTime(f"{field} is empty")
+    if _COMPACT_DATE.fullmatch(raw) and len(raw) in _COMPACT_PATTERNS:
+        raise AmbiguousTime(
+            f"{field} {shown} could be a compact date or an epoch number: set time_format, "
+            f"e.g. {_COMPACT_PATTERNS[len(raw)]!r} or 'epoch_s'"
+        )
+    if _NUMBER.fullmatch(raw):
+        unit = "ms" if abs(float(raw)) >= EPOCH_MS_ABOVE else "s"
+        try:
+            return from_epoch(raw, unit=unit, field=field)
+        except FeedRejected as exc:
+            raise UnreadableTime(exc.message) from None
+    parsed = _layout(raw, shown, zone, field)
+    if parsed.tzinfo is None:
+        if zone is None:
+            raise NoTimeZone(f"{field} {shown} has no time zone: {_ADD_ZONE}")
+        parsed = parsed.replace(tzinfo=zone)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise UnreadableTime(f"{field} {shown} is out of range") from None
+
+
+def _layout(raw: str, shown: str, zone: tzinfo | None, field: str) -> datetime:
+    """`raw` read by the one layout it has, naive if it carries no zone."""
+    bad = UnreadableTime(f"{field} {shown} is not a real date and time")
+    try:
+        if match := _ISO.fullmatch(raw):
+            date, clock, offset = match.groups()
+            if offset in ("Z", "z", "UTC", "GMT"):
+                offset = "+00:00"
+            return datetime.fromisoformat(f"{date}T{clock}{offset or ''}")
+        if match := _RFC822.fullmatch(raw):
+            return _rfc822(raw, match.group(1), shown, field)
+        if match := _YEAR_FIRST.fullmatch(raw):
+            year, _, month, day = match.groups()[:4]
+            return _numeric_date(int(year), int(month), int(day), match.groups()[4:])
+        if match := _DAY_MONTH.fullmatch(raw):
+            return _day_month(match, shown, zone, field)
+    except ValueError:
+        raise bad from None
+    if _ISO_DATE.fullmatch(raw):
+        raise UnreadableTime(
+            f"{field} {shown} is a date without a time of day: set time_format "
+            "(e.g. '%Y-%m-%d' reads it as midnight)"
+        )
+    raise UnreadableTime(
+        f"{field} {shown} is not a time in a layout read without time_format (ISO 8601, RFC 822, "
+        "epoch, D/M/YYYY h:mm): set time_format to its strptime pattern"
+    )
+
+
+def _rfc822(raw: str, zone_name: str | None, shown: str, field: str) -> datetime:
+    """An RFC 822/1123 date; a zone name outside RFC 822's few is not guessed ('IST')."""
+    if zone_name is not None and zone_name[0] not in "+-" and zone_name.upper() not in RFC822_ZONES:
+        raise UnreadableTime(
+            f"{field} {shown}: zone {zone_name!r} is not an RFC 822 zone; set time_format with "
+            "the zone as literal text and the feed's timezone"
+        )
+    parsed = parsedate_to_datetime(raw)  # naive without a zone, or with "-0000"
+    return parsed.replace(tzinfo=UTC) if zone_name == "-0000" else parsed
+
+
+def _day_month(match: re.Match[str], shown: str, zone: tzinfo | None, field: str) -> datetime:
+    """D/M/Y or M/D/Y: read only when one of the first two numbers is above 12 (or they agree)."""
+    first, sep, second, year = match.groups()[:4]
+    a, b = int(first), int(second)
+    if a <= 12 and b <= 12 and a != b:
+        between, _, _, seconds, fraction, space, half = match.groups()[4:]
+        clock = f"{between}{'%I' if half else '%H'}:%M{':%S' if seconds else ''}"
+        clock += f"{'.%f' if fraction else ''}{f'{space}%p' if half else ''}"
+        day_first, month_first = f"%d{sep}%m{sep}%Y{clock}", f"%m{sep}%d{sep}%Y{clock}"
+        message = (
+            f"{field} {shown} is ambiguous (day-first or month-first): set time_format, e.g. "
+            f"{day_first!r} (day first) or {month_first!r} (month first)"
+        )
+        raise AmbiguousTime(message + (f" and {_ADD_ZONE}" if zone is None else ""))
+    day, month = (a, b) if a > 12 else (b, a)
+    return _numeric_date(int(year), month, day, match.groups()[4:])
+
+
+def _numeric_date(year: int, month: int, day: int, clock: tuple[str | Any, ...]) -> datetime:
+    """A naive datetime from numbers and a clock match (12-hour when it has AM/PM); ValueError
+    when it is no real date and time."""
+    _, hours, minutes, seconds, fraction, _, half = clock
+    hour = int(hours)
+    if half:
+        if not 1 <= hour <= 12:
+            raise ValueError(f"hour {hour} on a 12-hour clock")
+        hour = hour % 12 + (12 if half in "Pp" else 0)
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    return datetime(year, month, day, hour, int(minutes), int(seconds or 0), micro)
+
+
+@dataclass
+class FetchTimeFallback:
+    """The records of one document dated by their fetch because their own time was not read:
+    one warning for all of them (bounded however many), naming the first reason and its fix."""
+
+    first: str = ""
+    count: int = 0
+
+    def used(self, why: UnreadableTime) -> None:
+        """Count one record dated by the fetch time."""
+        self.count += 1
+        self.first = self.first or why.message
+
+    def warnings(self) -> list[str]:
+        """The document's one warning, or none when every time was read."""
+        if not self.count:
+            return []
+        noun = "event" if self.count == 1 else "events"
+        return [f"{self.first}; fetch time used for {self.count} {noun}"]

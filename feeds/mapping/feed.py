@@ -14,8 +14,11 @@ from feeds.kit import (
     Event,
     FeedContext,
     FeedRejected,
+    FetchTimeFallback,
     Parsed,
     PollingFeed,
+    TimeBasis,
+    UnreadableTime,
     districts_in_text,
     finite_float,
     from_epoch,
@@ -25,6 +28,7 @@ from feeds.kit import (
     parse_time,
     parse_time_pattern,
     plain_text,
+    read_published_time,
     text_of,
     title_text,
     version_of,
@@ -73,7 +77,7 @@ class MappingFeed(PollingFeed):
             if self.options.format == "csv"
             else json_items(payload, self.options)
         )
-        parsed = Parsed()
+        parsed, fallback = Parsed(), FetchTimeFallback()
         for index, row in enumerate(rows):
             label = f"item #{index}"
             if isinstance(row, dict):
@@ -85,14 +89,17 @@ class MappingFeed(PollingFeed):
                     raise FeedRejected(row[1])
                 if not isinstance(row, dict):
                     raise FeedRejected(f"item is a JSON {json_type(row)}, not an object")
-                event = self._event(fields, row, received_at)
+                event = self._event(fields, row, received_at, fallback)
                 if event is not None:
                     parsed.events.append(event)
+        parsed.warnings += fallback.warnings()
         return parsed
 
     # ---------------------------------------------------------------------------- item
 
-    def _event(self, f: Fields, item: dict[str, Any], received_at: datetime) -> Event | None:
+    def _event(
+        self, f: Fields, item: dict[str, Any], received_at: datetime, fallback: FetchTimeFallback
+    ) -> Event | None:
         external_id = render(f.id, item, f.join_with)
         if not external_id:
             raise FeedRejected(f"no id at {f.id!r}")
@@ -103,7 +110,13 @@ class MappingFeed(PollingFeed):
         if keep is not None and not codes and not any(word in region_text for word in keep):
             return None  # a national feed: another city's message, not an error
 
-        sent_at = self._time(f, f.time, item, "time")
+        unread: UnreadableTime | None = None
+        try:
+            sent_at = self._time(f, f.time, item, "time")
+        except UnreadableTime as exc:
+            if f.formats != ["auto"]:
+                raise  # a configured format is a promise: a time that breaks it is refused
+            sent_at, unread = received_at, exc
         if sent_at is None:
             raise FeedRejected(f"no time at {f.time!r}")
         updated_at = self._time(f, f.updated, item, "updated") or sent_at
@@ -140,7 +153,7 @@ class MappingFeed(PollingFeed):
                 extra[key] = value[:EXTRA_VALUE_CHARS]
 
         geometry = self._geometry(f, item)
-        return make_event(
+        event = make_event(
             self.source,
             external_id,
             kind=f.kind,
@@ -157,10 +170,14 @@ class MappingFeed(PollingFeed):
             updated_at=updated_at,
             expires_at=expires_at,
             received_at=received_at,
+            time_basis=TimeBasis.SOURCE if unread is None else TimeBasis.FETCHED,
             version=version,
             url=web_url(render(f.url, item, f.join_with)),
             extra=extra,
         )
+        if unread is not None:
+            fallback.used(unread)
+        return event
 
     def _time(
         self, f: Fields, spec: Spec | None, item: dict[str, Any], name: str
@@ -168,8 +185,12 @@ class MappingFeed(PollingFeed):
         raw = render(spec, item, f.join_with)
         if not raw:
             return None
-        raw = _NANOSECONDS.sub(r"\1", raw)
         zone = self.context.zone
+        if f.formats == ["auto"]:  # name the source's field: the warning says what to fix
+            return read_published_time(
+                raw, zone=zone, field=spec if isinstance(spec, str) else name
+            )
+        raw = _NANOSECONDS.sub(r"\1", raw)
         reason = ""
         for fmt in f.formats:
             try:

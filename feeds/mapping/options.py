@@ -13,7 +13,7 @@ StatusName = Literal["active", "cancelled", "expired", "resolved"]
 KindName = Literal["disaster", "traffic", "complaint"]
 Spec = str | list[str]  # a dotted path, a "{template}", or paths joined with `join_with`
 WGS84_NAMES = {"EPSG:4326", "WGS84", "OGC:CRS84"}
-NAMED_FORMATS = {"iso", "epoch_s", "epoch_ms"}
+NAMED_FORMATS = {"auto", "iso", "epoch_s", "epoch_ms"}
 
 
 def subtype(kind: str, category: str) -> str:
@@ -46,7 +46,12 @@ class Fields(_Strict):
     updated: Spec | None = None
     expires: Spec | None = None
     expires_after_hours: float | None = Field(default=None, gt=0)
-    time_format: str | list[str] = "iso"
+    time_format: str | list[str] = Field(
+        default="auto",
+        description="auto (the common layouts; an unreadable, ambiguous or zoneless main time "
+        "is replaced by the fetch time, marked, with a warning) | iso | epoch_s | epoch_ms | a "
+        "strftime pattern | a list of these but auto, tried in order (strict: refused)",
+    )
     join_with: str = ""
     lon: str | None = None
     lat: str | None = None
@@ -91,10 +96,12 @@ class Fields(_Strict):
             raise ValueError(f"crs = {self.crs!r} but no lon/lat or point is mapped")
         if not self.formats:
             raise ValueError("time_format needs at least one format")
+        if "auto" in self.formats and len(self.formats) > 1:
+            raise ValueError("time_format 'auto' stands alone: it already tries every layout")
         for fmt in self.formats:
             if fmt not in NAMED_FORMATS and "%" not in fmt:
                 raise ValueError(
-                    f"time_format {fmt!r} is not 'iso', 'epoch_s', 'epoch_ms' or a "
+                    f"time_format {fmt!r} is not 'auto', 'iso', 'epoch_s', 'epoch_ms' or a "
                     "strftime pattern such as '%Y%m%d%H%M%S'"
                 )
         return self

@@ -120,6 +120,7 @@ async function start() {
     workflowOf: (id) => board.workflowOf(id),
     districtName: (ev) => board.districtName(ev),
     now: () => board.now(),
+    formats: () => board.formats(),
     isDemo: (ev) => board.isDemo(ev),
     selectedId: () => board.selectedId,
     focusDistrict: () => kiosk.code,

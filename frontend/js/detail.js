@@ -6,7 +6,7 @@
 import { CallControls, callEndedText } from "./calls.js";
 import { callPeer, historyItems } from "./history.js";
 import { authHeaders, responseError, withStream } from "./http.js";
-import { eventText, formatIso } from "./i18n.js";
+import { eventText, fetchedTimeText, formatIso } from "./i18n.js";
 import { iconFor } from "./icons.js";
 import { iconEl, setIcon, setText } from "./list.js";
 import { dutyText, officerName } from "./officers.js";
@@ -176,7 +176,7 @@ export class DetailPanel {
       source.append(" · ", a);
     }
     add(tr.t("detail.source"), source);
-    add(tr.t("detail.sent"), formatIso(ev.sent_at, f.full), "detail-sent");
+    add(tr.t("detail.sent"), fetchedTimeText(ev, tr, f.full) || formatIso(ev.sent_at, f.full), "detail-sent");
     if (ev.updated_at && ev.updated_at !== ev.sent_at) add(tr.t("detail.updated"), formatIso(ev.updated_at, f.full));
     add(tr.t("detail.expires"), formatIso(ev.expires_at, f.full));
     add(tr.t("detail.received"), formatIso(ev.received_at, f.full));

@@ -125,6 +125,13 @@ export function ageText(ms, tr) {
   return tr.t("age.d", { n: Math.floor(h / 24) });
 }
 
+/** "received 14:02 (source time unreadable)" for an event the server dated by its fetch because the
+ * source's own time could not be read (time_basis "fetched"); "" for one dated by its source. */
+export function fetchedTimeText(ev, tr, formatter) {
+  if (ev?.time_basis !== "fetched") return "";
+  return tr.t("detail.fetchedTime", { time: formatIso(ev.sent_at ?? ev.received_at, formatter) });
+}
+
 /** A duration such as a time to acknowledge: "45 s", "4 min 12 s", "2 h 5 min". */
 export function durationText(ms, tr) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return tr.t("duration.none");

@@ -2,7 +2,7 @@
 // keeps at most ROWS_PER_GROUP rows in the DOM and says how many more there are ("▼ N more"), so
 // 5,000 active events cost a few hundred nodes. All text goes in through textContent.
 
-import { ageText, eventText } from "./i18n.js";
+import { ageText, eventText, fetchedTimeText } from "./i18n.js";
 import { iconFor } from "./icons.js";
 import { eventTime } from "./stream.js";
 import { stateOf } from "./workflow.js";
@@ -44,7 +44,8 @@ export function setIcon(svg, name) {
 
 /**
  * ctx: {tr() → Translator, index: EventIndex, match() → predicate, workflowOf(id),
- *       districtName(ev), now(), isDemo(ev), selectedId(), focusDistrict(), onSelect(id)}
+ *       districtName(ev), now(), formats() → makeTimeFormats(), isDemo(ev), selectedId(),
+ *       focusDistrict(), onSelect(id)}
  */
 export class EventLists {
   constructor(columns, ctx) {
@@ -204,7 +205,7 @@ export class EventLists {
       .filter(Boolean)
       .join(" · ");
     setText(row.district, this.ctx.districtName(ev));
-    setText(row.age, ageText(now - eventTime(ev), tr));
+    this._age(row, now, tr);
     const demo = this.ctx.isDemo(ev);
     setText(row.srcName, demo ? "" : ev.source ?? "");
     row.srcName.hidden = demo;
@@ -219,6 +220,15 @@ export class EventLists {
       this.fresh.set(li, performance.now() + FLASH_MS);
       if (this.freshTimer === null) this.freshTimer = setTimeout(() => this._unfresh(), FLASH_MS);
     }
+  }
+
+  /** How old the row's event is; marked when the server dated it by its fetch. */
+  _age(row, now, tr) {
+    const age = ageText(now - eventTime(row.ev), tr);
+    const fetched = fetchedTimeText(row.ev, tr, this.ctx.formats().short);
+    setText(row.age, fetched ? tr.t("age.fetched", { age }) : age);
+    row.age.title = fetched;
+    row.el.dataset.timeBasis = row.ev.time_basis ?? "source";
   }
 
   /** End the highlights that are due (one timer for all of them). */
@@ -296,7 +306,7 @@ export class EventLists {
   refreshAges() {
     const now = this.ctx.now();
     const tr = this.ctx.tr();
-    for (const row of this.rows.values()) setText(row.age, ageText(now - eventTime(row.ev), tr));
+    for (const row of this.rows.values()) this._age(row, now, tr);
   }
 
   /** Mark the selected row and the kiosk's focus district. */

@@ -16,6 +16,7 @@ from feeds.kit.base import FeedConfig, FeedContext, Parsed, PollingFeed
 from server.districts import Districts
 from server.errors import CityboardError, ConfigError
 from server.settings import config_problems
+from server.stream.events import TimeBasis
 
 
 def add_parser(sub: Any) -> None:
@@ -141,10 +142,11 @@ def check_file(
         if as_json:
             sys.stdout.buffer.write(event.dump() + b"\n")
         else:
+            fetched = " fetch time" if event.time_basis is TimeBasis.FETCHED else ""
             print(
                 f"{event.severity.value:<8} {event.status.value:<9} {event.category:<26} "
                 f"{event.event_id} v{event.version}  {event.title}  "
-                f"[{event.sent_at:%Y-%m-%d %H:%MZ}]"
+                f"[{event.sent_at:%Y-%m-%d %H:%MZ}{fetched}]"
             )
     sys.stdout.flush()
     print(f"cityboard: {path}: {summary(parsed)}", file=sys.stderr)

@@ -68,6 +68,14 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+class TimeBasis(StrEnum):
+    """Whose clock dated an event: the source's, or our fetch when the source's own time could
+    not be read (the board says so, and the runner keeps such a time from flapping each poll)."""
+
+    SOURCE = "source"
+    FETCHED = "fetched"
+
+
 # The documented category vocabulary: `<kind>.<subtype>`; adapters map anything else to `.other`.
 CATEGORIES: dict[Kind, tuple[str, ...]] = {
     Kind.DISASTER: (
@@ -309,6 +317,7 @@ class Event(Frozen):
     updated_at: UtcDatetime | None = None
     expires_at: UtcDatetime | None = None
     received_at: UtcDatetime
+    time_basis: TimeBasis = TimeBasis.SOURCE
     url: (
         Annotated[
             Identifier, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")
@@ -369,8 +378,11 @@ class Event(Frozen):
 
     def same_substance(self, other: Event) -> bool:
         """True when nothing a person would see differs: sources that restamp every document
-        (GTFS-rt headers) change only version and times of last change."""
+        (GTFS-rt headers) change only version and times of last change, and the times of an
+        event dated by our fetch (sent, and expiry derived from it) move with every poll."""
         volatile = {"received_at", "updated_at", "version"}
+        if self.time_basis is TimeBasis.FETCHED and other.time_basis is TimeBasis.FETCHED:
+            volatile |= {"sent_at", "expires_at"}
         return self.model_dump(exclude=volatile) == other.model_dump(exclude=volatile)
 
 

@@ -300,6 +300,39 @@ def test_detail_panel_with_history_and_duty_roster(
     expect(items).to_have_count(4, timeout=5_000)
 
 
+def test_a_time_taken_from_the_fetch_is_marked_in_the_list_and_the_detail(
+    quiet_server: BoardServer, open_board: Open
+) -> None:
+    """time_basis "fetched" (the source's time was unreadable): both views say it was received."""
+    sent = datetime(2026, 11, 29, 5, 2, tzinfo=UTC)  # 14:02 in Seoul
+    quiet_server.push(
+        [
+            pushed_event("fetched", at=sent, time_basis="fetched"),
+            pushed_event("dated", at=sent, geometry={"type": "Point", "coordinates": MAPO}),
+        ]
+    )
+    page = open_board(quiet_server)
+    wait_live(page)
+    fetched, dated = row(page, "test:fetched"), row(page, "test:dated")
+    expect(fetched).to_have_attribute("data-time-basis", "fetched")
+    expect(fetched.locator(".age")).to_contain_text("· 수신 시각")
+    expect(fetched.locator(".age")).to_have_attribute("title", "14:02 수신 (원본 시각 판독 불가)")
+    expect(dated).to_have_attribute("data-time-basis", "source")
+    expect(dated.locator(".age")).not_to_contain_text("수신")
+
+    fetched.click()
+    sent_fact = page.locator('[data-testid="detail-sent"]')
+    expect(sent_fact).to_have_text(re.compile(r"14:02:00 GMT\+9 수신 \(원본 시각 판독 불가\)$"))
+    page.locator('[data-testid="lang-toggle"]').click()
+    expect(sent_fact).to_have_text(
+        re.compile(r"^received .*14:02:00 GMT\+9 \(source time unreadable\)$")
+    )
+    expect(fetched.locator(".age")).to_contain_text("· received")
+    dated.click()
+    expect(sent_fact).not_to_contain_text("received")
+    assert page.evaluate("window.cityboard.missingTranslations()") == []
+
+
 def test_an_action_on_one_page_is_seen_on_another(
     quiet_server: BoardServer, open_board: Open
 ) -> None:

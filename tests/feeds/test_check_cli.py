@@ -213,3 +213,29 @@ def test_a_huge_file_is_refused_after_reading_only_the_default_cap(
     _, err = capsys.readouterr()
     assert err.strip().endswith("larger than max_body_bytes (20971520 bytes); not read further")
     assert sum(reads) == 20 * 1024 * 1024 + 1
+
+
+def test_a_time_dated_by_the_fetch_is_marked_and_its_fix_printed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """NSW RFS with no config: its pubDates have no zone, so the fetch time dates them."""
+    path = FIXTURES / "geojson/nsw_rural_fire_service_feed.json"
+    assert main(["feeds", "check", "geojson", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert len(out.splitlines()) == 3
+    assert all(line.endswith("Z fetch time]") for line in out.splitlines())
+    assert err.splitlines() == [
+        f"cityboard: {path}: warning: pubDate '21/09/2018 6:30:00 AM' has no time zone: add "
+        'timezone = "<Area/City>" to the feed\'s config; fetch time used for 3 events',
+        f"cityboard: {path}: 3 events, 0 filtered, 0 rejected, 1 warning",
+    ]
+    config = CONFIGS / "geojson-nsw-rfs.toml"
+    assert main(["feeds", "check", "geojson", str(path), "--config", str(config), "--json"]) == 0
+    out, err = capsys.readouterr()
+    events = [orjson.loads(line) for line in out.splitlines()]
+    assert [e["sent_at"] for e in events] == [
+        "2018-09-20T20:30:00Z",
+        "2018-09-20T20:35:00Z",
+        "2018-09-20T20:40:00Z",
+    ]
+    assert {e["time_basis"] for e in events} == {"source"} and "warning" not in err

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from feeds.kit import version_of
 from feeds.kit.base import PollingFeed
 from server.errors import FeedRejected
-from server.stream.events import Kind, Severity, Status
+from server.stream.events import Kind, Severity, Status, TimeBasis
 from tests.feeds.conftest import RECEIVED_AT, adapter, parse_fixture
 
 SAMPLE = "geojson/nsw_rural_fire_service_feed.json"
@@ -98,14 +98,64 @@ def test_rfs_sample_severity_map_is_case_and_space_insensitive() -> None:
     assert [e.severity for e in events] == [Severity.EXTREME, Severity.SEVERE, Severity.MINOR]
 
 
-def test_rfs_sample_with_defaults_is_refused_with_a_hint() -> None:
-    """Day/month order is never guessed: the document is refused, saying what to set."""
-    with pytest.raises(FeedRejected) as caught:
-        parse_fixture("geojson", SAMPLE)
-    message = caught.value.message
-    assert message.startswith("none of the 3 features could be used; first: feature 1234: ")
-    assert "pubDate '21/09/2018 6:30:00 AM' is not ISO 8601, RFC 822 or an epoch number" in message
-    assert "set time_format" in message
+def test_rfs_sample_is_read_with_no_time_format() -> None:
+    """'21/09/2018 6:30:00 AM' can only be day-first: the default `auto` reads it."""
+    options = {k: v for k, v in RFS_OPTIONS.items() if k != "time_format"}
+    parsed = parse_fixture("geojson", SAMPLE, timezone=SYDNEY, options=options)
+    assert parsed.warnings == [] and parsed.skipped == []
+    assert [e.sent_at for e in parsed.events] == [
+        datetime(2018, 9, 20, 20, 30, tzinfo=UTC),
+        datetime(2018, 9, 20, 20, 35, tzinfo=UTC),
+        datetime(2018, 9, 20, 20, 40, tzinfo=UTC),
+    ]
+    assert {e.time_basis for e in parsed.events} == {TimeBasis.SOURCE}
+
+
+def test_rfs_sample_without_a_timezone_is_dated_by_the_fetch_with_one_warning() -> None:
+    """A zone is never guessed: the events are kept, dated and marked by the fetch time."""
+    parsed = parse_fixture("geojson", SAMPLE)
+    assert [e.event_id for e in parsed.events] == ["geojson:1234", "geojson:2345", "geojson:3456"]
+    assert parsed.skipped == []
+    for event in parsed.events:
+        assert event.time_basis is TimeBasis.FETCHED
+        assert event.sent_at == event.updated_at == event.received_at == RECEIVED_AT
+        assert event.version == version_of(RECEIVED_AT)
+    assert parsed.warnings == [
+        "pubDate '21/09/2018 6:30:00 AM' has no time zone: add timezone = \"<Area/City>\" to "
+        "the feed's config; fetch time used for 3 events"
+    ]
+
+
+def test_an_ambiguous_time_is_dated_by_the_fetch_with_one_warning() -> None:
+    doc = document(
+        feature(POINT, fid="a", title="t", pubDate="03/04/2018 6:30 PM"),
+        feature(POINT, fid="b", title="t", pubDate="2026-11-29T09:15:00Z"),
+        feature(POINT, fid="c", title="t", pubDate="05/06/2018 7:00 PM"),
+    )
+    parsed = parse(doc, timezone="Asia/Seoul")
+    a, b, c = parsed.events
+    assert (a.time_basis, b.time_basis, c.time_basis) == (
+        TimeBasis.FETCHED,
+        TimeBasis.SOURCE,
+        TimeBasis.FETCHED,
+    )
+    assert a.sent_at == c.sent_at == RECEIVED_AT
+    assert b.sent_at == datetime(2026, 11, 29, 9, 15, tzinfo=UTC)
+    assert parsed.warnings == [
+        "pubDate '03/04/2018 6:30 PM' is ambiguous (day-first or month-first): set time_format, "
+        "e.g. '%d/%m/%Y %I:%M %p' (day first) or '%m/%d/%Y %I:%M %p' (month first); fetch "
+        "time used for 2 events"
+    ]
+
+
+def test_an_explicit_time_format_is_a_promise_and_still_refuses() -> None:
+    doc = document(
+        feature(POINT, fid="a", title="t", pubDate="03/04/2018 6:30 PM"),
+        feature(POINT, fid="b", title="t", pubDate="2026-11-29T09:15:00Z"),
+    )
+    parsed = parse(doc, timezone="Asia/Seoul", options={"time_format": "iso"})
+    assert [e.event_id for e in parsed.events] == ["geojson:b"] and parsed.warnings == []
+    assert parsed.skipped == ["feature a: pubDate '03/04/2018 6:30 PM' is not an ISO 8601 time"]
 
 
 def test_rfs_sample_naive_time_needs_a_timezone() -> None:
@@ -274,12 +324,13 @@ def test_bad_features_are_skipped_one_by_one() -> None:
             feature(POINT, fid="no-time"),
             feature(POINT, updated=1_795_943_700),
             feature({"type": "Circle", "coordinates": [1, 2]}, fid="circle", updated=1_795_943_700),
-            feature(POINT, fid="bad-time", updated={"at": "noon"}),
+            feature(POINT, fid="bad-time", updated=1_795_943_700, pubDate="noon"),
             [1, 2],
             {"type": "Feature", "id": "bad-props", "properties": "x"},
         )
     )
-    assert [e.event_id for e in parsed.events] == ["geojson:ok"]
+    assert [e.event_id for e in parsed.events] == ["geojson:ok", "geojson:bad-time"]
+    assert parsed.events[1].time_basis is TimeBasis.FETCHED, "an unreadable time costs no event"
     assert parsed.skipped == [
         "feature swapped: geometry: Value error, latitude 126.9779 is outside -90..90 "
         "(GeoJSON order is [lon, lat])",
@@ -287,7 +338,6 @@ def test_bad_features_are_skipped_one_by_one() -> None:
         "feature #3: no id (looked for the feature's id, properties.id, properties.guid; "
         "set id_property)",
         "feature circle: geometry type 'Circle' is not a GeoJSON geometry type",
-        "feature bad-time: updated is a JSON object, not a time",
         "feature #6: a feature is a JSON array, not an object",
         "feature bad-props: 'properties' is a JSON string, not an object",
     ]
@@ -334,7 +384,7 @@ def test_broken_documents_are_rejected(payload: bytes, reason: str) -> None:
     assert reason in caught.value.message
 
 
-@pytest.mark.parametrize("fmt", ["epoch_s", "epoch_ms", "auto"])
+@pytest.mark.parametrize("fmt", ["epoch_s", "epoch_ms"])
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-Infinity"])
 def test_a_non_finite_epoch_time_skips_only_its_feature(fmt: str, value: str) -> None:
     doc = document(
@@ -345,3 +395,16 @@ def test_a_non_finite_epoch_time_skips_only_its_feature(fmt: str, value: str) ->
     assert [e.event_id for e in parsed.events] == ["geojson:a"]
     [reason] = parsed.skipped
     assert reason.startswith(f"feature b: updated {value!r}")
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-Infinity", 1e300, "1e20", {"at": 1}])
+def test_a_non_finite_time_without_a_format_is_dated_by_the_fetch(value: Any) -> None:
+    doc = document(
+        feature(POINT, fid="a", title="t", updated=1_795_943_700),
+        feature(POINT, fid="b", title="t", pubDate=value, updated=1_795_943_700),
+    )
+    parsed = parse(doc)
+    assert parsed.skipped == []
+    assert [e.time_basis for e in parsed.events] == [TimeBasis.SOURCE, TimeBasis.FETCHED]
+    [warning] = parsed.warnings
+    assert warning.startswith("pubDate ") and warning.endswith("; fetch time used for 1 event")

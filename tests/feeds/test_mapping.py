@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,10 @@ import pytest
 from pydantic import ValidationError
 
 from feeds import registry
+from feeds.kit import version_of
 from feeds.kit.base import FeedConfig, Parsed, PollingFeed
 from server.errors import ConfigError, FeedRejected
-from server.stream.events import Event, Kind, Severity, Status, iso_utc
+from server.stream.events import Event, Kind, Severity, Status, TimeBasis, iso_utc
 from tests.conftest import DISTRICTS
 from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter
 
@@ -459,11 +461,68 @@ def test_digits_only_times_must_fill_the_pattern() -> None:
     assert parsed.skipped == ["a: time '202611290915' does not fill the pattern '%Y%m%d%H%M%S'"]
 
 
-def test_naive_iso_times_without_a_zone_skip_the_item() -> None:
-    fields = {"id": "id", "kind": "traffic", "title": "id", "time": "at"}
+def test_naive_iso_times_without_a_zone_skip_the_item_when_iso_is_configured() -> None:
+    fields = {"id": "id", "kind": "traffic", "title": "id", "time": "at", "time_format": "iso"}
     rows = [{"id": "a", "at": "2026-11-29T09:00:00"}, {"id": "b", "at": "2026-11-29T00:00:00Z"}]
     parsed = mapping(orjson.dumps(rows), {"fields": fields})
     assert ids(parsed) == ["b"] and "has no time zone" in parsed.skipped[0]
+    assert parsed.warnings == []
+
+
+def test_without_time_format_a_zoneless_time_is_dated_by_the_fetch() -> None:
+    fields = {"id": "id", "kind": "traffic", "title": "id", "time": "at", "expires": "until"}
+    rows = [
+        {"id": "a", "at": "2026-11-29T09:00:00"},
+        {"id": "b", "at": "2026-11-29T00:00:00Z"},
+        {"id": "c", "at": "11/29/2026 9:00 AM"},
+        {"id": "d", "at": "2026-11-29T00:00:00Z", "until": "soon"},  # not the main time
+    ]
+    parsed = mapping(orjson.dumps(rows), {"fields": fields})
+    a, _, c = parsed.events
+    assert [e.time_basis for e in parsed.events] == [
+        TimeBasis.FETCHED,
+        TimeBasis.SOURCE,
+        TimeBasis.FETCHED,
+    ]
+    assert a.sent_at == a.updated_at == c.sent_at == RECEIVED_AT
+    assert a.version == version_of(RECEIVED_AT)
+    assert parsed.warnings == [
+        "at '2026-11-29T09:00:00' has no time zone: add timezone = \"<Area/City>\" to the feed's "
+        "config; fetch time used for 2 events"
+    ]
+    assert parsed.skipped == [
+        "d: until 'soon' is not a time in a layout read without time_format (ISO 8601, RFC 822, "
+        "epoch, D/M/YYYY h:mm): set time_format to its strptime pattern"
+    ]
+
+
+def test_city_open_data_times_are_read_without_a_time_format() -> None:
+    """Layouts of real city APIs: Socrata floating timestamps (NYC 311), Chicago's month-first
+    12-hour clock, an Esri-style epoch in ms, a Korean year-first time."""
+    fields = {"id": "id", "kind": "complaint", "title": "id", "time": "created"}
+    rows = [
+        {"id": "nyc", "created": "2026-11-28T19:15:00.000"},
+        {"id": "chi", "created": "11/28/2026 07:15:00 PM"},
+        {"id": "esri", "created": 1_795_911_300_000},
+        {"id": "kr", "created": "2026/11/28 19:15:00"},
+        {"id": "ambiguous", "created": "11/10/2026 07:15:00 PM"},
+    ]
+    parsed = mapping(orjson.dumps(rows), {"fields": fields}, timezone="America/New_York")
+    assert parsed.skipped == []
+    times = {e.event_id.split(":")[1]: (e.sent_at, e.time_basis) for e in parsed.events}
+    source = datetime(2026, 11, 29, 0, 15, tzinfo=UTC), TimeBasis.SOURCE
+    assert times == {
+        "nyc": source,
+        "chi": source,
+        "esri": source,
+        "kr": source,
+        "ambiguous": (RECEIVED_AT, TimeBasis.FETCHED),
+    }
+    assert parsed.warnings == [
+        "created '11/10/2026 07:15:00 PM' is ambiguous (day-first or month-first): set "
+        "time_format, e.g. '%d/%m/%Y %I:%M:%S %p' (day first) or '%m/%d/%Y %I:%M:%S %p' (month "
+        "first); fetch time used for 1 event"
+    ]
 
 
 def test_expires_after_hours_and_region_lists() -> None:
@@ -612,6 +671,17 @@ def test_an_unknown_crs_and_a_missing_pyproj_are_config_errors(
         (
             {"fields": {"id": "id", "kind": "traffic", "time": "at", "time_format": "yyyymmdd"}},
             "strftime pattern",
+        ),
+        (
+            {
+                "fields": {
+                    "id": "id",
+                    "kind": "traffic",
+                    "time": "at",
+                    "time_format": ["auto", "iso"],
+                }
+            },
+            "'auto' stands alone",
         ),
         (
             {"fields": {"id": "id", "kind": "traffic", "time": "at", "title_max_chars": "120"}},

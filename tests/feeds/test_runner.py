@@ -449,3 +449,31 @@ async def test_a_document_of_filtered_alerts_is_a_healthy_poll(
     assert (health["state"], health["items_filtered"]) == ("ok", 1)
     assert (health["documents_rejected"], health["items_skipped"]) == (0, 0)
     assert event_log.head == 0
+
+
+async def test_a_fetch_dated_event_keeps_its_version_across_polls(
+    serve_fixture: Any, upstream: Upstream, event_log: EventLog
+) -> None:
+    """NSW RFS pubDates with no `timezone`: dated by the fetch, marked, and not re-versioned
+    each poll although the fetch time moves; a real change is a new version from first sight."""
+    runner, feed = serve_fixture("geojson", "geojson/nsw_rural_fire_service_feed.json")
+    assert await runner.poll_once(feed, 10)
+    first = (await current(event_log))["geojson:1234"]
+    assert first["time_basis"] == "fetched"
+    assert first["sent_at"] == first["received_at"] == "2026-11-29T09:00:00Z"
+    assert runner.health.warnings == 1 and event_log.head == 3
+    for _ in range(2):
+        runner.clock.advance(120)
+        assert await runner.poll_once(feed, 10)
+    assert event_log.head == 3, "only the fetch time moved: nothing new"
+    assert runner.health.warnings == 3  # one per document, each poll
+
+    runner.clock.advance(120)
+    upstream.body = upstream.body.replace(b"Title 1", b"Title 1 (grown)")
+    assert await runner.poll_once(feed, 10)
+    assert event_log.head == 4
+    changed = (await current(event_log))["geojson:1234"]
+    assert changed["title"] == "Title 1 (grown)" and changed["version"] > first["version"]
+    assert changed["sent_at"] == first["sent_at"], "first sight stays the sent time"
+    assert changed["updated_at"] == changed["received_at"] == "2026-11-29T09:06:00Z"
+    assert changed["time_basis"] == "fetched"

@@ -17,6 +17,7 @@ from server.stream.events import (
     MAX_TITLE_CHARS,
     Action,
     Event,
+    TimeBasis,
     encode_entry,
     representative_point,
 )
@@ -130,6 +131,34 @@ def test_same_content_ignores_only_received_at() -> None:
     c = a.model_copy(update={"title": "changed"})
     assert a.same_content(b)
     assert not a.same_content(c)
+
+
+def test_the_time_basis_survives_a_dump_and_old_bodies_without_it_load() -> None:
+    fetched = make_event(1, time_basis="fetched")
+    assert Event.model_validate_json(fetched.dump()).time_basis is TimeBasis.FETCHED
+    assert orjson.loads(fetched.dump())["time_basis"] == "fetched"
+    old = orjson.loads(make_event(1).dump())
+    del old["time_basis"]  # a log or recording written before the field existed
+    assert Event.model_validate(old).time_basis is TimeBasis.SOURCE
+    assert "time_basis" in errors_of(time_basis="guessed")
+
+
+def test_the_times_of_a_fetch_dated_event_are_no_change_of_substance() -> None:
+    later = timedelta(minutes=2)
+    for basis, same in [("fetched", True), ("source", False)]:
+        a = make_event(1, time_basis=basis, expires_at="2026-11-29T12:00:00Z")
+        assert a.expires_at is not None
+        b = a.model_copy(
+            update={
+                "sent_at": a.sent_at + later,
+                "expires_at": a.expires_at + later,
+                "received_at": a.received_at + later,
+            }
+        )
+        assert a.same_substance(b) is same
+        assert not a.same_substance(b.model_copy(update={"title": "changed"}))
+    source = make_event(1)
+    assert not source.same_substance(source.model_copy(update={"time_basis": TimeBasis.FETCHED}))
 
 
 def test_actions_validate_and_bound_their_data() -> None:
