@@ -22,10 +22,10 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit, request.content_length)
     if request.content.is_eof():  # the whole body is already here (most small bodies): no wait
-        body = request.content.read_nowait()
-        if len(body) > limit:
-            raise _too_large(limit, len(body))
-        return body
+        whole = request.content.read_nowait()
+        if len(whole) > limit:
+            raise _too_large(limit, len(whole))
+        return whole
     seconds = request.app[BOARD].settings.http_body_read_seconds
     body = bytearray()
     try:
