@@ -19,6 +19,7 @@ CITY_KO = "서울특별시"  # how national sources prefix Seoul's districts
 CITY_KO_SHORT = "서울"
 
 Ring = list[tuple[float, float]]
+MAX_REMEMBERED_POINTS = 65_536  # located points kept: every poll re-sends a feed's positions
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Districts:
         self.geojson = geojson
         self.items: list[District] = [_district(f) for f in orjson.loads(geojson)["features"]]
         self.by_code = {d.code: d for d in self.items}
+        self._remembered: dict[tuple[float, float], str | None] = {}
         self._names: dict[str, str] = {}
         for d in self.items:
             for name in (
@@ -86,6 +88,15 @@ class Districts:
 
     def locate(self, lon: float, lat: float) -> str | None:
         """The code of the district containing the point, or None outside the city."""
+        key = (lon, lat)
+        if key in self._remembered:
+            return self._remembered[key]
+        if len(self._remembered) >= MAX_REMEMBERED_POINTS:  # forget the oldest
+            del self._remembered[next(iter(self._remembered))]
+        code = self._remembered[key] = self._search(lon, lat)
+        return code
+
+    def _search(self, lon: float, lat: float) -> str | None:
         for district in self.items:
             if district.contains(lon, lat):
                 return district.code

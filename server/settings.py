@@ -92,6 +92,7 @@ class Settings(BaseSettings):
     resume_max_entries: int = Field(default=10_000, ge=1)
     snapshot_max_events: int = Field(default=10_000, ge=1)
     batch_max_entries: int = Field(default=500, ge=1)
+    ws_coalesce_seconds: float = Field(default=0.02, ge=0, le=1.0)
     feeds_broadcast_seconds: float = Field(default=5.0, gt=0)
 
     # HTTP API

@@ -68,6 +68,7 @@ def create_app(settings: Settings) -> web.Application:
     hub = Hub(
         buffer_limit_bytes=settings.ws_client_buffer_bytes,
         batch_max_entries=settings.batch_max_entries,
+        coalesce_seconds=settings.ws_coalesce_seconds,
     )
     board = Board(settings, _open_log(settings, hub), hub, Districts.load(settings.districts_path))
     board.runners = _build_runners(board, board.http)
@@ -239,6 +240,7 @@ async def _broadcast_health(board: Board) -> None:
 
 
 async def _close_websockets(app: web.Application) -> None:
+    app[BOARD].hub.flush()  # what waits for the coalescing window goes out before the close
     for connection in list(app[BOARD].connections):
         await connection.ws.close(code=CLOSE_GOING_AWAY, message=b"server shutting down")
 

@@ -55,6 +55,8 @@ class Board:
     def restart_boards(self, stream: str) -> None:
         """A stream's history was replaced (a replay sought or stopped, a shared log recreated):
         its boards reconnect (4009) and start from a fresh snapshot."""
+        if stream == "live":
+            self.hub.drop_waiting()
         for connection in list(self.connections):
             if connection.stream_name == stream:
                 closing = connection.ws.close(code=CLOSE_RESET, message=b"reset")

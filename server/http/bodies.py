@@ -21,6 +21,11 @@ async def read_limited(request: web.Request, limit: int) -> bytes:
     a 408 (and the connection is let go); both in the API's error shape."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit, request.content_length)
+    if request.content.is_eof():  # the whole body is already here (most small bodies): no wait
+        whole = request.content.read_nowait()
+        if len(whole) > limit:
+            raise _too_large(limit, len(whole))
+        return whole
     seconds = request.app[BOARD].settings.http_body_read_seconds
     body = bytearray()
     try:

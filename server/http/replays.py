@@ -126,12 +126,18 @@ async def start_replay(request: web.Request) -> web.Response:
             400, "bad_request", f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
         )
     except (RecordingError, ReplayError) as exc:
-        status = 409 if exc.code in ("replay_exists", "too_many") else 400
-        return error_response(status, exc.code, exc.message)
+        return error_response(STATUS_OF.get(exc.code, 400), exc.code, exc.message)
     finally:
         if upload is not None and not started:
             upload.unlink(missing_ok=True)
     return json_response(player.status(), 201)
+
+
+def _over_limit(limit: int) -> RecordingError:
+    return RecordingError(f"the recording is over the {limit}-byte upload limit", code="too_large")
+
+
+STATUS_OF = {"replay_exists": 409, "too_many": 409, "too_large": 413}  # else 400
 
 
 async def _save_upload(request: web.Request, folder: Path, name: str, settings: Settings) -> Path:
@@ -139,6 +145,8 @@ async def _save_upload(request: web.Request, folder: Path, name: str, settings: 
     long as bytes keep coming; what fails midway (too large, empty, stalled, the client gone) is
     removed, never left on disk."""
     limit, idle = settings.replay_max_upload_bytes, settings.replay_upload_idle_seconds
+    if request.content_length is not None and request.content_length > limit:
+        raise _over_limit(limit)
     await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
     target = folder / f"{name}-{secrets.token_hex(3)}.jsonl"
     try:
@@ -156,9 +164,7 @@ async def _save_upload(request: web.Request, folder: Path, name: str, settings: 
                     break
                 size += len(chunk)
                 if size > limit:
-                    raise RecordingError(
-                        f"the recording is over the {limit}-byte upload limit", code="too_large"
-                    )
+                    raise _over_limit(limit)
                 out.write(chunk)
         if size == 0:
             raise RecordingError("the upload is empty; send a recording as the body")

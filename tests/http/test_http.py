@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,45 @@ async def test_bad_json_and_oversize_bodies(start_server: StartServer) -> None:
     status, body = await post(running, orjson.dumps(event_dict(1)), source="Bad Source!")
     assert status == 400 and body["error"]["code"] == "invalid_source"
     assert await stored(running) == []
+
+
+async def test_a_chunked_body_is_capped_without_a_content_length(
+    start_server: StartServer,
+) -> None:
+    """No Content-Length to refuse early: the cap still holds on the bytes that came, whether the
+    whole body was there when the handler ran or it came in several reads."""
+    running = await start_server(push_max_body_bytes=4096)
+
+    async def chunked(body: bytes, pieces: int) -> tuple[int, dict[str, Any]]:
+        reader, writer = await asyncio.open_connection(running.server.host, running.server.port)
+        head = (
+            "POST /api/push/test HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {PUSH_TOKEN}\r\nTransfer-Encoding: chunked\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        step = -(-len(body) // pieces)
+        chunks = [body[i : i + step] for i in range(0, len(body), step)]
+        frames = [b"%x\r\n%s\r\n" % (len(c), c) for c in chunks] + [b"0\r\n\r\n"]
+        if pieces == 1:  # head and the whole body in one write: all of it there at once
+            writer.write(head + b"".join(frames))
+        else:
+            writer.write(head)
+            for frame in frames:
+                await writer.drain()
+                await asyncio.sleep(0.01)
+                writer.write(frame)
+        answer = await reader.read()
+        writer.close()
+        status_line, _, rest = answer.partition(b"\r\n")
+        return int(status_line.split()[1]), orjson.loads(rest.partition(b"\r\n\r\n")[2])
+
+    oversize = orjson.dumps([event_dict(1, description="x" * 5000)])
+    for pieces in (1, 4):
+        status, body = await chunked(oversize, pieces)
+        assert status == 413 and body["error"]["code"] == "too_large", pieces
+    status, body = await chunked(orjson.dumps(event_dict(2, title="taken")), 1)
+    assert status == 202 and body["results"][0]["outcome"] == "appended"
+    assert [e["title"] for e in await stored(running)] == ["taken"]
 
 
 async def test_events_api_filters_and_pages(running: Running) -> None:

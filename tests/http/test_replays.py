@@ -4,6 +4,7 @@ caller gave, never where the server keeps its files."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,24 @@ async def test_a_stored_recording_that_is_not_one_is_named_as_asked(
     assert "'notes.txt'" in answer["error"]["message"]
     assert str(tmp_path) not in answer["error"]["message"]
     assert (folder / "notes.txt").exists(), "a stored recording is the operator's: never removed"
+
+
+async def test_an_upload_over_the_limit_is_a_413_and_leaves_nothing(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    folder = tmp_path / "recordings"
+    good = make_recording(tmp_path / "good.jsonl").read_bytes()
+    running = await start_server(recordings_dir=folder, replay_max_upload_bytes=len(good) - 1)
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: found out while streaming
+        yield good[:100]
+        yield good[100:]
+
+    for body in (good, chunks()):
+        async with running.session.post(
+            f"{running.http}/api/replays", params={"name": "big"}, data=body
+        ) as r:
+            answer = await r.json()
+            assert (r.status, answer["error"]["code"]) == (413, "too_large"), answer
+            assert f"{len(good) - 1}-byte" in answer["error"]["message"]
+    assert not folder.exists() or list(folder.iterdir()) == []

@@ -117,7 +117,8 @@ async def test_a_silent_frozen_board_dropped_by_the_heartbeat_lets_go_of_its_buf
 ) -> None:
     """A frozen tab that neither reads nor answers pings is dropped by the heartbeat before it
     falls 4008-far behind; its socket must go with it, not wait to flush bytes no one reads."""
-    running = await start_server(ws_heartbeat_seconds=2.0, ws_client_buffer_bytes=64 * 2**20)
+    # the pushes below take 1-4 s on a busy 2-core machine: the heartbeat must not end it sooner
+    running = await start_server(ws_heartbeat_seconds=5.0, ws_client_buffer_bytes=64 * 2**20)
     frozen = await websockets.connect(
         running.ws_url, compression=None, max_queue=1, max_size=None, ping_interval=None
     )
@@ -128,7 +129,7 @@ async def test_a_silent_frozen_board_dropped_by_the_heartbeat_lets_go_of_its_buf
     for n in range(0, 5000, 100):  # 20 MB: past the kernel's buffers, under the slow limit
         await running.push([event_dict(n + i, description=filler) for i in range(100)])
     assert connection.transport.get_write_buffer_size() > 2**20, "bytes wait in the server"
-    await wait_for(lambda: not running.board.connections, timeout=10)  # the heartbeat dropped it
+    await wait_for(lambda: not running.board.connections, timeout=20)  # the heartbeat dropped it
     assert running.board.hub.slow_closed == 0, "the heartbeat, not 4008, dropped it"
     await wait_for(lambda: connection.transport.get_write_buffer_size() == 0, timeout=3)
     assert connection.transport.is_closing()

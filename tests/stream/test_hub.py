@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
 
@@ -148,3 +150,52 @@ def test_pending_entries_are_bounded_too() -> None:
     for seq in range(1, 200):
         h.publish([committed(seq)])
     assert calls == [1] and client not in h.clients
+
+
+WINDOW = 0.05  # a coalescing window long enough for a slow CI machine to publish three entries
+
+
+def coalescing_hub() -> Hub:
+    return Hub(buffer_limit_bytes=1 << 20, batch_max_entries=500, coalesce_seconds=WINDOW)
+
+
+async def test_an_idle_hub_delivers_at_once_and_a_busy_one_joins_entries_into_one_frame() -> None:
+    h = coalescing_hub()
+    t = FakeTransport()
+    h.subscribe(Client(t, on_slow=lambda: None), catching_up=False)
+    h.publish([committed(1)])
+    assert t.seqs() == [1], "idle: the first entry goes out in the same turn, no waiting"
+    h.publish([committed(2)])
+    h.publish([committed(3)])
+    assert t.seqs() == [1], "within the window after a frame, entries wait for the next one"
+    await asyncio.sleep(WINDOW * 3)
+    assert [[e["seq"] for e in b["entries"]] for b in t.batches()] == [[1], [2, 3]]
+    assert t.batches()[1]["head"] == 3
+    await asyncio.sleep(WINDOW * 2)  # idle again
+    h.publish([committed(4)])
+    assert t.seqs() == [1, 2, 3, 4]
+
+
+async def test_flush_sends_what_waits_and_clients_going_live_meanwhile_get_no_repeats() -> None:
+    h = coalescing_hub()
+    live, joining = FakeTransport(), FakeTransport()
+    h.subscribe(Client(live, on_slow=lambda: None), catching_up=False)
+    h.publish([committed(1)])
+    h.publish([committed(2)])  # waits for the window
+    late = Client(joining, on_slow=lambda: None)
+    h.subscribe(late, catching_up=True)
+    h.go_live(late, sent_up_to=2)  # its backlog read already saw 2 (committed, not yet sent)
+    h.publish([committed(3)])
+    h.flush()  # e.g. on shutdown: nothing waits for the timer
+    assert live.seqs() == [1, 2, 3] and joining.seqs() == [3]
+    await asyncio.sleep(WINDOW * 2)
+    assert live.seqs() == [1, 2, 3], "the cancelled timer sends nothing twice"
+
+
+def test_without_a_window_every_publish_is_written_at_once() -> None:
+    h = hub()
+    t = FakeTransport()
+    h.subscribe(Client(t, on_slow=lambda: None), catching_up=False)
+    for seq in (1, 2, 3):
+        h.publish([committed(seq)])
+    assert len(t.writes) == 3 and t.seqs() == [1, 2, 3]
