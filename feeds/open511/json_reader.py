@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from feeds.kit import FeedRejected, geojson_geometry, text_of
+from feeds.kit import FeedRejected, geojson_geometry, json_type, optional_text, text_of
 from feeds.open511.legacy_reader import legacy_record
 from feeds.open511.record import Builder, EventRecord, EventText, road_text
 
@@ -39,8 +39,13 @@ def _label(item: Any, index: int) -> str:
     return f"events[{index}]"
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _list(value: Any, field: str, dropped: list[str]) -> list[Any]:
+    """An optional array; another type is dropped with a line in `dropped`."""
+    if isinstance(value, list):
+        return value
+    if value is not None:
+        dropped.append(f"{field} is a JSON {json_type(value)}, not an array; ignored")
+    return []
 
 
 def _json_record(event: Any) -> EventRecord:
@@ -55,22 +60,20 @@ def _json_record(event: Any) -> EventRecord:
     recurring = schedule.get("recurring_schedules") or []
     if not isinstance(intervals, list) or not isinstance(recurring, list):
         raise FeedRejected("schedule intervals or recurring_schedules is not a list")
+    dropped: list[str] = []
+
+    def optional(value: Any, field: str) -> str:
+        return optional_text(value, field, dropped, numbers=True)
+
     places = []
-    for road in _list(event.get("roads")):
+    for road in _list(event.get("roads"), "roads", dropped):
         if isinstance(road, dict):
-            places.append(
-                road_text(
-                    text_of(road.get("name")),
-                    text_of(road.get("direction")),
-                    text_of(road.get("from")),
-                    text_of(road.get("to")),
-                    text_of(road.get("state")),
-                )
-            )
-    for area in _list(event.get("areas")):
-        if isinstance(area, dict) and text_of(area.get("name")):
-            places.append(text_of(area.get("name")))
-    subtypes = _list(event.get("event_subtypes"))
+            parts = ("name", "direction", "from", "to", "state")
+            places.append(road_text(*(optional(road.get(k), f"roads.{k}") for k in parts)))
+    for area in _list(event.get("areas"), "areas", dropped):
+        if isinstance(area, dict) and (name := optional(area.get("name"), "areas.name")):
+            places.append(name)
+    subtypes = _list(event.get("event_subtypes"), "event_subtypes", dropped)
     return EventRecord(
         external_id=external_id,
         status=text_of(event.get("status")).upper(),
@@ -83,8 +86,9 @@ def _json_record(event: Any) -> EventRecord:
         recurring=[{k: text_of(v) for k, v in r.items()} for r in recurring if isinstance(r, dict)],
         timezone=text_of(event.get("timezone")),
         places=[p for p in places if p],
-        detour=text_of(event.get("detour")),
+        detour=optional(event.get("detour"), "detour"),
         geometry=geojson_geometry(event.get("geography"), field="geography"),
-        url=text_of(event.get("url")),
+        url=optional(event.get("url"), "url"),
         subtypes=[text_of(s) for s in subtypes if text_of(s)],
+        dropped=dropped,
     )
