@@ -80,8 +80,9 @@ class GtfsRtFeed(PollingFeed):
             else received_at
         )
         parsed = Parsed()
-        for index, entity, extension in entities(message, json_entities, parsed):
-            with parsed.item(entity.id or f"entity #{index}"):
+        for index, entity, extension, misfits in entities(message, json_entities, parsed):
+            with parsed.item(entity.id or f"entity #{index}") as dropped:
+                dropped += misfits
                 if not entity.id:
                     raise FeedRejected("entity has no id")
                 if not entity.IsInitialized():

@@ -338,5 +338,30 @@ def test_a_bad_entity_costs_only_itself() -> None:
     assert [e.event_id for e in parsed.events] == ["gtfs-rt:ok"]
     assert len(parsed.skipped) == 5
     assert parsed.skipped[0].startswith("text: alert is a JSON string")
-    assert parsed.skipped[1].startswith("period: bad alert entity")
+    assert (
+        parsed.skipped[1]
+        == "period: alert.active_period.start 'soon' is not a whole number in range"
+    )
     assert "entity has no id" in parsed.skipped[2]
+
+
+def test_a_secondary_field_of_the_wrong_type_costs_only_itself() -> None:
+    """Mutation finding: in JSON, one wrongly typed secondary field (a numeric route_id, an
+    unknown severity_level word, a cause_detail object) refused the whole alert; now the field
+    is dropped with a warning naming it and the alert stays (MBTA's real enhanced JSON)."""
+    doc = orjson.loads((FIXTURES / "gtfs-rt/alerts_enhanced.json").read_bytes())
+    before = by_id(parse(orjson.dumps(doc)))
+    alert = doc["entity"][0]["alert"]
+    alert["informed_entity"][0]["route_id"] = 7
+    alert["severity_level"] = "CATASTROPHIC"
+    alert["cause_detail"] = 12
+    parsed = parse(orjson.dumps(doc))
+    assert set(by_id(parsed)) == set(before) and parsed.skipped == []
+    assert [w for w in parsed.warnings if w.startswith("116292: ")] == [
+        "116292: alert.cause_detail is a JSON number, not an object; ignored",
+        "116292: alert.informed_entity.route_id is a JSON number, not text; ignored",
+        "116292: alert.severity_level 'CATASTROPHIC' is not a SeverityLevel; ignored",
+    ]
+    doc["entity"][0]["alert"]["active_period"] = [{"start": "soon"}]
+    parsed = parse(orjson.dumps(doc))
+    assert "gtfs-rt:116292" not in by_id(parsed), "a main time that cannot be read refuses it"
