@@ -1038,3 +1038,22 @@ def test_a_non_finite_circle_refuses_its_alert_with_the_reason(
         parse_bytes(payload)
     assert expected in str(info.value)
     assert "GeoJSON order" not in str(info.value), "refused by the reader, not by the model"
+
+
+def test_an_unreadable_web_link_or_language_is_dropped_with_a_warning() -> None:
+    """Mutation finding: Environment Canada's alert with a <web> that is no link, or with its
+    French info block in language 'Zzyzx', lost the link or the translation without a word."""
+    payload = fixture("cap/canada.cap")
+    payload = payload.replace(
+        b"<web>http://www.weatheroffice.gc.ca/warnings/warnings_e.html", b"<web>12.5"
+    )
+    payload = payload.replace(b"<language>fr-CA</language>", b"<language>Zzyzx</language>")
+    parsed = parse_bytes(payload)
+    [event] = parsed.events
+    assert event.url is None and event.translations == {}
+    label = "cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012"  # the Update (its event: the chain)
+    assert parsed.warnings == [
+        f"{label}: <language> 'Zzyzx' is not a language tag, so that info block is no "
+        "translation; ignored",
+        f"{label}: <web> '12.5' is not an http(s) link; ignored",
+    ]
