@@ -141,7 +141,7 @@ class Open311Feed(PollingFeed):
         zone = self.context.zone
 
         def optional(key: str) -> str:
-            return optional_text(r.get(key), key, dropped, numbers=True)
+            return optional_text(r.get(key), key, dropped)
 
         requested = text_of(r.get("requested_datetime"))
         if not requested:

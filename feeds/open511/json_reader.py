@@ -25,7 +25,7 @@ def json_items(doc: Any) -> list[Builder]:
         raise FeedRejected(
             f"expected an Open511 JSON object or list, got a JSON {type(doc).__name__}"
         )
-    if events and all(isinstance(e, dict) and "model" in e and "fields" in e for e in events):
+    if any(isinstance(e, dict) and "model" in e for e in events):  # one broken row costs itself
         return [(_label(e, i), partial(legacy_record, e)) for i, e in enumerate(events)]
     return [(_label(e, i), partial(_json_record, e)) for i, e in enumerate(events)]
 
@@ -48,6 +48,17 @@ def _list(value: Any, field: str, dropped: list[str]) -> list[Any]:
     return []
 
 
+def _objects(value: Any, field: str, dropped: list[str]) -> list[dict[str, Any]]:
+    """The objects of an optional array of objects; anything else is noted in `dropped`."""
+    found = []
+    for n, item in enumerate(_list(value, field, dropped)):
+        if isinstance(item, dict):
+            found.append(item)
+        else:
+            dropped.append(f"{field}[{n}] is a JSON {json_type(item)}, not an object; ignored")
+    return found
+
+
 def _json_record(event: Any) -> EventRecord:
     if not isinstance(event, dict):
         raise FeedRejected("an event that is not a JSON object")
@@ -66,12 +77,11 @@ def _json_record(event: Any) -> EventRecord:
         return optional_text(value, field, dropped, numbers=True)
 
     places = []
-    for road in _list(event.get("roads"), "roads", dropped):
-        if isinstance(road, dict):
-            parts = ("name", "direction", "from", "to", "state")
-            places.append(road_text(*(optional(road.get(k), f"roads.{k}") for k in parts)))
-    for area in _list(event.get("areas"), "areas", dropped):
-        if isinstance(area, dict) and (name := optional(area.get("name"), "areas.name")):
+    for road in _objects(event.get("roads"), "roads", dropped):
+        parts = ("name", "direction", "from", "to", "state")
+        places.append(road_text(*(optional(road.get(k), f"roads.{k}") for k in parts)))
+    for area in _objects(event.get("areas"), "areas", dropped):
+        if name := optional(area.get("name"), "areas.name"):
             places.append(name)
     subtypes = _list(event.get("event_subtypes"), "event_subtypes", dropped)
     return EventRecord(

@@ -365,3 +365,17 @@ def test_a_secondary_field_of_the_wrong_type_costs_only_itself() -> None:
     doc["entity"][0]["alert"]["active_period"] = [{"start": "soon"}]
     parsed = parse(orjson.dumps(doc))
     assert "gtfs-rt:116292" not in by_id(parsed), "a main time that cannot be read refuses it"
+
+
+def test_a_translation_whose_language_is_no_tag_is_dropped_with_a_warning() -> None:
+    """Mutation finding: a header_text translation in language 'Zzyzx' vanished silently."""
+    text = (FIXTURES / "gtfs-rt/synthetic_seoul_ko_en.txtpb").read_text(encoding="utf-8")
+    text = text.replace(
+        'signal failure)"\n        language: "en"', 'signal failure)"\n        language: "Zzyzx"', 1
+    )
+    parsed = parse(text_format.Parse(text, rt.FeedMessage()).SerializeToString())
+    assert by_id(parsed)["line2-signal"].translations == {}
+    assert parsed.warnings == [
+        "line2-signal: alert.header_text.translation.language 'Zzyzx' is not a language tag; "
+        "ignored"
+    ]

@@ -678,3 +678,20 @@ def test_a_legacy_row_whose_geometry_is_not_wkt_text_is_refused() -> None:
     assert len(parsed.events) == 4
     [reason] = parsed.skipped
     assert reason.endswith("fields.geom is a JSON number, not WKT text")
+
+
+def test_a_broken_legacy_row_costs_only_itself() -> None:
+    """Mutation finding: one Montreal row without `fields` made the whole list read as Open511
+    JSON, and every row was refused; and a road that is not an object vanished silently."""
+    rows = load("five.json")
+    del rows[0]["fields"]
+    parsed = parse_doc(rows, **MONTREAL)
+    assert len(parsed.events) == 4
+    [reason] = parsed.skipped
+    assert reason == "events[0]: a fixture row that is not an open511.roadevent"
+    doc = load("tmdd-output-1.json")
+    doc["events"][0]["roads"] = [["I-1"]]
+    parsed = parse_doc(doc, **LA)
+    assert parsed.warnings == [
+        "example.jurisdiction/1681: roads[0] is a JSON array, not an object; ignored"
+    ]
