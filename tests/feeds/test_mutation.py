@@ -11,7 +11,12 @@ of docs/adapters.md, "Refused, warned, filtered":
     of the undamaged document, under the same event_id;
 (c) an unreadable secondary value (wrong type, NaN, naive time, unknown word) that costs the
     event a field it had is named in a warning;
-(d) damage to an essential field of one record costs at most that record's events.
+(d) damage to an essential field of one record costs at most that record's events, and a
+    record that yields nothing any more is counted as refused or filtered, never silently gone.
+
+The STANDARDS table declares, once per adapter, what a record is and which of its names are
+essential; a name is matched wherever it occurs in a record, so a broad table only weakens (b)
+and (c) for that name, never (a).
 
 Reproducible in CI: `derandomize=True`, EXAMPLES per adapter. For a deeper run by hand:
     CITYBOARD_MUTATION_EXAMPLES=2000 .venv/bin/python -m pytest tests/feeds/test_mutation.py
@@ -332,3 +337,43 @@ def test_damage_costs_at_most_the_damaged_record(name: str, data: st.DataObject)
 def test_every_adapter_with_fixtures_has_a_standard() -> None:
     assert set(ADAPTER_OF.values()) | set(ADAPTER_OVERRIDE.values()) == set(STANDARDS)
     assert all(fixtures(name) for name in STANDARDS)
+
+
+FOUND = [  # (fixture, the names down to the place, damage): what the sweep found, kept fixed
+    ("gdacs/gdacs-1.xml", ("alertscore",), "non_finite"),
+    ("gdacs/gdacs-2.xml", ("bbox",), "wrong_type"),
+    ("gdacs/gdacs-2.xml", ("link",), "wrong_type"),
+    ("cap/canada.cap", ("info", "web"), "wrong_type"),
+    ("cap/canada.cap", ("info", "language"), "unknown_word"),
+    ("nws-api/alerts_active_zone.json", ("properties", "areaDesc"), "wrong_type"),
+    (
+        "wzdx/scenario2_laneshift_linestring_example.geojson",
+        ("properties", "vehicle_impact"),
+        "wrong_type",
+    ),
+    ("open311/requests_single.xml", ("expected_datetime",), "naive_time"),
+    ("open511/tmdd-output-1.json", ("roads",), "wrong_type"),
+    ("open511/five.json", ("fields",), "drop"),
+    (
+        "datex2/events.xml",
+        ("situationRecord", "generalPublicComment", "comment", "values", "value", "lang"),
+        "unknown_word",
+    ),
+    ("gtfs-rt/alerts_enhanced.json", ("alert", "cause_detail"), "wrong_type"),
+    (
+        "gtfs-rt/synthetic_seoul_ko_en.txtpb",
+        ("alert", "header_text", "translation", "language"),
+        "unknown_word",
+    ),
+    ("mapping/mois-disaster-text.json", ("RCPTN_RGN_NM",), "drop"),
+]
+
+
+@pytest.mark.parametrize(("relpath", "names", "op"), FOUND)
+def test_what_the_sweep_found_stays_fixed(relpath: str, names: tuple[str, ...], op: str) -> None:
+    """Each finding of the sweep (`mutation_report --sweep`), at every place it occurs."""
+    (fixture,) = [f for name in STANDARDS for f in fixtures(name) if f.relpath == relpath]
+    places = [p for p, o in baseline(fixture).candidates if o == op and p.names == names]
+    assert places, "the damage still applies to the fixture"
+    for place in places:
+        check(fixture, Mutation(op, place))
