@@ -99,10 +99,8 @@ class CapFeed(PollingFeed):
                 f"{entry.label}: embedded CAP alert not used "
                 f"({entry.alert_problem}); used the entry's own fields"
             )
-        with parsed.item(entry.label):
-            warnings: list[str] = []
-            parsed.events.append(self._events.entry_event(entry, received_at, warnings))
-            parsed.warnings += [f"{entry.label}: {warning}" for warning in warnings]
+        with parsed.item(entry.label) as dropped:
+            parsed.events.append(self._events.entry_event(entry, received_at, dropped))
 
     # --------------------------------------------------------------------------- indexes
 
