@@ -28,6 +28,7 @@ from feeds.kit import (
     georss_point,
     iso_utc,
     make_event,
+    optional_url,
     parse_rfc822,
     parse_time,
     plain_text,
@@ -91,8 +92,11 @@ class CapEvents:
         want = self.options.language.lower()
         return next((i for i in infos if lang_key(i.language) == want), infos[0] if infos else None)
 
-    def alert_event(self, alert: CapAlert, received_at: datetime, url: str | None) -> Event:
-        """The event for one alert, in the feed's language; FeedRejected skips it."""
+    def alert_event(
+        self, alert: CapAlert, received_at: datetime, url: str | None, dropped: list[str]
+    ) -> Event:
+        """The event for one alert, in the feed's language; FeedRejected skips it, and the
+        secondary fields it cannot read are noted in `dropped`."""
         self._policy(alert.status, alert.scope, alert.msg_type)
         info = self._pick(alert.infos)
         prefix = "" if alert.status == "Actual" else f"[{alert.status}] "
@@ -149,28 +153,30 @@ class CapEvents:
             severity=cap_severity(info.severity),
             title=title_text(prefix + info.title),
             description=info.text,
-            translations=self._translations(info, alert.infos),
+            translations=self._translations(info, alert.infos, dropped),
             geometry=combine_shapes(s for a in info.areas for s in a.shapes),
             district=self._district(info),
             area_desc=_area_desc(info),
             expires_at=expires,
-            url=web_url(info.web) or url,
+            url=optional_url(info.web, "<web>", dropped) or url,
             **common,
         )
 
     def _translations(
-        self, chosen: CapInfo, infos: tuple[CapInfo, ...]
+        self, chosen: CapInfo, infos: tuple[CapInfo, ...], dropped: list[str]
     ) -> dict[str, dict[str, str]]:
         found: dict[str, dict[str, str]] = {}
         for info in infos:
             key = lang_key(info.language)
-            if (
-                info is chosen
-                or key == lang_key(chosen.language)
-                or key in found
-                or not LANG_PATTERN.match(key)
-                or len(found) >= MAX_TRANSLATIONS
-            ):
+            if info is chosen or key == lang_key(chosen.language) or key in found:
+                continue
+            if not LANG_PATTERN.match(key):
+                dropped.append(
+                    f"<language> {info.language[:20]!r} is not a language tag, so that info "
+                    "block is no translation; ignored"
+                )
+                continue
+            if len(found) >= MAX_TRANSLATIONS:
                 continue
             found[key] = {
                 "title": title_text(info.title),

@@ -84,9 +84,9 @@ class CapFeed(PollingFeed):
     def _alert_into(
         self, parsed: Parsed, alert: CapAlert, received_at: datetime, url: str | None
     ) -> None:
-        with parsed.item(alert.label):
-            parsed.events.append(self._events.alert_event(alert, received_at, url))
-            parsed.warnings += [f"{alert.label}: {warning}" for warning in alert.warnings]
+        with parsed.item(alert.label) as dropped:
+            dropped += alert.warnings
+            parsed.events.append(self._events.alert_event(alert, received_at, url, dropped))
 
     def _entry_into(
         self, parsed: Parsed, entry: Entry, received_at: datetime, *, note: bool = True
@@ -95,14 +95,12 @@ class CapFeed(PollingFeed):
             self._alert_into(parsed, entry.alert, received_at, web_url(entry.link))
             return
         if entry.alert_problem and note:
-            parsed.skipped.append(
+            parsed.warnings.append(
                 f"{entry.label}: embedded CAP alert not used "
                 f"({entry.alert_problem}); used the entry's own fields"
             )
-        with parsed.item(entry.label):
-            warnings: list[str] = []
-            parsed.events.append(self._events.entry_event(entry, received_at, warnings))
-            parsed.warnings += [f"{entry.label}: {warning}" for warning in warnings]
+        with parsed.item(entry.label) as dropped:
+            parsed.events.append(self._events.entry_event(entry, received_at, dropped))
 
     # --------------------------------------------------------------------------- indexes
 
@@ -112,8 +110,9 @@ class CapFeed(PollingFeed):
         Entries with a usable embedded alert are not fetched. At most `max_linked_alerts`
         documents per poll, `max_concurrent_fetches` at a time. A link that fails (unreachable,
         HTTP error, not a valid CAP alert) costs only itself: the entry's own event is used and
-        the failure is listed among the skipped items. A link answered 304 Not Modified yields
-        nothing: the alert is unchanged since the poll that fetched it.
+        the failure is a warning, as are the entries left unfetched past the limit (the index
+        itself is fine). A link answered 304 Not Modified yields nothing: the alert is unchanged
+        since the poll that fetched it.
         """
         http = self.context.http
         if http is None:
@@ -135,7 +134,7 @@ class CapFeed(PollingFeed):
             tasks = {key: group.create_task(get(e.cap_link or "")) for key, e in linked.items()}
         parsed = Parsed()
         if len(wanted) > limit:
-            parsed.skipped.append(
+            parsed.warnings.append(
                 f"{len(wanted) - limit} linked alert(s) not fetched this poll "
                 f"(max_linked_alerts = {limit}); used the entries' own fields"
             )
@@ -152,7 +151,7 @@ class CapFeed(PollingFeed):
                     raise result
                 sub = self._linked(result, entry, received_at)
             except FeedError as exc:
-                parsed.skipped.append(
+                parsed.warnings.append(
                     f"{entry.label}: linked alert {entry.cap_link} failed "
                     f"({exc.message}); used the entry's own fields"
                 )

@@ -80,12 +80,20 @@ class Datex2Feed(PollingFeed):
         )
         parsed = Parsed()
         for index, situation in enumerate(situations):
-            with parsed.item(situation.get("id") or f"situation[{index}]"):
-                parsed.events.append(self._event(situation, model, lang, pub_time, received_at))
+            with parsed.item(situation.get("id") or f"situation[{index}]") as dropped:
+                parsed.events.append(
+                    self._event(situation, model, lang, pub_time, received_at, dropped)
+                )
         return parsed.checked(len(situations), "situations")
 
     def _event(
-        self, situation: Element, model: str, lang: str | None, pub_time: str, received_at: datetime
+        self,
+        situation: Element,
+        model: str,
+        lang: str | None,
+        pub_time: str,
+        received_at: datetime,
+        dropped: list[str],
     ) -> Event:
         sid = (situation.get("id") or "").strip()
         if not sid:
@@ -93,6 +101,7 @@ class Datex2Feed(PollingFeed):
         records = [read_record(r) for r in children(situation, "situationRecord")]
         if not records:
             raise FeedRejected("a situation without situationRecords")
+        dropped += [line for r in records for line in r.dropped]
 
         severities = [r.severity for r in records]
         overall = SEVERITY.get(text(situation, "overallSeverity"))

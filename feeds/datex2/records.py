@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from feeds.kit import FeedRejected, finite_float, lat_lon_positions, parse_time
+from feeds.kit import LANG_PATTERN, FeedRejected, finite_float, lat_lon_positions, parse_time
 from feeds.kit.xml import child, children, find_all, local, text
 
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
@@ -69,6 +69,7 @@ class Record:
     geometry: dict[str, Any] | None
     road: str
     comments: list[tuple[str | None, str, str]] = field(default_factory=list)  # lang, type, text
+    dropped: list[str] = field(default_factory=list)  # secondary fields that could not be read
 
 
 def publications(root: Element) -> tuple[str, list[Element]]:
@@ -126,11 +127,21 @@ def read_record(el: Element) -> Record:
     if location is None:
         location = child(el, "locationReference")
     comments = []
+    dropped = []
     for comment in children(el, "generalPublicComment"):
         kind = text(comment, "commentType")
-        for value in find_all(comment, "value"):
-            if text(value):
-                comments.append((value.get("lang"), kind, value.text or ""))
+        values = [v for v in find_all(comment, "value") if text(v)]
+        if not values:
+            dropped.append("generalPublicComment without a comment value; ignored")
+        for value in values:
+            lang = value.get("lang")
+            if lang is not None and not LANG_PATTERN.match(lang):
+                dropped.append(
+                    f"generalPublicComment lang {lang[:20]!r} is not a language tag; "
+                    "read in the publication's language"
+                )
+                lang = None
+            comments.append((lang, kind, value.text or ""))
     return Record(
         kind=_type(el),
         severity=SEVERITY.get(text(el, "severity")),
@@ -154,6 +165,7 @@ def read_record(el: Element) -> Record:
         if location is not None
         else "",
         comments=comments,
+        dropped=dropped,
     )
 
 

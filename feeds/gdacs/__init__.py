@@ -7,7 +7,6 @@ See manifest.toml for the mapping table.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Any, Literal
@@ -17,17 +16,20 @@ from pydantic import field_validator
 
 from feeds.kit import (
     Event,
+    FeedFiltered,
     FeedOptions,
     FeedRejected,
     Parsed,
     PollingFeed,
+    finite_float,
     georss_point,
     make_event,
+    optional_url,
     parse_rfc822,
     plain_text,
+    secondary,
     title_text,
     version_of,
-    web_url,
 )
 from feeds.kit.xml import child, children, local, parse_xml, text
 
@@ -56,6 +58,7 @@ _GUID = re.compile(r"^([A-Z]{2})(\d+)$")
 _EVENT_TYPE = re.compile(r"^[A-Z]{2}$")
 _EVENT_ID = re.compile(r"^\d{1,20}$")
 MAX_EXTRA_TEXT = 200
+MAX_COUNTER_DIGITS = 15  # episodeid, version: whole numbers, kept within JSON-safe integers
 
 
 class GdacsOptions(FeedOptions):
@@ -67,14 +70,6 @@ class GdacsOptions(FeedOptions):
     @classmethod
     def _capitalised(cls, v: Any) -> Any:
         return v.strip().capitalize() if isinstance(v, str) else v
-
-
-def _number(value: str) -> float | None:
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _flag(element: Element, name: str) -> bool | None:
@@ -100,21 +95,24 @@ class GdacsFeed(PollingFeed):
         minimum = ALERT_LEVELS.index(self.options.min_alert_level)
         parsed = Parsed()
         for index, item in enumerate(items):
-            with parsed.item(f"item {text(item, 'guid') or index}"):
-                event = self._event(item, received_at, minimum)
-                if event is not None:
-                    parsed.events.append(event)
+            with parsed.item(f"item {text(item, 'guid') or index}") as dropped:
+                parsed.events.append(self._event(item, received_at, minimum, dropped))
         return parsed.checked(len(items), "items")
 
     # --------------------------------------------------------------------------- one item
 
-    def _event(self, item: Element, received_at: datetime, minimum: int) -> Event | None:
+    def _event(
+        self, item: Element, received_at: datetime, minimum: int, dropped: list[str]
+    ) -> Event:
         event_type, event_id = self._identity(item)
 
         alert = text(item, "alertlevel")
         rank = next((i for i, lvl in enumerate(ALERT_LEVELS) if lvl.lower() == alert.lower()), None)
         if minimum > 0 and (rank is None or rank < minimum):
-            return None
+            raise FeedFiltered(
+                f"alert level {alert[:20] or '(none)'!r} is below min_alert_level "
+                f"{self.options.min_alert_level} (the option that shows it)"
+            )
         severity = ALERT_SEVERITY.get(alert.lower(), UNKNOWN_ALERT_SEVERITY)
 
         from_text, to_text, pub_text = (text(item, n) for n in ("fromdate", "todate", "pubDate"))
@@ -148,8 +146,8 @@ class GdacsFeed(PollingFeed):
             received_at=received_at,
             version=version_of(updated_at),
             geometry=self._geometry(item),
-            url=web_url(text(item, "link")),
-            extra=self._extra(item, event_type, event_id, alert),
+            url=optional_url(text(item, "link"), "link", dropped),
+            extra=self._extra(item, event_type, event_id, alert, dropped),
         )
 
     def _identity(self, item: Element) -> tuple[str, str]:
@@ -170,11 +168,17 @@ class GdacsFeed(PollingFeed):
         reasons = []
         point = child(item, "Point")
         holder = point if point is not None else item
-        lat, lon = _number(text(holder, "lat")), _number(text(holder, "long"))
-        if lat is not None and lon is not None:
-            if -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0:
-                return {"type": "Point", "coordinates": [lon, lat]}
-            reasons.append(f"geo:lat/geo:long {lat}, {lon} out of range")
+        lat_text, lon_text = text(holder, "lat"), text(holder, "long")
+        if lat_text or lon_text:
+            try:
+                lat = finite_float(lat_text, field="geo:lat")
+                lon = finite_float(lon_text, field="geo:long")
+            except FeedRejected as exc:
+                reasons.append(exc.message)
+            else:
+                if -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0:
+                    return {"type": "Point", "coordinates": [lon, lat]}
+                reasons.append(f"geo:lat/geo:long {lat}, {lon} out of range")
         simple = text(item, "point")
         if simple:
             try:
@@ -185,17 +189,22 @@ class GdacsFeed(PollingFeed):
             raise FeedRejected("; ".join(reasons))
         return None
 
-    def _extra(self, item: Element, event_type: str, event_id: str, alert: str) -> dict[str, Any]:
+    def _extra(
+        self, item: Element, event_type: str, event_id: str, alert: str, dropped: list[str]
+    ) -> dict[str, Any]:
         extra: dict[str, Any] = {"eventtype": event_type, "eventid": event_id}
         for name in ("episodeid", "version"):
             value = text(item, name)
-            if value.isdigit() and len(value) <= 15:
+            if value.isdigit() and len(value) <= MAX_COUNTER_DIGITS:
                 extra["gdacs_version" if name == "version" else name] = int(value)
+            elif value:
+                dropped.append(f"gdacs:{name} {value[:30]!r} is not a whole number; ignored")
         if alert:
             extra["alertlevel"] = alert[:20]
-        score = _number(text(item, "alertscore"))
-        if score is not None:
-            extra["alertscore"] = score
+        if score_text := text(item, "alertscore"):
+            score = secondary(lambda: finite_float(score_text, field="gdacs:alertscore"), dropped)
+            if score is not None:
+                extra["alertscore"] = score
         for name in ("episodealertlevel", "eventname", "iso3"):
             value = text(item, name)
             if value:
@@ -203,10 +212,19 @@ class GdacsFeed(PollingFeed):
         severity = child(item, "severity")
         if severity is not None and text(severity):
             extra["severity_text"] = text(severity)[:MAX_EXTRA_TEXT]
-        box = [_number(v) for v in text(item, "bbox").split()]
-        if len(box) == 4 and all(v is not None for v in box):
-            lon_min, lon_max, lat_min, lat_max = box  # GDACS order: lonmin lonmax latmin latmax
-            extra["bbox"] = [lon_min, lat_min, lon_max, lat_max]  # GeoJSON order: W, S, E, N
+        if box_text := text(item, "bbox"):
+            box = secondary(lambda: _bbox(box_text), dropped)
+            if box is not None:
+                extra["bbox"] = box
         if _flag(item, "temporary"):
             extra["temporary"] = True
         return extra
+
+
+def _bbox(value: str) -> list[float]:
+    """gdacs:bbox ('lonmin lonmax latmin latmax') in GeoJSON order: west, south, east, north."""
+    numbers = [finite_float(v, field="gdacs:bbox") for v in value.split()]
+    if len(numbers) != 4:
+        raise FeedRejected(f"gdacs:bbox {value[:60]!r} is not four numbers")
+    lon_min, lon_max, lat_min, lat_max = numbers
+    return [lon_min, lat_min, lon_max, lat_max]

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as rt
 
@@ -86,13 +86,14 @@ def _from_json(payload: bytes) -> tuple[rt.FeedMessage, list[Any]]:
 
 def entities(
     message: rt.FeedMessage, raw: list[Any] | None, parsed: Parsed
-) -> Iterator[tuple[int, rt.FeedEntity, dict[str, Any]]]:
-    """(index, entity, the alert as JSON for agency extensions) for each entity with an alert;
-    trip updates and vehicle positions are not ours and are passed over."""
+) -> Iterator[tuple[int, rt.FeedEntity, dict[str, Any], list[str]]]:
+    """(index, entity, the alert as JSON for agency extensions, the JSON fields dropped because
+    they did not fit the proto) for each entity with an alert; trip updates and vehicle
+    positions are not ours and are passed over."""
     if raw is None:
         for index, entity in enumerate(message.entity):
             if entity.HasField("alert"):
-                yield index, entity, {}
+                yield index, entity, {}, []
         return
     for index, item in enumerate(raw):
         label = str(item.get("id"))[:100] if isinstance(item, dict) and "id" in item else None
@@ -104,14 +105,101 @@ def entities(
                 continue
             if not isinstance(alert, dict):
                 raise FeedRejected(f"alert is a JSON {json_type(alert)}, not an object")
+            dropped: list[str] = []
+            fitting = _fitting(
+                {**item, "alert": _normalise_alert(alert)}, rt.FeedEntity.DESCRIPTOR, "", dropped
+            )
             entity = rt.FeedEntity()
             try:
-                json_format.ParseDict(
-                    {**item, "alert": _normalise_alert(alert)}, entity, ignore_unknown_fields=True
-                )
+                json_format.ParseDict(fitting, entity, ignore_unknown_fields=True)
             except (json_format.ParseError, RecursionError) as exc:
                 raise FeedRejected(f"bad alert entity: {str(exc)[:200]}") from None
-            yield index, entity, alert
+            yield index, entity, alert, dropped
+
+
+# what the event cannot do without: identity, status and the main times (the rest is secondary)
+ESSENTIAL_FIELDS = ("id", "is_deleted", "alert.active_period", "alert.communication_period")
+_INT_RANGES = {
+    FieldDescriptor.CPPTYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.CPPTYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.CPPTYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.CPPTYPE_UINT64: (0, 2**64 - 1),
+}
+
+
+def _fitting(value: dict[str, Any], message: Descriptor, path: str, dropped: list[str]) -> Any:
+    """`value` without the fields whose JSON does not fit `message` (a number where text
+    belongs, an unknown enum word, an object where a list belongs), each noted in `dropped`:
+    a secondary field of the wrong type costs only itself. Unknown keys stay (ParseDict
+    ignores them); a missing required field is the adapter's to refuse."""
+    fields = {f.name: f for f in message.fields} | {f.json_name: f for f in message.fields}
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        field = fields.get(key)
+        if field is None or item is None:
+            out[key] = item
+            continue
+        where = f"{path}.{field.name}" if path else field.name
+        if not field.is_repeated:
+            problem = _misfit(item, field)
+            if problem:
+                _drop(where, problem, dropped)
+            else:
+                out[key] = (
+                    _fitting(item, field.message_type, where, dropped)
+                    if isinstance(item, dict)
+                    else item
+                )
+            continue
+        if not isinstance(item, list):
+            _drop(where, f"is a JSON {json_type(item)}, not an array", dropped)
+            continue
+        kept = []
+        for element in item:
+            problem = _misfit(element, field)
+            if problem:
+                _drop(where, problem, dropped)
+            elif isinstance(element, dict):
+                kept.append(_fitting(element, field.message_type, where, dropped))
+            else:
+                kept.append(element)
+        out[key] = kept
+    return out
+
+
+def _drop(where: str, problem: str, dropped: list[str]) -> None:
+    """Note a secondary field that does not fit; one of ESSENTIAL_FIELDS refuses the entity."""
+    if any(where == e or where.startswith(e + ".") for e in ESSENTIAL_FIELDS):
+        raise FeedRejected(f"{where} {problem}")
+    dropped.append(f"{where} {problem}; ignored")
+
+
+def _misfit(value: Any, field: FieldDescriptor) -> str:
+    """Why one JSON value does not fit a (non-repeated) field of the proto, or ''."""
+    kind = field.cpp_type
+    if kind == FieldDescriptor.CPPTYPE_MESSAGE:
+        return "" if isinstance(value, dict) else f"is a JSON {json_type(value)}, not an object"
+    if kind == FieldDescriptor.CPPTYPE_STRING:
+        return "" if isinstance(value, str) else f"is a JSON {json_type(value)}, not text"
+    if kind == FieldDescriptor.CPPTYPE_BOOL:
+        return "" if isinstance(value, bool) else f"is a JSON {json_type(value)}, not a boolean"
+    if kind == FieldDescriptor.CPPTYPE_ENUM:
+        known = field.enum_type.values_by_name if isinstance(value, str) else None
+        numbers = field.enum_type.values_by_number
+        if (known is not None and value in known) or (
+            isinstance(value, int) and not isinstance(value, bool) and value in numbers
+        ):
+            return ""
+        return f"{str(value)[:30]!r} is not a {field.enum_type.name}"
+    if kind in _INT_RANGES:
+        low, high = _INT_RANGES[kind]
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            number = int(value)
+        if number is None or not low <= number <= high:
+            return f"{str(value)[:30]!r} is not a whole number in range"
+        return ""
+    return ""  # floats and bytes do not occur in alerts; ParseDict judges them
 
 
 _TEXT_FIELDS = {  # every TranslatedString field of Alert: name → its camelCase JSON name

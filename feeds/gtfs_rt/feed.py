@@ -80,14 +80,15 @@ class GtfsRtFeed(PollingFeed):
             else received_at
         )
         parsed = Parsed()
-        for index, entity, extension in entities(message, json_entities, parsed):
-            with parsed.item(entity.id or f"entity #{index}"):
+        for index, entity, extension, misfits in entities(message, json_entities, parsed):
+            with parsed.item(entity.id or f"entity #{index}") as dropped:
+                dropped += misfits
                 if not entity.id:
                     raise FeedRejected("entity has no id")
                 if not entity.IsInitialized():
                     missing = ", ".join(entity.FindInitializationErrors()[:3])
                     raise FeedRejected(f"entity lacks required fields: {missing}")
-                parsed.events.append(self._event(entity, extension, stamp, received_at))
+                parsed.events.append(self._event(entity, extension, stamp, received_at, dropped))
         return parsed
 
     # -------------------------------------------------------------------------- mapping
@@ -98,6 +99,7 @@ class GtfsRtFeed(PollingFeed):
         extension: dict[str, Any],
         stamp: datetime,
         received_at: datetime,
+        dropped: list[str],
     ) -> Event:
         alert = entity.alert
         effect = rt.Alert.Effect.Name(alert.effect)
@@ -140,7 +142,12 @@ class GtfsRtFeed(PollingFeed):
         translations: dict[str, dict[str, str]] = {}
         for other in sorted(set(titles) - {lang, ""}):
             tag = _tag(other)
-            if tag and len(translations) < MAX_TRANSLATIONS and title_text(titles[other]):
+            if tag is None:
+                dropped.append(
+                    f"alert.header_text.translation.language {other[:20]!r} is not a language "
+                    "tag; ignored"
+                )
+            elif len(translations) < MAX_TRANSLATIONS and title_text(titles[other]):
                 translations[tag] = {
                     "title": title_text(titles[other]),
                     "description": plain_text(descriptions.get(other)),

@@ -19,6 +19,7 @@ from feeds.kit.base import (
     Parsed,
     PollingFeed,
     UpdateModel,
+    secondary,
 )
 from feeds.kit.events import expired_version, make_event, newest_per_event
 from feeds.kit.geometry import (
@@ -33,7 +34,7 @@ from feeds.kit.gml import gml_geometry, lat_lon_positions
 from feeds.kit.jsondoc import feature_collection, json_type, load_json
 from feeds.kit.numbers import finite_float
 from feeds.kit.places import districts_in_text
-from feeds.kit.text import plain_text, text_of, title_text, web_url
+from feeds.kit.text import optional_text, optional_url, plain_text, text_of, title_text, web_url
 from feeds.kit.times import (
     AmbiguousTime,
     FetchTimeFallback,
@@ -119,12 +120,15 @@ __all__ = [
     "lonlat_point",
     "make_event",
     "newest_per_event",
+    "optional_text",
+    "optional_url",
     "parse_rfc822",
     "parse_time",
     "parse_time_pattern",
     "plain_text",
     "read_published_time",
     "ring_polygon",
+    "secondary",
     "text_of",
     "title_text",
     "utc_offset_of",

@@ -21,12 +21,12 @@ import re
 import sys
 import tomllib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -38,6 +38,7 @@ from server.stream.events import SOURCE_PATTERN, Action, Event, utcnow
 
 MIB = 1024 * 1024
 UpdateModel = Literal["references", "snapshot", "append"]
+T = TypeVar("T")
 
 
 class FeedOptions(BaseModel):
@@ -174,15 +175,30 @@ class Parsed:
         return self
 
     @contextmanager
-    def item(self, label: str) -> Iterator[None]:
+    def item(self, label: str) -> Iterator[list[str]]:
         """Build one item inside this block; a FeedRejected skips just that item, with a reason,
-        and a FeedFiltered counts it as filtered, with the reason."""
+        and a FeedFiltered counts it as filtered, with the reason. The block gets a list for the
+        secondary fields it drops (`"<field> <problem>; ignored"`); they become warnings, under
+        the item's label, only when the item was kept."""
+        dropped: list[str] = []
         try:
-            yield
+            yield dropped
         except FeedFiltered as exc:
             self.filtered.append(f"{label}: {exc.message}")
         except FeedRejected as exc:
             self.skipped.append(f"{label}: {exc.message}")
+        else:
+            self.warnings += [f"{label}: {line}" for line in dropped]
+
+
+def secondary(read: Callable[[], T], dropped: list[str]) -> T | None:
+    """`read()`, or None when it raises FeedRejected: the reason goes to `dropped` (the list
+    `Parsed.item` gives), so a secondary field that cannot be read costs only itself."""
+    try:
+        return read()
+    except FeedRejected as exc:
+        dropped.append(f"{exc.message}; ignored")
+        return None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import html
 import re
 from typing import Any
 
+from feeds.kit.jsondoc import json_type
 from server.stream.events import MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS, MAX_URL_CHARS
 
 _TAG = re.compile(r"<[^>]{0,1000}>")
@@ -44,6 +45,24 @@ def text_of(value: Any, *, numbers: bool = True, booleans: bool = False) -> str:
     if numbers and isinstance(value, int | float):
         return str(value)
     return ""
+
+
+def optional_text(value: Any, field: str, dropped: list[str], *, numbers: bool = False) -> str:
+    """An optional JSON text field (`text_of`); a value of another type (an object where text
+    belongs) is dropped with a line in `dropped` naming `field`, where null is just absent."""
+    found = text_of(value, numbers=numbers)
+    if not found and value is not None and not isinstance(value, str):
+        dropped.append(f"{field} is a JSON {json_type(value)}, not text; ignored")
+    return found
+
+
+def optional_url(value: Any, field: str, dropped: list[str]) -> str | None:
+    """`web_url`, with a line in `dropped` naming `field` when a link was given but is unusable."""
+    url = web_url(value)
+    if url is None and value not in (None, ""):
+        shown = repr(value[:60]) if isinstance(value, str) else f"(a JSON {json_type(value)})"
+        dropped.append(f"{field} {shown} is not an http(s) link; ignored")
+    return url
 
 
 def web_url(value: Any) -> str | None:

@@ -13,6 +13,7 @@ from feeds.kit import (
     ConfigError,
     Event,
     FeedContext,
+    FeedFiltered,
     FeedRejected,
     FetchTimeFallback,
     Parsed,
@@ -108,7 +109,11 @@ class MappingFeed(PollingFeed):
         codes = districts_in_text(self.context.districts, region_text) if region_text else []
         keep = self.options.keep_regions
         if keep is not None and not codes and not any(word in region_text for word in keep):
-            return None  # a national feed: another city's message, not an error
+            # a national feed: another city's message, not an error
+            raise FeedFiltered(
+                f"region {region_text[:60]!r} names none of our districts nor {', '.join(keep)} "
+                "(option keep_regions)"
+            )
 
         unread: UnreadableTime | None = None
         try:

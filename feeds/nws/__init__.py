@@ -26,9 +26,10 @@ from feeds.kit import (
     json_type,
     make_event,
     newest_per_event,
+    optional_text,
+    optional_url,
     parse_time,
     plain_text,
-    text_of,
     title_text,
     version_of,
     web_url,
@@ -57,9 +58,9 @@ class NwsOptions(FeedOptions):
     )
 
 
-def _text(props: dict[str, Any], name: str) -> str:
-    """A string property as stripped text; '' when absent or not a string."""
-    return text_of(props.get(name), numbers=False)
+def _text(props: dict[str, Any], name: str, dropped: list[str] | None = None) -> str:
+    """A string property as stripped text; '' when absent, or (noted in `dropped`) not text."""
+    return optional_text(props.get(name), f"properties.{name}", [] if dropped is None else dropped)
 
 
 class NwsFeed(PollingFeed):
@@ -74,10 +75,8 @@ class NwsFeed(PollingFeed):
         for n, feature in enumerate(feature_collection(payload), 1):
             props = feature.get("properties") if isinstance(feature, dict) else None
             label = _text(props, "id") if isinstance(props, dict) else ""
-            with parsed.item(label or f"feature {n}"):
-                event, warnings = self._event(feature, received_at)
-                parsed.events.append(event)
-                parsed.warnings += [f"{label or f'feature {n}'}: {w}" for w in warnings]
+            with parsed.item(label or f"feature {n}") as dropped:
+                parsed.events.append(self._event(feature, received_at, dropped))
         parsed.events = newest_per_event(parsed.events, ties="last")
         return parsed
 
@@ -99,16 +98,17 @@ class NwsFeed(PollingFeed):
         found, dropped = read_references(" ".join(triples), zone=self.context.zone)
         return found, problems + dropped
 
-    def _event(self, feature: Any, received_at: datetime) -> tuple[Event, list[str]]:
+    def _event(self, feature: Any, received_at: datetime, dropped: list[str]) -> Event:
         if not isinstance(feature, dict) or not isinstance(feature.get("properties"), dict):
             raise FeedRejected("feature has no 'properties' object")
         props: dict[str, Any] = feature["properties"]
-        identifier, sender = _text(props, "id"), _text(props, "sender")
-        msg_type, status = _text(props, "messageType"), _text(props, "status")
+        identifier, sender = _text(props, "id", dropped), _text(props, "sender", dropped)
+        msg_type, status = _text(props, "messageType", dropped), _text(props, "status", dropped)
+        sent_raw = _text(props, "sent", dropped)
         for name, value in (
             ("id", identifier),
             ("sender", sender),
-            ("sent", _text(props, "sent")),
+            ("sent", sent_raw),
             ("messageType", msg_type),
         ):
             if not value:
@@ -120,36 +120,40 @@ class NwsFeed(PollingFeed):
         if msg_type not in ("Alert", "Update", "Cancel"):
             raise FeedRejected(f"messageType {msg_type[:20]!r} is not Alert, Update or Cancel")
         zone = self.context.zone
-        sent = parse_time(_text(props, "sent"), zone=zone, field="sent")
+        sent = parse_time(sent_raw, zone=zone, field="sent")
         references, warnings = self._references(props.get("references"))
-        ends_raw = _text(props, "ends") or _text(props, "expires")  # when the hazard ends, first
+        dropped += warnings
+        ends_raw = _text(props, "ends", dropped) or _text(
+            props, "expires", dropped
+        )  # when the hazard ends, first
         ends = parse_time(ends_raw, zone=zone, field="ends") if ends_raw else None
-        event, headline = _text(props, "event"), _text(props, "headline")
-        kind, category = cap_category([_text(props, "category")], event, headline)
+        event, headline = _text(props, "event", dropped), _text(props, "headline", dropped)
+        kind, category = cap_category([_text(props, "category", dropped)], event, headline)
         prefix = "" if status in ("", "Actual") else f"[{status}] "
-        extra = {
-            k: _text(props, k)[:MAX_EXTRA_TEXT]
-            for k in ("event", "messageType", "urgency", "certainty", "onset", "effective")
-            if _text(props, k)
-        }
+        extra = {"event": event[:MAX_EXTRA_TEXT], "messageType": msg_type}
+        for k in ("urgency", "certainty", "onset", "effective"):
+            extra[k] = _text(props, k, dropped)[:MAX_EXTRA_TEXT]
+        extra = {k: v for k, v in extra.items() if v}
         built = make_event(
             self.source,
             chain_key(msg_type, sender, identifier, references),
             kind=kind,
             category=category,
-            severity=cap_severity(_text(props, "severity")),
+            severity=cap_severity(_text(props, "severity", dropped)),
             status=cap_status(msg_type),
             title=title_text(prefix + (headline or event), fallback=identifier),
-            description=cap_text(_text(props, "description"), _text(props, "instruction")),
+            description=cap_text(
+                _text(props, "description", dropped), _text(props, "instruction", dropped)
+            ),
             geometry=geojson_geometry(feature.get("geometry")),
-            area_desc=plain_text(_text(props, "areaDesc"), limit=MAX_AREA_DESC_CHARS),
+            area_desc=plain_text(_text(props, "areaDesc", dropped), limit=MAX_AREA_DESC_CHARS),
             sent_at=sent,
             updated_at=sent,
             received_at=received_at,
             expires_at=ends if ends and ends >= sent else None,
             version=version_of(sent),
-            url=web_url(props.get("@id")) or web_url(feature.get("id")),
+            url=web_url(props.get("@id")) or optional_url(feature.get("id"), "id", dropped),
             refs=reference_ids(self.source, references),
             extra=extra,
         )
-        return built, warnings
+        return built

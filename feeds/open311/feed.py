@@ -26,12 +26,14 @@ from feeds.kit import (
     json_type,
     lonlat_point,
     make_event,
+    optional_text,
+    optional_url,
     parse_time,
     plain_text,
+    secondary,
     text_of,
     title_text,
     version_of,
-    web_url,
 )
 from feeds.open311.documents import requests
 
@@ -125,16 +127,22 @@ class Open311Feed(PollingFeed):
         parsed = Parsed()
         for index, request in enumerate(requests(payload)):
             rid = text_of(request.get("service_request_id")) if isinstance(request, dict) else ""
-            with parsed.item(rid[:100] or f"request #{index}"):
+            with parsed.item(rid[:100] or f"request #{index}") as dropped:
                 if not isinstance(request, dict):
                     raise FeedRejected(f"request is a JSON {json_type(request)}, not an object")
                 if not rid:  # Chicago: requests still being processed have none; ignore them
                     raise FeedRejected("no service_request_id (not yet assigned by the server)")
-                parsed.events.append(self._event(rid, request, received_at))
+                parsed.events.append(self._event(rid, request, received_at, dropped))
         return parsed
 
-    def _event(self, rid: str, r: dict[str, Any], received_at: datetime) -> Event:
+    def _event(
+        self, rid: str, r: dict[str, Any], received_at: datetime, dropped: list[str]
+    ) -> Event:
         zone = self.context.zone
+
+        def optional(key: str) -> str:
+            return optional_text(r.get(key), key, dropped)
+
         requested = text_of(r.get("requested_datetime"))
         if not requested:
             raise FeedRejected("no requested_datetime")
@@ -145,11 +153,11 @@ class Open311Feed(PollingFeed):
         )
 
         code, name = text_of(r.get("service_code")), text_of(r.get("service_name"))
-        raw_status = text_of(r.get("status")).lower()
+        raw_status = optional("status").lower()
         status = "resolved" if raw_status == "closed" else "active"
 
         limit = self.options.max_description_chars
-        description = plain_text(text_of(r.get("description")), limit=limit) if limit else ""
+        description = plain_text(optional("description"), limit=limit) if limit else ""
         summary = description.split("\n", 1)[0]
         if len(summary) > TITLE_DESCRIPTION_CHARS:
             summary = summary[: TITLE_DESCRIPTION_CHARS - 1].rstrip() + "…"
@@ -157,7 +165,7 @@ class Open311Feed(PollingFeed):
         title = title_text(f"{service}: {summary}" if summary else service)
 
         geometry = lonlat_point(r.get("long"), r.get("lat"), field="long/lat")
-        address = plain_text(text_of(r.get("address")), limit=MAX_AREA_DESC_CHARS)
+        address = plain_text(optional("address"), limit=MAX_AREA_DESC_CHARS)
         district = None
         if geometry is None and address:  # no point to locate: try the district the address names
             district = next(iter(districts_in_text(self.context.districts, address)), None)
@@ -168,13 +176,15 @@ class Open311Feed(PollingFeed):
         if raw_status and raw_status not in ("open", "closed"):
             extra["source_status"] = raw_status[:50]
         for key, size in (("agency_responsible", 200), ("status_notes", STATUS_NOTES_CHARS)):
-            if value := plain_text(text_of(r.get(key)), limit=size):
+            if value := plain_text(optional(key), limit=size):
                 extra[key] = value
-        if expected := text_of(r.get("expected_datetime")):
-            try:  # the city's own target date: informative, not worth losing the request over
-                extra["expected_at"] = iso_utc(parse_time(expected, zone=zone))
-            except FeedRejected:
-                pass
+        if expected := optional("expected_datetime"):
+            # the city's own target date: informative, not worth losing the request over
+            at = secondary(
+                lambda: parse_time(expected, zone=zone, field="expected_datetime"), dropped
+            )
+            if at is not None:
+                extra["expected_at"] = iso_utc(at)
 
         return make_event(
             self.source,
@@ -192,7 +202,8 @@ class Open311Feed(PollingFeed):
             version=version_of(updated_at),
             geometry=geometry,
             district=district,
-            url=web_url(r.get("media_url")) or web_url(r.get("url")),
+            url=optional_url(r.get("media_url"), "media_url", dropped)
+            or optional_url(r.get("url"), "url", dropped),
             extra=extra,
         )
 

@@ -16,6 +16,7 @@ from feeds.kit import (
     NoTimeZone,
     iso_utc,
     make_event,
+    optional_url,
     parse_time,
     plain_text,
     title_text,
@@ -58,6 +59,7 @@ def record_event(
     A schedule that cannot be placed in time (local times and no zone to read them in, see
     `_schedule_zone`) is dropped with a warning in `warnings` when created/updated date the event.
     """
+    warnings += f.dropped
     feed_zone = zone
     if f.timezone:
         try:
@@ -106,7 +108,7 @@ def record_event(
         extra["starts_at"] = iso_utc(starts)
     if f.subtypes:
         extra["event_subtypes"] = f.subtypes[:10]
-    url = f.url if re.fullmatch(r"https?://\S{1,2000}", f.url) else None
+    url = optional_url(f.url, "url", warnings)
     return make_event(
         source,
         f.external_id,

@@ -112,8 +112,7 @@ class Open511Feed(PollingFeed):
     def _build(self, items: list[Builder], received_at: datetime) -> Parsed:
         parsed = Parsed()
         for label, build in items:
-            with parsed.item(label):
-                warnings: list[str] = []
+            with parsed.item(label) as warnings:
                 parsed.events.append(
                     record_event(
                         build(),
@@ -124,7 +123,6 @@ class Open511Feed(PollingFeed):
                         warnings=warnings,
                     )
                 )
-                parsed.warnings += [f"{label}: {warning}" for warning in warnings]
         parsed.checked(len(items), "Open511 events")
         # an event listed twice (pages shifted while paging): the later listing stands
         parsed.events = newest_per_event(parsed.events, ties="last")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from feeds.kit import FeedRejected, geojson_geometry, text_of
+from feeds.kit import FeedRejected, geojson_geometry, json_type, optional_text, text_of
 from feeds.open511.legacy_reader import legacy_record
 from feeds.open511.record import Builder, EventRecord, EventText, road_text
 
@@ -25,7 +25,7 @@ def json_items(doc: Any) -> list[Builder]:
         raise FeedRejected(
             f"expected an Open511 JSON object or list, got a JSON {type(doc).__name__}"
         )
-    if events and all(isinstance(e, dict) and "model" in e and "fields" in e for e in events):
+    if any(isinstance(e, dict) and "model" in e for e in events):  # one broken row costs itself
         return [(_label(e, i), partial(legacy_record, e)) for i, e in enumerate(events)]
     return [(_label(e, i), partial(_json_record, e)) for i, e in enumerate(events)]
 
@@ -39,8 +39,24 @@ def _label(item: Any, index: int) -> str:
     return f"events[{index}]"
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+def _list(value: Any, field: str, dropped: list[str]) -> list[Any]:
+    """An optional array; another type is dropped with a line in `dropped`."""
+    if isinstance(value, list):
+        return value
+    if value is not None:
+        dropped.append(f"{field} is a JSON {json_type(value)}, not an array; ignored")
+    return []
+
+
+def _objects(value: Any, field: str, dropped: list[str]) -> list[dict[str, Any]]:
+    """The objects of an optional array of objects; anything else is noted in `dropped`."""
+    found = []
+    for n, item in enumerate(_list(value, field, dropped)):
+        if isinstance(item, dict):
+            found.append(item)
+        else:
+            dropped.append(f"{field}[{n}] is a JSON {json_type(item)}, not an object; ignored")
+    return found
 
 
 def _json_record(event: Any) -> EventRecord:
@@ -55,22 +71,19 @@ def _json_record(event: Any) -> EventRecord:
     recurring = schedule.get("recurring_schedules") or []
     if not isinstance(intervals, list) or not isinstance(recurring, list):
         raise FeedRejected("schedule intervals or recurring_schedules is not a list")
+    dropped: list[str] = []
+
+    def optional(value: Any, field: str) -> str:
+        return optional_text(value, field, dropped, numbers=True)
+
     places = []
-    for road in _list(event.get("roads")):
-        if isinstance(road, dict):
-            places.append(
-                road_text(
-                    text_of(road.get("name")),
-                    text_of(road.get("direction")),
-                    text_of(road.get("from")),
-                    text_of(road.get("to")),
-                    text_of(road.get("state")),
-                )
-            )
-    for area in _list(event.get("areas")):
-        if isinstance(area, dict) and text_of(area.get("name")):
-            places.append(text_of(area.get("name")))
-    subtypes = _list(event.get("event_subtypes"))
+    for road in _objects(event.get("roads"), "roads", dropped):
+        parts = ("name", "direction", "from", "to", "state")
+        places.append(road_text(*(optional(road.get(k), f"roads.{k}") for k in parts)))
+    for area in _objects(event.get("areas"), "areas", dropped):
+        if name := optional(area.get("name"), "areas.name"):
+            places.append(name)
+    subtypes = _list(event.get("event_subtypes"), "event_subtypes", dropped)
     return EventRecord(
         external_id=external_id,
         status=text_of(event.get("status")).upper(),
@@ -83,8 +96,9 @@ def _json_record(event: Any) -> EventRecord:
         recurring=[{k: text_of(v) for k, v in r.items()} for r in recurring if isinstance(r, dict)],
         timezone=text_of(event.get("timezone")),
         places=[p for p in places if p],
-        detour=text_of(event.get("detour")),
+        detour=optional(event.get("detour"), "detour"),
         geometry=geojson_geometry(event.get("geography"), field="geography"),
-        url=text_of(event.get("url")),
+        url=optional(event.get("url"), "url"),
         subtypes=[text_of(s) for s in subtypes if text_of(s)],
+        dropped=dropped,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feeds.kit import FeedRejected, text_of, wkt_geometry
+from feeds.kit import FeedRejected, json_type, text_of, wkt_geometry
 from feeds.kit.xml import children, local, parse_xml, text
 from feeds.open511.record import EventRecord
 from feeds.open511.schedule import next_day
@@ -36,6 +36,8 @@ def legacy_record(record: Any) -> EventRecord:
     else:  # dates name whole local days: from the start of StartDate to the end of EndDate
         interval = f"{start}T00:00/" + (f"{next_day(end)}T00:00" if end else "")
     geom = fields.get("geom")
+    if geom is not None and not isinstance(geom, str):  # never drawn without its position
+        raise FeedRejected(f"fields.geom is a JSON {json_type(geom)}, not WKT text")
     return EventRecord(
         external_id=f"{jurisdiction}/{local_id}",
         texts=xml_texts(root, lang, "Title", "Description"),

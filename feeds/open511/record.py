@@ -39,6 +39,7 @@ class EventRecord:
     geometry: dict[str, Any] | None = None
     url: str = ""
     subtypes: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # secondary fields that could not be read
 
 
 # (label for a skipped item, a no-argument function reading its record): reading is deferred so

@@ -19,11 +19,12 @@ from feeds.kit import (
     PollingFeed,
     geojson_geometry,
     iso_utc,
+    json_type,
     load_json,
     make_event,
+    optional_text,
     parse_time,
     plain_text,
-    text_of,
     title_text,
     version_of,
 )
@@ -113,11 +114,13 @@ class WzdxFeed(PollingFeed):
         for index, feature in enumerate(features):
             fid = feature.get("id") if isinstance(feature, dict) else None
             label = fid if isinstance(fid, str) and fid else f"features[{index}]"
-            with parsed.item(label):
-                parsed.events.append(self._event(feature, info, received_at))
+            with parsed.item(label) as dropped:
+                parsed.events.append(self._event(feature, info, received_at, dropped))
         return parsed.checked(len(features), "road events")
 
-    def _event(self, feature: Any, info: dict[str, Any], received_at: datetime) -> Event:
+    def _event(
+        self, feature: Any, info: dict[str, Any], received_at: datetime, dropped: list[str]
+    ) -> Event:
         if not isinstance(feature, dict):
             raise FeedRejected("a feature that is not a JSON object")
         external_id = feature.get("id")
@@ -127,8 +130,8 @@ class WzdxFeed(PollingFeed):
         core = props.get("core_details") if isinstance(props, dict) else None
         if not isinstance(props, dict) or not isinstance(core, dict):
             raise FeedRejected("no properties.core_details")
-        event_type = text_of(core.get("event_type"), numbers=False)
-        impact = text_of(props.get("vehicle_impact"), numbers=False)
+        event_type = optional_text(core.get("event_type"), "core_details.event_type", dropped)
+        impact = optional_text(props.get("vehicle_impact"), "vehicle_impact", dropped)
 
         start = _time(props.get("start_date"), "start_date")
         end = _time(props.get("end_date"), "end_date")
@@ -146,16 +149,22 @@ class WzdxFeed(PollingFeed):
 
         road_names = core.get("road_names")
         names = road_names if isinstance(road_names, list) else []
+        if road_names is not None and not isinstance(road_names, list):
+            dropped.append(
+                f"core_details.road_names is a JSON {json_type(road_names)}, not an array; ignored"
+            )
         road = " / ".join(r.strip() for r in names if isinstance(r, str) and r.strip())
-        direction = text_of(core.get("direction"), numbers=False)
+        direction = optional_text(core.get("direction"), "core_details.direction", dropped)
         where = " ".join(p for p in (road, "" if direction in QUIET_DIRECTIONS else direction) if p)
         what = EVENT_NAME.get(event_type, "Road event")
         title = f"{what} on {where}" if where else what
-        begin = text_of(props.get("beginning_cross_street"), numbers=False)
-        end_street = text_of(props.get("ending_cross_street"), numbers=False)
+        begin = optional_text(
+            props.get("beginning_cross_street"), "beginning_cross_street", dropped
+        )
+        end_street = optional_text(props.get("ending_cross_street"), "ending_cross_street", dropped)
         area = f"{road} between {begin} and {end_street}" if road and begin and end_street else road
 
-        legacy_status = text_of(props.get("event_status"), numbers=False)
+        legacy_status = optional_text(props.get("event_status"), "event_status", dropped)
         future = start is not None and start > received_at
         planned = future or legacy_status in {"planned", "pending"}
         extra: dict[str, Any] = {"planned": planned}
@@ -173,7 +182,9 @@ class WzdxFeed(PollingFeed):
             severity=_severity(impact),
             status=STATUS.get(legacy_status, "active"),
             title=title_text(title),
-            description=plain_text(text_of(core.get("description"), numbers=False)),
+            description=plain_text(
+                optional_text(core.get("description"), "core_details.description", dropped)
+            ),
             area_desc=plain_text(area, limit=MAX_AREA_DESC_CHARS),
             sent_at=sent,
             updated_at=updated,

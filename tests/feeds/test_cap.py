@@ -722,7 +722,9 @@ def test_oregon_index_with_a_broken_inline_alert_uses_the_entry_fields() -> None
     not a valid CAP alert, so the entry's own fields (and those cap: fields) are used."""
     parsed = parse_fixture("cap", "cap-feeds/oregon_nws.atom")
     [e] = parsed.events
-    [note] = parsed.skipped
+    [note] = parsed.warnings  # the index is fine: a warning, not a rejected item
+    assert parsed.skipped == [] and not parsed.unusable
+    assert note.startswith("http://alerts.weather.gov/cap/wwacapget.php?x=OR125153E5")
     assert "embedded CAP alert not used" in note and "<scope> is missing" in note
     assert e.event_id.startswith("cap:http://alerts.weather.gov/cap/wwacapget.php?x=OR125153E5")
     assert (e.category, e.severity.value, e.status.value) == ("disaster.other", "minor", "active")
@@ -884,7 +886,8 @@ async def test_poll_replaces_linked_entries_with_their_alerts(
     )
     assert fallback.expires_at == utc(2003, 6, 18, 21, 0)
     assert page.url == "http://example.invalid/page.html"
-    [reason] = parsed.skipped
+    [reason] = parsed.warnings
+    assert parsed.skipped == []
     assert reason.startswith("urn:entry:3: linked alert ") and "HTTP 404" in reason
     assert "used the entry's own fields" in reason
     assert sorted(upstream.requests) == [
@@ -911,7 +914,8 @@ async def test_poll_bounds_concurrency_and_the_number_of_linked_alerts(
         "cap:urn:entry:4",
         "cap:urn:entry:5",
     ]
-    assert parsed.skipped == [
+    assert parsed.skipped == []
+    assert parsed.warnings == [
         "2 linked alert(s) not fetched this poll (max_linked_alerts = 4); "
         "used the entries' own fields"
     ]
@@ -964,7 +968,8 @@ async def test_poll_a_linked_document_that_is_not_an_alert_falls_back(
     parsed = await feed.poll(RECEIVED_AT)
     assert parsed is not None
     assert [e.event_id for e in parsed.events] == ["cap:urn:entry:1", "cap:urn:entry:2"]
-    first, second = parsed.skipped
+    first, second = parsed.warnings
+    assert parsed.skipped == []
     assert "<scope> is missing" in first and "DTDForbidden" in second
 
 
@@ -1033,3 +1038,22 @@ def test_a_non_finite_circle_refuses_its_alert_with_the_reason(
         parse_bytes(payload)
     assert expected in str(info.value)
     assert "GeoJSON order" not in str(info.value), "refused by the reader, not by the model"
+
+
+def test_an_unreadable_web_link_or_language_is_dropped_with_a_warning() -> None:
+    """Mutation finding: Environment Canada's alert with a <web> that is no link, or with its
+    French info block in language 'Zzyzx', lost the link or the translation without a word."""
+    payload = fixture("cap/canada.cap")
+    payload = payload.replace(
+        b"<web>http://www.weatheroffice.gc.ca/warnings/warnings_e.html", b"<web>12.5"
+    )
+    payload = payload.replace(b"<language>fr-CA</language>", b"<language>Zzyzx</language>")
+    parsed = parse_bytes(payload)
+    [event] = parsed.events
+    assert event.url is None and event.translations == {}
+    label = "cap@ec.gc.ca,2.49.0.1.124.6bddbc91.2012"  # the Update (its event: the chain)
+    assert parsed.warnings == [
+        f"{label}: <language> 'Zzyzx' is not a language tag, so that info block is no "
+        "translation; ignored",
+        f"{label}: <web> '12.5' is not an http(s) link; ignored",
+    ]

@@ -428,3 +428,32 @@ def test_a_non_finite_coordinate_refuses_only_its_situation(value: bytes) -> Non
     )
     with pytest.raises(FeedRejected, match=r"latitude .* is not a finite number"):
         parse_bytes(payload)  # events.xml has one situation: refused, so the document is unusable
+
+
+def test_a_comment_with_an_unreadable_language_keeps_its_text() -> None:
+    """Mutation finding: Bison Futé's description with lang="Zzyzx" became a translation that
+    failed the language check, and the description vanished without a word."""
+    before = only(parse_bytes(raw("events.xml")))
+    damaged = raw("events.xml").replace(
+        b'<value lang="fr">Sur 500 m', b'<value lang="Zzyzx">Sur 500 m'
+    )
+    parsed = parse_bytes(damaged)
+    event = only(parsed)
+    assert event.description == before.description and event.description.startswith("Sur 500 m")
+    assert parsed.warnings == [
+        "260724-000456: generalPublicComment lang 'Zzyzx' is not a language tag; "
+        "read in the publication's language"
+    ]
+
+
+def test_a_comment_without_values_is_a_warning() -> None:
+    """Mutation finding: a generalPublicComment holding bare text instead of comment values was
+    dropped silently."""
+    payload = raw("roadworks.xml")
+    start = payload.index(b"<generalPublicComment>")
+    end = payload.index(b"</generalPublicComment>", start)
+    parsed = parse_bytes(payload[:start] + b"<generalPublicComment>abc" + payload[end:])
+    only(parsed)
+    assert [w.split(": ", 1)[1] for w in parsed.warnings] == [
+        "generalPublicComment without a comment value; ignored"
+    ]

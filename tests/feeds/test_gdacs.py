@@ -203,6 +203,8 @@ def test_gdacs_rss_snapshot() -> None:
 def test_min_alert_level(level: str, expected: int) -> None:
     parsed = parse_fixture("gdacs", "gdacs/gdacs-rss.xml", options={"min_alert_level": level})
     assert len(parsed.events) == expected and parsed.skipped == []  # filtered, not rejected
+    assert len(parsed.filtered) == len(RSS_IDS) - expected
+    assert all("below min_alert_level" in reason for reason in parsed.filtered)
 
 
 def test_min_alert_level_drops_items_without_a_level() -> None:
@@ -338,3 +340,48 @@ def test_empty_channel_is_an_empty_snapshot() -> None:
         b"<title>GDACS</title></channel></rss>"
     )
     assert parsed.events == [] and parsed.skipped == []
+
+
+def damaged_first_item(old: bytes, new: bytes) -> Any:
+    """gdacs-1.xml (the real feed's first items) with one value of its first item replaced."""
+    payload = sample()
+    assert old in payload
+    return parse(payload.replace(old, new, 1))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "named"),
+    [
+        (b"<gdacs:alertscore>1<", b"<gdacs:alertscore>NaN<", "alertscore", "gdacs:alertscore"),
+        (b"<gdacs:alertscore>1<", b"<gdacs:alertscore>inf<", "alertscore", "gdacs:alertscore"),
+        (b"<gdacs:bbox>55.0780533046962 ", b"<gdacs:bbox>nan ", "bbox", "gdacs:bbox"),
+        (b"<gdacs:bbox>55.0780533046962 ", b"<gdacs:bbox>", "bbox", "gdacs:bbox"),
+        (b"<gdacs:version>1<", b"<gdacs:version>one<", "gdacs_version", "gdacs:version"),
+        (b"<link>http://www.gdacs.org/report", b"<link>www.gdacs.org/report", "url", "link"),
+    ],
+)
+def test_an_unreadable_secondary_value_is_dropped_with_a_warning(
+    old: bytes, new: bytes, field: str, named: str
+) -> None:
+    """Mutation finding: these were dropped silently (a NaN alertscore, a bbox of three or
+    non-finite numbers, a non-numeric version, a relative link)."""
+    parsed = damaged_first_item(old, new)
+    event = by_id(parsed.events)["TC1000643"]
+    assert event.url is None if field == "url" else field not in event.extra
+    assert len(parsed.events) == len(by_id(parse(sample()).events))
+    (warning,) = parsed.warnings
+    assert warning.startswith("item TC1000643: ") and named in warning
+    assert warning.endswith("; ignored")
+
+
+def test_a_non_finite_position_refuses_only_its_item() -> None:
+    """Mutation finding: a NaN geo:lat with no georss:point was read as no position at all,
+    and the item was kept without one; it is refused (never drawn in the wrong place)."""
+    payload = sample().replace(b"<geo:lat>-19.4<", b"<geo:lat>NaN<", 1)
+    payload = payload.replace(b"<georss:point>-19.4 59.8</georss:point>", b"", 1)
+    parsed = parse(payload)
+    assert "TC1000643" not in by_id(parsed.events) and len(parsed.events) == 3
+    (reason,) = parsed.skipped
+    assert reason == "item TC1000643: geo:lat 'NaN' is not a finite number"
+    fallback = by_id(damaged_first_item(b"<geo:lat>-19.4<", b"<geo:lat>NaN<").events)
+    assert fallback["TC1000643"].point == (59.8, -19.4)

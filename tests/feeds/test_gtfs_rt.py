@@ -338,5 +338,44 @@ def test_a_bad_entity_costs_only_itself() -> None:
     assert [e.event_id for e in parsed.events] == ["gtfs-rt:ok"]
     assert len(parsed.skipped) == 5
     assert parsed.skipped[0].startswith("text: alert is a JSON string")
-    assert parsed.skipped[1].startswith("period: bad alert entity")
+    assert (
+        parsed.skipped[1]
+        == "period: alert.active_period.start 'soon' is not a whole number in range"
+    )
     assert "entity has no id" in parsed.skipped[2]
+
+
+def test_a_secondary_field_of_the_wrong_type_costs_only_itself() -> None:
+    """Mutation finding: in JSON, one wrongly typed secondary field (a numeric route_id, an
+    unknown severity_level word, a cause_detail object) refused the whole alert; now the field
+    is dropped with a warning naming it and the alert stays (MBTA's real enhanced JSON)."""
+    doc = orjson.loads((FIXTURES / "gtfs-rt/alerts_enhanced.json").read_bytes())
+    before = by_id(parse(orjson.dumps(doc)))
+    alert = doc["entity"][0]["alert"]
+    alert["informed_entity"][0]["route_id"] = 7
+    alert["severity_level"] = "CATASTROPHIC"
+    alert["cause_detail"] = 12
+    parsed = parse(orjson.dumps(doc))
+    assert set(by_id(parsed)) == set(before) and parsed.skipped == []
+    assert [w for w in parsed.warnings if w.startswith("116292: ")] == [
+        "116292: alert.cause_detail is a JSON number, not an object; ignored",
+        "116292: alert.informed_entity.route_id is a JSON number, not text; ignored",
+        "116292: alert.severity_level 'CATASTROPHIC' is not a SeverityLevel; ignored",
+    ]
+    doc["entity"][0]["alert"]["active_period"] = [{"start": "soon"}]
+    parsed = parse(orjson.dumps(doc))
+    assert "gtfs-rt:116292" not in by_id(parsed), "a main time that cannot be read refuses it"
+
+
+def test_a_translation_whose_language_is_no_tag_is_dropped_with_a_warning() -> None:
+    """Mutation finding: a header_text translation in language 'Zzyzx' vanished silently."""
+    text = (FIXTURES / "gtfs-rt/synthetic_seoul_ko_en.txtpb").read_text(encoding="utf-8")
+    text = text.replace(
+        'signal failure)"\n        language: "en"', 'signal failure)"\n        language: "Zzyzx"', 1
+    )
+    parsed = parse(text_format.Parse(text, rt.FeedMessage()).SerializeToString())
+    assert by_id(parsed)["line2-signal"].translations == {}
+    assert parsed.warnings == [
+        "line2-signal: alert.header_text.translation.language 'Zzyzx' is not a language tag; "
+        "ignored"
+    ]

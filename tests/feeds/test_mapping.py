@@ -99,8 +99,12 @@ def test_shipped_configuration_loads(name: str) -> None:
 
 def test_disaster_text_golden() -> None:
     parsed = run("mois-disaster-text.toml")
-    # 900004 (부산광역시 중구) is another city's message: left out, not counted as skipped
+    # 900004 (부산광역시 중구) is another city's message: filtered (keep_regions), not skipped
     assert ids(parsed) == ["900001", "900002", "900003", "900005"]
+    assert parsed.filtered == [
+        "900004: region '부산광역시 중구' names none of our districts nor 서울 "
+        "(option keep_regions)"
+    ]
     assert parsed.skipped == [
         "900006: time '어제 저녁' matches none of time_format "
         "['%Y/%m/%d %H:%M:%S', '%Y/%m/%d %H:%M:%S.%f']"

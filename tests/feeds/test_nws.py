@@ -191,3 +191,18 @@ def test_a_bad_reference_beside_good_ones_costs_only_itself() -> None:
     assert e.event_id == CHAIN and len(e.refs) == 4
     [w] = parsed.warnings
     assert "references[4] needs identifier, sender and sent; ignored" in w
+
+
+def test_wrongly_typed_text_properties_are_dropped_with_warnings() -> None:
+    """Mutation finding: areaDesc, urgency, certainty or onset of the wrong JSON type were
+    dropped silently; each is now a warning naming the property, and the alert stays."""
+    parsed = parse_doc(with_props(areaDesc=["Fairfax"], urgency=3, certainty=True, onset={}))
+    [event] = parsed.events
+    assert event.area_desc == "" and not {"urgency", "certainty", "onset"} & set(event.extra)
+    assert parsed.skipped == []
+    assert [w.split(": ", 1)[1] for w in parsed.warnings] == [
+        "properties.urgency is a JSON number, not text; ignored",
+        "properties.certainty is a JSON boolean, not text; ignored",
+        "properties.onset is a JSON object, not text; ignored",
+        "properties.areaDesc is a JSON array, not text; ignored",
+    ]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from feeds.kit.base import Parsed, PollingFeed
 from server.errors import FeedRejected
 from server.stream.events import Event, Kind, Severity, Status, iso_utc
-from tests.feeds.conftest import RECEIVED_AT, adapter, parse_fixture
+from tests.feeds.conftest import FIXTURES, RECEIVED_AT, adapter, parse_fixture
 
 
 def parse(payload: bytes, **config: Any) -> Parsed:
@@ -260,3 +260,24 @@ def test_options_are_checked() -> None:
         adapter("open311", options={"default_severity": "urgent"})
     with pytest.raises(ValidationError):
         adapter("open311", options={"max_descripton_chars": 10})
+
+
+def test_an_unreadable_target_date_or_link_is_dropped_with_a_warning() -> None:
+    """Mutation finding: a naive expected_datetime (Toronto's real request, offset removed) and
+    a media_url that is no link were dropped silently; they are warnings now."""
+    payload = (FIXTURES / "open311/requests_single.xml").read_bytes()
+    payload = payload.replace(b"2018-08-03T00:01:00-04:00", b"2018-08-03T00:01:00")
+    parsed = parse(payload)
+    [event] = parsed.events
+    assert "expected_at" not in event.extra
+    assert parsed.warnings == [
+        "101005420892: expected_datetime '2018-08-03T00:01:00' has no time zone and the feed "
+        "config sets no `timezone`; ignored"
+    ]
+    parsed = parse(orjson.dumps([request(media_url="ftp://x/1.jpg", address={"street": "Main"})]))
+    [event] = parsed.events
+    assert event.url is None and event.area_desc == ""
+    assert [w.split(": ", 1)[1] for w in parsed.warnings] == [
+        "address is a JSON object, not text; ignored",
+        "media_url 'ftp://x/1.jpg' is not an http(s) link; ignored",
+    ]

@@ -644,3 +644,54 @@ def test_any_damaged_xml_yields_events_or_feed_rejected(cut: int, junk: bytes) -
         parse_bytes(SYNTHETIC_XML[:cut] + junk + SYNTHETIC_XML[cut + len(junk) :], **NY)
     except FeedRejected:
         pass
+
+
+def test_wrongly_typed_secondary_fields_are_dropped_with_warnings() -> None:
+    """Mutation finding: roads, a road's name, url or event_subtypes of the wrong JSON type were
+    dropped silently (the area text and link vanished); now each is a warning naming it."""
+    doc = load("tmdd-output-1.json")
+    first = doc["events"][0]
+    first["roads"][0]["name"] = ["I-1"]
+    first["url"] = 7
+    first["event_subtypes"] = "ROAD_CLOSED"
+    doc["events"][1]["roads"] = {"name": "I-1"}
+    parsed = parse_doc(doc, **LA)
+    events = by_id(parsed)
+    assert set(events) == set(by_id(parse_doc(load("tmdd-output-1.json"), **LA)))
+    assert events["example.jurisdiction/1681"].url is None
+    assert events["example.jurisdiction/1681"].area_desc == "S from INTERSECTION HWY"
+    label = doc["events"][1]["id"]
+    assert events[label].area_desc == "" and parsed.skipped == []
+    assert parsed.warnings == [
+        "example.jurisdiction/1681: roads.name is a JSON array, not text; ignored",
+        "example.jurisdiction/1681: event_subtypes is a JSON string, not an array; ignored",
+        "example.jurisdiction/1681: url '7' is not an http(s) link; ignored",
+        f"{label}: roads is a JSON object, not an array; ignored",
+    ]
+
+
+def test_a_legacy_row_whose_geometry_is_not_wkt_text_is_refused() -> None:
+    """Mutation finding: a `geom` of the wrong type was read as no position at all."""
+    rows = load("five.json")
+    rows[0]["fields"]["geom"] = 45.5
+    parsed = parse_doc(rows, **MONTREAL)
+    assert len(parsed.events) == 4
+    [reason] = parsed.skipped
+    assert reason.endswith("fields.geom is a JSON number, not WKT text")
+
+
+def test_a_broken_legacy_row_costs_only_itself() -> None:
+    """Mutation finding: one Montreal row without `fields` made the whole list read as Open511
+    JSON, and every row was refused; and a road that is not an object vanished silently."""
+    rows = load("five.json")
+    del rows[0]["fields"]
+    parsed = parse_doc(rows, **MONTREAL)
+    assert len(parsed.events) == 4
+    [reason] = parsed.skipped
+    assert reason == "events[0]: a fixture row that is not an open511.roadevent"
+    doc = load("tmdd-output-1.json")
+    doc["events"][0]["roads"] = [["I-1"]]
+    parsed = parse_doc(doc, **LA)
+    assert parsed.warnings == [
+        "example.jurisdiction/1681: roads[0] is a JSON array, not an object; ignored"
+    ]

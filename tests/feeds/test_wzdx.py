@@ -365,3 +365,25 @@ def test_any_damaged_feed_yields_events_or_feed_rejected(damage: list[tuple[Any,
         return
     for event in parsed.events:
         assert event.event_id.startswith("wzdx:")
+
+
+def test_wrongly_typed_secondary_fields_are_dropped_with_warnings() -> None:
+    """Mutation finding: a description, vehicle_impact or road_names of the wrong JSON type was
+    dropped silently; now each is a warning naming the field, and the road event stays."""
+    doc = load("scenario3_shoulder_bidirectional_linestring_example.geojson")
+    before = by_id(parse_doc(doc))
+    props = doc["features"][0]["properties"]
+    props["vehicle_impact"] = {"value": "all-lanes-open"}
+    props["core_details"]["description"] = 42
+    props["core_details"]["road_names"] = "I-70"
+    parsed = parse_doc(doc)
+    event = by_id(parsed)["a2183b6b-befa-48ac-b6b5-3ee5e8a806e9"]
+    assert set(by_id(parsed)) == set(before) and parsed.skipped == []
+    assert event.description == "" and "vehicle_impact" not in event.extra
+    assert parsed.warnings == [
+        "a2183b6b-befa-48ac-b6b5-3ee5e8a806e9: vehicle_impact is a JSON object, not text; ignored",
+        "a2183b6b-befa-48ac-b6b5-3ee5e8a806e9: core_details.road_names is a JSON string, "
+        "not an array; ignored",
+        "a2183b6b-befa-48ac-b6b5-3ee5e8a806e9: core_details.description is a JSON number, "
+        "not text; ignored",
+    ]
