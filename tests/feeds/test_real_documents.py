@@ -151,6 +151,10 @@ DOCS = [
         "2024-07-12T10:54:01+00:00",
         "2024-07-13T06:00:00+00:00",
         (0.22822006400002692, 35.701226818000066),
+        warnings=(  # the alert's <web> is a bare host name: no link is guessed from it
+            "www.meteo.dz,cad1270d-9957-4e48-be06-5a49e01a059d: <web> 'www.meteo.dz' is not an"
+            " http(s) link; ignored",
+        ),
     ),
     Doc(
         "cap",
