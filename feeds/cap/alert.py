@@ -151,6 +151,19 @@ def _enum(
     return value
 
 
+def _graded(el: Element, name: str, allowed: Iterable[str], problems: _Problems, where: str) -> str:
+    """An info block's urgency, severity or certainty: one of CAP's words (any case), else
+    `Unknown` (which CAP has for each) with a warning: a misspelt word costs the grade, not the
+    alert."""
+    value = text(el, name)
+    by_case = {word.lower(): word for word in allowed}
+    if value.lower() in by_case:
+        return by_case[value.lower()]
+    said = f"{value[:40]!r} is not one of {', '.join(by_case.values())}" if value else "is missing"
+    problems.warn(f"{where}<{name}> {said}; read as Unknown")
+    return "Unknown"
+
+
 def _read_area(el: Element, problems: _Problems, where: str) -> CapArea:
     shapes: list[dict[str, Any]] = []
     for name, read in (("polygon", polygon_shape), ("circle", circle_shape)):
@@ -188,24 +201,25 @@ def _read_time(
 
 def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) -> CapInfo:
     where = f"info {n}: "
-    categories = tuple(text(c) for c in children(el, "category"))
-    if not categories:
-        problems.add(f"{where}<category> is missing")
+    categories = tuple(c for c in (text(c) for c in children(el, "category")) if c)
     for category in categories:
         if category not in INFO_CATEGORIES:
-            problems.add(
-                f"{where}<category> {category[:40]!r} is not one of {', '.join(INFO_CATEGORIES)}"
+            problems.warn(
+                f"{where}<category> {category[:40]!r} is not one of {', '.join(INFO_CATEGORIES)};"
+                " ignored"
             )
+    if not categories:
+        problems.warn(f"{where}<category> is missing: the event and headline words decide it")
     event = text(el, "event")
-    if not event:
-        problems.add(f"{where}<event> is missing or empty")
+    if not event and not text(el, "headline"):
+        problems.add(f"{where}neither <event> nor <headline>: nothing to call the alert")
     return CapInfo(
         language=text(el, "language") or "en-US",  # the CAP default
         categories=categories,
         event=event,
-        urgency=_enum(el, "urgency", URGENCIES, problems, where),
-        severity=_enum(el, "severity", SEVERITIES, problems, where),
-        certainty=_enum(el, "certainty", CERTAINTIES, problems, where),
+        urgency=_graded(el, "urgency", URGENCIES, problems, where),
+        severity=_graded(el, "severity", SEVERITIES, problems, where),
+        certainty=_graded(el, "certainty", CERTAINTIES, problems, where),
         headline=text(el, "headline"),
         description=text(el, "description"),
         instruction=text(el, "instruction"),
@@ -223,12 +237,13 @@ def _read_info(el: Element, n: int, zone: ZoneInfo | None, problems: _Problems) 
 def read_alert(root: Element, *, zone: ZoneInfo | None = None) -> CapAlert:
     """Check and read one CAP `alert` element; FeedRejected names every problem found.
 
-    Required: identifier, sender, sent, status, msgType, scope (CAP 1.2 §3.2.1), each info's
-    category, event, urgency, severity and certainty with their enumerated values, well-formed
-    `sent` and `expires` times, and shapes. An Alert or Update needs at least one info block
-    (without one there is nothing to show); a Cancel may omit it. Secondary fields that cannot be
-    read (`references`, `effective`, `onset`) are dropped with a warning (`CapAlert.warnings`):
-    an Update whose references cannot be read starts its own chain instead of being lost.
+    Required: identifier, sender, sent, status, msgType, scope (CAP 1.2 §3.2.1), an event or a
+    headline in each info, well-formed `sent` and `expires` times, and shapes. An Alert or Update
+    needs at least one info block (without one there is nothing to show); a Cancel may omit it.
+    Secondary fields that cannot be read are dropped with a warning (`CapAlert.warnings`):
+    `references` (an Update whose references cannot be read starts its own chain instead of
+    being lost), `effective`, `onset`, a category word CAP does not have, and an urgency,
+    severity or certainty outside CAP's words (read as CAP's own `Unknown`).
     """
     if local(root.tag) != "alert":
         raise FeedRejected(f"root element <{local(root.tag)}> is not a CAP <alert>")

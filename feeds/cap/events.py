@@ -125,7 +125,9 @@ class CapEvents:
                 title=title_text(prefix + "Cancelled" + (f": {alert.note}" if alert.note else "")),
                 **common,
             )
-        kind, category = cap_category(info.categories, info.event, info.headline)
+        # the chosen language's words first, then the other blocks' (often English) ones
+        others = [t for i in alert.infos if i is not info for t in (i.event, i.headline)]
+        kind, category = cap_category(info.categories, info.event, info.headline, *others)
         extra.update(
             {
                 k: _short(v)

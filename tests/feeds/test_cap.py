@@ -294,16 +294,8 @@ def test_cancel_without_info_is_accepted() -> None:
         ("cap/invalid_xmlns.cap", ["'urn:oasis:names:tc:emergency:alerts:1.2', not CAP"]),
         # it is the CAP 1.2 XSD itself, not an alert
         ("cap/invalid_schema.xml", ["root element <schema> is not a CAP <alert>"]),
-        # empty urgency/severity/certainty, an empty <polygon> (its empty <references> only warns)
-        (
-            "cap/noaa_errors.cap",
-            [
-                "info 1: <urgency> is missing",
-                "info 1: <severity> is missing",
-                "<certainty> is missing",
-                "area 1: <polygon> is empty",
-            ],
-        ),
+        # an empty <polygon> (its empty urgency/severity/certainty and <references> only warn)
+        ("cap/noaa_errors.cap", ["area 1: <polygon> is empty"]),
         # an Alert with no <info>: no event, severity or area to show (a Cancel may omit it)
         ("cap/no_optional_fields.cap", ["msgType Alert without any <info> block"]),
         # DTD with external entities, XInclude, remote stylesheet: refused before any of it resolves
@@ -355,8 +347,10 @@ THUNDER = fixture("cap/thunderstorm.cap")
             "<msgType> 'Alarm' is not one of Alert, Update",
         ),
         (
-            THUNDER.replace(b"<severity>Severe</severity>", b"<severity>Bad</severity>"),
-            "info 1: <severity> 'Bad' is not one of",
+            THUNDER.replace(b"<event>SEVERE THUNDERSTORM</event>", b"").replace(
+                b"<headline>SEVERE THUNDERSTORM WARNING</headline>", b""
+            ),
+            "info 1: neither <event> nor <headline>",
         ),
         (
             THUNDER.replace(b"38.47,-120.14 38.34", b"38.47;-120.14 38.34"),
@@ -1057,3 +1051,22 @@ def test_an_unreadable_web_link_or_language_is_dropped_with_a_warning() -> None:
         "translation; ignored",
         f"{label}: <web> '12.5' is not an http(s) link; ignored",
     ]
+
+
+def test_grades_and_categories_outside_caps_words_cost_only_themselves() -> None:
+    """A misspelt severity, urgency or certainty is read as CAP's own Unknown, an unknown category
+    word is ignored, each with a warning naming it: the alert is still shown."""
+    payload = (
+        THUNDER.replace(b"<severity>Severe</severity>", b"<severity>Bad</severity>")
+        .replace(b"<urgency>Immediate</urgency>", b"<urgency>NOW</urgency>")
+        .replace(b"<certainty>Observed</certainty>", b"<certainty>observed</certainty>")
+        .replace(b"<category>Met</category>", b"<category>Weather</category>")
+    )
+    parsed = parse_bytes(payload)
+    [event] = parsed.events
+    assert event.severity == "info", "CAP's Unknown severity"
+    assert event.category == "disaster.storm", "the event's words still say thunderstorm"
+    joined = " | ".join(parsed.warnings)
+    assert "<severity> 'Bad' is not one of" in joined and "read as Unknown" in joined
+    assert "<urgency> 'NOW'" in joined and "<category> 'Weather'" in joined
+    assert "certainty" not in joined, "another letter case of a CAP word is that word"

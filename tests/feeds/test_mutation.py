@@ -72,8 +72,8 @@ def names(text: str) -> frozenset[str]:
 
 
 GEOJSON = names("geometry")
-CAP_ALERT = "alert identifier sender sent status msgType scope references info category event"
-CAP_ALERT += " urgency severity certainty expires area polygon circle"  # CAP §3.2: checked
+CAP_ALERT = "alert identifier sender sent status msgType scope references info"
+CAP_ALERT += " expires area polygon circle"  # CAP §3.2: checked (grades and categories only warn)
 CAP_ENTRY = " entry item id guid link href title updated published pubDate point"
 
 STANDARDS = {

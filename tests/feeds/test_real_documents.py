@@ -72,7 +72,7 @@ DOCS = [
         1,
         "cap:kmi-irm,2.49.0.0.56.0.BE.20240712034751.1592219",
         "Groene waarschuwing voor regen in België - Antwerpen",  # first of nl, fr, en, de
-        "disaster.other",
+        "disaster.heavy_rain",  # from the English block's words: the chosen nl one has none
         "moderate",
         "2024-07-12T05:50:00+02:00",
         "2024-07-12T14:00:00+02:00",
