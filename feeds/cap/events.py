@@ -239,7 +239,7 @@ class CapEvents:
             )
         else:
             raw = text(el, "pubDate")
-            updated = published = parse_rfc822(raw, field="<pubDate>") if raw else None
+            updated = published = parse_rfc822(raw, zone=zone, field="<pubDate>") if raw else None
         sent = parse_time(cap("sent"), zone=zone, field="cap:sent") if cap("sent") else published
         updated = updated or sent
         if sent is None or updated is None:

@@ -120,12 +120,16 @@ class GdacsFeed(PollingFeed):
         last = pub_text or to_text or from_text
         if not first or not last:
             raise FeedRejected("no gdacs:fromdate or pubDate")
-        sent_at = parse_rfc822(first, field="gdacs:fromdate" if from_text else "pubDate")
-        updated_at = parse_rfc822(last, field="pubDate" if pub_text else "gdacs:todate")
+        sent_at = parse_rfc822(
+            first, zone=self.context.zone, field="gdacs:fromdate" if from_text else "pubDate"
+        )
+        updated_at = parse_rfc822(
+            last, zone=self.context.zone, field="pubDate" if pub_text else "gdacs:todate"
+        )
         current = _flag(item, "iscurrent") is not False  # absent or unreadable: current
         expires_at = None
         if not current and to_text:  # only a finished event ends at todate (see manifest)
-            end = parse_rfc822(to_text, field="gdacs:todate")
+            end = parse_rfc822(to_text, zone=self.context.zone, field="gdacs:todate")
             expires_at = end if end >= sent_at else None
 
         name = text(item, "eventname")

@@ -233,4 +233,4 @@ class GeoJsonFeed(PollingFeed):
             return parse_time_pattern(str(value), fmt, zone=zone, field=field)
         if fmt == "iso":
             return parse_time(str(value), zone=zone, field=field)
-        return parse_rfc822(str(value), field=field)
+        return parse_rfc822(str(value), zone=zone, field=field)

@@ -65,15 +65,20 @@ def utc_offset_of(value: str) -> timedelta | None:
     return parsed.utcoffset()
 
 
-def parse_rfc822(value: str, *, field: str = "time") -> datetime:
-    """An RFC 822 date (RSS `pubDate`, GDACS) as aware UTC."""
+def parse_rfc822(value: str, *, zone: tzinfo | None = None, field: str = "time") -> datetime:
+    """An RFC 822 date (RSS `pubDate`, GDACS) as aware UTC. "-0000" is UTC (RFC 2822 §3.3); a
+    date with no zone at all is read in the feed's zone and refused without one, like any naive
+    time; a zone name outside RFC 822's few ('KST', 'IST') is refused, not guessed."""
+    raw = value.strip()
+    match = _RFC822.fullmatch(raw)
     try:
-        parsed = parsedate_to_datetime(value.strip())
+        if match is not None:
+            parsed = _rfc822(raw, match.group(1), repr(raw[:60]), field)
+        else:
+            parsed = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         raise FeedRejected(f"{field} {value!r} is not an RFC 822 date") from None
-    if parsed.tzinfo is None:  # RFC 822 "-0000" means UTC with unknown local zone
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return _in_zone(parsed, raw, zone, field).astimezone(UTC)
 
 
 def from_epoch(value: float | int | str, *, unit: str = "s", field: str = "time") -> datetime:

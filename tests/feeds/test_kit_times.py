@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feeds.kit import AmbiguousTime, NoTimeZone, UnreadableTime, read_published_time
+from feeds.kit import (
+    AmbiguousTime,
+    FeedRejected,
+    NoTimeZone,
+    UnreadableTime,
+    parse_rfc822,
+    read_published_time,
+)
 from feeds.kit.times import MAX_TIME_CHARS, FetchTimeFallback
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -212,3 +219,18 @@ def test_one_warning_for_every_fallback_of_a_document() -> None:
         "time_format, e.g. '%d/%m/%Y %I:%M %p' (day first) or '%m/%d/%Y %I:%M %p' (month "
         "first); fetch time used for 3 events"
     ]
+
+
+def test_parse_rfc822_never_guesses_a_zone() -> None:
+    """RSS and GDACS dates: "-0000" is UTC by RFC 2822; no zone at all is a naive time (the
+    feed's zone reads it, none refuses it); a zone name RFC 822 does not have is refused."""
+    assert parse_rfc822("Fri, 21 Sep 2018 06:30:00 +0900") == T
+    assert parse_rfc822("Thu, 20 Sep 2018 21:30:00 GMT") == T
+    assert parse_rfc822("Thu, 20 Sep 2018 21:30:00 -0000") == T
+    assert parse_rfc822("Fri, 21 Sep 2018 06:30:00", zone=SEOUL) == T
+    with pytest.raises(NoTimeZone, match="no time zone"):
+        parse_rfc822("Fri, 21 Sep 2018 06:30:00", field="pubDate")
+    with pytest.raises(UnreadableTime, match="'KST' is not an RFC 822 zone"):
+        parse_rfc822("Fri, 21 Sep 2018 06:30:00 KST", zone=SEOUL)
+    with pytest.raises(FeedRejected, match="is not an RFC 822 date"):
+        parse_rfc822("lunchtime")
