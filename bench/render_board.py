@@ -417,6 +417,7 @@ def main() -> None:
     ap.add_argument("--trace", action="store_true", help="rendering time by phase (Chrome trace)")
     ap.add_argument("--js", default="", help="extra script run before the page's (experiments)")
     ap.add_argument("--css", default="", help="extra CSS (experiments), e.g. '.kpis{display:none}'")
+    ap.add_argument("--screenshot", default="", help="save the loaded board as this PNG")
     args = ap.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -439,6 +440,8 @@ def main() -> None:
                 page = open_page(browser, args, errors)
                 measure_load(page, base, args.events, args.profile_load)
                 time.sleep(2)  # let chunked marker loading and the first KPI pass finish
+                if args.screenshot:
+                    page.screenshot(path=args.screenshot)
                 measure_burst(page, browser, base, gen, args)
                 if errors:
                     print("page errors:", *errors, sep="\n  ")
