@@ -165,6 +165,7 @@ export class EventLists {
     }
     let cursor = group.list.firstElementChild;
     let position = offset;
+    const size = String(group.events.length);
     for (const ev of shown) {
       const id = ev.event_id;
       let row = group.rows.get(id);
@@ -179,6 +180,10 @@ export class EventLists {
       } else if (row.ev !== ev || refresh.has(id)) {
         this._fill(row, ev, now, highlight);
       }
+      // a screen reader says "57 of 1,648" although only a window of the rows is in the page
+      const place = String(position);
+      if (row.el.getAttribute("aria-posinset") !== place) row.el.setAttribute("aria-posinset", place);
+      if (row.el.getAttribute("aria-setsize") !== size) row.el.setAttribute("aria-setsize", size);
       if (row.el === cursor) cursor = cursor.nextElementSibling;
       else group.list.insertBefore(row.el, cursor);
     }
@@ -321,11 +326,12 @@ export class EventLists {
       }
       measured.push([group, this._belowFold(list)]);
     }
-    if (rows && Math.abs(height / rows - this.rowHeight) > 0.1 * this.rowHeight) this.rowHeight = height / rows;
+    const resized = rows > 0 && Math.abs(height / rows - this.rowHeight) > 0.1 * this.rowHeight;
+    if (resized) this.rowHeight = height / rows;
     const now = this.ctx.now();
     for (const [group, below] of measured) {
       const [start, end] = this._window(group);
-      if (start !== group.start || end !== group.end) this._draw(group, now, new Set(), new Set());
+      if (resized || start !== group.start || end !== group.end) this._draw(group, now, new Set(), new Set());
       const hidden = group.events.length - group.end + below;
       group.more.hidden = hidden === 0;
       group.more.dataset.count = String(hidden);
