@@ -36,6 +36,21 @@ function pointInRing(ring, x, y) {
   return inside;
 }
 
+/** The worst severity rank among a cluster's markers: a walk of markercluster's tree that stops at
+ *  the first extreme one (getAllChildMarkers would first copy thousands into an array). */
+function worstRank(cluster) {
+  let worst = 0;
+  for (const m of cluster._markers) {
+    worst = Math.max(worst, m.options.sevRank ?? 0);
+    if (worst === MAX_RANK) return worst;
+  }
+  for (const child of cluster._childClusters) {
+    worst = Math.max(worst, worstRank(child));
+    if (worst === MAX_RANK) return worst;
+  }
+  return worst;
+}
+
 /** [lat, lng] where an event's marker goes: its representative point, else a Point geometry. */
 export function markerLatLng(ev) {
   const p = Array.isArray(ev.point) ? ev.point : ev.geometry?.type === "Point" ? ev.geometry.coordinates : null;
@@ -282,11 +297,7 @@ export class BoardMap {
 
   _clusterIcon(cluster) {
     const L = this.L;
-    let worst = 0;
-    for (const m of cluster.getAllChildMarkers()) {
-      if ((m.options.sevRank ?? 0) > worst) worst = m.options.sevRank ?? 0;
-      if (worst === MAX_RANK) break;
-    }
+    const worst = worstRank(cluster);
     const sev = SEVERITIES.find((s) => SEVERITY_RANK[s] === worst) ?? "info";
     const bang = sev === "extreme" ? '<span class="bang">!!</span>' : sev === "severe" ? '<span class="bang">!</span>' : "";
     return L.divIcon({
