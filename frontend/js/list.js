@@ -131,11 +131,30 @@ export class EventLists {
       let events = [];
       for (const k of kinds) events = events.concat(this.ctx.index.kind(k).take(match, Infinity).shown);
       if (kinds.length > 1) events.sort((a, b) => eventTime(b) - eventTime(a));
+      const anchor = this._anchor(group);
       group.events = events;
+      const shift = anchor ? this._shift(group, anchor) : 0;
       this._draw(group, now, refresh, flash);
+      if (shift) group.list.scrollTop = group.viewTop; // after the writes: one layout, rarely
       this._head(group);
     }
     // "N more" reads layout, so it is not done here but at most twice a second (updates.js)
+  }
+
+  /** A scrolled list's top row in view ({id, at}), so rows that arrive above it do not move it. */
+  _anchor(group) {
+    if (group.viewTop <= 0) return null; // at the top, new rows come into view: the wall's case
+    const at = Math.floor(group.viewTop / this.rowHeight);
+    const ev = group.events[at];
+    return ev ? { id: ev.event_id, at } : null;
+  }
+
+  /** Scroll by the rows that came or went above the anchor; how many rows that was. */
+  _shift(group, anchor) {
+    const now = group.events.findIndex((ev) => ev.event_id === anchor.id);
+    if (now === -1 || now === anchor.at) return 0;
+    group.viewTop = Math.max(0, group.viewTop + (now - anchor.at) * this.rowHeight);
+    return now - anchor.at;
   }
 
   /** The rows of `group.events` the view needs, from the last read scroll position. */

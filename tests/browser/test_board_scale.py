@@ -70,6 +70,20 @@ async (kind) => {
 """
 
 
+# The id of the first row whose middle is in view, and how far its top is from the view's top.
+TOP_ROW_IN_VIEW = """
+(sel) => {
+  const list = document.querySelector(sel);
+  for (const li of list.children) {
+    if (li.offsetTop + li.offsetHeight / 2 > list.scrollTop) {
+      return [li.dataset.eventId, Math.round(li.offsetTop - list.scrollTop)];
+    }
+  }
+  return null;
+}
+"""
+
+
 def spot(i: int) -> list[float]:
     """Points on a grid over central Seoul."""
     return [round(126.86 + (i % 50) * 0.005, 5), round(37.49 + (i // 50 % 30) * 0.004, 5)]
@@ -158,6 +172,18 @@ def test_every_row_of_a_5000_event_snapshot_is_reachable_with_the_right_counts(
         page.evaluate("() => document.activeElement.dataset.eventId")
         == expected_order(events, "traffic")[0]
     )
+
+    # scrolled down, a reader's rows stay put while new ones arrive above them
+    page.evaluate("list => { document.querySelector(list).scrollTop = 40000; }", DISASTER_LIST)
+    page.wait_for_timeout(300)
+    before = page.evaluate(TOP_ROW_IN_VIEW, DISASTER_LIST)
+    quiet_server.push(
+        [pushed_event(f"new{i}", kind="disaster", category="disaster.other") for i in range(3)]
+    )
+    count = page.locator('.group[data-kind="disaster"] [data-testid="group-count"]')
+    expect(count).to_have_attribute("data-total", str(len(disaster) + 3))
+    page.wait_for_timeout(300)
+    assert page.evaluate(TOP_ROW_IN_VIEW, DISASTER_LIST) == before
 
 
 def test_changes_that_arrive_while_the_map_is_built_in_slices_land(
