@@ -1,18 +1,34 @@
 // The live lists: one group per kind, newest change first, keyed rows updated in place. Each group
-// keeps at most ROWS_PER_GROUP rows in the DOM and says how many more there are ("▼ N more"), so
-// 5,000 active events cost a few hundred nodes. All text goes in through textContent.
+// is a window over its events: only the rows in view (and OVERSCAN_ROWS either side) are in the
+// DOM, the rest are space of their estimated height, so all 5,000 active events can be scrolled
+// to (and walked with the keyboard) for the cost of a few dozen nodes. All text goes in through
+// textContent.
 
 import { ageText, eventText, fetchedTimeText } from "./i18n.js";
 import { iconFor } from "./icons.js";
 import { eventTime } from "./stream.js";
 import { stateOf } from "./workflow.js";
 
-export const ROWS_PER_GROUP = 100;
+export const OVERSCAN_ROWS = 10; // rendered beyond each edge of the view: keys and wheels never meet a gap
+const ROW_HEIGHT_GUESS_PX = 64; // until a rendered row is measured
+const ROW_HEIGHT_SLACK = 0.7; // rows shorter than the average (one-line titles) still fill the view
+const POOL_MAX = 100; // rows that left the window, kept to be filled with the next ones
 const FLASH_MS = 2500;
 const FLASHES_PER_RENDER = 20; // in a burst, more highlights at once say nothing more
 const FLASH_TOP_ROWS = 15;
 const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
 const SVG_NS = "http://www.w3.org/2000/svg";
+
+/**
+ * The rows [start, end) of `n` a list shows from `viewTop` for `viewHeight` px with rows of about
+ * `rowHeight` px: those in view and OVERSCAN_ROWS either side; at the end, a full view of rows.
+ */
+export function rowWindow(n, viewTop, viewHeight, rowHeight) {
+  const first = Math.floor(viewTop / rowHeight);
+  const visible = Math.ceil(viewHeight / (rowHeight * ROW_HEIGHT_SLACK));
+  const start = Math.min(Math.max(0, first - OVERSCAN_ROWS), Math.max(0, n - visible - OVERSCAN_ROWS));
+  return [start, Math.min(n, first + visible + OVERSCAN_ROWS)];
+}
 
 function el(tag, className, attrs = {}) {
   const node = document.createElement(tag);
@@ -58,6 +74,8 @@ export class EventLists {
     this.other = this.groups.get("system"); // where kinds the board does not know go
     this.fresh = new Map(); // highlighted row element -> when its highlight ends
     this.freshTimer = null;
+    this.rowHeight = ROW_HEIGHT_GUESS_PX; // average rendered row, measured in updateMore()
+    this.pool = []; // detached rows for reuse
   }
 
   _group(container, kind) {
@@ -65,8 +83,7 @@ export class EventLists {
     const head = el("header", "group-head");
     const title = el("h3");
     const count = el("span", "group-count", { "data-testid": "group-count" });
-    const note = el("span", "group-note");
-    head.append(iconEl(iconFor(`${kind}.other`, kind)), title, count, note);
+    head.append(iconEl(iconFor(`${kind}.other`, kind)), title, count);
     const list = el("ol", "event-list", { "data-testid": "event-list" });
     const more = el("div", "group-more", { "data-testid": "group-more" });
     more.hidden = true;
@@ -74,7 +91,19 @@ export class EventLists {
     section.append(head, list, more, empty);
     container.append(section);
     const optional = kind === "call" || kind === "system";
-    return { kind, section, title, count, note, list, more, empty, rows: new Map(), total: 0, shown: 0, optional };
+    // events: what matches, in order; [start, end): the window of them in the DOM; viewTop and
+    // viewHeight: the list's scroll position and height as last read (never read while drawing)
+    const group = { kind, section, title, count, list, more, empty, rows: new Map(), events: [], start: 0, end: 0, viewTop: 0, viewHeight: 0, optional };
+    list.addEventListener(
+      "scroll",
+      () => {
+        group.viewTop = list.scrollTop;
+        const [start, end] = this._window(group);
+        if (start !== group.start || end !== group.end) this._draw(group, this.ctx.now(), new Set(), new Set());
+      },
+      { passive: true },
+    );
+    return group;
   }
 
   /** The group an event's kind goes in. */
@@ -100,53 +129,100 @@ export class EventLists {
         }
         continue;
       }
-      let shown = [];
-      let total = 0;
-      for (const k of kinds) {
-        const r = this.ctx.index.kind(k).take(match, ROWS_PER_GROUP);
-        shown = shown.concat(r.shown);
-        total += r.total;
-      }
-      if (kinds.length > 1) shown = shown.sort((a, b) => eventTime(b) - eventTime(a)).slice(0, ROWS_PER_GROUP);
-      this._reconcile(group, shown, now, refresh, flash);
-      group.total = total;
-      group.shown = shown.length;
+      let events = [];
+      for (const k of kinds) events = events.concat(this.ctx.index.kind(k).take(match, Infinity).shown);
+      if (kinds.length > 1) events.sort((a, b) => eventTime(b) - eventTime(a));
+      const anchor = this._anchor(group);
+      group.events = events;
+      const shift = anchor ? this._shift(group, anchor) : 0;
+      this._draw(group, now, refresh, flash);
+      if (shift) group.list.scrollTop = group.viewTop; // after the writes: one layout, rarely
       this._head(group);
     }
     // "N more" reads layout, so it is not done here but at most twice a second (updates.js)
   }
 
-  _reconcile(group, shown, now, refresh, flash) {
+  /** A scrolled list's top row in view ({id, at}), so rows that arrive above it do not move it. */
+  _anchor(group) {
+    if (group.viewTop <= 0) return null; // at the top, new rows come into view: the wall's case
+    const at = Math.floor(group.viewTop / this.rowHeight);
+    const ev = group.events[at];
+    return ev ? { id: ev.event_id, at } : null;
+  }
+
+  /** Scroll by the rows that came or went above the anchor; how many rows that was. */
+  _shift(group, anchor) {
+    const now = group.events.findIndex((ev) => ev.event_id === anchor.id);
+    if (now === -1 || now === anchor.at) return 0;
+    group.viewTop = Math.max(0, group.viewTop + (now - anchor.at) * this.rowHeight);
+    return now - anchor.at;
+  }
+
+  /** The rows of `group.events` the view needs, from the last read scroll position. */
+  _window(group) {
+    return rowWindow(group.events.length, group.viewTop, group.viewHeight || window.innerHeight, this.rowHeight);
+  }
+
+  /** The group's window into the DOM; the rows outside it are space of their estimated height. */
+  _draw(group, now, refresh, flash) {
+    const [start, end] = this._window(group);
+    group.start = start;
+    group.end = end;
+    group.list.style.setProperty("--above", `${start * this.rowHeight}px`);
+    group.list.style.setProperty("--below", `${(group.events.length - end) * this.rowHeight}px`);
+    this._reconcile(group, group.events.slice(start, end), now, refresh, flash, start);
+  }
+
+  _reconcile(group, shown, now, refresh, flash, offset) {
     const keep = new Set(shown.map((ev) => ev.event_id));
     for (const [id, row] of group.rows) {
       if (!keep.has(id)) {
         row.el.remove();
         group.rows.delete(id);
         if (this.rows.get(id) === row) this.rows.delete(id);
+        this._recycle(row);
       }
     }
     let cursor = group.list.firstElementChild;
-    let position = 0;
+    let position = offset;
+    const size = String(group.events.length);
     for (const ev of shown) {
       const id = ev.event_id;
       let row = group.rows.get(id);
       // only rows near the top are highlighted: the rest are below the fold of a wall nobody scrolls
-      const highlight = flash.has(id) && (position < FLASH_TOP_ROWS || group.list.scrollTop > 0);
+      const highlight = flash.has(id) && (position < FLASH_TOP_ROWS || group.viewTop > 0);
       position += 1;
       if (!row) {
-        row = this._create(ev);
+        row = this._create();
         group.rows.set(id, row);
         this.rows.set(id, row);
         this._fill(row, ev, now, highlight);
       } else if (row.ev !== ev || refresh.has(id)) {
         this._fill(row, ev, now, highlight);
       }
+      // a screen reader says "57 of 1,648" although only a window of the rows is in the page
+      const place = String(position);
+      if (row.el.getAttribute("aria-posinset") !== place) row.el.setAttribute("aria-posinset", place);
+      if (row.el.getAttribute("aria-setsize") !== size) row.el.setAttribute("aria-setsize", size);
       if (row.el === cursor) cursor = cursor.nextElementSibling;
       else group.list.insertBefore(row.el, cursor);
     }
   }
 
-  _create(ev) {
+  /** A row that left the window, kept (blank of state) for the next row that enters one. */
+  _recycle(row) {
+    if (this.pool.length >= POOL_MAX) return;
+    row.el.classList.remove("fresh");
+    this.fresh.delete(row.el);
+    row.ev = null;
+    row.version = null;
+    row.state = null;
+    this.pool.push(row);
+  }
+
+  _create() {
+    const recycled = this.pool.pop();
+    if (recycled) return recycled;
     const li = el("li", "row", { "data-testid": "event-row", tabindex: "0" });
     const row = {
       el: li,
@@ -249,31 +325,46 @@ export class EventLists {
 
   _head(group) {
     const tr = this.ctx.tr();
+    const total = group.events.length;
     setText(group.title, tr.label("groups", group.kind));
-    setText(group.count, tr.number(group.total));
-    group.count.dataset.total = String(group.total);
-    group.empty.hidden = group.total > 0;
+    setText(group.count, tr.number(total));
+    group.count.dataset.total = String(total);
+    group.empty.hidden = total > 0;
     setText(group.empty, tr.t(this.ctx.filtered() ? "list.emptyFiltered" : "list.empty"));
     // rare kinds only take room when they have something to show
-    group.section.hidden = group.optional && group.total === 0;
-    setText(group.note, group.total > group.shown ? tr.t("list.shown", { shown: tr.number(group.shown), total: tr.number(group.total) }) : "");
+    group.section.hidden = group.optional && total === 0;
   }
 
-  /** "▼ N more" per group: rows beyond the cap plus rows below the fold (nobody scrolls a wall).
-   *  All layout reads first, then the writes, so it costs at most one layout. */
+  /** "▼ N more" per group: the rows below the fold (nobody scrolls a wall); and the windows follow
+   *  the lists' sizes and the rows' measured height. All layout reads first, then the writes, so
+   *  it costs at most one layout. */
   updateMore() {
     const tr = this.ctx.tr();
     const measured = [];
+    let height = 0;
+    let rows = 0;
     for (const group of this.groups.values()) {
       if (group.section.hidden) continue;
-      const capped = Math.max(0, group.total - group.shown);
-      measured.push([group, capped, this._belowFold(group.list)]);
+      const list = group.list;
+      group.viewTop = list.scrollTop;
+      group.viewHeight = Math.min(list.clientHeight, window.innerHeight); // a list never shows more than the window
+      const n = list.children.length;
+      if (n > 1) {
+        height += list.children[n - 1].offsetTop + list.children[n - 1].offsetHeight - list.children[0].offsetTop;
+        rows += n;
+      }
+      measured.push([group, this._belowFold(list)]);
     }
-    for (const [group, capped, below] of measured) {
-      const hidden = capped + below;
+    const resized = rows > 0 && Math.abs(height / rows - this.rowHeight) > 0.1 * this.rowHeight;
+    if (resized) this.rowHeight = height / rows;
+    const now = this.ctx.now();
+    for (const [group, below] of measured) {
+      const [start, end] = this._window(group);
+      if (resized || start !== group.start || end !== group.end) this._draw(group, now, new Set(), new Set());
+      const hidden = group.events.length - group.end + below;
       group.more.hidden = hidden === 0;
       group.more.dataset.count = String(hidden);
-      if (hidden) setText(group.more, tr.t(capped ? "list.moreCapped" : "list.more", { n: tr.number(hidden) }));
+      if (hidden) setText(group.more, tr.t("list.more", { n: tr.number(hidden) }));
     }
   }
 
@@ -323,7 +414,7 @@ export class EventLists {
   /** Active events that match the filter, over every group. */
   total() {
     let n = 0;
-    for (const group of this.groups.values()) n += group.total;
+    for (const group of this.groups.values()) n += group.events.length;
     return n;
   }
 

@@ -1,9 +1,11 @@
 // The district map (Leaflet, vendored): the city's districts from /api/districts as the base layer
 // (no tiles unless `?tiles=` names a tile server), shaded by active-event load and labelled in the
 // board's language; events as severity-coloured markers (clustered when dense), with road closures
-// drawn as lines and alert areas as outlined areas. Changes are applied in batches, once a frame.
+// drawn as lines and alert areas as outlined areas. Changes are applied in batches, once a frame;
+// a snapshot's (or a filter's) thousands of markers are built in slices (chunks.js), worst first.
 // renderLegend draws the map's key (severities, shading, shapes) over it.
 
+import { Backlog } from "./chunks.js";
 import { eventText } from "./i18n.js";
 import { iconFor, iconMarkup } from "./icons.js";
 import { SEVERITY_RANK, loadLevel } from "./kpi.js";
@@ -34,6 +36,21 @@ function pointInRing(ring, x, y) {
   return inside;
 }
 
+/** The worst severity rank among a cluster's markers: a walk of markercluster's tree that stops at
+ *  the first extreme one (getAllChildMarkers would first copy thousands into an array). */
+function worstRank(cluster) {
+  let worst = 0;
+  for (const m of cluster._markers) {
+    worst = Math.max(worst, m.options.sevRank ?? 0);
+    if (worst === MAX_RANK) return worst;
+  }
+  for (const child of cluster._childClusters) {
+    worst = Math.max(worst, worstRank(child));
+    if (worst === MAX_RANK) return worst;
+  }
+  return worst;
+}
+
 /** [lat, lng] where an event's marker goes: its representative point, else a Point geometry. */
 export function markerLatLng(ev) {
   const p = Array.isArray(ev.point) ? ev.point : ev.geometry?.type === "Point" ? ev.geometry.coordinates : null;
@@ -51,13 +68,15 @@ export class BoardMap {
     this.ctx = ctx;
     this.L = window.L;
     this.ready = Boolean(this.L && this.L.markerClusterGroup);
-    this.items = new Map(); // event_id -> {ev, marker, shape, shown}
+    this.items = new Map(); // event_id -> {ev, marker, shape, built, want, shown}
     this.districtLayers = new Map(); // code -> polygon layer
     this.labels = new Map(); // code -> last label html
     this.selected = null;
     this.focusCode = null;
     this.userMoved = false;
-    this.noLocation = 0;
+    this.noLocation = 0; // shown events without a marker
+    this.shownCount = 0;
+    this.backlog = new Backlog({ work: (item) => this._showQueued(item), done: () => this._sliceDone() });
     if (!this.ready) {
       el.textContent = "Leaflet failed to load (frontend/vendor/)";
       return;
@@ -92,7 +111,7 @@ export class BoardMap {
     this.shapeRenderer = L.canvas({ pane: "shapes", padding: 0.3, tolerance: 4 });
     this.shapes = L.layerGroup().addTo(this.map);
     this.cluster = L.markerClusterGroup({
-      chunkedLoading: true,
+      chunkedLoading: false, // the board builds in slices itself (this.backlog)
       showCoverageOnHover: false,
       spiderfyOnMaxZoom: true,
       maxClusterRadius: 42,
@@ -208,13 +227,21 @@ export class BoardMap {
       const names = this.ctx.districtNames(code);
       let name = (tr.lang === "en" ? names.en : names.ko) || names.ko || code;
       if (tr.lang === "en") name = name.replace(/-gu$/, "");
-      const html = `<span class="nm">${escapeHtml(name)}</span>${count ? `<span class="n">${escapeHtml(tr.number(count))}</span>` : ""}`;
+      const html = `<span class="lbl"><span class="nm">${escapeHtml(name)}</span>${count ? `<span class="n">${escapeHtml(tr.number(count))}</span>` : ""}</span>`;
       const key = `${html}|${selected}`;
       if (this.labels.get(code) !== key) {
         this.labels.set(code, key);
-        layer.setTooltipContent(html);
-        const tipEl = layer.getTooltip()?.getElement();
-        if (tipEl) tipEl.classList.toggle("selected", selected);
+        const tip = layer.getTooltip();
+        if (tip) {
+          // Leaflet 1.9's setContent also places the label again, reading its size: a layout of
+          // the whole page per label. The label is a zero-size box centred by CSS instead
+          // (board.css .district-label), so only its content changes.
+          tip._content = html;
+          if (tip._contentNode) {
+            tip._updateContent();
+            tip.getElement().classList.toggle("selected", selected);
+          }
+        }
       }
     }
     this.el.dataset.maxLoad = String(max);
@@ -270,11 +297,7 @@ export class BoardMap {
 
   _clusterIcon(cluster) {
     const L = this.L;
-    let worst = 0;
-    for (const m of cluster.getAllChildMarkers()) {
-      if ((m.options.sevRank ?? 0) > worst) worst = m.options.sevRank ?? 0;
-      if (worst === MAX_RANK) break;
-    }
+    const worst = worstRank(cluster);
     const sev = SEVERITIES.find((s) => SEVERITY_RANK[s] === worst) ?? "info";
     const bang = sev === "extreme" ? '<span class="bang">!!</span>' : sev === "severe" ? '<span class="bang">!</span>' : "";
     return L.divIcon({
@@ -310,37 +333,88 @@ export class BoardMap {
         if (old.ev === ev) continue;
         this._hide(old, dropMarkers);
       }
-      const item = { ev, marker: null, shape: null, shown: false, built: false };
+      // a live change is shown at once; an older item still waiting in the backlog is skipped there
+      const item = this._item(ev, match);
       this.items.set(id, item);
-      if (match(ev)) this._show(item, addMarkers);
+      if (item.want) this._show(item, addMarkers);
     }
     this._commit(addMarkers, dropMarkers);
   }
 
-  /** Re-evaluate which events are shown (the filter changed). */
+  /** Re-evaluate which events are shown (the filter changed): hidden at once, shown in slices. */
   refilter(match) {
     if (!this.ready) return;
-    const addMarkers = [];
+    const queue = [];
     const dropMarkers = [];
     for (const item of this.items.values()) {
-      const want = match(item.ev);
-      if (want && !item.shown) this._show(item, addMarkers);
-      else if (!want && item.shown) this._hide(item, dropMarkers);
+      item.want = Boolean(match(item.ev));
+      if (item.want && !item.shown) queue.push(item);
+      else if (!item.want && item.shown) this._hide(item, dropMarkers);
     }
-    this._commit(addMarkers, dropMarkers);
+    this._commit([], dropMarkers);
+    this._queue(queue);
   }
 
   _rebuild(events, match) {
+    this.backlog.clear();
     this.cluster.clearLayers();
     this.shapes.clearLayers();
     this.items.clear();
-    const add = [];
+    this.shownCount = 0;
+    this.noLocation = 0;
+    const queue = [];
     for (const ev of events.values()) {
-      const item = { ev, marker: null, shape: null, shown: false, built: false };
+      const item = this._item(ev, match);
       this.items.set(ev.event_id, item);
-      if (match(ev)) this._show(item, add);
+      if (item.want) queue.push(item);
     }
-    this._commit(add, []);
+    this._commit([], []);
+    this._queue(queue);
+  }
+
+  _item(ev, match) {
+    return { ev, marker: null, shape: null, built: false, want: Boolean(match(ev)), shown: false };
+  }
+
+  /** Into the backlog, worst severity first: what matters most is on the map soonest. */
+  _queue(items) {
+    const rank = (item) => SEVERITY_RANK[this._sev(item.ev)] ?? 0;
+    this.backlog.push(items.sort((a, b) => rank(b) - rank(a)));
+  }
+
+  /** One backlog item, unless the stream replaced or removed it, or a filter hid it, meanwhile. */
+  _showQueued(item) {
+    if (item.shown || !item.want || this.items.get(item.ev.event_id) !== item) return;
+    const markers = [];
+    this._show(item, markers);
+    if (markers.length) this._gridAdd(markers[0]);
+  }
+
+  /**
+   * A marker into the clusters' grid without redrawing them: markercluster 1.5.3's own chunked
+   * `addLayers` (its loop body), in our slices, so that a marker the stream removes meanwhile is
+   * already known to `removeLayers` (markercluster's own chunks would add it back afterwards).
+   */
+  _gridAdd(marker) {
+    const c = this.cluster;
+    c._addLayer(marker, c._maxZoom);
+    const parent = marker.__parent;
+    if (parent && parent.getChildCount() === 2) {
+      const pair = parent.getAllChildMarkers();
+      c._featureGroup.removeLayer(pair[0] === marker ? pair[1] : pair[0]);
+    }
+  }
+
+  /** After each slice; when the backlog is done, the clusters on screen are redrawn, once. */
+  _sliceDone() {
+    if (!this.backlog.size) {
+      const c = this.cluster;
+      c._unspiderfy?.();
+      c._topClusterLevel._recalculateBounds();
+      c._refreshClustersIcons();
+      c._topClusterLevel._recursivelyAddChildrenToMap(null, c._zoom, c._currentShownBounds);
+    }
+    this._commit([], []);
   }
 
   _build(item) {
@@ -356,6 +430,8 @@ export class BoardMap {
     if (item.marker) addMarkers.push(item.marker);
     if (item.shape) this.shapes.addLayer(item.shape);
     item.shown = true;
+    this.shownCount += 1;
+    if (!item.marker) this.noLocation += 1;
   }
 
   _hide(item, dropMarkers) {
@@ -363,20 +439,14 @@ export class BoardMap {
     if (item.marker) dropMarkers.push(item.marker);
     if (item.shape) this.shapes.removeLayer(item.shape);
     item.shown = false;
+    this.shownCount -= 1;
+    if (!item.marker) this.noLocation -= 1;
   }
 
   _commit(addMarkers, dropMarkers) {
     if (dropMarkers.length) this.cluster.removeLayers(dropMarkers);
     if (addMarkers.length) this.cluster.addLayers(addMarkers);
-    let shown = 0;
-    let noLocation = 0;
-    for (const item of this.items.values()) {
-      if (!item.shown) continue;
-      shown += 1;
-      if (!item.marker) noLocation += 1;
-    }
-    this.noLocation = noLocation;
-    this.el.dataset.shown = String(shown);
+    this.el.dataset.shown = String(this.shownCount);
   }
 
   /** Whether an event is on the map (a marker, alone or inside a cluster). */

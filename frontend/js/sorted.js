@@ -71,7 +71,7 @@ export class SortedEvents {
       this.items.push(item);
       this.keys.set(item.id, item);
     }
-    this.items.sort((a, b) => (before(a.time, a.id, b.time, b.id) ? -1 : before(b.time, b.id, a.time, a.id) ? 1 : 0));
+    this.items.sort((a, b) => b.time - a.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)); // before(), as a comparator
   }
 
   /** Events newest first. */

@@ -1,5 +1,6 @@
 // Stream changes into DOM and map work, batched: rows once per frame, markers and figures at most a few times a second.
 
+import { later } from "./chunks.js";
 import { districtLoad, shouldAnnounce } from "./kpi.js";
 import { setText } from "./list.js";
 
@@ -104,7 +105,9 @@ export class Updates {
     const pending = this.pending;
     const mapPending = this.mapPending;
     this.frameRequested = false;
-    if (this.moreDue) {
+    if (this.moreDue && pending.reset) {
+      this.scheduleFrame(); // a snapshot's frame is long enough: measure in the next, not in both
+    } else if (this.moreDue) {
       // layout is still clean at the start of a frame: measure "N more" before this frame's writes
       this.moreDue = false;
       lists.updateMore();
@@ -232,20 +235,22 @@ export class Updates {
     this.scheduleStats();
   }
 
-  /** The KPI tiles, the district shading, the kiosk's caption and the source menu. */
+  /** The KPI tiles, then (each in its own task: with 5,000 events each one takes a while) the
+   *  district shading and the kiosk's caption, and the source menu. */
   renderStats() {
     const { store, board, map, mapNote, tiles, kiosk, filterBar } = this.parts;
-    const tr = board.tr;
-    const events = [...store.events.values()];
-    tiles.render(events, board.now());
-    if (map.ready) {
-      map.shade(districtLoad(events, board.mapMatcher), new Set(board.filter.districts));
-      const missing = map.noLocation;
-      mapNote.hidden = missing === 0;
-      if (missing) setText(mapNote, tr.t("map.noGeometry", { n: tr.number(missing) }));
-    }
-    this.remeasure();
-    kiosk.refresh();
-    filterBar.refreshSources();
+    tiles.render([...store.events.values()], board.now());
+    later(() => {
+      if (map.ready) {
+        const tr = board.tr;
+        map.shade(districtLoad(store.events.values(), board.mapMatcher), new Set(board.filter.districts));
+        const missing = map.noLocation;
+        mapNote.hidden = missing === 0;
+        if (missing) setText(mapNote, tr.t("map.noGeometry", { n: tr.number(missing) }));
+      }
+      this.remeasure();
+      kiosk.refresh();
+    });
+    later(() => filterBar.refreshSources());
   }
 }

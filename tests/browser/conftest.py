@@ -115,7 +115,8 @@ def csp_violations(page: Any) -> list[str]:
 
 @pytest.fixture
 def open_board(chromium: Any) -> Iterator[Callable[..., Any]]:
-    """Open the board in a fresh context: `open_board(server, width=1920, height=1080, query="")`.
+    """Open the board in a fresh context: `open_board(server, width=1920, height=1080, query="")`;
+    `init_script` runs in the page before the board's own scripts.
 
     Any uncaught script error or Content-Security-Policy violation on an opened page fails the
     test at teardown.
@@ -125,7 +126,12 @@ def open_board(chromium: Any) -> Iterator[Callable[..., Any]]:
     violations: list[list[str]] = []
 
     def open_(
-        server: BoardServer, *, width: int = 1920, height: int = 1080, query: str = ""
+        server: BoardServer,
+        *,
+        width: int = 1920,
+        height: int = 1080,
+        query: str = "",
+        init_script: str = "",
     ) -> Any:
         context = chromium.new_context(
             viewport={"width": width, "height": height}, locale="ko-KR", timezone_id="UTC"
@@ -134,6 +140,8 @@ def open_board(chromium: Any) -> Iterator[Callable[..., Any]]:
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         violations.append(csp_violations(page))
+        if init_script:
+            page.add_init_script(init_script)
         page.goto(f"{server.url}/{query}")
         return page
 
