@@ -269,7 +269,7 @@ class GroupCommit:
         if not bodies:
             return []
         future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
-        await self._queue.put((list(bodies), future))
+        self._queue.put_nowait((list(bodies), future))  # unbounded: no await, no extra step
         return await future
 
     async def stop(self) -> None:
