@@ -157,7 +157,7 @@ def read_lines(
                 if pending is not None:
                     _bad(path, *pending, skip_bad=skip_bad, stats=stats)
                     pending = None
-                if not line.strip():
+                if line.isspace():  # a blank line (isspace: no copy of every line, as strip made)
                     continue
                 try:
                     entry = orjson.loads(line)
