@@ -18,7 +18,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,17 +33,20 @@ from server.replay.checkpoints import (
     pack,
 )
 from server.replay.recording import (
-    TIME_FIELDS,
+    EncodedEvent,
     Header,
     ReadStats,
+    Recorded,
+    TimeShift,
     at_of,
     body_of,
+    event_of,
     read_header,
     read_lines,
     shifted,
 )
 from server.replay.stream import ReplayStream
-from server.stream.events import Event, iso_utc
+from server.stream.events import iso_utc
 from server.stream.protocol import REPLAY_NAME
 
 log = logging.getLogger(__name__)
@@ -214,41 +217,62 @@ class Player:
             self.on_reset()
         after = (checkpoint.line, checkpoint.offset) if checkpoint else None
         lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats, after=after)
-        for count, (_, _, entry) in enumerate(lines, 1):
-            if count % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # fast replays and seeks must not starve the server
-                if self._seek_to is not None:
-                    return self._seek_to
-            recorded = at_of(entry)
-            if fold_until is not None:
-                if recorded < fold_until:
-                    self._publish(entry, recorded, shift, broadcast=False)
-                    continue
-                fold_until = None
-                self.on_reset()
-            restart = await self._wait_until(recorded)
-            if restart is not None:
-                return restart
-            self._publish(entry, recorded, shift, broadcast=True)
+        due: list[tuple[Recorded, datetime]] = []  # read and due, published before any await
+        try:
+            for count, (_, _, entry) in enumerate(lines, 1):
+                if count % YIELD_EVERY == 0:
+                    self._flush(due)
+                    await asyncio.sleep(0)  # fast replays and seeks must not starve the server
+                    if self._seek_to is not None:
+                        return self._seek_to
+                recorded = at_of(entry)
+                if fold_until is not None:
+                    if recorded < fold_until:
+                        self._publish(entry, recorded, shift)
+                        continue
+                    fold_until = None
+                    self.on_reset()
+                if not self._due(recorded):
+                    self._flush(due)
+                    restart = await self._wait_until(recorded)
+                    if restart is not None:
+                        return restart
+                body = body_of(entry, shift)
+                if body is not None:
+                    due.append((body, recorded))
+                    self.position = recorded
+                    self.played += 1
+        finally:
+            self._flush(due)
         if fold_until is not None:
             self.on_reset()
         return None
 
-    def _shift_for(self, start: datetime | None) -> timedelta | None:
+    def _shift_for(self, start: datetime | None) -> TimeShift | None:
         if not self.options.shift_times or self.rec_start is None:
             return None
-        return self.stream.clock.now() - (start or self.rec_start)
+        return TimeShift(self.stream.clock.now() - (start or self.rec_start))
 
-    def _publish(
-        self, entry: dict[str, Any], recorded: datetime, shift: timedelta | None, *, broadcast: bool
-    ) -> None:
+    def _publish(self, entry: dict[str, Any], recorded: datetime, shift: TimeShift | None) -> None:
+        """Fold an entry before the start into the state, at its recorded time, telling no one."""
         body = body_of(entry, shift)
         if body is None:
             return
-        at = self.stream.clock.now() if (broadcast and self.options.shift_times) else recorded
-        self.stream.publish([body], at=at, broadcast=broadcast)
+        self.stream.publish([body], at=recorded, broadcast=False)
         self.position = recorded
         self.played += 1
+
+    def _flush(self, due: list[tuple[Recorded, datetime]]) -> None:
+        """Publish the entries that came due since the last await together: one frame for the
+        boards, and one `at` (now) when times are moved to now, else each its recorded time."""
+        if not due:
+            return
+        if self.options.shift_times:
+            self.stream.publish([body for body, _ in due], at=self.stream.clock.now())
+        else:
+            for body, recorded in due:
+                self.stream.publish([body], at=recorded)
+        due.clear()
 
     # ----------------------------------------------------------------- seek index
 
@@ -283,7 +307,7 @@ class Player:
                 if body is not None:
                     scratch.publish([body], at=at, broadcast=False)
                     position = at
-                if isinstance(body, Event):
+                if isinstance(body, EncodedEvent):
                     kept = scratch.current.get(body.event_id)
                     if kept is None:
                         recorded.pop(body.event_id, None)
@@ -320,14 +344,14 @@ class Player:
         usable = [c for c in before if c.head <= ring_start]
         return usable[-1] if usable else None
 
-    async def _restore(self, checkpoint: Checkpoint, shift: timedelta | None) -> None:
+    async def _restore(self, checkpoint: Checkpoint, shift: TimeShift | None) -> None:
         """Load a checkpoint's state into the stream, moved by this pass's time shift."""
         bodies, flows = orjson.loads(zlib.decompress(checkpoint.state))
         events = []
         for count, (body, seq) in enumerate(bodies, 1):
             if count % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
-            events.append((Event.model_validate(shifted(body, shift, TIME_FIELDS)), seq))
+            events.append((event_of(body, shift), seq))
         workflows = {
             event_id: shifted(flow, shift, [k for k in flow if k.endswith("_at")])
             for event_id, flow in flows.items()
@@ -342,6 +366,20 @@ class Player:
             await waiting
         finally:
             self._resting.clear()
+
+    def _due(self, recorded: datetime) -> bool:
+        """True when an entry may go out at once: no seek or pause pending, and its time has come
+        (which `_wait_until` would otherwise wait for)."""
+        if self._seek_to is not None or self.state == "paused":
+            return False
+        speed = self.options.speed
+        if speed == 0:
+            return True
+        clock = self.stream.clock
+        if self._anchor is None:
+            self._anchor = (clock.now(), self.position or recorded)
+        wall0, rec0 = self._anchor
+        return wall0 + (recorded - rec0) / speed <= clock.now()
 
     async def _wait_until(self, recorded: datetime) -> datetime | None:
         """Wait for an entry's turn; returns a seek target if one arrives meanwhile."""

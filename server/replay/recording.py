@@ -15,12 +15,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import orjson
 
 from server.errors import RecordingError
-from server.stream.events import Action, Body, Event, Notice, iso_utc
+from server.stream.events import Action, Event, Kind, Notice, Severity, Status, iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def read_lines(
                 if pending is not None:
                     _bad(path, *pending, skip_bad=skip_bad, stats=stats)
                     pending = None
-                if not line.strip():
+                if line.isspace():  # a blank line (isspace: no copy of every line, as strip made)
                     continue
                 try:
                     entry = orjson.loads(line)
@@ -250,31 +250,135 @@ def parse_when(value: str) -> datetime:
 
 def at_of(entry: dict[str, Any]) -> datetime:
     """When an entry was committed."""
-    return datetime.fromisoformat(str(entry["at"]).replace("Z", "+00:00"))
+    return datetime.fromisoformat(str(entry["at"]))
 
 
 TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+SHIFT_MEMO_ENTRIES = 4_096  # recent times a TimeShift remembers (then it starts afresh)
+
+# the keys of an event body as the log writes it (Frozen.dump: every field but the unset optional
+# ones); `updated_at` is always set by then
+EVENT_FIELDS = frozenset(Event.model_fields)
+EVENT_KEYS = frozenset(
+    name for name, f in Event.model_fields.items() if f.default is not None or f.is_required()
+) | {"updated_at"}
+KINDS = frozenset(Kind)
+SEVERITIES = frozenset(Severity)
+STATUSES = frozenset(Status)
 
 
-def shifted(data: dict[str, Any], shift: timedelta | None, keys: Sequence[str]) -> dict[str, Any]:
+class TimeShift:
+    """Moves recorded times by one shift, remembering recent answers: a recording repeats its times
+    (an event's `sent_at` in each version, `received_at` beside `at`), and parsing is the cost."""
+
+    def __init__(self, shift: timedelta) -> None:
+        self.shift = shift
+        self._memo: dict[str, str] = {}
+
+    def apply(self, data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+        """A copy of `data` with the times under `keys` moved."""
+        moved = dict(data)
+        memo = self._memo
+        for key in keys:
+            value = moved.get(key)
+            if value:
+                value = value if type(value) is str else str(value)
+                moved[key] = memo.get(value) or self._move(value)
+        return moved
+
+    def _move(self, value: str) -> str:
+        if len(self._memo) >= SHIFT_MEMO_ENTRIES:
+            self._memo.clear()
+        bare = datetime.fromisoformat(value[:-1]) if value.endswith("Z") else None
+        if bare is not None and bare.tzinfo is None:  # the log's form: a third quicker
+            moved = (bare + self.shift).isoformat() + "Z"
+        else:
+            moved = iso_utc(datetime.fromisoformat(value) + self.shift)
+        self._memo[value] = moved
+        return moved
+
+
+def shifted(data: dict[str, Any], shift: TimeShift | None, keys: Sequence[str]) -> dict[str, Any]:
     """`data` with the times under `keys` moved by `shift` (a copy; `data` itself without one)."""
-    if shift is None:
-        return data
-    moved = dict(data)
-    for key in keys:
-        if moved.get(key):
-            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + shift
-            moved[key] = iso_utc(when)
-    return moved
+    return data if shift is None else shift.apply(data, keys)
 
 
-def body_of(entry: dict[str, Any], shift: timedelta | None) -> Body | None:
-    """The entry's body as a model, with its times moved by `shift` when shifting."""
-    body = shifted(entry["body"], shift, TIME_FIELDS)
+class EncodedEvent(NamedTuple):
+    """An event as a replay's state keys it, with its JSON. A recording's bodies in the log's own
+    form become one without a second model (the log validated them when they were appended)."""
+
+    event_id: str
+    version: int
+    kind: str
+    severity: str
+    status: str
+    district: str | None
+    updated_at: str
+    json: bytes
+
+    @classmethod
+    def of(cls, event: Event) -> EncodedEvent:
+        """A model's fields and JSON, for events that did not come from a recording."""
+        return cls(
+            event.event_id,
+            event.version,
+            event.kind.value,
+            event.severity.value,
+            event.status.value,
+            event.district,
+            iso_utc(event.updated_at or event.sent_at),
+            event.dump(),
+        )
+
+
+def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
+    """The body as a EncodedEvent if it has exactly the log's form (keys, vocabulary, UTC times);
+    None sends it through the model, which fills defaults and says what is wrong."""
+    keys = body.keys()
+    if not (EVENT_KEYS <= keys <= EVENT_FIELDS) or ("geometry" in keys) != ("point" in keys):
+        return None
+    event_id, version, district = body["event_id"], body["version"], body.get("district")
+    kind, severity, status = body["kind"], body["severity"], body["status"]
+    updated_at, sent_at = body["updated_at"], body["sent_at"]
+    try:  # an unhashable or non-text value fails a test with TypeError or AttributeError
+        if not (
+            type(event_id) is str
+            and type(version) is int
+            and version >= 1
+            and kind in KINDS
+            and severity in SEVERITIES
+            and status in STATUSES
+            and (district is None or type(district) is str)
+            and updated_at.endswith("Z")
+            and sent_at.endswith("Z")
+        ):
+            return None
+    except (TypeError, AttributeError):
+        return None
+    return EncodedEvent(
+        event_id, version, kind, severity, status, district, updated_at, orjson.dumps(body)
+    )
+
+
+def event_of(body: Any, shift: TimeShift | None) -> EncodedEvent:
+    """A recorded event body, moved by `shift`: as it stands when in the log's form, else through
+    the model (which fills defaults, or raises ValueError on a bad body)."""
+    if not isinstance(body, dict):
+        return EncodedEvent.of(Event.model_validate(body))
+    moved = shifted(body, shift, TIME_FIELDS)
+    return _recorded_event(moved) or EncodedEvent.of(Event.model_validate(moved))
+
+
+Recorded = Action | Notice | EncodedEvent  # a recorded body, ready to publish
+
+
+def body_of(entry: dict[str, Any], shift: TimeShift | None) -> Recorded | None:
+    """The entry's body ready to publish, with its times moved by `shift` when shifting."""
     kind = entry.get("type")
     try:
         if kind == "event":
-            return Event.model_validate(body)
+            return event_of(entry["body"], shift)
+        body = shifted(entry["body"], shift, TIME_FIELDS)
         if kind == "action":
             return Action.model_validate(body)
         if kind == "notice":

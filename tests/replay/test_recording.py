@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,19 @@ import pytest
 
 from server.errors import RecordingError
 from server.replay.recording import (
+    TIME_FIELDS,
+    EncodedEvent,
     Header,
     ReadStats,
     RecordingWriter,
+    TimeShift,
+    body_of,
     read_entries,
     read_header,
     read_lines,
 )
+from server.stream.events import Event, iso_utc
+from tests.conftest import make_event
 
 
 def entry(seq: int, second: int = 0) -> dict[str, Any]:
@@ -137,3 +144,115 @@ def test_readers_keep_unknown_header_fields(tmp_path: Path) -> None:
     head = {"format": "cityboard-recording", "format_version": 1, "entries": 0, "drill": "D-7"}
     path.write_bytes(orjson.dumps(head) + b"\n")
     assert read_header(path).extra == {"drill": "D-7"}
+
+
+# ------------------------------------------------------------------ bodies, as a replay reads them
+
+SHIFT = timedelta(days=137, seconds=5, microseconds=123_457)  # carries into seconds and days
+
+
+def logged(event: Event) -> dict[str, Any]:
+    """An event entry as the log records it."""
+    return {
+        "seq": 1,
+        "epoch": "e",
+        "at": "2026-11-29T00:00:01Z",
+        "type": "event",
+        "body": orjson.loads(event.dump()),
+    }
+
+
+def by_the_model(body: dict[str, Any], shift: TimeShift | None) -> EncodedEvent:
+    """What a replay made of every event body before it had a quick path: times moved one by one,
+    then the model, validated and dumped."""
+    moved = dict(body)
+    for key in TIME_FIELDS if shift is not None else ():
+        if moved.get(key):
+            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + SHIFT
+            moved[key] = iso_utc(when)
+    return EncodedEvent.of(Event.model_validate(moved))
+
+
+LOGGED_EVENTS = [
+    make_event(1),
+    make_event(2, status="resolved", district="11110", version=7),
+    make_event(
+        3,
+        title="한강 수위 상승 — “주의”",
+        description="line one\nline two\t\u0007",
+        translations={"en": {"title": "Han river rising"}},
+        geometry={
+            "type": "Polygon",
+            "coordinates": [[[126.9, 37.5], [127.0, 37.5], [127.0, 37.6], [126.9, 37.5]]],
+        },
+        sent_at="2026-11-28T23:00:00Z",
+        expires_at="2026-11-29T09:00:00.5+09:00",
+        url="https://example.org/a?b=c",
+        refs=["test:e0"],
+        extra={"depth_m": 1e-7, "big": 1e22, "n": -3, "nested": {"list": [1.5, None, True]}},
+    ),
+    make_event(4, geometry=None, sent_at="2026-11-29T00:00:00.000001+00:00"),
+]
+
+
+@pytest.mark.parametrize("shift", [None, TimeShift(SHIFT)], ids=["as recorded", "shifted"])
+@pytest.mark.parametrize("event", LOGGED_EVENTS, ids=lambda e: e.event_id)
+def test_a_logged_event_replays_exactly_as_the_model_would_give_it(
+    event: Event, shift: TimeShift | None
+) -> None:
+    entry = logged(event)
+    assert body_of(entry, shift) == by_the_model(entry["body"], shift)
+
+
+def model_or_none(body: Any) -> EncodedEvent | None:
+    try:
+        return EncodedEvent.of(Event.model_validate(body))
+    except ValueError:
+        return None
+
+
+def test_bodies_not_in_the_logs_form_go_through_the_model(caplog: pytest.LogCaptureFixture) -> None:
+    short = {
+        "event_id": "old:1",
+        "source": "old",
+        "kind": "traffic",
+        "category": "traffic.other",
+        "severity": "minor",
+        "title": "from an older writer",
+        "sent_at": "2026-11-29T00:00:00+09:00",
+        "received_at": "2026-11-29T00:00:00Z",
+    }
+    good = orjson.loads(make_event(1).dump())
+    odd = [
+        short,
+        {**good, "version": True},
+        {**good, "version": "2"},
+        {**good, "kind": "weather"},
+        {**good, "kind": ["traffic"]},
+        {**good, "sent_at": 5},
+        {**good, "district": 11110},
+        {**good, "surprise": 1},
+        {k: v for k, v in good.items() if k != "point"},
+        [good],
+    ]
+    for seq, body in enumerate(odd, start=10):
+        expected = model_or_none(body)
+        with caplog.at_level(logging.WARNING):
+            assert body_of({"seq": seq, "type": "event", "body": body}, None) == expected, body
+        assert (f"replay skipped entry {seq}:" in caplog.text) == (expected is None)
+    filled = body_of({"seq": 1, "type": "event", "body": short}, None)
+    assert filled is not None and orjson.loads(filled.json)["status"] == "active"
+    assert filled.updated_at == "2026-11-28T15:00:00Z", "defaults filled, times in UTC"
+
+
+def test_a_time_shift_keeps_the_logs_time_form() -> None:
+    shift = TimeShift(timedelta(hours=1, microseconds=-50_000))
+    assert shift.apply({"at": "2026-11-29T23:30:00.05Z"}, ["at"]) == {"at": "2026-11-30T00:30:00Z"}
+    assert shift.apply({"at": "2026-11-29T23:30:00Z"}, ["at"]) == {
+        "at": "2026-11-30T00:29:59.950000Z"
+    }
+    assert shift.apply({"at": "2026-11-30T09:30:00.05+09:00"}, ["at"]) == {
+        "at": "2026-11-30T01:30:00Z"
+    }
+    with pytest.raises(ValueError):
+        shift.apply({"at": "yesterday Z"}, ["at"])

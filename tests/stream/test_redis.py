@@ -54,6 +54,39 @@ async def test_two_nodes_appending_at_once_share_one_gap_free_history(
     assert a.log.retries + b.log.retries > 0, "the nodes really did race for the head"
 
 
+async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    odd = make_event(
+        "한강:북단/1",
+        district="11110",
+        title="separator \x1f and \u2028 in text",
+        description='quotes " and backslash \\ and a tab\t',
+        extra={"note": "\x1f\x00"},
+    )
+    plain = make_event(2, kind="disaster")
+    note = Action(action="note", event_id=odd.event_id, actor="op", at=T0, data={"text": "\x1f"})
+    results = await a.log.append([odd, plain, note])
+    await wait_for(lambda: len(b.published) == 3)
+    stored = await a.log.entries_after(0, 10)
+    assert b.published == stored, "the tail and a read give the same entries"
+    assert [e.seq for e in stored] == [r.seq for r in results] == [1, 2, 3]
+    assert [(e.type, e.event_id, e.kind, e.severity, e.district) for e in stored] == [
+        ("event", odd.event_id, "traffic", "moderate", "11110"),
+        ("event", plain.event_id, "disaster", "moderate", None),
+        ("action", odd.event_id, None, None, None),
+    ]
+    assert [orjson.loads(e.raw)["body"] for e in stored] == [
+        orjson.loads(odd.dump()),
+        orjson.loads(plain.dump()),
+        orjson.loads(note.dump()),
+    ]
+    assert await b.log.current_event(odd.event_id) == odd.dump()
+    assert [e.seq for e in await b.log.history(odd.event_id, 10)] == [1, 3]
+    assert (await b.log.workflows_of([odd.event_id]))[odd.event_id]["notes"] == 1
+
+
 async def test_versions_snapshots_workflows_and_history_behave_as_on_sqlite(
     nodes: tuple[Node, Node],
 ) -> None:
