@@ -20,7 +20,17 @@ from typing import IO, Any, NamedTuple
 import orjson
 
 from server.errors import RecordingError
-from server.stream.events import Action, Event, Kind, Notice, Severity, Status, iso_utc
+from server.stream.events import (
+    MAX_DESCRIPTION_CHARS,
+    MAX_TITLE_CHARS,
+    Action,
+    Event,
+    Kind,
+    Notice,
+    Severity,
+    Status,
+    iso_utc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -340,9 +350,16 @@ def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
     event_id, version, district = body["event_id"], body["version"], body.get("district")
     kind, severity, status = body["kind"], body["severity"], body["status"]
     updated_at, sent_at = body["updated_at"], body["sent_at"]
+    title, description, url = body["title"], body.get("description", ""), body.get("url")
     try:  # an unhashable or non-text value fails a test with TypeError or AttributeError
-        if not (
-            type(event_id) is str
+        if not (  # what a person sees is checked as the model would (a hand-edited recording)
+            type(title) is str
+            and 0 < len(title) <= MAX_TITLE_CHARS
+            and title == title.strip()
+            and type(description) is str
+            and len(description) <= MAX_DESCRIPTION_CHARS
+            and (url is None or (type(url) is str and url.startswith(("https://", "http://"))))
+            and type(event_id) is str
             and type(version) is int
             and version >= 1
             and kind in KINDS

@@ -232,6 +232,12 @@ def test_bodies_not_in_the_logs_form_go_through_the_model(caplog: pytest.LogCapt
         {**good, "sent_at": 5},
         {**good, "district": 11110},
         {**good, "surprise": 1},
+        {**good, "title": ""},
+        {**good, "title": "  padded  "},
+        {**good, "title": "x" * 301},
+        {**good, "title": 7},
+        {**good, "description": "x" * 10_001},
+        {**good, "url": "javascript:alert(1)"},
         {k: v for k, v in good.items() if k != "point"},
         [good],
     ]
