@@ -162,20 +162,21 @@ async def test_file_is_wal_and_full_sync_and_passes_integrity_check(log: EventLo
     assert rows == [(1, "event", "test:e1")]
 
 
-async def test_a_failed_transaction_rolls_back_and_keeps_seqs_gap_free(log: EventLog) -> None:
+async def test_a_failed_transaction_rolls_back_and_keeps_seqs_gap_free(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "f.db", busy_timeout_seconds=0.05)
+    await log.open()
     await log.append([make_event(1)])
-    with sqlite3.connect(
-        log.path
-    ) as db:  # another writer holds the lock: our BEGIN IMMEDIATE fails
+    with sqlite3.connect(log.path) as db:  # another writer holds the lock: BEGIN IMMEDIATE fails
         db.execute("PRAGMA busy_timeout=0")
         db.execute("BEGIN IMMEDIATE")
-        await log._writer_db.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
-        with pytest.raises(Exception, match="rolled back"):
+        with pytest.raises(LogError, match="rolled back"):
             await log.append([make_event(2)])
+        assert log.problem is not None and "locked" in log.problem
         db.rollback()
     assert log.head == 1
     [r] = await log.append([make_event(3)])
-    assert r.seq == 2
+    assert r.seq == 2 and log.problem is None
+    await log.close()
 
 
 async def test_append_after_close_fails_loudly(tmp_path: Path) -> None:
