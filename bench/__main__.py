@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.harness import Result, report, say
+from bench.harness import PROFILES, Result, report, say
 
 # scenario name → module (each has run(quick: bool) -> Result); the default set, in order
 SCENARIOS = {
@@ -44,7 +44,16 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="small sizes: under 2 minutes")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run each cityboard server under cProfile, one .prof file per server in DIR "
+        "(slower: read its shares, not its figures)",
+    )
     args = parser.parse_args()
+    if args.profile:
+        PROFILES.append(args.profile.resolve())
     known = SCENARIOS | EXTRA
     unknown = [s for s in args.scenarios if s not in known]
     if unknown:

@@ -31,6 +31,7 @@ SOURCE = "bench"
 READY_SECONDS = 30.0
 STOP_SECONDS = 20.0
 ACCOUNTING = ("lost", "duplicated")  # the only figures that fail a run
+PROFILES: list[Path] = []  # a folder here (python -m bench --profile DIR): servers run cProfile
 
 # ---------------------------------------------------------------------------------------------
 # the report
@@ -198,8 +199,11 @@ def own_cpu_seconds() -> float:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak RSS (run a measurement in its own process to make it its own)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak RSS (VmHWM: getrusage's maxrss would carry the parent's over a spawn)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM")
 
 
 def free_port() -> int:
@@ -328,8 +332,12 @@ class Server:
 
 def cityboard(folder: Path, **env: str) -> Server:
     """A real `cityboard serve`: no demo, a fresh SQLite log in `folder`; `env` sets CITYBOARD_*."""
-    command = [sys.executable, "-m", "server.cli.main", "serve", "--no-demo", "--host"]
-    command += ["127.0.0.1", "--port", "{port}", "--db", str(folder / "bench.db")]
+    command = [sys.executable]
+    if PROFILES:  # written when the server exits (SIGTERM ends `serve` cleanly)
+        PROFILES[0].mkdir(parents=True, exist_ok=True)
+        command += ["-m", "cProfile", "-o", str(PROFILES[0] / f"{folder.name}.prof")]
+    command += ["-m", "server.cli.main", "serve", "--no-demo", "--host", "127.0.0.1"]
+    command += ["--port", "{port}", "--db", str(folder / "bench.db")]
     return Server(command, folder, {f"CITYBOARD_{k.upper()}": v for k, v in env.items()})
 
 

@@ -32,6 +32,7 @@ SMALL_SHARE = 10  # the flat-memory comparison replays a tenth of the entries
 RATE_TARGET = 200_000.0  # entries/s
 RING_ENTRIES = 10_000  # the server's default resume_max_entries
 POLL_SECONDS = 0.1
+FLOOR_REPEATS = 3
 
 
 def write_recording(path: Path, count: int) -> None:
@@ -107,7 +108,10 @@ def run(quick: bool) -> Result:
         say(f"replay: wrote {count:,} entries in {time.perf_counter() - t0:.0f} s")
         whole = in_own_process(big, "replay")
         tenth = in_own_process(small, "replay")
-        floor = in_own_process(big, "decode")
+        floor = min(  # the floor: its best of a few (cheap; the machine is shared)
+            (in_own_process(big, "decode") for _ in range(FLOOR_REPEATS)),
+            key=lambda r: r["seconds"],
+        )
         size = big.stat().st_size / 2**20
     rate = whole["entries"] / whole["seconds"]
     floor_rate = floor["entries"] / floor["seconds"]
