@@ -635,7 +635,10 @@ class Load:
         self.connect_seconds = 0.0
 
     def receive(self, wanted: str, timeout: float = COMMAND_TIMEOUT_SECONDS) -> Any:
-        tag, value = self.results.get(timeout=timeout)
+        try:
+            tag, value = self.results.get(timeout=timeout)
+        except queue_module.Empty:
+            raise SystemExit(f"the boards did not answer {wanted!r} in {timeout:g} s") from None
         if tag == "failed":
             raise SystemExit(f"a load process failed: {value}")
         assert tag == wanted, (tag, wanted)

@@ -31,6 +31,7 @@ SOURCE = "bench"
 READY_SECONDS = 30.0
 STOP_SECONDS = 20.0
 ACCOUNTING = ("lost", "duplicated")  # the only figures that fail a run
+MAX_CONNECTIONS = 4096  # the server's cap (512 by default) raised for 1,000 boards and more
 PROFILES: list[Path] = []  # a folder here (python -m bench --profile DIR): servers run cProfile
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +339,7 @@ def cityboard(folder: Path, **env: str) -> Server:
         command += ["-m", "cProfile", "-o", str(PROFILES[0] / f"{folder.name}.prof")]
     command += ["-m", "server.cli.main", "serve", "--no-demo", "--host", "127.0.0.1"]
     command += ["--port", "{port}", "--db", str(folder / "bench.db")]
+    env = {"http_max_connections": str(MAX_CONNECTIONS), **env}
     return Server(command, folder, {f"CITYBOARD_{k.upper()}": v for k, v in env.items()})
 
 
