@@ -38,7 +38,16 @@ import aiohttp
 import orjson
 import websockets
 
-from bench.harness import SOURCE, TOKEN, add, cpu_seconds, merged, own_cpu_seconds, rss_mib
+from bench.harness import (
+    SOURCE,
+    TOKEN,
+    add,
+    cpu_seconds,
+    machine_ticks,
+    merged,
+    own_cpu_seconds,
+    rss_mib,
+)
 
 ACTIVE_EVENTS = 500  # event ids the pushes cycle through (each push is a newer version of one)
 CONNECT_CONCURRENCY = 20  # per worker process
@@ -709,7 +718,7 @@ class Load:
         """Push `plan` and drain: what the boards got, the server's CPU (/proc, over the pushes
         and the drain) and its highest RSS (sampled every RSS_SAMPLE_SECONDS)."""
         self.measure()
-        cpu0 = cpu_seconds(pid)
+        cpu0, ticks0 = cpu_seconds(pid), machine_ticks()
         pusher = self.push(base, plan)
         rss = rss_mib(pid)
         pushed = None
@@ -717,7 +726,9 @@ class Load:
             pushed = pusher.poll(RSS_SAMPLE_SECONDS)
             rss = max(rss, rss_mib(pid))
         got = self.collect(pushed["head"])
+        busy, _, ticks = (b - a for a, b in zip(ticks0, machine_ticks(), strict=True))
         return {
+            "machine_busy": busy / max(1, ticks),  # every process's, other users' too
             "pushed": pushed,
             "boards": got,
             "seconds": time.time() - pusher.start_at,

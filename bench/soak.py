@@ -33,7 +33,8 @@ a CPU while runnable (schedstat: the machine is shared) and open sockets come fr
 board count and 4008 total from `/metrics`. The frozen boards the server still holds are counted
 once the reading boards have left, before the frozen ones go. One line per figure (a line a
 minute for latency and CPU); `--json OUT` writes them, and the 5 s samples, as JSON.
-No setting had to be raised: the server has no connection cap, and its limits are per board.
+One setting is raised: the connection cap (`http_max_connections`, 512 by default; the harness
+sets 4,096 for every scenario); the other limits are per board.
 """
 
 from __future__ import annotations
