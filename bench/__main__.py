@@ -34,6 +34,21 @@ EXTRA = {"soak": "bench.soak", "seek": "bench.seek"}
 QUICK_SKIPS = ("board",)  # Chromium's start and a 5,000-event render cost most of the 2 minutes
 
 
+def write_json(
+    path: Path, quick: bool, results: dict[str, Result], seconds: dict[str, float]
+) -> None:
+    figures = [f for r in results.values() for f in r.figures]
+    document = {
+        "when": datetime.now(UTC).isoformat(),
+        "quick": quick,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "seconds": seconds,
+        "figures": [{**vars(f), "verdict": f.verdict, "failed": f.failed} for f in figures],
+        "details": {name: r.detail for name, r in results.items() if r.detail},
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n", 1)[0])
     parser.add_argument(
@@ -66,6 +81,8 @@ def main() -> None:
         t0 = time.monotonic()
         results[name] = importlib.import_module(known[name]).run(args.quick)
         seconds[name] = time.monotonic() - t0
+        if args.json:  # after each scenario: a later one that fails keeps the earlier figures
+            write_json(args.json, args.quick, results, seconds)
     figures = [f for r in results.values() for f in r.figures]
     for name, result in results.items():
         if result.detail:
@@ -73,15 +90,6 @@ def main() -> None:
     print()
     print(report(figures))
     failed = [f for f in figures if f.failed]
-    if args.json:
-        document = {
-            "when": datetime.now(UTC).isoformat(),
-            "quick": args.quick,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-            "seconds": seconds,
-            "figures": [{**vars(f), "verdict": f.verdict, "failed": f.failed} for f in figures],
-        }
-        args.json.write_text(json.dumps(document, indent=2) + "\n")
     if failed:
         print(f"\nFAIL: {len(failed)} figure(s) count lost or duplicated entries", file=sys.stderr)
         sys.exit(1)

@@ -34,30 +34,38 @@ RATE = 100  # events/s during the storm
 GAP = 100  # entries the boards miss while away
 LIVE_SECONDS = 1.0  # before the boards leave
 HEAD_POLL_SECONDS = 0.01
+STORM_PUSH_SECONDS = 8.0  # each storm's pushes: live, the gap, then the catching up
+GAP_GRACE_SECONDS = 10.0  # how much longer than GAP / RATE the log may take to move on
 
 
 @dataclass(frozen=True)
 class Plan:
     boards: int
-    seconds: float  # of pushing, the storm inside it
 
 
-FULL = Plan(boards=1000, seconds=12.0)
-QUICK = Plan(boards=100, seconds=6.0)
+FULL = Plan(boards=1000)
+QUICK = Plan(boards=100)
 
 
 def head(base: str) -> int:
     return int(metrics(base)["cityboard_log_head_seq"])
 
 
-def storm(load: Load, base: str, fresh: bool) -> dict[str, Any]:
-    """Every board leaves, the log moves on by GAP entries, every board comes back at once."""
+def storm(load: Load, base: str, first: int, fresh: bool) -> dict[str, Any]:
+    """While a pusher sends RATE events/s: every board leaves, the log moves on by GAP entries,
+    every board comes back at once."""
+    pusher = load.push(base, Push(round(RATE * STORM_PUSH_SECONDS), RATE, first=first))
     time.sleep(LIVE_SECONDS)
     load.down()
     left = head(base)
+    deadline = time.monotonic() + GAP / RATE + GAP_GRACE_SECONDS
     while head(base) < left + GAP:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"resume-storm: the log did not move on by {GAP} entries in time")
         time.sleep(HEAD_POLL_SECONDS)
-    return load.up(head(base), fresh)
+    result = load.up(head(base), fresh)
+    result["head"] = pusher.wait()["head"]
+    return result
 
 
 def run(quick: bool) -> Result:
@@ -67,11 +75,9 @@ def run(quick: bool) -> Result:
         post_json(f"{server.base}/api/push/{SOURCE}", city)
         say(f"resume-storm: {plan.boards} boards")
         with Load(server.ws, split_boards(plan.boards, WORKERS)) as load:
-            pusher = load.push(server.base, Push(round(RATE * plan.seconds), RATE))
-            fresh = storm(load, server.base, fresh=True)
-            resumed = storm(load, server.base, fresh=False)
-            pushed = pusher.wait()
-            finals = load.finish(pushed["head"])
+            fresh = storm(load, server.base, ACTIVE_EVENTS, fresh=True)
+            resumed = storm(load, server.base, ACTIVE_EVENTS * 1000, fresh=False)
+            finals = load.finish(resumed["head"])
             load.release()
     lost = sum(f["live"]["lost"] for f in finals)
     duplicated = sum(f["live"]["duplicated"] for f in finals)
