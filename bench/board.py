@@ -1,4 +1,4 @@
-"""Rendering benchmark of the wall board in headless Chromium (a benchmark, not a test).
+"""`board`: rendering of the wall board in headless Chromium (a benchmark, not a test).
 
 1. time to render a 5,000-event snapshot: from navigation, and from the snapshot's arrival on the
    socket, until the list count, the lists and the map (markers, clustered) all show the 5,000
@@ -8,32 +8,32 @@
 
 It starts its own server (`cityboard serve --no-demo`, temporary database) and pushes synthetic
 events through `POST /api/push/bench`; nothing else is needed but Debian's chromium and the test
-extras (`pip install -e '.[test]'`).
+extras (`pip install -e '.[test]'`). No baseline: its targets are absolute (what a wall needs).
 
-Run:  python bench/render_board.py [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
+Run:  python -m bench board   (in the suite's table), or, to look into it,
+      python -m bench.board [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
+                            [--profile] [--profile-load] [--trace]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from playwright.sync_api import sync_playwright
+
+from bench.harness import REPO, SOURCE, Figure, Result, cityboard, post_json, running, say, scratch
+
 CHROMIUM = "/usr/bin/chromium"
-TOKEN = "bench-token"
-SOURCE = "bench"
+SNAPSHOT_TARGET_MS = 500.0  # a 5,000-event snapshot on the wall
+LONG_TASK_TARGET_MS = 100.0  # no task over this while it loads
+SETTLE_SECONDS = 2.0  # chunked marker loading and the first KPI pass
 
 KINDS = {
     "disaster": ["heavy_rain", "fire", "heat", "flood", "power_outage", "landslide", "other"],
@@ -70,12 +70,6 @@ try {
   }).observe({type: "longtask", buffered: true});
 } catch (e) {}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def district_points() -> list[tuple[str, float, float]]:
@@ -169,44 +163,7 @@ class Events:
 
 
 def push(base: str, events: list[dict[str, Any]]) -> None:
-    req = urllib.request.Request(
-        f"{base}/api/push/{SOURCE}",
-        data=json.dumps(events).encode(),
-        method="POST",
-        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        resp.read()
-
-
-def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-m",
-        "server.cli.main",
-        "serve",
-        "--no-demo",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--db",
-        str(tmp / "bench.db"),
-    ]
-    env = {**os.environ, "CITYBOARD_PUSH_TOKEN": TOKEN}
-    log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{base}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"server did not start:\n{(tmp / 'server.log').read_text()[-2000:]}")
+    post_json(f"{base}/api/push/{SOURCE}", json.dumps(events).encode())
 
 
 def pct(values: list[float], p: float) -> float:
@@ -320,7 +277,7 @@ def open_page(browser: Any, args: argparse.Namespace, errors: list[str]) -> Any:
     return page
 
 
-def measure_load(page: Any, base: str, n: int, profile: bool) -> None:
+def measure_load(page: Any, base: str, n: int, profile: bool) -> dict[str, Any]:
     """Navigate and wait until the list count, the lists and the map show all `n` events."""
     cdp = start_profiler(page) if profile else None
     page.goto(base + "/")
@@ -338,6 +295,7 @@ def measure_load(page: Any, base: str, n: int, profile: bool) -> None:
     )
     if cdp is not None:
         print_profile(cdp.send("Profiler.stop")["profile"], title="the load")
+    return dict(load)
 
 
 def burst(base: str, gen: Events, first_id: int, rate: int, seconds: float) -> int:
@@ -369,7 +327,7 @@ def burst(base: str, gen: Events, first_id: int, rate: int, seconds: float) -> i
 
 def measure_burst(
     page: Any, browser: Any, base: str, gen: Events, args: argparse.Namespace
-) -> None:
+) -> dict[str, Any]:
     cdp = start_profiler(page) if args.profile else None
     if args.trace:
         categories = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
@@ -402,11 +360,14 @@ def measure_burst(
         print_profile(cdp.send("Profiler.stop")["profile"])
     if args.trace:
         print_trace(json.loads(browser.stop_tracing()))
+    return {"frames": frames, "long_tasks": lts, "fps": fps}
 
 
-def main() -> None:
+def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench.board",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ap.add_argument("--events", type=int, default=5000)
     ap.add_argument("--rate", type=int, default=100, help="entries per second during the burst")
@@ -418,40 +379,80 @@ def main() -> None:
     ap.add_argument("--js", default="", help="extra script run before the page's (experiments)")
     ap.add_argument("--css", default="", help="extra CSS (experiments), e.g. '.kpis{display:none}'")
     ap.add_argument("--screenshot", default="", help="save the loaded board as this PNG")
-    args = ap.parse_args()
+    return ap.parse_args(argv)
 
-    from playwright.sync_api import sync_playwright
 
-    with tempfile.TemporaryDirectory() as tmpdir:
-        proc, base = start_server(Path(tmpdir))
-        try:
-            gen = Events()
-            t0 = time.perf_counter()
-            for start in range(0, args.events, 1000):
-                push(base, [gen.new(n) for n in range(start, min(args.events, start + 1000))])
-            print(f"pushed {args.events} events in {time.perf_counter() - t0:.1f} s")
-            with sync_playwright() as pw:
-                browser = pw.chromium.launch(
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-                )
-                errors: list[str] = []
-                page = open_page(browser, args, errors)
-                measure_load(page, base, args.events, args.profile_load)
-                time.sleep(2)  # let chunked marker loading and the first KPI pass finish
-                if args.screenshot:
-                    page.screenshot(path=args.screenshot)
-                measure_burst(page, browser, base, gen, args)
-                if errors:
-                    print("page errors:", *errors, sep="\n  ")
-                browser.close()
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+def session(args: argparse.Namespace) -> dict[str, Any]:
+    """A server with `args.events` events, a page that loads them, then the burst."""
+    with scratch("board") as tmp, running(cityboard(tmp)) as server:
+        gen = Events()
+        t0 = time.perf_counter()
+        for start in range(0, args.events, 1000):
+            push(server.base, [gen.new(n) for n in range(start, min(args.events, start + 1000))])
+        say(f"board: pushed {args.events} events in {time.perf_counter() - t0:.1f} s")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            )
+            errors: list[str] = []
+            page = open_page(browser, args, errors)
+            load = measure_load(page, server.base, args.events, args.profile_load)
+            time.sleep(SETTLE_SECONDS)
+            if args.screenshot:
+                page.screenshot(path=args.screenshot)
+            burst_figures = measure_burst(page, browser, server.base, gen, args)
+            if errors:
+                print("page errors:", *errors, sep="\n  ")
+            browser.close()
+    return {"load": load, "burst": burst_figures, "errors": errors}
+
+
+def run(quick: bool) -> Result:
+    args = options([])
+    if quick:
+        args.events, args.seconds = 1000, 3.0
+    got = session(args)
+    load, frames, lts = got["load"], got["burst"]["frames"], got["burst"]["long_tasks"]
+    name = f"{args.events:,}-event snapshot"
+    return Result(
+        [
+            Figure(
+                "board", f"{name} rendered (list + map), from navigation", load["rendered"], "ms"
+            ),
+            Figure(
+                "board",
+                f"{name} rendered, from its arrival on the socket",
+                load["rendered"] - load["arrived"],
+                "ms",
+                ("<=", SNAPSHOT_TARGET_MS),
+                "the page's own start-up is not the snapshot's cost",
+            ),
+            Figure(
+                "board",
+                "longest task from the snapshot's arrival",
+                load["longestAfter"],
+                "ms",
+                ("<=", LONG_TASK_TARGET_MS),
+                f"{load['longTasksAfter']} over 50 ms; longest from navigation {load['longest']:.0f} ms",
+            ),
+            Figure("board", f"frame interval p99, {args.rate}/s burst", pct(frames, 99), "ms"),
+            Figure(
+                "board",
+                "longest task during the burst",
+                max(lts, default=0.0),
+                "ms",
+                ("<=", LONG_TASK_TARGET_MS),
+                f"{len(lts)} over 50 ms",
+            ),
+            Figure("board", "page errors", len(got["errors"])),
+        ]
+    )
+
+
+def main() -> None:
+    session(options())
 
 
 if __name__ == "__main__":

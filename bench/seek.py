@@ -1,6 +1,7 @@
-"""Benchmark: seek in a 1,000,000-entry recording with and without the seek index; peak RSS.
+"""`seek`: seek in a 1,000,000-entry recording with and without the seek index; peak RSS.
 
-Run: python bench/seek_1m.py [ENTRIES]   (writes temporary recordings first, plain and gzip)
+Run: python -m bench seek (or python -m bench.seek [ENTRIES]; writes temporary recordings first,
+plain and gzip; a tool beside the table: it prints its lines and adds no figure)
 Each case runs in its own process so its peak RSS is its own. "no index" is how every seek worked
 before checkpoints (refold the file from its start); "index" waits for the index pass first.
 """
@@ -8,7 +9,6 @@ before checkpoints (refold the file from its start); "index" waits for the index
 from __future__ import annotations
 
 import asyncio
-import resource
 import subprocess
 import sys
 import tempfile
@@ -16,9 +16,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench.replay_1m import T0, write_recording
+from bench.harness import Result, peak_rss_mib
+from bench.replay import T0, write_recording
 from server.clock import SystemClock
 from server.replay.checkpoints import CHECKPOINT_EVERY
 from server.replay.player import Player, PlayOptions
@@ -26,12 +25,8 @@ from server.replay.stream import ReplayStream
 from server.stream.hub import Hub
 
 RING_ENTRIES = 10_000  # the server's default resume_max_entries
-SPACING = timedelta(milliseconds=50)  # bench/replay_1m.py writes an entry every 50 ms
+SPACING = timedelta(milliseconds=50)  # bench/replay.py writes an entry every 50 ms
 POLL_SECONDS = 0.005
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 async def timed_seek(player: Player, entries_before: int) -> float:
@@ -94,8 +89,14 @@ def main(count: int) -> None:
                 flush=True,
             )
             for index in ("no-index", "index"):
-                case = [sys.executable, __file__, "--case", str(path), str(count), index]
-                subprocess.run(case, check=True)
+                case = [sys.executable, "-m", "bench.seek", "--case", str(path), str(count)]
+                subprocess.run([*case, index], check=True)
+
+
+def run(quick: bool) -> Result:
+    """As a scenario: the 1M-entry seek (50,000 with --quick); its lines are its report."""
+    main(50_000 if quick else 1_000_000)
+    return Result([])
 
 
 if __name__ == "__main__":
