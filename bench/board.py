@@ -435,7 +435,8 @@ def run(quick: bool) -> Result:
                 load["longestAfter"],
                 "ms",
                 ("<=", LONG_TASK_TARGET_MS),
-                f"{load['longTasksAfter']} over 50 ms; longest from navigation {load['longest']:.0f} ms",
+                f"{load['longTasksAfter']} over 50 ms;"
+                f" longest from navigation {load['longest']:.0f} ms",
             ),
             Figure("board", f"frame interval p99, {args.rate}/s burst", pct(frames, 99), "ms"),
             Figure(
