@@ -144,6 +144,11 @@ class Datex2Feed(PollingFeed):
             title += f" — {road}"
         description, area, translations = _texts(records, lang, title_text(title))
         geometry = next((r.geometry for r in [primary, *records] if r.geometry), None)
+        if geometry is None:
+            dropped.append(
+                "location has no coordinates (ALERT-C or other network references are not"
+                " resolved); shown without a place on the map"
+            )
         start = min(starts) if starts else None
         types = list(dict.fromkeys(r.kind for r in records if r.kind))
         extra: dict[str, Any] = {

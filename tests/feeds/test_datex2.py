@@ -130,6 +130,17 @@ def test_roadworks_v2_finland() -> None:
     assert event.status is Status.ACTIVE
 
 
+def test_a_situation_without_coordinates_is_kept_and_says_so() -> None:
+    """Fintraffic locates its roadworks by ALERT-C codes only: the event is shown in the lists,
+    and the feed's health says why it is not on the map."""
+    parsed = parse_fixture("datex2", "datex2/roadworks.xml")
+    only(parsed)
+    assert parsed.warnings == [
+        "GUID50467344: location has no coordinates (ALERT-C or other network references are"
+        " not resolved); shown without a place on the map"
+    ]
+
+
 def test_roadworks_announced_before_they_start_are_planned() -> None:
     event = only(parse_bytes(raw("roadworks.xml"), received_at=utc("2026-07-15T00:00:00Z")))
     assert event.extra["planned"] is True
@@ -455,5 +466,7 @@ def test_a_comment_without_values_is_a_warning() -> None:
     parsed = parse_bytes(payload[:start] + b"<generalPublicComment>abc" + payload[end:])
     only(parsed)
     assert [w.split(": ", 1)[1] for w in parsed.warnings] == [
-        "generalPublicComment without a comment value; ignored"
+        "generalPublicComment without a comment value; ignored",
+        "location has no coordinates (ALERT-C or other network references are not resolved);"
+        " shown without a place on the map",
     ]
