@@ -1,12 +1,16 @@
 """The log on Redis Streams, for several nodes serving one city (docs/scale-out.md).
 
 Every node appends to one Redis stream and tails it; a board connected to any node sees the same
-seqs. An append is one optimistic transaction: WATCH the head counter, read the stored versions and
-workflows it needs, decide each body with the same `place` as the SQLite log, then MULTI with one
-script that bumps the head, XADDs the entries with ids `<seq>-0` and updates the `current` and
-`workflow` projections and each event's history index. A concurrent append elsewhere changes the
-head, EXEC is refused and the batch is decided again, so seqs stay gap-free and unique across
-nodes. Nothing is published from
+seqs. An append is optimistic and takes two round trips: one script reads, atomically, the epoch,
+the head and, for every event the batch names, its stored version, workflow and last seq; the
+node decides each body with the same `place` as the SQLite log; a second script checks that none
+of those events changed meanwhile (their last seqs are the same) and writes the batch: the
+entries (ids `<seq>-0`), the `current` and `workflow` projections, each event's history index and
+the new head. Seqs are taken where the head is when the write runs: if another node committed
+other events in between, the script moves the batch's seqs past them instead of refusing it, so
+nodes appending different events never decide twice; if an event the batch decided about
+changed, the write is refused and the batch is decided again. Seqs stay gap-free and unique
+across nodes, and an older version never overwrites a newer one. Nothing is published from
 the append: every node, the writer included, publishes what its tail reads (XREAD), so an entry
 reaches boards only once Redis has it. Durability is Redis's: run it with `appendonly yes` and
 `appendfsync always` (what the tests do) for the guarantee the SQLite log gives.
@@ -28,6 +32,8 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
@@ -39,6 +45,7 @@ from server.stream.log import (
     Current,
     EventFilter,
     GroupCommit,
+    Placement,
     Snapshot,
     place_batches,
 )
@@ -52,31 +59,58 @@ TAIL_BATCH = 500  # entries one XREAD returns at most
 TAIL_RETRY_SECONDS = 1.0  # pause after the tail lost Redis, before reading again
 PRUNE_PAGE = 1000  # entries examined per step when retention looks for the time cutoff
 
-# One batch's writes in one command (packing thousands of XADDs client-side costs far more):
-# the head, each entry with id <seq>-0 and its event's history index, the current versions and
-# the workflows. Run inside MULTI after WATCH head, so a concurrent commit refuses it whole.
+# What deciding a batch needs, read at one instant: the epoch, the head, then for each event id
+# its current version's filter keys and JSON, its workflow and the last seq about it.
+READ_KEYS = ("epoch", "head", "meta", "body", "workflow")
+READ_SCRIPT = """
+local found = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  found[#found + 1] = redis.call('HGET', KEYS[3], id)
+  found[#found + 1] = redis.call('HGET', KEYS[4], id)
+  found[#found + 1] = redis.call('HGET', KEYS[5], id)
+  found[#found + 1] = redis.call('LINDEX', ARGV[1] .. id, -1)
+end
+return found
+"""
+
+# One batch's writes in one command (packing thousands of XADDs client-side costs far more),
+# refused (-1) if the stream was recreated and (-2) if an event the batch was decided on has a
+# new last seq. The batch was placed after `base`; its seqs move to follow the head as it is now
+# (the entry's JSON and meta arrive without their leading `{"seq":N`), and the shift is returned.
+WRITE_KEYS = ("epoch", "head", "log", "meta", "body", "workflow")
 WRITE_SCRIPT = """
-local n, m, f, evp = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-redis.call('SET', KEYS[1], ARGV[1])
-local i = 6
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local g, n, m, f, evp = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]),
+  tonumber(ARGV[6]), ARGV[7]
+local i = 8
+for _ = 1, g do
+  if (redis.call('LINDEX', evp .. ARGV[i], -1) or '') ~= ARGV[i + 1] then return -2 end
+  i = i + 2
+end
+local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+local shift = head - tonumber(ARGV[2])
 for _ = 1, n do
-  local seq, event_id = ARGV[i], ARGV[i + 3]
-  redis.call('XADD', KEYS[2], seq .. '-0', 'raw', ARGV[i + 1], 'type', ARGV[i + 2],
-    'event_id', event_id, 'kind', ARGV[i + 4], 'severity', ARGV[i + 5], 'district', ARGV[i + 6])
+  local seq, event_id = tonumber(ARGV[i]) + shift, ARGV[i + 3]
+  redis.call('XADD', KEYS[3], seq .. '-0', 'raw', '{"seq":' .. seq .. ARGV[i + 1],
+    'type', ARGV[i + 2], 'event_id', event_id, 'kind', ARGV[i + 4], 'severity', ARGV[i + 5],
+    'district', ARGV[i + 6])
   if event_id ~= '' then redis.call('RPUSH', evp .. event_id, seq) end
   i = i + 7
 end
 for _ = 1, m do
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
-  redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 2])
-  i = i + 3
+  redis.call('HSET', KEYS[4], ARGV[i], '{"seq":' .. (tonumber(ARGV[i + 1]) + shift) .. ARGV[i + 2])
+  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 3])
+  i = i + 4
 end
 for _ = 1, f do
-  redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+  redis.call('HSET', KEYS[6], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
-return n
+redis.call('SET', KEYS[2], head + n)
+return shift
 """
+STREAM_RECREATED, DECIDED_ON_CHANGED = -1, -2  # what the write script answers when it refuses
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -102,6 +136,9 @@ class RedisLog:
         self._clock = clock
         # redis-py's return types are unions of bytes/str/None per option: typed loosely here
         self._redis: Any = None
+        self._writer: Any = None  # the appends' own client, which never resends a command
+        self._read_script: Any = None
+        self._write_script: Any = None
         self._tail_task: asyncio.Task[None] | None = None
         self._writes = GroupCommit(self._commit, "redis-log-writer")
         self._closed = False
@@ -109,7 +146,8 @@ class RedisLog:
         self.head = 0  # the last seq this node has read from the stream and published
         self.first_seq = 1
         self.pruned = 0
-        self.retries = 0  # transactions decided again because another node committed first
+        self.retries = 0  # transactions decided again: another node changed the same events
+        self.raced = 0  # transactions whose seqs moved past entries another node committed first
         self._tail_problem: str | None = None  # why the tail cannot read Redis, while it cannot
 
     def _key(self, name: str) -> str:
@@ -143,6 +181,9 @@ class RedisLog:
     async def open(self) -> None:
         """Connect, adopt (or start) the stream's epoch, and start the writer and the tail."""
         self._redis = aioredis.Redis.from_url(self.url)
+        self._writer = aioredis.Redis.from_url(self.url, retry=Retry(NoBackoff(), 0))
+        self._read_script = self._writer.register_script(READ_SCRIPT)
+        self._write_script = self._writer.register_script(WRITE_SCRIPT)
         r = self._redis
         try:
             self.epoch = await self._stored_epoch()
@@ -165,7 +206,8 @@ class RedisLog:
             self._tail_task = None
         if self._redis is not None:
             await self._redis.aclose()
-            self._redis = None
+            await self._writer.aclose()
+            self._redis = self._writer = None
 
     def _r(self) -> Any:
         if self._redis is None:
@@ -179,94 +221,68 @@ class RedisLog:
         return await self._writes.submit(bodies)
 
     async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
-        """One optimistic transaction for every queued batch; decided again if another node
-        committed in between."""
-        r = self._r()
-        event_ids = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Event)})
-        acted_on = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Action)})
+        """Decide every queued batch on what Redis holds and write them in one script; decided
+        again only if another node changed one of the same events in between."""
+        ids = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Event | Action)})
         reconnects = 0
         for _ in range(MAX_TRANSACTION_RETRIES):
-            async with r.pipeline(transaction=True) as pipe:
-                sent = False  # EXEC went out: from then on a lost connection may have committed
-                try:
-                    await pipe.watch(self._key("head"), self._key("epoch"))
-                    if _text(await pipe.get(self._key("epoch"))) != self.epoch:
-                        raise LogError(
-                            "the Redis stream was recreated under this node; it starts over",
-                            code="log_reset",
-                        )
-                    head = int(await pipe.get(self._key("head")) or 0)
-                    known = await self._stored_versions(pipe, event_ids)
-                    flows = await self._stored_workflows(pipe, acted_on)
-                    results = self._decide(batches, known, flows, head, pipe)
-                    sent = True
-                    await pipe.execute()
-                    return results
-                except WatchError:
-                    self.retries += 1
-                    continue
-                except RedisConnectionError as exc:
-                    if sent or reconnects >= MAX_RECONNECTS:
-                        raise LogError(f"append failed: {exc}") from exc
-                    reconnects += 1  # pooled connections Redis closed (it restarted): try again
-                    continue
-                except RedisError as exc:
+            try:
+                head, known, flows, lasts = await self._read(ids)
+            except RedisConnectionError as exc:
+                if reconnects >= MAX_RECONNECTS:
                     raise LogError(f"append failed: {exc}") from exc
+                reconnects += 1  # pooled connections Redis closed (it restarted): try again
+                continue
+            except RedisError as exc:
+                raise LogError(f"append failed: {exc}") from exc
+            placed = place_batches(
+                batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
+            )
+            if not placed.entries:  # nothing new (duplicates): nothing to write
+                return placed.results
+            try:  # the writer never resends by itself: a lost reply may hide a commit
+                shift = await self._write_script(
+                    keys=[self._key(k) for k in WRITE_KEYS],
+                    args=_write_args(self.epoch, head, self._key("ev:"), lasts, placed),
+                    client=self._writer,
+                )
+            except RedisError as exc:
+                raise LogError(f"append failed: {exc}") from exc
+            if shift == STREAM_RECREATED:
+                raise _recreated()
+            if shift == DECIDED_ON_CHANGED:
+                self.retries += 1
+                continue
+            self.raced += shift > 0
+            return [
+                [AppendResult(r.seq + shift if r.seq > head else r.seq, r.outcome) for r in rs]
+                for rs in placed.results
+            ]
         raise LogError(
             f"append gave up after {MAX_TRANSACTION_RETRIES} conflicting commits from other nodes"
         )
 
-    async def _stored_versions(self, pipe: Any, event_ids: list[str]) -> dict[str, Current]:
-        if not event_ids:
-            return {}
-        metas = await pipe.hmget(self._key("meta"), event_ids)
-        bodies = await pipe.hmget(self._key("body"), event_ids)
-        known = {}
-        for event_id, meta, body in zip(event_ids, metas, bodies, strict=True):
+    async def _read(
+        self, event_ids: list[str]
+    ) -> tuple[int, dict[str, Current], dict[str, Any], dict[str, bytes]]:
+        """The head, and for each event its stored version, its workflow and its last seq."""
+        found = await self._read_script(
+            keys=[self._key(k) for k in READ_KEYS],
+            args=[self._key("ev:"), *event_ids],
+            client=self._writer,
+        )
+        if _text(found[0]) != self.epoch:
+            raise _recreated()
+        known, flows, lasts = {}, {}, {}
+        for n, event_id in enumerate(event_ids):
+            meta, body, flow, last = found[2 + 4 * n : 6 + 4 * n]
             if meta is not None and body is not None:
                 m = orjson.loads(meta)
                 known[event_id] = Current(m["seq"], m["version"], body)
-        return known
-
-    async def _stored_workflows(self, pipe: Any, event_ids: list[str]) -> dict[str, Any]:
-        if not event_ids:
-            return {}
-        stored = await pipe.hmget(self._key("workflow"), event_ids)
-        return {i: orjson.loads(f) for i, f in zip(event_ids, stored, strict=True) if f}
-
-    def _decide(
-        self,
-        batches: list[list[Body]],
-        known: dict[str, Current],
-        flows: dict[str, Any],
-        head: int,
-        pipe: Any,
-    ) -> list[list[AppendResult]]:
-        """Place every body and queue the writes on the transaction (MULTI)."""
-        placed = place_batches(
-            batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
-        )
-        args: list[bytes | str | int] = [
-            placed.head,
-            len(placed.entries),
-            len(placed.latest),
-            len(placed.flows),
-        ]
-        args.append(self._key("ev:"))
-        for e in placed.entries:
-            args += [e.seq, e.raw, e.type, e.event_id or "", e.kind or "", e.severity or ""]
-            args.append(e.district or "")
-        for event_id, (ev, seq, body_json) in placed.latest.items():
-            args += [event_id, _meta(ev, seq), body_json]
-        for event_id, flow in placed.flows.items():
-            args += [event_id, orjson.dumps(flow)]
-        keys = [self._key(k) for k in ("head", "log", "meta", "body", "workflow")]
-        pipe.multi()
-        if placed.entries:
-            pipe.eval(WRITE_SCRIPT, len(keys), *keys, *args)
-        else:  # nothing new (duplicates): touch nothing, so other nodes' transactions go on
-            pipe.get(self._key("head"))
-        return placed.results
+            if flow is not None:
+                flows[event_id] = orjson.loads(flow)
+            lasts[event_id] = last or b""
+        return int(found[1] or 0), known, flows, lasts
 
     # -------------------------------------------------------------------------- tail
 
@@ -434,6 +450,39 @@ class RedisLog:
                 last = _seq_of(item_id)
             start = f"({_seq_of(items[-1][0])}-0"
         return min(last, upper)
+
+
+def _recreated() -> LogError:
+    return LogError(
+        "the Redis stream was recreated under this node; it starts over", code="log_reset"
+    )
+
+
+def _after_seq(data: bytes, seq: int) -> bytes:
+    """What follows `{"seq":N` in an entry's JSON or an event's meta: the write script puts the
+    seq the entry really gets in front."""
+    prefix = b'{"seq":%d' % seq
+    if not data.startswith(prefix):
+        raise LogError(f"entry {seq} does not begin with its seq")
+    return data[len(prefix) :]
+
+
+def _write_args(
+    epoch: str, head: int, ev_prefix: str, lasts: dict[str, bytes], placed: Placement
+) -> list[bytes | str | int]:
+    """The write script's arguments: the checks, then the entries, versions and workflows."""
+    args: list[bytes | str | int] = [epoch, head, len(lasts), len(placed.entries)]
+    args += [len(placed.latest), len(placed.flows), ev_prefix]
+    for event_id, last in lasts.items():
+        args += [event_id, last]
+    for e in placed.entries:
+        args += [e.seq, _after_seq(e.raw, e.seq), e.type, e.event_id or "", e.kind or ""]
+        args += [e.severity or "", e.district or ""]
+    for event_id, (ev, seq, body_json) in placed.latest.items():
+        args += [event_id, seq, _after_seq(_meta(ev, seq), seq), body_json]
+    for event_id, flow in placed.flows.items():
+        args += [event_id, orjson.dumps(flow)]
+    return args
 
 
 def _seq_of(item_id: bytes | str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,7 +51,58 @@ async def test_two_nodes_appending_at_once_share_one_gap_free_history(
     await wait_for(lambda: len(a.published) == 200 and len(b.published) == 200)
     assert [e.seq for e in a.published] == seqs, "every node publishes every entry, in order"
     assert [e.raw for e in a.published] == [e.raw for e in b.published]
-    assert a.log.retries + b.log.retries > 0, "the nodes really did race for the head"
+    assert a.log.raced + b.log.raced > 0, "the nodes really did race for the head"
+    assert a.log.retries + b.log.retries == 0, "different events: nothing was decided twice"
+
+
+def commit_between_read_and_write(node: Node, meanwhile: Callable[[], Awaitable[object]]) -> None:
+    """Have another node commit after this node has read what it decides on, before it writes
+    (once): the race two nodes appending at once run into, made certain."""
+    read = node.log._read
+    pending = [meanwhile]
+
+    async def read_then_let_another_commit(event_ids: list[str]) -> object:
+        found = await read(event_ids)
+        if pending:
+            await pending.pop()()
+        return found
+
+    node.log._read = read_then_let_another_commit  # type: ignore[assignment,method-assign]
+
+
+async def test_a_node_overtaken_on_other_events_moves_its_seqs_without_deciding_again(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    commit_between_read_and_write(a, lambda: b.log.append([make_event(2), make_event(3)]))
+    ack = Action(action="ack", event_id="test:e1", actor="op", at=T0)
+    results = await a.log.append([make_event(1), ack])
+    assert [(r.seq, r.outcome) for r in results] == [(3, "appended"), (4, "appended")]
+    assert (a.log.raced, a.log.retries) == (1, 0), "its seqs moved; nothing was decided twice"
+    await wait_for(lambda: len(b.published) == 4)
+    assert [e.event_id for e in b.published] == ["test:e2", "test:e3", "test:e1", "test:e1"]
+    assert [orjson.loads(e.raw)["seq"] for e in b.published] == [1, 2, 3, 4]
+    assert [e.seq for e in await b.log.history("test:e1", 10)] == [3, 4]
+    [dup] = await b.log.append([make_event(1)])
+    assert (dup.seq, dup.outcome) == (3, "duplicate"), "the stored version knows its real seq"
+    assert (await b.log.workflows_of(["test:e1"]))["test:e1"]["state"] == "acknowledged"
+
+
+async def test_a_node_whose_events_another_node_changed_meanwhile_decides_again(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    newer = make_event(1, version=3)
+    ack = Action(action="ack", event_id="test:e1", actor="op-b", at=T0)
+    commit_between_read_and_write(a, lambda: b.log.append([newer, ack]))
+    assign = Action(action="assign", event_id="test:e1", actor="op-a", at=T0, data={"to": "X"})
+    results = await a.log.append([make_event(1, version=2), assign])
+    assert [(r.seq, r.outcome) for r in results] == [(1, "stale"), (3, "appended")]
+    assert a.log.retries == 1, "the write was refused and the batch decided on what B stored"
+    assert [e.seq for e in await a.log.history("test:e1", 10)] == [1, 2, 3]
+    flow = (await a.log.workflows_of(["test:e1"]))["test:e1"]
+    assert (flow["state"], flow["acked_by"], flow["assigned_to"]) == ("assigned", "op-b", "X")
+    assert orjson.loads(await a.log.current_event("test:e1") or b"{}")["version"] == 3
 
 
 async def test_versions_snapshots_workflows_and_history_behave_as_on_sqlite(
