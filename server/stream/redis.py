@@ -58,6 +58,10 @@ MAX_RECONNECTS = 3  # stale pooled connections an append gets past before EXEC, 
 TAIL_BLOCK_MS = 200  # how long one XREAD waits for new entries (and how long close() may wait)
 TAIL_BATCH = 500  # entries one XREAD returns at most
 TAIL_RETRY_SECONDS = 1.0  # pause after the tail lost Redis, before reading again
+# bodies one write script takes at most (more appends wait for the next): Redis runs a script
+# alone, so a 10,000-entry one stalls every other client for most of a second, and its sender
+# for longer than redis-py's 5 s socket timeout when the machine is busy
+MAX_WRITE_BODIES = 1000
 PRUNE_PAGE = 1000  # entries examined per step when retention looks for the time cutoff
 
 # What deciding a batch needs, read at one instant: the epoch, the head, then for each event id
@@ -151,7 +155,7 @@ class RedisLog:
         self._read_script: Any = None
         self._write_script: Any = None
         self._tail_task: asyncio.Task[None] | None = None
-        self._writes = GroupCommit(self._commit, "redis-log-writer")
+        self._writes = GroupCommit(self._commit, "redis-log-writer", max_bodies=MAX_WRITE_BODIES)
         self._closed = False
         self.epoch = ""
         self.head = 0  # the last seq this node has read from the stream and published
@@ -300,16 +304,18 @@ class RedisLog:
     # -------------------------------------------------------------------------- tail
 
     async def _tail(self) -> None:
-        """Read what any node committed, in order, and publish it here."""
+        """Read what any node committed, in order, and publish it here: one round trip for the
+        entries and the epoch, read after them (if it changed, they may be another history's)."""
         r = self._r()
         while not self._closed:
+            made = secrets.token_hex(8)
             try:
-                epoch = await self._stored_epoch()
-                if epoch != self.epoch:
-                    self._start_over(epoch)
-                answer = await r.xread(
-                    {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
-                )
+                async with r.pipeline(transaction=False) as pipe:
+                    pipe.xread(
+                        {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
+                    )
+                    pipe.set(self._key("epoch"), made, nx=True, get=True)
+                    answer, stored = await pipe.execute()
             except RedisError as exc:
                 if self._tail_problem is None:
                     log.warning("the log's tail lost Redis (%s); retrying", exc)
@@ -319,6 +325,10 @@ class RedisLog:
             if self._tail_problem is not None:
                 log.info("the log's tail reads Redis again")
                 self._tail_problem = None
+            epoch = _text(stored) or made
+            if epoch != self.epoch:
+                self._start_over(epoch)
+                continue
             for _, items in answer or []:
                 entries = [_committed(item_id, fields) for item_id, fields in items]
                 if entries:
@@ -328,9 +338,8 @@ class RedisLog:
 
     async def _stored_epoch(self) -> str:
         """The stream's epoch; a new one is made if Redis has none (a new or wiped stream)."""
-        r = self._r()
-        await r.set(self._key("epoch"), secrets.token_hex(8), nx=True)
-        return _text(await r.get(self._key("epoch"))) or ""
+        made = secrets.token_hex(8)
+        return _text(await self._r().set(self._key("epoch"), made, nx=True, get=True)) or made
 
     def _start_over(self, epoch: str) -> None:
         """Follow a recreated stream from its start, and have this node's boards start over."""

@@ -13,7 +13,7 @@ import redis.asyncio as redis
 
 from server.stream.events import Action
 from server.stream.log import Committed, EventFilter
-from server.stream.redis import RedisLog
+from server.stream.redis import MAX_WRITE_BODIES, RedisLog
 from tests.conftest import PUSH_TOKEN, T0, StartServer, event_dict, make_event, wait_for
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient
@@ -53,6 +53,16 @@ async def test_two_nodes_appending_at_once_share_one_gap_free_history(
     assert [e.raw for e in a.published] == [e.raw for e in b.published]
     assert a.log.raced + b.log.raced > 0, "the nodes really did race for the head"
     assert a.log.retries + b.log.retries == 0, "different events: nothing was decided twice"
+
+
+async def test_a_burst_is_written_in_bounded_scripts_so_redis_never_stalls_long(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, _ = nodes
+    burst = 2 * MAX_WRITE_BODIES + 1
+    results = await asyncio.gather(*[a.log.append([make_event(n)]) for n in range(burst)])
+    assert sorted(r.seq for [r] in results) == list(range(1, burst + 1))
+    assert a.log.commits == 3, "no script took more than MAX_WRITE_BODIES bodies"
 
 
 def commit_between_read_and_write(node: Node, meanwhile: Callable[[], Awaitable[object]]) -> None:
@@ -149,6 +159,31 @@ async def test_the_history_survives_a_redis_restart(redis_server: RedisServer) -
     assert r.seq == 4, "seqs continue, never reused"
     await wait_for(lambda: [e.seq for e in again.published] == [4])
     await again.log.close()
+
+
+async def test_a_tail_never_publishes_a_new_history_as_the_rest_of_the_old_one(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    published: list[tuple[str, str]] = []  # (the node's epoch then, the entry's epoch)
+    node = RedisLog(redis_server.url, prefix="test:live")
+    node.on_commit = lambda es: published.extend(
+        (node.epoch, orjson.loads(e.raw)["epoch"]) for e in es
+    )
+    await node.open()
+    await node.append([make_event(n) for n in range(3)])
+    await wait_for(lambda: len(published) == 3)
+    await asyncio.sleep(0.05)  # the tail is blocked reading after seq 3
+    client = redis.Redis.from_url(redis_server.url)
+    await client.flushall()  # the history is lost while the tail waits...
+    other = Node(redis_server.url)
+    await other.log.open()  # ...and a new one begins, longer than what the tail had read
+    await other.log.append([make_event(n) for n in range(10, 15)])
+    await wait_for(lambda: node.epoch == other.log.epoch and node.head == 5)
+    assert all(mine == theirs for mine, theirs in published), "no entry under the wrong epoch"
+    assert [theirs for _, theirs in published[3:]] == [other.log.epoch] * 5
+    await client.aclose()
+    await other.log.close()
+    await node.close()
 
 
 async def test_retention_on_redis_keeps_active_events_and_the_head(
