@@ -63,6 +63,25 @@ class Arrivals:
         return self.seen_at[key] - t0
 
 
+class Cpu:
+    """CPU seconds of this process (both nodes, their tails) and of redis-server since a point:
+    a busy machine stretches wall time, far less the work itself."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+
+    async def now(self) -> tuple[float, float]:
+        info = await self.client.info("cpu")
+        return time.process_time(), info["used_cpu_user"] + info["used_cpu_sys"]
+
+    async def per_entry(self, since: tuple[float, float], entries: int) -> str:
+        ours, server = await self.now()
+        python_us, server_us = (
+            (now - then) / entries * 1e6 for now, then in zip((ours, server), since, strict=True)
+        )
+        return f"CPU per entry: Python {python_us:.1f} µs, redis-server {server_us:.1f} µs"
+
+
 def stream_fields(first: int, count: int) -> list[dict[str, bytes | str]]:
     """The fields cityboard's log stores per entry, for the bare loop to write as they are."""
     fields = []
@@ -76,15 +95,20 @@ def stream_fields(first: int, count: int) -> list[dict[str, bytes | str]]:
     return fields
 
 
-async def bare_xadds(client: aioredis.Redis, fields: list[dict[str, bytes | str]]) -> float:
+async def bare_xadds(
+    client: aioredis.Redis, fields: list[dict[str, bytes | str]]
+) -> tuple[float, str]:
     """Entries/s of pipelined XADD (no decisions, no projections): the engine's own pace."""
+    cpu = Cpu(client)
+    since = await cpu.now()
     start = time.perf_counter()
     for at in range(0, len(fields), BARE_PIPELINE):
         async with client.pipeline(transaction=False) as pipe:
             for f in fields[at : at + BARE_PIPELINE]:
                 pipe.xadd(BARE_KEY, f)  # type: ignore[arg-type]
             await pipe.execute()
-    return len(fields) / (time.perf_counter() - start)
+    rate = len(fields) / (time.perf_counter() - start)
+    return rate, await cpu.per_entry(since, len(fields))
 
 
 async def bare_paced(client: aioredis.Redis, reader: aioredis.Redis) -> tuple[list[float], ...]:
@@ -117,30 +141,35 @@ async def bare_paced(client: aioredis.Redis, reader: aioredis.Redis) -> tuple[li
 async def main() -> None:
     server = RedisServer(Path(tempfile.mkdtemp()) / "redis")
     server.start()
-    arrivals = Arrivals()
-    a = RedisLog(server.url, prefix="bench:live")
+    arrivals, on_a = Arrivals(), Arrivals()
+    a = RedisLog(server.url, prefix="bench:live", on_commit=lambda es: on_a.note([es[-1].seq]))
     b = RedisLog(
         server.url, prefix="bench:live", on_commit=lambda es: arrivals.note([e.seq for e in es])
     )
     client, reader = aioredis.Redis.from_url(server.url), aioredis.Redis.from_url(server.url)
+    cpu = Cpu(client)
     await a.open()
     await b.open()
     try:
         for r in range(ROUNDS):
             first = r * CONCURRENT_APPENDS
-            bare = await bare_xadds(client, stream_fields(first, CONCURRENT_APPENDS))
+            bare, bare_cpu = await bare_xadds(client, stream_fields(first, CONCURRENT_APPENDS))
             events = [event(first + n) for n in range(CONCURRENT_APPENDS)]
             commits, raced = a.commits + b.commits, a.raced + b.raced
             retries = a.retries + b.retries
+            since = await cpu.now()
             start = time.perf_counter()
             await asyncio.gather(*[(a if n % 2 else b).append([e]) for n, e in enumerate(events)])
             ours = CONCURRENT_APPENDS / (time.perf_counter() - start)
+            for tail in (on_a, arrivals):  # both tails have published it all
+                await tail.since(first + CONCURRENT_APPENDS, 0.0)
             print(
                 f"round {r + 1}: {CONCURRENT_APPENDS} concurrent single-entry appends from 2 nodes:"
                 f" {ours:,.0f} entries/s in {a.commits + b.commits - commits} transactions"
                 f" ({a.raced + b.raced - raced} moved past the other node's,"
-                f" {a.retries + b.retries - retries} decided again);"
-                f" bare pipelined XADD {bare:,.0f} entries/s; ratio {ours / bare:.2f}"
+                f" {a.retries + b.retries - retries} decided again;"
+                f" {await cpu.per_entry(since, CONCURRENT_APPENDS)});"
+                f" bare pipelined XADD {bare:,.0f} entries/s ({bare_cpu}); ratio {ours / bare:.2f}"
             )
         acks, spread = [], []
         for n in range(PACED_APPENDS):
