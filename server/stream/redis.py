@@ -54,7 +54,7 @@ from server.stream.log import (
 log = logging.getLogger(__name__)
 
 MAX_TRANSACTION_RETRIES = 50  # appends decided again after another node's commit, before failing
-MAX_RECONNECTS = 3  # stale pooled connections an append gets past before EXEC, before failing
+MAX_RECONNECTS = 3  # stale pooled connections an append's read gets past, before failing
 TAIL_BLOCK_MS = 200  # how long one XREAD waits for new entries (and how long close() may wait)
 TAIL_BATCH = 500  # entries one XREAD returns at most
 TAIL_RETRY_SECONDS = 1.0  # pause after the tail lost Redis, before reading again
@@ -119,7 +119,7 @@ STREAM_RECREATED, DECIDED_ON_CHANGED = -1, -2  # what the write script answers w
 
 class _HiredisPacked(aioredis.Connection):
     """The appends' connection: redis-py's asyncio client packs commands in Python, which cost
-    ~4x what hiredis takes for a batch's hundred thousand script arguments."""
+    ~4x what hiredis takes for the ten thousand arguments of a full write script."""
 
     _packer = HiredisRespSerializer()
 
