@@ -290,7 +290,7 @@ class GroupCommit:
         while True:
             requests = [await self._queue.get()]
             held = len(requests[0][0])
-            while not self._queue.empty() and held < (self._max_bodies or held + 1):
+            while not self._queue.empty() and (self._max_bodies is None or held < self._max_bodies):
                 requests.append(self._queue.get_nowait())
                 held += len(requests[-1][0])
             stop = any(not bodies for bodies, _ in requests)
