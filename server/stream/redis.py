@@ -65,14 +65,24 @@ MAX_WRITE_BODIES = 1000
 PRUNE_PAGE = 1000  # entries examined per step when retention looks for the time cutoff
 
 # What deciding a batch needs, read at one instant: the epoch, the head, then for each event id
-# its current version's filter keys and JSON, its workflow and the last seq about it.
+# its current version's filter keys, its JSON, its workflow and the last seq about it. The JSON
+# only where the stored version is one the batch brings for that event (`,v1,v2,`; `,,` for an
+# event only acted on), the one case `place` reads it (a duplicate or a conflict), '' elsewhere:
+# an update sent its event's whole JSON back for nothing. A meta begins `{"seq":N,"version":V`.
 READ_KEYS = ("epoch", "head", "meta", "body", "workflow")
 READ_SCRIPT = """
 local found = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
-for i = 2, #ARGV do
-  local id = ARGV[i]
-  found[#found + 1] = redis.call('HGET', KEYS[3], id)
-  found[#found + 1] = redis.call('HGET', KEYS[4], id)
+for i = 2, #ARGV, 2 do
+  local id, body = ARGV[i], ''
+  local meta = redis.call('HGET', KEYS[3], id)
+  if meta then
+    local version = string.match(meta, '^{"seq":%d+,"version":(%d+)')
+    if string.find(ARGV[i + 1], ',' .. version .. ',', 1, true) then
+      body = redis.call('HGET', KEYS[4], id)
+    end
+  end
+  found[#found + 1] = meta
+  found[#found + 1] = body
   found[#found + 1] = redis.call('HGET', KEYS[5], id)
   found[#found + 1] = redis.call('LINDEX', ARGV[1] .. id, -1)
 end
@@ -240,11 +250,17 @@ class RedisLog:
     async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         """Decide every queued batch on what Redis holds and write them in one script; decided
         again only if another node changed one of the same events in between."""
-        ids = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Event | Action)})
+        wanted: dict[str, set[int]] = {}  # each event named, with the versions brought of it
+        for bodies in batches:
+            for body in bodies:
+                if isinstance(body, Event):
+                    wanted.setdefault(body.event_id, set()).add(body.version)
+                elif isinstance(body, Action):
+                    wanted.setdefault(body.event_id, set())
         reconnects = 0
         for _ in range(MAX_TRANSACTION_RETRIES):
             try:
-                head, known, flows, lasts = await self._read(ids)
+                head, known, flows, lasts = await self._read(wanted)
             except RedisConnectionError as exc:
                 if reconnects >= MAX_RECONNECTS:
                     raise LogError(f"append failed: {exc}") from exc
@@ -280,18 +296,20 @@ class RedisLog:
         )
 
     async def _read(
-        self, event_ids: list[str]
+        self, wanted: dict[str, set[int]]
     ) -> tuple[int, dict[str, Current], dict[str, Any], dict[str, bytes]]:
-        """The head, and for each event its stored version, its workflow and its last seq."""
+        """The head, and for each event its stored version (with its JSON only where one of the
+        versions wanted ties it; b"" elsewhere), its workflow and its last seq."""
+        args = [self._key("ev:")]
+        for event_id, versions in wanted.items():
+            args += [event_id, f",{','.join(map(str, versions))},"]
         found = await self._read_script(
-            keys=[self._key(k) for k in READ_KEYS],
-            args=[self._key("ev:"), *event_ids],
-            client=self._writer,
+            keys=[self._key(k) for k in READ_KEYS], args=args, client=self._writer
         )
         if _text(found[0]) != self.epoch:
             raise _recreated()
         known, flows, lasts = {}, {}, {}
-        for n, event_id in enumerate(event_ids):
+        for n, event_id in enumerate(wanted):
             meta, body, flow, last = found[2 + 4 * n : 6 + 4 * n]
             if meta is not None and body is not None:
                 m = orjson.loads(meta)
@@ -519,7 +537,8 @@ def _seq_of(item_id: bytes | str) -> int:
 
 
 def _meta(event: Event, seq: int) -> bytes:
-    """The filter keys of an event's current version, as the `current` table holds them."""
+    """The filter keys of an event's current version, as the `current` table holds them (seq and
+    version first: the read script finds the version there)."""
     return orjson.dumps(
         {
             "seq": seq,

@@ -71,8 +71,8 @@ def commit_between_read_and_write(node: Node, meanwhile: Callable[[], Awaitable[
     read = node.log._read
     pending = [meanwhile]
 
-    async def read_then_let_another_commit(event_ids: list[str]) -> object:
-        found = await read(event_ids)
+    async def read_then_let_another_commit(wanted: dict[str, set[int]]) -> object:
+        found = await read(wanted)
         if pending:
             await pending.pop()()
         return found
@@ -113,6 +113,33 @@ async def test_a_node_whose_events_another_node_changed_meanwhile_decides_again(
     flow = (await a.log.workflows_of(["test:e1"]))["test:e1"]
     assert (flow["state"], flow["acked_by"], flow["assigned_to"]) == ("assigned", "op-b", "X")
     assert orjson.loads(await a.log.current_event("test:e1") or b"{}")["version"] == 3
+
+
+async def test_a_node_reads_a_stored_body_only_where_an_incoming_version_ties(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    await b.log.append([make_event(1), make_event(2), make_event(3)])
+    read, bodies_read = a.log._read, set()
+
+    async def noting_bodies(wanted: dict[str, set[int]]) -> object:
+        found = await read(wanted)
+        bodies_read.update(i for i, current in found[1].items() if current.body)
+        return found
+
+    a.log._read = noting_bodies  # type: ignore[assignment,method-assign]
+    ack = Action(action="ack", event_id="test:e2", actor="op", at=T0)
+    results = await a.log.append(
+        [make_event(1), make_event(2, version=2), make_event(3, title="other words"), ack]
+    )
+    assert [(r.seq, r.outcome) for r in results] == [
+        (1, "duplicate"),
+        (4, "appended"),
+        (3, "conflict"),
+        (5, "appended"),
+    ]
+    assert bodies_read == {"test:e1", "test:e3"}, "no body came back for the newer version"
+    assert orjson.loads(await b.log.current_event("test:e2") or b"{}")["version"] == 2
 
 
 async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
