@@ -245,10 +245,15 @@ class GroupCommit:
     next one, so throughput rises with load instead of each append paying its own commit."""
 
     def __init__(
-        self, commit: Callable[[list[list[Body]]], Awaitable[list[list[AppendResult]]]], name: str
+        self,
+        commit: Callable[[list[list[Body]]], Awaitable[list[list[AppendResult]]]],
+        name: str,
+        *,
+        max_bodies: int | None = None,
     ) -> None:
         self._commit = commit  # one transaction for every queued batch; raises LogError
         self._name = name
+        self._max_bodies = max_bodies  # a transaction takes no more appends once it holds these
         self.commits = 0  # transactions committed, for metrics and the group-commit benchmark
         self._queue: asyncio.Queue[tuple[list[Body], asyncio.Future[list[AppendResult]]]] = (
             asyncio.Queue()
@@ -285,8 +290,10 @@ class GroupCommit:
     async def _run(self) -> None:
         while True:
             requests = [await self._queue.get()]
-            while not self._queue.empty():
+            held = len(requests[0][0])
+            while not self._queue.empty() and (self._max_bodies is None or held < self._max_bodies):
                 requests.append(self._queue.get_nowait())
+                held += len(requests[-1][0])
             stop = any(not bodies for bodies, _ in requests)
             work = [(bodies, fut) for bodies, fut in requests if bodies]
             if work:

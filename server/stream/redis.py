@@ -1,12 +1,16 @@
 """The log on Redis Streams, for several nodes serving one city (docs/scale-out.md).
 
 Every node appends to one Redis stream and tails it; a board connected to any node sees the same
-seqs. An append is one optimistic transaction: WATCH the head counter, read the stored versions and
-workflows it needs, decide each body with the same `place` as the SQLite log, then MULTI with one
-script that bumps the head, XADDs the entries with ids `<seq>-0` and updates the `current` and
-`workflow` projections and each event's history index. A concurrent append elsewhere changes the
-head, EXEC is refused and the batch is decided again, so seqs stay gap-free and unique across
-nodes. Nothing is published from
+seqs. An append is optimistic and takes two round trips: one script reads, atomically, the epoch,
+the head and, for every event the batch names, its stored version, workflow and last seq; the
+node decides each body with the same `place` as the SQLite log; a second script checks that none
+of those events changed meanwhile (their last seqs are the same) and writes the batch: the
+entries (ids `<seq>-0`), the `current` and `workflow` projections, each event's history index and
+the new head. Seqs are taken where the head is when the write runs: if another node committed
+other events in between, the script moves the batch's seqs past them instead of refusing it, so
+nodes appending different events never decide twice; if an event the batch decided about
+changed, the write is refused and the batch is decided again. Seqs stay gap-free and unique
+across nodes, and an older version never overwrites a newer one. Nothing is published from
 the append: every node, the writer included, publishes what its tail reads (XREAD), so an entry
 reaches boards only once Redis has it. Durability is Redis's: run it with `appendonly yes` and
 `appendfsync always` (what the tests do) for the guarantee the SQLite log gives.
@@ -28,6 +32,9 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.connection import HiredisRespSerializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError, WatchError
 
@@ -39,6 +46,7 @@ from server.stream.log import (
     Current,
     EventFilter,
     GroupCommit,
+    Placement,
     Snapshot,
     place_batches,
 )
@@ -46,55 +54,88 @@ from server.stream.log import (
 log = logging.getLogger(__name__)
 
 MAX_TRANSACTION_RETRIES = 50  # appends decided again after another node's commit, before failing
-MAX_RECONNECTS = 3  # stale pooled connections an append gets past before EXEC, before failing
+MAX_RECONNECTS = 3  # stale pooled connections an append's read gets past, before failing
 TAIL_BLOCK_MS = 200  # how long one XREAD waits for new entries (and how long close() may wait)
 TAIL_BATCH = 500  # entries one XREAD returns at most
 TAIL_RETRY_SECONDS = 1.0  # pause after the tail lost Redis, before reading again
+# bodies one write script takes at most (more appends wait for the next): Redis runs a script
+# alone, so a 10,000-entry one stalls every other client for most of a second, and its sender
+# for longer than redis-py's 5 s socket timeout when the machine is busy
+MAX_WRITE_BODIES = 1000
 PRUNE_PAGE = 1000  # entries examined per step when retention looks for the time cutoff
 
-# One batch's writes in one command (packing thousands of XADDs client-side costs far more):
-# the head, each entry with id <seq>-0 and its event's history index, the current versions and
-# the workflows. Run inside MULTI after WATCH head, so a concurrent commit refuses it whole.
-# Each entry, current version and workflow is one argument, its fields joined by FIELD_SEPARATOR
-# with the JSON last: redis-py packs every argument in Python, and per-field arguments made that
-# most of an append's time. The separator never occurs in what precedes the JSON (ids, names and
-# the vocabulary forbid control characters), and the JSON is taken whole after the last one.
-FIELD_SEPARATOR = b"\x1f"
-WRITE_SCRIPT = """
-local n, m, f, evp = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local function split(packed, count)  -- the first `count` fields, then the rest (the JSON)
-  local out, from = {}, 1
-  for k = 1, count do
-    local stop = string.find(packed, '\\31', from, true)
-    out[k] = string.sub(packed, from, stop - 1)
-    from = stop + 1
+# What deciding a batch needs, read at one instant: the epoch, the head, then for each event id
+# its current version's filter keys, its JSON, its workflow and the last seq about it. The JSON
+# only where the stored version is one the batch brings for that event (`,v1,v2,`; `,,` for an
+# event only acted on), the one case `place` reads it (a duplicate or a conflict), '' elsewhere:
+# an update sent its event's whole JSON back for nothing. A meta begins `{"seq":N,"version":V`.
+READ_KEYS = ("epoch", "head", "meta", "body", "workflow")
+READ_SCRIPT = """
+local found = {redis.call('GET', KEYS[1]), redis.call('GET', KEYS[2])}
+for i = 2, #ARGV, 2 do
+  local id, body = ARGV[i], ''
+  local meta = redis.call('HGET', KEYS[3], id)
+  if meta then
+    local version = string.match(meta, '^{"seq":%d+,"version":(%d+)')
+    if string.find(ARGV[i + 1], ',' .. version .. ',', 1, true) then
+      body = redis.call('HGET', KEYS[4], id)
+    end
   end
-  out[count + 1] = string.sub(packed, from)
-  return out
+  found[#found + 1] = meta
+  found[#found + 1] = body
+  found[#found + 1] = redis.call('HGET', KEYS[5], id)
+  found[#found + 1] = redis.call('LINDEX', ARGV[1] .. id, -1)
 end
-redis.call('SET', KEYS[1], ARGV[1])
-local i = 6
+return found
+"""
+
+# One batch's writes in one command (packing thousands of XADDs client-side costs far more),
+# refused (-1) if the stream was recreated and (-2) if an event the batch was decided on has a
+# new last seq. The batch was placed after `base`; its seqs move to follow the head as it is now
+# (an entry's JSON and its event's meta arrive without their leading `{"seq":N`), and the shift
+# is returned. An entry that is its event's current version carries its meta and the length of
+# its body, which ends its JSON: the body is stored once more from there, not sent twice.
+WRITE_KEYS = ("epoch", "head", "log", "meta", "body", "workflow")
+WRITE_SCRIPT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+local g, n, f, evp = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local i = 7
+for _ = 1, g do
+  if (redis.call('LINDEX', evp .. ARGV[i], -1) or '') ~= ARGV[i + 1] then return -2 end
+  i = i + 2
+end
+local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+local shift = head - tonumber(ARGV[2])
 for _ = 1, n do
-  local e = split(ARGV[i], 6)
-  local seq, event_id = e[1], e[3]
-  redis.call('XADD', KEYS[2], seq .. '-0', 'raw', e[7], 'type', e[2],
-    'event_id', event_id, 'kind', e[4], 'severity', e[5], 'district', e[6])
+  local seq, rest, event_id = tonumber(ARGV[i]) + shift, ARGV[i + 1], ARGV[i + 3]
+  redis.call('XADD', KEYS[3], seq .. '-0', 'raw', '{"seq":' .. seq .. rest, 'type', ARGV[i + 2],
+    'event_id', event_id, 'kind', ARGV[i + 4], 'severity', ARGV[i + 5], 'district', ARGV[i + 6])
   if event_id ~= '' then redis.call('RPUSH', evp .. event_id, seq) end
-  i = i + 1
-end
-for _ = 1, m do
-  local c = split(ARGV[i], 2)
-  redis.call('HSET', KEYS[3], c[1], c[2])
-  redis.call('HSET', KEYS[4], c[1], c[3])
-  i = i + 1
+  if ARGV[i + 7] ~= '' then
+    redis.call('HSET', KEYS[4], event_id, '{"seq":' .. seq .. ARGV[i + 7])
+    redis.call('HSET', KEYS[5], event_id, string.sub(rest, -1 - tonumber(ARGV[i + 8]), -2))
+  end
+  i = i + 9
 end
 for _ = 1, f do
-  local w = split(ARGV[i], 1)
-  redis.call('HSET', KEYS[5], w[1], w[2])
-  i = i + 1
+  redis.call('HSET', KEYS[6], ARGV[i], ARGV[i + 1])
+  i = i + 2
 end
-return n
+redis.call('SET', KEYS[2], head + n)
+return shift
 """
+STREAM_RECREATED, DECIDED_ON_CHANGED = -1, -2  # what the write script answers when it refuses
+
+
+class _HiredisPacked(aioredis.Connection):
+    """The appends' connection: redis-py's asyncio client packs commands in Python, which cost
+    ~4x what hiredis takes for the ten thousand arguments of a full write script."""
+
+    _packer = HiredisRespSerializer()
+
+    def pack_command(self, *args: Any) -> list[bytes]:
+        packed: list[bytes] = self._packer.pack(*args)
+        return packed
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -120,14 +161,18 @@ class RedisLog:
         self._clock = clock
         # redis-py's return types are unions of bytes/str/None per option: typed loosely here
         self._redis: Any = None
+        self._writer: Any = None  # the appends' own client, which never resends a command
+        self._read_script: Any = None
+        self._write_script: Any = None
         self._tail_task: asyncio.Task[None] | None = None
-        self._writes = GroupCommit(self._commit, "redis-log-writer")
+        self._writes = GroupCommit(self._commit, "redis-log-writer", max_bodies=MAX_WRITE_BODIES)
         self._closed = False
         self.epoch = ""
         self.head = 0  # the last seq this node has read from the stream and published
         self.first_seq = 1
         self.pruned = 0
-        self.retries = 0  # transactions decided again because another node committed first
+        self.retries = 0  # transactions decided again: another node changed the same events
+        self.raced = 0  # transactions whose seqs moved past entries another node committed first
         self._tail_problem: str | None = None  # why the tail cannot read Redis, while it cannot
 
     def _key(self, name: str) -> str:
@@ -161,6 +206,11 @@ class RedisLog:
     async def open(self) -> None:
         """Connect, adopt (or start) the stream's epoch, and start the writer and the tail."""
         self._redis = aioredis.Redis.from_url(self.url)
+        self._writer = aioredis.Redis.from_url(
+            self.url, retry=Retry(NoBackoff(), 0), connection_class=_HiredisPacked
+        )
+        self._read_script = self._writer.register_script(READ_SCRIPT)
+        self._write_script = self._writer.register_script(WRITE_SCRIPT)
         r = self._redis
         try:
             self.epoch = await self._stored_epoch()
@@ -183,7 +233,8 @@ class RedisLog:
             self._tail_task = None
         if self._redis is not None:
             await self._redis.aclose()
-            self._redis = None
+            await self._writer.aclose()
+            self._redis = self._writer = None
 
     def _r(self) -> Any:
         if self._redis is None:
@@ -197,128 +248,92 @@ class RedisLog:
         return await self._writes.submit(bodies)
 
     async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
-        """One optimistic transaction for every queued batch; decided again if another node
-        committed in between."""
-        r = self._r()
-        versions: dict[str, set[int]] = {}  # the versions this transaction brings, by event
+        """Decide every queued batch on what Redis holds and write them in one script; decided
+        again only if another node changed one of the same events in between."""
+        wanted: dict[str, set[int]] = {}  # each event named, with the versions brought of it
         for bodies in batches:
             for body in bodies:
                 if isinstance(body, Event):
-                    versions.setdefault(body.event_id, set()).add(body.version)
-        acted_on = sorted({b.event_id for bs in batches for b in bs if isinstance(b, Action)})
+                    wanted.setdefault(body.event_id, set()).add(body.version)
+                elif isinstance(body, Action):
+                    wanted.setdefault(body.event_id, set())
         reconnects = 0
         for _ in range(MAX_TRANSACTION_RETRIES):
-            async with r.pipeline(transaction=True) as pipe:
-                sent = False  # EXEC went out: from then on a lost connection may have committed
-                try:
-                    await pipe.watch(self._key("head"), self._key("epoch"))
-                    if _text(await pipe.get(self._key("epoch"))) != self.epoch:
-                        raise LogError(
-                            "the Redis stream was recreated under this node; it starts over",
-                            code="log_reset",
-                        )
-                    head = int(await pipe.get(self._key("head")) or 0)
-                    known = await self._stored_versions(pipe, versions)
-                    flows = await self._stored_workflows(pipe, acted_on)
-                    results = self._decide(batches, known, flows, head, pipe)
-                    sent = True
-                    await pipe.execute()
-                    return results
-                except WatchError:
-                    self.retries += 1
-                    continue
-                except RedisConnectionError as exc:
-                    if sent or reconnects >= MAX_RECONNECTS:
-                        raise LogError(f"append failed: {exc}") from exc
-                    reconnects += 1  # pooled connections Redis closed (it restarted): try again
-                    continue
-                except RedisError as exc:
+            try:
+                head, known, flows, lasts = await self._read(wanted)
+            except RedisConnectionError as exc:
+                if reconnects >= MAX_RECONNECTS:
                     raise LogError(f"append failed: {exc}") from exc
+                reconnects += 1  # pooled connections Redis closed (it restarted): try again
+                continue
+            except RedisError as exc:
+                raise LogError(f"append failed: {exc}") from exc
+            placed = place_batches(
+                batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
+            )
+            if not placed.entries:  # nothing new (duplicates): nothing to write
+                return placed.results
+            try:  # the writer never resends by itself: a lost reply may hide a commit
+                shift = await self._write_script(
+                    keys=[self._key(k) for k in WRITE_KEYS],
+                    args=_write_args(self.epoch, head, self._key("ev:"), lasts, placed),
+                    client=self._writer,
+                )
+            except RedisError as exc:
+                raise LogError(f"append failed: {exc}") from exc
+            if shift == STREAM_RECREATED:
+                raise _recreated()
+            if shift == DECIDED_ON_CHANGED:
+                self.retries += 1
+                continue
+            self.raced += shift > 0
+            return [
+                [AppendResult(r.seq + shift if r.seq > head else r.seq, r.outcome) for r in rs]
+                for rs in placed.results
+            ]
         raise LogError(
             f"append gave up after {MAX_TRANSACTION_RETRIES} conflicting commits from other nodes"
         )
 
-    async def _stored_versions(
-        self, pipe: Any, versions: dict[str, set[int]]
-    ) -> dict[str, Current]:
-        """The stored version of these events, with its body only where an incoming body has the
-        same version (the one case `place` reads it: duplicate or conflict). Fetching every body
-        sent each updated event's JSON back over the wire for nothing."""
-        if not versions:
-            return {}
-        event_ids = sorted(versions)
-        metas = await pipe.hmget(self._key("meta"), event_ids)
-        stored: dict[str, tuple[int, int]] = {}
-        for event_id, meta in zip(event_ids, metas, strict=True):
-            if meta is not None:
+    async def _read(
+        self, wanted: dict[str, set[int]]
+    ) -> tuple[int, dict[str, Current], dict[str, Any], dict[str, bytes]]:
+        """The head, and for each event its stored version (with its JSON only where one of the
+        versions wanted ties it; b"" elsewhere), its workflow and its last seq."""
+        args = [self._key("ev:")]
+        for event_id, versions in wanted.items():
+            args += [event_id, f",{','.join(map(str, versions))},"]
+        found = await self._read_script(
+            keys=[self._key(k) for k in READ_KEYS], args=args, client=self._writer
+        )
+        if _text(found[0]) != self.epoch:
+            raise _recreated()
+        known, flows, lasts = {}, {}, {}
+        for n, event_id in enumerate(wanted):
+            meta, body, flow, last = found[2 + 4 * n : 6 + 4 * n]
+            if meta is not None and body is not None:
                 m = orjson.loads(meta)
-                stored[event_id] = (m["seq"], m["version"])
-        same = [i for i, (_, version) in stored.items() if version in versions[i]]
-        bodies = (
-            dict(zip(same, await pipe.hmget(self._key("body"), same), strict=True)) if same else {}
-        )
-        known = {}
-        for event_id, (seq, version) in stored.items():
-            if event_id not in bodies:
-                known[event_id] = Current(seq, version, b"")  # never read: versions differ
-            elif bodies[event_id] is not None:
-                known[event_id] = Current(seq, version, bodies[event_id])
-        return known
-
-    async def _stored_workflows(self, pipe: Any, event_ids: list[str]) -> dict[str, Any]:
-        if not event_ids:
-            return {}
-        stored = await pipe.hmget(self._key("workflow"), event_ids)
-        return {i: orjson.loads(f) for i, f in zip(event_ids, stored, strict=True) if f}
-
-    def _decide(
-        self,
-        batches: list[list[Body]],
-        known: dict[str, Current],
-        flows: dict[str, Any],
-        head: int,
-        pipe: Any,
-    ) -> list[list[AppendResult]]:
-        """Place every body and queue the writes on the transaction (MULTI)."""
-        placed = place_batches(
-            batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
-        )
-        args: list[bytes | str | int] = [
-            placed.head,
-            len(placed.entries),
-            len(placed.latest),
-            len(placed.flows),
-        ]
-        args.append(self._key("ev:"))
-        join = FIELD_SEPARATOR.join
-        for e in placed.entries:
-            fields = (str(e.seq), e.type, e.event_id or "", e.kind or "", e.severity or "")
-            args.append(join([*(f.encode() for f in fields), (e.district or "").encode(), e.raw]))
-        for event_id, (ev, seq, body_json) in placed.latest.items():
-            args.append(join([event_id.encode(), _meta(ev, seq), body_json]))
-        for event_id, flow in placed.flows.items():
-            args.append(join([event_id.encode(), orjson.dumps(flow)]))
-        keys = [self._key(k) for k in ("head", "log", "meta", "body", "workflow")]
-        pipe.multi()
-        if placed.entries:
-            pipe.eval(WRITE_SCRIPT, len(keys), *keys, *args)
-        else:  # nothing new (duplicates): touch nothing, so other nodes' transactions go on
-            pipe.get(self._key("head"))
-        return placed.results
+                known[event_id] = Current(m["seq"], m["version"], body)
+            if flow is not None:
+                flows[event_id] = orjson.loads(flow)
+            lasts[event_id] = last or b""
+        return int(found[1] or 0), known, flows, lasts
 
     # -------------------------------------------------------------------------- tail
 
     async def _tail(self) -> None:
-        """Read what any node committed, in order, and publish it here."""
+        """Read what any node committed, in order, and publish it here: one round trip for the
+        entries and the epoch, read after them (if it changed, they may be another history's)."""
         r = self._r()
         while not self._closed:
+            made = secrets.token_hex(8)
             try:
-                epoch = await self._stored_epoch()
-                if epoch != self.epoch:
-                    self._start_over(epoch)
-                answer = await r.xread(
-                    {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
-                )
+                async with r.pipeline(transaction=False) as pipe:
+                    pipe.xread(
+                        {self._key("log"): f"{self.head}-0"}, block=TAIL_BLOCK_MS, count=TAIL_BATCH
+                    )
+                    pipe.set(self._key("epoch"), made, nx=True, get=True)
+                    answer, stored = await pipe.execute()
             except RedisError as exc:
                 if self._tail_problem is None:
                     log.warning("the log's tail lost Redis (%s); retrying", exc)
@@ -328,6 +343,10 @@ class RedisLog:
             if self._tail_problem is not None:
                 log.info("the log's tail reads Redis again")
                 self._tail_problem = None
+            epoch = _text(stored) or made
+            if epoch != self.epoch:
+                self._start_over(epoch)
+                continue
             for _, items in answer or []:
                 entries = [_committed(item_id, fields) for item_id, fields in items]
                 if entries:
@@ -337,9 +356,8 @@ class RedisLog:
 
     async def _stored_epoch(self) -> str:
         """The stream's epoch; a new one is made if Redis has none (a new or wiped stream)."""
-        r = self._r()
-        await r.set(self._key("epoch"), secrets.token_hex(8), nx=True)
-        return _text(await r.get(self._key("epoch"))) or ""
+        made = secrets.token_hex(8)
+        return _text(await self._r().set(self._key("epoch"), made, nx=True, get=True)) or made
 
     def _start_over(self, epoch: str) -> None:
         """Follow a recreated stream from its start, and have this node's boards start over."""
@@ -474,12 +492,53 @@ class RedisLog:
         return min(last, upper)
 
 
+def _recreated() -> LogError:
+    return LogError(
+        "the Redis stream was recreated under this node; it starts over", code="log_reset"
+    )
+
+
+def _after_seq(data: bytes, seq: int) -> bytes:
+    """What follows `{"seq":N` in an entry's JSON or an event's meta: the write script puts the
+    seq the entry really gets in front."""
+    prefix = b'{"seq":%d' % seq
+    if not data.startswith(prefix):
+        raise LogError(f"entry {seq} does not begin with its seq")
+    return data[len(prefix) :]
+
+
+def _write_args(
+    epoch: str, head: int, ev_prefix: str, lasts: dict[str, bytes], placed: Placement
+) -> list[bytes | str | int]:
+    """The write script's arguments: the checks, the entries (with their event's current
+    version where they are it), then the workflows."""
+    args: list[bytes | str | int] = [epoch, head, len(lasts), len(placed.entries)]
+    args += [len(placed.flows), ev_prefix]
+    for event_id, last in lasts.items():
+        args += [event_id, last]
+    for e in placed.entries:
+        rest = _after_seq(e.raw, e.seq)
+        args += [e.seq, rest, e.type, e.event_id or "", e.kind or "", e.severity or ""]
+        latest = placed.latest.get(e.event_id or "")
+        if latest is None or latest[1] != e.seq:
+            args += [e.district or "", "", 0]
+            continue
+        event, seq, body_json = latest
+        if not rest.endswith(body_json + b"}"):
+            raise LogError(f"entry {seq} does not end with its body")
+        args += [e.district or "", _after_seq(_meta(event, seq), seq), len(body_json)]
+    for event_id, flow in placed.flows.items():
+        args += [event_id, orjson.dumps(flow)]
+    return args
+
+
 def _seq_of(item_id: bytes | str) -> int:
     return int((_text(item_id) or "0").split("-", 1)[0])
 
 
 def _meta(event: Event, seq: int) -> bytes:
-    """The filter keys of an event's current version, as the `current` table holds them."""
+    """The filter keys of an event's current version, as the `current` table holds them (seq and
+    version first: the read script finds the version there)."""
     return orjson.dumps(
         {
             "seq": seq,

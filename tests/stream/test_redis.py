@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +13,7 @@ import redis.asyncio as redis
 
 from server.stream.events import Action
 from server.stream.log import Committed, EventFilter
-from server.stream.redis import RedisLog
+from server.stream.redis import MAX_WRITE_BODIES, RedisLog
 from tests.conftest import PUSH_TOKEN, T0, StartServer, event_dict, make_event, wait_for
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient
@@ -51,7 +51,95 @@ async def test_two_nodes_appending_at_once_share_one_gap_free_history(
     await wait_for(lambda: len(a.published) == 200 and len(b.published) == 200)
     assert [e.seq for e in a.published] == seqs, "every node publishes every entry, in order"
     assert [e.raw for e in a.published] == [e.raw for e in b.published]
-    assert a.log.retries + b.log.retries > 0, "the nodes really did race for the head"
+    assert a.log.raced + b.log.raced > 0, "the nodes really did race for the head"
+    assert a.log.retries + b.log.retries == 0, "different events: nothing was decided twice"
+
+
+async def test_a_burst_is_written_in_bounded_scripts_so_redis_never_stalls_long(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, _ = nodes
+    burst = 2 * MAX_WRITE_BODIES + 1
+    results = await asyncio.gather(*[a.log.append([make_event(n)]) for n in range(burst)])
+    assert sorted(r.seq for [r] in results) == list(range(1, burst + 1))
+    assert a.log.commits == 3, "no script took more than MAX_WRITE_BODIES bodies"
+
+
+def commit_between_read_and_write(node: Node, meanwhile: Callable[[], Awaitable[object]]) -> None:
+    """Have another node commit after this node has read what it decides on, before it writes
+    (once): the race two nodes appending at once run into, made certain."""
+    read = node.log._read
+    pending = [meanwhile]
+
+    async def read_then_let_another_commit(wanted: dict[str, set[int]]) -> object:
+        found = await read(wanted)
+        if pending:
+            await pending.pop()()
+        return found
+
+    node.log._read = read_then_let_another_commit  # type: ignore[assignment,method-assign]
+
+
+async def test_a_node_overtaken_on_other_events_moves_its_seqs_without_deciding_again(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    commit_between_read_and_write(a, lambda: b.log.append([make_event(2), make_event(3)]))
+    ack = Action(action="ack", event_id="test:e1", actor="op", at=T0)
+    results = await a.log.append([make_event(1), ack])
+    assert [(r.seq, r.outcome) for r in results] == [(3, "appended"), (4, "appended")]
+    assert (a.log.raced, a.log.retries) == (1, 0), "its seqs moved; nothing was decided twice"
+    await wait_for(lambda: len(b.published) == 4)
+    assert [e.event_id for e in b.published] == ["test:e2", "test:e3", "test:e1", "test:e1"]
+    assert [orjson.loads(e.raw)["seq"] for e in b.published] == [1, 2, 3, 4]
+    assert [e.seq for e in await b.log.history("test:e1", 10)] == [3, 4]
+    [dup] = await b.log.append([make_event(1)])
+    assert (dup.seq, dup.outcome) == (3, "duplicate"), "the stored version knows its real seq"
+    assert (await b.log.workflows_of(["test:e1"]))["test:e1"]["state"] == "acknowledged"
+
+
+async def test_a_node_whose_events_another_node_changed_meanwhile_decides_again(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    newer = make_event(1, version=3)
+    ack = Action(action="ack", event_id="test:e1", actor="op-b", at=T0)
+    commit_between_read_and_write(a, lambda: b.log.append([newer, ack]))
+    assign = Action(action="assign", event_id="test:e1", actor="op-a", at=T0, data={"to": "X"})
+    results = await a.log.append([make_event(1, version=2), assign])
+    assert [(r.seq, r.outcome) for r in results] == [(1, "stale"), (3, "appended")]
+    assert a.log.retries == 1, "the write was refused and the batch decided on what B stored"
+    assert [e.seq for e in await a.log.history("test:e1", 10)] == [1, 2, 3]
+    flow = (await a.log.workflows_of(["test:e1"]))["test:e1"]
+    assert (flow["state"], flow["acked_by"], flow["assigned_to"]) == ("assigned", "op-b", "X")
+    assert orjson.loads(await a.log.current_event("test:e1") or b"{}")["version"] == 3
+
+
+async def test_a_node_reads_a_stored_body_only_where_an_incoming_version_ties(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    await b.log.append([make_event(1), make_event(2), make_event(3)])
+    read, bodies_read = a.log._read, set()
+
+    async def noting_bodies(wanted: dict[str, set[int]]) -> object:
+        found = await read(wanted)
+        bodies_read.update(i for i, current in found[1].items() if current.body)
+        return found
+
+    a.log._read = noting_bodies  # type: ignore[assignment,method-assign]
+    ack = Action(action="ack", event_id="test:e2", actor="op", at=T0)
+    results = await a.log.append(
+        [make_event(1), make_event(2, version=2), make_event(3, title="other words"), ack]
+    )
+    assert [(r.seq, r.outcome) for r in results] == [
+        (1, "duplicate"),
+        (4, "appended"),
+        (3, "conflict"),
+        (5, "appended"),
+    ]
+    assert bodies_read == {"test:e1", "test:e3"}, "no body came back for the newer version"
+    assert orjson.loads(await b.log.current_event("test:e2") or b"{}")["version"] == 2
 
 
 async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
@@ -131,6 +219,31 @@ async def test_the_history_survives_a_redis_restart(redis_server: RedisServer) -
     assert r.seq == 4, "seqs continue, never reused"
     await wait_for(lambda: [e.seq for e in again.published] == [4])
     await again.log.close()
+
+
+async def test_a_tail_never_publishes_a_new_history_as_the_rest_of_the_old_one(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    published: list[tuple[str, str]] = []  # (the node's epoch then, the entry's epoch)
+    node = RedisLog(redis_server.url, prefix="test:live")
+    node.on_commit = lambda es: published.extend(
+        (node.epoch, orjson.loads(e.raw)["epoch"]) for e in es
+    )
+    await node.open()
+    await node.append([make_event(n) for n in range(3)])
+    await wait_for(lambda: len(published) == 3)
+    await asyncio.sleep(0.05)  # the tail is blocked reading after seq 3
+    client = redis.Redis.from_url(redis_server.url)
+    await client.flushall()  # the history is lost while the tail waits...
+    other = Node(redis_server.url)
+    await other.log.open()  # ...and a new one begins, longer than what the tail had read
+    await other.log.append([make_event(n) for n in range(10, 15)])
+    await wait_for(lambda: node.epoch == other.log.epoch and node.head == 5)
+    assert all(mine == theirs for mine, theirs in published), "no entry under the wrong epoch"
+    assert [theirs for _, theirs in published[3:]] == [other.log.epoch] * 5
+    await client.aclose()
+    await other.log.close()
+    await node.close()
 
 
 async def test_retention_on_redis_keeps_active_events_and_the_head(
