@@ -6,6 +6,9 @@ per event; the fan-out ones send each push to every board as one `batch` frame s
 cityboard's, so the same board processes read them:
 
 - `bare`: the bare aiohttp handler (`await request.json()`, 202): what any ingest costs;
+- `durable`: the bare handler plus one durable SQLite commit of the body per request (WAL,
+  `synchronous=FULL`, on one writer thread, `--db PATH`): the floor of an ingest that may not
+  lose what it acknowledged, i.e. of a single-event push;
 - `naive`: aiohttp, the frame encoded once, then `await ws.send_str(frame)` per board in a loop;
 - `broadcast`: `websockets.broadcast()` of the frame (boards on WS_PORT);
 - `floor`: plain sockets: the websocket frame (header and payload) built once and written to
@@ -21,7 +24,10 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import sqlite3
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -70,11 +76,18 @@ def results(first: int, count: int) -> web.Response:
     return web.json_response(body, status=202)
 
 
-def push_route(fanout: Fanout, send: Callable[[list[bytes]], Awaitable[None]] | None) -> Any:
-    """The push handler: parse, number, and (unless bare) hand the frames to `send`."""
+def push_route(
+    fanout: Fanout,
+    send: Callable[[list[bytes]], Awaitable[None]] | None,
+    store: Callable[[bytes], Awaitable[None]] | None = None,
+) -> Any:
+    """The push handler: parse, (durable) store, number, and (unless bare) hand the frames to
+    `send`."""
 
     async def push(request: web.Request) -> web.Response:
         data = await request.json()
+        if store is not None:
+            await store(await request.read())  # aiohttp keeps the body it parsed
         events = data if isinstance(data, list) else [data]
         first = fanout.head
         if send is None:
@@ -147,10 +160,40 @@ class FloorBoard(asyncio.Protocol):
             self.boards.discard(self.transport)
 
 
-async def main(kind: str, port: int, ws_port: int | None, fanout: Fanout) -> None:
+def durable_store(path: Path) -> Callable[[bytes], Awaitable[None]]:
+    """One INSERT and COMMIT per body on a writer thread: WAL, full sync, as cityboard's log."""
+    writer = ThreadPoolExecutor(1)
+    conn: list[sqlite3.Connection] = []
+
+    def connect() -> None:
+        conn.append(sqlite3.connect(path, isolation_level=None))
+        conn[0].execute("PRAGMA journal_mode=WAL")
+        conn[0].execute("PRAGMA synchronous=FULL")
+        conn[0].execute("CREATE TABLE IF NOT EXISTS log (seq INTEGER PRIMARY KEY, body BLOB)")
+
+    def insert(body: bytes) -> None:
+        conn[0].execute("BEGIN IMMEDIATE")
+        conn[0].execute("INSERT INTO log(body) VALUES (?)", (body,))
+        conn[0].execute("COMMIT")
+
+    writer.submit(connect).result()
+
+    async def store(body: bytes) -> None:
+        await asyncio.get_running_loop().run_in_executor(writer, insert, body)
+
+    return store
+
+
+async def main(
+    kind: str, port: int, ws_port: int | None, fanout: Fanout, db: Path | None = None
+) -> None:
     app = web.Application()
     app.router.add_get("/readyz", ready)
     send: Callable[[list[bytes]], Awaitable[None]] | None = None
+    store = None
+    if kind == "durable":
+        assert db is not None, "durable needs --db"
+        store = durable_store(db)
     servers: list[Any] = []
     if kind == "naive":
         sockets: set[web.WebSocketResponse] = set()
@@ -216,7 +259,7 @@ async def main(kind: str, port: int, ws_port: int | None, fanout: Fanout) -> Non
             )
         )
         send = floor_send
-    app.router.add_post("/api/push/{source}", push_route(fanout, send))
+    app.router.add_post("/api/push/{source}", push_route(fanout, send, store))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
@@ -225,10 +268,11 @@ async def main(kind: str, port: int, ws_port: int | None, fanout: Fanout) -> Non
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("kind", choices=("bare", "naive", "broadcast", "floor"))
+    parser.add_argument("kind", choices=("bare", "durable", "naive", "broadcast", "floor"))
     parser.add_argument("port", type=int)
     parser.add_argument("ws_port", type=int, nargs="?")
     parser.add_argument("--drop", type=int, help="leave this seq out (a lost entry)")
     parser.add_argument("--dup", type=int, help="send this seq twice (a duplicated entry)")
+    parser.add_argument("--db", type=Path, help="the SQLite file of `durable`")
     args = parser.parse_args()
-    asyncio.run(main(args.kind, args.port, args.ws_port, Fanout(args.drop, args.dup)))
+    asyncio.run(main(args.kind, args.port, args.ws_port, Fanout(args.drop, args.dup), args.db))

@@ -184,6 +184,7 @@ def run(quick: bool) -> Result:
         for name, server in (
             ("cityboard", cityboard(tmp / "cityboard")),
             ("bare", baseline("bare", tmp)),
+            ("durable", baseline("durable", tmp, "--db", str(tmp / "durable.db"))),
         ):
             with running(server):
                 say(f"ingest: POST /api/push on {name}")
@@ -201,6 +202,16 @@ def run(quick: bool) -> Result:
                 "x",
                 ("<=", POST_RATIO_TARGET),
                 f"bare {bare:.0f} µs",
+            )
+        )
+        durable = posts["durable", 1][0]
+        figures.append(
+            Figure(
+                "ingest",
+                "single-event POST CPU vs bare handler + one durable commit",
+                ours / durable,
+                "x",
+                note=f"{durable:.0f} µs: the floor of an acknowledged, fsynced push",
             )
         )
         ours_b, bare_b = posts["cityboard", BATCH][0], posts["bare", BATCH][0]
