@@ -11,10 +11,14 @@ and duplicated entries are counted per server, over all its phases. A phase neve
 than 200,000 deliveries (1,000 boards x 1,000 events/s pushes for 0.2 s): on two cores the
 board processes, not the server, set the pace above ~30,000 entries/s (see the boards' CPU
 column).
+
+One cell alone, with cityboard under each of several coalescing windows beside the naive loop and
+the floor: `python -m bench.fanout --boards 1000 --rate 100 --windows 0.02,0`.
 """
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,3 +223,31 @@ def summarize(results: dict[str, list[dict[str, Any]]], quick: bool) -> Result:
         "dup",
     )
     return Result(figures, table(header, rows))
+
+
+def one_cell(boards: int, rate: int, seconds: float, windows: list[str]) -> None:
+    """The issue's target cell (or any), cityboard per hub coalescing window, then baselines."""
+    with scratch("fanout-cell") as tmp:
+        servers = [
+            (f"cityboard, ws_coalesce_seconds={w}", cityboard(tmp / w, ws_coalesce_seconds=w))
+            for w in windows
+        ]
+        servers += [(kind, baseline(kind, tmp / kind)) for kind in ("naive", "floor")]
+        for name, server in servers:
+            [cell] = session(server, boards, (rate,), seconds)
+            print(
+                f"{name}: {cell_line(cell)}; lost {cell['lost']}, duplicated"
+                f" {cell['duplicated']}; 2 CPUs busy {cell['machine_busy']:.0%}"
+            )
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description="one fan-out cell, per coalescing window")
+    ap.add_argument("--boards", type=int, default=TARGET_CELL[0])
+    ap.add_argument("--rate", type=int, default=TARGET_CELL[1])
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument(
+        "--windows", default="0.02,0", help="ws_coalesce_seconds values, comma-separated"
+    )
+    args = ap.parse_args()
+    one_cell(args.boards, args.rate, args.seconds, args.windows.split(","))
