@@ -28,13 +28,10 @@ from feeds.kit import (
     TimeBasis,
     UnreadableTime,
     feature_collection,
-    from_epoch,
     geojson_geometry,
     json_type,
     make_event,
-    parse_rfc822,
-    parse_time,
-    parse_time_pattern,
+    parse_time_format,
     plain_text,
     read_published_time,
     title_text,
@@ -227,10 +224,4 @@ class GeoJsonFeed(PollingFeed):
             raise FeedRejected(f"{field} is a JSON {json_type(value)}, not a time")
         if isinstance(value, float) and not math.isfinite(value):
             raise FeedRejected(f"{field} {value!r} is not a time")
-        if fmt == "epoch_s" or fmt == "epoch_ms":
-            return from_epoch(value, unit="ms" if fmt == "epoch_ms" else "s", field=field)
-        if "%" in fmt:
-            return parse_time_pattern(str(value), fmt, zone=zone, field=field)
-        if fmt == "iso":
-            return parse_time(str(value), zone=zone, field=field)
-        return parse_rfc822(str(value), zone=zone, field=field)
+        return parse_time_format(value, fmt, zone=zone, field=field)

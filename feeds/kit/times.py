@@ -123,6 +123,20 @@ def parse_time_pattern(
     return _in_zone(parsed, raw, zone, field).astimezone(UTC)
 
 
+def parse_time_format(
+    value: str | int | float, fmt: str, *, zone: tzinfo | None = None, field: str = "time"
+) -> datetime:
+    """A time in a feed's configured `time_format`: "iso", "rfc822", "epoch_s", "epoch_ms" or a
+    `strptime` pattern. A configured format is a promise: a value that breaks it is refused."""
+    if fmt == "epoch_s" or fmt == "epoch_ms":
+        return from_epoch(value, unit="ms" if fmt == "epoch_ms" else "s", field=field)
+    if fmt == "iso":
+        return parse_time(str(value), zone=zone, field=field)
+    if fmt == "rfc822":
+        return parse_rfc822(str(value), zone=zone, field=field)
+    return parse_time_pattern(str(value), fmt, zone=zone, field=field)
+
+
 # ------------------------------------------------------------ times as sources publish them
 
 MAX_TIME_CHARS = 100  # longer text is no time a source publishes: refused before any pattern

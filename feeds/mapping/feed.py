@@ -22,12 +22,10 @@ from feeds.kit import (
     UnreadableTime,
     districts_in_text,
     finite_float,
-    from_epoch,
     json_type,
     lonlat_point,
     make_event,
-    parse_time,
-    parse_time_pattern,
+    parse_time_format,
     plain_text,
     read_published_time,
     text_of,
@@ -199,15 +197,9 @@ class MappingFeed(PollingFeed):
         reason = ""
         for fmt in f.formats:
             try:
-                if fmt == "iso":
-                    return parse_time(raw, zone=zone, field=name)
-                if fmt == "epoch_s":
-                    return from_epoch(raw, unit="s", field=name)
-                if fmt == "epoch_ms":
-                    return from_epoch(raw, unit="ms", field=name)
-                if raw.isdigit() and not _exact_digits(raw, fmt):
+                if "%" in fmt and raw.isdigit() and not _exact_digits(raw, fmt):
                     raise FeedRejected(f"{name} {raw[:40]!r} does not fill the pattern {fmt!r}")
-                return parse_time_pattern(raw, fmt, zone=zone, field=name)
+                return parse_time_format(raw, fmt, zone=zone, field=name)
             except FeedRejected as exc:
                 reason = exc.message
         if len(f.formats) == 1:
