@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -225,8 +225,7 @@ class EventLog:
         decide every body (seqs from `head + 1`), write, commit; rolled back on any error."""
         conn = self._writer
         assert conn is not None
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with _immediate(conn):
             ids = {b.event_id for bodies in batches for b in bodies if isinstance(b, Event)}
             acted_on = {b.event_id for bodies in batches for b in bodies if isinstance(b, Action)}
             placed = place_batches(
@@ -277,11 +276,6 @@ class EventLog:
                         for event_id, flow in placed.flows.items()
                     ],
                 )
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
         return placed
 
     async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int:
@@ -316,8 +310,7 @@ class EventLog:
             cutoff = min(cutoff, int(row.fetchone()[0]))
         if cutoff < first_seq:
             return None
-        try:
-            conn.execute("BEGIN IMMEDIATE")
+        with _immediate(conn):
             dropped = conn.execute("DELETE FROM log WHERE seq <= ?", (cutoff,)).rowcount
             conn.execute(
                 "DELETE FROM workflow WHERE event_id IN (SELECT event_id FROM current"
@@ -325,11 +318,6 @@ class EventLog:
                 (cutoff,),
             )
             conn.execute("DELETE FROM current WHERE seq <= ? AND status != 'active'", (cutoff,))
-            conn.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-            raise
         return cutoff, dropped
 
     # -------------------------------------------------------------------------- reads
@@ -429,6 +417,20 @@ def _committed(row: Any) -> Committed:
     return Committed(
         seq, type_, event_id, kind, severity, district, encode_entry(seq, epoch, at, type_, body)
     )
+
+
+@contextlib.contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction holding the lock from its start (BEGIN IMMEDIATE): committed when the
+    block ends, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _workflows_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
