@@ -129,19 +129,21 @@ class Hub:
 
     def flush(self) -> None:
         """Deliver every waiting entry now (the window's end, or shutdown)."""
-        if self._flush_timer is not None:
-            self._flush_timer.cancel()
-            self._flush_timer = None
-        entries, self._waiting = self._waiting, []
+        entries = self._take_waiting()
         self._last_flush = asyncio.get_running_loop().time()
         self._deliver(entries)
 
     def drop_waiting(self) -> None:
         """The stream's history was replaced: what waits belongs to the old one, never sent."""
+        self._take_waiting()
+
+    def _take_waiting(self) -> list[Committed]:
+        """What waits for the window, with its timer stopped."""
         if self._flush_timer is not None:
             self._flush_timer.cancel()
             self._flush_timer = None
-        self._waiting = []
+        entries, self._waiting = self._waiting, []
+        return entries
 
     def _deliver(self, entries: list[Committed]) -> None:
         if not entries or not self.clients:

@@ -199,3 +199,14 @@ def test_without_a_window_every_publish_is_written_at_once() -> None:
     for seq in (1, 2, 3):
         h.publish([committed(seq)])
     assert len(t.writes) == 3 and t.seqs() == [1, 2, 3]
+
+
+async def test_a_replaced_history_drops_what_waits_for_the_window() -> None:
+    h = coalescing_hub()
+    t = FakeTransport()
+    h.subscribe(Client(t, on_slow=lambda: None), catching_up=False)
+    h.publish([committed(1)])
+    h.publish([committed(2)])  # waits for the window
+    h.drop_waiting()  # e.g. a shared log recreated under us: 2 belongs to the old history
+    await asyncio.sleep(WINDOW * 2)
+    assert t.seqs() == [1], "what waited is never sent, and its timer sends nothing"
