@@ -4,16 +4,13 @@ one goes on as if nothing happened."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PUSH_TOKEN, event_dict
-from tests.process import REPO, ServerProcess, free_port
+from tests.process import ServerProcess, cityboard, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -36,23 +33,14 @@ def test_a_second_server_on_the_same_database_refuses_and_the_first_goes_on(
     try:
         assert first.proc is not None
         push(first, [event_dict(i) for i in range(5)])
-        second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "server.cli.main",
-                "serve",
-                "--no-demo",
-                "--port",
-                str(free_port()),
-                "--db",
-                str(tmp_path / "log.db"),
-            ],
-            cwd=REPO,
-            env={**os.environ, "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN},
-            capture_output=True,
-            text=True,
-            timeout=60,
+        second = cityboard(
+            "serve",
+            "--no-demo",
+            "--port",
+            str(free_port()),
+            "--db",
+            str(tmp_path / "log.db"),
+            env={"CITYBOARD_PUSH_TOKEN": PUSH_TOKEN},
         )
         output = second.stdout + second.stderr
         assert second.returncode != 0, output

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from tests.conftest import PUSH_TOKEN, event_dict
-from tests.process import ServerProcess
+from tests.process import ServerProcess, cityboard
 
 pytestmark = pytest.mark.slow
 
@@ -90,26 +90,9 @@ def test_serve_reports_a_bad_config_and_exits_2(tmp_path: Path) -> None:
 
 
 def test_serve_exits_with_a_clear_error_when_the_log_cannot_open(tmp_path: Path) -> None:
-    import subprocess
-
     not_a_file = tmp_path / "a-directory"
     not_a_file.mkdir()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "server.cli.main",
-            "serve",
-            "--no-demo",
-            "--port",
-            "0",
-            "--db",
-            str(not_a_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    done = cityboard("serve", "--no-demo", "--port", "0", "--db", str(not_a_file), timeout=30)
     assert done.returncode == 2, done.stderr
     assert f"cannot open the log at {not_a_file}" in done.stderr
 

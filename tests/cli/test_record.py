@@ -15,18 +15,9 @@ import pytest
 
 from server.replay.recording import read_entries, read_header
 from tests.conftest import event_dict
-from tests.process import ServerProcess, refusal
+from tests.process import ServerProcess, cityboard, refusal
 
 pytestmark = pytest.mark.slow
-
-
-def cityboard(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "server.cli.main", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 def test_record_a_log_file_then_replay_it_on_a_server(tmp_path: Path) -> None:
