@@ -63,16 +63,21 @@ def make_recording(path: Path, count: int = 10, spacing: float = 10.0) -> Path:
     )
 
 
-@pytest.fixture
-async def player(tmp_path: Path) -> AsyncIterator[tuple[Player, ManualClock, list[int]]]:
-    clock = ManualClock(datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
-    stream = ReplayStream(
+def replay_stream(clock: ManualClock, *, ring_entries: int = 100) -> ReplayStream:
+    """A replay stream named "t" on its own hub, timed by `clock`."""
+    return ReplayStream(
         "t",
         exercise=False,
-        ring_entries=100,
+        ring_entries=ring_entries,
         hub=Hub(buffer_limit_bytes=1 << 20, batch_max_entries=100),
         clock=clock,
     )
+
+
+@pytest.fixture
+async def player(tmp_path: Path) -> AsyncIterator[tuple[Player, ManualClock, list[int]]]:
+    clock = ManualClock(datetime(2026, 11, 29, 9, 0, tzinfo=UTC))
+    stream = replay_stream(clock)
     published: list[int] = []
     original = stream.publish
 
@@ -207,13 +212,7 @@ def make_story(path: Path, count: int) -> Path:
 
 def story_player(path: Path, *, shift_times: bool = True, **index: Any) -> Player:
     """A paused player on a small ring, so seeks restore checkpoints a few entries back."""
-    stream = ReplayStream(
-        "t",
-        exercise=False,
-        ring_entries=5,
-        hub=Hub(buffer_limit_bytes=1 << 20, batch_max_entries=100),
-        clock=ManualClock(NOW),
-    )
+    stream = replay_stream(ManualClock(NOW), ring_entries=5)
     p = Player(path, stream, PlayOptions(speed=10, shift_times=shift_times), **index)
     p.command("pause")
     return p
@@ -508,13 +507,7 @@ async def test_a_looped_replay_of_an_instant_rests_between_passes(tmp_path: Path
     """A loop over entries that all happen at once (or at speed 0) used to spin without ever
     letting the server answer anyone; now each pass waits LOOP_GAP_SECONDS on the clock."""
     clock = ManualClock(NOW)
-    stream = ReplayStream(
-        "t",
-        exercise=False,
-        ring_entries=100,
-        hub=Hub(buffer_limit_bytes=1 << 20, batch_max_entries=100),
-        clock=clock,
-    )
+    stream = replay_stream(clock)
     path = write_recording(tmp_path / "instant.jsonl", [(T0, make_event(i)) for i in range(3)])
     looping = Player(path, stream, PlayOptions(speed=0, loop=True), checkpoint_every=0)
     task = asyncio.create_task(looping.run())
