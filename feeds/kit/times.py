@@ -39,13 +39,18 @@ def _in_zone(parsed: datetime, raw: str, zone: tzinfo | None, field: str) -> dat
     return parsed.replace(tzinfo=zone)
 
 
+def _from_iso(raw: str) -> datetime:
+    """`datetime.fromisoformat`, with a `Z` or `z` suffix read as UTC."""
+    return datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+
+
 def parse_time(value: str, *, zone: tzinfo | None = None, field: str = "time") -> datetime:
     """An ISO 8601 time as aware UTC; a naive one only with the feed's configured zone (or
     another zone the caller knows, such as the record's own offset: see `utc_offset_of`).
     A naive time with no zone raises NoTimeZone, a FeedRejected."""
     raw = value.strip()
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
+        parsed = _from_iso(raw)
     except ValueError:
         raise FeedRejected(f"{field} {raw!r} is not an ISO 8601 time") from None
     parsed = _in_zone(parsed, raw, zone, field)
@@ -59,10 +64,9 @@ def utc_offset_of(value: str) -> timedelta | None:
     """The UTC offset an ISO 8601 time is written with ("...-04:00" → -4 h, "...Z" → 0); None
     for a naive or unreadable time. A record's own offset can read its naive local times."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        return _from_iso(value.strip()).utcoffset()
     except ValueError:
         return None
-    return parsed.utcoffset()
 
 
 def parse_rfc822(value: str, *, zone: tzinfo | None = None, field: str = "time") -> datetime:
