@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from aiohttp.web_protocol import RequestHandler
 
 from server.http.responses import error_body
 
@@ -65,7 +66,7 @@ class ConnectionCap:
 
     def factory(self, server: web.Server) -> Callable[[], asyncio.BaseProtocol]:
         """The protocol factory for the listening socket: refuses a newcomer when every
-        connection is busy, otherwise admits it and then makes room."""
+        connection is busy, otherwise admits it; once it is made, spare ones make room."""
         loop = asyncio.get_running_loop()
         scheduled = False
 
@@ -78,17 +79,26 @@ class ConnectionCap:
                 connection.force_close()
                 self.evicted += 1
 
-        def admit() -> asyncio.BaseProtocol:
+        registered = server.connection_made
+
+        def connection_made(handler: RequestHandler, transport: asyncio.Transport) -> None:
+            """Room is made after a connection is counted, never on a guess of when that is: a
+            burst of accepts makes its connections over several loop turns."""
             nonlocal scheduled
+            registered(handler, transport)
+            if not scheduled and len(server.connections) > self.limit:
+                scheduled = True  # once for all the connections made in this turn
+                loop.call_soon(make_room)
+
+        server.connection_made = connection_made  # type: ignore[method-assign]
+
+        def admit() -> asyncio.BaseProtocol:
             live = [c for c in server.connections if c.transport is not None]
             if len(live) >= self.limit and all(
                 c in self.busy and c not in self.reading for c in live
             ):
                 self.refused += 1
                 return _Refused()
-            if not scheduled:  # once the connections accepted now are made (call_soon, twice)
-                scheduled = True
-                loop.call_soon(loop.call_soon, make_room)
             return server()
 
         return admit

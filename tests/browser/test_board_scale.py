@@ -143,10 +143,18 @@ def test_every_row_of_a_5000_event_snapshot_is_reachable_with_the_right_counts(
         expect(count).to_have_attribute("data-total", str(len(expected_order(events, kind))))
     rows_in_dom = page.locator(ROW).count()
     assert 0 < rows_in_dom < 300, f"a window of rows, not all {N}: {rows_in_dom}"
-    more = page.locator('.group[data-kind="disaster"] [data-testid="group-more"]')
     disaster = expected_order(events, "disaster")
-    below = int(more.get_attribute("data-count") or 0)
-    assert len(disaster) - 30 < below < len(disaster), below  # "▼ N more": all but those in view
+    # "▼ N more": all but those in view; measured in the frame after the snapshot's, so wait for it
+    page.wait_for_function(
+        """([lo, hi]) => {
+            const more = document.querySelector(
+                '.group[data-kind="disaster"] [data-testid="group-more"]');
+            const below = Number(more.dataset.count || 0);
+            return lo < below && below < hi;
+        }""",
+        arg=[len(disaster) - 30, len(disaster)],
+        timeout=10_000,
+    )
 
     # a screen reader hears where a row is in the whole list, not in the window drawn
     first_row = row(page, disaster[0])
