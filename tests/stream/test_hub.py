@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import orjson
 import pytest
@@ -155,8 +156,42 @@ def test_pending_entries_are_bounded_too() -> None:
 WINDOW = 0.05  # a coalescing window long enough for a slow CI machine to publish three entries
 
 
-def coalescing_hub() -> Hub:
-    return Hub(buffer_limit_bytes=1 << 20, batch_max_entries=500, coalesce_seconds=WINDOW)
+def coalescing_hub(duty_factor: float = 1e9) -> Hub:
+    """A hub whose window is the whole `WINDOW` (its deliveries count as costly) unless told."""
+    return Hub(
+        buffer_limit_bytes=1 << 20,
+        batch_max_entries=500,
+        coalesce_seconds=WINDOW,
+        duty_factor=duty_factor,
+    )
+
+
+class SlowTransport(FakeTransport):
+    """A write that takes `seconds`, as a thousand boards' writes would together."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def write(self, data: bytes) -> None:
+        time.sleep(self.seconds)
+        super().write(data)
+
+
+async def test_the_window_follows_what_a_delivery_costs() -> None:
+    cheap, costly = coalescing_hub(duty_factor=4), coalescing_hub(duty_factor=4)
+    fast, slow = FakeTransport(), SlowTransport(0.01)
+    cheap.subscribe(Client(fast, on_slow=lambda: None), catching_up=False)
+    costly.subscribe(Client(slow, on_slow=lambda: None), catching_up=False)
+    for h in (cheap, costly):
+        h.publish([committed(1)])
+    await asyncio.sleep(0.02)  # far more than 4 cheap deliveries, less than four 10 ms ones
+    for h in (cheap, costly):
+        h.publish([committed(2)])
+    assert fast.seqs() == [1, 2], "few boards: the next entry leaves at once"
+    assert slow.seqs() == [1], "a costly delivery opens a window: the entry waits for it"
+    await asyncio.sleep(WINDOW * 2)
+    assert slow.seqs() == [1, 2]
 
 
 async def test_an_idle_hub_delivers_at_once_and_a_busy_one_joins_entries_into_one_frame() -> None:
