@@ -178,23 +178,9 @@ class FeedRunner:
         return True
 
     async def _accept(self, parsed: Parsed, now: datetime, *, snapshot: bool) -> None:
-        if parsed.skipped:
-            self.health.items_skipped += len(parsed.skipped)
-            log.info(
-                "feed %s skipped %d item(s), first: %s",
-                self.health.name,
-                len(parsed.skipped),
-                parsed.skipped[0],
-            )
+        self.health.items_skipped += self._logged(parsed.skipped, "skipped %d item(s)")
         self.health.items_filtered += len(parsed.filtered)
-        if parsed.warnings:
-            self.health.warnings += len(parsed.warnings)
-            log.info(
-                "feed %s dropped %d unreadable field(s), first: %s",
-                self.health.name,
-                len(parsed.warnings),
-                parsed.warnings[0],
-            )
+        self.health.warnings += self._logged(parsed.warnings, "dropped %d unreadable field(s)")
         batch: dict[str, Event] = {}
         for event in newest_per_event(parsed.events, ties="first"):
             placed = self._place(self.districts.fill(event))
@@ -211,6 +197,13 @@ class FeedRunner:
                 if gone:
                     self._diff_expired.add(event_id)
         await self._commit(list(batch.values()))
+
+    def _logged(self, problems: Sequence[str], what: str) -> int:
+        """Log one line for a poll's problems of one sort (the first named); their count."""
+        if problems:
+            first = problems[0]
+            log.info("feed %s " + what + ", first: %s", self.health.name, len(problems), first)
+        return len(problems)
 
     def _place(self, event: Event) -> Event | None:
         """Decide what a polled event becomes: None if nothing changed, else the event with a
