@@ -30,12 +30,16 @@ class NoTimeZone(UnreadableTime):
     """A naive time and no zone to read it in: the caller may know another zone to try."""
 
 
-def _in_zone(parsed: datetime, raw: str, zone: tzinfo | None, field: str) -> datetime:
-    """`parsed` as it is if it carries an offset, else read in the feed's zone (none: refused)."""
+_ADD_ZONE = 'add timezone = "<Area/City>" to the feed\'s config'
+
+
+def _in_zone(parsed: datetime, shown: str, zone: tzinfo | None, field: str) -> datetime:
+    """`parsed` as it is if it carries an offset, else read in the feed's zone (none: refused,
+    naming the setting to add); `shown` is the value as the message quotes it."""
     if parsed.tzinfo is not None:
         return parsed
     if zone is None:
-        raise NoTimeZone(f"{field} {raw!r} has no time zone and the feed config sets no `timezone`")
+        raise NoTimeZone(f"{field} {shown} has no time zone: {_ADD_ZONE}")
     return parsed.replace(tzinfo=zone)
 
 
@@ -53,7 +57,7 @@ def parse_time(value: str, *, zone: tzinfo | None = None, field: str = "time") -
         parsed = _from_iso(raw)
     except ValueError:
         raise FeedRejected(f"{field} {raw!r} is not an ISO 8601 time") from None
-    parsed = _in_zone(parsed, raw, zone, field)
+    parsed = _in_zone(parsed, repr(raw), zone, field)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:  # e.g. year 1 with a positive offset
@@ -82,7 +86,7 @@ def parse_rfc822(value: str, *, zone: tzinfo | None = None, field: str = "time")
             parsed = parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         raise FeedRejected(f"{field} {value!r} is not an RFC 822 date") from None
-    return _in_zone(parsed, raw, zone, field).astimezone(UTC)
+    return _in_zone(parsed, repr(raw), zone, field).astimezone(UTC)
 
 
 def from_epoch(value: float | int | str, *, unit: str = "s", field: str = "time") -> datetime:
@@ -124,7 +128,7 @@ def parse_time_pattern(
         parsed = datetime.strptime(raw, pattern)
     except ValueError:
         raise FeedRejected(f"{field} {raw[:60]!r} does not match the pattern {pattern!r}") from None
-    return _in_zone(parsed, raw, zone, field).astimezone(UTC)
+    return _in_zone(parsed, repr(raw), zone, field).astimezone(UTC)
 
 
 def parse_time_format(
@@ -164,7 +168,6 @@ _RFC822 = re.compile(
 _CLOCK = r"(\s+|T|,\s*)(\d{1,2}):(\d\d)(?::(\d\d)(?:\.(\d{1,9}))?)?(?:(\s*)([AaPp])\.?[Mm]\.?)?"
 _DAY_MONTH = re.compile(r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})" + _CLOCK)
 _YEAR_FIRST = re.compile(r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})" + _CLOCK)
-_ADD_ZONE = 'add timezone = "<Area/City>" to the feed\'s config'
 
 
 def read_published_time(value: object, *, zone: tzinfo | None, field: str) -> datetime:
@@ -193,11 +196,7 @@ def read_published_time(value: object, *, zone: tzinfo | None, field: str) -> da
             return from_epoch(raw, unit=unit, field=field)
         except FeedRejected as exc:
             raise UnreadableTime(exc.message) from None
-    parsed = _layout(raw, shown, zone, field)
-    if parsed.tzinfo is None:
-        if zone is None:
-            raise NoTimeZone(f"{field} {shown} has no time zone: {_ADD_ZONE}")
-        parsed = parsed.replace(tzinfo=zone)
+    parsed = _in_zone(_layout(raw, shown, zone, field), shown, zone, field)
     try:
         return parsed.astimezone(UTC)
     except OverflowError:

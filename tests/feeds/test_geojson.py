@@ -159,7 +159,7 @@ def test_an_explicit_time_format_is_a_promise_and_still_refuses() -> None:
 
 
 def test_rfs_sample_naive_time_needs_a_timezone() -> None:
-    with pytest.raises(FeedRejected, match="no time zone and the feed config sets no `timezone`"):
+    with pytest.raises(FeedRejected, match="no time zone: add timezone = "):
         parse_fixture("geojson", SAMPLE, options={"time_format": RFS_PUBDATE})
 
 

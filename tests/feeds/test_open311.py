@@ -271,8 +271,8 @@ def test_an_unreadable_target_date_or_link_is_dropped_with_a_warning() -> None:
     [event] = parsed.events
     assert "expected_at" not in event.extra
     assert parsed.warnings == [
-        "101005420892: expected_datetime '2018-08-03T00:01:00' has no time zone and the feed "
-        "config sets no `timezone`; ignored"
+        "101005420892: expected_datetime '2018-08-03T00:01:00' has no time zone: add timezone = "
+        '"<Area/City>" to the feed\'s config; ignored'
     ]
     parsed = parse(orjson.dumps([request(media_url="ftp://x/1.jpg", address={"street": "Main"})]))
     [event] = parsed.events

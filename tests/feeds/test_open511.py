@@ -285,7 +285,7 @@ def test_naive_recurring_schedules_take_the_records_own_offset() -> None:
 def test_a_schedule_is_still_the_main_time_of_a_record_without_created_or_updated() -> None:
     doc = load("tmdd-output-2.json")
     del doc["events"][0]["created"], doc["events"][0]["updated"]
-    with pytest.raises(FeedRejected, match="has no time zone and the feed config sets no"):
+    with pytest.raises(FeedRejected, match="has no time zone: add timezone"):
         parse_doc(doc)
 
 
