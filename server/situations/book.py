@@ -95,6 +95,8 @@ class SituationBook:
         self.events: dict[str, Member] = {}
         self._situations: dict[str, Situation] = {}
         self.loose: dict[str, None] = {}  # ungrouped active events that may partner later ones
+        self.loose_near = geo.Nearby(settings.distance_m)  # the loose ones by place
+        self.member_near = geo.Nearby(settings.distance_m)  # members of situations by place
         self._clusters = Clusters(settings)
         self.now = 0.0  # the newest event time seen: "recent" is measured from here
         self._changed: set[str] = set()
@@ -120,7 +122,15 @@ class SituationBook:
         return changed
 
     def _event(self, seq: int, body: Any) -> None:
-        old = self.events.get(str(body.get("event_id"))) if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return
+        old = self.events.get(str(body.get("event_id")))
+        if (
+            old is None
+            and body.get("kind") != "complaint"
+            and str(body.get("category")) not in self._families
+        ):
+            return  # nothing it could group with, and no situation holds it
         if (
             old is not None
             and isinstance(body.get("version"), int)
@@ -142,39 +152,45 @@ class SituationBook:
                 if owner is not None:  # its card lists the cluster
                     self._changed.add(owner)
         if member.situation is not None:
+            self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
             self._member_changed(self._situations[member.situation], member)
         elif member.active:
             self._place(member, seq)
         else:
-            self.loose.pop(member.event_id, None)
+            self._unloose(member.event_id)
 
     def _member_changed(self, situation: Situation, member: Member) -> None:
         """A member's new version: counts and severity follow; the last active one ending closes
         the situation, and a member coming back reopens one that closed by itself."""
         self._touch(situation, member.changed_at)
-        if situation.status == "open" and not self._live_members(situation, active_only=True):
+        if situation.status == "open" and not any(self.events[e].active for e in situation.members):
             situation.status, situation.closed_by = "closed", "auto"
         elif situation.closed_by == "auto" and member.active:
             situation.status, situation.closed_by = "open", None
 
     def _place(self, member: Member, seq: int) -> None:
-        """Join the best open situation, or found one with a partner, or wait as a loose event."""
+        """Join the open situation with the nearest member it groups with (the oldest situation
+        on a tie), or found one with a partner, or wait as a loose event."""
         if not member.families or (member.point is None and member.district is None):
             return
         best: tuple[float, int, str] | None = None
-        for situation in self._situations.values():
+        for other_id in self.member_near.near(member.point, member.is_area):
+            other = self.events[other_id]
+            if other is member or not other.active or other.situation is None:
+                continue
+            situation = self._situations[other.situation]
             if situation.status != "open" or member.event_id in situation.banned:
                 continue
             if len(situation.members) >= MAX_MEMBERS:
                 continue
-            gap = self._match(member, situation)
+            gap = self._pair_gap(member, other)
             if gap is not None and (best is None or (gap, situation.order) < best[:2]):
                 best = (gap, situation.order, situation.id)
         if best is not None:
             self._join(self._situations[best[2]], member)
-            self._sweep(self._situations[best[2]])
+            self._sweep(self._situations[best[2]], [member])
             return
-        self.loose[member.event_id] = None
+        self._loosen(member)
         self._found(member, seq)
 
     def _found(self, member: Member, seq: int) -> None:
@@ -182,7 +198,7 @@ class SituationBook:
         if self._open_count() >= MAX_OPEN_SITUATIONS:
             return
         partner: tuple[float, int, Member] | None = None
-        for other_id in self.loose:
+        for other_id in self.loose_near.near(member.point, member.is_area):
             other = self.events[other_id]
             if other is member or "disaster" not in (member.kind, other.kind):
                 continue
@@ -199,27 +215,38 @@ class SituationBook:
             situation = self._situations.pop(situation.id)
             situation.status, situation.closed_by, situation.merged_into = "open", None, None
         self._situations[situation.id] = situation
-        for m in sorted(pair, key=lambda m: m is not founder):
+        pair.sort(key=lambda m: m is not founder)
+        for m in pair:
             self._join(situation, m)
-        self._sweep(situation)
+        self._sweep(situation, pair)
 
-    def _sweep(self, situation: Situation) -> None:
-        """Pull in every loose event that now matches a member, until none does."""
-        grew = True
-        while grew and len(situation.members) < MAX_MEMBERS:
-            grew = False
-            for event_id in list(self.loose):
-                member = self.events[event_id]
-                if event_id in situation.banned or self._match(member, situation) is None:
+    def _sweep(self, situation: Situation, joined: list[Member]) -> None:
+        """Pull in every loose event that groups with a member that just joined, and with those
+        it pulls in, until none does."""
+        queue = [m for m in joined if m.active]
+        while queue and len(situation.members) < MAX_MEMBERS:
+            seed = queue.pop(0)
+            for event_id in self.loose_near.near(seed.point, seed.is_area):
+                candidate = self.events[event_id]
+                if event_id in situation.banned or self._pair_gap(candidate, seed) is None:
                     continue
-                self._join(situation, member)
-                grew = True
+                self._join(situation, candidate)
+                queue.append(candidate)
                 if len(situation.members) >= MAX_MEMBERS:
                     break
 
+    def _loosen(self, member: Member) -> None:
+        self.loose[member.event_id] = None
+        self.loose_near.add(member.event_id, member.seq, member.point, member.is_area)
+
+    def _unloose(self, event_id: str) -> None:
+        self.loose.pop(event_id, None)
+        self.loose_near.remove(event_id)
+
     def _join(self, situation: Situation, member: Member) -> None:
         member.situation = situation.id
-        self.loose.pop(member.event_id, None)
+        self._unloose(member.event_id)
+        self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
         situation.members.append(member.event_id)
         self._touch(situation, member.changed_at)
         if member.cluster is not None:
@@ -231,6 +258,7 @@ class SituationBook:
         situation.members.remove(event_id)
         if event_id in situation.pinned:
             situation.pinned.remove(event_id)
+        self.member_near.remove(event_id)
         member = self.events[event_id]
         member.situation = None
         self._changed.add(situation.id)
@@ -243,18 +271,6 @@ class SituationBook:
         self._changed.add(situation.id)
 
     # ------------------------------------------------------------------------- matching
-
-    def _match(self, member: Member, situation: Situation) -> float | None:
-        """How far the event lies from the nearest member it groups with, or None if none."""
-        best: float | None = None
-        for other_id in situation.members:
-            other = self.events[other_id]
-            if not other.active or other is member:
-                continue
-            gap = self._pair_gap(member, other)
-            if gap is not None and (best is None or gap < best):
-                best = gap
-        return best
 
     def _pair_gap(self, a: Member, b: Member) -> float | None:
         """Distance in metres when two events group (affine, near, close in time), else None."""
@@ -373,7 +389,7 @@ class SituationBook:
                 if member is not None:
                     self._join(new, member)
                     new.pinned.append(event_id)
-            self._sweep(new)
+            self._sweep(new, [self.events[e] for e in new.members])
         elif name == "situation_rename":
             situation.title = str(data["title"]).strip()
         elif name == "situation_close":
@@ -394,7 +410,7 @@ class SituationBook:
             situation.banned.remove(event_id)
         self._join(situation, member)
         situation.pinned.append(event_id)
-        self._sweep(situation)
+        self._sweep(situation, [member])
 
     # ------------------------------------------------------------------------- bounds
 
@@ -407,11 +423,12 @@ class SituationBook:
         horizon = self.now - self.window
         for event_id in list(self.loose):
             if self.events[event_id].end < horizon or len(self.loose) > MAX_LOOSE_EVENTS:
-                del self.loose[event_id]
+                self._unloose(event_id)
         closed = [s for s in self._situations.values() if s.status != "open"]
         for situation in closed[: max(0, len(closed) - MAX_CLOSED_SITUATIONS)]:
             for event_id in situation.members:
                 self.events[event_id].situation = None
+                self.member_near.remove(event_id)
             del self._situations[situation.id]
             self._changed.add(situation.id)
         removed = self._clusters.prune(self.events)
@@ -425,11 +442,10 @@ class SituationBook:
 
     # ------------------------------------------------------------------------- reading
 
-    def _live_members(self, situation: Situation, *, active_only: bool = False) -> list[Member]:
+    def _live_members(self, situation: Situation) -> list[Member]:
         """The members that speak for it now: the active ones, or all when none is."""
         members = [self.events[e] for e in situation.members]
-        active = [m for m in members if m.active]
-        return active if active or active_only else members
+        return [m for m in members if m.active] or members
 
     def get(self, id_: str) -> dict[str, Any] | None:
         """One situation or cluster as on the wire, or None."""

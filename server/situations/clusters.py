@@ -54,7 +54,7 @@ class Clusters:
         self.radius = settings.cluster_radius_m
         self.window = settings.cluster_window_minutes * 60
         self.found: dict[str, ComplaintCluster] = {}
-        self.pending: dict[str, dict[str, None]] = {}  # category -> complaint ids
+        self.pending: dict[str, geo.Nearby] = {}  # category -> unclustered complaints by place
         self.now = 0.0
         self._founded = 0
 
@@ -67,7 +67,7 @@ class Clusters:
     def held(self) -> set[str]:
         """Complaint ids the book must keep because a cluster or a seed refers to them."""
         kept = {e for c in self.found.values() for e in c.members}
-        return kept | {e for ids in self.pending.values() for e in ids}
+        return kept | {e for seeds in self.pending.values() for e in seeds.order}
 
     def add(self, member: Member, events: Mapping[str, Member], *, is_new: bool) -> set[str]:
         """Take a complaint (or a newer version of one); the cluster ids it changed."""
@@ -75,8 +75,8 @@ class Clusters:
         if not is_new:
             if member.cluster is not None:
                 return {member.cluster}
-            if not member.active:
-                self.pending.get(member.category, {}).pop(member.event_id, None)
+            if not member.active and member.category in self.pending:
+                self.pending[member.category].remove(member.event_id)
             return set()
         if not member.active or member.point is None:
             return set()
@@ -92,12 +92,12 @@ class Clusters:
         if best is not None:
             self._join(best[2], member)
             return {best[2].id}
-        seeds = self.pending.setdefault(member.category, {})
-        seeds[member.event_id] = None
+        seeds = self.pending.setdefault(member.category, geo.Nearby(self.radius))
+        seeds.add(member.event_id, member.seq, member.point, is_area=False)
         point = member.point
         near = [
             events[e]
-            for e in seeds
+            for e in seeds.near(point, is_area=False)
             if abs(events[e].start - member.start) <= self.window
             and events[e].point is not None
             and geo.distance_m(point, events[e].point or point) <= self.radius
@@ -116,7 +116,7 @@ class Clusters:
         )
         self.found[cluster.id] = cluster
         for seed in sorted(near, key=lambda m: (m.start, m.seq)):
-            del seeds[seed.event_id]
+            seeds.remove(seed.event_id)
             self._join(cluster, seed)
         return {cluster.id}
 
@@ -136,11 +136,12 @@ class Clusters:
     def prune(self, events: Mapping[str, Member]) -> set[str]:
         """Forget seeds too old to grow into a cluster and clusters past their keep; the ids of
         the clusters removed."""
+        held = sum(len(seeds.order) for seeds in self.pending.values())
         for seeds in self.pending.values():
-            for event_id in list(seeds):
-                too_many = sum(len(s) for s in self.pending.values()) > MAX_PENDING_COMPLAINTS
-                if events[event_id].end < self.now - self.window or too_many:
-                    del seeds[event_id]
+            for event_id in list(seeds.order):
+                if events[event_id].end < self.now - self.window or held > MAX_PENDING_COMPLAINTS:
+                    seeds.remove(event_id)
+                    held -= 1
         by_age = sorted(self.found.values(), key=lambda c: (c.last, c.order))
         removed = set()
         for cluster in by_age:

@@ -22,7 +22,7 @@ def seconds_of(value: Any) -> float | None:
     if not isinstance(value, str):
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
     if moment.tzinfo is None:
@@ -72,26 +72,20 @@ def read_event(seq: int, body: Any, families: dict[str, tuple[int, ...]]) -> Mem
     start = seconds_of(body.get("sent_at"))
     if start is None:
         return None
-    end = seconds_of(body.get("updated_at"))
-    end = start if end is None else max(start, end)
+    updated = body.get("updated_at")
+    end = seconds_of(updated)
+    if end is None or end < start:
+        end, updated = start, body.get("sent_at")
+    changed_at = updated if isinstance(updated, str) and updated.endswith("Z") else iso_of(end)
     shape = geo.positions(body.get("geometry"))
-    point = body.get("point")
-    rep: geo.LonLat | None = None
-    if (
-        isinstance(point, list)
-        and len(point) == 2
-        and geo.positions({"type": "Point", "coordinates": point})
-    ):
-        rep = (float(point[0]), float(point[1]))
-    elif shape:
-        rep = shape[0]
+    rep = geo.position(body.get("point")) or (shape[0] if shape else None)
     district = body.get("district")
     district = district if isinstance(district, str) else None
     geometry_type = (
         body.get("geometry", {}).get("type") if isinstance(body.get("geometry"), dict) else None
     )
     is_area = geometry_type in ("Polygon", "MultiPolygon") or (not shape and district is not None)
-    outline = geo.hull(shape or ([rep] if rep else []))
+    outline = geo.hull(shape) if len(shape) > 1 else [rep] if rep else []
     if len(outline) > MAX_EVENT_HULL:
         outline = outline[:: len(outline) // MAX_EVENT_HULL + 1]
     title = body.get("title")
@@ -111,6 +105,6 @@ def read_event(seq: int, body: Any, families: dict[str, tuple[int, ...]]) -> Mem
         district=district,
         start=start,
         end=end,
-        changed_at=iso_of(end),
+        changed_at=changed_at,
         families=families.get(category, ()),
     )
