@@ -39,7 +39,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "feeds.registry": ("feeds.kit", "server.plugins", "server.errors"),
     "server.situations": ("server.situations", "server.stream", "server.errors"),
     "server.settings": ("server.errors", "feeds.kit", "server.situations.settings"),
-    "server.replay": ("server.replay", "server.stream", "server.errors", "server.clock"),
+    "server.replay": (
+        "server.replay",
+        "server.stream",
+        "server.errors",
+        "server.clock",
+        "server.situations",
+    ),
     "server.officers": (
         "server.officers",
         "server.stream",

@@ -33,6 +33,7 @@ MAX_CLOSED_SITUATIONS = 500  # closed ones kept for the board and the briefing; 
 MAX_MEMBERS = 2_000  # per situation; further events are not added automatically
 MAX_MEMBERS_SHOWN = 200  # event ids on the wire per situation (newest first)
 MAX_LOOSE_EVENTS = 5_000  # ungrouped active events kept as partners for later ones
+MAX_KEPT_EVENTS = 50_000  # recent events kept in all (members, loose, and any an operator may link)
 PRUNE_EVERY = 512  # entries between sweeps that forget events no situation needs
 MAX_SPLIT_EVENTS = 500  # events one split may move
 OPERATOR_ACTIONS = (
@@ -96,6 +97,9 @@ class SituationBook:
         self._situations: dict[str, Situation] = {}
         self.loose: dict[str, None] = {}  # ungrouped active events that may partner later ones
         self.loose_near = geo.Nearby(settings.distance_m)  # the loose ones by place
+        # the loose disasters alone: a traffic event or a complaint can found only with one of
+        # them, and a crowd of loose complaints on one block must not be searched each time
+        self.loose_disasters = geo.Nearby(settings.distance_m)
         self.member_near = geo.Nearby(settings.distance_m)  # members of situations by place
         self._clusters = Clusters(settings)
         self.now = 0.0  # the newest event time seen: "recent" is measured from here
@@ -125,12 +129,6 @@ class SituationBook:
         if not isinstance(body, dict):
             return
         old = self.events.get(str(body.get("event_id")))
-        if (
-            old is None
-            and body.get("kind") != "complaint"
-            and str(body.get("category")) not in self._families
-        ):
-            return  # nothing it could group with, and no situation holds it
         if (
             old is not None
             and isinstance(body.get("version"), int)
@@ -198,9 +196,10 @@ class SituationBook:
         if self._open_count() >= MAX_OPEN_SITUATIONS:
             return
         partner: tuple[float, int, Member] | None = None
-        for other_id in self.loose_near.near(member.point, member.is_area):
+        partners = self.loose_near if member.kind == "disaster" else self.loose_disasters
+        for other_id in partners.near(member.point, member.is_area):
             other = self.events[other_id]
-            if other is member or "disaster" not in (member.kind, other.kind):
+            if other is member:
                 continue
             gap = self._pair_gap(member, other)
             if gap is not None and (partner is None or (gap, other.seq) < partner[:2]):
@@ -238,10 +237,14 @@ class SituationBook:
     def _loosen(self, member: Member) -> None:
         self.loose[member.event_id] = None
         self.loose_near.add(member.event_id, member.seq, member.point, member.is_area)
+        self.loose_disasters.remove(member.event_id)
+        if member.kind == "disaster":
+            self.loose_disasters.add(member.event_id, member.seq, member.point, member.is_area)
 
     def _unloose(self, event_id: str) -> None:
         self.loose.pop(event_id, None)
         self.loose_near.remove(event_id)
+        self.loose_disasters.remove(event_id)
 
     def _join(self, situation: Situation, member: Member) -> None:
         member.situation = situation.id
@@ -435,10 +438,13 @@ class SituationBook:
         if removed:  # situation cards list their clusters: build them all afresh
             self._changed |= removed | set(self._situations)
         keep = self.loose.keys() | self._clusters.held()
+        spare = len(self.events) - MAX_KEPT_EVENTS
         for event_id in list(self.events):
             member = self.events[event_id]
-            if member.situation is None and event_id not in keep and member.end < horizon:
-                del self.events[event_id]
+            if member.situation is None and event_id not in keep:
+                if member.end < horizon or spare > 0:
+                    del self.events[event_id]
+                    spare -= 1
 
     # ------------------------------------------------------------------------- reading
 
