@@ -37,8 +37,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "server.districts",
     ),
     "feeds.registry": ("feeds.kit", "server.plugins", "server.errors"),
-    "server.settings": ("server.errors", "feeds.kit"),
-    "server.replay": ("server.replay", "server.stream", "server.errors", "server.clock"),
+    "server.situations": ("server.situations", "server.stream", "server.errors"),
+    "server.settings": ("server.errors", "feeds.kit", "server.situations.settings"),
+    "server.replay": (
+        "server.replay",
+        "server.stream",
+        "server.errors",
+        "server.clock",
+        "server.situations",
+    ),
     "server.officers": (
         "server.officers",
         "server.stream",
