@@ -28,7 +28,9 @@ def add_parser(sub: Any) -> None:
     cmd = sub.add_parser("brief", help="the shift briefing of a period (html, md or json)")
     cmd.add_argument("--since", default="8h", help="start: a duration back (8h, 90m) or ISO time")
     cmd.add_argument("--until", help="end: a duration back or an ISO time (default: now)")
-    cmd.add_argument("--format", default="md", choices=FORMATS, help="default md")
+    cmd.add_argument(
+        "--format", choices=FORMATS, help="default: by the --out file's suffix, else md"
+    )
     cmd.add_argument("--lang", default="ko", choices=LANGUAGES, help="default ko")
     source = cmd.add_mutually_exclusive_group()
     source.add_argument(
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         entries = _log_entries(_db_path(args, settings), span.end)
     for entry in entries:
         builder.add(entry)
-    text = render(builder.briefing(), args.format, args.lang, districts)
+    text = render(builder.briefing(), _format(args), args.lang, districts)
     if args.out is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
@@ -70,6 +72,12 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise BriefError(f"cannot write {args.out}: {exc.strerror}") from None
     return 0
+
+
+def _format(args: argparse.Namespace) -> str:
+    """--format, else the one the --out file's suffix names (brief.html), else Markdown."""
+    suffix = args.out.suffix.lstrip(".").lower() if args.out is not None else ""
+    return str(args.format or (suffix if suffix in FORMATS else "md"))
 
 
 def _db_path(args: argparse.Namespace, settings: Settings) -> Path:

@@ -18,6 +18,7 @@ import orjson
 from server.cli.follow import Follower, note
 from server.errors import CityboardError, LogError, RecordingError
 from server.replay.recording import Header, RecordingWriter, at_of, parse_when, read_header
+from server.settings import load_settings
 from server.stream.events import iso_utc
 from server.stream.sqlite import LogFile
 
@@ -99,6 +100,9 @@ async def record(args: argparse.Namespace) -> int:
         exercise=args.exercise,
         description=args.description,
     )
+    if args.db is not None:  # a log file does not say its city: the settings do
+        settings = load_settings()
+        header.city, header.timezone = settings.city_name, settings.city_timezone
     writer = RecordingWriter(args.out, header)
     try:
         if args.db is not None:
