@@ -37,7 +37,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "server.districts",
     ),
     "feeds.registry": ("feeds.kit", "server.plugins", "server.errors"),
-    "server.settings": ("server.errors", "feeds.kit"),
+    "server.situations": ("server.situations", "server.stream", "server.errors"),
+    "server.settings": ("server.errors", "feeds.kit", "server.situations.settings"),
     "server.replay": ("server.replay", "server.stream", "server.errors", "server.clock"),
     "server.officers": (
         "server.officers",

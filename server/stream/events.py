@@ -401,6 +401,13 @@ class ActionName(StrEnum):
     CALL_RINGING = "call_ringing"
     CALL_ANSWERED = "call_answered"
     CALL_ENDED = "call_ended"
+    # operators shaping situations (server/situations; `event_id` is the situation's id)
+    SITUATION_LINK = "situation_link"
+    SITUATION_UNLINK = "situation_unlink"
+    SITUATION_MERGE = "situation_merge"
+    SITUATION_SPLIT = "situation_split"
+    SITUATION_RENAME = "situation_rename"
+    SITUATION_CLOSE = "situation_close"
 
 
 class Action(Frozen):
