@@ -19,6 +19,7 @@ from server.districts import Districts
 from server.errors import BriefError, LogError
 from server.replay.recording import read_entries, read_header
 from server.settings import Settings, load_settings
+from server.situations import SituationBook
 from server.stream.events import utcnow
 from server.stream.sqlite import LogFile
 
@@ -54,12 +55,22 @@ def run(args: argparse.Namespace) -> int:
         now = datetime.fromisoformat(header.end) if header.end else utcnow()
         span = period(args.since, args.until, now)
         builder = BriefBuilder(
-            span, header.city or settings.city_name, header.timezone, args.recording.name
+            span,
+            header.city or settings.city_name,
+            header.timezone,
+            args.recording.name,
+            book=SituationBook(settings.situations),
         )
         entries: Iterator[dict[str, Any]] = read_entries(args.recording)
     else:
         span = period(args.since, args.until, utcnow())
-        builder = BriefBuilder(span, settings.city_name, settings.city_timezone, "log")
+        builder = BriefBuilder(
+            span,
+            settings.city_name,
+            settings.city_timezone,
+            "log",
+            book=SituationBook(settings.situations),
+        )
         entries = _log_entries(_db_path(args, settings), span.end)
     for entry in entries:
         builder.add(entry)

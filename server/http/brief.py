@@ -16,6 +16,7 @@ from server.errors import BriefError
 from server.http.board import BOARD
 from server.http.responses import error_response
 from server.http.roles import require_operator
+from server.situations import SituationBook
 from server.stream.events import utcnow
 from server.stream.log import Committed
 
@@ -37,7 +38,8 @@ async def brief_page(request: web.Request) -> web.StreamResponse:
     try:
         check(fmt, lang)
         span = period(query.get("since", "8h"), query.get("until"), utcnow(), ("since", "until"))
-        builder = BriefBuilder(span, settings.city_name, settings.city_timezone, "log")
+        book = SituationBook(settings.situations)
+        builder = BriefBuilder(span, settings.city_name, settings.city_timezone, "log", book=book)
         async with request.app[BUILDING]:
             after = 0
             while page := await board.log.entries_after(after, PAGE_ENTRIES):

@@ -167,6 +167,11 @@ async def test_the_json_briefing_of_a_night_written_through_a_real_server(night:
     assert "kma" in outage["message"]
     assert brief["escalations"]["steps"] == 0
     assert brief["source"] == "log" and brief["timezone"] == "Asia/Seoul"
+    found = brief["situations"]
+    assert found["available"] and found["open"] == 1, "the flood and its water complaints"
+    (flood,) = found["items"]
+    assert flood["members"] == ["test:e1", "test:e3", "test:e4"]  # not the closure, nor e5
+    assert (flood["severity"], flood["counts"]) == ("extreme", {"complaint": 2, "disaster": 1})
 
 
 async def test_a_recording_of_the_night_briefs_the_same(night: Night, tmp_path: Path) -> None:
