@@ -77,6 +77,7 @@ class BriefBuilder:
     timezone: str
     source: str
     book: SituationFold | None = None
+    city_names: dict[str, str] = field(default_factory=dict)
     entries: int = 0
     _events: dict[str, _Event] = field(default_factory=dict)
     _workflows: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -228,6 +229,7 @@ class BriefBuilder:
         outages = sorted(self._outages, key=lambda o: (o.started_at, o.feed))
         return Briefing(
             city=self.city,
+            city_names=self.city_names,
             timezone=self.timezone,
             source=self.source,
             since=iso_utc(self.period.start),

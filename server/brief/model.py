@@ -155,6 +155,7 @@ class Briefing(BaseModel):
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
     city: str
+    city_names: dict[str, str] = Field(default_factory=dict)  # the city's name by language
     timezone: str
     source: str  # "log" or the recording's file name
     since: str

@@ -413,7 +413,7 @@ def _source(page: Page) -> str:
 def _heading(page: Page) -> tuple[str, str, str]:
     """Title, period line and source line."""
     b, t = page.brief, page.t
-    city = b.city
+    city = b.city_names.get(t.lang) or b.city
     zone = datetime.fromisoformat(b.until).astimezone(page.zone).strftime("%Z")
     return (
         f"{t('brief.title')} — {city}",

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             header.timezone,
             args.recording.name,
             book=SituationBook(settings.situations),
+            city_names=settings.city_names if header.city in ("", settings.city_name) else {},
         )
         entries: Iterator[dict[str, Any]] = read_entries(args.recording)
     else:
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             settings.city_timezone,
             "log",
             book=SituationBook(settings.situations),
+            city_names=settings.city_names,
         )
         entries = _log_entries(_db_path(args, settings), span.end)
     for entry in entries:

@@ -39,7 +39,14 @@ async def brief_page(request: web.Request) -> web.StreamResponse:
         check(fmt, lang)
         span = period(query.get("since", "8h"), query.get("until"), utcnow(), ("since", "until"))
         book = SituationBook(settings.situations)
-        builder = BriefBuilder(span, settings.city_name, settings.city_timezone, "log", book=book)
+        builder = BriefBuilder(
+            span,
+            settings.city_name,
+            settings.city_timezone,
+            "log",
+            book=book,
+            city_names=settings.city_names,
+        )
         async with request.app[BUILDING]:
             after = 0
             while page := await board.log.entries_after(after, PAGE_ENTRIES):
