@@ -160,11 +160,9 @@ class BriefBuilder:
         elif name == "escalation_step":
             found.steps += 1
         elif name == "escalation_result":
-            outcome = str(data.get("outcome", ""))
-            found.by_outcome[outcome] = found.by_outcome.get(outcome, 0) + 1
+            _bump(found.by_outcome, str(data.get("outcome", "")))
         elif name == "escalation_stopped":
-            reason = str(data.get("reason", ""))
-            found.stopped[reason] = found.stopped.get(reason, 0) + 1
+            _bump(found.stopped, str(data.get("reason", "")))
         if len(found.items) >= MAX_LISTED:
             found.more += 1
             return
