@@ -15,6 +15,7 @@ CityboardError
 │   └── FeedRejected       this document is bad: skip it, count it, keep going
 ├── RecordingError         a recording cannot be read or written (which line, and why)
 ├── ReplayError            a replay command cannot be carried out
+├── BriefError             a briefing cannot be made as asked (bad period, format or language)
 ├── DialerError            a dialer cannot place a call (no SIP URI, line busy, unreachable…)
 ├── CallError              a call request that cannot be served (with its HTTP status)
 ├── CallFailed             the dialer failed a call that is on the record (server/officers/calls.py)
@@ -99,6 +100,12 @@ class ReplayError(CityboardError):
     """A replay command cannot be carried out; the code tells the client why."""
 
     code = "replay"
+
+
+class BriefError(CityboardError):
+    """A briefing cannot be made as asked; the message names the flag and what it takes."""
+
+    code = "bad_brief"
 
 
 class DialerError(CityboardError):

@@ -55,6 +55,14 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "server.settings",
         "server.plugins",
     ),
+    "server.brief": (
+        "server.brief",
+        "server.stream",
+        "server.errors",
+        "server.clock",
+        "server.districts",
+        "server.replay.recording",
+    ),
     "server.http": ("server", "feeds"),  # the composition root knows both sides
     "server.cli": ("server", "feeds"),
 }

@@ -7,7 +7,6 @@ import asyncio
 import os
 import re
 import signal
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -17,9 +16,11 @@ import aiohttp
 import orjson
 
 from server.cli.follow import Follower, note
-from server.errors import CityboardError, RecordingError
+from server.errors import CityboardError, LogError, RecordingError
 from server.replay.recording import Header, RecordingWriter, at_of, parse_when, read_header
+from server.settings import load_settings
 from server.stream.events import iso_utc
+from server.stream.sqlite import LogFile
 
 PROGRESS_EVERY = 5_000  # entries between progress lines on long exports
 
@@ -99,6 +100,9 @@ async def record(args: argparse.Namespace) -> int:
         exercise=args.exercise,
         description=args.description,
     )
+    if args.db is not None:  # a log file does not say its city: the settings do
+        settings = load_settings()
+        header.city, header.timezone = settings.city_name, settings.city_timezone
     writer = RecordingWriter(args.out, header)
     try:
         if args.db is not None:
@@ -117,30 +121,17 @@ def _export_db(
     db: Path, writer: RecordingWriter, since: datetime | None, until: datetime | None
 ) -> None:
     """Every entry of a log file in the time range, in seq order, with a progress line."""
-    if not db.is_file():
-        raise RecordingError(f"{db} does not exist")
-    clauses, params = ["1"], []
-    if since is not None:
-        clauses.append("at >= ?")
-        params.append(iso_utc(since))
-    if until is not None:
-        clauses.append("at < ?")
-        params.append(iso_utc(until))
-    where = " AND ".join(clauses)
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        try:
-            (epoch,) = conn.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
-            (total,) = conn.execute(f"SELECT COUNT(*) FROM log WHERE {where}", params).fetchone()
-        except (sqlite3.DatabaseError, TypeError) as exc:
-            raise RecordingError(f"{db} is not a cityboard log: {exc}") from None
-        writer.header.epoch = epoch
-        rows = conn.execute(
-            f"SELECT seq, epoch, at, type, body FROM log WHERE {where} ORDER BY seq", params
-        )
-        for done, (seq, row_epoch, at, type_, body) in enumerate(rows, 1):
+    try:
+        log_file = LogFile(db)
+    except LogError as exc:
+        raise RecordingError(exc.message) from None
+    with log_file:
+        total = log_file.count(since, until)
+        writer.header.epoch = log_file.epoch
+        for done, (seq, row_epoch, at, type_, body) in enumerate(log_file.rows(since, until), 1):
             writer.write(
                 b'{"seq":%d,"epoch":"%s","at":"%s","type":"%s","body":%s}'
-                % (seq, row_epoch.encode(), at.encode(), type_.encode(), bytes(body))
+                % (seq, row_epoch.encode(), at.encode(), type_.encode(), body)
             )
             if done % PROGRESS_EVERY == 0 or done == total:
                 print(

@@ -24,7 +24,7 @@ from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import FeedRunner
 from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
-from server.http import calls, directory, reads, replays
+from server.http import brief, calls, directory, reads, replays
 from server.http.board import BOARD, OFFICERS, Board, Officers
 from server.http.guard import refuse_cross_site
 from server.http.headers import HEADERS, harden, hardening_headers
@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> web.Application:
     app[HEADERS] = hardening_headers(settings)
     app.on_response_prepare.append(harden)
     app[OFFICERS] = _officers(board)
+    app[brief.BUILDING] = asyncio.Semaphore(brief.BRIEFS_AT_ONCE)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(_officers_lifecycle)  # after the log: calls are logged on events
     app.on_shutdown.append(_close_websockets)
@@ -120,6 +121,8 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/replays/{name}", replays.replay_status)
     router.add_post("/api/replays/{name}/control", replays.control_replay)
     router.add_delete("/api/replays/{name}", replays.stop_replay)
+    router.add_get("/brief", brief.brief_page)
+    router.add_get("/brief.css", brief.brief_css)
     router.add_get("/ws", handle_ws)
     router.add_get("/", index)
     if FRONTEND_DIR.is_dir():  # the board's files by name, so `/api/…` never falls through to them

@@ -454,3 +454,52 @@ def _rows_for_ids(conn: sqlite3.Connection, select: str, ids: Iterable[str]) -> 
         sql = f"{select} WHERE event_id IN ({','.join('?' * len(chunk))})"
         rows += conn.execute(sql, chunk).fetchall()
     return rows
+
+
+class LogFile:
+    """A log file opened read-only by another process (`record --db`, `brief --db`), while a
+    server may still be writing it: its epoch, and its entries in seq order as raw rows."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise LogError(f"{path} does not exist")
+        self.path = path
+        self._conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+            (self.epoch,) = row
+        except (sqlite3.DatabaseError, TypeError) as exc:
+            self._conn.close()
+            raise LogError(f"{path} is not a cityboard log: {exc}") from None
+
+    def __enter__(self) -> LogFile:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._conn.close()
+
+    @staticmethod
+    def _where(since: datetime | None, until: datetime | None) -> tuple[str, list[str]]:
+        clauses, params = ["1"], []
+        if since is not None:
+            clauses.append("at >= ?")
+            params.append(iso_utc(since))
+        if until is not None:
+            clauses.append("at < ?")
+            params.append(iso_utc(until))
+        return " AND ".join(clauses), params
+
+    def count(self, since: datetime | None = None, until: datetime | None = None) -> int:
+        """How many entries lie in the time range."""
+        where, params = self._where(since, until)
+        (total,) = self._conn.execute(f"SELECT COUNT(*) FROM log WHERE {where}", params).fetchone()
+        return int(total)
+
+    def rows(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[tuple[int, str, str, str, bytes]]:
+        """(seq, epoch, at, type, body JSON) of each entry in the range, streamed in seq order."""
+        where, params = self._where(since, until)
+        query = f"SELECT seq, epoch, at, type, body FROM log WHERE {where} ORDER BY seq"
+        for seq, epoch, at, type_, body in self._conn.execute(query, params):
+            yield seq, epoch, at, type_, bytes(body)

@@ -19,6 +19,8 @@ def test_every_route_is_documented_and_nothing_else(tmp_path: Path) -> None:
         for r in app.router.routes()
         if r.method in {"GET", "POST"}
         and r.resource is not None
-        and r.resource.canonical.startswith(("/api", "/ws", "/healthz", "/readyz", "/metrics"))
+        and r.resource.canonical.startswith(
+            ("/api", "/ws", "/healthz", "/readyz", "/metrics", "/brief")
+        )
     }
     assert served == documented
