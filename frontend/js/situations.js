@@ -256,3 +256,63 @@ export function clusterEvent(cluster, catalogs, events) {
 export function situationTargets(situations, matches) {
   return situations.filter((s) => (SEVERITY_RANK[severityOf(s)] ?? 0) >= SEVERITY_RANK.severe && matches(s)).map((s) => ({ code: s.id, situation: s, worst: severityOf(s) }));
 }
+
+/**
+ * A situation as the detail panel's item, so the existing actions (ack, assign, note, resolve),
+ * its history and the officers on duty work on it as on an event: its title, severity, main kind
+ * (the first of disaster, traffic, complaint it has) and first district.
+ */
+export function situationEvent(sit) {
+  const kind = kindCounts(sit)[0]?.[0] ?? "disaster";
+  return {
+    event_id: sit.id,
+    version: 1,
+    kind,
+    category: `${kind}.other`,
+    severity: severityOf(sit),
+    status: "active",
+    title: String(sit.title ?? sit.id),
+    description: "",
+    sent_at: sit.first_at,
+    updated_at: sit.last_change_at,
+    district: Array.isArray(sit.districts) ? sit.districts[0] ?? null : null,
+    geometry: sit.area ?? null,
+    source: "",
+    situation: sit,
+  };
+}
+
+/** The detail panel's item for a situation or cluster id (null for an event id). */
+export function virtualEvent(id, store, catalogs, events) {
+  const sit = store.situations.get(id);
+  if (sit) return situationEvent(sit);
+  const cluster = store.clusters.get(id);
+  return cluster ? clusterEvent(cluster, catalogs, events) : null;
+}
+
+/**
+ * The lists' view of the events with clusters (`stream`: the BoardStream; `match`: the filter's
+ * predicate): a clustered complaint is shown once, as its cluster's row, which shows when any of
+ * its complaints matches (or, unfiltered, when the board holds none of them). `weight(clusterRow)`:
+ * how many complaints that row stands for.
+ */
+export function clusterView(stream, match, filtered) {
+  const sits = stream.situations;
+  const weight = (ev) => {
+    let known = 0;
+    let matching = 0;
+    for (const id of ev.cluster.members ?? []) {
+      const member = stream.events.get(id);
+      if (!member) continue;
+      known += 1;
+      if (match(member)) matching += 1;
+    }
+    if (known) return matching;
+    return filtered ? 0 : Number(ev.cluster.count) || 0;
+  };
+  return {
+    list: (ev) => (ev.cluster ? weight(ev) > 0 : !sits.clusterOf.has(ev.event_id) && match(ev)),
+    map: (ev) => !sits.clusterOf.has(ev.event_id) && match(ev),
+    weight,
+  };
+}

@@ -135,3 +135,23 @@ test("a cluster reads as one complaint row, titled in each language", () => {
   assert.equal(ev.district, "11140");
   assert.equal(ev.updated_at, c.last_at);
 });
+
+test("the lists show a clustered complaint once, as its cluster, counted as its complaints that match", async () => {
+  const { clusterView } = await import("../../frontend/js/situations.js");
+  const stream = new BoardStream();
+  stream.handle({ type: "welcome", epoch: "e", head: 1 });
+  const ev = (id, fields) => ({ event_id: id, version: 1, kind: "complaint", status: "active", severity: "minor", ...fields });
+  stream.handle({ type: "snapshot", seq: 1, events: [ev("c1", { district: "A" }), ev("c2", { district: "B" }), ev("c3", { district: "A" }), ev("free", { district: "A" })] });
+  stream.handle(msg(1, true, [], [cluster("k", ["c1", "c2", "c3", "gone"])]));
+  const row = clusterEvent(stream.situations.clusters.get("cluster:k"), catalogs, stream.events);
+  const all = clusterView(stream, () => true, false);
+  assert.ok(!all.list(stream.events.get("c1")), "a clustered complaint is not a row of its own");
+  assert.ok(all.list(stream.events.get("free")));
+  assert.ok(all.list(row));
+  assert.equal(all.weight(row), 3, "its active complaints");
+  assert.ok(!all.map(stream.events.get("c2")), "nor a marker: the cluster's bubble stands for it");
+  const inA = clusterView(stream, (e) => e.district === "A", true);
+  assert.equal(inA.weight(row), 2);
+  const inC = clusterView(stream, (e) => e.district === "C", true);
+  assert.ok(!inC.list(row), "no complaint of it matches: no row");
+});
