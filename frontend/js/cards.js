@@ -212,9 +212,10 @@ export class SituationCards {
     const age = ageText(now - Date.parse(sit.first_at ?? ""), tr);
     setText(card.age, tr.t("situations.age", { age }));
     setText(card.changed, tr.t("situations.changed", { age: ageText(now - Date.parse(sit.last_change_at ?? ""), tr) }));
-    const esc = escalationOf(sit, this.ctx.store.workflow(sit.id) ?? sit.workflow);
+    const store = this.ctx.store;
+    const esc = escalationOf(sit, store.workflow(sit.id) ?? sit.workflow, (id) => store.workflow(id));
     const text = countdownText(esc, now, tr);
-    setText(card.countdown, text ? `⏱ ${text}` : "");
+    setText(card.countdown, text);
     card.countdown.hidden = !text;
     const state = escalationState(esc, now).state;
     if (card.countdown.dataset.state !== state) card.countdown.dataset.state = state;

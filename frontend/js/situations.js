@@ -183,9 +183,20 @@ export function countdownText(esc, now, tr) {
   return tr.t(`escalation.${st.state}`, values);
 }
 
-/** The escalation a card counts down: the situation's own, else its workflow's. */
-export function escalationOf(sit, workflow) {
-  return sit?.escalation ?? workflow?.escalation ?? null;
+/**
+ * The escalation a card counts down: the situation's own (or its workflow's) while it has a next
+ * step, else the member event's whose next step comes first (`workflowOf(id)`), else the
+ * situation's own (finished or stopped).
+ */
+export function escalationOf(sit, workflow, workflowOf = () => null) {
+  const own = sit?.escalation ?? workflow?.escalation ?? null;
+  if (own?.next_at) return own;
+  let soonest = null;
+  for (const id of Array.isArray(sit?.members) ? sit.members : []) {
+    const esc = workflowOf(id)?.escalation;
+    if (esc?.next_at && (!soonest || Date.parse(esc.next_at) < Date.parse(soonest.next_at))) soonest = esc;
+  }
+  return soonest ?? own;
 }
 
 /** Who owns a situation: the server's owner, else whom it was assigned to on this board. */

@@ -155,3 +155,19 @@ test("the lists show a clustered complaint once, as its cluster, counted as its 
   const inC = clusterView(stream, (e) => e.district === "C", true);
   assert.ok(!inC.list(row), "no complaint of it matches: no row");
 });
+
+test("a card counts down its own escalation, else its members' soonest next step", async () => {
+  const { escalationOf } = await import("../../frontend/js/situations.js");
+  const own = { step: 0, of: 2, next_at: "2026-12-01T10:09:00Z", target: "duty_director" };
+  const flows = new Map([
+    ["a", { escalation: { step: 0, of: 3, next_at: "2026-12-01T10:05:00Z", target: "district_officer" } }],
+    ["b", { escalation: { step: 1, of: 3, next_at: "2026-12-01T10:03:00Z", target: "department_manager" } }],
+    ["c", { escalation: { step: 1, of: 3, next_at: null, stopped: "acknowledged" } }],
+  ]);
+  const of = (id) => flows.get(id) ?? null;
+  assert.equal(escalationOf(sit("s", { escalation: own, members: ["a", "b"] }), null, of), own);
+  assert.equal(escalationOf(sit("s", { members: ["a", "b", "c"] }), null, of).target, "department_manager");
+  const stopped = { step: 1, of: 2, next_at: null, stopped: "acknowledged" };
+  assert.equal(escalationOf(sit("s", { escalation: stopped, members: ["c"] }), null, of), stopped);
+  assert.equal(escalationOf(sit("s"), { escalation: own }), own, "the workflow's when the wire has none");
+});
