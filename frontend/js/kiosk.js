@@ -50,10 +50,11 @@ export class Kiosk {
     if (next !== undefined) this.focus(next);
   }
 
-  /** The rotation's stops: severe situations first (worst first), then districts with severe events. */
+  /** The rotation's stops: severe situations first (worst first), then the other districts with severe events. */
   targets() {
     const sits = situationTargets(this.ctx.cards.visible(), () => true);
-    return [...sits, ...kioskTargets(this.ctx.store.events.values(), this.ctx.board.matcher)];
+    const covered = new Set(sits.flatMap((t) => t.situation.districts ?? []));
+    return [...sits, ...kioskTargets(this.ctx.store.events.values(), this.ctx.board.matcher).filter((t) => !covered.has(t.code))];
   }
 
   /** An alert was shown: its district comes into focus at once. */
