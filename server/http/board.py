@@ -14,6 +14,7 @@ from feeds.kit.http import SharedSession
 from feeds.runner import FeedRunner
 from server import memory
 from server.districts import Districts
+from server.escalation.escalator import Escalator
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore
 from server.replay.registry import Replays
@@ -97,3 +98,5 @@ class Officers:
 
 
 OFFICERS = web.AppKey("officers", Officers)
+
+ESCALATOR = web.AppKey("escalator", Escalator)  # present when policies are configured
