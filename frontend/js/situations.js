@@ -240,7 +240,7 @@ export function clusterEvent(cluster, catalogs, events) {
   for (const [lang, catalog] of Object.entries(catalogs)) {
     const category = lookup(catalog, `categories.complaint.${sub}`) ?? sub;
     const values = { category, n: cluster.count, radius: cluster.radius_m };
-    translations[lang] = { title: fmt(lookup(catalog, "clusters.title") ?? "{category} ×{n}", values), description: fmt(lookup(catalog, "clusters.description") ?? "", values) };
+    translations[lang] = { title: fmt(lookup(catalog, "clusters.title") ?? "{category} · {n}", values), description: fmt(lookup(catalog, "clusters.description") ?? "", values) };
   }
   const center = Array.isArray(cluster.center) ? cluster.center : null;
   return {

@@ -131,7 +131,7 @@ test("a cluster reads as one complaint row, titled in each language", () => {
   assert.equal(ev.kind, "complaint");
   assert.equal(ev.severity, "moderate", "the worst of its known complaints");
   assert.equal(ev.translations.ko.title, "소음 3건");
-  assert.equal(ev.translations.en.title, "Noise ×3");
+  assert.equal(ev.translations.en.title, "Noise · 3");
   assert.equal(ev.district, "11140");
   assert.equal(ev.updated_at, c.last_at);
 });
