@@ -234,7 +234,7 @@ def test_a_situation_act_goes_round_the_log_to_every_board(
 def test_screenshot_of_the_situations_board(
     flood_server: Any, open_board: Open, artifacts: Path
 ) -> None:
-    """The wall with the flood's card open, (docs/screenshot-situations.png)."""
+    """The wall with the flood's card open, for a person to look at (docs/screenshot-*.png)."""
     page = open_board(flood_server, query=f"?token={OPERATOR_TOKEN}")
     wait_live(page)
     wait_map(page)
