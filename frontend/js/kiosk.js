@@ -52,7 +52,7 @@ export class Kiosk {
 
   /** The rotation's stops: severe situations first (worst first), then the other districts with severe events. */
   targets() {
-    const sits = situationTargets(this.ctx.cards.visible(), () => true);
+    const sits = situationTargets(this.ctx.cards.visible());
     const covered = new Set(sits.flatMap((t) => t.situation.districts ?? []));
     return [...sits, ...kioskTargets(this.ctx.store.events.values(), this.ctx.board.matcher).filter((t) => !covered.has(t.code))];
   }

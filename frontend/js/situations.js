@@ -263,9 +263,9 @@ export function clusterEvent(cluster, catalogs, events) {
   };
 }
 
-/** The kiosk's stops for situations: each open one at least severe, worst first, as a target. */
-export function situationTargets(situations, matches) {
-  return situations.filter((s) => (SEVERITY_RANK[severityOf(s)] ?? 0) >= SEVERITY_RANK.severe && matches(s)).map((s) => ({ code: s.id, situation: s, worst: severityOf(s) }));
+/** The kiosk's stops for situations (shown ones, worst first): each one at least severe, as a target. */
+export function situationTargets(situations) {
+  return situations.filter((s) => (SEVERITY_RANK[severityOf(s)] ?? 0) >= SEVERITY_RANK.severe).map((s) => ({ code: s.id, situation: s, worst: severityOf(s) }));
 }
 
 /**

@@ -171,3 +171,9 @@ test("a card counts down its own escalation, else its members' soonest next step
   assert.equal(escalationOf(sit("s", { escalation: stopped, members: ["c"] }), null, of), stopped);
   assert.equal(escalationOf(sit("s"), { escalation: own }), own, "the workflow's when the wire has none");
 });
+
+test("the kiosk stops at situations that are severe or worse, in the cards' order", async () => {
+  const { situationTargets } = await import("../../frontend/js/situations.js");
+  const t = situationTargets([sit("x", { severity: "extreme" }), sit("y", { severity: "moderate" }), sit("z", { severity: "severe" })]);
+  assert.deepEqual(t.map((s) => s.code), ["situation:x", "situation:z"]);
+});
