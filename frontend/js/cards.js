@@ -116,6 +116,7 @@ export class SituationCards {
     card.headBtn.addEventListener("click", () => this.toggle(id));
     card.districts = el("div", "sit-line sit-districts", { "data-testid": "situation-districts" });
     card.counts = el("div", "sit-line sit-counts", { "data-testid": "situation-counts" });
+    card.raised = el("div", "sit-line sit-raised", { "data-testid": "situation-raised" });
     const times = el("div", "sit-line sit-times");
     card.age = el("span", "sit-age", { "data-testid": "situation-age" });
     card.changed = el("span", "sit-changed", { "data-testid": "situation-changed" });
@@ -130,7 +131,7 @@ export class SituationCards {
     card.ops = this._ops(card);
     card.status = el("p", "sit-status", { "data-testid": "situation-status", role: "status" });
     card.body.append(card.memberList, card.memberMore, card.clusterList, card.ops, card.status);
-    card.el.append(card.headBtn, card.districts, card.counts, times, card.countdown, card.body);
+    card.el.append(card.headBtn, card.districts, card.counts, card.raised, times, card.countdown, card.body);
     return card;
   }
 
@@ -191,9 +192,9 @@ export class SituationCards {
     setText(card.districts, names.length > 3 ? `${names.slice(0, 3).join(", ")} ${tr.t("situations.districtsMore", { n: names.length - 3 })}` : names.join(", "));
     card.districts.title = names.join(", ");
     card.districts.hidden = !names.length;
-    const counts = kindCounts(sit).map(([k, n]) => `${tr.label("kinds", k)} ${tr.number(n)}`);
-    if (sit.raised) counts.push(`▲ ${tr.t("situations.raised")}`);
-    setText(card.counts, counts.join(" · "));
+    setText(card.counts, kindCounts(sit).map(([k, n]) => `${tr.label("kinds", k)} ${tr.number(n)}`).join(" · "));
+    setText(card.raised, sit.raised ? `▲ ${tr.t("situations.raised")}` : "");
+    card.raised.hidden = !sit.raised;
     const owner = ownerOf(sit, wf);
     setText(card.owner, owner ? tr.t("situations.owner", { name: owner }) : tr.t("situations.noOwner"));
     card.owner.classList.toggle("muted", !owner);
@@ -274,8 +275,9 @@ export class SituationCards {
       this._fillOps(card, card.sit);
     });
     row.unlink = button("sit-unlink control", "situation-unlink", () => this.unlink(card, row.el.dataset.eventId));
-    row.meta.prepend(row.check);
-    row.meta.append(row.unlink);
+    const ops = el("span", "sit-member-ops");
+    ops.append(row.check, row.unlink);
+    row.el.append(ops);
     return row;
   }
 
