@@ -246,3 +246,21 @@ def test_screenshot_of_the_situations_board(
     if os.environ.get("CITYBOARD_UPDATE_SCREENSHOT") == "1":
         page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.exists(), "docs/screenshot-situations.png (CITYBOARD_UPDATE_SCREENSHOT=1)"
+
+
+def test_the_kiosk_rotation_stops_at_the_situation(flood_server: Any, open_board: Open) -> None:
+    page = open_board(flood_server, query="?kiosk=1&rotate=2")
+    wait_live(page)
+    wait_map(page)
+    card = the_card(page)
+    sid = card.get_attribute("data-situation-id") or ""
+    assert sid.startswith("situation:"), sid
+    # its area is in focus; Gangnam, which it covers, is not a stop of its own
+    expect(page.locator('[data-testid="map"]')).to_have_attribute("data-focus-situation", sid)
+    expect(page.locator('[data-testid="kiosk-focus"]')).to_contain_text(
+        "상황: 강남역 일대 홍수경보"
+    )
+    expect(card).to_have_class(re.compile(r"\bin-focus\b"))
+    expect(card.locator('[data-testid="situation-ops"]')).to_be_hidden()
+    page.wait_for_timeout(2_500)  # a turn of the rotation later it is still the only stop
+    expect(page.locator('[data-testid="map"]')).to_have_attribute("data-focus-situation", sid)
