@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from feeds.kit.base import FeedConfig
 from server.errors import ConfigError
 from server.escalation.settings import EscalationSettings
+from server.situations.settings import SituationSettings
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -95,6 +96,11 @@ class Settings(BaseSettings):
     batch_max_entries: int = Field(default=500, ge=1)
     ws_coalesce_seconds: float = Field(default=0.02, ge=0, le=1.0)
     feeds_broadcast_seconds: float = Field(default=5.0, gt=0)
+    # at most one `situations` message per stream this often (docs/situations.md)
+    situations_push_seconds: float = Field(default=0.5, ge=0, le=60)
+
+    # situations and complaint clusters: the [situations] table (docs/situations.md)
+    situations: SituationSettings = Field(default_factory=SituationSettings)
 
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)

@@ -37,9 +37,21 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "server.districts",
     ),
     "feeds.registry": ("feeds.kit", "server.plugins", "server.errors"),
-    "server.settings": ("server.errors", "feeds.kit", "server.escalation.settings"),
+    "server.situations": ("server.situations", "server.stream", "server.errors"),
+    "server.settings": (
+        "server.errors",
+        "feeds.kit",
+        "server.escalation.settings",
+        "server.situations.settings",
+    ),
     "server.escalation.settings": ("server.stream.events",),
-    "server.replay": ("server.replay", "server.stream", "server.errors", "server.clock"),
+    "server.replay": (
+        "server.replay",
+        "server.stream",
+        "server.errors",
+        "server.clock",
+        "server.situations",
+    ),
     "server.officers": (
         "server.officers",
         "server.stream",

@@ -65,7 +65,7 @@ def test_example_config_lists_every_setting_with_its_default() -> None:
     from server.settings import Settings
 
     for name in Settings.model_fields:
-        documented = (f"# {name} = ", f"\n{name} = ", f"# [[{name}]]")
+        documented = (f"# {name} = ", f"\n{name} = ", f"# [[{name}]]", f"# [{name}]")
         assert any(d in example for d in documented), f"{name} is not documented"
     loaded = load_settings(ROOT / "config.example.toml")
     assert loaded.port == Settings().port
@@ -106,3 +106,14 @@ def test_the_environment_is_text_and_still_read(
     config.write_text("demo_speed = 2\n")  # a whole number is a fine float
     s = load_settings(config)
     assert (s.port, s.demo, s.demo_speed) == (9001, False, 2.0)
+
+
+def test_the_situations_table_is_read_and_checked(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("[situations]\ndistance_m = 800.0\ncluster_min = 7\n")
+    loaded = load_settings(config)
+    assert (loaded.situations.distance_m, loaded.situations.cluster_min) == (800.0, 7)
+    assert loaded.situations.window_minutes == 120.0
+    config.write_text('[situations]\naffinity = [["flood"]]\n')
+    with pytest.raises(ConfigError, match="not a dotted category"):
+        load_settings(config)

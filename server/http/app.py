@@ -40,6 +40,7 @@ from server.officers.calls import CallService
 from server.officers.store import OfficerStore, default_path
 from server.officers.transfer import load_demo
 from server.settings import Settings, config_problems
+from server.situations.tracker import SituationTracker
 from server.stream import protocol
 from server.stream.events import Event, utcnow
 from server.stream.hub import Hub
@@ -73,8 +74,16 @@ def create_app(settings: Settings) -> web.Application:
         coalesce_seconds=settings.ws_coalesce_seconds,
     )
     listeners: list[Callable[[list[Committed]], None]] = [hub.publish]
+    situations = SituationTracker(
+        settings.situations, hub, push_seconds=settings.situations_push_seconds
+    )
+    hub.on_deliver = situations.feed
     board = Board(
-        settings, _open_log(settings, listeners), hub, Districts.load(settings.districts_path)
+        settings,
+        _open_log(settings, listeners),
+        hub,
+        Districts.load(settings.districts_path),
+        situations,
     )
     board.runners = _build_runners(board, board.http)
     app[BOARD] = board
@@ -101,6 +110,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/events", reads.api_events)
     router.add_get("/api/events/{event_id}/history", reads.api_event_history)
     router.add_get("/api/feeds", reads.api_feeds)
+    router.add_get("/api/situations", reads.api_situations)
     router.add_get("/api/districts", reads.api_districts)
     router.add_post("/api/push/{source}", api_push)
     router.add_get("/api/officers", directory.api_officers)
@@ -214,6 +224,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await board.log.open()
     log.info("log %s open: epoch %s, head %d", board.log.location, board.log.epoch, board.log.head)
     try:  # from here on, a failure must still close the log, or its writer keeps the process alive
+        await _fold_situations(board)
         if board.settings.demo:
             await _retire_previous_demo(board)
         for runner in board.runners:
@@ -230,9 +241,33 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         for task in board.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        board.situations.close()
         await board.replays.stop_all()
         await board.http.close()
         await board.log.close()
+
+
+async def _fold_situations(board: Board) -> None:
+    """Build the live stream's situations from the whole log, a page at a time (bounded memory);
+    what commits meanwhile is held and applied after, in seq order."""
+    tracker, page_size = board.situations, board.settings.batch_max_entries
+    tracker.hold()
+    after, started = board.log.first_seq - 1, asyncio.get_running_loop().time()
+    while True:
+        page = await board.log.entries_after(after, page_size)
+        for entry in page:
+            tracker.add(entry.seq, entry.type, entry.event_id, entry.raw)
+        if len(page) < page_size:
+            break
+        after = page[-1].seq
+    tracker.release()
+    took = asyncio.get_running_loop().time() - started
+    log.info(
+        "situations folded from the log up to seq %d in %.1f s: %d situations",
+        tracker.book.seq,
+        took,
+        len(tracker.book.situations()),
+    )
 
 
 async def _retire_previous_demo(board: Board) -> None:

@@ -20,6 +20,7 @@ from server.officers.store import OfficerStore
 from server.replay.registry import Replays
 from server.replay.stream import CLOSE_RESET
 from server.settings import Settings
+from server.situations.tracker import SituationTracker
 from server.stream.events import utcnow
 from server.stream.hub import Hub
 from server.stream.log import LogStore
@@ -33,6 +34,7 @@ class Board:
     log: LogStore
     hub: Hub
     districts: Districts
+    situations: SituationTracker
     runners: list[FeedRunner] = field(default_factory=list)
     http: SharedSession = field(default_factory=SharedSession)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -48,6 +50,8 @@ class Board:
             buffer_limit_bytes=s.ws_client_buffer_bytes,
             batch_max_entries=s.batch_max_entries,
             max_replays=s.max_replays,
+            situations=s.situations,
+            situations_push_seconds=s.situations_push_seconds,
         )
         self.replays.on_reset = lambda name: self.restart_boards(f"replay:{name}")
         if hasattr(self.log, "on_reset"):  # a shared log that can be recreated under us

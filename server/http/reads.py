@@ -114,6 +114,20 @@ def _stream(request: web.Request) -> LogStore | ReplayStream:
     return replay
 
 
+async def api_situations(request: web.Request) -> web.Response:
+    """The stream's situations and complaint clusters, as the `situations` message carries them."""
+    source = _stream(request)
+    tracker = (
+        source.situations if isinstance(source, ReplayStream) else request.app[BOARD].situations
+    )
+    if tracker is None:
+        return error_response(404, "unknown_stream", "this stream keeps no situations")
+    book = tracker.book
+    return json_response(
+        {"seq": book.seq, "situations": book.situations(), "clusters": book.clusters()}
+    )
+
+
 async def api_event_history(request: web.Request) -> web.Response:
     """One event's story: every version and every action on it, oldest first."""
     board = request.app[BOARD]

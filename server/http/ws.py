@@ -19,6 +19,8 @@ from server.http import roles
 from server.http.board import BOARD, Board
 from server.http.roles import origin_allowed
 from server.replay.stream import ReplayStream
+from server.situations.book import SITUATION_PREFIX
+from server.situations.tracker import SituationTracker
 from server.stream import protocol
 from server.stream.events import Action, iso_utc, utcnow
 from server.stream.hub import CLOSE_SLOW, Client, Hub
@@ -86,6 +88,7 @@ class Connection:
         self.stream_name = "live"
         self.source: LogStore | ReplayStream = board.log
         self.hub: Hub = board.hub
+        self.situations: SituationTracker | None = board.situations
 
     async def serve(self) -> None:
         """Read messages until the socket closes; the first must be `hello`."""
@@ -116,6 +119,7 @@ class Connection:
                 await self.ws.close(code=CLOSE_POLICY, message=b"unknown stream")
                 return
             self.stream_name, self.source, self.hub = hello.stream, replay, replay.hub
+            self.situations = replay.situations
         await self._start(hello.filter.to_filter(), hello.resume)
         while not self.ws.closed:
             message = await self._next()
@@ -164,8 +168,9 @@ class Connection:
                 ref=request.ref,
             )
             return
-        if await self.source.current_event(request.event_id) is None:
-            await self._error("unknown_event", f"no event {request.event_id!r}", ref=request.ref)
+        problem = await self._cannot(request)
+        if problem is not None:
+            await self._error(problem[0], problem[1], ref=request.ref)
             return
         action = Action(
             action=request.action,
@@ -175,7 +180,28 @@ class Connection:
             data=request.data,
         )
         [outcome] = await self.source.append([action])
+        if action.event_id.startswith(SITUATION_PREFIX):
+            self.hub.flush()  # the book takes the act now: the operator's next act builds on it
         await self._send(protocol.result(ref=request.ref, seq=outcome.seq))
+
+    async def _cannot(self, request: protocol.ActionRequest) -> tuple[str, str] | None:
+        """Why an action cannot be logged (code, message), or None: an event must exist; a
+        situation must exist in this stream's book and the act must make sense there."""
+        target = request.event_id
+        if request.action.startswith("situation_") or target.startswith(SITUATION_PREFIX):
+            if self.situations is None:
+                return ("unknown_situation", "this stream keeps no situations")
+            self.hub.flush()  # what waits for the coalescing window reaches the book first
+            book = self.situations.book
+            problem = book.check(request.action, target, request.data)
+            if problem is None:
+                return None
+            if book.get(target) is None and request.action != "situation_link":
+                return ("unknown_situation", problem)
+            return ("bad_action", problem)
+        if await self.source.current_event(target) is None:
+            return ("unknown_event", f"no event {target!r}")
+        return None
 
     async def _start(self, flt: EventFilter, resume: protocol.Resume | None) -> None:
         """Subscribe (holding live entries), send snapshot or backlog, then merge and go live."""
@@ -228,6 +254,8 @@ class Connection:
             sent_up_to = await self._send_backlog(resume.after_seq)
         if not client.closed:
             self.hub.go_live(client, sent_up_to=sent_up_to)
+            if self.situations is not None:  # the whole set, behind what the client now has
+                await self._send(self.situations.message())
 
     async def _still_held(self, resume: protocol.Resume | None) -> bool:
         """The entry after the client's still exists: retention elsewhere (another node's, on a

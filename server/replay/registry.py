@@ -12,6 +12,8 @@ from server.clock import Clock, SystemClock
 from server.errors import CityboardError, ReplayError
 from server.replay.player import Player, PlayOptions
 from server.replay.stream import ReplayStream
+from server.situations.settings import SituationSettings
+from server.situations.tracker import SituationTracker
 from server.stream.hub import Hub
 
 log = logging.getLogger(__name__)
@@ -28,12 +30,16 @@ class Replays:
         batch_max_entries: int,
         max_replays: int,
         clock: Clock | None = None,
+        situations: SituationSettings | None = None,
+        situations_push_seconds: float = 0.5,
     ) -> None:
         self.ring_entries = ring_entries
         self.buffer_limit_bytes = buffer_limit_bytes
         self.batch_max_entries = batch_max_entries
         self.max_replays = max_replays
         self.clock = clock or SystemClock()
+        self.situations = situations or SituationSettings()
+        self.situations_push_seconds = situations_push_seconds
         self.players: dict[str, Player] = {}
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.on_reset: Callable[[str], None] = lambda name: None
@@ -69,6 +75,9 @@ class Replays:
             hub=hub,
             clock=self.clock,
             real_calls=real_calls,
+            situations=SituationTracker(
+                self.situations, hub, push_seconds=self.situations_push_seconds
+            ),
         )
         player = Player(path, stream, options)
         if player.header.exercise:

@@ -15,6 +15,7 @@ import orjson
 
 from server.clock import Clock
 from server.replay.recording import EncodedEvent
+from server.situations.tracker import SituationTracker
 from server.stream import workflow
 from server.stream.events import (
     Action,
@@ -69,12 +70,15 @@ class ReplayStream:
         hub: Hub,
         clock: Clock,
         real_calls: bool = False,
+        situations: SituationTracker | None = None,
     ) -> None:
         self.name = name
         self.exercise = exercise
         # a drill that rehearses the phone tree too: its calls ring real phones (logged here)
         self.real_calls = real_calls
         self.hub = hub
+        # the replay's own situation book, fed by what it plays (none for the seek index's scratch)
+        self.situations = situations
         self.clock = clock
         self.ring: deque[Committed] = deque(maxlen=ring_entries)
         self.current: dict[str, _Current] = {}
@@ -99,6 +103,8 @@ class ReplayStream:
         self.workflows.clear()
         self.epoch = secrets.token_hex(8)
         self.head = 0
+        if self.situations is not None:
+            self.situations.reset()
 
     def publish(
         self, bodies: Sequence[Body | EncodedEvent], *, at: datetime, broadcast: bool = True
@@ -131,6 +137,8 @@ class ReplayStream:
             committed.append(entry)
         if broadcast:
             self.hub.publish(committed)
+        if self.situations is not None:  # folded or played: a replayed drill rebuilds its book
+            self.situations.feed(committed)
         return [c.seq for c in committed]
 
     def _fold_event(self, event: EncodedEvent) -> None:

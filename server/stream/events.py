@@ -406,6 +406,13 @@ class ActionName(StrEnum):
     ESCALATION_STEP = "escalation_step"
     ESCALATION_RESULT = "escalation_result"
     ESCALATION_STOPPED = "escalation_stopped"
+    # operators shaping situations (server/situations; `event_id` is the situation's id)
+    SITUATION_LINK = "situation_link"
+    SITUATION_UNLINK = "situation_unlink"
+    SITUATION_MERGE = "situation_merge"
+    SITUATION_SPLIT = "situation_split"
+    SITUATION_RENAME = "situation_rename"
+    SITUATION_CLOSE = "situation_close"
 
 
 class Action(Frozen):

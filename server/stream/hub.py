@@ -83,6 +83,8 @@ class Hub:
         self._waiting: list[Committed] = []  # committed, held for the end of the window
         self._flush_timer: asyncio.TimerHandle | None = None
         self._last_flush = float("-inf")
+        # told of every entry as it leaves, before its frame is written (the situation book)
+        self.on_deliver: Callable[[list[Committed]], None] | None = None
 
     def subscribe(self, client: Client, *, catching_up: bool) -> None:
         """Add a client; while it catches up, live entries are held for `go_live` to merge."""
@@ -146,6 +148,8 @@ class Hub:
         return entries
 
     def _deliver(self, entries: list[Committed]) -> None:
+        if entries and self.on_deliver is not None:
+            self.on_deliver(entries)
         if not entries or not self.clients:
             return
         head = entries[-1].seq

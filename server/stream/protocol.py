@@ -75,7 +75,18 @@ class ActionRequest(_Message):
     """An operator action on an event, to be logged and seen by every board."""
 
     type: Literal["action"]
-    action: Literal["ack", "assign", "note", "resolve"]
+    action: Literal[
+        "ack",
+        "assign",
+        "note",
+        "resolve",
+        "situation_link",
+        "situation_unlink",
+        "situation_merge",
+        "situation_split",
+        "situation_rename",
+        "situation_close",
+    ]
     event_id: Annotated[Identifier, Field(min_length=3, max_length=200)]
     data: dict[str, Any] = Field(default_factory=dict)
     ref: Annotated[Identifier, Field(max_length=64)] | None = None
@@ -271,6 +282,26 @@ def feeds(health: list[Any], log: dict[str, Any] | None = None) -> bytes:
     """Feed health and the log's (`{ok, problem}`: a board whose log is unreachable must say its
     picture may be out of date), sent periodically; also the heartbeat a browser can see."""
     return _message("feeds", health=health, log=log or {"ok": True, "problem": None})
+
+
+def situations(
+    *,
+    seq: int,
+    full: bool,
+    situations: list[dict[str, Any]],
+    clusters: list[dict[str, Any]],
+    removed: list[str],
+) -> bytes:
+    """Situations and complaint clusters as of `seq`: the whole set (`full`, which replaces the
+    board's), or the ones that changed and the ids that are gone (docs/situations.md)."""
+    return _message(
+        "situations",
+        seq=seq,
+        full=full,
+        situations=situations,
+        clusters=clusters,
+        removed=removed,
+    )
 
 
 def replay_status(status: dict[str, Any]) -> bytes:

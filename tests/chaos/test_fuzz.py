@@ -113,7 +113,7 @@ def test_fuzzed_websocket_messages_get_an_answer_and_the_socket_lives(
         kinds = []
         while not kinds or kinds[-1] != "pong":
             kinds.append(json.loads(ws.recv(timeout=5))["type"])
-        assert set(kinds) <= {"error", "pong", "batch", "feeds", "snapshot"}, kinds
+        assert set(kinds) <= {"error", "pong", "batch", "feeds", "snapshot", "situations"}, kinds
     assert head(server) in (before, before + 1), "at most the one action a message may log"
 
 

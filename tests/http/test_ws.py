@@ -185,7 +185,7 @@ async def test_deeply_nested_data_is_refused_and_the_connection_lives(
         message = orjson.loads((await ws.receive(timeout=5)).data)
         assert message["type"] == "error" and message["code"] == "bad_message", message
         await ws.send_str('{"v":1,"type":"hello"}')
-        while message["type"] != "snapshot":
+        while message["type"] != "situations":  # the full set follows the snapshot
             message = orjson.loads((await ws.receive(timeout=5)).data)
         await ws.send_str(action % nested)
         message = orjson.loads((await ws.receive(timeout=5)).data)
@@ -205,7 +205,7 @@ async def test_hello_must_come_first(running: Running) -> None:
 
 async def test_oversize_messages_close_with_1009(running: Running) -> None:
     client = await BoardClient.connect(running.session, running.ws_url)
-    await client.next_of("snapshot")
+    await client.next_of("situations")  # the last message of the start
     await client.ws.send_str('{"v":1,"type":"ping","ref":"' + "x" * 70_000 + '"}')
     msg = await client.ws.receive(timeout=5)
     assert msg.type == aiohttp.WSMsgType.CLOSE and msg.data == 1009

@@ -1,0 +1,181 @@
+"""Plane and sphere arithmetic the grouping needs: distances, boxes and convex hulls of lon/lat.
+
+Small and exact enough for a city: haversine for distances, a convex hull (Andrew's monotone
+chain) for a situation's area, every result rounded so two folds of one log agree to the byte.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+EARTH_RADIUS_M = 6_371_008.8
+COORD_DIGITS = 6  # ~0.1 m: what the wire carries, so hulls never differ in the last bit
+MAX_HULL_VERTICES = 64  # a situation's area is a sketch on a wall map, not a survey
+
+LonLat = tuple[float, float]
+BBox = tuple[float, float, float, float]  # west, south, east, north
+
+
+def distance_m(a: LonLat, b: LonLat) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+GEOMETRY_DEPTH = {  # how deeply each GeoJSON type nests its positions
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+
+def position(value: Any) -> LonLat | None:
+    """One GeoJSON position as (lon, lat), or None when it is not one."""
+    if not isinstance(value, list | tuple) or len(value) < 2:
+        return None
+    lon, lat = value[0], value[1]
+    if type(lon) not in (int, float) or type(lat) not in (int, float):
+        return None  # bool is not a coordinate, nor a string
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    return (float(lon), float(lat))
+
+
+def positions(geometry: Any) -> list[LonLat]:
+    """Every position of a GeoJSON geometry dict as (lon, lat); [] for anything unreadable."""
+    if not isinstance(geometry, dict):
+        return []
+    kind = geometry.get("type")
+    depth = GEOMETRY_DEPTH.get(kind) if isinstance(kind, str) else None
+    if depth is None:
+        return []
+    items: list[Any] = [geometry.get("coordinates")]
+    for _ in range(depth):
+        items = [inner for outer in items if isinstance(outer, list) for inner in outer]
+    return [p for p in map(position, items) if p is not None]
+
+
+def bbox_of(points: Iterable[LonLat]) -> BBox | None:
+    """The box around some positions, or None when there are none."""
+    pts = list(points)
+    if not pts:
+        return None
+    return (
+        min(p[0] for p in pts),
+        min(p[1] for p in pts),
+        max(p[0] for p in pts),
+        max(p[1] for p in pts),
+    )
+
+
+def boxes_overlap(a: BBox, b: BBox) -> bool:
+    """True when two boxes share at least a point."""
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def hull(points: Iterable[LonLat]) -> list[LonLat]:
+    """The convex hull, counter-clockwise without repeating the first vertex, at most
+    MAX_HULL_VERTICES (evenly thinned past that); fewer than three points come back as they are."""
+    pts = sorted({(round(p[0], COORD_DIGITS), round(p[1], COORD_DIGITS)) for p in points})
+    if len(pts) < 3:
+        return pts  # nothing to enclose
+
+    def cross(o: LonLat, a: LonLat, b: LonLat) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[LonLat] = []
+    for p in pts:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
+            lower.pop()
+        lower.append(p)
+    upper: list[LonLat] = []
+    for p in reversed(pts):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
+            upper.pop()
+        upper.append(p)
+    ring = lower[:-1] + upper[:-1]
+    if len(ring) > MAX_HULL_VERTICES:
+        step = len(ring) / MAX_HULL_VERTICES
+        ring = [ring[int(i * step)] for i in range(MAX_HULL_VERTICES)]
+    return ring
+
+
+def area_geometry(vertices: Sequence[LonLat]) -> dict[str, Any] | None:
+    """A hull as GeoJSON: a Polygon, or a LineString/Point when the members are too few to
+    enclose anything; None without positions."""
+    if not vertices:
+        return None
+    if len(vertices) == 1:
+        return {"type": "Point", "coordinates": list(vertices[0])}
+    if len(vertices) == 2:
+        return {"type": "LineString", "coordinates": [list(v) for v in vertices]}
+    ring = [list(v) for v in vertices]
+    return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+
+METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
+
+
+class Nearby:
+    """Ids by place, so "what lies within `reach_m` of here" looks at a few grid cells instead
+    of everything: points in cells `reach_m` tall (their width scaled by the row's latitude),
+    areas (which cover what lies inside them, however far) in a plain list searched always."""
+
+    def __init__(self, reach_m: float) -> None:
+        self.dlat = reach_m / METRES_PER_DEGREE
+        self.order: dict[str, int] = {}  # every id, with the order ties are broken by
+        self.areas: dict[str, None] = {}
+        self.cells: dict[tuple[int, int], dict[str, None]] = {}
+        self.where: dict[str, tuple[int, int]] = {}
+
+    def _cell(self, point: LonLat, row: int | None = None) -> tuple[int, int]:
+        if row is None:
+            row = math.floor(point[1] / self.dlat)
+        scale = math.cos(math.radians(min(89.0, abs((row + 0.5) * self.dlat))))
+        return (row, math.floor(point[0] * scale / self.dlat))
+
+    def add(self, id_: str, order: int, point: LonLat | None, is_area: bool) -> None:
+        """Index an id at its point, or among the areas (an area, or no point at all)."""
+        self.remove(id_)
+        self.order[id_] = order
+        if is_area or point is None:
+            self.areas[id_] = None
+            return
+        cell = self._cell(point)
+        self.cells.setdefault(cell, {})[id_] = None
+        self.where[id_] = cell
+
+    def remove(self, id_: str) -> None:
+        """Forget an id; nothing happens if it is not indexed."""
+        if self.order.pop(id_, None) is None:
+            return
+        self.areas.pop(id_, None)
+        cell = self.where.pop(id_, None)
+        if cell is not None:
+            ids = self.cells[cell]
+            del ids[id_]
+            if not ids:
+                del self.cells[cell]
+
+    def near(self, point: LonLat | None, is_area: bool) -> list[str]:
+        """Ids that may lie within reach (the caller measures), oldest first; every id when the
+        question is asked for an area or a place without a point."""
+        if is_area or point is None:
+            found: list[str] = list(self.order)
+        else:
+            found = list(self.areas)
+            row = math.floor(point[1] / self.dlat)
+            for r in (row - 1, row, row + 1):
+                _, col = self._cell(point, r)
+                for c in range(col - 2, col + 3):  # ±2: a row's scale differs a little from ours
+                    found.extend(self.cells.get((r, c), ()))
+        return sorted(found, key=self.order.__getitem__)
