@@ -23,7 +23,7 @@ from tests.escalation.helpers import (
     named,
     wait_for_entries,
 )
-from tests.officers.helpers import history
+from tests.officers.helpers import history, officer, put_officer
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.replay.test_replay import start_replay, write_recording
 
@@ -183,3 +183,20 @@ async def test_a_replay_never_escalates(
     stream = running.board.replays.stream_of("replay:r1")
     assert stream is not None and stream.head == 3, "the drill played its three events"
     assert all(e.type == "event" for e in stream.ring), "and nothing escalated on it"
+
+
+async def test_a_policy_for_other_departments_leaves_the_event_to_the_next_policy(
+    start_server: StartServer, receiver: Receiver
+) -> None:
+    table = escalation(receiver.url, (0.0, "notifier:bot"), departments=["교통행정과 Traffic"])
+    fallback = {**table["policies"][0], "name": "disaster-safety"}
+    fallback["departments"] = ["재난안전과 Disaster Safety"]
+    fallback["steps"] = [{"after_minutes": 0.0, "to": "notifier:bot"}] * 2
+    table["policies"].append(fallback)
+    running = await start_server(admin_token="test-admin-token", escalation=table)
+    await put_officer(running, officer("kim", districts=["*"]))  # answers for disasters
+    await running.push([extreme(1)])
+    actions = await wait_for_entries(running, "result", 2)
+    [scheduled] = named(actions, "scheduled")
+    assert scheduled["data"]["policy"] == "disaster-safety"
+    assert [p["policy"] for p in receiver.posts] == ["disaster-safety"] * 2
