@@ -62,6 +62,8 @@ class EscalationLog(Protocol):
 
     async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]: ...
 
+    async def current_event(self, event_id: str) -> bytes | None: ...
+
 
 @dataclass
 class Chain:
@@ -126,6 +128,20 @@ class Escalator:
         self._acting: set[asyncio.Task[None]] = set()
         self._severities = {s.value for p in settings.policies for s in p.severities}
         self._kinds = {k.value for p in settings.policies for k in p.kinds}
+
+    def on(self, stream: EscalationLog) -> Escalator:
+        """A fresh escalator with the same policies, calls and notifiers on another stream (a
+        drill that rings real phones)."""
+        return Escalator(
+            stream,
+            self.settings,
+            self.calls,
+            self.notifiers,
+            zone=self.zone,
+            lookahead=self.lookahead,
+            call_max_seconds=self.call_max_seconds,
+            clock=self._clock,
+        )
 
     # ---------------------------------------------------------------- the fold
 
@@ -404,7 +420,7 @@ class Escalator:
                 ' escalation calls need a dialer that places them (dialer = "sip")'
             )
         try:
-            call = await self.calls.start(n.id, target, ACTOR)
+            call = await self.calls.start(n.id, target, ACTOR, record=self.stream)
         except CityboardError as exc:  # cannot be asked for, refused, or not on the record
             return "failed", exc.message
         try:

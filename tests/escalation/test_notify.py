@@ -200,3 +200,29 @@ async def test_a_policy_for_other_departments_leaves_the_event_to_the_next_polic
     [scheduled] = named(actions, "scheduled")
     assert scheduled["data"]["policy"] == "disaster-safety"
     assert [p["policy"] for p in receiver.posts] == ["disaster-safety"] * 2
+
+
+async def test_a_drill_that_rings_real_phones_escalates_on_its_own_stream_only(
+    start_server: StartServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    running = await start_server(escalation=escalation(receiver.url, (0.0, "notifier:bot")))
+    t0 = datetime.now(UTC)
+    event = make_event(7, kind="disaster", severity="extreme")
+    recording = write_recording(
+        tmp_path / "drill.jsonl", [(t0, event.model_copy(update={"received_at": t0}))]
+    )
+    await start_replay(running, recording, speed=50, exercise=True, real_calls=True)
+    stream = running.board.replays.stream_of("replay:r1")
+    assert stream is not None
+
+    def actions() -> list[str]:
+        return [orjson.loads(e.raw)["body"]["action"] for e in stream.ring if e.type == "action"]
+
+    async with asyncio.timeout(10):
+        while "escalation_result" not in actions():
+            await asyncio.sleep(0.05)
+    assert actions() == ["escalation_scheduled", "escalation_step", "escalation_result"]
+    assert [p["id"] for p in receiver.posts] == ["test:e7"]
+    async with running.session.get(f"{running.http}/api/events/test:e7/history") as r:
+        live = await r.json()
+    assert live.get("entries", []) == [], "nothing of the drill reaches the live log"
