@@ -163,13 +163,17 @@ class Escalator:
             self._fold(entry)
 
     def _fold(self, entry: Committed) -> None:
-        """One committed entry into the chains (the same for live entries and histories)."""
+        """One committed entry into the chains (the same for live entries and histories); one
+        the fold cannot read (a drill's recording may hold anything) is skipped, and said."""
         data = orjson.loads(entry.raw)
         body = data["body"]
-        if entry.type == "event":
-            self._fold_event(body, datetime.fromisoformat(data["at"]))
-        elif entry.type == "action" and body["event_id"] in self.chains:
-            self._fold_action(self.chains[body["event_id"]], body)
+        try:
+            if entry.type == "event":
+                self._fold_event(body, datetime.fromisoformat(data["at"]))
+            elif entry.type == "action" and body["event_id"] in self.chains:
+                self._fold_action(self.chains[body["event_id"]], body)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("escalation: entry %d skipped: %s: %s", entry.seq, type(exc).__name__, exc)
 
     def _fold_event(self, body: dict[str, Any], at: datetime) -> None:
         event_id, active = body["event_id"], body.get("status") == "active"
@@ -290,9 +294,13 @@ class Escalator:
     async def _schedule(self, chain: Chain) -> None:
         """Plan an unacknowledged candidate's steps under the first policy that takes it."""
         flow = (await self.stream.workflows_of([chain.id])).get(chain.id) or {}
+        if "escalation" in flow:  # another node (or an earlier run) scheduled it: follow the log
+            for entry in await self.stream.history(chain.id, HISTORY_LIMIT):
+                self._fold(entry)
+            return
         policy = await self._policy_for(chain)
-        if flow.get("state", "new") != "new" or "escalation" in flow or policy is None:
-            del self.chains[chain.id]  # acted on, escalated before, or no policy takes it
+        if flow.get("state", "new") != "new" or policy is None:
+            del self.chains[chain.id]  # acted on already, or no policy takes it
             return
         scheduled = Action(
             action=ActionName.ESCALATION_SCHEDULED,
