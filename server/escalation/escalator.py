@@ -62,6 +62,8 @@ class EscalationLog(Protocol):
 
     async def workflows_of(self, event_ids: Sequence[str]) -> dict[str, Any]: ...
 
+    async def current_event(self, event_id: str) -> bytes | None: ...
+
 
 @dataclass
 class Chain:
@@ -127,6 +129,20 @@ class Escalator:
         self._severities = {s.value for p in settings.policies for s in p.severities}
         self._kinds = {k.value for p in settings.policies for k in p.kinds}
 
+    def on(self, stream: EscalationLog) -> Escalator:
+        """A fresh escalator with the same policies, calls and notifiers on another stream (a
+        drill that rings real phones)."""
+        return Escalator(
+            stream,
+            self.settings,
+            self.calls,
+            self.notifiers,
+            zone=self.zone,
+            lookahead=self.lookahead,
+            call_max_seconds=self.call_max_seconds,
+            clock=self._clock,
+        )
+
     # ---------------------------------------------------------------- the fold
 
     def observe(self, entries: list[Committed]) -> None:
@@ -147,13 +163,17 @@ class Escalator:
             self._fold(entry)
 
     def _fold(self, entry: Committed) -> None:
-        """One committed entry into the chains (the same for live entries and histories)."""
+        """One committed entry into the chains (the same for live entries and histories); one
+        the fold cannot read (a drill's recording may hold anything) is skipped, and said."""
         data = orjson.loads(entry.raw)
         body = data["body"]
-        if entry.type == "event":
-            self._fold_event(body, datetime.fromisoformat(data["at"]))
-        elif entry.type == "action" and body["event_id"] in self.chains:
-            self._fold_action(self.chains[body["event_id"]], body)
+        try:
+            if entry.type == "event":
+                self._fold_event(body, datetime.fromisoformat(data["at"]))
+            elif entry.type == "action" and body["event_id"] in self.chains:
+                self._fold_action(self.chains[body["event_id"]], body)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("escalation: entry %d skipped: %s: %s", entry.seq, type(exc).__name__, exc)
 
     def _fold_event(self, body: dict[str, Any], at: datetime) -> None:
         event_id, active = body["event_id"], body.get("status") == "active"
@@ -274,9 +294,13 @@ class Escalator:
     async def _schedule(self, chain: Chain) -> None:
         """Plan an unacknowledged candidate's steps under the first policy that takes it."""
         flow = (await self.stream.workflows_of([chain.id])).get(chain.id) or {}
+        if "escalation" in flow:  # another node (or an earlier run) scheduled it: follow the log
+            for entry in await self.stream.history(chain.id, HISTORY_LIMIT):
+                self._fold(entry)
+            return
         policy = await self._policy_for(chain)
-        if flow.get("state", "new") != "new" or "escalation" in flow or policy is None:
-            del self.chains[chain.id]  # acted on, escalated before, or no policy takes it
+        if flow.get("state", "new") != "new" or policy is None:
+            del self.chains[chain.id]  # acted on already, or no policy takes it
             return
         scheduled = Action(
             action=ActionName.ESCALATION_SCHEDULED,
@@ -404,7 +428,7 @@ class Escalator:
                 ' escalation calls need a dialer that places them (dialer = "sip")'
             )
         try:
-            call = await self.calls.start(n.id, target, ACTOR)
+            call = await self.calls.start(n.id, target, ACTOR, record=self.stream)
         except CityboardError as exc:  # cannot be asked for, refused, or not on the record
             return "failed", exc.message
         try:

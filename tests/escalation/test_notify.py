@@ -23,7 +23,7 @@ from tests.escalation.helpers import (
     named,
     wait_for_entries,
 )
-from tests.officers.helpers import history
+from tests.officers.helpers import history, officer, put_officer
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.replay.test_replay import start_replay, write_recording
 
@@ -135,13 +135,13 @@ async def test_a_restart_mid_chain_takes_the_next_step_once_and_the_taken_ones_n
     assert due[2] <= step_3["logged_at"] < due[2] + LATE_TOLERANCE, "then on time"
 
 
-async def test_two_nodes_on_one_redis_take_each_step_exactly_once(
+async def test_two_nodes_on_one_redis_take_each_step_exactly_once_and_either_carries_on(
     start_server: StartServer,
     receiver: Receiver,
     redis_server: RedisServer,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    steps = [(0.01, "notifier:bot"), (0.01, "notifier:bot"), (0.01, "notifier:bot")]
+    steps = [(0.01, "notifier:bot"), (0.03, "notifier:bot"), (0.01, "notifier:bot")]
     shared = {
         "log_backend": "redis",
         "redis_url": redis_server.url,
@@ -150,14 +150,16 @@ async def test_two_nodes_on_one_redis_take_each_step_exactly_once(
     a = await start_server(db=tmp_path / "a.db", **shared)
     b = await start_server(db=tmp_path / "b.db", **shared)
     await a.push([extreme(1)])
+    await wait_for_entries(b, "result", 1)
+    assert EVENT in b.server.app[ESCALATOR].chains, "both nodes follow the chain"
+    await a.server.close()  # whichever node took step 1, b alone takes the rest
     await wait_for_entries(b, "result", 3)
     await asyncio.sleep(1.0)  # a step taken twice would be posted and logged by now
-    actions = await escalation_actions(a)
+    actions = await escalation_actions(b)
     assert sorted(receiver.steps()) == [1, 2, 3], receiver.steps()
     assert [x["data"]["step"] for x in named(actions, "step")] == [1, 2, 3]
     assert len(named(actions, "scheduled")) == 1 and len(named(actions, "result")) == 3
-    for node in (a, b):  # both escalators followed the chain to its end
-        assert EVENT not in node.server.app[ESCALATOR].chains
+    assert EVENT not in b.server.app[ESCALATOR].chains, "followed to its end"
 
 
 async def test_a_replay_never_escalates(
@@ -183,3 +185,46 @@ async def test_a_replay_never_escalates(
     stream = running.board.replays.stream_of("replay:r1")
     assert stream is not None and stream.head == 3, "the drill played its three events"
     assert all(e.type == "event" for e in stream.ring), "and nothing escalated on it"
+
+
+async def test_a_policy_for_other_departments_leaves_the_event_to_the_next_policy(
+    start_server: StartServer, receiver: Receiver
+) -> None:
+    table = escalation(receiver.url, (0.0, "notifier:bot"), departments=["교통행정과 Traffic"])
+    fallback = {**table["policies"][0], "name": "disaster-safety"}
+    fallback["departments"] = ["재난안전과 Disaster Safety"]
+    fallback["steps"] = [{"after_minutes": 0.0, "to": "notifier:bot"}] * 2
+    table["policies"].append(fallback)
+    running = await start_server(admin_token="test-admin-token", escalation=table)
+    await put_officer(running, officer("kim", districts=["*"]))  # answers for disasters
+    await running.push([extreme(1)])
+    actions = await wait_for_entries(running, "result", 2)
+    [scheduled] = named(actions, "scheduled")
+    assert scheduled["data"]["policy"] == "disaster-safety"
+    assert [p["policy"] for p in receiver.posts] == ["disaster-safety"] * 2
+
+
+async def test_a_drill_that_rings_real_phones_escalates_on_its_own_stream_only(
+    start_server: StartServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    running = await start_server(escalation=escalation(receiver.url, (0.0, "notifier:bot")))
+    t0 = datetime.now(UTC)
+    event = make_event(7, kind="disaster", severity="extreme")
+    recording = write_recording(
+        tmp_path / "drill.jsonl", [(t0, event.model_copy(update={"received_at": t0}))]
+    )
+    await start_replay(running, recording, speed=50, exercise=True, real_calls=True)
+    stream = running.board.replays.stream_of("replay:r1")
+    assert stream is not None
+
+    def actions() -> list[str]:
+        return [orjson.loads(e.raw)["body"]["action"] for e in stream.ring if e.type == "action"]
+
+    async with asyncio.timeout(10):
+        while "escalation_result" not in actions():
+            await asyncio.sleep(0.05)
+    assert actions() == ["escalation_scheduled", "escalation_step", "escalation_result"]
+    assert [p["id"] for p in receiver.posts] == ["test:e7"]
+    async with running.session.get(f"{running.http}/api/events/test:e7/history") as r:
+        live = await r.json()
+    assert live.get("entries", []) == [], "nothing of the drill reaches the live log"
