@@ -7,7 +7,7 @@
 
 import { ageText } from "./i18n.js";
 import { createRow, fillRow, setText, sparklineEl } from "./list.js";
-import { countdownText, escalationOf, escalationState, kindCounts, ownerOf, severityOf, situationMatches } from "./situations.js";
+import { countdownText, escalationOf, escalationState, kindCounts, memberOrder, ownerOf, severityOf, situationMatches } from "./situations.js";
 import { stateOf } from "./workflow.js";
 
 export const MAX_CARDS = 40; // more open situations than this: "N more" (the filter narrows them)
@@ -225,7 +225,7 @@ export class SituationCards {
   _fillBody(card, sit) {
     const tr = this.ctx.tr();
     const events = this.ctx.store.events;
-    const members = Array.isArray(sit.members) ? sit.members : [];
+    const members = memberOrder(sit, events, this.ctx.store.situations.clusterOf);
     const known = members.filter((id) => events.has(id));
     const shown = known.slice(0, MAX_MEMBER_ROWS);
     const keep = new Set(shown);

@@ -157,7 +157,7 @@ export class DetailPanel {
       rows.push([label, value, testid]);
     };
     const sub = String(ev.category ?? "").split(".")[1] ?? "";
-    if (ev.situation) add(tr.t("detail.category"), `${tr.t("situations.kind")} · ${tr.t("situations.members", { n: tr.number(ev.situation.members?.length ?? 0) })}`, "detail-situation");
+    if (ev.situation) add(tr.t("detail.category"), `${tr.t("situations.kind")} · ${tr.t("situations.members", { n: tr.number(ev.situation.member_count ?? ev.situation.members?.length ?? 0) })}`, "detail-situation");
     else if (ev.cluster) add(tr.t("detail.category"), `${tr.t("clusters.label")} · ${tr.label(`categories.${ev.kind}`, sub)}`, "detail-cluster");
     else add(tr.t("detail.category"), `${tr.label("kinds", ev.kind)} · ${tr.label(`categories.${ev.kind}`, sub)}`);
     if (ev.cluster) {

@@ -78,7 +78,7 @@ export class Kiosk {
     const tr = board.tr;
     const sit = store.situations.situations.get(this.code);
     if (sit) {
-      this._caption(tr.t("situations.focus", { title: sit.title ?? sit.id }), tr.t("situations.focusCounts", { n: tr.number(sit.members?.length ?? 0) }));
+      this._caption(tr.t("situations.focus", { title: sit.title ?? sit.id }), tr.t("situations.focusCounts", { n: tr.number(sit.member_count ?? sit.members?.length ?? 0) }));
       return;
     }
     const d = kioskTargets(store.events.values(), board.matcher).find((t) => t.code === this.code);

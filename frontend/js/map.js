@@ -17,6 +17,8 @@ const MAX_RANK = SEVERITY_RANK.extreme;
 const CITY_PADDING = [12, 12];
 const FOCUS_PADDING = [90, 90]; // a focused district keeps its neighbours in view
 const FOCUS_MAX_ZOOM = 12.6;
+const RING_RADIUS_PX = 30; // a situation too small to see at this zoom gets a ring this size ...
+const RING_UNDER_PX = 2 * RING_RADIUS_PX; // ... when its area is smaller than this on screen
 const SPARK_W = 80; // a cluster tooltip's sparkline, px
 const SPARK_H = 22;
 
@@ -117,7 +119,7 @@ export class BoardMap {
     this.map.createPane("situations").style.zIndex = "410";
     this.situationAreas = L.layerGroup().addTo(this.map);
     this.clusterBubbles = L.layerGroup().addTo(this.map);
-    this.areaKeys = new Map(); // situation id -> [layer, key of what it drew]
+    this.areaKeys = new Map(); // situation id -> [layer, key of what it drew, ring, bounds]
     this.bubbles = new Map(); // cluster id -> [marker, key]
     this.cluster = L.markerClusterGroup({
       chunkedLoading: false, // the board builds in slices itself (this.backlog)
@@ -139,6 +141,7 @@ export class BoardMap {
     for (const type of ["mousedown", "wheel", "touchstart", "dblclick"]) {
       el.addEventListener(type, () => (this.userMoved = true), { passive: true });
     }
+    this.map.on("zoomend", () => this._sizeRings());
     new ResizeObserver(() => {
       this.map.invalidateSize({ animate: false });
       if (!this.userMoved) this._refit();
@@ -466,9 +469,10 @@ export class BoardMap {
     if (!this.ready) return;
     const L = this.L;
     const want = new Map(situations.filter((s) => s.area).map((s) => [s.id, s]));
-    for (const [id, [layer]] of this.areaKeys) {
+    for (const [id, [layer, , ring]] of this.areaKeys) {
       if (!want.has(id)) {
         this.situationAreas.removeLayer(layer);
+        this.situationAreas.removeLayer(ring);
         this.areaKeys.delete(id);
       }
     }
@@ -477,7 +481,10 @@ export class BoardMap {
       const key = `${sev}|${JSON.stringify(sit.area)}`;
       const held = this.areaKeys.get(id);
       if (held?.[1] === key) continue;
-      if (held) this.situationAreas.removeLayer(held[0]);
+      if (held) {
+        this.situationAreas.removeLayer(held[0]);
+        this.situationAreas.removeLayer(held[2]);
+      }
       const colour = this.colours[sev];
       const layer = L.geoJSON(sit.area, {
         pane: "situations",
@@ -493,8 +500,11 @@ export class BoardMap {
           path.setAttribute("data-severity", sev);
         }
       });
-      this.areaKeys.set(id, [layer, key]);
+      const bounds = layer.getBounds();
+      const ring = L.circleMarker(bounds.getCenter(), { pane: "situations", interactive: false, radius: RING_RADIUS_PX, color: colour, weight: 4, fill: false, className: "sit-ring" });
+      this.areaKeys.set(id, [layer, key, ring, bounds]);
     }
+    this._sizeRings();
     for (const [id, [marker]] of this.bubbles) {
       if (!clusters.has(id)) {
         this.clusterBubbles.removeLayer(marker);
@@ -521,6 +531,22 @@ export class BoardMap {
     }
     this.el.dataset.situationAreas = String(this.areaKeys.size);
     this.el.dataset.complaintClusters = String(this.bubbles.size);
+  }
+
+  /** A situation whose area is a speck at this zoom is ringed, so the wall sees where it is. */
+  _sizeRings() {
+    for (const [id, [, , ring, bounds]] of this.areaKeys) {
+      const a = this.map.latLngToLayerPoint(bounds.getSouthWest());
+      const b = this.map.latLngToLayerPoint(bounds.getNorthEast());
+      const small = Math.max(Math.abs(b.x - a.x), Math.abs(b.y - a.y)) < RING_UNDER_PX;
+      if (small === this.situationAreas.hasLayer(ring)) continue;
+      if (small) {
+        this.situationAreas.addLayer(ring);
+        ring.getElement()?.setAttribute("data-situation-id", id);
+      } else {
+        this.situationAreas.removeLayer(ring);
+      }
+    }
   }
 
   _clusterTip(c) {
@@ -625,7 +651,16 @@ export function renderLegend(el, tr) {
     svg.append(line);
     return svg;
   };
-  shapes.append(sample("4 3", 2), tr.t("map.legendArea"), sample(null, 4), tr.t("map.legendLine"));
+  const ring = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  ring.setAttribute("class", "legend-shape legend-ring");
+  ring.setAttribute("viewBox", "0 0 12 12");
+  const circle = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+  for (const [k, v] of Object.entries({ cx: 6, cy: 6, r: 4.5, fill: "none", stroke: "var(--sev-extreme)", "stroke-width": 2 })) circle.setAttribute(k, String(v));
+  ring.append(circle);
+  const bubble = document.createElement("span");
+  bubble.className = "legend-bubble";
+  bubble.textContent = "6";
+  shapes.append(sample("4 3", 2), tr.t("map.legendArea"), sample(null, 4), tr.t("map.legendLine"), ring, tr.t("map.legendSituation"), bubble, tr.t("map.legendCluster"));
   const hint = document.createElement("div");
   hint.className = "legend-row control";
   hint.textContent = tr.t("map.clickToFilter");

@@ -327,3 +327,13 @@ export function clusterView(stream, match, filtered) {
     weight,
   };
 }
+
+/**
+ * The member rows of an open card: worst first, then as the server lists them (newest first);
+ * complaints in a cluster are left to their cluster's line, shown once.
+ */
+export function memberOrder(sit, events, clusterOf) {
+  const ids = (Array.isArray(sit.members) ? sit.members : []).filter((id) => !clusterOf.has(id));
+  const rank = (id) => SEVERITY_RANK[severityOf(events.get(id))] ?? 0;
+  return ids.map((id, i) => [id, i]).sort((a, b) => rank(b[0]) - rank(a[0]) || a[1] - b[1]).map(([id]) => id);
+}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import GANGNAM, act, pushed_event, row, wait_live, wait_map
+from tests.browser.helpers import GANGNAM, pushed_event, row, wait_live, wait_map
 from tests.officers.helpers import OPERATOR_TOKEN
 from tests.process import REPO
 
@@ -161,6 +161,7 @@ def test_the_situation_card_its_countdown_and_members_in_both_languages(
             page.locator(f'[data-testid="map-marker"][data-event-id="test:water-{i}"]')
         ).to_have_count(0)
     expect(page.locator("path.sit-area")).to_have_count(1)
+    expect(page.locator("path.sit-ring")).to_have_count(1)  # a speck at the city's zoom: ringed
 
     # a member opens in the detail panel
     members.filter(has_text="강남대로 침수 통제").click()
@@ -179,8 +180,10 @@ def test_the_situation_card_its_countdown_and_members_in_both_languages(
     expect(card.locator('[data-testid="situation-rename"]')).to_have_text("Rename")
     assert page.evaluate("window.cityboard.missingTranslations()") == []
 
-    # an acknowledgement of the warning stops the chain: the countdown goes
-    act(flood_server, "ack", "test:flood")
+    # the operator acknowledges the warning: its chain stops, and the countdown goes
+    members.filter(has_text="Flood warning around Gangnam station").click()
+    page.locator('[data-testid="action-ack"]').click()
+    expect(page.locator('[data-testid="action-status"]')).to_have_attribute("data-state", "done")
     expect(countdown).to_be_hidden()
 
 

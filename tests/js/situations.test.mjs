@@ -177,3 +177,15 @@ test("the kiosk stops at situations that are severe or worse, in the cards' orde
   const t = situationTargets([sit("x", { severity: "extreme" }), sit("y", { severity: "moderate" }), sit("z", { severity: "severe" })]);
   assert.deepEqual(t.map((s) => s.code), ["situation:x", "situation:z"]);
 });
+
+test("an open card lists its members worst first, its clustered complaints only as their cluster", async () => {
+  const { memberOrder } = await import("../../frontend/js/situations.js");
+  const events = new Map([
+    ["w1", { severity: "minor" }],
+    ["c1", { severity: "moderate" }],
+    ["c2", { severity: "severe" }],
+    ["flood", { severity: "extreme" }],
+  ]);
+  const s = sit("s", { members: ["w1", "c1", "ended", "c2", "flood"] });
+  assert.deepEqual(memberOrder(s, events, new Map([["w1", "cluster:k"]])), ["flood", "c2", "c1", "ended"]);
+});
