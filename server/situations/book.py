@@ -152,10 +152,23 @@ class SituationBook:
         if member.situation is not None:
             self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
             self._member_changed(self._situations[member.situation], member)
+        elif member.active and old is not None and self._same_place(old, member):
+            pass  # still loose: whatever joins near it later sweeps it in
         elif member.active:
             self._place(member, seq)
         else:
             self._unloose(member.event_id)
+
+    def _same_place(self, old: Member, new: Member) -> bool:
+        """A loose event's new version groups as the old one did (same place, category and start,
+        still waiting loose): searching again would find nothing new."""
+        return old.event_id in self.loose and (
+            old.point,
+            old.box,
+            old.district,
+            old.category,
+            old.start,
+        ) == (new.point, new.box, new.district, new.category, new.start)
 
     def _member_changed(self, situation: Situation, member: Member) -> None:
         """A member's new version: counts and severity follow; the last active one ending closes
