@@ -19,6 +19,7 @@ CityboardError
 ├── DialerError            a dialer cannot place a call (no SIP URI, line busy, unreachable…)
 ├── CallError              a call request that cannot be served (with its HTTP status)
 ├── CallFailed             the dialer failed a call that is on the record (server/officers/calls.py)
+├── NotifierError          a notifier could not deliver an escalation step (webhook refused…)
 └── OfficerImportError     a directory file with bad rows (each a RowError); nothing was stored
 """
 
@@ -113,6 +114,12 @@ class DialerError(CityboardError):
     `dialer_unreachable`, `dial_refused`...) and the message says what to do."""
 
     code = "dialer_failed"
+
+
+class NotifierError(CityboardError):
+    """A notifier could not deliver; the escalation step's result says `failed` and why."""
+
+    code = "notifier_failed"
 
 
 class CallError(CityboardError):

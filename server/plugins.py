@@ -1,5 +1,6 @@
 """Plugins through entry points, the one way cityboard is extended without touching its code:
-feed adapters (`cityboard.feeds`) and dialers (`cityboard.dialers`)."""
+feed adapters (`cityboard.feeds`), dialers (`cityboard.dialers`) and notifiers
+(`cityboard.notifiers`)."""
 
 from __future__ import annotations
 

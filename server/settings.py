@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from feeds.kit.base import FeedConfig
 from server.errors import ConfigError
+from server.escalation.settings import EscalationSettings
 from server.situations.settings import SituationSettings
 
 KIB = 1024
@@ -125,6 +126,8 @@ class Settings(BaseSettings):
     sip_control_host: str = "127.0.0.1"
     sip_control_port: int = Field(default=4444, ge=1, le=65535)
     sip_control_timeout_seconds: float = Field(default=5.0, gt=0)
+    # escalation of unacknowledged events: policies and notifiers (docs/escalation.md)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
 
     # recordings and replays
     recordings_dir: Path = Path("var/recordings")

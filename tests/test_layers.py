@@ -38,7 +38,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "feeds.registry": ("feeds.kit", "server.plugins", "server.errors"),
     "server.situations": ("server.situations", "server.stream", "server.errors"),
-    "server.settings": ("server.errors", "feeds.kit", "server.situations.settings"),
+    "server.settings": (
+        "server.errors",
+        "feeds.kit",
+        "server.escalation.settings",
+        "server.situations.settings",
+    ),
+    "server.escalation.settings": ("server.stream.events",),
     "server.replay": (
         "server.replay",
         "server.stream",
@@ -62,6 +68,15 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "server.clock",
         "server.districts",
         "server.replay.recording",
+    ),
+    "server.escalation": (
+        "server.escalation",
+        "server.officers",
+        "server.stream",
+        "server.errors",
+        "server.clock",
+        "server.settings",
+        "server.plugins",
     ),
     "server.http": ("server", "feeds"),  # the composition root knows both sides
     "server.cli": ("server", "feeds"),

@@ -7,6 +7,7 @@ import { spriteMarkup } from "./icons.js";
 import { Timeline } from "./kpi.js";
 import { Announcer, Beeper } from "./announcer.js";
 import { Calls } from "./calls.js";
+import { SituationCards } from "./cards.js";
 import { Connection } from "./connection.js";
 import { DetailPanel } from "./detail.js";
 import { DirectoryPanel } from "./directory.js";
@@ -21,6 +22,7 @@ import { canAct } from "./operator.js";
 import { pickLanguage, saveActor, saveLanguage, saveSound, saveTimeZone, savedActor, savedTimeZone, soundWanted, takeOperatorToken } from "./prefs.js";
 import { ReplayBar, drillCalls, replayName, streamFromParams } from "./replay.js";
 import { EventIndex } from "./sorted.js";
+import { clusterView, virtualEvent } from "./situations.js";
 import { BoardState } from "./state.js";
 import { BoardStream } from "./stream.js";
 import { StreamMenu } from "./streams.js";
@@ -100,6 +102,7 @@ async function start() {
     },
     token: () => token,
     onClose: () => select(null),
+    virtualEvent: (id) => virtualEvent(id, store.situations, catalogs, store.events),
   });
   const directory = new DirectoryPanel($('[data-testid="directory"]'), $('[data-testid="directory-toggle"]'), {
     tr: () => tr,
@@ -112,10 +115,17 @@ async function start() {
     canAct: allowed,
     token: () => token,
   });
-  const lists = new EventLists([...document.querySelectorAll("[data-groups]")], {
+  let viewCache = null;
+  /** The lists' and the map's predicates for the current filter, with complaint clusters (situations.js). */
+  function view() {
+    if (viewCache?.matcher !== board.matcher) viewCache = { matcher: board.matcher, ...clusterView(store, board.matcher, !isEmpty(board.filter)) };
+    return viewCache;
+  }
+  const rowCtx = {
     tr: () => tr,
     index,
-    match: () => board.matcher,
+    match: () => view().list,
+    clusterWeight: (ev) => view().weight(ev),
     filtered: () => !isEmpty(board.filter),
     workflowOf: (id) => board.workflowOf(id),
     districtName: (ev) => board.districtName(ev),
@@ -124,6 +134,22 @@ async function start() {
     isDemo: (ev) => board.isDemo(ev),
     selectedId: () => board.selectedId,
     focusDistrict: () => kiosk.code,
+    onSelect: (id) => select(id),
+  };
+  const lists = new EventLists([...document.querySelectorAll("[data-groups]")], rowCtx);
+  const cards = new SituationCards($('[data-testid="situations"]'), {
+    tr: () => tr,
+    store,
+    now: () => board.now(),
+    match: () => board.matcher,
+    filtered: () => !isEmpty(board.filter),
+    rowCtx,
+    districtNameOf: (code) => board.districtNameOf(code),
+    canAct: allowed,
+    connected: () => conn.online,
+    sendAction: (action, id, data) => conn.sendAction(action, id, data),
+    selectedId: () => board.selectedId,
+    focused: () => kiosk.code,
     onSelect: (id) => select(id),
   });
   const map = new BoardMap($('[data-testid="map"]'), {
@@ -152,6 +178,7 @@ async function start() {
     replayStopped: () => Boolean(replayBar?.stopped),
     onOnlineChange: () => {
       if (detail.isOpen) detail.fill(); // its action buttons follow the connection
+      cards.render();
     },
     toggleLanguage,
     toggleSound,
@@ -171,6 +198,7 @@ async function start() {
     board,
     map,
     lists,
+    cards,
     onFocus: () => updates.scheduleStats(),
   });
   const announcer = new Announcer($('[data-testid="announce"]'), {
@@ -191,7 +219,7 @@ async function start() {
     replayBand,
     liveLinks: document.querySelectorAll('[data-testid="back-to-live"], [data-testid="stopped-back-to-live"], [data-testid="stream-missing-live"]'),
   });
-  const updates = new Updates({ store, board, index, timeline, lists, map, mapNote, tiles, strip, header, announcer, calls, detail, replayBar, kiosk, filterBar });
+  const updates = new Updates({ store, board, index, timeline, lists, map, mapNote, tiles, strip, header, announcer, calls, detail, replayBar, kiosk, filterBar, cards, view, catalogs });
   const conn = new Connection({
     url: `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/ws`,
     store,
@@ -237,6 +265,7 @@ async function start() {
     else detail.close();
     map.select(id);
     lists.markSelection();
+    cards.markSelection();
     directory.render(); // its call buttons are about the selected event
   }
 
@@ -250,6 +279,7 @@ async function start() {
   /** The role changed (a welcome): every action and call button follows. */
   function applyRole() {
     if (detail.isOpen) detail.fill();
+    cards.render();
     directory.render();
     calls.render();
   }
@@ -280,6 +310,7 @@ async function start() {
     renderLegend($('[data-testid="map-legend"]'), tr);
     filterBar.render();
     lists.relabel();
+    cards.render();
     map.relabel();
     detail.relabel();
     directory.relabel();
@@ -327,6 +358,7 @@ async function start() {
       board.setDistricts(names);
       map.setDistricts(geo);
       lists.relabel();
+      cards.render();
       filterBar.render();
       directory.relabel();
       updates.statsNow();
@@ -358,6 +390,7 @@ async function start() {
     header.renderClock();
     conn.tick();
     calls.render(); // talk time of answered calls
+    cards.tick(); // escalation countdowns, ages
     updates.remeasure(); // row heights also change when fonts load or titles re-wrap
     if (ticks % 5 === 0) {
       lists.refreshAges();
@@ -387,6 +420,9 @@ async function start() {
     },
     get lists() {
       return lists;
+    },
+    get cards() {
+      return cards;
     },
     get replay() {
       return replayBar;

@@ -8,7 +8,7 @@ import { callPeer, historyItems } from "./history.js";
 import { authHeaders, responseError, withStream } from "./http.js";
 import { eventText, fetchedTimeText, formatIso } from "./i18n.js";
 import { iconFor } from "./icons.js";
-import { iconEl, setIcon, setText } from "./list.js";
+import { iconEl, setIcon, setText, sparklineEl } from "./list.js";
 import { dutyText, officerName } from "./officers.js";
 import { MAX_ACTOR_CHARS } from "./operator.js";
 import { stateOf } from "./workflow.js";
@@ -29,7 +29,7 @@ function el(tag, className, text) {
 /**
  * ctx: {tr(), formats() → makeTimeFormats(), now() → server time (ms), store, stream, calls (Calls),
  *       districtName(ev), isDemo(ev), sendAction(action, id, data) → Promise<{seq}>, connected(),
- *       canAct(), actor(), setActor(name), onClose()}
+ *       canAct(), actor(), setActor(name), onClose(), virtualEvent(id) → a situation's or cluster's item or null}
  */
 export class DetailPanel {
   constructor(root, ctx) {
@@ -114,7 +114,7 @@ export class DetailPanel {
   }
 
   event() {
-    return this.ctx.store.events.get(this.id) ?? this.lastKnown;
+    return this.ctx.store.events.get(this.id) ?? this.ctx.virtualEvent(this.id) ?? this.lastKnown;
   }
 
   /** Redraw from what the board holds now (new version, workflow change, language). */
@@ -122,7 +122,7 @@ export class DetailPanel {
     if (!this.id) return;
     const tr = this.ctx.tr();
     const ev = this.event();
-    const gone = !this.ctx.store.events.has(this.id);
+    const gone = !this.ctx.store.events.has(this.id) && !this.ctx.virtualEvent(this.id);
     this.els.gone.hidden = !gone;
     this.root.dataset.gone = String(gone);
     if (!ev) {
@@ -157,7 +157,14 @@ export class DetailPanel {
       rows.push([label, value, testid]);
     };
     const sub = String(ev.category ?? "").split(".")[1] ?? "";
-    add(tr.t("detail.category"), `${tr.label("kinds", ev.kind)} · ${tr.label(`categories.${ev.kind}`, sub)}`);
+    if (ev.situation) add(tr.t("detail.category"), `${tr.t("situations.kind")} · ${tr.t("situations.members", { n: tr.number(ev.situation.member_count ?? ev.situation.members?.length ?? 0) })}`, "detail-situation");
+    else if (ev.cluster) add(tr.t("detail.category"), `${tr.t("clusters.label")} · ${tr.label(`categories.${ev.kind}`, sub)}`, "detail-cluster");
+    else add(tr.t("detail.category"), `${tr.label("kinds", ev.kind)} · ${tr.label(`categories.${ev.kind}`, sub)}`);
+    if (ev.cluster) {
+      const spark = sparklineEl("spark detail-sparkline", "detail-sparkline");
+      spark.set(ev.cluster.sparkline);
+      add(tr.t("clusters.trend"), spark.svg);
+    }
     add(tr.t("detail.district"), this.ctx.districtName(ev));
     add(tr.t("detail.area"), eventText(ev, tr.lang).area, "detail-area");
     add(tr.t("detail.status"), tr.label("statuses", ev.status ?? "active"));
@@ -175,7 +182,7 @@ export class DetailPanel {
       a.rel = "noopener noreferrer";
       source.append(" · ", a);
     }
-    add(tr.t("detail.source"), source);
+    add(tr.t("detail.source"), ev.source ? source : "");
     add(tr.t("detail.sent"), fetchedTimeText(ev, tr, f.full) || formatIso(ev.sent_at, f.full), "detail-sent");
     if (ev.updated_at && ev.updated_at !== ev.sent_at) add(tr.t("detail.updated"), formatIso(ev.updated_at, f.full));
     add(tr.t("detail.expires"), formatIso(ev.expires_at, f.full));

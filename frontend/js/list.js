@@ -6,6 +6,7 @@
 
 import { ageText, eventText, fetchedTimeText } from "./i18n.js";
 import { iconFor } from "./icons.js";
+import { sparklinePoints } from "./situations.js";
 import { eventTime } from "./stream.js";
 import { stateOf } from "./workflow.js";
 
@@ -18,6 +19,8 @@ const FLASHES_PER_RENDER = 20; // in a burst, more highlights at once say nothin
 const FLASH_TOP_ROWS = 15;
 const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
 const SVG_NS = "http://www.w3.org/2000/svg";
+const SPARK_W = 48; // a sparkline's drawing box (viewBox units; CSS sizes it)
+const SPARK_H = 14;
 
 /**
  * The rows [start, end) of `n` a list shows from `viewTop` for `viewHeight` px with rows of about
@@ -58,10 +61,135 @@ export function setIcon(svg, name) {
   if (use && use.getAttribute("href") !== `#i-${name}`) use.setAttribute("href", `#i-${name}`);
 }
 
+/** A list row's elements (an <li> with severity, icon, title, place, age, source, state); a click selects its event. */
+export function createRow(onSelect) {
+  const li = el("li", "row", { "data-testid": "event-row", tabindex: "0" });
+  const row = {
+    el: li,
+    sev: el("span", "sev", { "data-testid": "severity" }),
+    icon: iconEl("alert", "icon cat"),
+    title: el("span", "title", { "data-testid": "event-title" }),
+    meta: el("span", "meta"),
+    district: el("span", "district"),
+    age: el("span", "age"),
+    src: el("span", "source"),
+    srcName: el("span", "source-name"),
+    badge: el("span", "badge-demo", { "data-testid": "demo-badge" }),
+    wf: el("span", "wf", { "data-testid": "workflow-state" }),
+    spark: null, // a complaint cluster's sparkline, made when a cluster first fills the row
+    ev: null,
+    version: null,
+    state: null,
+  };
+  row.badge.textContent = "DEMO";
+  row.src.append(row.srcName, row.badge);
+  row.meta.append(row.district, row.age, row.src, row.wf);
+  li.append(row.sev, row.icon, row.title, row.meta);
+  li.addEventListener("click", () => onSelect(li.dataset.eventId));
+  return row;
+}
+
+/**
+ * Fill a row with an event (ctx as EventLists'); a complaint cluster (`ev.cluster`, situations.js
+ * clusterEvent) also gets its sparkline. Returns whether its version or its state changed.
+ */
+export function fillRow(row, ev, ctx, now) {
+  const tr = ctx.tr();
+  const changed = row.ev === null || row.version !== ev.version;
+  const wf = ctx.workflowOf(ev.event_id);
+  const state = stateOf(wf);
+  const stateChanged = row.state !== null && row.state !== state;
+  row.ev = ev;
+  row.version = ev.version;
+  row.state = state;
+  const sev = SEVERITIES.includes(ev.severity) ? ev.severity : "info";
+  const li = row.el;
+  li.dataset.eventId = ev.event_id;
+  li.dataset.version = String(ev.version ?? 1);
+  li.dataset.severity = sev;
+  li.dataset.kind = ev.kind ?? "";
+  li.dataset.state = state;
+  li.dataset.district = ev.district ?? "";
+  const cls = `row sev-${sev}`;
+  if (!li.classList.contains(`sev-${sev}`) || !li.classList.contains("row")) {
+    const keep = [...li.classList].filter((c) => c === "in-focus" || c === "fresh" || c === "cluster-row");
+    li.className = [cls, ...keep].join(" ");
+  }
+  li.classList.toggle("in-focus", Boolean(ev.district) && ev.district === ctx.focusDistrict());
+  if (ctx.selectedId() === ev.event_id) li.setAttribute("aria-current", "true");
+  else li.removeAttribute("aria-current");
+  setText(row.sev, tr.label("severities", sev));
+  setIcon(row.icon, iconFor(ev.category, ev.kind));
+  const text = eventText(ev, tr.lang);
+  setText(row.title, text.title);
+  li.title = [text.title, tr.label(`categories.${ev.kind}`, String(ev.category ?? "").split(".")[1] ?? ""), text.area]
+    .filter(Boolean)
+    .join(" · ");
+  setText(row.district, ctx.districtName(ev));
+  rowAge(row, now, tr, ctx.formats());
+  const demo = ctx.isDemo(ev);
+  setText(row.srcName, demo ? "" : ev.source ?? "");
+  row.srcName.hidden = demo;
+  row.badge.hidden = !demo;
+  row.src.title = ev.source ?? "";
+  row.wf.className = `wf wf-${state}`;
+  setText(row.wf, tr.label("statesShort", state));
+  row.wf.title = tr.label("states", state);
+  if (ev.cluster || row.spark) fillSparkline(row, ev.cluster);
+  return { changed, stateChanged };
+}
+
+/** A cluster row's sparkline (hidden on a row that holds an event again). */
+function fillSparkline(row, cluster) {
+  row.el.classList.toggle("cluster-row", Boolean(cluster));
+  if (!cluster) {
+    row.spark.hidden = true;
+    return;
+  }
+  if (!row.spark) {
+    row.spark = sparklineEl("spark", "row-sparkline");
+    row.meta.insertBefore(row.spark.svg, row.wf);
+  }
+  row.spark.hidden = false;
+  row.spark.set(cluster.sparkline);
+}
+
+/** An inline SVG sparkline: `{svg, set(values), hidden}` (points from situations.js sparklinePoints). */
+export function sparklineEl(className, testid) {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("class", className);
+  svg.setAttribute("viewBox", `0 0 ${SPARK_W} ${SPARK_H}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("aria-hidden", "true");
+  svg.dataset.testid = testid;
+  const line = document.createElementNS(SVG_NS, "polyline");
+  svg.append(line);
+  return {
+    svg,
+    set(values) {
+      const points = sparklinePoints(values, SPARK_W, SPARK_H);
+      if (line.getAttribute("points") !== points) line.setAttribute("points", points);
+      svg.dataset.values = (values ?? []).join(",");
+    },
+    set hidden(h) {
+      svg.classList.toggle("is-hidden", h);
+    },
+  };
+}
+
+/** How old the row's event is; marked when the server dated it by its fetch. */
+export function rowAge(row, now, tr, formats) {
+  const age = ageText(now - eventTime(row.ev), tr);
+  const fetched = fetchedTimeText(row.ev, tr, formats.short);
+  setText(row.age, fetched ? tr.t("age.fetched", { age }) : age);
+  row.age.title = fetched;
+  row.el.dataset.timeBasis = row.ev.time_basis ?? "source";
+}
+
 /**
  * ctx: {tr() → Translator, index: EventIndex, match() → predicate, workflowOf(id),
  *       districtName(ev), now(), formats() → makeTimeFormats(), isDemo(ev), selectedId(),
- *       focusDistrict(), onSelect(id)}
+ *       focusDistrict(), onSelect(id), clusterWeight(clusterEvent) → its complaints that match}
  */
 export class EventLists {
   constructor(columns, ctx) {
@@ -134,12 +262,20 @@ export class EventLists {
       if (kinds.length > 1) events.sort((a, b) => eventTime(b) - eventTime(a));
       const anchor = this._anchor(group);
       group.events = events;
+      group.total = this._weigh(events);
       const shift = anchor ? this._shift(group, anchor) : 0;
       this._draw(group, now, refresh, flash);
       if (shift) group.list.scrollTop = group.viewTop; // after the writes: one layout, rarely
       this._head(group);
     }
     // "N more" reads layout, so it is not done here but at most twice a second (updates.js)
+  }
+
+  /** How many events the rows stand for: a complaint cluster's row for its complaints that match. */
+  _weigh(events) {
+    let n = events.length;
+    for (const ev of events) if (ev.cluster) n += this.ctx.clusterWeight(ev) - 1;
+    return n;
   }
 
   /** A scrolled list's top row in view ({id, at}), so rows that arrive above it do not move it. */
@@ -221,90 +357,18 @@ export class EventLists {
   }
 
   _create() {
-    const recycled = this.pool.pop();
-    if (recycled) return recycled;
-    const li = el("li", "row", { "data-testid": "event-row", tabindex: "0" });
-    const row = {
-      el: li,
-      sev: el("span", "sev", { "data-testid": "severity" }),
-      icon: iconEl("alert", "icon cat"),
-      title: el("span", "title", { "data-testid": "event-title" }),
-      meta: el("span", "meta"),
-      district: el("span", "district"),
-      age: el("span", "age"),
-      src: el("span", "source"),
-      srcName: el("span", "source-name"),
-      badge: el("span", "badge-demo", { "data-testid": "demo-badge" }),
-      wf: el("span", "wf", { "data-testid": "workflow-state" }),
-      ev: null,
-      version: null,
-      state: null,
-    };
-    row.badge.textContent = "DEMO";
-    row.src.append(row.srcName, row.badge);
-    row.meta.append(row.district, row.age, row.src, row.wf);
-    li.append(row.sev, row.icon, row.title, row.meta);
-    li.addEventListener("click", () => this.ctx.onSelect(li.dataset.eventId));
-    return row;
+    return this.pool.pop() ?? createRow((id) => this.ctx.onSelect(id));
   }
 
   _fill(row, ev, now, flash) {
-    const tr = this.ctx.tr();
-    const changed = row.ev === null || row.version !== ev.version;
-    const wf = this.ctx.workflowOf(ev.event_id);
-    const state = stateOf(wf);
-    const stateChanged = row.state !== null && row.state !== state;
-    row.ev = ev;
-    row.version = ev.version;
-    row.state = state;
-    const sev = SEVERITIES.includes(ev.severity) ? ev.severity : "info";
-    const li = row.el;
-    li.dataset.eventId = ev.event_id;
-    li.dataset.version = String(ev.version ?? 1);
-    li.dataset.severity = sev;
-    li.dataset.kind = ev.kind ?? "";
-    li.dataset.state = state;
-    li.dataset.district = ev.district ?? "";
-    const cls = `row sev-${sev}`;
-    if (!li.classList.contains(`sev-${sev}`) || !li.classList.contains("row")) {
-      const keep = [...li.classList].filter((c) => c === "in-focus" || c === "fresh");
-      li.className = [cls, ...keep].join(" ");
-    }
-    li.classList.toggle("in-focus", Boolean(ev.district) && ev.district === this.ctx.focusDistrict());
-    if (this.ctx.selectedId() === ev.event_id) li.setAttribute("aria-current", "true");
-    else li.removeAttribute("aria-current");
-    setText(row.sev, tr.label("severities", sev));
-    setIcon(row.icon, iconFor(ev.category, ev.kind));
-    const text = eventText(ev, tr.lang);
-    setText(row.title, text.title);
-    li.title = [text.title, tr.label(`categories.${ev.kind}`, String(ev.category ?? "").split(".")[1] ?? ""), text.area]
-      .filter(Boolean)
-      .join(" · ");
-    setText(row.district, this.ctx.districtName(ev));
-    this._age(row, now, tr);
-    const demo = this.ctx.isDemo(ev);
-    setText(row.srcName, demo ? "" : ev.source ?? "");
-    row.srcName.hidden = demo;
-    row.badge.hidden = !demo;
-    row.src.title = ev.source ?? "";
-    row.wf.className = `wf wf-${state}`;
-    setText(row.wf, tr.label("statesShort", state));
-    row.wf.title = tr.label("states", state);
+    const { changed, stateChanged } = fillRow(row, ev, this.ctx, now);
     if (flash && (changed || stateChanged) && this.flashBudget > 0) {
       this.flashBudget -= 1;
+      const li = row.el;
       li.classList.add("fresh");
       this.fresh.set(li, performance.now() + FLASH_MS);
       if (this.freshTimer === null) this.freshTimer = setTimeout(() => this._unfresh(), FLASH_MS);
     }
-  }
-
-  /** How old the row's event is; marked when the server dated it by its fetch. */
-  _age(row, now, tr) {
-    const age = ageText(now - eventTime(row.ev), tr);
-    const fetched = fetchedTimeText(row.ev, tr, this.ctx.formats().short);
-    setText(row.age, fetched ? tr.t("age.fetched", { age }) : age);
-    row.age.title = fetched;
-    row.el.dataset.timeBasis = row.ev.time_basis ?? "source";
   }
 
   /** End the highlights that are due (one timer for all of them). */
@@ -325,7 +389,7 @@ export class EventLists {
 
   _head(group) {
     const tr = this.ctx.tr();
-    const total = group.events.length;
+    const total = group.total ?? group.events.length;
     setText(group.title, tr.label("groups", group.kind));
     setText(group.count, tr.number(total));
     group.count.dataset.total = String(total);
@@ -397,7 +461,7 @@ export class EventLists {
   refreshAges() {
     const now = this.ctx.now();
     const tr = this.ctx.tr();
-    for (const row of this.rows.values()) this._age(row, now, tr);
+    for (const row of this.rows.values()) rowAge(row, now, tr, this.ctx.formats());
   }
 
   /** Mark the selected row and the kiosk's focus district. */
@@ -414,7 +478,7 @@ export class EventLists {
   /** Active events that match the filter, over every group. */
   total() {
     let n = 0;
-    for (const group of this.groups.values()) n += group.events.length;
+    for (const group of this.groups.values()) n += group.total ?? group.events.length;
     return n;
   }
 

@@ -9,6 +9,7 @@ import { Backlog } from "./chunks.js";
 import { eventText } from "./i18n.js";
 import { iconFor, iconMarkup } from "./icons.js";
 import { SEVERITY_RANK, loadLevel } from "./kpi.js";
+import { severityOf, sparklinePoints } from "./situations.js";
 
 const SEVERITIES = ["extreme", "severe", "moderate", "minor", "info"];
 const LOAD_LEVELS = 5;
@@ -16,6 +17,10 @@ const MAX_RANK = SEVERITY_RANK.extreme;
 const CITY_PADDING = [12, 12];
 const FOCUS_PADDING = [90, 90]; // a focused district keeps its neighbours in view
 const FOCUS_MAX_ZOOM = 12.6;
+const RING_RADIUS_PX = 30; // a situation too small to see at this zoom gets a ring this size ...
+const RING_UNDER_PX = 2 * RING_RADIUS_PX; // ... when its area is smaller than this on screen
+const SPARK_W = 80; // a cluster tooltip's sparkline, px
+const SPARK_H = 22;
 
 function escapeHtml(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -110,6 +115,12 @@ export class BoardMap {
     // lines and areas on one canvas: thousands of them cost one bitmap, not thousands of SVG paths
     this.shapeRenderer = L.canvas({ pane: "shapes", padding: 0.3, tolerance: 4 });
     this.shapes = L.layerGroup().addTo(this.map);
+    // situations' areas (a few outlines, SVG) under the markers, and complaint clusters' bubbles
+    this.map.createPane("situations").style.zIndex = "410";
+    this.situationAreas = L.layerGroup().addTo(this.map);
+    this.clusterBubbles = L.layerGroup().addTo(this.map);
+    this.areaKeys = new Map(); // situation id -> [layer, key of what it drew, ring, bounds]
+    this.bubbles = new Map(); // cluster id -> [marker, key]
     this.cluster = L.markerClusterGroup({
       chunkedLoading: false, // the board builds in slices itself (this.backlog)
       showCoverageOnHover: false,
@@ -130,6 +141,7 @@ export class BoardMap {
     for (const type of ["mousedown", "wheel", "touchstart", "dblclick"]) {
       el.addEventListener(type, () => (this.userMoved = true), { passive: true });
     }
+    this.map.on("zoomend", () => this._sizeRings());
     new ResizeObserver(() => {
       this.map.invalidateSize({ animate: false });
       if (!this.userMoved) this._refit();
@@ -449,6 +461,112 @@ export class BoardMap {
     this.el.dataset.shown = String(this.shownCount);
   }
 
+  /**
+   * Each open situation's area, outlined in its severity's colour, and each complaint cluster as a
+   * bubble with its count (its sparkline in the tooltip). Redrawn only where something changed.
+   */
+  setSituations(situations, clusters) {
+    if (!this.ready) return;
+    const L = this.L;
+    const want = new Map(situations.filter((s) => s.area).map((s) => [s.id, s]));
+    for (const [id, [layer, , ring]] of this.areaKeys) {
+      if (!want.has(id)) {
+        this.situationAreas.removeLayer(layer);
+        this.situationAreas.removeLayer(ring);
+        this.areaKeys.delete(id);
+      }
+    }
+    for (const [id, sit] of want) {
+      const sev = severityOf(sit);
+      const key = `${sev}|${JSON.stringify(sit.area)}`;
+      const held = this.areaKeys.get(id);
+      if (held?.[1] === key) continue;
+      if (held) {
+        this.situationAreas.removeLayer(held[0]);
+        this.situationAreas.removeLayer(held[2]);
+      }
+      const colour = this.colours[sev];
+      const layer = L.geoJSON(sit.area, {
+        pane: "situations",
+        interactive: false,
+        pointToLayer: (_f, ll) => L.circleMarker(ll, { pane: "situations", radius: 14 }),
+        style: { color: colour, weight: 4, opacity: 0.95, fillColor: colour, fillOpacity: 0.08, className: "sit-area" },
+      });
+      this.situationAreas.addLayer(layer);
+      layer.eachLayer((l) => {
+        const path = l.getElement?.();
+        if (path) {
+          path.setAttribute("data-situation-id", id);
+          path.setAttribute("data-severity", sev);
+        }
+      });
+      const bounds = layer.getBounds();
+      const ring = L.circleMarker(bounds.getCenter(), { pane: "situations", interactive: false, radius: RING_RADIUS_PX, color: colour, weight: 4, fill: false, className: "sit-ring" });
+      this.areaKeys.set(id, [layer, key, ring, bounds]);
+    }
+    this._sizeRings();
+    for (const [id, [marker]] of this.bubbles) {
+      if (!clusters.has(id)) {
+        this.clusterBubbles.removeLayer(marker);
+        this.bubbles.delete(id);
+      }
+    }
+    for (const [id, c] of clusters) {
+      const center = Array.isArray(c.center) ? c.center : null;
+      if (!center || !Number.isFinite(center[0]) || !Number.isFinite(center[1])) continue;
+      const key = `${c.count}|${center}|${c.sparkline}`;
+      const held = this.bubbles.get(id);
+      if (held?.[1] === key) continue;
+      if (held) this.clusterBubbles.removeLayer(held[0]);
+      const icon = L.divIcon({
+        className: "ev-cluster",
+        iconSize: null,
+        html: `<div class="cb" data-testid="map-complaint-cluster" data-cluster-id="${escapeHtml(id)}" data-count="${escapeHtml(c.count)}">${escapeHtml(c.count)}</div>`,
+      });
+      const marker = L.marker([center[1], center[0]], { icon, keyboard: false, zIndexOffset: 50 });
+      marker.on("click", () => this.ctx.onSelect(id));
+      marker.bindTooltip(() => this._clusterTip(this.bubbles.get(id)?.[2] ?? c), { direction: "top", offset: [0, -16] });
+      this.clusterBubbles.addLayer(marker);
+      this.bubbles.set(id, [marker, key, c]);
+    }
+    this.el.dataset.situationAreas = String(this.areaKeys.size);
+    this.el.dataset.complaintClusters = String(this.bubbles.size);
+  }
+
+  /** A situation whose area is a speck at this zoom is ringed, so the wall sees where it is. */
+  _sizeRings() {
+    for (const [id, [, , ring, bounds]] of this.areaKeys) {
+      const a = this.map.latLngToLayerPoint(bounds.getSouthWest());
+      const b = this.map.latLngToLayerPoint(bounds.getNorthEast());
+      const small = Math.max(Math.abs(b.x - a.x), Math.abs(b.y - a.y)) < RING_UNDER_PX;
+      if (small === this.situationAreas.hasLayer(ring)) continue;
+      if (small) {
+        this.situationAreas.addLayer(ring);
+        ring.getElement()?.setAttribute("data-situation-id", id);
+      } else {
+        this.situationAreas.removeLayer(ring);
+      }
+    }
+  }
+
+  _clusterTip(c) {
+    const tr = this.ctx.tr();
+    const sub = String(c.category ?? "").split(".")[1] ?? "other";
+    const title = tr.t("clusters.title", { category: tr.label("categories.complaint", sub), n: tr.number(c.count ?? 0) });
+    const points = sparklinePoints(c.sparkline, SPARK_W, SPARK_H);
+    return `<b>${escapeHtml(title)}</b><br><svg class="spark tip-sparkline" width="${SPARK_W}" height="${SPARK_H}" viewBox="0 0 ${SPARK_W} ${SPARK_H}" aria-hidden="true"><polyline points="${points}"/></svg>`;
+  }
+
+  /** Kiosk focus on a situation: its bounding box [w, s, e, n] in view. */
+  focusArea(id, bbox) {
+    if (!this.ready || !Array.isArray(bbox) || bbox.length !== 4) return false;
+    this.focusCode = id;
+    this.el.dataset.focusDistrict = "";
+    this.el.dataset.focusSituation = id;
+    this.map.flyToBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], { padding: FOCUS_PADDING, maxZoom: FOCUS_MAX_ZOOM + 1, duration: 1.2 });
+    return true;
+  }
+
   /** Whether an event is on the map (a marker, alone or inside a cluster). */
   has(id) {
     const item = this.items.get(id);
@@ -477,6 +595,7 @@ export class BoardMap {
     if (!this.ready) return;
     this.focusCode = code && this.districtLayers.has(code) ? code : null;
     this.el.dataset.focusDistrict = this.focusCode ?? "";
+    this.el.dataset.focusSituation = "";
     if (this.focusCode) {
       this.map.flyToBounds(this.districtLayers.get(this.focusCode).getBounds(), { padding: FOCUS_PADDING, maxZoom: FOCUS_MAX_ZOOM, duration: 1.2 });
     } else if (this.cityBounds?.isValid()) {
@@ -532,7 +651,16 @@ export function renderLegend(el, tr) {
     svg.append(line);
     return svg;
   };
-  shapes.append(sample("4 3", 2), tr.t("map.legendArea"), sample(null, 4), tr.t("map.legendLine"));
+  const ring = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  ring.setAttribute("class", "legend-shape legend-ring");
+  ring.setAttribute("viewBox", "0 0 12 12");
+  const circle = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+  for (const [k, v] of Object.entries({ cx: 6, cy: 6, r: 4.5, fill: "none", stroke: "var(--sev-extreme)", "stroke-width": 2 })) circle.setAttribute(k, String(v));
+  ring.append(circle);
+  const bubble = document.createElement("span");
+  bubble.className = "legend-bubble";
+  bubble.textContent = "6";
+  shapes.append(sample("4 3", 2), tr.t("map.legendArea"), sample(null, 4), tr.t("map.legendLine"), ring, tr.t("map.legendSituation"), bubble, tr.t("map.legendCluster"));
   const hint = document.createElement("div");
   hint.className = "legend-row control";
   hint.textContent = tr.t("map.clickToFilter");

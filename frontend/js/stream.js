@@ -3,6 +3,7 @@
 // unit-tested with `node --test` and reused by any client. The socket lives in connection.js.
 // Protocol: docs/protocol.md.
 
+import { SituationStore } from "./situations.js";
 import { applyAction } from "./workflow.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -59,6 +60,7 @@ function emptyChange(type) {
     result: null, // a `result` message (an action was logged)
     error: null, // an `error` message's body
     replay: false, // the replay player's status changed (welcome.replay or a `replay` message)
+    situations: null, // what a `situations` message changed (situations.js SituationStore.apply)
   };
 }
 
@@ -71,6 +73,7 @@ export class BoardStream {
     this.events = new Map(); // event_id -> latest active version
     this.versions = new Map(); // event_id -> highest version seen (active or not)
     this.workflows = new Map(); // event_id -> workflow {state, acked_at, ...} (server/stream/workflow.py)
+    this.situations = new SituationStore(); // the server's situations and complaint clusters
     this.feeds = [];
     this.feedsAt = null;
     this.log = null; // {ok, problem}: whether the server can read and write its log right now
@@ -115,6 +118,7 @@ export class BoardStream {
     this.feeds = [];
     this.notices = [];
     this.truncated = false;
+    this.situations.reset();
   }
 
   /**
@@ -148,6 +152,9 @@ export class BoardStream {
       case "replay":
         this.replay = msg.status && typeof msg.status === "object" ? msg.status : null;
         change.replay = true;
+        break;
+      case "situations":
+        change.situations = this.situations.apply(msg);
         break;
       case "pong":
         this._serverTime(msg.server_time, now);

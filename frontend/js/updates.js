@@ -3,15 +3,18 @@
 import { later } from "./chunks.js";
 import { districtLoad, shouldAnnounce } from "./kpi.js";
 import { setText } from "./list.js";
+import { CLUSTER_PREFIX, clusterEvent } from "./situations.js";
 
 const STATS_EVERY_MS = 500; // KPI tiles and district shading at most this often
 const MAP_EVERY_MS = 300; // markers and shapes at most this often
+const CARDS_EVERY_MS = 250; // situation cards at most this often
 
 /**
  * parts: {store (BoardStream), board (BoardState), index (EventIndex), timeline (Timeline),
  *         lists (EventLists), map (BoardMap), mapNote, tiles (KpiTiles), strip (FeedStrip),
  *         header (Header), announcer (Announcer), calls (Calls), detail (DetailPanel),
- *         replayBar (ReplayBar or null), kiosk (Kiosk), filterBar (FilterBar)}
+ *         replayBar (ReplayBar or null), kiosk (Kiosk), filterBar (FilterBar), cards (SituationCards),
+ *         view() → situations.js clusterView for the current filter, catalogs (for cluster rows)}
  */
 export class Updates {
   constructor(parts) {
@@ -23,6 +26,8 @@ export class Updates {
     this.statsTimer = null;
     this.lastMapAt = 0;
     this.mapTimer = null;
+    this.lastCardsAt = 0;
+    this.cardsTimer = null;
     this.pending = {
       reset: true,
       upserted: new Set(),
@@ -34,8 +39,12 @@ export class Updates {
       notices: false,
       error: false,
       replay: false,
+      clusters: new Set(), // cluster ids whose row changed
+      clustersGone: new Set(), // cluster ids whose row goes
+      membership: false, // a complaint joined or left a cluster: its own row shows or hides
+      cards: false,
     };
-    this.mapPending = { upserted: new Set(), removed: new Set(), refilter: false };
+    this.mapPending = { upserted: new Set(), removed: new Set(), refilter: false, situations: false };
   }
 
   /** One message's change (BoardStream.handle), for the next frame. */
@@ -71,6 +80,8 @@ export class Updates {
     if (change.error) pending.error = true;
     if (change.replay) pending.replay = true;
     if (change.actions.length) calls.apply(change.actions);
+    if (change.situations?.applied) this._situations(change.situations);
+    if (change.reset || change.upserted.length || change.removed.length || change.workflows.length) pending.cards = true;
     if (detail.isOpen) {
       const id = detail.id;
       if (change.reset || change.upserted.includes(id) || change.removed.includes(id) || change.workflows.includes(id)) detail.changed();
@@ -80,9 +91,52 @@ export class Updates {
     this.scheduleFrame();
   }
 
+  /** A `situations` message: the cards, the cluster rows and the map's areas and bubbles follow. */
+  _situations(sc) {
+    const { pending, mapPending } = this;
+    const { detail } = this.parts;
+    pending.cards = true;
+    mapPending.situations = true;
+    for (const id of sc.clusters) {
+      pending.clusters.add(id);
+      pending.clustersGone.delete(id);
+      if (!this.initialLoad) pending.flash.add(id);
+    }
+    for (const id of sc.removed) {
+      if (!id.startsWith(CLUSTER_PREFIX)) continue;
+      pending.clustersGone.add(id);
+      pending.clusters.delete(id);
+    }
+    if (sc.membership) pending.membership = true;
+    if (detail.isOpen && (sc.situations.has(detail.id) || sc.clusters.has(detail.id) || sc.removed.has(detail.id))) detail.fill();
+    this.scheduleMap();
+  }
+
+  /** The cluster rows into the index (their complaints' own rows hide through the view's matcher). */
+  _clusterRows(dirtyKinds) {
+    const { store, index, catalogs } = this.parts;
+    const pending = this.pending;
+    const clusters = store.situations.clusters;
+    const ids = pending.reset ? clusters.keys() : pending.clusters;
+    for (const id of pending.clustersGone) index.remove(id);
+    for (const id of ids) {
+      const c = clusters.get(id);
+      if (c) index.upsert(clusterEvent(c, catalogs, store.events));
+    }
+    const touched = pending.clusters.size || pending.clustersGone.size || pending.membership;
+    if (touched && dirtyKinds) dirtyKinds.add("complaint");
+    if (pending.membership) this.mapPending.refilter = true;
+    pending.clusters.clear();
+    pending.clustersGone.clear();
+    pending.membership = false;
+    return touched;
+  }
+
   /** The filter changed: rows and markers at once, the figures without waiting their turn. */
   filterChanged() {
     this.pending.filter = true;
+    this.pending.cards = true;
+    this.mapPending.situations = true;
     this.scheduleFrame();
     this.statsNow();
   }
@@ -114,11 +168,14 @@ export class Updates {
     }
     let dirtyKinds = new Set();
     const statusesMatter = board.filter.statuses.length > 0;
+    const view = this.parts.view();
     if (pending.reset) {
       index.reset(store.events.values());
       for (const ev of store.events.values()) timeline.add(ev);
+      this._clusterRows(null);
       this.flushMap();
-      map.apply({ reset: true }, store.events, board.matcher);
+      map.apply({ reset: true }, store.events, view.map);
+      map.setSituations(this.parts.cards.visible(), store.situations.clusters);
       dirtyKinds = null;
     } else {
       for (const id of pending.removed) {
@@ -142,6 +199,7 @@ export class Updates {
         mapPending.upserted.add(id);
         mapPending.removed.delete(id);
       }
+      if (this._clusterRows(dirtyKinds)) pending.refreshClusters = true;
       if (statusesMatter && pending.workflows.size) {
         dirtyKinds = null;
         mapPending.refilter = true;
@@ -152,16 +210,19 @@ export class Updates {
       mapPending.refilter = true;
     }
     if (pending.filter && !pending.reset) this.flushMap(); // a click: at once
-    else if (mapPending.upserted.size || mapPending.removed.size || mapPending.refilter) this.scheduleMap();
-    const changed = pending.reset || pending.filter || pending.upserted.size || pending.removed.size || pending.workflows.size;
+    else if (mapPending.upserted.size || mapPending.removed.size || mapPending.refilter || mapPending.situations) this.scheduleMap();
+    const changed = pending.reset || pending.filter || pending.upserted.size || pending.removed.size || pending.workflows.size || pending.refreshClusters;
     if (changed) {
       lists.render({ dirtyKinds, refresh: pending.workflows, flash: pending.flash });
       // the count updates with the rows; the rest of the tiles follow at most twice a second
       tiles.setActive(lists.total());
       this.scheduleStats();
     }
+    if (pending.cards) this.scheduleCards();
     pending.reset = false;
     pending.filter = false;
+    pending.refreshClusters = false;
+    pending.cards = false;
     pending.upserted.clear();
     pending.removed.clear();
     pending.workflows.clear();
@@ -199,7 +260,8 @@ export class Updates {
   }
 
   flushMap() {
-    const { store, board, map } = this.parts;
+    const { store, map, cards } = this.parts;
+    const view = this.parts.view();
     const mapPending = this.mapPending;
     clearTimeout(this.mapTimer);
     this.mapTimer = null;
@@ -208,15 +270,29 @@ export class Updates {
       mapPending.upserted.clear();
       mapPending.removed.clear();
       mapPending.refilter = false;
+      mapPending.situations = false;
       return; // the reset in flush() rebuilds the map
     }
     if (mapPending.upserted.size || mapPending.removed.size) {
-      map.apply({ upserted: mapPending.upserted, removed: mapPending.removed }, store.events, board.matcher);
+      map.apply({ upserted: mapPending.upserted, removed: mapPending.removed }, store.events, view.map);
     }
-    if (mapPending.refilter) map.refilter(board.matcher);
+    if (mapPending.refilter) map.refilter(view.map);
+    if (mapPending.situations) map.setSituations(cards.visible(), store.situations.clusters);
+    mapPending.situations = false;
     mapPending.upserted.clear();
     mapPending.removed.clear();
     mapPending.refilter = false;
+  }
+
+  /** The situation cards, at most every CARDS_EVERY_MS (a burst of entries redraws them once). */
+  scheduleCards() {
+    if (this.cardsTimer !== null) return;
+    const wait = Math.max(0, this.lastCardsAt + CARDS_EVERY_MS - performance.now());
+    this.cardsTimer = setTimeout(() => {
+      this.cardsTimer = null;
+      this.lastCardsAt = performance.now();
+      this.parts.cards.render();
+    }, wait);
   }
 
   scheduleStats() {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -24,8 +24,10 @@ from feeds.kit.http import Fetcher, SharedSession
 from feeds.runner import FeedRunner
 from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
+from server.escalation import notifiers
+from server.escalation.escalator import Escalator
 from server.http import brief, calls, directory, reads, replays
-from server.http.board import BOARD, OFFICERS, Board, Officers
+from server.http.board import BOARD, ESCALATOR, OFFICERS, Board, Officers
 from server.http.guard import refuse_cross_site
 from server.http.headers import HEADERS, harden, hardening_headers
 from server.http.metrics import metrics
@@ -42,7 +44,7 @@ from server.situations.tracker import SituationTracker
 from server.stream import protocol
 from server.stream.events import Event, utcnow
 from server.stream.hub import Hub
-from server.stream.log import EventFilter, LogStore
+from server.stream.log import Committed, EventFilter, LogStore
 from server.stream.redis import RedisLog
 from server.stream.sqlite import EventLog
 
@@ -71,13 +73,14 @@ def create_app(settings: Settings) -> web.Application:
         batch_max_entries=settings.batch_max_entries,
         coalesce_seconds=settings.ws_coalesce_seconds,
     )
+    listeners: list[Callable[[list[Committed]], None]] = [hub.publish]
     situations = SituationTracker(
         settings.situations, hub, push_seconds=settings.situations_push_seconds
     )
     hub.on_deliver = situations.feed
     board = Board(
         settings,
-        _open_log(settings, hub),
+        _open_log(settings, listeners),
         hub,
         Districts.load(settings.districts_path),
         situations,
@@ -90,6 +93,11 @@ def create_app(settings: Settings) -> web.Application:
     app[brief.BUILDING] = asyncio.Semaphore(brief.BRIEFS_AT_ONCE)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(_officers_lifecycle)  # after the log: calls are logged on events
+    if settings.escalation.policies and settings.node_role != "edge":  # nodes that run feeds
+        escalator = _escalator(app[OFFICERS])
+        listeners.append(escalator.observe)
+        app[ESCALATOR] = escalator
+        app.cleanup_ctx.append(_escalation_lifecycle)  # after the calls it places
     app.on_shutdown.append(_close_websockets)
     _add_routes(app.router)
     return app
@@ -132,14 +140,20 @@ def _add_routes(router: web.UrlDispatcher) -> None:
             router.add_get(f"/{name}", partial(_frontend_file, name))
 
 
-def _open_log(settings: Settings, hub: Hub) -> LogStore:
-    """The embedded SQLite log, or the Redis Streams log shared by several nodes."""
+def _open_log(settings: Settings, listeners: list[Callable[[list[Committed]], None]]) -> LogStore:
+    """The embedded SQLite log, or the Redis Streams log shared by several nodes; what they
+    commit goes to each listener in turn (the hub first)."""
+
+    def on_commit(entries: list[Committed]) -> None:
+        for listener in listeners:
+            listener(entries)
+
     if settings.log_backend == "redis":
         prefix = f"{settings.redis_key_prefix}:live"
-        return RedisLog(settings.redis_url, prefix=prefix, on_commit=hub.publish)
+        return RedisLog(settings.redis_url, prefix=prefix, on_commit=on_commit)
     return EventLog(
         settings.db_path,
-        on_commit=hub.publish,
+        on_commit=on_commit,
         busy_timeout_seconds=settings.log_busy_timeout_seconds,
     )
 
@@ -341,3 +355,33 @@ async def _prepare_directory(state: Officers) -> None:
         removed = await state.store.delete_demo()
         if removed:
             log.info("demo is off: removed %d demo officers from the directory", len(removed))
+
+
+def _escalator(state: Officers) -> Escalator:
+    """The escalator of the live stream, with the configured notifiers (a bad one fails here)."""
+    settings = state.board.settings
+    configured = {
+        name: notifiers.load(config.plugin)(config.options)
+        for name, config in settings.escalation.notifiers.items()
+    }
+    return Escalator(
+        state.board.log,
+        settings.escalation,
+        state.calls,
+        configured,
+        zone=state.zone,
+        lookahead=state.lookahead,
+        call_max_seconds=settings.call_max_seconds,
+    )
+
+
+async def _escalation_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    escalator = app[ESCALATOR]
+    task = asyncio.create_task(escalator.run(), name="escalator")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await escalator.close()

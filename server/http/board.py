@@ -14,6 +14,7 @@ from feeds.kit.http import SharedSession
 from feeds.runner import FeedRunner
 from server import memory
 from server.districts import Districts
+from server.escalation.escalator import Escalator
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore
 from server.replay.registry import Replays
@@ -41,6 +42,9 @@ class Board:
     closing: set[asyncio.Future[bool]] = field(default_factory=set)
     replays: Replays = field(init=False)
     trim: asyncio.TimerHandle | None = field(default=None, init=False)
+    # drills that ring real phones escalate on their own stream: the live escalator, per replay
+    drills: dict[str, Escalator] = field(default_factory=dict, init=False)
+    drill_tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         s = self.settings
@@ -52,9 +56,34 @@ class Board:
             situations=s.situations,
             situations_push_seconds=s.situations_push_seconds,
         )
-        self.replays.on_reset = lambda name: self.restart_boards(f"replay:{name}")
+        self.replays.on_reset = self._replay_reset
         if hasattr(self.log, "on_reset"):  # a shared log that can be recreated under us
             self.log.on_reset = lambda: self.restart_boards("live")
+
+    def escalate_drill(self, name: str, live: Escalator) -> None:
+        """Escalate on the drill `name` as on the live stream (it rings real phones)."""
+        self.drills[name] = live
+        self._run_drill(name)
+
+    def _run_drill(self, name: str) -> None:
+        stream = self.replays.get(name).stream
+        escalator = self.drills[name].on(stream)  # fresh: derived from this history only
+        stream.listeners[:] = [escalator.observe]
+        task = asyncio.create_task(escalator.run(), name=f"escalator-replay-{name}")
+        self.drill_tasks[name] = task
+
+    def _replay_reset(self, name: str) -> None:
+        """A replay sought (new history) or stopped: its boards start over, and so does its
+        escalation, from the new history (or it ends with the replay)."""
+        self.restart_boards(f"replay:{name}")
+        task = self.drill_tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+        if name in self.drills:
+            if name in self.replays.players:
+                self._run_drill(name)
+            else:
+                del self.drills[name]
 
     def restart_boards(self, stream: str) -> None:
         """A stream's history was replaced (a replay sought or stopped, a shared log recreated):
@@ -101,3 +130,5 @@ class Officers:
 
 
 OFFICERS = web.AppKey("officers", Officers)
+
+ESCALATOR = web.AppKey("escalator", Escalator)  # present when policies are configured

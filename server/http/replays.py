@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.errors import RecordingError, ReplayError
 from server.http import roles
-from server.http.board import BOARD
+from server.http.board import BOARD, ESCALATOR
 from server.http.bodies import MAX_CALL_BODY_BYTES, body_timeout, client_gone, read_limited
 from server.http.guard import JSON, RECORDING_TYPES, accepts
 from server.http.responses import error_response, json_response
@@ -120,6 +120,8 @@ async def start_replay(request: web.Request) -> web.Response:
             spec.name, path, options, exercise=spec.exercise, real_calls=spec.real_calls
         )
         started = True
+        if spec.real_calls and ESCALATOR in request.app:  # a drill of the whole phone tree
+            board.escalate_drill(spec.name, request.app[ESCALATOR])
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         return error_response(

@@ -75,6 +75,7 @@ class Call:
     duration_s: float | None = None
     marked: bool = False  # the operator said it ended (what a handed-off call's length rests on)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    finished: asyncio.Event = field(default_factory=asyncio.Event)  # set once `call_ended` is
 
     @property
     def ended(self) -> bool:
@@ -359,6 +360,7 @@ class CallService:
             if call.reason_code:
                 data["reason_code"] = call.reason_code
             await self._record(call, ActionName.CALL_ENDED, data, call.ended_at)
+            call.finished.set()
             try:
                 await self.store.forget_call(call.call_id)
             except CityboardError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -83,6 +83,9 @@ class ReplayStream:
         self.ring: deque[Committed] = deque(maxlen=ring_entries)
         self.current: dict[str, _Current] = {}
         self.workflows: dict[str, dict[str, Any]] = {}
+        self.claims: set[str] = set()  # keys `append_once` took in this history
+        # told of what is played live, after the boards (a drill's escalator)
+        self.listeners: list[Callable[[list[Committed]], None]] = []
         self.epoch = ""
         self.head = 0
         self.reset()
@@ -101,6 +104,7 @@ class ReplayStream:
         self.ring.clear()
         self.current.clear()
         self.workflows.clear()
+        self.claims.clear()
         self.epoch = secrets.token_hex(8)
         self.head = 0
         if self.situations is not None:
@@ -137,6 +141,8 @@ class ReplayStream:
             committed.append(entry)
         if broadcast:
             self.hub.publish(committed)
+            for listener in self.listeners:
+                listener(committed)
         if self.situations is not None:  # folded or played: a replayed drill rebuilds its book
             self.situations.feed(committed)
         return [c.seq for c in committed]
@@ -210,3 +216,10 @@ class ReplayStream:
         """Operator actions on a replay (drills) go into this stream, never the live log."""
         seqs = self.publish(bodies, at=self.clock.now())
         return [AppendResult(seq, "appended") for seq in seqs]
+
+    async def append_once(self, key: str, bodies: Sequence[Body]) -> list[AppendResult] | None:
+        """`append` unless `key` was taken before in this history (a drill's escalation steps)."""
+        if key in self.claims:
+            return None
+        self.claims.add(key)
+        return await self.append(bodies)

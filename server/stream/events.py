@@ -391,7 +391,7 @@ class Event(Frozen):
 
 
 class ActionName(StrEnum):
-    """What an operator (or a dialer on their behalf) did about an event."""
+    """What an operator (or a dialer or the escalator on their behalf) did about an event."""
 
     ACK = "ack"
     ASSIGN = "assign"
@@ -401,6 +401,11 @@ class ActionName(StrEnum):
     CALL_RINGING = "call_ringing"
     CALL_ANSWERED = "call_answered"
     CALL_ENDED = "call_ended"
+    # escalation (docs/escalation.md): written by the server's escalator, actor "cityboard"
+    ESCALATION_SCHEDULED = "escalation_scheduled"
+    ESCALATION_STEP = "escalation_step"
+    ESCALATION_RESULT = "escalation_result"
+    ESCALATION_STOPPED = "escalation_stopped"
     # operators shaping situations (server/situations; `event_id` is the situation's id)
     SITUATION_LINK = "situation_link"
     SITUATION_UNLINK = "situation_unlink"

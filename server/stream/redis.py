@@ -18,7 +18,8 @@ reaches boards only once Redis has it. Durability is Redis's: run it with `appen
 Keys, under `<prefix>:<stream>:`: `epoch` (string; a new one means a new history), `head`
 (counter), `log` (the stream: fields `raw`, `type`, `event_id`, `kind`, `severity`, `district`),
 `meta` and `body` (hashes by event id: the current version's filter keys, and its JSON),
-`workflow` (hash by event id), `ev:<event id>` (list of the seqs about one event).
+`workflow` (hash by event id), `ev:<event id>` (list of the seqs about one event), `claim:<key>`
+(strings: keys `append_once` took, e.g. an escalation step's).
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ return found
 # new last seq. The batch was placed after `base`; its seqs move to follow the head as it is now
 # (an entry's JSON and its event's meta arrive without their leading `{"seq":N`), and the shift
 # is returned. An entry that is its event's current version carries its meta and the length of
-# its body, which ends its JSON: the body is stored once more from there, not sent twice.
+# its body, which ends its JSON: the body is stored once more from there, not sent twice. With a
+# claim key (KEYS[7], '' for none; `append_once`) the batch is written only if SET NX takes the
+# claim (-3 when another node or an earlier run holds it), atomically with the entries.
 WRITE_KEYS = ("epoch", "head", "log", "meta", "body", "workflow")
 WRITE_SCRIPT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -104,6 +107,7 @@ for _ = 1, g do
   if (redis.call('LINDEX', evp .. ARGV[i], -1) or '') ~= ARGV[i + 1] then return -2 end
   i = i + 2
 end
+if KEYS[7] ~= '' and not redis.call('SET', KEYS[7], ARGV[1], 'NX') then return -3 end
 local head = tonumber(redis.call('GET', KEYS[2]) or '0')
 local shift = head - tonumber(ARGV[2])
 for _ = 1, n do
@@ -124,7 +128,7 @@ end
 redis.call('SET', KEYS[2], head + n)
 return shift
 """
-STREAM_RECREATED, DECIDED_ON_CHANGED = -1, -2  # what the write script answers when it refuses
+STREAM_RECREATED, DECIDED_ON_CHANGED, CLAIMED = -1, -2, -3  # the write script's refusals
 
 
 class _HiredisPacked(aioredis.Connection):
@@ -165,7 +169,9 @@ class RedisLog:
         self._read_script: Any = None
         self._write_script: Any = None
         self._tail_task: asyncio.Task[None] | None = None
-        self._writes = GroupCommit(self._commit, "redis-log-writer", max_bodies=MAX_WRITE_BODIES)
+        self._writes = GroupCommit(
+            self._commit_grouped, "redis-log-writer", max_bodies=MAX_WRITE_BODIES
+        )
         self._closed = False
         self.epoch = ""
         self.head = 0  # the last seq this node has read from the stream and published
@@ -247,7 +253,20 @@ class RedisLog:
         """Durably append bodies (group commit, as the SQLite log); one result per body."""
         return await self._writes.submit(bodies)
 
-    async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
+    async def append_once(self, key: str, bodies: Sequence[Body]) -> list[AppendResult] | None:
+        """Append bodies only if no node has claimed `key` before, claiming it in the same
+        script (SET NX); None when it was claimed (the escalation's steps, on every node)."""
+        results = await self._commit([list(bodies)], key)
+        return None if results is None else results[0]
+
+    async def _commit_grouped(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
+        results = await self._commit(batches)
+        assert results is not None  # no claim asked, none refused
+        return results
+
+    async def _commit(
+        self, batches: list[list[Body]], claim: str | None = None
+    ) -> list[list[AppendResult]] | None:
         """Decide every queued batch on what Redis holds and write them in one script; decided
         again only if another node changed one of the same events in between."""
         wanted: dict[str, set[int]] = {}  # each event named, with the versions brought of it
@@ -271,11 +290,12 @@ class RedisLog:
             placed = place_batches(
                 batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
             )
-            if not placed.entries:  # nothing new (duplicates): nothing to write
+            if not placed.entries and claim is None:  # only duplicates: nothing to write
                 return placed.results
+            claim_key = "" if claim is None else self._key(f"claim:{claim}")
             try:  # the writer never resends by itself: a lost reply may hide a commit
                 shift = await self._write_script(
-                    keys=[self._key(k) for k in WRITE_KEYS],
+                    keys=[*(self._key(k) for k in WRITE_KEYS), claim_key],
                     args=_write_args(self.epoch, head, self._key("ev:"), lasts, placed),
                     client=self._writer,
                 )
@@ -286,6 +306,8 @@ class RedisLog:
             if shift == DECIDED_ON_CHANGED:
                 self.retries += 1
                 continue
+            if shift == CLAIMED:
+                return None
             self.raced += shift > 0
             return [
                 [AppendResult(r.seq + shift if r.seq > head else r.seq, r.outcome) for r in rs]

@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS current (
 CREATE INDEX IF NOT EXISTS current_status ON current(status, updated_at);
 CREATE TABLE IF NOT EXISTS workflow (event_id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS current_seq ON current(seq);
+CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 """
 
 ENTRY_COLUMNS = "seq, epoch, at, type, event_id, kind, severity, district, body"
@@ -202,30 +203,53 @@ class EventLog:
         """
         return await self._writes.submit(bodies)
 
+    async def append_once(self, key: str, bodies: Sequence[Body]) -> list[AppendResult] | None:
+        """Append bodies only if nobody has claimed `key` before, claiming it in the same
+        transaction; None when it was claimed (by an earlier run: the escalation's steps)."""
+        async with self._write_lock:
+            results = await self._commit([list(bodies)], key)
+        return None if results is None else results[0]
+
     async def _commit_locked(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         async with self._write_lock:
-            return await self._commit(batches)
+            results = await self._commit(batches)
+        assert results is not None  # no claim asked, none refused
+        return results
 
-    async def _commit(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
+    async def _commit(
+        self, batches: list[list[Body]], claim: str | None = None
+    ) -> list[list[AppendResult]] | None:
         try:
             placed = await self._on_writer(
-                self._transaction, batches, self.head, iso_utc(self._clock())
+                self._transaction, batches, self.head, iso_utc(self._clock()), claim
             )
         except Exception as exc:
             self._append_problem = f"appends to {self.path} fail: {exc}"
             raise LogError(f"append failed and was rolled back: {exc}") from exc
+        if placed is None:
+            return None
         self.head = placed.head
         self._append_problem = None
         if placed.entries and self.on_commit is not None:
             self.on_commit(placed.entries)  # boards hear of it in the same turn the appenders do
         return placed.results
 
-    def _transaction(self, batches: list[list[Body]], head: int, at_iso: str) -> Placement:
-        """(On the writer thread.) One append transaction, whole: read what the batches touch,
-        decide every body (seqs from `head + 1`), write, commit; rolled back on any error."""
+    def _transaction(
+        self, batches: list[list[Body]], head: int, at_iso: str, claim: str | None
+    ) -> Placement | None:
+        """(On the writer thread.) One append transaction, whole: take the claim if one is asked
+        (None if it was taken), read what the batches touch, decide every body (seqs from
+        `head + 1`), write, commit; rolled back on any error."""
         conn = self._writer
         assert conn is not None
         with _immediate(conn):
+            if claim is not None:
+                taken = conn.execute(
+                    "INSERT INTO claims(key, seq) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
+                    (claim, head + 1),
+                )
+                if taken.rowcount == 0:
+                    return None
             ids = {b.event_id for bodies in batches for b in bodies if isinstance(b, Event)}
             acted_on = {b.event_id for bodies in batches for b in bodies if isinstance(b, Action)}
             placed = place_batches(

@@ -80,3 +80,22 @@ test("results and applied events are reported in the change", () => {
   change = s.handle({ v: 1, type: "result", ref: "r1", seq: 7 });
   assert.deepEqual(change.result, { ref: "r1", seq: 7 });
 });
+
+test("the escalator's entries keep the escalation a card counts down, as server/stream/workflow.py", () => {
+  const apply = applyAction;
+  const state = stateOf;
+  const at = "2026-12-01T10:00:00Z";
+  let wf = apply(null, { action: "escalation_scheduled", actor: "cityboard", at, data: { policy: "p", steps: [{ step: 1, at: "2026-12-01T10:02:00Z", to: "district_officer" }, { step: 2, at: "2026-12-01T10:07:00Z", to: "duty_director" }] } });
+  assert.deepEqual(wf.escalation, { step: 0, of: 2, next_at: "2026-12-01T10:02:00Z", target: "district_officer" });
+  assert.equal(wf.last_action_at, undefined, "not an operator's act");
+  assert.equal(state(wf), "new");
+  wf = apply(wf, { action: "escalation_step", at, data: { step: 1, to: "district_officer", next_at: "2026-12-01T10:07:00Z", next_to: "duty_director" } });
+  assert.deepEqual(wf.escalation, { step: 1, of: 2, next_at: "2026-12-01T10:07:00Z", target: "duty_director" });
+  wf = apply(wf, { action: "escalation_result", at, data: { step: 1, outcome: "no_answer" } });
+  assert.equal(wf.escalation.outcome, "no_answer");
+  wf = apply(wf, { action: "ack", actor: "kim", at });
+  wf = apply(wf, { action: "escalation_stopped", at, data: { reason: "acknowledged" } });
+  assert.equal(wf.escalation.next_at, null);
+  assert.equal(wf.escalation.stopped, "acknowledged");
+  assert.equal(state(wf), "acknowledged");
+});

@@ -400,3 +400,23 @@ async def test_a_resume_from_what_another_node_pruned_gets_a_snapshot_not_a_gap(
     assert (await board.next_of("welcome"))["mode"] == "snapshot", "3-4 are gone: no silent gap"
     assert len((await board.next_of("snapshot"))["events"]) == 6
     await board.close()
+
+
+async def test_append_once_takes_a_key_once_across_nodes(nodes: tuple[Node, Node]) -> None:
+    a, b = nodes
+    await a.log.append([make_event(1)])
+
+    def step(n: int) -> Action:
+        return Action(
+            action="escalation_step", event_id="test:e1", actor="cityboard", at=T0, data={"step": n}
+        )
+
+    tries = await asyncio.gather(
+        *[(a if n % 2 else b).log.append_once("esc:e1:1", [step(1)]) for n in range(6)]
+    )
+    assert sorted(r is None for r in tries) == [False] + [True] * 5
+    assert await b.log.append_once("esc:e1:2", [step(2)]) is not None
+    await wait_for(lambda: len(a.published) == 3 and len(b.published) == 3)
+    assert [e.seq for e in a.published] == [1, 2, 3], "a refused claim takes no seq"
+    flows = await a.log.workflows_of(["test:e1"])
+    assert flows["test:e1"]["escalation"]["step"] == 2

@@ -258,3 +258,32 @@ async def test_a_failing_append_is_the_logs_problem_until_one_succeeds(tmp_path:
     assert (await log.append([make_event(1)]))[0].seq == 1
     assert log.problem is None
     await log.close()
+
+
+def step_action(n: int) -> Action:
+    return Action(
+        action="escalation_step", event_id="test:e1", actor="cityboard", at=T0, data={"step": n}
+    )
+
+
+async def test_append_once_writes_a_claimed_key_once_even_across_a_reopening(
+    tmp_path: Path,
+) -> None:
+    first = EventLog(tmp_path / "a.db")
+    await first.open()
+    await first.append([make_event(1)])
+    tries = await asyncio.gather(
+        *[first.append_once("esc:e1:1", [step_action(1)]) for _ in range(5)]
+    )
+    assert sorted(r is None for r in tries) == [False, True, True, True, True]
+    [won] = [r for r in tries if r is not None]
+    assert won[0].outcome == "appended" and won[0].seq == 2
+    assert await first.append_once("esc:e1:2", [step_action(2)]) is not None, "another key"
+    await first.close()
+    again = EventLog(tmp_path / "a.db")
+    await again.open()
+    assert await again.append_once("esc:e1:1", [step_action(1)]) is None, "a restart remembers"
+    steps = [e for e in await again.history("test:e1", 100) if e.type == "action"]
+    assert [orjson.loads(e.raw)["body"]["data"]["step"] for e in steps] == [1, 2]
+    assert again.head == 3, "a refused claim takes no seq"
+    await again.close()

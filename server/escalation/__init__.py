@@ -1,0 +1,2 @@
+"""Escalation of unacknowledged events: policies, the escalator, notifier plugins
+(docs/escalation.md)."""

@@ -1,0 +1,122 @@
+"""The `[escalation]` table of the config: which events escalate, through which steps, to whom.
+
+Each policy names the events it applies to (severities and kinds, optionally categories,
+districts and departments) and its steps, each `after_minutes` after the one before (the first
+after the event's arrival on the log). The first policy that matches an event is its policy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from server.stream.events import CATEGORIES, Kind, Severity
+
+MAX_POLICIES = 50
+MAX_STEPS = 10  # a chain longer than this is a config mistake, and its plan must fit an action
+MAX_STEP_MINUTES = 7 * 24 * 60.0
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+#: whom a step goes to: an officer found in the directory by the event's district and kind
+#: (docs/escalation.md), or a notifier configured under [escalation.notifiers.<name>]
+TARGET_PATTERN = (
+    r"^(district_officer|department_manager|duty_director|notifier:[a-z0-9][a-z0-9_-]{0,63})$"
+)
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(_Strict):
+    """One step of a chain: how long after the previous one, and to whom."""
+
+    after_minutes: float = Field(ge=0, le=MAX_STEP_MINUTES)
+    to: Annotated[str, StringConstraints(pattern=TARGET_PATTERN)]
+
+
+class Policy(_Strict):
+    """Which events escalate and how; an empty optional list means any."""
+
+    name: Name
+    severities: list[Severity] = Field(min_length=1)
+    kinds: list[Kind] = Field(min_length=1)
+    categories: list[str] = Field(default_factory=list)
+    districts: list[str] = Field(default_factory=list)
+    departments: list[str] = Field(default_factory=list)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, v: list[str]) -> list[str]:
+        known = {f"{kind.value}.{sub}" for kind, subs in CATEGORIES.items() for sub in subs}
+        unknown = [c for c in v if c not in known]
+        if unknown:
+            raise ValueError(f"unknown categories {', '.join(unknown)} (see docs/adapters.md)")
+        return v
+
+    def covers(self, kind: str, severity: str, category: str, district: str | None) -> bool:
+        """True when an event with these keys falls under the policy (departments aside: they
+        need the directory, see `Escalator`)."""
+        return (
+            severity in self.severities
+            and kind in self.kinds
+            and (not self.categories or category in self.categories)
+            and (not self.districts or district in self.districts)
+        )
+
+
+class NotifierConfig(_Strict):
+    """A notifier: which plugin (`cityboard.notifiers` entry point) and its options."""
+
+    plugin: Name = "webhook"
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class EscalationSettings(_Strict):
+    """Escalation policies and notifiers; no policies, no escalation (the default)."""
+
+    policies: list[Policy] = Field(default_factory=list, max_length=MAX_POLICIES)
+    notifiers: dict[Name, NotifierConfig] = Field(default_factory=dict)
+
+    @field_validator("policies")
+    @classmethod
+    def _unique_names(cls, v: list[Policy]) -> list[Policy]:
+        names = [p.name for p in v]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"policy names must be unique; repeated: {', '.join(dupes)}")
+        return v
+
+    @model_validator(mode="after")
+    def _notifiers_exist(self) -> EscalationSettings:
+        """Every `notifier:<name>` step must name a configured notifier."""
+        missing = sorted(
+            {
+                s.to.removeprefix("notifier:")
+                for p in self.policies
+                for s in p.steps
+                if s.to.startswith("notifier:")
+            }
+            - set(self.notifiers)
+        )
+        if missing:
+            raise ValueError(
+                f"steps name notifiers that are not configured: {', '.join(missing)}"
+                " (add [escalation.notifiers.<name>])"
+            )
+        return self
+
+    def policies_for(
+        self, kind: str, severity: str, category: str, district: str | None
+    ) -> list[Policy]:
+        """The policies that may apply to an event, in config order."""
+        return [p for p in self.policies if p.covers(kind, severity, category, district)]
