@@ -92,10 +92,10 @@ class SituationBook:
         self.seq = 0  # the last seq applied
         self.distance = settings.distance_m
         self.window = settings.window_minutes * 60
-        self._families: dict[str, tuple[int, ...]] = {}
+        self._families: dict[str, frozenset[int]] = {}
         for index, family in enumerate(settings.affinity):
             for category in family:
-                self._families[category] = (*self._families.get(category, ()), index)
+                self._families[category] = self._families.get(category, frozenset()) | {index}
         self.events: dict[str, Member] = {}
         self._situations: dict[str, Situation] = {}
         self.loose: dict[str, None] = {}  # ungrouped active events that may partner later ones
@@ -107,6 +107,9 @@ class SituationBook:
         # with room for more (the rest would only be skipped, and a big one is 2,000 of them)
         self.member_near = geo.Nearby(settings.distance_m)
         self._clusters = Clusters(settings)
+        # ids that may be forgotten at the next prune: new ones and those something stopped
+        # holding (a prune looks at these, not at every event kept)
+        self._forgettable: dict[str, None] = {}
         self.now = 0.0  # the newest event time seen: "recent" is measured from here
         self._changed: set[str] = set()
         self._wire: dict[str, dict[str, Any]] = {}
@@ -146,6 +149,8 @@ class SituationBook:
         self.now = max(self.now, member.end)
         if old is not None:
             member.situation, member.cluster = old.situation, old.cluster
+        else:
+            self._forgettable[member.event_id] = None
         self.events[member.event_id] = member
         if member.kind == "complaint":
             for changed in self._clusters.add(member, self.events, is_new=old is None):
@@ -266,7 +271,9 @@ class SituationBook:
             self.loose_disasters.add(member.event_id, member.seq, member.point, member.is_area)
 
     def _unloose(self, event_id: str) -> None:
-        self.loose.pop(event_id, None)
+        if event_id in self.loose:
+            del self.loose[event_id]
+            self._forgettable[event_id] = None
         self.loose_near.remove(event_id)
         self.loose_disasters.remove(event_id)
 
@@ -302,6 +309,8 @@ class SituationBook:
         """The one place a member changes situation, so its cluster's holders count it."""
         self._clusters.moved(member.event_id, member.situation, situation)
         member.situation = situation
+        if situation is None:
+            self._forgettable[member.event_id] = None
 
     def _reindex(self, situation: Situation) -> None:
         """A situation closed, reopened, filled up or made room: its members leave or rejoin
@@ -326,7 +335,7 @@ class SituationBook:
 
     def _pair_gap(self, a: Member, b: Member) -> float | None:
         """Distance in metres when two events group (affine, near, close in time), else None."""
-        if not set(a.families) & set(b.families):
+        if a.families.isdisjoint(b.families):
             return None
         if max(a.start, b.start) - min(a.end, b.end) > self.window:
             return None
@@ -487,14 +496,25 @@ class SituationBook:
         removed = self._clusters.prune(self.events)
         if removed:  # situation cards list their clusters: build them all afresh
             self._changed |= removed | set(self._situations)
+        self._forgettable.update(dict.fromkeys(self._clusters.released))
+        self._clusters.released.clear()
         spare = len(self.events) - MAX_KEPT_EVENTS
-        for event_id in list(self.events):
-            member = self.events[event_id]
+        # in the order `events` keeps them, which is the order of their seqs (entries come in
+        # seq order); those still held leave the list until something lets them go again
+        maybe = sorted(
+            (self.events[e] for e in self._forgettable if e in self.events), key=lambda m: m.seq
+        )
+        self._forgettable = {}
+        for member in maybe:
+            event_id = member.event_id
             kept = event_id in self.loose or self._clusters.holds(event_id)
-            if member.situation is None and not kept:
-                if member.end < horizon or spare > 0:
-                    del self.events[event_id]
-                    spare -= 1
+            if member.situation is not None or kept:
+                continue
+            if member.end < horizon or spare > 0:
+                del self.events[event_id]
+                spare -= 1
+            else:
+                self._forgettable[event_id] = None
 
     # ------------------------------------------------------------------------- reading
 

@@ -59,6 +59,7 @@ class Clusters:
         self.near: dict[str, geo.Nearby] = {}  # category -> its clusters by centre
         self.listed: dict[str, str] = {}  # complaint id -> the cluster whose `members` names it
         self.pending: dict[str, geo.Nearby] = {}  # category -> unclustered complaints by place
+        self.released: list[str] = []  # complaints no longer held, for the book's next prune
         self.now = 0.0
         self._founded = 0
 
@@ -92,6 +93,7 @@ class Clusters:
                 return {member.cluster}
             if not member.active and member.category in self.pending:
                 self.pending[member.category].remove(member.event_id)
+                self.released.append(member.event_id)
             return set()
         if not member.active or member.point is None:
             return set()
@@ -159,6 +161,7 @@ class Clusters:
             for event_id in list(seeds.order):
                 if events[event_id].end < self.now - self.window or held > MAX_PENDING_COMPLAINTS:
                     seeds.remove(event_id)
+                    self.released.append(event_id)
                     held -= 1
         by_age = sorted(self.found.values(), key=lambda c: (c.last, c.order))
         removed = set()
@@ -172,6 +175,7 @@ class Clusters:
                     events[event_id].cluster = None
                     if self.listed.get(event_id) == cluster.id:
                         del self.listed[event_id]
+                        self.released.append(event_id)
         return removed
 
     def wire(self, cluster: ComplaintCluster, situation: str | None) -> dict[str, Any]:
