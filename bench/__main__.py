@@ -28,6 +28,7 @@ SCENARIOS = {
     "replay": "bench.replay",
     "board": "bench.board",
     "redis": "bench.redis",
+    "situations": "bench.situations",
 }
 # run only when named: minutes long, or a tool rather than a figure of the table
 EXTRA = {"soak": "bench.soak", "seek": "bench.seek"}

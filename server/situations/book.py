@@ -14,6 +14,7 @@ is made over insertion-ordered dicts or sorted lists, with ties broken by seq or
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +71,7 @@ class Situation:
 
     id: str
     order: int  # the seq that founded it: "oldest" for ties
-    members: list[str] = field(default_factory=list)
+    members: dict[str, None] = field(default_factory=dict)
     pinned: list[str] = field(default_factory=list)  # put here by an operator's link
     banned: list[str] = field(default_factory=list)  # taken out by an operator's unlink
     title: str | None = None  # an operator's name for it
@@ -79,6 +80,8 @@ class Situation:
     merged_into: str | None = None
     workflow: dict[str, Any] | None = None
     last_change_at: str = ""
+    active: int = 0  # members whose newest version is active: none left closes it
+    indexed: bool = True  # its active members are in `member_near` (open, and room for more)
 
 
 class SituationBook:
@@ -89,10 +92,10 @@ class SituationBook:
         self.seq = 0  # the last seq applied
         self.distance = settings.distance_m
         self.window = settings.window_minutes * 60
-        self._families: dict[str, tuple[int, ...]] = {}
+        self._families: dict[str, frozenset[int]] = {}
         for index, family in enumerate(settings.affinity):
             for category in family:
-                self._families[category] = (*self._families.get(category, ()), index)
+                self._families[category] = self._families.get(category, frozenset()) | {index}
         self.events: dict[str, Member] = {}
         self._situations: dict[str, Situation] = {}
         self.loose: dict[str, None] = {}  # ungrouped active events that may partner later ones
@@ -100,8 +103,13 @@ class SituationBook:
         # the loose disasters alone: a traffic event or a complaint can found only with one of
         # them, and a crowd of loose complaints on one block must not be searched each time
         self.loose_disasters = geo.Nearby(settings.distance_m)
-        self.member_near = geo.Nearby(settings.distance_m)  # members of situations by place
+        # members an event may join, by place: at least the active members of open situations
+        # with room for more (the rest would only be skipped, and a big one is 2,000 of them)
+        self.member_near = geo.Nearby(settings.distance_m)
         self._clusters = Clusters(settings)
+        # ids that may be forgotten at the next prune: new ones and those something stopped
+        # holding (a prune looks at these, not at every event kept)
+        self._forgettable: dict[str, None] = {}
         self.now = 0.0  # the newest event time seen: "recent" is measured from here
         self._changed: set[str] = set()
         self._wire: dict[str, dict[str, Any]] = {}
@@ -141,6 +149,8 @@ class SituationBook:
         self.now = max(self.now, member.end)
         if old is not None:
             member.situation, member.cluster = old.situation, old.cluster
+        else:
+            self._forgettable[member.event_id] = None
         self.events[member.event_id] = member
         if member.kind == "complaint":
             for changed in self._clusters.add(member, self.events, is_new=old is None):
@@ -150,8 +160,15 @@ class SituationBook:
                 if owner is not None:  # its card lists the cluster
                     self._changed.add(owner)
         if member.situation is not None:
-            self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
-            self._member_changed(self._situations[member.situation], member)
+            assert old is not None
+            situation = self._situations[member.situation]
+            if member.event_id in situation.members:
+                situation.active += member.active - old.active
+            if member.active:
+                self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
+            else:
+                self.member_near.remove(member.event_id)
+            self._member_changed(situation, member)
         elif member.active and old is not None and self._same_place(old, member):
             pass  # still loose: whatever joins near it later sweeps it in
         elif member.active:
@@ -174,10 +191,11 @@ class SituationBook:
         """A member's new version: counts and severity follow; the last active one ending closes
         the situation, and a member coming back reopens one that closed by itself."""
         self._touch(situation, member.changed_at)
-        if situation.status == "open" and not any(self.events[e].active for e in situation.members):
+        if situation.status == "open" and not situation.active:
             situation.status, situation.closed_by = "closed", "auto"
         elif situation.closed_by == "auto" and member.active:
             situation.status, situation.closed_by = "open", None
+        self._reindex(situation)
 
     def _place(self, member: Member, seq: int) -> None:
         """Join the open situation with the nearest member it groups with (the oldest situation
@@ -206,8 +224,6 @@ class SituationBook:
 
     def _found(self, member: Member, seq: int) -> None:
         """Found a situation when a disaster meets a partner (or is extreme on its own)."""
-        if self._open_count() >= MAX_OPEN_SITUATIONS:
-            return
         partner: tuple[float, int, Member] | None = None
         partners = self.loose_near if member.kind == "disaster" else self.loose_disasters
         for other_id in partners.near(member.point, member.is_area):
@@ -218,7 +234,7 @@ class SituationBook:
             if gap is not None and (partner is None or (gap, other.seq) < partner[:2]):
                 partner = (gap, other.seq, other)
         lone = member.kind == "disaster" and member.rank == EXTREME
-        if partner is None and not lone:
+        if (partner is None and not lone) or self._open_count() >= MAX_OPEN_SITUATIONS:
             return
         pair = [member] if partner is None else [member, partner[2]]
         founder = min((m for m in pair if m.kind == "disaster"), key=lambda m: (m.seq, m.event_id))
@@ -235,9 +251,9 @@ class SituationBook:
     def _sweep(self, situation: Situation, joined: list[Member]) -> None:
         """Pull in every loose event that groups with a member that just joined, and with those
         it pulls in, until none does."""
-        queue = [m for m in joined if m.active]
+        queue = deque(m for m in joined if m.active)
         while queue and len(situation.members) < MAX_MEMBERS:
-            seed = queue.pop(0)
+            seed = queue.popleft()
             for event_id in self.loose_near.near(seed.point, seed.is_area):
                 candidate = self.events[event_id]
                 if event_id in situation.banned or self._pair_gap(candidate, seed) is None:
@@ -255,15 +271,20 @@ class SituationBook:
             self.loose_disasters.add(member.event_id, member.seq, member.point, member.is_area)
 
     def _unloose(self, event_id: str) -> None:
-        self.loose.pop(event_id, None)
+        if event_id in self.loose:
+            del self.loose[event_id]
+            self._forgettable[event_id] = None
         self.loose_near.remove(event_id)
         self.loose_disasters.remove(event_id)
 
     def _join(self, situation: Situation, member: Member) -> None:
-        member.situation = situation.id
+        self._assign(member, situation.id)
         self._unloose(member.event_id)
-        self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
-        situation.members.append(member.event_id)
+        situation.members[member.event_id] = None
+        if member.active:
+            situation.active += 1
+            if situation.indexed:
+                self.member_near.add(member.event_id, member.seq, member.point, member.is_area)
         self._touch(situation, member.changed_at)
         if member.cluster is not None:
             self._changed.add(member.cluster)
@@ -271,26 +292,50 @@ class SituationBook:
     def _leave(self, situation: Situation, event_id: str) -> Member | None:
         if event_id not in situation.members:
             return None
-        situation.members.remove(event_id)
+        del situation.members[event_id]
         if event_id in situation.pinned:
             situation.pinned.remove(event_id)
         self.member_near.remove(event_id)
         member = self.events[event_id]
-        member.situation = None
+        situation.active -= member.active
+        self._assign(member, None)
         self._changed.add(situation.id)
+        self._reindex(situation)
         if member.cluster is not None:
             self._changed.add(member.cluster)
         return member
 
+    def _assign(self, member: Member, situation: str | None) -> None:
+        """The one place a member changes situation, so its cluster's holders count it."""
+        self._clusters.moved(member.event_id, member.situation, situation)
+        member.situation = situation
+        if situation is None:
+            self._forgettable[member.event_id] = None
+
+    def _reindex(self, situation: Situation) -> None:
+        """A situation closed, reopened, filled up or made room: its members leave or rejoin
+        `member_near` all at once (bounded by MAX_MEMBERS, and only when that changes)."""
+        wanted = situation.status == "open" and len(situation.members) < MAX_MEMBERS
+        if wanted == situation.indexed:
+            return
+        situation.indexed = wanted
+        for event_id in situation.members:
+            member = self.events[event_id]
+            if not wanted:
+                self.member_near.remove(event_id)
+            elif member.active:
+                self.member_near.add(event_id, member.seq, member.point, member.is_area)
+
     def _touch(self, situation: Situation, at: str) -> None:
         situation.last_change_at = max(situation.last_change_at, at)
         self._changed.add(situation.id)
+        self._reindex(situation)
 
     # ------------------------------------------------------------------------- matching
 
     def _pair_gap(self, a: Member, b: Member) -> float | None:
         """Distance in metres when two events group (affine, near, close in time), else None."""
-        if not set(a.families) & set(b.families):
+        if a.families.isdisjoint(b.families):
             return None
         if max(a.start, b.start) - min(a.end, b.end) > self.window:
             return None
@@ -394,6 +439,7 @@ class SituationBook:
                     if pinned:
                         situation.pinned.append(event_id)
             source.status, source.closed_by, source.merged_into = "closed", "merge", target
+            self._reindex(source)
             self._changed.add(source.id)
         elif name == "situation_split":
             moved = list(dict.fromkeys(str(e) for e in data["events"]))
@@ -443,21 +489,32 @@ class SituationBook:
         closed = [s for s in self._situations.values() if s.status != "open"]
         for situation in closed[: max(0, len(closed) - MAX_CLOSED_SITUATIONS)]:
             for event_id in situation.members:
-                self.events[event_id].situation = None
+                self._assign(self.events[event_id], None)
                 self.member_near.remove(event_id)
             del self._situations[situation.id]
             self._changed.add(situation.id)
         removed = self._clusters.prune(self.events)
         if removed:  # situation cards list their clusters: build them all afresh
             self._changed |= removed | set(self._situations)
-        keep = self.loose.keys() | self._clusters.held()
+        self._forgettable.update(dict.fromkeys(self._clusters.released))
+        self._clusters.released.clear()
         spare = len(self.events) - MAX_KEPT_EVENTS
-        for event_id in list(self.events):
-            member = self.events[event_id]
-            if member.situation is None and event_id not in keep:
-                if member.end < horizon or spare > 0:
-                    del self.events[event_id]
-                    spare -= 1
+        # in the order `events` keeps them, which is the order of their seqs (entries come in
+        # seq order); those still held leave the list until something lets them go again
+        maybe = sorted(
+            (self.events[e] for e in self._forgettable if e in self.events), key=lambda m: m.seq
+        )
+        self._forgettable = {}
+        for member in maybe:
+            event_id = member.event_id
+            kept = event_id in self.loose or self._clusters.holds(event_id)
+            if member.situation is not None or kept:
+                continue
+            if member.end < horizon or spare > 0:
+                del self.events[event_id]
+                spare -= 1
+            else:
+                self._forgettable[event_id] = None
 
     # ------------------------------------------------------------------------- reading
 
@@ -494,14 +551,10 @@ class SituationBook:
 
     def _cluster_situation(self, cluster: ComplaintCluster) -> str | None:
         """The situation that holds most of a cluster's complaints (the oldest on a tie)."""
-        counts: dict[str, int] = {}
-        for event_id in cluster.members:
-            member = self.events.get(event_id)
-            if member is not None and member.situation is not None:
-                counts[member.situation] = counts.get(member.situation, 0) + 1
-        if not counts:
+        holders = cluster.holders
+        if not holders:
             return None
-        return min(counts, key=lambda s: (-counts[s], self._situations[s].order))
+        return min(holders, key=lambda s: (-holders[s], self._situations[s].order))
 
     def _situation_wire(self, situation: Situation) -> dict[str, Any]:
         live = self._live_members(situation)
@@ -520,13 +573,8 @@ class SituationBook:
             live, key=lambda m: (-m.rank, m.kind != "disaster", m.start, m.event_id), default=None
         )
         newest = sorted(everyone, key=lambda m: (-m.start, m.event_id))
-        clusters = sorted(
-            {
-                m.cluster
-                for m in everyone
-                if m.cluster is not None and self._owns(situation, m.cluster)
-            }
-        )
+        listed = {m.cluster for m in everyone if m.cluster is not None}
+        clusters = sorted(c for c in listed if self._owns(situation, c))
         flow = situation.workflow or workflow.initial()
         return {
             "id": situation.id,

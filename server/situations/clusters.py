@@ -44,6 +44,8 @@ class ComplaintCluster:
     radius_m: float = 0.0
     members: list[str] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # each member's own time, for the sparkline
+    # situation id -> how many of `members` it holds, kept as they move: the owner without a walk
+    holders: dict[str, int] = field(default_factory=dict)
 
 
 class Clusters:
@@ -54,7 +56,10 @@ class Clusters:
         self.radius = settings.cluster_radius_m
         self.window = settings.cluster_window_minutes * 60
         self.found: dict[str, ComplaintCluster] = {}
+        self.near: dict[str, geo.Nearby] = {}  # category -> its clusters by centre
+        self.listed: dict[str, str] = {}  # complaint id -> the cluster whose `members` names it
         self.pending: dict[str, geo.Nearby] = {}  # category -> unclustered complaints by place
+        self.released: list[str] = []  # complaints no longer held, for the book's next prune
         self.now = 0.0
         self._founded = 0
 
@@ -64,10 +69,21 @@ class Clusters:
     def ids(self) -> list[str]:
         return list(self.found)
 
-    def held(self) -> set[str]:
-        """Complaint ids the book must keep because a cluster or a seed refers to them."""
-        kept = {e for c in self.found.values() for e in c.members}
-        return kept | {e for seeds in self.pending.values() for e in seeds.order}
+    def holds(self, event_id: str) -> bool:
+        """Whether the book must keep this complaint because a cluster or a seed refers to it."""
+        return event_id in self.listed or any(event_id in s.order for s in self.pending.values())
+
+    def moved(self, event_id: str, old: str | None, new: str | None) -> None:
+        """A complaint changed situation (or joined or left one): its cluster's holders follow."""
+        cluster = self.found.get(self.listed.get(event_id, ""))
+        if cluster is None or old == new:
+            return
+        if old is not None:
+            cluster.holders[old] -= 1
+            if not cluster.holders[old]:
+                del cluster.holders[old]
+        if new is not None:
+            cluster.holders[new] = cluster.holders.get(new, 0) + 1
 
     def add(self, member: Member, events: Mapping[str, Member], *, is_new: bool) -> set[str]:
         """Take a complaint (or a newer version of one); the cluster ids it changed."""
@@ -77,13 +93,14 @@ class Clusters:
                 return {member.cluster}
             if not member.active and member.category in self.pending:
                 self.pending[member.category].remove(member.event_id)
+                self.released.append(member.event_id)
             return set()
         if not member.active or member.point is None:
             return set()
         best: tuple[float, int, ComplaintCluster] | None = None
-        for cluster in self.found.values():
-            if cluster.category != member.category:
-                continue
+        nearby = self.near.setdefault(member.category, geo.Nearby(self.radius))
+        for found_id in nearby.near(member.point, is_area=False):
+            cluster = self.found[found_id]
             if not cluster.first - self.window <= member.start <= cluster.last + self.window:
                 continue
             gap = geo.distance_m(cluster.center, member.point)
@@ -115,6 +132,7 @@ class Clusters:
             last=member.start,
         )
         self.found[cluster.id] = cluster
+        nearby.add(cluster.id, cluster.order, cluster.center, is_area=False)
         for seed in sorted(near, key=lambda m: (m.start, m.seq)):
             seeds.remove(seed.event_id)
             self._join(cluster, seed)
@@ -132,6 +150,8 @@ class Clusters:
         if len(cluster.members) < MAX_CLUSTER_MEMBERS:
             cluster.members.append(member.event_id)
             cluster.times.append(member.start)
+            self.listed[member.event_id] = cluster.id
+            self.moved(member.event_id, None, member.situation)
 
     def prune(self, events: Mapping[str, Member]) -> set[str]:
         """Forget seeds too old to grow into a cluster and clusters past their keep; the ids of
@@ -141,6 +161,7 @@ class Clusters:
             for event_id in list(seeds.order):
                 if events[event_id].end < self.now - self.window or held > MAX_PENDING_COMPLAINTS:
                     seeds.remove(event_id)
+                    self.released.append(event_id)
                     held -= 1
         by_age = sorted(self.found.values(), key=lambda c: (c.last, c.order))
         removed = set()
@@ -148,9 +169,13 @@ class Clusters:
             stale = cluster.last < self.now - CLUSTER_KEEP_SECONDS
             if stale or len(self.found) > MAX_CLUSTERS:
                 del self.found[cluster.id]
+                self.near[cluster.category].remove(cluster.id)
                 removed.add(cluster.id)
                 for event_id in cluster.members:
                     events[event_id].cluster = None
+                    if self.listed.get(event_id) == cluster.id:
+                        del self.listed[event_id]
+                        self.released.append(event_id)
         return removed
 
     def wire(self, cluster: ComplaintCluster, situation: str | None) -> dict[str, Any]:

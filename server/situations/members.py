@@ -15,6 +15,7 @@ from server.stream.events import MAX_TITLE_CHARS, SEVERITY_RANK, iso_utc
 
 RANKS = {s.value: r for s, r in SEVERITY_RANK.items()}
 MAX_EVENT_HULL = 32  # vertices kept of one member's own geometry
+NO_FAMILY: frozenset[int] = frozenset()  # a category in no family never groups automatically
 
 
 def seconds_of(value: Any) -> float | None:
@@ -54,12 +55,12 @@ class Member:
     start: float  # sent_at
     end: float  # updated_at
     changed_at: str
-    families: tuple[int, ...]
+    families: frozenset[int]  # indexes into the affinity table
     situation: str | None = None
     cluster: str | None = None
 
 
-def read_event(seq: int, body: Any, families: dict[str, tuple[int, ...]]) -> Member | None:
+def read_event(seq: int, body: Any, families: dict[str, frozenset[int]]) -> Member | None:
     """A member from an event body as on the wire, or None when it is not one we can use."""
     if not isinstance(body, dict):
         return None
@@ -106,5 +107,5 @@ def read_event(seq: int, body: Any, families: dict[str, tuple[int, ...]]) -> Mem
         start=start,
         end=end,
         changed_at=changed_at,
-        families=families.get(category, ()),
+        families=families.get(category, NO_FAMILY),
     )
