@@ -31,7 +31,6 @@ DEFAULT_AFFINITY: list[list[str]] = [
         "disaster.explosion",
         "disaster.chemical",
         "disaster.building_collapse",
-        "disaster.air_quality",
         "traffic.closure",
         "traffic.accident",
         "traffic.hazard",
@@ -59,6 +58,10 @@ DEFAULT_AFFINITY: list[list[str]] = [
         "traffic.hazard",
         "complaint.road_damage",
         "complaint.safety",
+    ],
+    [  # air: an advisory over a region draws what people smell, not the traffic beneath it
+        "disaster.air_quality",
+        "complaint.odor",
     ],
     [  # power and heat: outages, heat waves, lights out
         "disaster.power_outage",
