@@ -311,7 +311,7 @@ export class DetailPanel {
       // a call under way when the panel opened: its row picks up where it stands
       this.ctx.calls.apply(this.history.entries.filter((e) => e?.type === "action").map((e) => e.body));
       // the newest version, for an event that already left the live view
-      const versions = this.history.entries.filter((e) => e?.type === "event" && e.body);
+      const versions = this.history.entries.filter((e) => e?.type === "event" && e.body?.event_id === id);
       if (versions.length) this.lastKnown = versions[versions.length - 1].body;
       if (!this.ctx.store.events.has(id)) this.fill();
     } catch (err) {
@@ -337,7 +337,7 @@ export class DetailPanel {
       this.els.historyList.replaceChildren();
       return;
     }
-    const items = historyItems(h.entries);
+    const items = historyItems(h.entries, h.id);
     setText(status, items.length ? "" : tr.t("history.empty"));
     status.hidden = items.length > 0;
     const frag = document.createDocumentFragment();
@@ -364,16 +364,17 @@ export class DetailPanel {
     if (item.kind === "version") {
       const ev = item.ev;
       if (item.first) {
-        const title = eventText(ev, tr.lang).title;
         return `${tr.t("history.created", { severity: tr.label("severities", ev.severity), status: tr.label("statuses", ev.status ?? "active") })} — ${title}`;
       }
-      const head = tr.t("history.version", { n: item.version });
+      const title = eventText(ev, tr.lang).title;
+      // in a situation's story, a member's later version says which member it is
+      const head = `${item.member ? `“${title}” ` : ""}${tr.t("history.version", { n: item.version })}`;
       if (!item.changed.length) return `${head}: ${tr.t("history.unchanged")}`;
       const fields = item.changed.map((k) => tr.label("history.fields", k)).join(", ");
       const parts = [`${head}: ${tr.t("history.changed", { fields })}`];
       if (item.changed.includes("severity")) parts.push(`${tr.label("severities", item.from.severity)} → ${tr.label("severities", ev.severity)}`);
       if (item.changed.includes("status")) parts.push(`${tr.label("statuses", item.from.status ?? "active")} → ${tr.label("statuses", ev.status ?? "active")}`);
-      if (item.changed.includes("title")) parts.push(`“${eventText(ev, tr.lang).title}”`);
+      if (item.changed.includes("title") && !item.member) parts.push(`“${title}”`);
       return parts.join(" · ");
     }
     if (item.kind === "action") {

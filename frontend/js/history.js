@@ -29,19 +29,21 @@ export function changedFields(prev, next) {
 }
 
 /**
- * History items, oldest first:
- *   {kind: "version", seq, at, version, ev, changed: [...fields], first: bool, from: {severity, status}}
+ * History items, oldest first (a situation's story holds several events: each is diffed against
+ * its own previous version, and `member` marks those that are not `id` itself):
+ *   {kind: "version", seq, at, version, ev, changed: [...fields], first: bool, member: bool, from: {severity, status}}
  *   {kind: "action", seq, at, action, actor, data, call}  (call: the call_started data of a call_* action's call)
  *   {kind: "notice", seq, at, body}
  */
-export function historyItems(entries) {
+export function historyItems(entries, id = null) {
   const out = [];
-  let prev = null;
+  const prevs = new Map(); // event id -> its previous version
   const calls = new Map(); // call_id -> its call_started data
   for (const e of Array.isArray(entries) ? entries : []) {
     if (!e || typeof e !== "object" || !e.body) continue;
     if (e.type === "event") {
       const ev = e.body;
+      const prev = prevs.get(ev.event_id) ?? null;
       out.push({
         kind: "version",
         seq: e.seq,
@@ -49,10 +51,11 @@ export function historyItems(entries) {
         version: ev.version ?? 1,
         ev,
         first: prev === null,
+        member: id !== null && ev.event_id !== id,
         changed: changedFields(prev, ev),
         from: prev ? { severity: prev.severity, status: prev.status } : null,
       });
-      prev = ev;
+      prevs.set(ev.event_id, ev);
     } else if (e.type === "action") {
       const b = e.body;
       const data = b.data ?? {};

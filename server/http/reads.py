@@ -3,6 +3,8 @@ from the live log or a playing replay (`?stream=replay:<name>`)."""
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from datetime import datetime
 
 import orjson
@@ -11,6 +13,8 @@ from aiohttp import web
 from server.http.board import BOARD
 from server.http.responses import bad_request, error_body, error_response, json_response
 from server.replay.stream import ReplayStream
+from server.situations.book import SITUATION_PREFIX
+from server.situations.tracker import SituationTracker
 from server.stream.events import iso_utc
 from server.stream.log import EventFilter, LogStore
 
@@ -114,30 +118,48 @@ def _stream(request: web.Request) -> LogStore | ReplayStream:
     return replay
 
 
-async def api_situations(request: web.Request) -> web.Response:
-    """The stream's situations and complaint clusters, as the `situations` message carries them."""
-    source = _stream(request)
+GROUP_PREFIXES = (SITUATION_PREFIX, "cluster:")  # ids the situation book gives out
+
+
+def _situations_of(request: web.Request, source: LogStore | ReplayStream) -> SituationTracker:
     tracker = (
         source.situations if isinstance(source, ReplayStream) else request.app[BOARD].situations
     )
     if tracker is None:
-        return error_response(404, "unknown_stream", "this stream keeps no situations")
-    book = tracker.book
+        raise web.HTTPNotFound(
+            text=error_body("unknown_stream", "this stream keeps no situations"),
+            content_type="application/json",
+        )
+    return tracker
+
+
+async def api_situations(request: web.Request) -> web.Response:
+    """The stream's situations and complaint clusters, as the `situations` message carries them."""
+    book = _situations_of(request, _stream(request)).book
     return json_response(
         {"seq": book.seq, "situations": book.situations(), "clusters": book.clusters()}
     )
 
 
 async def api_event_history(request: web.Request) -> web.Response:
-    """One event's story: every version and every action on it, oldest first."""
+    """One event's story: every version and every action on it, oldest first. A situation's or a
+    cluster's is its own acts merged with its members' stories (the newest `limit` entries)."""
     board = request.app[BOARD]
     event_id = request.match_info["event_id"]
     limit = _int_param(
         request, "limit", board.settings.api_max_limit, 1, board.settings.api_max_limit
     )
-    entries = await _stream(request).history(event_id, limit)
-    if not entries:
-        return error_response(404, "unknown_event", f"no event {event_id!r}")
+    source = _stream(request)
+    grouped = None
+    if event_id.startswith(GROUP_PREFIXES):
+        grouped = _situations_of(request, source).book.get(event_id)
+    if grouped is None:
+        entries = await source.history(event_id, limit)
+        if not entries:
+            return error_response(404, "unknown_event", f"no event {event_id!r}")
+    else:
+        stories = [await source.history(i, limit) for i in [event_id, *grouped["members"]]]
+        entries = heapq.nlargest(limit, itertools.chain(*stories), key=lambda e: e.seq)[::-1]
     body = b'{"event_id":%s,"entries":[%s]}' % (
         orjson.dumps(event_id),
         b",".join(e.raw for e in entries),

@@ -33,6 +33,27 @@ test("versions say what changed; actions say who did what", () => {
   assert.deepEqual(historyItems(undefined), []);
 });
 
+test("a situation's story diffs each member against its own last version and marks members", () => {
+  const other1 = { ...v1, event_id: "t:b", severity: "minor", title: "b" };
+  const other2 = { ...other1, version: 2, severity: "severe" };
+  const items = historyItems(
+    [
+      { seq: 1, at: "a", type: "event", body: v1 },
+      { seq: 2, at: "b", type: "event", body: other1 },
+      { seq: 3, at: "c", type: "event", body: v2 },
+      { seq: 4, at: "d", type: "event", body: other2 },
+      { seq: 5, at: "e", type: "action", body: { action: "situation_rename", event_id: "situation:x", actor: "board", data: { title: "t" } } },
+    ],
+    "situation:x",
+  );
+  assert.deepEqual(items.map((i) => i.first), [true, true, false, false, undefined]);
+  assert.deepEqual(items[2].changed, ["severity", "title"], "v2 against v1, not against b");
+  assert.deepEqual(items[3].changed, ["severity"]);
+  assert.deepEqual(items[3].from, { severity: "minor", status: "active" });
+  assert.ok(items.slice(0, 4).every((i) => i.member));
+  assert.equal(historyItems([{ seq: 1, at: "a", type: "event", body: v1 }], "t:a")[0].member, false);
+});
+
 test("call lines use whatever the dialer recorded, and each call_* line knows whom its call was with", () => {
   assert.equal(callPeer({ officer_name: "김철수", officer_name_en: "Kim Cheol-su", officer_id: "o1" }), "김철수");
   assert.equal(callPeer({ officer_name: "김철수", officer_name_en: "Kim Cheol-su" }, "en"), "Kim Cheol-su");

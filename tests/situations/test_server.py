@@ -221,3 +221,39 @@ async def test_a_viewer_cannot_act_on_a_situation(start_server: StartServer, tok
     await client.next_of("situations")
     answer = await act(client, "situation_close", SITUATION)
     assert (answer["type"], answer["code"]) == ("error", "forbidden")
+
+
+async def history_of(running: Running, id_: str, **params: str) -> tuple[int, dict[str, Any]]:
+    async with running.session.get(f"{running.http}/api/events/{id_}/history", params=params) as r:
+        return r.status, await r.json()
+
+
+async def test_a_situations_history_is_its_acts_and_its_members_stories_merged(
+    start_server: StartServer, tmp_path: Path
+) -> None:
+    running = await start_server(tmp_path / "story.db")
+    await push_flood(running)
+    client = await BoardClient.connect(running.session, running.ws_url)
+    await client.next_of("situations")
+    assert (await act(client, "situation_rename", SITUATION, title="대치동 침수"))[
+        "type"
+    ] == "result"
+    await client.close()
+
+    status, story = await history_of(running, SITUATION)
+    assert status == 200 and story["event_id"] == SITUATION
+    seqs = [e["seq"] for e in story["entries"]]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "one story, in log order"
+    members = set((await situations_of(running))["situations"][0]["members"])
+    told = {e["body"]["event_id"] for e in story["entries"]}
+    assert told == members | {SITUATION}, "every member shown, nothing from outside"
+    assert story["entries"][-1]["body"]["action"] == "situation_rename"
+    status, newest = await history_of(running, SITUATION, limit="5")
+    assert status == 200 and newest["entries"] == story["entries"][-5:]
+
+    [cluster] = (await situations_of(running))["clusters"]
+    status, cluster_story = await history_of(running, cluster["id"])
+    assert status == 200
+    assert {e["body"]["event_id"] for e in cluster_story["entries"]} == set(cluster["members"])
+    status, _ = await history_of(running, "situation:000000000000")
+    assert status == 404
