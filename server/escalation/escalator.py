@@ -1,14 +1,18 @@
-"""The escalator: an unacknowledged event climbs its policy's steps until someone acts.
+"""The escalator: an unacknowledged event or situation climbs its policy's steps until acted on.
 
 Its state is a fold of the log, nothing else: an event that falls under a policy becomes a
 candidate; `escalation_scheduled` plans its steps (each `after_minutes` after the one before,
 the first after the event's arrival on the log); `escalation_step` says a step was taken; an
-ack, assignment or resolution, the event's end, or `escalation_stopped` ends the chain. At start
-it folds the history of each active event a policy may cover, so a restart picks up exactly where
-the log says it was. Every decision it writes goes through `append_once` with a key per event and
-step: whatever another node (or an earlier run) already wrote is skipped, so each step is taken
-once. A step is claimed and logged first, then acted on (a call through the configured dialer,
-or a notifier), then its result is logged.
+ack, assignment or resolution, the event's end, or `escalation_stopped` ends the chain. A
+situation is a candidate the same way, from what the stream's situation book (itself a fold of
+the log) says of it (`situations_changed`), and its chain is kept under its id exactly like an
+event's; it also ends when the situation closes or is merged away. At start it folds the history
+of each active event a policy may cover and of each situation the book holds that a policy covers
+or whose chain is running, so a restart picks up exactly where the log says it was. Every
+decision it writes goes through `append_once` with a key per event (or situation) and step:
+whatever another node (or an earlier run) already wrote is skipped, so each step is taken once.
+A step is claimed and logged first, then acted on (a call through the configured dialer, or a
+notifier), then its result is logged.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import asyncio
 import contextlib
 import heapq
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,7 +31,7 @@ import orjson
 
 from server.errors import CityboardError, LogError, NotifierError
 from server.escalation.notifiers import Notification, Notifier
-from server.escalation.settings import EscalationSettings, Policy
+from server.escalation.settings import SITUATION, EscalationSettings, Policy
 from server.escalation.targets import department_of, officer_for
 from server.officers.calls import CallService
 from server.stream.events import Action, ActionName, Body, iso_utc, utcnow
@@ -47,6 +51,8 @@ STOPPED_BY = {
     ActionName.ASSIGN: "acknowledged",
     ActionName.RESOLVE: "resolved",
 }
+#: a situation's wire object (docs/situations.md), as the situation book gives it
+SituationWire = dict[str, Any]
 
 
 class EscalationLog(Protocol):
@@ -87,6 +93,39 @@ def _info(body: dict[str, Any]) -> dict[str, Any]:
     return {k: body.get(k) for k in keys}
 
 
+def _situation_info(wire: SituationWire) -> dict[str, Any]:
+    """A situation in an event's terms: no category, and its first district (in code order) as
+    the district whose officers it calls."""
+    districts = [str(d) for d in wire.get("districts") or []]
+    return {
+        "title": wire.get("title"),
+        "severity": wire.get("severity"),
+        "kind": SITUATION,
+        "category": None,
+        "district": districts[0] if districts else None,
+        "districts": districts,
+        "status": wire.get("status"),
+    }
+
+
+def _situation_running(wire: SituationWire) -> bool:
+    """The log has a chain for this situation that was never stopped."""
+    esc = wire.get("escalation")
+    return isinstance(esc, dict) and "stopped" not in esc
+
+
+def _directory_keys(chain: Chain) -> dict[str, Any]:
+    """What officers are found by: the event's district, kind and category; a situation's first
+    district, whatever the officers there cover."""
+    if chain.info.get("kind") == SITUATION:
+        return {"district": chain.info.get("district"), "kind": None, "category": None}
+    return {
+        "district": chain.info.get("district"),
+        "kind": str(chain.info.get("kind")),
+        "category": str(chain.info.get("category")),
+    }
+
+
 def plan_of(policy: Policy, arrived: datetime) -> list[dict[str, Any]]:
     """The steps' times: each `after_minutes` after the one before, the first after arrival."""
     at, steps = arrived, []
@@ -110,6 +149,7 @@ class Escalator:
         zone: ZoneInfo,
         lookahead: timedelta,
         call_max_seconds: float,
+        situations: Callable[[], Iterable[SituationWire]] = tuple,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.stream = stream
@@ -120,18 +160,22 @@ class Escalator:
         self.lookahead = lookahead
         self.call_max_seconds = call_max_seconds
         self._clock = clock
+        self._situations = situations  # the stream's situations now (the book's), to recover
         self.chains: dict[str, Chain] = {}
         self._due: list[tuple[datetime, str, int]] = []  # heap of (due, event id, step)
         self._decide: set[str] = set()  # chains waiting to be scheduled or stopped
         self._inbox: list[Committed] = []
+        self._situation_inbox: dict[str, SituationWire | None] = {}  # the latest of each
         self._wake = asyncio.Event()
         self._acting: set[asyncio.Task[None]] = set()
         self._severities = {s.value for p in settings.policies for s in p.severities}
-        self._kinds = {k.value for p in settings.policies for k in p.kinds}
+        self._kinds = {str(k) for p in settings.policies for k in p.kinds} - {SITUATION}
 
-    def on(self, stream: EscalationLog) -> Escalator:
+    def on(
+        self, stream: EscalationLog, situations: Callable[[], Iterable[SituationWire]] = tuple
+    ) -> Escalator:
         """A fresh escalator with the same policies, calls and notifiers on another stream (a
-        drill that rings real phones)."""
+        drill that rings real phones) and its situations."""
         return Escalator(
             stream,
             self.settings,
@@ -140,6 +184,7 @@ class Escalator:
             zone=self.zone,
             lookahead=self.lookahead,
             call_max_seconds=self.call_max_seconds,
+            situations=situations,
             clock=self._clock,
         )
 
@@ -157,10 +202,19 @@ class Escalator:
             self._inbox.extend(wanted)
             self._wake.set()
 
+    def situations_changed(self, found: Mapping[str, SituationWire | None]) -> None:
+        """The situation book changed these situations (None: forgotten): note, wake the loop."""
+        if found:
+            self._situation_inbox.update(found)
+            self._wake.set()
+
     def _drain(self) -> None:
         inbox, self._inbox = self._inbox, []
         for entry in inbox:
             self._fold(entry)
+        situations, self._situation_inbox = self._situation_inbox, {}
+        for situation_id, wire in situations.items():
+            self._fold_situation(situation_id, wire)
 
     def _fold(self, entry: Committed) -> None:
         """One committed entry into the chains (the same for live entries and histories); one
@@ -196,6 +250,30 @@ class Escalator:
         if chain.stop is not None:
             self._decide.add(event_id)
 
+    def _fold_situation(self, situation_id: str, wire: SituationWire | None) -> None:
+        """What the book says of a situation now: a candidate while open and covered; a running
+        chain stops when it closes, is merged away or falls below every policy."""
+        info = None if wire is None else _situation_info(wire)
+        covered = info is not None and info["status"] == "open" and bool(self._policies(info))
+        chain = self.chains.get(situation_id)
+        if chain is None:
+            if covered and info is not None:
+                self.chains[situation_id] = Chain(situation_id, self._clock(), info)
+                self._decide.add(situation_id)
+            return
+        if info is not None:
+            chain.info = info
+        if not chain.plan:
+            if not covered:
+                del self.chains[situation_id]  # no longer a candidate before it was scheduled
+            return
+        if chain.stop is None and not covered:
+            if wire is None or wire.get("status") != "open":
+                chain.stop = "merged" if wire and wire.get("merged_into") else "closed"
+            else:
+                chain.stop = "cancelled"  # below every policy now
+            self._decide.add(situation_id)
+
     def _fold_action(self, chain: Chain, body: dict[str, Any]) -> None:
         name, data = body["action"], body.get("data", {})
         if name == ActionName.ESCALATION_SCHEDULED and not chain.plan:
@@ -220,6 +298,10 @@ class Escalator:
             heapq.heappush(self._due, (due, chain.id, int(step["step"])))
 
     def _policies(self, body: dict[str, Any]) -> list[Policy]:
+        if body.get("kind") == SITUATION:
+            return self.settings.policies_for_situation(
+                str(body.get("severity")), body.get("districts") or []
+            )
         return self.settings.policies_for(
             str(body.get("kind")),
             str(body.get("severity")),
@@ -259,19 +341,35 @@ class Escalator:
                     await task
 
     async def _recover(self) -> None:
-        """Fold the history of every active event a policy may cover: where each chain stands."""
+        """Fold the history of every active event a policy may cover, and of every situation a
+        policy covers or whose chain the log left running: where each chain stands."""
         while True:
             try:
-                flt = EventFilter(kinds=tuple(self._kinds), severities=tuple(self._severities))
-                snapshot = await self.stream.snapshot(flt, RECOVER_MAX_EVENTS)
-                for body in snapshot.events:
-                    event_id = orjson.loads(body)["event_id"]
-                    for entry in await self.stream.history(event_id, HISTORY_LIMIT):
-                        self._fold(entry)
+                if self._kinds:
+                    flt = EventFilter(kinds=tuple(self._kinds), severities=tuple(self._severities))
+                    snapshot = await self.stream.snapshot(flt, RECOVER_MAX_EVENTS)
+                    for body in snapshot.events:
+                        event_id = orjson.loads(body)["event_id"]
+                        for entry in await self.stream.history(event_id, HISTORY_LIMIT):
+                            self._fold(entry)
+                for wire in list(self._situations()):
+                    await self._recover_situation(wire)
                 return
             except LogError as exc:
                 log.error("escalation: cannot read the log to recover (%s); trying again", exc)
                 await asyncio.sleep(RETRY_SECONDS)
+
+    async def _recover_situation(self, wire: SituationWire) -> None:
+        """A situation's chain from its history, then held against what the book says now."""
+        situation_id, info = str(wire["id"]), _situation_info(wire)
+        covered = info["status"] == "open" and bool(self._policies(info))
+        if situation_id in self.chains or not (covered or _situation_running(wire)):
+            return
+        self.chains[situation_id] = Chain(situation_id, self._clock(), info)
+        self._decide.add(situation_id)
+        for entry in await self.stream.history(situation_id, HISTORY_LIMIT):
+            self._fold(entry)
+        self._fold_situation(situation_id, wire)
 
     async def _decide_all(self) -> None:
         """Schedule new candidates and stop chains that must stop; a refused write stays to do."""
@@ -316,12 +414,7 @@ class Escalator:
         department: str | None = None
         for policy in self._policies(chain.info):
             if policy.departments and department is None:
-                department = department_of(
-                    await self.calls.store.all(),
-                    district=chain.info["district"],
-                    kind=chain.info["kind"],
-                    category=chain.info["category"],
-                )
+                department = department_of(await self.calls.store.all(), **_directory_keys(chain))
             if not policy.departments or department in policy.departments:
                 return policy
         return None
@@ -367,7 +460,7 @@ class Escalator:
             title=str(chain.info.get("title", "")),
             severity=str(chain.info.get("severity", "")),
             kind=str(chain.info.get("kind", "")),
-            category=str(chain.info.get("category", "")),
+            category=str(chain.info.get("category") or ""),
             district=chain.info.get("district"),
         )
         task = asyncio.create_task(self._act(notification, target), name=f"escalate-{chain.id}")
@@ -382,9 +475,7 @@ class Escalator:
         officer = officer_for(
             to,
             await self.calls.store.all(),
-            district=chain.info.get("district"),
-            kind=str(chain.info.get("kind")),
-            category=str(chain.info.get("category")),
+            **_directory_keys(chain),
             at=self._clock(),
             zone=self.zone,
             lookahead=self.lookahead,
@@ -428,7 +519,9 @@ class Escalator:
                 ' escalation calls need a dialer that places them (dialer = "sip")'
             )
         try:
-            call = await self.calls.start(n.id, target, ACTOR, record=self.stream)
+            call = await self.calls.start(
+                n.id, target, ACTOR, record=self.stream, known=n.kind == SITUATION
+            )
         except CityboardError as exc:  # cannot be asked for, refused, or not on the record
             return "failed", exc.message
         try:

@@ -1,13 +1,16 @@
-"""The `[escalation]` table of the config: which events escalate, through which steps, to whom.
+"""The `[escalation]` table of the config: which events and situations escalate, through which
+steps, to whom.
 
-Each policy names the events it applies to (severities and kinds, optionally categories,
-districts and departments) and its steps, each `after_minutes` after the one before (the first
-after the event's arrival on the log). The first policy that matches an event is its policy.
+Each policy names what it applies to (severities and kinds, optionally categories, districts and
+departments; the kind `situation` stands for the live stream's situations) and its steps, each
+`after_minutes` after the one before (the first after the event's arrival on the log, or the
+situation's coming under the policy). The first policy that matches is its policy.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -30,6 +33,9 @@ TARGET_PATTERN = (
     r"^(district_officer|department_manager|duty_director|notifier:[a-z0-9][a-z0-9_-]{0,63})$"
 )
 
+#: the kind a policy names to cover situations (docs/situations.md), beside the events' kinds
+SITUATION = "situation"
+
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 
 
@@ -49,7 +55,7 @@ class Policy(_Strict):
 
     name: Name
     severities: list[Severity] = Field(min_length=1)
-    kinds: list[Kind] = Field(min_length=1)
+    kinds: list[Kind | Literal["situation"]] = Field(min_length=1)
     categories: list[str] = Field(default_factory=list)
     districts: list[str] = Field(default_factory=list)
     departments: list[str] = Field(default_factory=list)
@@ -64,14 +70,33 @@ class Policy(_Strict):
             raise ValueError(f"unknown categories {', '.join(unknown)} (see docs/adapters.md)")
         return v
 
+    @model_validator(mode="after")
+    def _situations_have_no_category(self) -> Policy:
+        """A situation has no category: a policy that names both could never mean it."""
+        if SITUATION in self.kinds and self.categories:
+            raise ValueError(
+                "categories do not apply to situations: put kind 'situation' in its own policy"
+            )
+        return self
+
     def covers(self, kind: str, severity: str, category: str, district: str | None) -> bool:
         """True when an event with these keys falls under the policy (departments aside: they
         need the directory, see `Escalator`)."""
         return (
             severity in self.severities
             and kind in self.kinds
+            and kind != SITUATION
             and (not self.categories or category in self.categories)
             and (not self.districts or district in self.districts)
+        )
+
+    def covers_situation(self, severity: str, districts: Sequence[str]) -> bool:
+        """True when a situation of this severity over these districts (any of them) falls under
+        the policy (departments aside, as for events)."""
+        return (
+            SITUATION in self.kinds
+            and severity in self.severities
+            and (not self.districts or any(d in self.districts for d in districts))
         )
 
 
@@ -120,3 +145,7 @@ class EscalationSettings(_Strict):
     ) -> list[Policy]:
         """The policies that may apply to an event, in config order."""
         return [p for p in self.policies if p.covers(kind, severity, category, district)]
+
+    def policies_for_situation(self, severity: str, districts: Sequence[str]) -> list[Policy]:
+        """The policies that may apply to a situation, in config order."""
+        return [p for p in self.policies if p.covers_situation(severity, districts)]

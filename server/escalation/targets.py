@@ -1,5 +1,6 @@
 """Whom a step calls: the officer the directory names for the event's district, kind and
 category at that moment, found as the board's click-to-call finds them (server/officers/duty.py).
+A situation has neither kind nor category: officers of its district answer whatever they cover.
 
 - `district_officer`: the first primary on duty for the district (city-wide ones after).
 - `department_manager`: the first backup over them, on duty first.
@@ -27,8 +28,8 @@ def officer_for(
     officers: Iterable[Officer],
     *,
     district: str | None,
-    kind: str,
-    category: str,
+    kind: str | None,
+    category: str | None,
     at: datetime,
     zone: ZoneInfo,
     lookahead: timedelta,
@@ -49,7 +50,7 @@ def officer_for(
 
 
 def department_of(
-    officers: Iterable[Officer], *, district: str | None, kind: str, category: str
+    officers: Iterable[Officer], *, district: str | None, kind: str | None, category: str | None
 ) -> str | None:
     """The department that answers for an event: that of the first officer covering it, in
     escalation order (what a policy's `departments` are matched against)."""

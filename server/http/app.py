@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> web.Application:
     if settings.escalation.policies and settings.node_role != "edge":  # nodes that run feeds
         escalator = _escalator(app[OFFICERS])
         listeners.append(escalator.observe)
+        situations.on_change = escalator.situations_changed  # from the same book boards see
         app[ESCALATOR] = escalator
         app.cleanup_ctx.append(_escalation_lifecycle)  # after the calls it places
     app.on_shutdown.append(_close_websockets)
@@ -372,6 +373,7 @@ def _escalator(state: Officers) -> Escalator:
         zone=state.zone,
         lookahead=state.lookahead,
         call_max_seconds=settings.call_max_seconds,
+        situations=state.board.situations.situations,  # folded from the log before it recovers
     )
 
 

@@ -67,8 +67,12 @@ class Board:
 
     def _run_drill(self, name: str) -> None:
         stream = self.replays.get(name).stream
-        escalator = self.drills[name].on(stream)  # fresh: derived from this history only
+        tracker = stream.situations
+        # fresh: derived from this history only, and its situations from this replay's book
+        escalator = self.drills[name].on(stream, tracker.situations if tracker else tuple)
         stream.listeners[:] = [escalator.observe]
+        if tracker is not None:
+            tracker.on_change = escalator.situations_changed
         task = asyncio.create_task(escalator.run(), name=f"escalator-replay-{name}")
         self.drill_tasks[name] = task
 

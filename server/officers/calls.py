@@ -185,13 +185,15 @@ class CallService:
         actor: str = "operator",
         *,
         record: CallRecord | None = None,
+        known: bool = False,
     ) -> Call:
         """Start a call from an event to an officer, logged on `record` (default the live log);
         CallError (404/409) when it cannot be asked for, CallFailed when the dialer could not
-        place it (recorded as failed)."""
+        place it (recorded as failed). `known`: the caller answers for the id (an escalating
+        situation, which the log's events do not hold)."""
         record = record or self.log
         async with self._start_lock:
-            if await record.current_event(event_id) is None:
+            if not known and await record.current_event(event_id) is None:
                 raise CallError(404, "unknown_event", f"no event {event_id!r}")
             officer = await self.store.get(officer_id)
             if officer is None:

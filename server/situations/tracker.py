@@ -5,7 +5,7 @@ at most once per `push_seconds` afterwards, always behind the batch frame that c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -17,6 +17,8 @@ from server.stream.hub import Hub
 from server.stream.log import Committed
 
 MAX_HELD_ENTRIES = 100_000  # entries delivered while the start-up fold runs, applied after it
+#: told, with each push, of the situations it carried (None: forgotten) — the escalator
+OnChange = Callable[[Mapping[str, dict[str, Any] | None]], None]
 
 
 class SituationTracker:
@@ -31,6 +33,7 @@ class SituationTracker:
         self._timer: asyncio.TimerHandle | None = None
         self._last_push = float("-inf")
         self._held: list[Committed] | None = None  # while the start-up fold reads the log
+        self.on_change: OnChange | None = None
 
     def feed(self, entries: Sequence[Committed]) -> None:
         """Fold delivered entries; a message follows within `push_seconds` if anything changed."""
@@ -76,6 +79,9 @@ class SituationTracker:
         changed, self._changed = sorted(self._changed), set()
         if changed:
             self.hub.broadcast(self.message(changed))
+            if self.on_change is not None:  # the objects `message` just built (the book caches)
+                found = {i: self.book.get(i) for i in changed if i.startswith(SITUATION_PREFIX)}
+                self.on_change(found)
 
     def message(self, ids: list[str] | None = None) -> bytes:
         """The `situations` message: the whole set, or the objects with these ids."""
@@ -96,6 +102,10 @@ class SituationTracker:
             clusters=[w for i, w in found if w is not None and not i.startswith(SITUATION_PREFIX)],
             removed=[i for i, w in found if w is None],
         )
+
+    def situations(self) -> list[dict[str, Any]]:
+        """Every situation the book holds now, as on the wire (what the escalator recovers)."""
+        return self.book.situations()
 
     def reset(self) -> None:
         """The stream's history was replaced: start an empty book (its boards start afresh)."""

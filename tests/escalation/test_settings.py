@@ -39,7 +39,22 @@ def test_a_policy_file_is_read_with_its_steps_and_notifiers(tmp_path: Path) -> N
     assert s.policies_for("disaster", "extreme", "disaster.flood", "11110") == [policy]
     assert s.policies_for("disaster", "extreme", "disaster.flood", "11140") == []
     assert s.policies_for("traffic", "extreme", "traffic.closure", "11110") == []
+    assert s.policies_for_situation("extreme", ["11110"]) == [], "kinds name no situation"
     assert load_settings().escalation.policies == [], "no policies: no escalation by default"
+
+
+def test_a_policy_for_situations_matches_their_severity_and_any_of_their_districts(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(GOOD.replace('kinds = ["disaster"]', 'kinds = ["disaster", "situation"]'))
+    s = load_settings(config).escalation
+    [policy] = s.policies
+    assert s.policies_for_situation("extreme", ["11140", "11110"]) == [policy]
+    assert s.policies_for_situation("extreme", ["11140"]) == []
+    assert s.policies_for_situation("severe", ["11110"]) == []
+    assert s.policies_for("disaster", "extreme", "disaster.flood", "11110") == [policy]
+    assert s.policies_for("situation", "extreme", "", "11110") == [], "no event is a situation"
 
 
 @pytest.mark.parametrize(
@@ -51,6 +66,10 @@ def test_a_policy_file_is_read_with_its_steps_and_notifiers(tmp_path: Path) -> N
         (("after_minutes = 5", "after_minutes = -5"), "after_minutes"),
         (('districts = ["11110"]', 'categories = ["disaster.meteor"]'), "disaster.meteor"),
         (('name = "extreme-disasters"', 'nmae = "x"'), "did you mean name?"),
+        (
+            ('kinds = ["disaster"]', 'kinds = ["situation"]\ncategories = ["disaster.flood"]'),
+            "categories do not apply to situations",
+        ),
     ],
 )
 def test_mistakes_in_a_policy_are_named_in_one_line(
