@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from tests.conftest import Running, event_dict
-from tests.officers.helpers import history
 
 EVENT = "test:e1"
 SECRET_ENV = "CITYBOARD_TEST_BOT_SECRET"
@@ -48,10 +47,16 @@ def extreme(n: int | str = 1, **fields: Any) -> dict[str, Any]:
 
 
 async def escalation_actions(running: Running, event_id: str = EVENT) -> list[dict[str, Any]]:
-    """The escalation entries of an event, oldest first, each body with its log `at`."""
+    """The escalation entries of an event (or situation: none before its first), oldest first,
+    each body with its log `at`."""
+    async with running.session.get(f"{running.http}/api/events/{event_id}/history") as r:
+        if r.status == 404 and event_id.startswith("situation:"):
+            return []  # a situation's history starts with the first action on it
+        assert r.status == 200, await r.text()
+        entries = (await r.json())["entries"]
     return [
         {**e["body"], "logged_at": datetime.fromisoformat(e["at"])}
-        for e in await history(running, event_id)
+        for e in entries
         if e["type"] == "action" and e["body"]["action"].startswith("escalation_")
     ]
 

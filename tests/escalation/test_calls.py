@@ -1,6 +1,6 @@
 """An unacknowledged extreme event rings real SIP phones (baresip on loopback), one step after
-another on time, and stops when an operator acknowledges it. Fails — never skips — without
-baresip, as the call tests do."""
+another on time, and stops when an operator acknowledges it; a situation's step rings the officer
+of its district. Fails — never skips — without baresip, as the call tests do."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.escalation.helpers import (
     named,
     wait_for_entries,
 )
+from tests.escalation.test_situations import SITUATION, flood
 from tests.officers.conftest import baresip  # noqa: F401 (the fixture)
 from tests.officers.helpers import StartAgent, call_actions, officer, put_officer
 from tests.wsclient import BoardClient
@@ -101,3 +102,33 @@ async def test_each_step_rings_its_officer_on_time_until_an_acknowledgement_stop
     calls = await call_actions(running, EVENT)
     assert "park" not in [c["data"].get("officer_id") for c in calls], "the head never rang"
     await board.close()
+
+
+async def test_a_situations_district_officer_step_rings_the_officer_of_its_first_district(
+    start_server: StartServer,
+    baresip: StartAgent,  # noqa: F811
+) -> None:
+    office = await baresip("office", control=True)
+    phones = {name: await baresip(name) for name in ("kim", "lee")}  # nobody answers
+    assert office.control_port is not None
+    step = {"after_minutes": 0.01, "to": "district_officer"}
+    table = {"name": "severe-situations", "severities": ["severe"], "kinds": ["situation"]}
+    running = await start_server(
+        admin_token="test-admin-token",
+        dialer="sip",
+        sip_control_port=office.control_port,
+        call_no_answer_seconds=1.5,
+        escalation={"policies": [{**table, "steps": [step]}]},
+    )
+    gangnam = {"districts": ["11680"], "kinds": ["complaint"]}  # a situation asks for no kind
+    await put_officer(running, officer("kim", sip_uri=phones["kim"].uri, shifts=ALWAYS, **gangnam))
+    await put_officer(running, officer("lee", sip_uri=phones["lee"].uri, shifts=ALWAYS))  # 11110
+    await running.push(flood())
+
+    actions = await wait_for_entries(running, "result", 1, timeout=20, event_id=SITUATION)
+    [taken] = named(actions, "step")
+    assert (taken["data"]["target"], taken["data"]["via"]) == ("kim", "dialer:sip")
+    assert named(actions, "result")[0]["data"]["outcome"] == "no_answer"
+    calls = await call_actions(running, SITUATION)
+    assert [c["data"]["officer_id"] for c in calls if c["action"] == "call_started"] == ["kim"]
+    assert sum(c["action"] == "call_ringing" for c in calls) == 1, "the phone really rang"

@@ -1,7 +1,7 @@
 """Situations escalate like events, end to end on real servers: a flood raised to severe by
 complaint volume (no member of which is severe) posts to a real local webhook receiver at each
 step on time, stops on an operator's websocket ack, survives a restart on the same SQLite file,
-and stops when every member is resolved."""
+and stops when every member is resolved; a drill that rings real phones escalates its own."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from server.http.board import ESCALATOR
 from server.situations import situation_id
-from tests.conftest import Running, StartServer, event_dict
+from tests.conftest import Running, StartServer, event_dict, make_event
 from tests.escalation.conftest import Receiver
 from tests.escalation.helpers import (
     SECRET_ENV,
@@ -24,12 +25,14 @@ from tests.escalation.helpers import (
     wait_for_entries,
 )
 from tests.escalation.test_notify import LATE_TOLERANCE, planned
+from tests.replay.test_replay import start_replay, write_recording
 from tests.situations.test_server import act, situations_of
 from tests.wsclient import BoardClient
 
 FLOOD = "test:eflood"  # event_dict names an event "e<n>"
 SITUATION = situation_id(FLOOD)
 GANGNAM = (127.0473, 37.5172)  # a spot in Gangnam-gu (district 11680)
+JONGNO = (126.9816, 37.5735)  # by Jongno-gu's office (district 11110)
 COMPLAINTS = 20  # the default `complaint_volume_raise`: moderate becomes severe
 
 
@@ -38,20 +41,30 @@ def bot_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, "s3cret-for-the-bot")
 
 
-def flood(version: int = 1, status: str = "active") -> list[dict[str, Any]]:
-    """A moderate flood warning and twenty moderate water complaints a few metres apart."""
+def flood(
+    version: int = 1,
+    status: str = "active",
+    *,
+    name: str = "flood",
+    place: tuple[float, float] = GANGNAM,
+    complaints: int = COMPLAINTS,
+) -> list[dict[str, Any]]:
+    """A moderate flood warning `e<name>` and moderate water complaints a few metres apart."""
 
     def at(n: int) -> dict[str, Any]:
-        point = [round(GANGNAM[0] + n * 0.0001, 6), GANGNAM[1]]
+        point = [round(place[0] + n * 0.0001, 6), place[1]]
         return {"type": "Point", "coordinates": point}
 
     common = {"version": version, "status": status, "severity": "moderate"}
-    warning = event_dict("flood", kind="disaster", category="disaster.flood", geometry=at(0))
-    complaints = [
-        event_dict(f"water-{n}", kind="complaint", category="complaint.water", geometry=at(n))
-        for n in range(1, COMPLAINTS + 1)
+    warning = event_dict(name, kind="disaster", category="disaster.flood", geometry=at(0))
+    water = [
+        event_dict(f"{name}-{n}", kind="complaint", category="complaint.water", geometry=at(n))
+        for n in range(1, complaints + 1)
     ]
-    return [{**e, **common} for e in [warning, *complaints]]
+    if name == "flood":  # the main flood's complaints keep their short ids
+        for n, complaint in enumerate(water, 1):
+            complaint["event_id"] = f"ewater-{n}"
+    return [{**e, **common} for e in [warning, *water]]
 
 
 def situations_policy(url: str, *steps: tuple[float, str]) -> dict[str, Any]:
@@ -73,7 +86,6 @@ async def test_a_situation_raised_by_complaints_escalates_on_time_and_stops_on_a
     steps = [(0.01, "notifier:bot"), (0.02, "notifier:bot"), (0.5, "notifier:bot")]
     running = await start_server(escalation=situations_policy(receiver.url, *steps))
     await running.push(flood())
-    await wait_for_situation(running, scheduled)
     actions = await wait_for_entries(running, "result", 2, event_id=SITUATION)
 
     found = await situation(running)
@@ -133,7 +145,6 @@ async def test_a_restart_mid_chain_takes_the_situations_next_step_once(
     settings = {"db": tmp_path / "log.db", "escalation": situations_policy(receiver.url, *steps)}
     first = await start_server(**settings)
     await first.push(flood())
-    await wait_for_situation(first, scheduled)
     actions = await wait_for_entries(first, "result", 1, event_id=SITUATION)
     await first.server.close()  # stopped after step 1; step 2 comes due while it is down
     due = planned(actions)
@@ -158,7 +169,6 @@ async def test_a_situation_whose_members_are_all_resolved_stops_its_chain(
     steps = [(0.01, "notifier:bot"), (0.1, "notifier:bot")]
     running = await start_server(escalation=situations_policy(receiver.url, *steps))
     await running.push(flood())
-    await wait_for_situation(running, scheduled)
     await wait_for_entries(running, "result", 1, event_id=SITUATION)
     await running.push(flood(version=2, status="resolved"))
     actions = await wait_for_entries(running, "stopped", 1, event_id=SITUATION)
@@ -181,5 +191,61 @@ async def wait_for_situation(running: Running, predicate: Any, timeout: float = 
             await asyncio.sleep(0.05)
 
 
-def scheduled(found: dict[str, Any]) -> bool:
-    return found["escalation"] is not None
+async def test_a_drill_that_rings_real_phones_escalates_its_own_situations_only(
+    start_server: StartServer, receiver: Receiver, tmp_path: Path
+) -> None:
+    policy = situations_policy(receiver.url, (0.0, "notifier:bot"))
+    policy["policies"][0]["severities"] = ["extreme"]
+    running = await start_server(escalation=policy)
+    t0 = datetime.now(UTC)
+    event = make_event(7, kind="disaster", severity="extreme")  # founds a situation on its own
+    recording = write_recording(
+        tmp_path / "drill.jsonl", [(t0, event.model_copy(update={"received_at": t0}))]
+    )
+    await start_replay(running, recording, speed=50, exercise=True, real_calls=True)
+    stream = running.board.replays.stream_of("replay:r1")
+    assert stream is not None
+    drilled = situation_id("test:e7")
+
+    def actions() -> list[tuple[str, str]]:
+        bodies = [orjson.loads(e.raw)["body"] for e in stream.ring if e.type == "action"]
+        return [(b["action"], b["event_id"]) for b in bodies]
+
+    async with asyncio.timeout(10):
+        while ("escalation_result", drilled) not in actions():
+            await asyncio.sleep(0.05)
+    assert actions() == [
+        ("escalation_scheduled", drilled),
+        ("escalation_step", drilled),
+        ("escalation_result", drilled),
+    ], "the situation escalates; its extreme member, under no event policy, does not"
+    assert [(p["id"], p["kind"]) for p in receiver.posts] == [(drilled, "situation")]
+    assert (await situations_of(running))["situations"] == [], "the live stream has none"
+
+
+async def test_a_situation_below_every_policy_or_merged_away_stops_its_chain(
+    start_server: StartServer, receiver: Receiver
+) -> None:
+    steps = [(0.01, "notifier:bot"), (0.2, "notifier:bot")]
+    running = await start_server(escalation=situations_policy(receiver.url, *steps))
+    other = situation_id("test:eriver")
+    await running.push(flood() + flood(name="river", place=JONGNO))
+    await wait_for_entries(running, "result", 1, event_id=SITUATION)
+    await wait_for_entries(running, "result", 1, event_id=other)
+
+    resolved = {**flood()[-1], "version": 2, "status": "resolved"}
+    await running.push([resolved])  # nineteen complaints: not raised, moderate, below the policy
+    actions = await wait_for_entries(running, "stopped", 1, event_id=SITUATION)
+    assert named(actions, "stopped")[0]["data"] == {"reason": "cancelled"}
+
+    client = await BoardClient.connect(running.session, running.ws_url)
+    await client.next_of("snapshot")
+    answer = await act(client, "situation_merge", SITUATION, **{"from": other})
+    assert answer["type"] == "result", answer
+    actions = await wait_for_entries(running, "stopped", 1, event_id=other)
+    assert named(actions, "stopped")[0]["data"] == {"reason": "merged"}
+    await client.close()
+    assert len(named(await escalation_actions(running, SITUATION), "scheduled")) == 1, (
+        "raised again by the merged complaints, it does not escalate a second time"
+    )
+    assert sorted(receiver.steps()) == [1, 1]
