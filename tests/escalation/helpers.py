@@ -51,13 +51,15 @@ async def escalation_actions(running: Running, event_id: str = EVENT) -> list[di
     each body with its log `at`."""
     async with running.session.get(f"{running.http}/api/events/{event_id}/history") as r:
         if r.status == 404 and event_id.startswith("situation:"):
-            return []  # a situation's history starts with the first action on it
+            return []  # not yet in the book, nor acted on
         assert r.status == 200, await r.text()
         entries = (await r.json())["entries"]
     return [
         {**e["body"], "logged_at": datetime.fromisoformat(e["at"])}
         for e in entries
-        if e["type"] == "action" and e["body"]["action"].startswith("escalation_")
+        if e["type"] == "action"
+        and e["body"]["action"].startswith("escalation_")
+        and e["body"]["event_id"] == event_id  # a situation's history holds its members' too
     ]
 
 
