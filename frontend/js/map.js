@@ -353,6 +353,24 @@ export class BoardMap {
     this._commit(addMarkers, dropMarkers);
   }
 
+  /** A snapshot's later part: its events join the map in slices, as a rebuild's do. */
+  load(ids, events, match) {
+    if (!this.ready) return;
+    const queue = [];
+    const dropMarkers = [];
+    for (const id of ids) {
+      const ev = events.get(id);
+      const old = this.items.get(id);
+      if (!ev || old?.ev === ev) continue;
+      if (old) this._hide(old, dropMarkers);
+      const item = this._item(ev, match);
+      this.items.set(id, item);
+      if (item.want) queue.push(item);
+    }
+    this._commit([], dropMarkers);
+    this._queue(queue);
+  }
+
   /** Re-evaluate which events are shown (the filter changed): hidden at once, shown in slices. */
   refilter(match) {
     if (!this.ready) return;

@@ -31,6 +31,7 @@ export class Updates {
     this.pending = {
       reset: true,
       upserted: new Set(),
+      loaded: new Set(), // of upserted, those a snapshot's later part brought: the map takes them in slices
       removed: new Set(),
       workflows: new Set(),
       flash: new Set(),
@@ -44,7 +45,7 @@ export class Updates {
       membership: false, // a complaint joined or left a cluster: its own row shows or hides
       cards: false,
     };
-    this.mapPending = { upserted: new Set(), removed: new Set(), refilter: false, situations: false };
+    this.mapPending = { upserted: new Set(), loaded: new Set(), removed: new Set(), refilter: false, situations: false };
   }
 
   /** One message's change (BoardStream.handle), for the next frame. */
@@ -54,17 +55,22 @@ export class Updates {
     if (change.reset) {
       pending.reset = true;
       pending.upserted.clear();
+      pending.loaded.clear();
       pending.removed.clear();
       pending.flash.clear();
     }
+    const news = !change.reset && !change.loading && !this.initialLoad;
     for (const id of change.upserted) {
       pending.upserted.add(id);
       pending.removed.delete(id);
-      if (!change.reset && !this.initialLoad) pending.flash.add(id);
+      if (change.loading) pending.loaded.add(id);
+      else pending.loaded.delete(id);
+      if (news) pending.flash.add(id);
     }
     for (const id of change.removed) {
       pending.removed.add(id);
       pending.upserted.delete(id);
+      pending.loaded.delete(id);
     }
     for (const id of change.workflows) {
       pending.workflows.add(id);
@@ -72,7 +78,7 @@ export class Updates {
     }
     for (const { ev, prev } of change.applied) {
       timeline.add(ev);
-      if (!this.initialLoad && !change.reset && shouldAnnounce(prev, ev) && board.matcher(ev)) announcer.push(ev);
+      if (news && shouldAnnounce(prev, ev) && board.matcher(ev)) announcer.push(ev);
     }
     if (change.reset || change.applied.length) announcer.recheck(); // ended or downgraded alerts go
     if (change.notices.length) pending.notices = true;
@@ -194,9 +200,15 @@ export class Updates {
       for (const id of pending.removed) {
         mapPending.removed.add(id);
         mapPending.upserted.delete(id);
+        mapPending.loaded.delete(id);
       }
       for (const id of pending.upserted) {
+        if (pending.loaded.has(id)) {
+          mapPending.loaded.add(id);
+          continue;
+        }
         mapPending.upserted.add(id);
+        mapPending.loaded.delete(id);
         mapPending.removed.delete(id);
       }
       if (this._clusterRows(dirtyKinds)) pending.refreshClusters = true;
@@ -210,7 +222,7 @@ export class Updates {
       mapPending.refilter = true;
     }
     if (pending.filter && !pending.reset) this.flushMap(); // a click: at once
-    else if (mapPending.upserted.size || mapPending.removed.size || mapPending.refilter || mapPending.situations) this.scheduleMap();
+    else if (mapPending.upserted.size || mapPending.loaded.size || mapPending.removed.size || mapPending.refilter || mapPending.situations) this.scheduleMap();
     const changed = pending.reset || pending.filter || pending.upserted.size || pending.removed.size || pending.workflows.size || pending.refreshClusters;
     if (changed) {
       lists.render({ dirtyKinds, refresh: pending.workflows, flash: pending.flash });
@@ -224,6 +236,7 @@ export class Updates {
     pending.refreshClusters = false;
     pending.cards = false;
     pending.upserted.clear();
+    pending.loaded.clear();
     pending.removed.clear();
     pending.workflows.clear();
     pending.flash.clear();
@@ -268,6 +281,7 @@ export class Updates {
     this.lastMapAt = performance.now();
     if (this.pending.reset) {
       mapPending.upserted.clear();
+      mapPending.loaded.clear();
       mapPending.removed.clear();
       mapPending.refilter = false;
       mapPending.situations = false;
@@ -276,10 +290,12 @@ export class Updates {
     if (mapPending.upserted.size || mapPending.removed.size) {
       map.apply({ upserted: mapPending.upserted, removed: mapPending.removed }, store.events, view.map);
     }
+    if (mapPending.loaded.size) map.load(mapPending.loaded, store.events, view.map);
     if (mapPending.refilter) map.refilter(view.map);
     if (mapPending.situations) map.setSituations(cards.visible(), store.situations.clusters);
     mapPending.situations = false;
     mapPending.upserted.clear();
+    mapPending.loaded.clear();
     mapPending.removed.clear();
     mapPending.refilter = false;
   }
