@@ -81,6 +81,7 @@ export class BoardMap {
     this.userMoved = false;
     this.noLocation = 0; // shown events without a marker
     this.shownCount = 0;
+    this.holdClusters = false; // a snapshot's parts are still coming: its clusters are drawn after the last
     this.backlog = new Backlog({ work: (item) => this._showQueued(item), done: () => this._sliceDone() });
     if (!this.ready) {
       el.textContent = "Leaflet failed to load (frontend/vendor/)";
@@ -369,6 +370,7 @@ export class BoardMap {
     }
     this._commit([], dropMarkers);
     this._queue(queue);
+    if (!this.backlog.size) this._sliceDone(); // nothing to build: the clusters are drawn now
   }
 
   /** Re-evaluate which events are shown (the filter changed): hidden at once, shown in slices. */
@@ -437,7 +439,7 @@ export class BoardMap {
 
   /** After each slice; when the backlog is done, the clusters on screen are redrawn, once. */
   _sliceDone() {
-    if (!this.backlog.size) {
+    if (!this.backlog.size && !this.holdClusters) {
       const c = this.cluster;
       c._unspiderfy?.();
       c._topClusterLevel._recalculateBounds();

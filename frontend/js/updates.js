@@ -31,7 +31,7 @@ export class Updates {
     this.pending = {
       reset: true,
       upserted: new Set(),
-      loaded: new Set(), // of upserted, those a snapshot's later part brought: the map takes them in slices
+      loaded: new Set(), // of upserted, those a snapshot's later part brought: the map queues them at once
       removed: new Set(),
       workflows: new Set(),
       flash: new Set(),
@@ -45,7 +45,7 @@ export class Updates {
       membership: false, // a complaint joined or left a cluster: its own row shows or hides
       cards: false,
     };
-    this.mapPending = { upserted: new Set(), loaded: new Set(), removed: new Set(), refilter: false, situations: false };
+    this.mapPending = { upserted: new Set(), removed: new Set(), refilter: false, situations: false };
   }
 
   /** One message's change (BoardStream.handle), for the next frame. */
@@ -180,6 +180,7 @@ export class Updates {
       for (const ev of store.events.values()) timeline.add(ev);
       this._clusterRows(null);
       this.flushMap();
+      map.holdClusters = Boolean(store.snapshotPart); // the clusters are drawn once, when the last part is in
       map.apply({ reset: true }, store.events, view.map);
       map.setSituations(this.parts.cards.visible(), store.situations.clusters);
       dirtyKinds = null;
@@ -200,17 +201,16 @@ export class Updates {
       for (const id of pending.removed) {
         mapPending.removed.add(id);
         mapPending.upserted.delete(id);
-        mapPending.loaded.delete(id);
       }
       for (const id of pending.upserted) {
-        if (pending.loaded.has(id)) {
-          mapPending.loaded.add(id);
-          continue;
-        }
+        if (pending.loaded.has(id)) continue;
         mapPending.upserted.add(id);
-        mapPending.loaded.delete(id);
         mapPending.removed.delete(id);
       }
+      // a snapshot's later part: into the map's backlog at once (queueing is cheap, the slices
+      // do the work), not after the map's throttle
+      map.holdClusters = Boolean(store.snapshotPart);
+      if (pending.loaded.size) map.load(pending.loaded, store.events, view.map);
       if (this._clusterRows(dirtyKinds)) pending.refreshClusters = true;
       if (statusesMatter && pending.workflows.size) {
         dirtyKinds = null;
@@ -222,7 +222,7 @@ export class Updates {
       mapPending.refilter = true;
     }
     if (pending.filter && !pending.reset) this.flushMap(); // a click: at once
-    else if (mapPending.upserted.size || mapPending.loaded.size || mapPending.removed.size || mapPending.refilter || mapPending.situations) this.scheduleMap();
+    else if (mapPending.upserted.size || mapPending.removed.size || mapPending.refilter || mapPending.situations) this.scheduleMap();
     const changed = pending.reset || pending.filter || pending.upserted.size || pending.removed.size || pending.workflows.size || pending.refreshClusters;
     if (changed) {
       lists.render({ dirtyKinds, refresh: pending.workflows, flash: pending.flash });
@@ -281,7 +281,6 @@ export class Updates {
     this.lastMapAt = performance.now();
     if (this.pending.reset) {
       mapPending.upserted.clear();
-      mapPending.loaded.clear();
       mapPending.removed.clear();
       mapPending.refilter = false;
       mapPending.situations = false;
@@ -290,12 +289,10 @@ export class Updates {
     if (mapPending.upserted.size || mapPending.removed.size) {
       map.apply({ upserted: mapPending.upserted, removed: mapPending.removed }, store.events, view.map);
     }
-    if (mapPending.loaded.size) map.load(mapPending.loaded, store.events, view.map);
     if (mapPending.refilter) map.refilter(view.map);
     if (mapPending.situations) map.setSituations(cards.visible(), store.situations.clusters);
     mapPending.situations = false;
     mapPending.upserted.clear();
-    mapPending.loaded.clear();
     mapPending.removed.clear();
     mapPending.refilter = false;
   }
