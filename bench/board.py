@@ -12,7 +12,7 @@ extras (`pip install -e '.[test]'`). No baseline: its targets are absolute (what
 
 Run:  python -m bench board   (in the suite's table), or, to look into it,
       python -m bench.board [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
-                            [--profile] [--profile-load] [--trace]
+                            [--profile] [--profile-load] [--trace] [--trace-load]
 """
 
 from __future__ import annotations
@@ -193,22 +193,69 @@ def print_profile(profile: dict[str, Any], top: int = 25, title: str = "the burs
         print(f"  {us / 1000:8.1f} ms {100 * us / total:5.1f}%  {where}")
 
 
-def print_trace(trace: dict[str, Any] | list[Any], top: int = 15) -> None:
-    """Main-thread time by trace event name (Layout, UpdateLayoutTree, Paint, FunctionCall...)."""
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute"]
+TRACE_TASK_MS = 30.0  # tasks at least this long are listed one by one, with what filled them
+
+
+def print_trace(trace: dict[str, Any] | list[Any], top: int = 15, title: str = "the burst") -> None:
+    """Main-thread time by trace event name (Layout, UpdateLayoutTree, Paint, FunctionCall...),
+    then each long task with its biggest parts: where a task's time went, JS or not."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     main_tids = {
         (e["pid"], e["tid"])
         for e in events
         if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
     }
+    main = [
+        e
+        for e in events
+        if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main_tids and "dur" in e
+    ]
     totals: dict[str, float] = {}
-    for e in events:
-        if e.get("ph") != "X" or (e.get("pid"), e.get("tid")) not in main_tids:
-            continue
-        totals[e["name"]] = totals.get(e["name"], 0.0) + e.get("dur", 0) / 1000
-    print("renderer main thread during the burst, by phase (inclusive ms):")
+    for e in main:
+        totals[e["name"]] = totals.get(e["name"], 0.0) + e["dur"] / 1000
+    print(f"renderer main thread during {title}, by phase (inclusive ms):")
     for name, ms in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {ms:8.1f} ms  {name}")
+    print(f"tasks over {TRACE_TASK_MS:.0f} ms (from the first traced event; self time by part):")
+    t0 = min((e["ts"] for e in main), default=0)
+    for task, parts in long_tasks(main):
+        biggest = sorted(parts.items(), key=lambda kv: -kv[1])[:7]
+        text = ", ".join(f"{name} {ms:.0f}" for name, ms in biggest)
+        cpu = f" (CPU {task['tdur'] / 1000:.0f})" if "tdur" in task else ""
+        print(f"  +{(task['ts'] - t0) / 1000:7.0f} ms  {task['dur'] / 1000:6.1f} ms{cpu}: {text}")
+
+
+def _label(e: dict[str, Any]) -> str:
+    """A trace event's part name: JS by where the browser called into it, the rest by phase."""
+    url = e.get("args", {}).get("data", {}).get("url")
+    if e["name"] in ("FunctionCall", "EventDispatch", "TimerFire", "FireAnimationFrame") and url:
+        return f"{Path(url).name}:{e['args']['data'].get('lineNumber', 0)}"
+    return str(e["name"])
+
+
+def long_tasks(main: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, float]]]:
+    """Each top-level task of at least TRACE_TASK_MS with the self time (ms) of its parts."""
+    out: list[tuple[dict[str, Any], dict[str, float]]] = []
+    stack: list[dict[str, Any]] = []
+    task: dict[str, Any] | None = None
+    parts: dict[str, float] = {}
+    for e in [*sorted(main, key=lambda e: (e["ts"], -e["dur"])), None]:
+        while stack and (e is None or stack[-1]["ts"] + stack[-1]["dur"] <= e["ts"]):
+            stack.pop()
+        if not stack:
+            if task is not None and task["dur"] >= TRACE_TASK_MS * 1000:
+                out.append((task, {k: v / 1000 for k, v in parts.items()}))
+            if e is None:
+                break
+            task, parts = e, {}
+        else:
+            parent = _label(stack[-1])
+            parts[parent] = parts.get(parent, 0.0) - e["dur"]
+        label = _label(e)
+        parts[label] = parts.get(label, 0.0) + e["dur"]
+        stack.append(e)
+    return out
 
 
 LOADED_JS = """() => {
@@ -277,9 +324,13 @@ def open_page(browser: Any, args: argparse.Namespace, errors: list[str]) -> Any:
     return page
 
 
-def measure_load(page: Any, base: str, n: int, profile: bool) -> dict[str, Any]:
+def measure_load(
+    page: Any, browser: Any, base: str, n: int, profile: bool, trace: bool
+) -> dict[str, Any]:
     """Navigate and wait until the list count, the lists and the map show all `n` events."""
     cdp = start_profiler(page) if profile else None
+    if trace:
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
     page.goto(base + "/")
     page.wait_for_function(LOADED_JS % (n, n), polling="raf", timeout=120_000)
     load = page.evaluate(LOAD_FIGURES_JS)
@@ -295,6 +346,8 @@ def measure_load(page: Any, base: str, n: int, profile: bool) -> dict[str, Any]:
     )
     if cdp is not None:
         print_profile(cdp.send("Profiler.stop")["profile"], title="the load")
+    if trace:
+        print_trace(json.loads(browser.stop_tracing()), title="the load")
     return dict(load)
 
 
@@ -330,8 +383,7 @@ def measure_burst(
 ) -> dict[str, Any]:
     cdp = start_profiler(page) if args.profile else None
     if args.trace:
-        categories = ["devtools.timeline", "disabled-by-default-devtools.timeline"]
-        browser.start_tracing(page=page, categories=categories)
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
     page.evaluate(START_RECORDING_JS)
     sent = burst(base, gen, args.events, args.rate, args.seconds)
     active = len(gen.bodies)
@@ -375,7 +427,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--profile", action="store_true", help="where the burst's CPU time went")
     ap.add_argument("--profile-load", action="store_true", help="where the load's CPU time went")
-    ap.add_argument("--trace", action="store_true", help="rendering time by phase (Chrome trace)")
+    ap.add_argument("--trace", action="store_true", help="the burst's time by phase (Chrome trace)")
+    ap.add_argument("--trace-load", action="store_true", help="the load's time by phase and task")
     ap.add_argument("--js", default="", help="extra script run before the page's (experiments)")
     ap.add_argument("--css", default="", help="extra CSS (experiments), e.g. '.kpis{display:none}'")
     ap.add_argument("--screenshot", default="", help="save the loaded board as this PNG")
@@ -398,7 +451,9 @@ def session(args: argparse.Namespace) -> dict[str, Any]:
             )
             errors: list[str] = []
             page = open_page(browser, args, errors)
-            load = measure_load(page, server.base, args.events, args.profile_load)
+            load = measure_load(
+                page, browser, server.base, args.events, args.profile_load, args.trace_load
+            )
             time.sleep(SETTLE_SECONDS)
             if args.screenshot:
                 page.screenshot(path=args.screenshot)

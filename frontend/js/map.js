@@ -81,6 +81,7 @@ export class BoardMap {
     this.userMoved = false;
     this.noLocation = 0; // shown events without a marker
     this.shownCount = 0;
+    this.holdClusters = false; // a snapshot's parts are still coming: its clusters are drawn after the last
     this.backlog = new Backlog({ work: (item) => this._showQueued(item), done: () => this._sliceDone() });
     if (!this.ready) {
       el.textContent = "Leaflet failed to load (frontend/vendor/)";
@@ -353,6 +354,25 @@ export class BoardMap {
     this._commit(addMarkers, dropMarkers);
   }
 
+  /** A snapshot's later part: its events join the map in slices, as a rebuild's do. */
+  load(ids, events, match) {
+    if (!this.ready) return;
+    const queue = [];
+    const dropMarkers = [];
+    for (const id of ids) {
+      const ev = events.get(id);
+      const old = this.items.get(id);
+      if (!ev || old?.ev === ev) continue;
+      if (old) this._hide(old, dropMarkers);
+      const item = this._item(ev, match);
+      this.items.set(id, item);
+      if (item.want) queue.push(item);
+    }
+    this._commit([], dropMarkers);
+    this._queue(queue);
+    if (!this.backlog.size) this._sliceDone(); // nothing to build: the clusters are drawn now
+  }
+
   /** Re-evaluate which events are shown (the filter changed): hidden at once, shown in slices. */
   refilter(match) {
     if (!this.ready) return;
@@ -419,7 +439,7 @@ export class BoardMap {
 
   /** After each slice; when the backlog is done, the clusters on screen are redrawn, once. */
   _sliceDone() {
-    if (!this.backlog.size) {
+    if (!this.backlog.size && !this.holdClusters) {
       const c = this.cluster;
       c._unspiderfy?.();
       c._topClusterLevel._recalculateBounds();

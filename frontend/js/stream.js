@@ -48,6 +48,7 @@ function emptyChange(type) {
   return {
     type,
     reset: false, // everything was replaced (snapshot or epoch change): redraw the whole list
+    loading: false, // a later part of a snapshot: its events are upserted, but they are not news
     upserted: [], // event ids added or updated in the active view
     removed: [], // event ids that left the active view
     duplicates: 0, // entries ignored because their seq was already processed
@@ -91,6 +92,7 @@ export class BoardStream {
     this.epochChanges = 0;
     this.replay = null; // on a replay stream: the player's status {state, speed, position, ...}
     this.role = null; // "viewer" | "operator" | "admin" from the welcome; null from an older server
+    this.snapshotPart = null; // {seq, next, parts} while a snapshot's parts arrive
   }
 
   /** The `hello` to send on (re)connect: it asks to resume when we already hold a history. */
@@ -105,7 +107,8 @@ export class BoardStream {
 
   /** `{epoch, after_seq}` once we hold a history, else null (a first connect takes a snapshot). */
   resumePayload() {
-    if (this.epoch === null) return null;
+    // half a snapshot is no history to resume from: a reconnect asks for a whole one
+    if (this.epoch === null || this.snapshotPart) return null;
     return { epoch: this.epoch, after_seq: this.lastSeq };
   }
 
@@ -118,6 +121,7 @@ export class BoardStream {
     this.feeds = [];
     this.notices = [];
     this.truncated = false;
+    this.snapshotPart = null;
     this.situations.reset();
   }
 
@@ -193,34 +197,56 @@ export class BoardStream {
     this._serverTime(msg.server_time, now);
   }
 
+  /**
+   * A snapshot arrives in parts (`part` of `parts`; one without them is whole): the first replaces
+   * everything, the others add their events; the board resumes from its seq only once the last
+   * part is in. A part that does not follow the one before is ignored.
+   */
   _snapshot(msg, change, now) {
-    this.events.clear();
-    this.versions.clear();
+    const part = Number(msg.part) || 0;
+    const parts = Math.max(1, Number(msg.parts) || 1);
+    const seq = Number(msg.seq) || 0;
+    const held = this.snapshotPart;
+    if (part > 0 && (!held || held.seq !== seq || held.next !== part)) return;
     const list = Array.isArray(msg.events) ? msg.events : [];
+    if (part === 0) {
+      this.events.clear();
+      this.versions.clear();
+      this.truncated = Boolean(msg.truncated);
+      // Workflows of the snapshot's events, consistent with its seq; those held for events that
+      // already left the view stay (the history they describe has not changed).
+      if (msg.workflows && typeof msg.workflows === "object") {
+        for (const [id, flow] of Object.entries(msg.workflows)) {
+          if (flow && typeof flow === "object") this.workflows.set(id, flow);
+        }
+      }
+      if (Array.isArray(msg.feeds)) {
+        this.feeds = msg.feeds;
+        this.feedsAt = now;
+        change.feeds = true;
+      }
+      change.reset = true;
+    } else {
+      change.loading = true;
+    }
     for (const ev of list) {
       if (!ev || typeof ev.event_id !== "string") continue;
-      const held = this.versions.get(ev.event_id);
-      if (held !== undefined && held > (ev.version ?? 1)) continue;
-      this._rememberVersion(ev.event_id, ev.version ?? 1);
-      if ((ev.status ?? "active") === "active") this.events.set(ev.event_id, ev);
+      const version = ev.version ?? 1;
+      const known = this.versions.get(ev.event_id);
+      if (known !== undefined && known > version) continue;
+      this._rememberVersion(ev.event_id, version);
+      const active = (ev.status ?? "active") === "active";
+      if (active) this.events.set(ev.event_id, ev);
       else this.events.delete(ev.event_id);
-    }
-    this.lastSeq = Number(msg.seq) || 0;
-    this.serverHead = Math.max(this.serverHead, this.lastSeq);
-    this.truncated = Boolean(msg.truncated);
-    // Workflows of the snapshot's events, consistent with its seq; those held for events that
-    // already left the view stay (the history they describe has not changed).
-    if (msg.workflows && typeof msg.workflows === "object") {
-      for (const [id, flow] of Object.entries(msg.workflows)) {
-        if (flow && typeof flow === "object") this.workflows.set(id, flow);
+      if (part > 0 && active) {
+        change.upserted.push(ev.event_id);
+        change.applied.push({ ev, prev: null });
       }
     }
-    if (Array.isArray(msg.feeds)) {
-      this.feeds = msg.feeds;
-      this.feedsAt = now;
-      change.feeds = true;
-    }
-    change.reset = true;
+    this.snapshotPart = part + 1 < parts ? { seq, next: part + 1, parts } : null;
+    if (this.snapshotPart) return;
+    this.lastSeq = seq;
+    this.serverHead = Math.max(this.serverHead, this.lastSeq);
   }
 
   _batch(msg, change) {

@@ -31,6 +31,7 @@ export class Updates {
     this.pending = {
       reset: true,
       upserted: new Set(),
+      loaded: new Set(), // of upserted, those a snapshot's later part brought: the map queues them at once
       removed: new Set(),
       workflows: new Set(),
       flash: new Set(),
@@ -54,17 +55,22 @@ export class Updates {
     if (change.reset) {
       pending.reset = true;
       pending.upserted.clear();
+      pending.loaded.clear();
       pending.removed.clear();
       pending.flash.clear();
     }
+    const news = !change.reset && !change.loading && !this.initialLoad;
     for (const id of change.upserted) {
       pending.upserted.add(id);
       pending.removed.delete(id);
-      if (!change.reset && !this.initialLoad) pending.flash.add(id);
+      if (change.loading) pending.loaded.add(id);
+      else pending.loaded.delete(id);
+      if (news) pending.flash.add(id);
     }
     for (const id of change.removed) {
       pending.removed.add(id);
       pending.upserted.delete(id);
+      pending.loaded.delete(id);
     }
     for (const id of change.workflows) {
       pending.workflows.add(id);
@@ -72,7 +78,7 @@ export class Updates {
     }
     for (const { ev, prev } of change.applied) {
       timeline.add(ev);
-      if (!this.initialLoad && !change.reset && shouldAnnounce(prev, ev) && board.matcher(ev)) announcer.push(ev);
+      if (news && shouldAnnounce(prev, ev) && board.matcher(ev)) announcer.push(ev);
     }
     if (change.reset || change.applied.length) announcer.recheck(); // ended or downgraded alerts go
     if (change.notices.length) pending.notices = true;
@@ -174,6 +180,7 @@ export class Updates {
       for (const ev of store.events.values()) timeline.add(ev);
       this._clusterRows(null);
       this.flushMap();
+      map.holdClusters = Boolean(store.snapshotPart); // the clusters are drawn once, when the last part is in
       map.apply({ reset: true }, store.events, view.map);
       map.setSituations(this.parts.cards.visible(), store.situations.clusters);
       dirtyKinds = null;
@@ -196,9 +203,14 @@ export class Updates {
         mapPending.upserted.delete(id);
       }
       for (const id of pending.upserted) {
+        if (pending.loaded.has(id)) continue;
         mapPending.upserted.add(id);
         mapPending.removed.delete(id);
       }
+      // a snapshot's later part: into the map's backlog at once (queueing is cheap, the slices
+      // do the work), not after the map's throttle
+      map.holdClusters = Boolean(store.snapshotPart);
+      if (pending.loaded.size) map.load(pending.loaded, store.events, view.map);
       if (this._clusterRows(dirtyKinds)) pending.refreshClusters = true;
       if (statusesMatter && pending.workflows.size) {
         dirtyKinds = null;
@@ -224,6 +236,7 @@ export class Updates {
     pending.refreshClusters = false;
     pending.cards = false;
     pending.upserted.clear();
+    pending.loaded.clear();
     pending.removed.clear();
     pending.workflows.clear();
     pending.flash.clear();

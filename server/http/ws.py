@@ -239,15 +239,14 @@ class Connection:
         )
         if mode == "snapshot":
             snap = await source.snapshot(flt, s.snapshot_max_events)
-            await self._send(
-                protocol.snapshot(
-                    seq=snap.seq,
-                    events=snap.events,
-                    truncated=snap.truncated,
-                    feeds=board.feed_health(),
-                    workflows=snap.workflows,
-                )
-            )
+            for part in protocol.snapshot(
+                seq=snap.seq,
+                events=snap.events,
+                truncated=snap.truncated,
+                feeds=board.feed_health(),
+                workflows=snap.workflows,
+            ):
+                await self._send(part)
             sent_up_to = snap.seq
         else:
             assert resume is not None

@@ -23,6 +23,9 @@ REPLAY_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"  # a replay's stream is `replay:<name>
 STREAM_PATTERN = re.compile(rf"^(live|replay:{REPLAY_NAME})$")
 MAX_FILTER_VALUES = 100
 MAX_MESSAGE_DEPTH = 32  # nesting of objects and arrays in one inbound message
+# Events per `snapshot` message: a board parses and draws each part in a task of its own, so 5,000
+# events never make one ~4 MB message whose decoding alone blocks the page (issue 13).
+SNAPSHOT_PART_EVENTS = 500
 
 
 class FilterSpec(Frozen):
@@ -254,23 +257,32 @@ def welcome(
 def snapshot(
     *,
     seq: int,
-    events: Iterable[bytes],
+    events: list[bytes],
     truncated: bool,
     feeds: list[Any],
     workflows: dict[str, Any],
-) -> bytes:
-    """The active events consistent with `seq`, and the workflow of those acted on; event
-    bodies are joined, not re-encoded."""
-    return (
-        b'{"v":1,"type":"snapshot","seq":%d,"truncated":%s,"feeds":%s,"workflows":%s,"events":[%s]}'
-        % (
-            seq,
-            b"true" if truncated else b"false",
-            orjson.dumps(feeds),
-            orjson.dumps(workflows),
-            b",".join(events),
-        )
+) -> list[bytes]:
+    """The active events consistent with `seq` in parts of SNAPSHOT_PART_EVENTS (`part` of
+    `parts`, at least one); the first also carries the feeds and the workflow of those acted on.
+    Event bodies are joined, not re-encoded."""
+    size = SNAPSHOT_PART_EVENTS
+    parts = max(1, -(-len(events) // size))
+    head = b'{"v":1,"type":"snapshot","seq":%d,"truncated":%s' % (
+        seq,
+        b"true" if truncated else b"false",
     )
+    first = b',"feeds":%s,"workflows":%s' % (orjson.dumps(feeds), orjson.dumps(workflows))
+    return [
+        b'%s,"part":%d,"parts":%d%s,"events":[%s]}'
+        % (
+            head,
+            part,
+            parts,
+            first if part == 0 else b"",
+            b",".join(events[part * size : (part + 1) * size]),
+        )
+        for part in range(parts)
+    ]
 
 
 def batch(entries: Iterable[bytes], *, head: int) -> bytes:

@@ -275,3 +275,30 @@ test("garbage messages do not throw", () => {
   s.handle({ v: 1, type: "something-new" });
   assert.equal(s.events.size, 0);
 });
+
+test("a snapshot in parts: the first replaces, the others add (not news), resume only once whole", () => {
+  const s = started([ev("test:old")], 5);
+  const part = (n, events, extra = {}) => ({ v: 1, type: "snapshot", seq: 9, part: n, parts: 3, truncated: false, events, ...extra });
+  const first = s.handle(part(0, [ev("test:a")], { feeds: [{ feed: "f" }], workflows: { "test:a": { state: "acknowledged" } } }));
+  assert.equal(first.reset, true);
+  assert.deepEqual([...s.events.keys()], ["test:a"]);
+  assert.equal(s.workflow("test:a").state, "acknowledged");
+  assert.equal(s.resumePayload(), null, "half a snapshot is nothing to resume from");
+  assert.equal(s.lastSeq, 5);
+
+  const second = s.handle(part(1, [ev("test:b"), ev("test:gone", { status: "cancelled" })]));
+  assert.equal(second.reset, false);
+  assert.equal(second.loading, true);
+  assert.deepEqual(second.upserted, ["test:b"]);
+  assert.deepEqual(second.applied.map((a) => [a.ev.event_id, a.prev]), [["test:b", null]]);
+  assert.deepEqual(s.feeds, [{ feed: "f" }], "later parts carry no feeds and keep the first's");
+
+  const stray = s.handle(part(1, [ev("test:again")]));
+  assert.deepEqual(stray.upserted, [], "a part out of turn is ignored");
+  assert.equal(s.events.has("test:again"), false);
+
+  s.handle(part(2, [ev("test:c")]));
+  assert.deepEqual([...s.events.keys()].sort(), ["test:a", "test:b", "test:c"]);
+  assert.equal(s.lastSeq, 9);
+  assert.deepEqual(s.resumePayload(), { epoch: EPOCH, after_seq: 9 });
+});

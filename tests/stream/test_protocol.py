@@ -91,19 +91,19 @@ def test_token_bucket_allows_bursts_then_the_rate() -> None:
 
 
 def test_server_messages_are_versioned_json() -> None:
-    snap = orjson.loads(
-        protocol.snapshot(
-            seq=3,
-            events=[b'{"a":1}', b'{"b":2}'],
-            truncated=False,
-            feeds=[],
-            workflows={"x:1": {"state": "new"}},
-        )
+    [raw] = protocol.snapshot(
+        seq=3,
+        events=[b'{"a":1}', b'{"b":2}'],
+        truncated=False,
+        feeds=[],
+        workflows={"x:1": {"state": "new"}},
     )
-    assert snap == {
+    assert orjson.loads(raw) == {
         "v": 1,
         "type": "snapshot",
         "seq": 3,
+        "part": 0,
+        "parts": 1,
         "truncated": False,
         "feeds": [],
         "workflows": {"x:1": {"state": "new"}},
@@ -112,3 +112,29 @@ def test_server_messages_are_versioned_json() -> None:
     batch = orjson.loads(protocol.batch([], head=9))
     assert batch == {"v": 1, "type": "batch", "head": 9, "entries": []}
     assert orjson.loads(protocol.error("x", "y"))["code"] == "x"
+
+
+def test_a_big_snapshot_comes_in_parts_the_first_with_feeds_and_workflows() -> None:
+    n = 2 * protocol.SNAPSHOT_PART_EVENTS + 1
+    parts = [
+        orjson.loads(raw)
+        for raw in protocol.snapshot(
+            seq=7,
+            events=[b'{"n":%d}' % i for i in range(n)],
+            truncated=True,
+            feeds=[{"feed": "f"}],
+            workflows={"x:1": {"state": "acked"}},
+        )
+    ]
+    assert [(p["part"], p["parts"], p["seq"], p["truncated"]) for p in parts] == [
+        (0, 3, 7, True),
+        (1, 3, 7, True),
+        (2, 3, 7, True),
+    ]
+    assert [e["n"] for p in parts for e in p["events"]] == list(range(n)), "in order, none twice"
+    assert parts[0]["feeds"] == [{"feed": "f"}] and parts[0]["workflows"] == {
+        "x:1": {"state": "acked"}
+    }
+    assert all("feeds" not in p and "workflows" not in p for p in parts[1:])
+    [empty] = protocol.snapshot(seq=0, events=[], truncated=False, feeds=[], workflows={})
+    assert orjson.loads(empty)["events"] == [] and orjson.loads(empty)["parts"] == 1
