@@ -35,6 +35,7 @@ class Follower:
         self.epoch = epoch
         self.after = after
         self.gaps = 0  # times the server could not resume us and sent a snapshot instead
+        self.snapshot_events = 0  # active events in the snapshot's parts so far
         self.welcome: dict[str, Any] = {}
 
     async def entries(self) -> AsyncIterator[dict[str, Any]]:
@@ -76,10 +77,13 @@ class Follower:
                 f"connected: {self.stream}, epoch {self.epoch}, head {message['head']}, "
                 f"{message['mode']}"
             )
-        elif kind == "snapshot":
+        elif kind == "snapshot":  # in parts: one note when the last is in
             if self.after is None:
                 self.after = message["seq"]
-            note(f"snapshot at seq {message['seq']}: {len(message['events'])} active events")
+            part, parts = message.get("part", 0), message.get("parts", 1)
+            self.snapshot_events = (self.snapshot_events if part else 0) + len(message["events"])
+            if part + 1 >= parts:
+                note(f"snapshot at seq {message['seq']}: {self.snapshot_events} active events")
         elif kind == "batch":
             fresh = [e for e in message["entries"] if self.after is None or e["seq"] > self.after]
             if fresh:

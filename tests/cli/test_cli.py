@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 import pytest
 
+from server.stream.protocol import SNAPSHOT_PART_EVENTS
 from tests.conftest import PUSH_TOKEN, event_dict
 from tests.process import ServerProcess, cityboard
 
@@ -109,3 +110,31 @@ def test_serve_on_every_address_prints_links_that_open(tmp_path: Path) -> None:
                 assert answer.status == 200, link
     finally:
         server.stop()
+
+
+async def test_tail_notes_a_snapshot_in_parts_once_with_all_its_events(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "parts.db").start()
+    events = SNAPSHOT_PART_EVENTS + 100
+    try:
+        for start in range(0, events, 200):
+            await push(server.http, [event_dict(i) for i in range(start, start + 200)])
+        tail = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "server.cli.main",
+            "tail",
+            server.ws_url,
+            "--count",
+            "1",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert tail.stderr is not None
+        line = await line_with(tail.stderr, b"snapshot at seq")
+        await push(server.http, [event_dict(events)])
+        rest = await asyncio.wait_for(tail.stderr.read(), 15)
+        assert await asyncio.wait_for(tail.wait(), 10) == 0
+    finally:
+        server.stop()
+    assert line.decode().strip().endswith(f": {events} active events"), line
+    assert b"snapshot at seq" not in rest, "one note for the whole snapshot"
