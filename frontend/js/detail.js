@@ -363,10 +363,10 @@ export class DetailPanel {
     const tr = this.ctx.tr();
     if (item.kind === "version") {
       const ev = item.ev;
+      const title = eventText(ev, tr.lang).title;
       if (item.first) {
         return `${tr.t("history.created", { severity: tr.label("severities", ev.severity), status: tr.label("statuses", ev.status ?? "active") })} — ${title}`;
       }
-      const title = eventText(ev, tr.lang).title;
       // in a situation's story, a member's later version says which member it is
       const head = `${item.member ? `“${title}” ` : ""}${tr.t("history.version", { n: item.version })}`;
       if (!item.changed.length) return `${head}: ${tr.t("history.unchanged")}`;
