@@ -125,7 +125,7 @@ def area_geometry(vertices: Sequence[LonLat]) -> dict[str, Any] | None:
 
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
 RINGS_PER_REACH = 16  # a Nearest's small cells: ~94 m for 1,500 m, a few members each on a flood
-MEASURE_ALL_UP_TO = 64  # points within reach: so few are cheaper measured than searched by ring
+MEASURE_ALL_UP_TO = 64  # points in the cells around a place: cheaper measured than searched
 RING_MAX_LAT = 85.0  # rings need cells of some width: nearer the poles everything is measured
 FLOOR_SLACK_M = 1.0  # taken off each ring's floor: float error and gaps rounded to 0.1 m
 
@@ -227,9 +227,10 @@ class Nearest(Nearby):
     def nearest_first(
         self, point: LonLat | None, is_area: bool
     ) -> Iterator[tuple[float, list[str]]]:
-        """What `near` finds, in batches, each with a floor no id in it is nearer `point` than
-        (metres, less FLOOR_SLACK_M), floors rising: a caller looking for the nearest stops at a
-        floor past the best it has. A batch's ids come in no particular order."""
+        """The ids that may lie within reach (the caller measures) in batches, each with a floor
+        no id in it is nearer `point` than (metres, less FLOOR_SLACK_M), floors rising: a caller
+        after the nearest stops at a floor past the best it has. Few points, an area or no point:
+        one batch, `near`'s. A batch's ids come in no particular order."""
         if not self.order:
             return
         if (
