@@ -1,12 +1,15 @@
 """`situations`: the situation book's fold, µs per entry, and whether it stays flat as logs grow.
 
 Run: python -m bench situations [--quick] (or python -m bench.situations WORKLOAD ENTRIES for one
-case). Three workloads, each at 10,000 and 100,000 entries (10,000 with --quick), each case in a
+case). Four workloads, each at 10,000 and 100,000 entries (10,000 with --quick), each case in a
 process of its own: the body of every entry is encoded first, then the fold decodes and applies
 them as the live server does (`orjson.loads`, `SituationBook.apply`):
 
 - `dense`: a bad day's complaints, one `complaint.water` every 2 s within ~1 x 2 km (the shape
   that made the fold quadratic);
+- `dense-flood`: the same complaints, but every MAX_MEMBERS entries an extreme flood opens at the
+  next of 16 spots 5 km apart and the complaints that follow fall around it, so an open situation
+  keeps growing to MAX_MEMBERS members (where each newcomer looks for its nearest member);
 - `flood`: the flood recording (tests/fixtures/recordings/flood.jsonl: a warning, an underpass,
   closures and 40 complaints) again and again, a new copy every 20 minutes at the next of 16 spots
   5 km apart, each copy resolved 80 minutes after it began (so situations open, close and go);
@@ -33,10 +36,11 @@ import orjson
 from bench.boards import event as bench_event
 from bench.harness import REPO, Figure, Result, say, table
 from server.situations import SituationBook, SituationSettings
+from server.situations.book import MAX_MEMBERS
 
 SIZES = (10_000, 100_000)
 QUICK_SIZES = (10_000,)
-WORKLOADS = ("dense", "flood", "random")
+WORKLOADS = ("dense", "dense-flood", "flood", "random")
 FLAT_TARGET = 1.5  # last tenth over first tenth: no entry may cost much more for coming late
 SHARE = 10  # flatness compares the first and the last tenth
 FLOOR_REPEATS = 3  # the floor is cheap: its best of a few (the machine is shared)
@@ -56,28 +60,58 @@ def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def complaint(n: int, at: datetime, lon: float, lat: float, district: str) -> dict[str, Any]:
+    """A water complaint as the dense workloads send it."""
+    return {
+        "event_id": f"bench:c{n}",
+        "version": 1,
+        "source": "bench",
+        "kind": "complaint",
+        "category": "complaint.water",
+        "severity": "minor",
+        "status": "active",
+        "title": "물",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "district": district,
+        "sent_at": iso(at),
+        "updated_at": iso(at),
+        "received_at": iso(at),
+    }
+
+
 def dense(count: int) -> Iterator[dict[str, Any]]:
     """One water complaint every 2 s on a ~1 x 2 km patch (the lead's measurement's shape)."""
     rng = random.Random(1)
     for n in range(count):
-        at = iso(T0 + DENSE_STEP * n)
         lon = DENSE_SPOT[0] + rng.uniform(-DENSE_SPREAD, DENSE_SPREAD)
         lat = DENSE_SPOT[1] + rng.uniform(-DENSE_SPREAD, DENSE_SPREAD)
-        yield {
-            "event_id": f"bench:c{n}",
-            "version": 1,
-            "source": "bench",
-            "kind": "complaint",
-            "category": "complaint.water",
-            "severity": "minor",
-            "status": "active",
-            "title": "물",
-            "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "district": "11140",
-            "sent_at": at,
-            "updated_at": at,
-            "received_at": at,
-        }
+        yield complaint(n, T0 + DENSE_STEP * n, lon, lat, "11140")
+
+
+def dense_flood(count: int) -> Iterator[dict[str, Any]]:
+    """The dense day's complaints around a flood that grows to MAX_MEMBERS, then the next one at
+    the next spot: a bad day's open situation, always between one and MAX_MEMBERS members."""
+    rng = random.Random(1)
+    for n in range(count):
+        at = T0 + DENSE_STEP * n
+        block = n // MAX_MEMBERS
+        spot = block % FLOOD_SPOTS**2
+        lon = DENSE_SPOT[0] + (spot % FLOOD_SPOTS) * FLOOD_SPACING
+        lat = DENSE_SPOT[1] + (spot // FLOOD_SPOTS) * FLOOD_SPACING
+        district = f"b{spot:02d}"
+        if n % MAX_MEMBERS == 0:
+            body = complaint(n, at, lon, lat, district)
+            body.update(
+                event_id=f"bench:flood{block}",
+                kind="disaster",
+                category="disaster.flood",
+                severity="extreme",
+                title="호우경보",
+            )
+            yield body
+            continue
+        spread = rng.uniform(-DENSE_SPREAD, DENSE_SPREAD), rng.uniform(-DENSE_SPREAD, DENSE_SPREAD)
+        yield complaint(n, at, lon + spread[0], lat + spread[1], district)
 
 
 def shifted(value: Any, d_lon: float, d_lat: float) -> Any:
@@ -144,7 +178,7 @@ def randomly(count: int) -> Iterator[dict[str, Any]]:
         yield bench_event(n, start + n / RANDOM_RATE)
 
 
-MAKERS = {"dense": dense, "flood": flood, "random": randomly}
+MAKERS = {"dense": dense, "dense-flood": dense_flood, "flood": flood, "random": randomly}
 
 
 def case(workload: str, count: int) -> dict[str, float]:

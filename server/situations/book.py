@@ -105,7 +105,7 @@ class SituationBook:
         self.loose_disasters = geo.Nearby(settings.distance_m)
         # members an event may join, by place: at least the active members of open situations
         # with room for more (the rest would only be skipped, and a big one is 2,000 of them)
-        self.member_near = geo.Nearby(settings.distance_m)
+        self.member_near = geo.Nearest(settings.distance_m)
         self._clusters = Clusters(settings)
         # ids that may be forgotten at the next prune: new ones and those something stopped
         # holding (a prune looks at these, not at every event kept)
@@ -203,18 +203,24 @@ class SituationBook:
         if not member.families or (member.point is None and member.district is None):
             return
         best: tuple[float, int, str] | None = None
-        for other_id in self.member_near.near(member.point, member.is_area):
-            other = self.events[other_id]
-            if other is member or not other.active or other.situation is None:
-                continue
-            situation = self._situations[other.situation]
-            if situation.status != "open" or member.event_id in situation.banned:
-                continue
-            if len(situation.members) >= MAX_MEMBERS:
-                continue
-            gap = self._pair_gap(member, other)
-            if gap is not None and (best is None or (gap, situation.order) < best[:2]):
-                best = (gap, situation.order, situation.id)
+        # nearest first, stopping once no member left can be as near as the best: the least
+        # (gap, order) wins whatever order members are measured in (no two situations share
+        # an order, so a tie on both is one situation)
+        for floor, ids in self.member_near.nearest_first(member.point, member.is_area):
+            if best is not None and floor > best[0]:
+                break
+            for other_id in ids:
+                other = self.events[other_id]
+                if other is member or not other.active or other.situation is None:
+                    continue
+                situation = self._situations[other.situation]
+                if situation.status != "open" or member.event_id in situation.banned:
+                    continue
+                if len(situation.members) >= MAX_MEMBERS:
+                    continue
+                gap = self._pair_gap(member, other)
+                if gap is not None and (best is None or (gap, situation.order) < best[:2]):
+                    best = (gap, situation.order, situation.id)
         if best is not None:
             self._join(self._situations[best[2]], member)
             self._sweep(self._situations[best[2]], [member])

@@ -7,7 +7,7 @@ chain) for a situation's area, every result rounded so two folds of one log agre
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -124,6 +124,10 @@ def area_geometry(vertices: Sequence[LonLat]) -> dict[str, Any] | None:
 
 
 METRES_PER_DEGREE = EARTH_RADIUS_M * math.pi / 180
+RINGS_PER_REACH = 16  # a Nearest's small cells: ~94 m for 1,500 m, a few members each on a flood
+MEASURE_ALL_UP_TO = 64  # points in the cells around a place: cheaper measured than searched
+RING_MAX_LAT = 85.0  # rings need cells of some width: nearer the poles everything is measured
+FLOOR_SLACK_M = 1.0  # taken off each ring's floor: float error and gaps rounded to 0.1 m
 
 
 class Nearby:
@@ -167,6 +171,16 @@ class Nearby:
             if not ids:
                 del self.cells[cell]
 
+    def _around(self, point: LonLat) -> Iterator[dict[str, None]]:
+        """The cells that hold every point within reach of `point` (and a few more)."""
+        row = math.floor(point[1] / self.dlat)
+        for r in (row - 1, row, row + 1):
+            _, col = self._cell(point, r)
+            for c in range(col - 2, col + 3):  # ±2: a row's scale differs a little from ours
+                ids = self.cells.get((r, c))
+                if ids:
+                    yield ids
+
     def near(self, point: LonLat | None, is_area: bool) -> list[str]:
         """Ids that may lie within reach (the caller measures), oldest first; every id when the
         question is asked for an area or a place without a point."""
@@ -176,9 +190,97 @@ class Nearby:
             found: list[str] = list(self.order)
         else:
             found = list(self.areas)
-            row = math.floor(point[1] / self.dlat)
-            for r in (row - 1, row, row + 1):
-                _, col = self._cell(point, r)
-                for c in range(col - 2, col + 3):  # ±2: a row's scale differs a little from ours
-                    found.extend(self.cells.get((r, c), ()))
+            for ids in self._around(point):
+                found.extend(ids)
         return sorted(found, key=self.order.__getitem__)
+
+
+class Nearest(Nearby):
+    """A Nearby that also finds the nearest of many points within reach without measuring them
+    all: points are kept in small cells too (a reach/RINGS_PER_REACH degree-square grid) and
+    searched ring by ring outwards, each ring with the least distance any of its points can be."""
+
+    def __init__(self, reach_m: float) -> None:
+        super().__init__(reach_m)
+        self.reach = reach_m
+        self.step = self.dlat / RINGS_PER_REACH  # degrees, both ways
+        self.small: dict[tuple[int, int], dict[str, None]] = {}
+        self.small_where: dict[str, tuple[int, int]] = {}
+
+    def add(self, id_: str, order: int, point: LonLat | None, is_area: bool) -> None:
+        super().add(id_, order, point, is_area)
+        if id_ in self.where:
+            assert point is not None
+            cell = (math.floor(point[1] / self.step), math.floor(point[0] / self.step))
+            self.small.setdefault(cell, {})[id_] = None
+            self.small_where[id_] = cell
+
+    def remove(self, id_: str) -> None:
+        cell = self.small_where.pop(id_, None)
+        if cell is not None:
+            ids = self.small[cell]
+            del ids[id_]
+            if not ids:
+                del self.small[cell]
+        super().remove(id_)
+
+    def nearest_first(
+        self, point: LonLat | None, is_area: bool
+    ) -> Iterator[tuple[float, list[str]]]:
+        """The ids that may lie within reach (the caller measures) in batches, each with a floor
+        no id in it is nearer `point` than (metres, less FLOOR_SLACK_M), floors rising: a caller
+        after the nearest stops at a floor past the best it has. Few points, an area or no point:
+        one batch, `near`'s. A batch's ids come in no particular order."""
+        if not self.order:
+            return
+        if (
+            is_area
+            or point is None
+            or not (abs(point[1]) <= RING_MAX_LAT and abs(point[0]) <= 180)
+            or sum(map(len, self._around(point))) <= MEASURE_ALL_UP_TO
+        ):
+            yield 0.0, self.near(point, is_area)
+            return
+        if self.areas:
+            yield 0.0, list(self.areas)
+        lon, lat = point
+        step, small = self.step, self.small
+        row, col = math.floor(lat / step), math.floor(lon / step)
+        stretch = 1 / math.cos(math.radians(lat))  # columns per row for rings square in metres
+        rings, half = 0, 0  # rings searched; their half-width in columns
+        while True:
+            floor = max(0.0, self._floor(point, row, col, rings, half) - FLOOR_SLACK_M)
+            if floor > self.reach:
+                return
+            wide = math.ceil(rings * stretch)
+            west, east = col - wide, col + wide
+            found: list[str] = []
+            for r in range(row - rings, row + rings + 1):
+                if abs(r - row) == rings:
+                    columns: Iterable[int] = range(west, east + 1)
+                else:  # the rows already searched grow only at both ends
+                    columns = (*range(west, col - half), *range(col + half + 1, east + 1))
+                for c in columns:
+                    ids = small.get((r, c))
+                    if ids:
+                        found.extend(ids)
+            if found:
+                yield floor, found
+            rings, half = rings + 1, wide
+
+    def _floor(self, point: LonLat, row: int, col: int, rings: int, half: int) -> float:
+        """The least distance in metres from `point` to anything outside the rings searched
+        (rows row±(rings-1), columns col±half): 0 before the first."""
+        if rings == 0:
+            return 0.0
+        step = self.step
+        south, north = (row - rings + 1) * step, (row + rings) * step
+        west, east = (col - half) * step, (col + half + 1) * step
+        # beyond a row: at least the latitude between (a meridian is the shortest way across)
+        by_lat = min(point[1] - south, north - point[1]) * METRES_PER_DEGREE
+        # beyond a column but between those rows: haversine's own bound for that longitude
+        coolest = max(0.0, min(math.cos(math.radians(south)), math.cos(math.radians(north))))
+        shrink = math.sqrt(math.cos(math.radians(point[1])) * coolest)
+        d_lon = math.radians(min(point[0] - west, east - point[0]))
+        by_lon = 2 * EARTH_RADIUS_M * math.asin(min(1.0, shrink * math.sin(d_lon / 2)))
+        return min(by_lat, by_lon)

@@ -174,6 +174,25 @@ def test_an_event_joins_the_nearest_open_situation() -> None:
     assert "test:mid" in book.get(situation_id("test:b1"))["members"]  # type: ignore[index]
 
 
+@pytest.mark.parametrize("first", ["west", "east"])
+def test_between_two_big_situations_at_one_distance_the_older_wins(first: str) -> None:
+    # two floods 2 km apart, each with 100 complaints on its far side: enough members within
+    # reach that they are searched ring by ring, not measured one by one
+    middle = (127.0, 37.5)
+    spots = {"west": (126.988, 37.5), "east": (127.012, 37.5)}
+    order = [first, "east" if first == "west" else "west"]
+    bodies = [event(f"flood-{s}", "disaster.flood", severity="extreme", at=spots[s]) for s in order]
+    for n in range(100):
+        for side, sign in (("west", -1), ("east", 1)):
+            at = offset(spots[side], sign * (10 + n * 3), (n % 10) * 20)
+            bodies.append(event(f"{side}{n}", "complaint.water", minutes=1, at=at))
+    bodies.append(event("between", "complaint.water", minutes=2, at=middle))
+    book = fold(log(*bodies), SETTINGS)
+    older = book.get(situation_id(f"test:flood-{first}"))
+    assert older is not None and older["member_count"] == 102
+    assert "test:between" in older["members"]
+
+
 def test_complaints_cluster_and_the_cluster_grows_with_a_sparkline() -> None:
     spot = offset(GANGNAM, 5000, 5000)  # far from anything else
     four = [

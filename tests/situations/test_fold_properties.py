@@ -8,10 +8,11 @@ import sys
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.situations import SituationBook, SituationSettings, fold, situation_id
+from server.situations import SituationBook, SituationSettings, fold, geo, situation_id
 from tests.situations.builders import GANGNAM, action, event, log, offset
 
 SETTINGS = SituationSettings(cluster_min=3, complaint_volume_raise=4)
@@ -65,6 +66,18 @@ def test_folding_twice_or_in_two_pieces_gives_the_same_book(
     for seq, type_, body in entries[cut:]:
         book.apply(seq, type_, body)
     assert dump(book) == whole
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(bodies(), max_size=40))
+def test_members_searched_ring_by_ring_give_the_book_measured_one_by_one(
+    items: list[dict[str, Any]],
+) -> None:
+    entries = log(*items)
+    few = dump(fold(entries, SETTINGS))  # so few members that each is measured
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(geo, "MEASURE_ALL_UP_TO", -1)  # rings, even around one member
+        assert dump(fold(entries, SETTINGS)) == few
 
 
 JSON = st.recursive(
