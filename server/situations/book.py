@@ -26,7 +26,7 @@ from server.situations.clusters import Clusters, ComplaintCluster
 from server.situations.members import RANKS, Member, iso_of, read_event
 from server.situations.settings import SituationSettings
 from server.stream import workflow
-from server.stream.events import MAX_TITLE_CHARS, Action, Severity
+from server.stream.events import MAX_TITLE_CHARS, Action, ActionName, Severity
 
 # Bounds (named so memory stays bounded whatever the log holds; docs/situations.md says why).
 MAX_OPEN_SITUATIONS = 500  # past this, events stay ungrouped until one closes
@@ -37,6 +37,15 @@ MAX_LOOSE_EVENTS = 5_000  # ungrouped active events kept as partners for later o
 MAX_KEPT_EVENTS = 50_000  # recent events kept in all (members, loose, and any an operator may link)
 PRUNE_EVERY = 512  # entries between sweeps that forget events no situation needs
 MAX_SPLIT_EVENTS = 500  # events one split may move
+# the escalator's own bookkeeping on a situation: not a change a person made or should see as one
+QUIET_ACTIONS = frozenset(
+    {
+        ActionName.ESCALATION_SCHEDULED,
+        ActionName.ESCALATION_STEP,
+        ActionName.ESCALATION_RESULT,
+        ActionName.ESCALATION_STOPPED,
+    }
+)
 OPERATOR_ACTIONS = (
     "situation_link",
     "situation_unlink",
@@ -81,6 +90,7 @@ class Situation:
     workflow: dict[str, Any] | None = None
     last_change_at: str = ""
     active: int = 0  # members whose newest version is active: none left closes it
+    families: frozenset[int] = frozenset()  # its disasters' families: what may join on its own
     indexed: bool = True  # its active members are in `member_near` (open, and room for more)
 
 
@@ -216,6 +226,8 @@ class SituationBook:
                 situation = self._situations[other.situation]
                 if situation.status != "open" or member.event_id in situation.banned:
                     continue
+                if not member.families & situation.families:
+                    continue  # near a member it pairs with, but not about this incident
                 if len(situation.members) >= MAX_MEMBERS:
                     continue
                 gap = self._pair_gap(member, other)
@@ -262,7 +274,9 @@ class SituationBook:
             seed = queue.popleft()
             for event_id in self.loose_near.near(seed.point, seed.is_area):
                 candidate = self.events[event_id]
-                if event_id in situation.banned or self._pair_gap(candidate, seed) is None:
+                if event_id in situation.banned or not candidate.families & situation.families:
+                    continue
+                if self._pair_gap(candidate, seed) is None:
                     continue
                 self._join(situation, candidate)
                 queue.append(candidate)
@@ -284,6 +298,8 @@ class SituationBook:
         self.loose_disasters.remove(event_id)
 
     def _join(self, situation: Situation, member: Member) -> None:
+        if member.kind == "disaster":
+            situation.families |= member.families
         self._assign(member, situation.id)
         self._unloose(member.event_id)
         situation.members[member.event_id] = None
@@ -423,7 +439,7 @@ class SituationBook:
         situation.workflow = workflow.apply(situation.workflow, action)
         if name == "resolve" and situation.status == "open":
             situation.status, situation.closed_by = "closed", "resolve"
-        self._touch(situation, at)
+        self._touch(situation, "" if name in QUIET_ACTIONS else at)  # re-sent, not "changed"
 
     def _operate(self, name: str, target: str, data: dict[str, Any], seq: int) -> None:
         if name == "situation_link":
@@ -449,7 +465,8 @@ class SituationBook:
             self._changed.add(source.id)
         elif name == "situation_split":
             moved = list(dict.fromkeys(str(e) for e in data["events"]))
-            new = Situation(split_id(moved[0]), order=seq, title=None)
+            # a part split off is of the same nature: what may join it is what could join before
+            new = Situation(split_id(moved[0]), order=seq, title=None, families=situation.families)
             self._situations.pop(new.id, None)
             self._situations[new.id] = new
             for event_id in moved:

@@ -161,6 +161,30 @@ def test_a_district_wide_alert_covers_its_district_and_an_area_what_lies_inside(
     assert found == {("test:alert", "test:closure"), ("test:inside", "test:polyalert")}
 
 
+def test_an_air_quality_advisory_draws_odour_complaints_not_the_accidents_beneath_it() -> None:
+    """Seen on the demo board: a region-wide ozone advisory had pulled in a car crash, through an
+    odour complaint (odour and crashes share the fire family): what joins must share a family
+    with the situation's disasters, not only with the member it is near."""
+    bodies = [
+        event("ozone", "disaster.air_quality", at=None, district="11680"),
+        event("crash", "traffic.accident", minutes=1, at=GANGNAM),
+        event("smell", "complaint.odor", minutes=2, at=offset(GANGNAM, 300, 0)),
+    ]
+    assert only(fold(log(*bodies), SETTINGS))["members"] == ["test:smell", "test:ozone"]
+
+
+def test_the_escalators_bookkeeping_is_no_change_on_the_card() -> None:
+    bodies = flood_bodies(complaints=3)
+    book = fold(log(*bodies), SETTINGS)
+    before = only(book)["last_change_at"]
+    target = only(book)["id"]
+    for name in ("escalation_scheduled", "escalation_step", "escalation_result"):
+        book.apply(book.seq + 1, "action", action(name, target, minutes=90))
+    assert only(book)["last_change_at"] == before
+    book.apply(book.seq + 1, "action", action("note", target, minutes=91, text="x"))
+    assert only(book)["last_change_at"] > before
+
+
 def test_an_event_joins_the_nearest_open_situation() -> None:
     a, b = GANGNAM, offset(GANGNAM, 2000, 0)
     bodies = [
