@@ -6,6 +6,7 @@ import { LANGS, Translator, eventText } from "./i18n.js";
 import { spriteMarkup } from "./icons.js";
 import { Timeline } from "./kpi.js";
 import { Announcer, Beeper } from "./announcer.js";
+import { BriefButton } from "./briefing.js";
 import { Calls } from "./calls.js";
 import { SituationCards } from "./cards.js";
 import { Connection } from "./connection.js";
@@ -114,6 +115,13 @@ async function start() {
     calls,
     canAct: allowed,
     token: () => token,
+  });
+  const briefButton = new BriefButton($('[data-testid="brief-open"]'), {
+    canAct: allowed,
+    live: streamName === "live",
+    token: () => token,
+    lang: () => tr.lang,
+    tr: () => tr,
   });
   let viewCache = null;
   /** The lists' and the map's predicates for the current filter, with complaint clusters (situations.js). */
@@ -282,6 +290,7 @@ async function start() {
     cards.render();
     directory.render();
     calls.render();
+    briefButton.render();
   }
 
   function applyCity(city) {

@@ -91,6 +91,8 @@ def create_app(settings: Settings) -> web.Application:
     app.on_response_prepare.append(harden)
     app[OFFICERS] = _officers(board)
     app[brief.BUILDING] = asyncio.Semaphore(brief.BRIEFS_AT_ONCE)
+    token = settings.operator_token
+    app[brief.TICKETS] = brief.Tickets.keyed(token.get_secret_value() if token else None)
     app.cleanup_ctx.append(_lifecycle)
     app.cleanup_ctx.append(_officers_lifecycle)  # after the log: calls are logged on events
     if settings.escalation.policies and settings.node_role != "edge":  # nodes that run feeds
@@ -132,6 +134,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/api/replays/{name}", replays.stop_replay)
     router.add_get("/brief", brief.brief_page)
     router.add_get("/brief.css", brief.brief_css)
+    router.add_post("/api/brief/link", brief.brief_link)
     router.add_get("/ws", handle_ws)
     router.add_get("/", index)
     if FRONTEND_DIR.is_dir():  # the board's files by name, so `/api/…` never falls through to them

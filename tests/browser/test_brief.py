@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BoardServer
-from tests.browser.helpers import act, pushed_event
+from tests.browser.helpers import act, pushed_event, wait_live
+from tests.officers.helpers import OPERATOR_TOKEN
 from tests.process import REPO
 
 pytestmark = pytest.mark.browser
@@ -144,3 +145,38 @@ def test_the_briefing_page_shows_every_section_and_prints_on_a4(
         assert pages >= len(sections) - 1, "a page per section after the first two"
         (artifacts / f"brief-{lang}.pdf").write_bytes(pdf)
     assert (REPO / "docs" / "screenshot-brief.png").stat().st_size > 50_000
+
+
+def test_the_boards_briefing_button_opens_the_briefing_for_an_operator_only(
+    board_server_factory: Any, monkeypatch: pytest.MonkeyPatch, open_board: Callable[..., Any]
+) -> None:
+    """Once a token is set a link cannot carry it: the button fetches a ticket and opens
+    /brief with it in a new tab; a viewer's board has no button."""
+    monkeypatch.setenv("CITYBOARD_OPERATOR_TOKEN", OPERATOR_TOKEN)
+    server = board_server_factory(demo=False)
+    server.push(
+        pushed_event(
+            "cap-1",
+            kind="disaster",
+            category="disaster.flood",
+            title="중랑천 홍수경보",
+            translations={"en": {"title": "Flood warning, Jungnangcheon"}},
+        )
+    )
+    operator = open_board(server, query=f"?lang=en&token={OPERATOR_TOKEN}")
+    wait_live(operator)
+    button = operator.locator('[data-testid="brief-open"]')
+    expect(button).to_be_visible()
+    expect(button).to_have_text("Briefing")
+    with operator.context.expect_page() as opened:
+        button.click()
+    page = opened.value
+    page.wait_for_url("**/brief?**")  # the tab opens blank in the click, then gets its address
+    assert "/brief?" in page.url and "ticket=" in page.url and "lang=en" in page.url
+    assert OPERATOR_TOKEN not in page.url
+    expect(page.locator("h1")).to_contain_text("Shift briefing")
+    expect(page.locator("body")).to_contain_text("Flood warning, Jungnangcheon")
+
+    viewer = open_board(server, query="?lang=en")
+    wait_live(viewer)
+    expect(viewer.locator('[data-testid="brief-open"]')).to_be_hidden()
