@@ -20,6 +20,7 @@ from server.brief.period import period
 from server.brief.render import CSS, check, render
 from server.errors import BriefError
 from server.http.board import BOARD
+from server.http.guard import JSON, accepts
 from server.http.responses import error_response, json_response
 from server.http.roles import require_operator
 from server.situations import SituationBook
@@ -65,6 +66,7 @@ class Tickets:
 TICKETS = web.AppKey("brief_tickets", Tickets)  # set by the composition root
 
 
+@accepts(JSON)  # no body needed
 async def brief_link(request: web.Request) -> web.Response:
     """A ticket for the board's "briefing" button (operators only)."""
     denied = require_operator(request)
