@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.conftest import Running, event_dict
+from tests.conftest import Running, StartServer, event_dict
+from tests.escalation.conftest import Receiver
 
 EVENT = "test:e1"
 SECRET_ENV = "CITYBOARD_TEST_BOT_SECRET"
+LATE_TOLERANCE = timedelta(seconds=1.5)  # a step is taken within this of its planned time
 
 
 def escalation(receiver_url: str, *tos: tuple[float, str], **policy: Any) -> dict[str, Any]:
@@ -78,3 +80,38 @@ async def wait_for_entries(
             if len(named(actions, name)) >= count:
                 return actions
             await asyncio.sleep(0.05)
+
+
+def planned(actions: list[dict[str, Any]]) -> list[datetime]:
+    """The planned times of a chain's steps, from its `escalation_scheduled` entry."""
+    [scheduled] = named(actions, "scheduled")
+    return [datetime.fromisoformat(s["at"]) for s in scheduled["data"]["steps"]]
+
+
+async def restart_mid_chain(
+    start_server: StartServer,
+    settings: dict[str, Any],
+    receiver: Receiver,
+    bodies: list[dict[str, Any]],
+    event_id: str = EVENT,
+) -> None:
+    """Stop a server after step 1 of three, start it again once step 2 is overdue, and check that
+    each step is taken once: the overdue one at once, the next on time."""
+    first = await start_server(**settings)
+    await first.push(bodies)
+    actions = await wait_for_entries(first, "result", 1, event_id=event_id)
+    await first.server.close()  # stopped after step 1; step 2 comes due while it is down
+    due = planned(actions)
+    await asyncio.sleep(max(0.0, (due[1] - datetime.now(UTC)).total_seconds()) + 0.3)
+
+    restarted = datetime.now(UTC)
+    again = await start_server(**settings)
+    await wait_for_entries(again, "result", 3, event_id=event_id)
+    await asyncio.sleep(0.5)  # anything fired twice would arrive by now
+    actions = await escalation_actions(again, event_id)
+    assert receiver.steps() == [1, 2, 3], "each step posted once, across the restart"
+    assert [a["data"]["step"] for a in named(actions, "step")] == [1, 2, 3]
+    assert len(named(actions, "scheduled")) == 1
+    step_2, step_3 = named(actions, "step")[1:]
+    assert restarted <= step_2["logged_at"] < restarted + LATE_TOLERANCE, "overdue: at once"
+    assert due[2] <= step_3["logged_at"] < due[2] + LATE_TOLERANCE, "then on time"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -16,29 +16,24 @@ from tests.conftest import StartServer, make_event
 from tests.escalation.conftest import Receiver
 from tests.escalation.helpers import (
     EVENT,
+    LATE_TOLERANCE,
     SECRET_ENV,
     escalation,
     escalation_actions,
     extreme,
     named,
+    planned,
+    restart_mid_chain,
     wait_for_entries,
 )
 from tests.officers.helpers import history, officer, put_officer
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.replay.test_replay import start_replay, write_recording
 
-LATE_TOLERANCE = timedelta(seconds=1.5)  # a step is taken within this of its planned time
-
 
 @pytest.fixture(autouse=True)
 def bot_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, "s3cret-for-the-bot")
-
-
-def planned(actions: list[dict[str, object]]) -> list[datetime]:
-    [scheduled] = named(actions, "scheduled")
-    steps = scheduled["data"]["steps"]  # type: ignore[index]
-    return [datetime.fromisoformat(s["at"]) for s in steps]
 
 
 async def test_a_webhook_step_posts_the_event_to_a_real_receiver_on_time(
@@ -115,24 +110,7 @@ async def test_a_restart_mid_chain_takes_the_next_step_once_and_the_taken_ones_n
 ) -> None:
     steps = [(0.02, "notifier:bot"), (0.04, "notifier:bot"), (0.02, "notifier:bot")]
     settings = {"db": tmp_path / "log.db", "escalation": escalation(receiver.url, *steps)}
-    first = await start_server(**settings)
-    await first.push([extreme(1)])
-    actions = await wait_for_entries(first, "result", 1)
-    await first.server.close()  # stopped after step 1; step 2 comes due while it is down
-    due = planned(actions)
-    await asyncio.sleep(max(0.0, (due[1] - datetime.now(UTC)).total_seconds()) + 0.3)
-
-    restarted = datetime.now(UTC)
-    again = await start_server(**settings)
-    actions = await wait_for_entries(again, "result", 3)
-    await asyncio.sleep(0.5)  # anything fired twice would arrive by now
-    actions = await escalation_actions(again)
-    assert receiver.steps() == [1, 2, 3], "each step posted once, across the restart"
-    assert [a["data"]["step"] for a in named(actions, "step")] == [1, 2, 3]
-    assert len(named(actions, "scheduled")) == 1
-    step_2, step_3 = named(actions, "step")[1:]
-    assert restarted <= step_2["logged_at"] < restarted + LATE_TOLERANCE, "overdue: at once"
-    assert due[2] <= step_3["logged_at"] < due[2] + LATE_TOLERANCE, "then on time"
+    await restart_mid_chain(start_server, settings, receiver, [extreme(1)])
 
 
 async def test_two_nodes_on_one_redis_take_each_step_exactly_once_and_either_carries_on(

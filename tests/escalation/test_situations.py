@@ -18,13 +18,15 @@ from server.situations import situation_id
 from tests.conftest import Running, StartServer, event_dict, make_event
 from tests.escalation.conftest import Receiver
 from tests.escalation.helpers import (
+    LATE_TOLERANCE,
     SECRET_ENV,
     escalation,
     escalation_actions,
     named,
+    planned,
+    restart_mid_chain,
     wait_for_entries,
 )
-from tests.escalation.test_notify import LATE_TOLERANCE, planned
 from tests.replay.test_replay import start_replay, write_recording
 from tests.situations.test_server import act, situations_of
 from tests.wsclient import BoardClient
@@ -143,24 +145,7 @@ async def test_a_restart_mid_chain_takes_the_situations_next_step_once(
 ) -> None:
     steps = [(0.02, "notifier:bot"), (0.04, "notifier:bot"), (0.02, "notifier:bot")]
     settings = {"db": tmp_path / "log.db", "escalation": situations_policy(receiver.url, *steps)}
-    first = await start_server(**settings)
-    await first.push(flood())
-    actions = await wait_for_entries(first, "result", 1, event_id=SITUATION)
-    await first.server.close()  # stopped after step 1; step 2 comes due while it is down
-    due = planned(actions)
-    await asyncio.sleep(max(0.0, (due[1] - datetime.now(UTC)).total_seconds()) + 0.3)
-
-    restarted = datetime.now(UTC)
-    again = await start_server(**settings)
-    await wait_for_entries(again, "result", 3, event_id=SITUATION)
-    await asyncio.sleep(0.5)  # anything fired twice would arrive by now
-    actions = await escalation_actions(again, SITUATION)
-    assert receiver.steps() == [1, 2, 3], "each step posted once, across the restart"
-    assert [a["data"]["step"] for a in named(actions, "step")] == [1, 2, 3]
-    assert len(named(actions, "scheduled")) == 1
-    step_2, step_3 = named(actions, "step")[1:]
-    assert restarted <= step_2["logged_at"] < restarted + LATE_TOLERANCE, "overdue: at once"
-    assert due[2] <= step_3["logged_at"] < due[2] + LATE_TOLERANCE, "then on time"
+    await restart_mid_chain(start_server, settings, receiver, flood(), SITUATION)
 
 
 async def test_a_situation_whose_members_are_all_resolved_stops_its_chain(
