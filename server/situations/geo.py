@@ -10,6 +10,8 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from server.stream.events import GEOMETRY_DEPTH
+
 EARTH_RADIUS_M = 6_371_008.8
 COORD_DIGITS = 6  # ~0.1 m: what the wire carries, so hulls never differ in the last bit
 MAX_HULL_VERTICES = 64  # a situation's area is a sketch on a wall map, not a survey
@@ -27,16 +29,6 @@ def distance_m(a: LonLat, b: LonLat) -> float:
         + math.cos(lat1) * math.cos(lat2) * sin((radians(b[0]) - radians(a[0])) / 2) ** 2
     )
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-GEOMETRY_DEPTH = {  # how deeply each GeoJSON type nests its positions
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
 
 
 def position(value: Any) -> LonLat | None:
