@@ -46,14 +46,8 @@ QUIET_ACTIONS = frozenset(
         ActionName.ESCALATION_STOPPED,
     }
 )
-OPERATOR_ACTIONS = (
-    "situation_link",
-    "situation_unlink",
-    "situation_merge",
-    "situation_split",
-    "situation_rename",
-    "situation_close",
-)
+# an operator's acts on situations: the action names `situation_*` (server/stream/events.py)
+OPERATOR_ACTIONS = frozenset(a for a in ActionName if a.startswith("situation_"))
 SITUATION_PREFIX = "situation:"
 SEVERITY_OF_RANK = {r: s for s, r in RANKS.items()}
 EXTREME = RANKS[Severity.EXTREME.value]
