@@ -39,21 +39,25 @@ async def line_with(stream: asyncio.StreamReader, needle: bytes) -> bytes:
     return line
 
 
-async def test_tail_prints_entries_and_resumes_after_a_restart(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "tail.db").start()
+async def start_tail(ws_url: str, *flags: str) -> asyncio.subprocess.Process:
+    """`cityboard tail` on a server, its stdout and stderr piped to the test."""
     tail = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "server.cli.main",
         "tail",
-        server.ws_url,
-        "--json",
-        "--count",
-        "10",
+        ws_url,
+        *flags,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     assert tail.stdout is not None and tail.stderr is not None
+    return tail
+
+
+async def test_tail_prints_entries_and_resumes_after_a_restart(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "tail.db").start()
+    tail = await start_tail(server.ws_url, "--json", "--count", "10")
     try:
         await line_with(tail.stderr, b"connected")
         await push(server.http, [event_dict(i) for i in range(5)])
@@ -118,18 +122,7 @@ async def test_tail_notes_a_snapshot_in_parts_once_with_all_its_events(tmp_path:
     try:
         for start in range(0, events, 200):
             await push(server.http, [event_dict(i) for i in range(start, start + 200)])
-        tail = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "server.cli.main",
-            "tail",
-            server.ws_url,
-            "--count",
-            "1",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert tail.stderr is not None
+        tail = await start_tail(server.ws_url, "--count", "1")
         line = await line_with(tail.stderr, b"snapshot at seq")
         await push(server.http, [event_dict(events)])
         rest = await asyncio.wait_for(tail.stderr.read(), 15)
