@@ -95,7 +95,7 @@ class Hub:
         self._waiting: list[Committed] = []  # committed, held for the end of the window
         self._flush_timer: asyncio.TimerHandle | None = None
         self._last_flush = float("-inf")
-        # told of every entry as it leaves, before its frame is written (the situation book)
+        # told of every entry once its frames are written (the situation book)
         self.on_deliver: Callable[[list[Committed]], None] | None = None
 
     def subscribe(self, client: Client, *, catching_up: bool) -> None:
@@ -145,10 +145,7 @@ class Hub:
         """Deliver every waiting entry now (the window's end, or shutdown)."""
         entries = self._take_waiting()
         self._last_flush = asyncio.get_running_loop().time()
-        started = time.perf_counter()
         self._deliver(entries)
-        cost = time.perf_counter() - started
-        self._window = min(self.coalesce_seconds, cost * self.duty_factor)
 
     def drop_waiting(self) -> None:
         """The stream's history was replaced: what waits belongs to the old one, never sent."""
@@ -163,8 +160,17 @@ class Hub:
         return entries
 
     def _deliver(self, entries: list[Committed]) -> None:
+        """Write the entries to every board, size the next window by what that cost, then tell
+        `on_deliver` (after the frames: boards are not kept waiting for the situation book, and
+        its cost is not taken for the writing's)."""
+        started = time.perf_counter()
+        self._write_to_boards(entries)
+        cost = time.perf_counter() - started
+        self._window = min(self.coalesce_seconds, cost * self.duty_factor)
         if entries and self.on_deliver is not None:
             self.on_deliver(entries)
+
+    def _write_to_boards(self, entries: list[Committed]) -> None:
         if not entries or not self.clients:
             return
         head = entries[-1].seq

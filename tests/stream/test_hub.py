@@ -194,6 +194,24 @@ async def test_the_window_follows_what_a_delivery_costs() -> None:
     assert slow.seqs() == [1, 2]
 
 
+async def test_what_on_deliver_costs_is_not_taken_for_writing_and_comes_after_the_frames() -> None:
+    h = coalescing_hub(duty_factor=4)
+    t = FakeTransport()
+    h.subscribe(Client(t, on_slow=lambda: None), catching_up=False)
+    told: list[tuple[list[int], int]] = []
+
+    def slow_book(entries: list[Committed]) -> None:
+        told.append(([e.seq for e in entries], len(t.writes)))
+        time.sleep(0.01)  # a costly fold: four times it would open a 40 ms window
+
+    h.on_deliver = slow_book
+    h.publish([committed(1)])
+    assert told == [([1], 1)], "told once the frame is written"
+    await asyncio.sleep(0.02)
+    h.publish([committed(2)])
+    assert t.seqs() == [1, 2], "one cheap board: the next entry leaves at once"
+
+
 async def test_an_idle_hub_delivers_at_once_and_a_busy_one_joins_entries_into_one_frame() -> None:
     h = coalescing_hub()
     t = FakeTransport()
