@@ -519,9 +519,7 @@ class Escalator:
                 ' escalation calls need a dialer that places them (dialer = "sip")'
             )
         try:
-            call = await self.calls.start(
-                n.id, target, ACTOR, record=self.stream, known=n.kind == SITUATION
-            )
+            call = await self.calls.start(n.id, target, ACTOR, record=self.stream)
         except CityboardError as exc:  # cannot be asked for, refused, or not on the record
             return "failed", exc.message
         try:

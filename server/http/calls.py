@@ -21,7 +21,9 @@ from server.http.roles import require_operator, sees_contacts
 from server.officers.calls import CallFailed, CallRecord
 from server.officers.dialers.base import OUTCOMES, Outcome
 from server.replay.stream import ReplayStream
+from server.situations.tracker import SituationTracker
 from server.stream.events import Action, ActionName, utcnow
+from server.stream.log import LogStore
 
 
 @accepts(JSON)
@@ -40,7 +42,11 @@ async def api_start_call(request: web.Request) -> web.Response:
     assert isinstance(event_id, str) and isinstance(officer_id, str) and isinstance(actor, str)
     stream = data.get("stream", "live")
     record: CallRecord | None = None
-    if stream != "live":
+    if stream == "live":
+        board = request.app[BOARD]
+        if not await _about(board.log, board.situations, event_id):
+            return error_response(404, "unknown_event", f"no event {event_id!r}")
+    else:
         drill = await _drill(request, str(stream), event_id)
         if isinstance(drill, web.Response):
             return drill
@@ -71,9 +77,19 @@ async def _drill(request: web.Request, stream: str, event_id: str) -> ReplayStre
             "not_an_exercise",
             "calls are placed from the live board; a replay of the past places none",
         )
-    if await replay.current_event(event_id) is None:
+    if not await _about(replay, replay.situations, event_id):
         return error_response(404, "unknown_event", f"no event {event_id!r} on {stream}")
     return replay
+
+
+async def _about(
+    source: LogStore | ReplayStream, situations: SituationTracker | None, event_id: str
+) -> bool:
+    """True when a call may be about `event_id` on this stream: one of its events, or one of its
+    situations or clusters (a situation's detail panel calls as an event's does)."""
+    if situations is not None and situations.holds(event_id):
+        return True
+    return await source.current_event(event_id) is not None
 
 
 async def _simulated_call(

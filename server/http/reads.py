@@ -13,8 +13,7 @@ from aiohttp import web
 from server.http.board import BOARD
 from server.http.responses import bad_request, error_body, error_response, json_response
 from server.replay.stream import ReplayStream
-from server.situations.book import SITUATION_PREFIX
-from server.situations.tracker import SituationTracker
+from server.situations.tracker import GROUP_PREFIXES, SituationTracker
 from server.stream.events import iso_utc
 from server.stream.log import EventFilter, LogStore
 
@@ -116,9 +115,6 @@ def _stream(request: web.Request) -> LogStore | ReplayStream:
             content_type="application/json",
         )
     return replay
-
-
-GROUP_PREFIXES = (SITUATION_PREFIX, "cluster:")  # ids the situation book gives out
 
 
 def _situations_of(request: web.Request, source: LogStore | ReplayStream) -> SituationTracker:

@@ -37,8 +37,6 @@ MAX_REASON_CODE_CHARS = 40  # finished calls still answered by GET /api/calls/{i
 class CallRecord(Protocol):
     """Where a call is logged: the live log, or the stream of a drill that rings real phones."""
 
-    async def current_event(self, event_id: str) -> bytes | None: ...
-
     async def append(self, bodies: Sequence[Body]) -> list[AppendResult]: ...
 
 
@@ -185,16 +183,13 @@ class CallService:
         actor: str = "operator",
         *,
         record: CallRecord | None = None,
-        known: bool = False,
     ) -> Call:
-        """Start a call from an event to an officer, logged on `record` (default the live log);
-        CallError (404/409) when it cannot be asked for, CallFailed when the dialer could not
-        place it (recorded as failed). `known`: the caller answers for the id (an escalating
-        situation, which the log's events do not hold)."""
+        """Start a call from an event (or situation: the caller has checked it is on `record`'s
+        stream) to an officer, logged on `record` (default the live log); CallError (404/409)
+        when it cannot be asked for, CallFailed when the dialer could not place it (recorded as
+        failed)."""
         record = record or self.log
         async with self._start_lock:
-            if not known and await record.current_event(event_id) is None:
-                raise CallError(404, "unknown_event", f"no event {event_id!r}")
             officer = await self.store.get(officer_id)
             if officer is None:
                 raise CallError(

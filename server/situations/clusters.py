@@ -24,9 +24,12 @@ MAX_CLUSTER_MEMBERS_SHOWN = 200  # on the wire, newest first
 CLUSTER_KEEP_SECONDS = 24 * 3600  # a cluster that has not grown for a day leaves the board
 
 
+CLUSTER_PREFIX = "cluster:"
+
+
 def cluster_id(founder: str) -> str:
     """The id of the cluster a complaint completed."""
-    return f"cluster:{hashlib.sha256(founder.encode()).hexdigest()[:12]}"
+    return f"{CLUSTER_PREFIX}{hashlib.sha256(founder.encode()).hexdigest()[:12]}"
 
 
 @dataclass

@@ -11,11 +11,13 @@ from typing import Any
 import orjson
 
 from server.situations.book import SITUATION_PREFIX, SituationBook
+from server.situations.clusters import CLUSTER_PREFIX
 from server.situations.settings import SituationSettings
 from server.stream import protocol
 from server.stream.hub import Hub
 from server.stream.log import Committed
 
+GROUP_PREFIXES = (SITUATION_PREFIX, CLUSTER_PREFIX)  # ids the book gives out, beside events'
 MAX_HELD_ENTRIES = 100_000  # entries delivered while the start-up fold runs, applied after it
 #: told, with each push, of the situations it carried (None: forgotten) — the escalator
 OnChange = Callable[[Mapping[str, dict[str, Any] | None]], None]
@@ -102,6 +104,11 @@ class SituationTracker:
             clusters=[w for i, w in found if w is not None and not i.startswith(SITUATION_PREFIX)],
             removed=[i for i, w in found if w is None],
         )
+
+    def holds(self, id_: str) -> bool:
+        """True when `id_` is a situation or cluster of this stream (acts and calls may be
+        about it as about an event)."""
+        return id_.startswith(GROUP_PREFIXES) and self.book.get(id_) is not None
 
     def situations(self) -> list[dict[str, Any]]:
         """Every situation the book holds now, as on the wire (what the escalator recovers)."""

@@ -22,6 +22,7 @@ from tests.officers.helpers import (
     put_officer,
     wait_for_action,
 )
+from tests.situations.test_server import SITUATION, push_flood
 from tests.wsclient import BoardClient
 
 EVENT = "test:e1"
@@ -273,3 +274,22 @@ async def test_viewers_see_who_is_on_duty_but_not_their_numbers(
         call_id = (await r.json())["call_id"]
     _, call = await get(f"/api/calls/{call_id}", viewer)
     assert call["status"] == "handed_off" and "number" not in call and "tel_uri" not in call
+
+
+async def test_an_operator_calls_about_a_situation_as_about_an_event(
+    start_server: StartServer,
+) -> None:
+    """A situation's detail panel has the same call buttons as an event's."""
+    running = await tel_server(start_server)
+    await push_flood(running)
+    for about, status in ((SITUATION, 202), ("situation:000000000000", 404)):
+        async with running.session.post(
+            f"{running.http}/api/calls", json={"event_id": about, "officer_id": "kim"}
+        ) as r:
+            assert r.status == status, await r.text()
+    started = [
+        a
+        for a in await call_actions(running, SITUATION)
+        if a["action"] == "call_started" and a["event_id"] == SITUATION
+    ]
+    assert len(started) == 1, "logged on the situation's own timeline"
