@@ -30,6 +30,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from feeds.kit.base import FeedConfig
 from server.errors import ConfigError
 from server.escalation.settings import EscalationSettings
+from server.public.settings import PublicSettings
 from server.situations.settings import SituationSettings
 
 KIB = 1024
@@ -101,6 +102,12 @@ class Settings(BaseSettings):
 
     # situations and complaint clusters: the [situations] table (docs/situations.md)
     situations: SituationSettings = Field(default_factory=SituationSettings)
+
+    # the citizens' board: what the `public` stream shows (the [public] table, docs/public.md),
+    # and an optional port of its own that serves only it (none: only /public on `port`)
+    public: PublicSettings = Field(default_factory=PublicSettings)
+    public_host: str = "127.0.0.1"
+    public_port: int | None = Field(default=None, ge=0, le=65535)
 
     # HTTP API
     api_max_limit: int = Field(default=1000, ge=1)

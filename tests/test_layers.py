@@ -43,8 +43,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "feeds.kit",
         "server.escalation.settings",
         "server.situations.settings",
+        "server.public.settings",
     ),
     "server.escalation.settings": ("server.stream.events",),
+    "server.public": ("server.public", "server.stream", "server.errors", "server.clock"),
     "server.replay": (
         "server.replay",
         "server.stream",

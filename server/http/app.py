@@ -26,8 +26,9 @@ from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
 from server.escalation import notifiers
 from server.escalation.escalator import Escalator
-from server.http import brief, calls, directory, reads, replays
+from server.http import brief, calls, directory, frontend, public, reads, replays
 from server.http.board import BOARD, ESCALATOR, OFFICERS, Board, Officers
+from server.http.frontend import add_frontend
 from server.http.guard import refuse_cross_site
 from server.http.headers import HEADERS, harden, hardening_headers
 from server.http.metrics import metrics
@@ -39,6 +40,8 @@ from server.officers import dialers
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore, default_path
 from server.officers.transfer import load_demo
+from server.public.publisher import Publisher
+from server.public.stream import PublicStream
 from server.settings import Settings, config_problems
 from server.situations.tracker import SituationTracker
 from server.stream import protocol
@@ -50,9 +53,6 @@ from server.stream.sqlite import EventLog
 
 log = logging.getLogger(__name__)
 
-FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
-FRONTEND_FOLDERS = ("js", "vendor", "i18n")
-FRONTEND_FILES = ("board.css",)
 CLOSE_GOING_AWAY = 1001
 
 
@@ -86,6 +86,8 @@ def create_app(settings: Settings) -> web.Application:
         situations,
     )
     board.runners = _build_runners(board, board.http)
+    if settings.public.enabled:
+        board.public = _public_stream(settings, board.log, listeners)
     app[BOARD] = board
     app[HEADERS] = hardening_headers(settings)
     app.on_response_prepare.append(harden)
@@ -103,6 +105,8 @@ def create_app(settings: Settings) -> web.Application:
         app.cleanup_ctx.append(_escalation_lifecycle)  # after the calls it places
     app.on_shutdown.append(_close_websockets)
     _add_routes(app.router)
+    if board.public is not None and settings.public_port is not None:
+        app[public.PUBLIC_APP] = public.create_public_app(app)
     return app
 
 
@@ -136,12 +140,9 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/brief.css", brief.brief_css)
     router.add_post("/api/brief/link", brief.brief_link)
     router.add_get("/ws", handle_ws)
-    router.add_get("/", index)
-    if FRONTEND_DIR.is_dir():  # the board's files by name, so `/api/…` never falls through to them
-        for folder in FRONTEND_FOLDERS:
-            router.add_static(f"/{folder}", FRONTEND_DIR / folder, append_version=False)
-        for name in FRONTEND_FILES:
-            router.add_get(f"/{name}", partial(_frontend_file, name))
+    router.add_get("/", frontend.index)
+    router.add_get("/public", frontend.public_page)
+    add_frontend(router)
 
 
 def _open_log(settings: Settings, listeners: list[Callable[[list[Committed]], None]]) -> LogStore:
@@ -160,6 +161,40 @@ def _open_log(settings: Settings, listeners: list[Callable[[list[Committed]], No
         on_commit=on_commit,
         busy_timeout_seconds=settings.log_busy_timeout_seconds,
     )
+
+
+def public_db_path(db_path: Path) -> Path:
+    """The public stream's SQLite file, beside the live log's: `<db>.public.sqlite3`."""
+    return db_path.with_name(db_path.name + ".public.sqlite3")
+
+
+def _public_stream(
+    settings: Settings, live: LogStore, listeners: list[Callable[[list[Committed]], None]]
+) -> PublicStream:
+    """The public stream: its own log (own seqs and epoch) and hub; nodes that run feeds also
+    derive it from the live log, edges only serve it (docs/public.md)."""
+    hub = Hub(
+        buffer_limit_bytes=settings.ws_client_buffer_bytes,
+        batch_max_entries=settings.batch_max_entries,
+        coalesce_seconds=settings.ws_coalesce_seconds,
+    )
+    public_log: LogStore
+    if settings.log_backend == "redis":
+        prefix = f"{settings.redis_key_prefix}:public"
+        public_log = RedisLog(settings.redis_url, prefix=prefix, on_commit=hub.publish)
+    else:
+        public_log = EventLog(
+            public_db_path(settings.db_path),
+            on_commit=hub.publish,
+            busy_timeout_seconds=settings.log_busy_timeout_seconds,
+        )
+    stream = PublicStream(settings.public, public_log, hub)
+    if settings.node_role != "edge":
+        stream.publisher = Publisher(
+            live, public_log, settings.public, page_size=settings.batch_max_entries
+        )
+        listeners.append(stream.publisher.committed)
+    return stream
 
 
 def _feed_configs(settings: Settings) -> list[FeedConfig]:
@@ -231,6 +266,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     await board.log.open()
     log.info("log %s open: epoch %s, head %d", board.log.location, board.log.epoch, board.log.head)
     try:  # from here on, a failure must still close the log, or its writer keeps the process alive
+        if board.public is not None:
+            await _open_public(board, board.public)
         await _fold_situations(board)
         if board.settings.demo:
             await _retire_previous_demo(board)
@@ -251,7 +288,18 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         board.situations.close()
         await board.replays.stop_all()
         await board.http.close()
+        if board.public is not None:
+            await board.public.log.close()
         await board.log.close()
+
+
+async def _open_public(board: Board, stream: PublicStream) -> None:
+    """Open the public log and, on nodes that run feeds, start deriving it."""
+    await stream.log.open()
+    if hasattr(stream.log, "on_reset"):  # a shared log that can be recreated under us
+        stream.log.on_reset = lambda: board.restart_boards("public")
+    if stream.publisher is not None:
+        board.tasks.append(asyncio.create_task(stream.publisher.run(), name="public-publisher"))
 
 
 async def _fold_situations(board: Board) -> None:
@@ -292,28 +340,20 @@ async def _broadcast_health(board: Board) -> None:
         problem = board.log.problem
         health = protocol.feeds(board.feed_health(), {"ok": problem is None, "problem": problem})
         board.hub.broadcast(health)
+        if board.public is not None:  # its heartbeat names no feed and no file
+            board.public.hub.broadcast(public.heartbeat(problem is None))
         for player in board.replays.players.values():
             player.stream.hub.broadcast(health)
             player.stream.hub.broadcast(protocol.replay_status(player.status()))
 
 
 async def _close_websockets(app: web.Application) -> None:
-    app[BOARD].hub.flush()  # what waits for the coalescing window goes out before the close
+    board = app[BOARD]
+    board.hub.flush()  # what waits for the coalescing window goes out before the close
+    if board.public is not None:
+        board.public.hub.flush()
     for connection in list(app[BOARD].connections):
         await connection.ws.close(code=CLOSE_GOING_AWAY, message=b"server shutting down")
-
-
-async def index(request: web.Request) -> web.StreamResponse:
-    """The board page."""
-    return await _frontend_file("index.html", request)
-
-
-async def _frontend_file(name: str, request: web.Request) -> web.StreamResponse:
-    """One of the board's top-level files."""
-    page = FRONTEND_DIR / name
-    if not page.is_file():
-        return web.Response(status=500, text=f"frontend missing: {page}\n")
-    return web.FileResponse(page)
 
 
 def _officers(board: Board) -> Officers:

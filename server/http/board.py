@@ -17,6 +17,7 @@ from server.districts import Districts
 from server.escalation.escalator import Escalator
 from server.officers.calls import CallService
 from server.officers.store import OfficerStore
+from server.public.stream import PublicStream
 from server.replay.registry import Replays
 from server.replay.stream import CLOSE_RESET
 from server.settings import Settings
@@ -36,6 +37,7 @@ class Board:
     districts: Districts
     situations: SituationTracker
     runners: list[FeedRunner] = field(default_factory=list)
+    public: PublicStream | None = None  # the citizens' stream, when [public] is enabled
     http: SharedSession = field(default_factory=SharedSession)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     connections: set[Any] = field(default_factory=set)
@@ -94,6 +96,8 @@ class Board:
         its boards reconnect (4009) and start from a fresh snapshot."""
         if stream == "live":
             self.hub.drop_waiting()
+        elif stream == "public" and self.public is not None:
+            self.public.hub.drop_waiting()
         for connection in list(self.connections):
             if connection.stream_name == stream:
                 closing = connection.ws.close(code=CLOSE_RESET, message=b"reset")

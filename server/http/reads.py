@@ -76,6 +76,11 @@ def _time_param(request: web.Request, name: str) -> str | None:
 
 async def api_events(request: web.Request) -> web.Response:
     """Latest versions of events, filtered, paged by the seq of their last change."""
+    return await events_of(request, _stream(request))
+
+
+async def events_of(request: web.Request, source: LogStore | ReplayStream) -> web.Response:
+    """`/api/events` on one stream (the public port's is always `public`)."""
     board = request.app[BOARD]
     flt = EventFilter(
         kinds=_multi(request, "kind"),
@@ -87,7 +92,6 @@ async def api_events(request: web.Request) -> web.Response:
     )
     after_seq = _int_param(request, "after_seq", 0, 0, 2**62)
     limit = _int_param(request, "limit", 100, 1, board.settings.api_max_limit)
-    source = _stream(request)
     rows = await source.events(flt, after_seq=after_seq, limit=limit)
     next_after = rows[-1][0] if rows else after_seq
     body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]' % (
@@ -103,11 +107,14 @@ async def api_events(request: web.Request) -> web.Response:
 
 
 def _stream(request: web.Request) -> LogStore | ReplayStream:
-    """The stream a read is about: `?stream=live` (default) or a playing `replay:<name>`."""
+    """The stream a read is about: `?stream=live` (default), `public` or a playing
+    `replay:<name>`."""
     board = request.app[BOARD]
     name = request.query.get("stream", "live")
     if name == "live":
         return board.log
+    if name == "public" and board.public is not None:
+        return board.public.log
     replay = board.replays.stream_of(name)
     if replay is None:
         raise web.HTTPNotFound(
@@ -118,9 +125,10 @@ def _stream(request: web.Request) -> LogStore | ReplayStream:
 
 
 def _situations_of(request: web.Request, source: LogStore | ReplayStream) -> SituationTracker:
-    tracker = (
-        source.situations if isinstance(source, ReplayStream) else request.app[BOARD].situations
-    )
+    board = request.app[BOARD]
+    tracker = source.situations if isinstance(source, ReplayStream) else None
+    if source is board.log:
+        tracker = board.situations
     if tracker is None:
         raise web.HTTPNotFound(
             text=error_body("unknown_stream", "this stream keeps no situations"),

@@ -33,7 +33,16 @@ CLOSE_POLICY = 1008
 
 
 async def handle_ws(request: web.Request) -> web.StreamResponse:
-    """Upgrade to a websocket (after the Origin check) and serve one board until it leaves."""
+    """The main port's `/ws`: any stream, actions by role."""
+    return await serve_board(request)
+
+
+async def serve_board(
+    request: web.Request, *, public_only: bool = False, bucket: protocol.TokenBucket | None = None
+) -> web.StreamResponse:
+    """Upgrade to a websocket (after the Origin check) and serve one board until it leaves;
+    `public_only` for the public port (stream `public` only, no token), whose boards share a
+    rate limit per address (`bucket`)."""
     board = request.app[BOARD]
     settings = board.settings
     if not origin_allowed(request.headers.get("Origin"), request.host, settings.allowed_origins):
@@ -47,7 +56,9 @@ async def handle_ws(request: web.Request) -> web.StreamResponse:
     transport = request.transport
     if transport is None:
         return ws
-    connection = Connection(board, ws, transport, local=roles.is_local(request))
+    connection = Connection(
+        board, ws, transport, local=roles.is_local(request), public_only=public_only, bucket=bucket
+    )
     board.connections.add(connection)
     try:
         await connection.serve()
@@ -72,14 +83,19 @@ class Connection:
         transport: asyncio.Transport,
         *,
         local: bool = False,
+        public_only: bool = False,
+        bucket: protocol.TokenBucket | None = None,
     ) -> None:
         self.board = board
         self.local = local
+        self.public_only = public_only
         self.role: roles.Role = "viewer"  # set from the hello's token
         self.ws = ws
         self.transport = transport
         s = board.settings
-        self.bucket = protocol.TokenBucket(rate=s.ws_messages_per_second, burst=s.ws_message_burst)
+        self.bucket = bucket or protocol.TokenBucket(
+            rate=s.ws_messages_per_second, burst=s.ws_message_burst
+        )
         self.errors = 0
         self.client: Client | None = None
         self.filter = EventFilter()
@@ -106,26 +122,49 @@ class Connection:
         except TimeoutError:
             await self.ws.close(code=CLOSE_POLICY, message=b"no hello")
             return
-        if hello is None:
+        if hello is None or not await self._choose(hello):
             return
-        try:
-            self.role = roles.role_of(self.board.settings, hello.token, local=self.local)
-        except BadToken:
-            await self._error("bad_token", "the token is not valid: this board can watch, not act")
-        if hello.stream != "live":
-            replay = self.board.replays.stream_of(hello.stream)
-            if replay is None:
-                await self._error("unknown_stream", f"no stream {hello.stream!r} is playing")
-                await self.ws.close(code=CLOSE_POLICY, message=b"unknown stream")
-                return
-            self.stream_name, self.source, self.hub = hello.stream, replay, replay.hub
-            self.situations = replay.situations
         await self._start(hello.filter.to_filter(), hello.resume)
         while not self.ws.closed:
             message = await self._next()
             if message is None:
                 return
             await self._dispatch(message)
+
+    async def _choose(self, hello: protocol.Hello) -> bool:
+        """Take the hello's role and stream; False (after saying why) when it may not watch."""
+        if self.public_only and hello.stream != "public":
+            await self._refuse(
+                "public_only", 'this port serves only the public board: send hello stream "public"'
+            )
+            return False
+        if not self.public_only:  # the public port handles no tokens: everyone only watches
+            try:
+                self.role = roles.role_of(self.board.settings, hello.token, local=self.local)
+            except BadToken:
+                await self._error(
+                    "bad_token", "the token is not valid: this board can watch, not act"
+                )
+        if hello.stream == "public":
+            public = self.board.public
+            if public is None:
+                await self._refuse("unknown_stream", "the public stream is off ([public] enabled)")
+                return False
+            self.stream_name, self.source, self.hub = "public", public.log, public.hub
+            self.situations = None
+        elif hello.stream != "live":
+            replay = self.board.replays.stream_of(hello.stream)
+            if replay is None:
+                await self._refuse("unknown_stream", f"no stream {hello.stream!r} is playing")
+                return False
+            self.stream_name, self.source, self.hub = hello.stream, replay, replay.hub
+            self.situations = replay.situations
+        return True
+
+    async def _refuse(self, code: str, message: str) -> None:
+        """Say why this socket may not watch, then close it."""
+        await self._error(code, message)
+        await self.ws.close(code=CLOSE_POLICY, message=code.encode())
 
     async def _next(
         self,
@@ -160,6 +199,14 @@ class Connection:
             await self._error("bad_message", "hello was already received")
 
     async def _act(self, request: protocol.ActionRequest) -> None:
+        if self.stream_name == "public":
+            await self._error(
+                "read_only",
+                "the public board is read-only: it shows what the city publishes, and takes no"
+                " actions",
+                ref=request.ref,
+            )
+            return
         if not roles.at_least(self.role, "operator"):
             await self._error(
                 "forbidden",
@@ -219,7 +266,8 @@ class Connection:
         client = Client(self.transport, on_slow=self._on_slow, filter=flt)
         self.client = client
         self.hub.subscribe(client, catching_up=True)
-        replay = board.replays.get(self.stream_name[7:]) if self.stream_name != "live" else None
+        named = self.stream_name.startswith("replay:")
+        replay = board.replays.get(self.stream_name[7:]) if named else None
         await self._send(
             protocol.welcome(
                 stream=self.stream_name,
@@ -233,7 +281,7 @@ class Connection:
                 demo=s.demo,
                 limits={
                     "max_message_bytes": s.ws_max_message_bytes,
-                    "messages_per_second": s.ws_messages_per_second,
+                    "messages_per_second": self.bucket.rate,
                 },
             )
         )
@@ -243,7 +291,7 @@ class Connection:
                 seq=snap.seq,
                 events=snap.events,
                 truncated=snap.truncated,
-                feeds=board.feed_health(),
+                feeds=[] if self.stream_name == "public" else board.feed_health(),
                 workflows=snap.workflows,
             ):
                 await self._send(part)

@@ -20,7 +20,7 @@ from server.stream.log import EventFilter
 
 PROTOCOL_VERSION = 1
 REPLAY_NAME = r"[a-z0-9][a-z0-9_-]{0,39}"  # a replay's stream is `replay:<name>`
-STREAM_PATTERN = re.compile(rf"^(live|replay:{REPLAY_NAME})$")
+STREAM_PATTERN = re.compile(rf"^(live|public|replay:{REPLAY_NAME})$")
 MAX_FILTER_VALUES = 100
 MAX_MESSAGE_DEPTH = 32  # nesting of objects and arrays in one inbound message
 # Events per `snapshot` message: a board parses and draws each part in a task of its own, so 5,000
@@ -141,7 +141,7 @@ def parse_client_message(text: str | bytes) -> Hello | SetFilter | ActionRequest
         raise ProtocolError(f"{where}: {first['msg']}", code="bad_message") from None
     if isinstance(message, Hello) and not STREAM_PATTERN.match(message.stream):
         raise ProtocolError(
-            f"no stream {message.stream!r}; streams are 'live' and 'replay:<name>'",
+            f"no stream {message.stream!r}; streams are 'live', 'public' and 'replay:<name>'",
             code="unknown_stream",
         )
     if (

@@ -1,0 +1,1 @@
+"""The citizens' board: the `public` stream derived from `live` through a redaction projection."""

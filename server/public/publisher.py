@@ -1,0 +1,189 @@
+"""The publisher: derives the `public` stream from `live`, entry by entry, through `redact`.
+
+It reads the live log from its cursor, redacts each entry, holds it until it is due (its live
+commit time plus its kind's delay) and appends it to the public log, in due order. Each live
+entry is appended at most once, across restarts and nodes: `append_once` claims the key
+`<live epoch>:<live seq>` in the same transaction as the append.
+
+Where a restart starts: every public event carries, in `extra.public_cursor`, the live seq up
+to which everything had been handled (published or withheld) when it was published, and a
+digest of the live epoch it belongs to (the epoch itself keys the hash of public event ids, so
+it is never shown). A restart reads it from the newest public event and reads the live
+log again from there; what was already published is refused by its claim, what was waiting for
+its delay waits again (its due time comes from the live entry), so nothing is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import orjson
+
+from server.errors import LogError
+from server.public.redact import Unreadable, redact
+from server.public.settings import PublicSettings
+from server.stream.events import Body, Event, utcnow
+from server.stream.log import Committed, LogStore
+
+log = logging.getLogger(__name__)
+
+CURSOR_KEY = "public_cursor"  # in a public event's extra: {"live": <epoch's digest>, "after": seq}
+HISTORY_CHARS = 16  # hex digits of the live epoch's digest in a cursor stamp
+IDLE_SECONDS = 1.0  # at most this long between looks at the live log (commits wake it sooner)
+RETRY_SECONDS = 2.0  # after a failed append to the public log, before trying again
+
+
+class Pending(NamedTuple):
+    """A redacted entry waiting for its due time."""
+
+    due: datetime
+    seq: int
+    body: Body
+    delay: float  # which queue it waits in
+
+
+class Publisher:
+    """Reads `live`, appends the redacted entries to `public` when due; `run` until cancelled."""
+
+    def __init__(
+        self,
+        live: LogStore,
+        public: LogStore,
+        rules: PublicSettings,
+        *,
+        page_size: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.live = live
+        self.public = public
+        self.rules = rules
+        self.page_size = page_size
+        self.clock = clock
+        self.cursor = 0  # the last live seq read
+        self.published = 0
+        self.withheld = 0  # actions, hidden kinds, operator notices
+        self.unreadable = 0  # bodies that did not validate (fail closed)
+        # one queue per delay: within one, due order is seq order, so the heads decide
+        self._queues: dict[float, deque[Pending]] = {}
+        self._wake = asyncio.Event()
+
+    @property
+    def _history(self) -> str:
+        """The live epoch as public entries name it: a digest, not the hashing key itself."""
+        return hashlib.sha256(self.live.epoch.encode()).hexdigest()[:HISTORY_CHARS]
+
+    def committed(self, entries: list[Committed]) -> None:
+        """The live log committed: look at it now rather than at the next idle tick."""
+        self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        """Entries waiting for their delay."""
+        return sum(len(q) for q in self._queues.values())
+
+    async def run(self) -> None:
+        """Publish until cancelled; a failing public log is retried, never skipped."""
+        self.cursor = await self.start_point()
+        log.info("publishing the public stream from live seq %d", self.cursor)
+        while True:
+            try:
+                await self.step()
+            except LogError as exc:
+                log.error("public stream: %s; trying again", exc.message)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await self._idle()
+
+    async def step(self) -> None:
+        """Read what the live log committed since the cursor, then publish what is due."""
+        self._wake.clear()  # what commits from here on wakes the next wait
+        await self._read()
+        await self._publish_due()
+
+    async def start_point(self) -> int:
+        """The live seq to read after: the cursor stamped on the newest public event of this
+        live history, or the start of the live log (claims keep republication out)."""
+        public, start = self.public, self.live.first_seq - 1
+        upper = public.head
+        while upper >= public.first_seq:
+            lower = max(public.first_seq - 1, upper - self.page_size)
+            page = await public.entries_after(lower, upper - lower)
+            for entry in reversed(page):
+                if entry.type == "event":
+                    stamp = orjson.loads(entry.raw)["body"].get("extra", {}).get(CURSOR_KEY)
+                    if isinstance(stamp, dict) and stamp.get("live") == self._history:
+                        return max(start, int(stamp.get("after", 0)))
+                    return start
+            upper = lower
+        return start
+
+    async def _read(self) -> None:
+        while self.pending < self.rules.max_pending_entries:
+            room = self.rules.max_pending_entries - self.pending
+            page = await self.live.entries_after(self.cursor, min(self.page_size, room))
+            for entry in page:
+                self._take(entry)
+                self.cursor = entry.seq
+            if len(page) < self.page_size:
+                return
+
+    def _take(self, entry: Committed) -> None:
+        data: dict[str, Any] = orjson.loads(entry.raw)
+        try:
+            body = redact(data["type"], data["body"], self.rules, salt=self.live.epoch)
+        except Unreadable as exc:
+            self.unreadable += 1
+            if self.unreadable == 1:  # once: a bad source would otherwise flood the log
+                log.warning("public stream: dropped live seq %d: %s", entry.seq, exc)
+            return
+        if body is None:
+            self.withheld += 1
+            return
+        delay = self.rules.delay_seconds.get(entry.kind or "", 0.0)
+        due = datetime.fromisoformat(data["at"]) + timedelta(seconds=delay)
+        self._queues.setdefault(delay, deque()).append(Pending(due, entry.seq, body, delay))
+
+    async def _publish_due(self) -> None:
+        now = self.clock()
+        while (head := self._next()) is not None and head.due <= now:
+            key = f"{self.live.epoch}:{head.seq}"
+            queue = self._queues[head.delay]
+            queue.popleft()
+            body = head.body
+            if isinstance(body, Event):
+                stamp = {"live": self._history, "after": self._handled()}
+                body = body.model_copy(update={"extra": {**body.extra, CURSOR_KEY: stamp}})
+            try:
+                done = await self.public.append_once(key, [body])
+            except LogError:
+                queue.appendleft(head)  # not published: it stays first in line
+                raise
+            if done is not None:
+                self.published += 1
+
+    def _next(self) -> Pending | None:
+        heads = [q[0] for q in self._queues.values() if q]
+        return min(heads, key=lambda p: (p.due, p.seq), default=None)
+
+    def _handled(self) -> int:
+        """The live seq up to which every entry is published or withheld (none still waits)."""
+        waiting = [q[0].seq for q in self._queues.values() if q]
+        return min(waiting, default=self.cursor + 1) - 1
+
+    async def _idle(self) -> None:
+        """Wait for a live commit, the next due time or the idle tick, whichever is first."""
+        head = self._next()
+        timeout = IDLE_SECONDS
+        if head is not None:
+            timeout = max(0.0, min(timeout, (head.due - self.clock()).total_seconds()))
+        try:
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
