@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,8 +68,10 @@ class ServerProcess:
         log_path: Path | None = None,
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.db = db
+        self.args = list(args)  # more `serve` flags, e.g. --config, --public-port
         self.host = host
         self.env = env or {}
         self.port = port or free_port()
@@ -104,6 +107,7 @@ class ServerProcess:
         ]
         if not self.demo:
             cmd.append("--no-demo")
+        cmd.extend(self.args)
         env = {
             **os.environ,
             "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN,

@@ -47,10 +47,12 @@ async function loadCatalogs() {
 
 async function start() {
   const params = new URLSearchParams(location.search);
-  const token = takeOperatorToken(); // before anything copies the address: the token leaves it here
+  // the citizens' board (/public, docs/public.md): stream `public`, no token, no operator parts
+  const publicMode = document.body.dataset.mode === "public";
+  const token = publicMode ? null : takeOperatorToken(); // before anything copies the address: the token leaves it here
   const kioskMode = params.get("kiosk") === "1";
   const rotateMs = Math.max(2, Number(params.get("rotate")) || 15) * 1000;
-  const streamName = streamFromParams(params); // "live" or "replay:<name>" (docs/board.md)
+  const streamName = publicMode ? "public" : streamFromParams(params); // "live" or "replay:<name>" (docs/board.md)
   const replay = replayName(streamName);
   const store = new BoardStream({ stream: streamName });
   const index = new EventIndex();
@@ -69,7 +71,8 @@ async function start() {
   const board = new BoardState({ store, tr, filter: parseFilter(params), timeZone: savedTimeZone(), actor: savedActor() });
   const beeper = new Beeper();
   beeper.enable(soundWanted(params));
-  const allowed = () => canAct(store.role);
+  const allowed = () => !publicMode && canAct(store.role);
+  if (publicMode) $('[data-testid="public-mark"]').hidden = false;
 
   // ------------------------------------------------------------------------------ the parts
 
@@ -102,6 +105,7 @@ async function start() {
       board.actor = saveActor(name);
     },
     token: () => token,
+    publicMode,
     onClose: () => select(null),
     virtualEvent: (id) => virtualEvent(id, store.situations, catalogs, store.events),
   });
@@ -169,6 +173,7 @@ async function start() {
     districtNames: (code) => board.districts.get(String(code)) ?? { ko: String(code), en: String(code) },
     kiosk: kioskMode,
     tiles: params.get("tiles"),
+    publicAreas: publicMode,
   });
   const mapNote = $('[data-testid="map-note"]');
   const replayBand = $('[data-testid="replay-bar"]');
@@ -384,8 +389,8 @@ async function start() {
 
   applyLanguage();
   loadDistricts();
-  streams.load();
-  if (streamName !== "live" && !replay) {
+  if (!publicMode) streams.load(); // the public board has no stream menu
+  if (streamName !== "live" && !replay && !publicMode) {
     // not a stream name the server could have: say so instead of knocking
     streams.showMissing();
     conn.stop();

@@ -29,7 +29,8 @@ function el(tag, className, text) {
 /**
  * ctx: {tr(), formats() → makeTimeFormats(), now() → server time (ms), store, stream, calls (Calls),
  *       districtName(ev), isDemo(ev), sendAction(action, id, data) → Promise<{seq}>, connected(),
- *       canAct(), actor(), setActor(name), onClose(), virtualEvent(id) → a situation's or cluster's item or null}
+ *       canAct(), actor(), setActor(name), onClose(), virtualEvent(id) → a situation's or cluster's item or null,
+ *       publicMode: the citizens' board (no history, no officers)}
  */
 export class DetailPanel {
   constructor(root, ctx) {
@@ -98,8 +99,11 @@ export class DetailPanel {
       this.els.actionStatus.classList.remove("error");
       this.els.assignTo.value = "";
       this.els.noteText.value = "";
-      this.loadHistory();
-      this.loadOfficers();
+      if (!this.ctx.publicMode) {
+        // the public board shows no story of actions and no officers: nothing to fetch
+        this.loadHistory();
+        this.loadOfficers();
+      }
     }
     this.fill();
   }

@@ -21,6 +21,7 @@ const RING_RADIUS_PX = 30; // a situation too small to see at this zoom gets a r
 const RING_UNDER_PX = 2 * RING_RADIUS_PX; // ... when its area is smaller than this on screen
 const SPARK_W = 80; // a cluster tooltip's sparkline, px
 const SPARK_H = 22;
+const PUBLIC_AREA_RADIUS_M = 125; // half the default public grid: the cell a complaint was snapped into
 
 function escapeHtml(s) {
   return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -65,7 +66,7 @@ export function markerLatLng(ev) {
 
 /**
  * ctx: {tr() → Translator, onSelect(id), onDistrictClick(code), districtNames(code) → {ko, en},
- *       kiosk: bool, tiles: string|null}
+ *       kiosk: bool, tiles: string|null, publicAreas: bool (complaints as areas: the public board)}
  */
 export class BoardMap {
   constructor(el, ctx) {
@@ -262,6 +263,14 @@ export class BoardMap {
 
   // -------------------------------------------------------------------------------- events
 
+  /** On the public board a complaint is an area (its grid cell), never a pin on a doorstep. */
+  _area(ev) {
+    const ll = markerLatLng(ev);
+    if (!ll) return null;
+    const colour = this.colours[this._sev(ev)];
+    return this.L.circle(ll, { pane: "shapes", radius: PUBLIC_AREA_RADIUS_M, color: colour, weight: 2, dashArray: "4 4", fillOpacity: 0.15, interactive: false });
+  }
+
   _sev(ev) {
     return SEVERITIES.includes(ev.severity) ? ev.severity : "info";
   }
@@ -291,6 +300,7 @@ export class BoardMap {
   }
 
   _shape(ev) {
+    if (this.ctx.publicAreas && ev.kind === "complaint") return this._area(ev);
     const g = ev.geometry;
     if (!g || g.type === "Point" || g.type === "MultiPoint") return null;
     const L = this.L;

@@ -29,7 +29,7 @@ export class BoardState {
   }
 
   isDemo(ev) {
-    return this.store.demo && ev.source === "demo";
+    return this.store.demo && (ev.source === "demo" || ev.extra?.synthetic === true); // the public stream names no source
   }
 
   setFilter(filter) {

@@ -8,12 +8,14 @@ import logging
 import os
 import socket
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from server.errors import ConfigError
 from server.http import serving
-from server.http.app import create_app
+from server.http.app import create_app, public_db_path
+from server.http.public import PUBLIC_APP
 from server.officers.store import default_path
 from server.settings import Settings, load_settings
 
@@ -25,6 +27,11 @@ def add_parser(sub: Any) -> None:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
     serve.add_argument("--db", type=Path, help="SQLite log file (default var/cityboard.db)")
+    serve.add_argument(
+        "--public-port",
+        type=int,
+        help="also serve only the citizens' board (/public, docs/public.md) on this port",
+    )
     serve.add_argument("--no-demo", action="store_true", help="do not play the bundled demo stream")
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
 
@@ -40,20 +47,38 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         db_path=args.db,
         demo=False if args.no_demo else None,
+        public_port=args.public_port,
     )
     if settings.log_backend == "sqlite":
         check_writable(settings.db_path, "the log")
+        if settings.public.enabled:
+            check_writable(public_db_path(settings.db_path), "the public stream's log")
     check_writable(
         settings.officers_db_path or default_path(settings.db_path), "the officer directory"
     )
+    if settings.public_port is not None and not settings.public.enabled:
+        raise ConfigError("public_port is set but [public] enabled = false: nothing to serve")
     app = create_app(settings)
     sockets = listen(settings.host, settings.port)
     port = int(sockets[0].getsockname()[1])
+    beside = []
+    public_urls: list[str] = []
+    if PUBLIC_APP in app and settings.public_port is not None:
+        try:
+            public_sockets = listen(settings.public_host, settings.public_port)
+        except ConfigError:
+            for sock in sockets:
+                sock.close()
+            raise
+        beside.append((app[PUBLIC_APP], public_sockets))
+        public_port = int(public_sockets[0].getsockname()[1])
+        public_urls = board_urls(settings.public_host, public_port)
     serving.run(
         app,
         sockets,
-        started=lambda: announce(settings, board_urls(settings.host, port)),
+        started=lambda: announce(settings, board_urls(settings.host, port), public_urls),
         shutdown_timeout=5.0,
+        beside=beside,
     )
     return 0
 
@@ -151,13 +176,16 @@ def _url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def announce(settings: Settings, urls: list[str]) -> None:
+def announce(settings: Settings, urls: list[str], public_urls: Sequence[str] = ()) -> None:
     """Where the board is and who may act, printed once the port is bound and the log open."""
     print(
         f"cityboard: board at {', '.join(urls)}  (log {settings.db_path}, "
         f"demo {'on' if settings.demo else 'off'})",
         flush=True,
     )
+    if settings.public.enabled:
+        where = public_urls or [f"{u}public" for u in urls]
+        print(f"cityboard: citizens' board (public) at {', '.join(where)}", flush=True)
     if settings.operator_token is None:
         print(
             "cityboard: actions and calls are open to this machine only; for walls on other"

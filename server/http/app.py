@@ -190,9 +190,7 @@ def _public_stream(
         )
     stream = PublicStream(settings.public, public_log, hub)
     if settings.node_role != "edge":
-        stream.publisher = Publisher(
-            live, public_log, settings.public, page_size=settings.batch_max_entries
-        )
+        stream.publisher = Publisher(live, public_log, settings.public)
         listeners.append(stream.publisher.committed)
     return stream
 

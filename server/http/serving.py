@@ -208,9 +208,11 @@ def run(
     *,
     started: Callable[[], None],
     shutdown_timeout: float = 5.0,
+    beside: Sequence[tuple[web.Application, Sequence[socket.socket]]] = (),
 ) -> None:
     """Serve on bound sockets until SIGINT or SIGTERM, then shut down gracefully; `started` is
-    called once the app's startup (the log, the feeds) has run (`cityboard serve`)."""
+    called once the app's startup (the log, the feeds) has run (`cityboard serve`). Apps
+    `beside` it (the public port's) are served on their own sockets while it runs."""
     host, port = sockets[0].getsockname()[:2]
 
     async def main() -> None:
@@ -219,10 +221,24 @@ def run(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         serving = await start(app, host, port, sockets=sockets, shutdown_timeout=shutdown_timeout)
+        others: list[Serving] = []
         try:
+            for other, other_sockets in beside:
+                other_host, other_port = other_sockets[0].getsockname()[:2]
+                others.append(
+                    await start(
+                        other,
+                        other_host,
+                        other_port,
+                        sockets=other_sockets,
+                        shutdown_timeout=shutdown_timeout,
+                    )
+                )
             started()
             await stop.wait()
         finally:
+            for other_serving in others:  # before the main app closes the logs they read
+                await other_serving.close()
             await serving.close()
 
     asyncio.run(main())

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CURSOR_KEY = "public_cursor"  # in a public event's extra: {"live": <epoch's digest>, "after": seq}
 HISTORY_CHARS = 16  # hex digits of the live epoch's digest in a cursor stamp
+PAGE_ENTRIES = 100  # live entries read at once (a burst costs this much memory, not more)
 IDLE_SECONDS = 1.0  # at most this long between looks at the live log (commits wake it sooner)
 RETRY_SECONDS = 2.0  # after a failed append to the public log, before trying again
 
@@ -57,7 +58,7 @@ class Publisher:
         public: LogStore,
         rules: PublicSettings,
         *,
-        page_size: int,
+        page_size: int = PAGE_ENTRIES,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.live = live
@@ -93,18 +94,22 @@ class Publisher:
         log.info("publishing the public stream from live seq %d", self.cursor)
         while True:
             try:
-                await self.step()
+                more = await self.step()
             except LogError as exc:
                 log.error("public stream: %s; trying again", exc.message)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            await self._idle()
+            if not more:
+                await self._idle()
 
-    async def step(self) -> None:
-        """Read what the live log committed since the cursor, then publish what is due."""
+    async def step(self) -> bool:
+        """Read one page of what the live log committed since the cursor, then publish what is
+        due; True when there is more to read. A page at a time, so a burst on the live log
+        costs a page of memory here, not the burst."""
         self._wake.clear()  # what commits from here on wakes the next wait
-        await self._read()
+        more = await self._read()
         await self._publish_due()
+        return more
 
     async def start_point(self) -> int:
         """The live seq to read after: the cursor stamped on the newest public event of this
@@ -123,15 +128,16 @@ class Publisher:
             upper = lower
         return start
 
-    async def _read(self) -> None:
-        while self.pending < self.rules.max_pending_entries:
-            room = self.rules.max_pending_entries - self.pending
-            page = await self.live.entries_after(self.cursor, min(self.page_size, room))
-            for entry in page:
-                self._take(entry)
-                self.cursor = entry.seq
-            if len(page) < self.page_size:
-                return
+    async def _read(self) -> bool:
+        room = self.rules.max_pending_entries - self.pending
+        if room <= 0:  # the delayed entries fill the budget: wait until some are due
+            return False
+        wanted = min(self.page_size, room)
+        page = await self.live.entries_after(self.cursor, wanted)
+        for entry in page:
+            self._take(entry)
+            self.cursor = entry.seq
+        return len(page) == wanted
 
     def _take(self, entry: Committed) -> None:
         data: dict[str, Any] = orjson.loads(entry.raw)
