@@ -95,6 +95,13 @@ def test_the_readme_run_command_shows_demo_events_in_chromium(tmp_path: Path) ->
             page.wait_for_selector('[data-testid="event-row"]', timeout=10_000)
             assert page.locator('[data-testid="event-row"]').count() >= 5
             assert "DEMO" in page.inner_text("body")
+            # the citizens' board the README names beside it: same demo, redacted, read-only
+            assert "http://127.0.0.1:8080/public" in (ROOT / "README.md").read_text()
+            public = browser.new_page()
+            public.goto(f"http://127.0.0.1:{port}/public")
+            public.wait_for_selector('[data-testid="public-mark"]', state="visible")
+            public.wait_for_selector('[data-testid="event-row"]', timeout=10_000)
+            assert public.locator('[data-testid="directory-toggle"]').is_hidden()
             browser.close()
         assert (clone / "var" / "cityboard.db").exists(), "the default log lives under ./var"
     finally:

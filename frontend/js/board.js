@@ -390,7 +390,7 @@ async function start() {
   applyLanguage();
   loadDistricts();
   if (!publicMode) streams.load(); // the public board has no stream menu
-  if (streamName !== "live" && !replay && !publicMode) {
+  if (streamName !== "live" && streamName !== "public" && !replay) {
     // not a stream name the server could have: say so instead of knocking
     streams.showMissing();
     conn.stop();

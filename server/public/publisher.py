@@ -90,15 +90,23 @@ class Publisher:
 
     async def run(self) -> None:
         """Publish until cancelled; a failing public log is retried, never skipped."""
-        self.cursor = await self.start_point()
-        log.info("publishing the public stream from live seq %d", self.cursor)
+        started = failing = False
         while True:
             try:
+                if not started:
+                    self.cursor = await self.start_point()
+                    started = True
+                    log.info("publishing the public stream from live seq %d", self.cursor)
                 more = await self.step()
-            except LogError as exc:
-                log.error("public stream: %s; trying again", exc.message)
+            except Exception as exc:  # a log unreachable (Redis down, disk full): wait, retry
+                if not failing:  # once per outage, not once per retry
+                    log.error("public stream stalled: %s; trying again", _reason(exc))
+                failing = True
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
+            if failing:
+                log.info("public stream publishing again from live seq %d", self.cursor)
+                failing = False
             if not more:
                 await self._idle()
 
@@ -193,3 +201,7 @@ class Publisher:
                 await self._wake.wait()
         except TimeoutError:
             pass
+
+
+def _reason(exc: Exception) -> str:
+    return exc.message if isinstance(exc, LogError) else f"{type(exc).__name__}: {exc}"
