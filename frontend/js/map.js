@@ -268,7 +268,10 @@ export class BoardMap {
     const ll = markerLatLng(ev);
     if (!ll) return null;
     const colour = this.colours[this._sev(ev)];
-    return this.L.circle(ll, { pane: "shapes", radius: PUBLIC_AREA_RADIUS_M, color: colour, weight: 2, dashArray: "4 4", fillOpacity: 0.15, interactive: false });
+    const style = () => ({ color: colour, weight: 2, dashArray: "4 4", fillOpacity: 0.15 });
+    const point = { type: "Point", coordinates: [ll[1], ll[0]] };
+    // a GeoJSON layer, as every shape is, so selecting and unselecting restyle it alike
+    return this.L.geoJSON(point, { pane: "shapes", interactive: false, style, pointToLayer: (_f, at) => this.L.circle(at, { radius: PUBLIC_AREA_RADIUS_M, pane: "shapes", interactive: false }) });
   }
 
   _sev(ev) {
