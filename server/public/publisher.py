@@ -73,6 +73,7 @@ class Publisher:
         # one queue per delay: within one, due order is seq order, so the heads decide
         self._queues: dict[float, deque[Pending]] = {}
         self._wake = asyncio.Event()
+        self._epoch: str | None = None  # the live history being read
 
     @property
     def _history(self) -> str:
@@ -90,13 +91,11 @@ class Publisher:
 
     async def run(self) -> None:
         """Publish until cancelled; a failing public log is retried, never skipped."""
-        started = failing = False
+        failing = False
         while True:
             try:
-                if not started:
-                    self.cursor = await self.start_point()
-                    started = True
-                    log.info("publishing the public stream from live seq %d", self.cursor)
+                if self._epoch != self.live.epoch:  # at start, or the live log was recreated
+                    await self._begin()
                 more = await self.step()
             except Exception as exc:  # a log unreachable (Redis down, disk full): wait, retry
                 if not failing:  # once per outage, not once per retry
@@ -110,14 +109,22 @@ class Publisher:
             if not more:
                 await self._idle()
 
+    async def _begin(self) -> None:
+        """Start reading this live history: from the cursor the public log holds for it."""
+        self._queues.clear()
+        self.cursor = await self.start_point()
+        self._epoch = self.live.epoch
+        log.info("publishing the public stream from live seq %d", self.cursor)
+
     async def step(self) -> bool:
         """Read one page of what the live log committed since the cursor, then publish what is
         due; True when there is more to read. A page at a time, so a burst on the live log
         costs a page of memory here, not the burst."""
         self._wake.clear()  # what commits from here on wakes the next wait
+        full = self.pending >= self.rules.max_pending_entries
         more = await self._read()
         await self._publish_due()
-        return more
+        return more or (full and self.pending < self.rules.max_pending_entries)
 
     async def start_point(self) -> int:
         """The live seq to read after: the cursor stamped on the newest public event of this
@@ -138,7 +145,7 @@ class Publisher:
 
     async def _read(self) -> bool:
         room = self.rules.max_pending_entries - self.pending
-        if room <= 0:  # the delayed entries fill the budget: wait until some are due
+        if room <= 0:  # the delayed entries fill the budget: read again once some are out
             return False
         wanted = min(self.page_size, room)
         page = await self.live.entries_after(self.cursor, wanted)
