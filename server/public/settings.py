@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from server.stream.events import Kind, check_categories
 
 COMPLAINT_DELAY_SECONDS = 30 * 60
+# the kinds a rule may name: the event model's, and `camera` (issue 15's camera registry, whose
+# entries are never public whether or not this server has the kind yet)
+KNOWN_KINDS = frozenset({k.value for k in Kind} | {"camera"})
 
 
 class PublicSettings(BaseModel):
@@ -54,3 +59,32 @@ class PublicSettings(BaseModel):
     ws_message_burst: int = Field(default=10, ge=1)
     # how long browsers and caches in front may reuse a public read (Cache-Control max-age)
     cache_max_age_seconds: int = Field(default=5, ge=0, le=3600)
+
+    @field_validator("hidden_kinds", "scrub_kinds", "coarse_kinds", "url_kinds")
+    @classmethod
+    def _known_kinds(cls, v: list[str]) -> list[str]:
+        _check_kinds(v)
+        return v
+
+    @field_validator("delay_seconds")
+    @classmethod
+    def _known_delays(cls, v: dict[str, float]) -> dict[str, float]:
+        _check_kinds(v)
+        if any(seconds < 0 for seconds in v.values()):
+            raise ValueError("a delay is zero or more seconds")
+        return v
+
+    @field_validator("hidden_categories")
+    @classmethod
+    def _known_categories(cls, v: list[str]) -> list[str]:
+        check_categories(v)
+        return v
+
+
+def _check_kinds(names: list[str] | dict[str, float]) -> None:
+    """A misspelt kind would silently switch a protection off ("complaints" scrubs nothing)."""
+    unknown = sorted(set(names) - KNOWN_KINDS)
+    if unknown:
+        raise ValueError(
+            f"unknown kinds {', '.join(unknown)}; kinds are {', '.join(sorted(KNOWN_KINDS))}"
+        )

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from server.errors import ConfigError
 from server.public.redact import (
     MARKER,
     PUBLIC_NOTICES,
@@ -18,6 +19,7 @@ from server.public.redact import (
     snap,
 )
 from server.public.settings import PublicSettings
+from server.settings import load_settings
 from server.stream.events import Event, Notice
 from tests.conftest import make_event
 from tests.public.corpus import CASES, leaks, lost
@@ -292,3 +294,17 @@ def test_random_events_with_planted_pii_come_out_clean(
     published = out.dump().decode()
     found = [p for p in [*planted, person] if p in published]
     assert found == [], published
+
+
+@pytest.mark.parametrize(
+    ("rules", "word"),
+    [
+        ({"scrub_kinds": ["complaints"]}, "unknown kinds complaints"),
+        ({"delay_seconds": {"complain": 60}}, "unknown kinds complain"),
+        ({"delay_seconds": {"complaint": -1}}, "zero or more"),
+        ({"hidden_categories": ["disaster.flod"]}, "unknown categories disaster.flod"),
+    ],
+)
+def test_a_misspelt_rule_is_refused_not_ignored(rules: dict[str, Any], word: str) -> None:
+    with pytest.raises(ConfigError, match=word):
+        load_settings(None, public=rules)
