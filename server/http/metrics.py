@@ -36,6 +36,32 @@ async def metrics(request: web.Request) -> web.Response:
         "# TYPE cityboard_replays gauge",
         f"cityboard_replays {len(board.replays.players)}",
     ]
+    publisher = board.public.publisher if board.public is not None else None
+    if board.public is not None:
+        lines += [
+            "# HELP cityboard_public_head_seq Last committed seq of the public stream.",
+            "# TYPE cityboard_public_head_seq gauge",
+            f"cityboard_public_head_seq {board.public.log.head}",
+        ]
+    if publisher is not None:  # nodes that run feeds derive the public stream
+        lines += [
+            "# HELP cityboard_public_cursor_seq Last live seq the publisher has read.",
+            "# TYPE cityboard_public_cursor_seq gauge",
+            f"cityboard_public_cursor_seq {publisher.cursor}",
+            "# HELP cityboard_public_pending Redacted entries waiting for their delay.",
+            "# TYPE cityboard_public_pending gauge",
+            f"cityboard_public_pending {publisher.pending}",
+            "# HELP cityboard_public_published_total Live entries published by this node.",
+            "# TYPE cityboard_public_published_total counter",
+            f"cityboard_public_published_total {publisher.published}",
+            "# HELP cityboard_public_withheld_total Live entries never published (actions,"
+            " hidden kinds, operator notices).",
+            "# TYPE cityboard_public_withheld_total counter",
+            f"cityboard_public_withheld_total {publisher.withheld}",
+            "# HELP cityboard_public_unreadable_total Live bodies dropped as unreadable.",
+            "# TYPE cityboard_public_unreadable_total counter",
+            f"cityboard_public_unreadable_total {publisher.unreadable}",
+        ]
     per_feed: tuple[tuple[str, str, str, Callable[[dict[str, Any]], float]], ...] = (
         ("feed_up", "gauge", "1 when the feed's last poll succeeded", lambda h: h["state"] == "ok"),
         ("feed_stale", "gauge", "1 when the feed is older than its SLA", lambda h: h["stale"]),

@@ -142,6 +142,10 @@ async def test_actions_and_operator_notes_never_reach_the_public_stream(
     for text in (body, orjson.dumps(watcher.messages).decode()):
         assert "Kim" not in text and "김민수" not in text and "city:" not in text
     assert public.head == 2  # two events; the note was withheld
+    async with running.session.get(f"{running.http}/metrics") as r:
+        figures = await r.text()
+    assert "cityboard_public_published_total 2" in figures
+    assert "cityboard_public_withheld_total 1" in figures
 
 
 async def test_a_complaint_waits_for_its_delay_and_order_is_due_order(
