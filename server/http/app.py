@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -26,7 +27,7 @@ from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
 from server.escalation import notifiers
 from server.escalation.escalator import Escalator
-from server.http import brief, calls, directory, reads, replays
+from server.http import brief, calls, cameras, directory, reads, replays
 from server.http.board import BOARD, ESCALATOR, OFFICERS, Board, Officers
 from server.http.guard import refuse_cross_site
 from server.http.headers import HEADERS, harden, hardening_headers
@@ -42,7 +43,7 @@ from server.officers.transfer import load_demo
 from server.settings import Settings, config_problems
 from server.situations.tracker import SituationTracker
 from server.stream import protocol
-from server.stream.events import Event, utcnow
+from server.stream.events import Event, Kind, Status, utcnow
 from server.stream.hub import Hub
 from server.stream.log import Committed, EventFilter, LogStore
 from server.stream.redis import RedisLog
@@ -86,6 +87,7 @@ def create_app(settings: Settings) -> web.Application:
         situations,
     )
     board.runners = _build_runners(board, board.http)
+    listeners.append(board.cameras.observe)
     app[BOARD] = board
     app[HEADERS] = hardening_headers(settings)
     app.on_response_prepare.append(harden)
@@ -116,6 +118,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/feeds", reads.api_feeds)
     router.add_get("/api/situations", reads.api_situations)
     router.add_get("/api/districts", reads.api_districts)
+    router.add_get("/api/cameras", cameras.api_cameras)
     router.add_post("/api/push/{source}", api_push)
     router.add_get("/api/officers", directory.api_officers)
     router.add_get("/api/officers/on-duty", directory.api_on_duty)
@@ -232,6 +235,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     log.info("log %s open: epoch %s, head %d", board.log.location, board.log.epoch, board.log.head)
     try:  # from here on, a failure must still close the log, or its writer keeps the process alive
         await _fold_situations(board)
+        await _fold_cameras(board)
         if board.settings.demo:
             await _retire_previous_demo(board)
         for runner in board.runners:
@@ -275,6 +279,22 @@ async def _fold_situations(board: Board) -> None:
         took,
         len(tracker.book.situations()),
     )
+
+
+async def _fold_cameras(board: Board) -> None:
+    """Fill the camera registry from the log's current cameras, a page at a time; commits that
+    arrive meanwhile reach it through its listener (a version it has is not applied twice)."""
+    flt = EventFilter(kinds=(Kind.CAMERA.value,), statuses=(Status.ACTIVE.value,))
+    after = 0
+    while True:
+        rows = await board.log.events(flt, after_seq=after, limit=board.settings.batch_max_entries)
+        for _, body in rows:
+            board.cameras.apply(orjson.loads(body))
+        if len(rows) < board.settings.batch_max_entries:
+            break
+        after = rows[-1][0]
+    if board.cameras.cameras:
+        log.info("cameras folded from the log: %d", len(board.cameras.cameras))
 
 
 async def _retire_previous_demo(board: Board) -> None:
