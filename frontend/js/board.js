@@ -8,6 +8,7 @@ import { Timeline } from "./kpi.js";
 import { Announcer, Beeper } from "./announcer.js";
 import { BriefButton } from "./briefing.js";
 import { Calls } from "./calls.js";
+import { CameraLayer, pointOf } from "./cameras.js";
 import { SituationCards } from "./cards.js";
 import { Connection } from "./connection.js";
 import { DetailPanel } from "./detail.js";
@@ -169,6 +170,11 @@ async function start() {
     districtNames: (code) => board.districts.get(String(code)) ?? { ko: String(code), en: String(code) },
     kiosk: kioskMode,
     tiles: params.get("tiles"),
+  });
+  new CameraLayer(map, $('[data-testid="camera-layer"]'), {
+    tr: () => tr,
+    token: () => token,
+    selectedPoint: () => (board.selectedId ? pointOf(detail.event()) : null),
   });
   const mapNote = $('[data-testid="map-note"]');
   const replayBand = $('[data-testid="replay-bar"]');
