@@ -114,6 +114,7 @@ def test_the_situations_table_is_read_and_checked(tmp_path: Path) -> None:
     loaded = load_settings(config)
     assert (loaded.situations.distance_m, loaded.situations.cluster_min) == (800.0, 7)
     assert loaded.situations.window_minutes == 120.0
-    config.write_text('[situations]\naffinity = [["flood"]]\n')
-    with pytest.raises(ConfigError, match="not a dotted category"):
-        load_settings(config)
+    for typo in ("flood", "disaster.flod", "weather.flood"):  # not even dotted, a typo, no kind
+        config.write_text(f'[situations]\naffinity = [["disaster.fire", "{typo}"]]\n')
+        with pytest.raises(ConfigError, match=f"unknown categories {typo} "):
+            load_settings(config)

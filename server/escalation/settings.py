@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from server.stream.events import CATEGORIES, REFERENCE_KINDS, Kind, Severity
+from server.stream.events import REFERENCE_KINDS, Kind, Severity, check_categories
 
 MAX_POLICIES = 50
 MAX_STEPS = 10  # a chain longer than this is a config mistake, and its plan must fit an action
@@ -71,10 +71,7 @@ class Policy(_Strict):
     @field_validator("categories")
     @classmethod
     def _known_categories(cls, v: list[str]) -> list[str]:
-        known = {f"{kind.value}.{sub}" for kind, subs in CATEGORIES.items() for sub in subs}
-        unknown = [c for c in v if c not in known]
-        if unknown:
-            raise ValueError(f"unknown categories {', '.join(unknown)} (see docs/adapters.md)")
+        check_categories(v)
         return v
 
     @model_validator(mode="after")

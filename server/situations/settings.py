@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from server.stream.events import check_categories
+
 # Families of categories that are about one kind of real-world incident. An event groups only
 # with events whose category shares a family with its own; a category may be in several.
 DEFAULT_AFFINITY: list[list[str]] = [
@@ -93,11 +95,6 @@ class SituationSettings(BaseModel):
 
     @field_validator("affinity")
     @classmethod
-    def _dotted(cls, v: list[list[str]]) -> list[list[str]]:
-        for family in v:
-            for category in family:
-                if "." not in category:
-                    raise ValueError(
-                        f"{category!r} is not a dotted category such as 'disaster.flood'"
-                    )
+    def _known_categories(cls, v: list[list[str]]) -> list[list[str]]:
+        check_categories(c for family in v for c in family)
         return v

@@ -7,6 +7,7 @@ wall. Every time is aware and kept in UTC; a naive time is rejected, never guess
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -135,6 +136,20 @@ CATEGORIES: dict[Kind, tuple[str, ...]] = {
     Kind.SYSTEM: ("notice", "other"),
     Kind.CAMERA: ("cctv", "other"),
 }
+
+
+KNOWN_CATEGORIES = frozenset(
+    f"{kind.value}.{sub}" for kind, subs in CATEGORIES.items() for sub in subs
+)
+
+
+def check_categories(names: Iterable[str]) -> None:
+    """Refuse names outside the vocabulary, so every setting that names categories refuses a
+    typo the same way."""
+    unknown = [name for name in names if name not in KNOWN_CATEGORIES]
+    if unknown:
+        raise ValueError(f"unknown categories {', '.join(unknown)} (see docs/adapters.md)")
+
 
 SOURCE_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 Source = Annotated[str, StringConstraints(pattern=SOURCE_PATTERN)]

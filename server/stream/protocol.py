@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import Field, TypeAdapter, ValidationError, field_validator
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_validator
 
 from server.errors import ProtocolError
 from server.stream.events import (
     MAX_ACTION_DATA_BYTES,
     REFERENCE_KINDS,
+    ActionName,
     Frozen,
     Identifier,
     Kind,
@@ -88,22 +89,26 @@ class SetFilter(_Message):
     filter: FilterSpec
 
 
+# what a board may ask for: the workflow and the situation acts; calls and escalation steps are
+# logged by the server only
+BOARD_ACTIONS = frozenset(
+    {ActionName.ACK, ActionName.ASSIGN, ActionName.NOTE, ActionName.RESOLVE}
+    | {a for a in ActionName if a.startswith("situation_")}
+)
+
+
+def _by_operator(action: ActionName) -> ActionName:
+    """Refuse the actions only the server writes."""
+    if action not in BOARD_ACTIONS:
+        raise ValueError(f"{action.value!r} is logged by the server, not sent by a board")
+    return action
+
+
 class ActionRequest(_Message):
     """An operator action on an event, to be logged and seen by every board."""
 
     type: Literal["action"]
-    action: Literal[
-        "ack",
-        "assign",
-        "note",
-        "resolve",
-        "situation_link",
-        "situation_unlink",
-        "situation_merge",
-        "situation_split",
-        "situation_rename",
-        "situation_close",
-    ]
+    action: Annotated[ActionName, AfterValidator(_by_operator)]
     event_id: Annotated[Identifier, Field(min_length=3, max_length=200)]
     data: dict[str, Any] = Field(default_factory=dict)
     ref: Annotated[Identifier, Field(max_length=64)] | None = None
