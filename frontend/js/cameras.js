@@ -238,7 +238,7 @@ export class CameraPanel {
     const params = new URLSearchParams();
     if (point) params.set("near", `${point[1]},${point[0]}`);
     else if (eventId) params.set("event", eventId);
-    else return this._status({ state: "none" }); // a place the board cannot point at
+    else return this._status({ state: "nowhere" }); // an area the board cannot point at
     this._status({ state: "loading" });
     try {
       const headers = { Accept: "application/json", ...authHeaders(this.ctx.token?.()) };
@@ -248,7 +248,7 @@ export class CameraPanel {
       const body = await resp.json();
       if (gen !== this.generation) return;
       const cameras = Array.isArray(body.cameras) ? body.cameras : [];
-      this._status({ state: cameras.length ? "ok" : "none", radius: body.radius_m });
+      this._status({ state: cameras.length ? "ok" : body.near === null ? "nowhere" : "none", radius: body.radius_m });
       const tr = this.ctx.tr();
       this.tiles = cameras.map((camera) => new CameraTile(camera, tr));
       this.els.grid.replaceChildren(...this.tiles.map((t) => t.root));
@@ -270,7 +270,7 @@ export class CameraPanel {
   _status(s) {
     this.state = s;
     const tr = this.ctx.tr();
-    const key = { loading: "cameras.loadingList", none: "cameras.none", error: "cameras.listFailed" }[s.state];
+    const key = { loading: "cameras.loadingList", none: "cameras.none", nowhere: "cameras.nowhere", error: "cameras.listFailed" }[s.state];
     this.els.status.hidden = !key;
     this.els.status.dataset.state = s.state;
     this.els.status.classList.toggle("error", s.state === "error");

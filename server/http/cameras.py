@@ -25,6 +25,7 @@ async def api_cameras(request: web.Request) -> web.Response:
     if event_id is not None and near is not None:
         raise bad_request("ask for cameras near an event or near a place, not both")
     radius = _radius(request, settings.radius_m)
+    point: LonLat | None = None
     if event_id is None and near is None:
         limit = int_param(request, "limit", MAX_CAMERAS, 1, MAX_CAMERAS)
         everything = sorted(board.cameras.cameras.values(), key=lambda c: c.event_id)
@@ -42,6 +43,7 @@ async def api_cameras(request: web.Request) -> web.Response:
     refresh = settings.snapshot_refresh_seconds
     return json_response(
         {
+            "near": list(point) if point else None,  # none: the event has no position
             "radius_m": radius,
             "cameras": [
                 camera.wire(

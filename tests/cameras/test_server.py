@@ -70,7 +70,7 @@ async def test_cameras_never_reach_boards_events_situations_or_the_events_api(
 async def test_nearest_cameras_of_an_event_and_of_a_place(running: Running) -> None:
     await push_scene(running)
     near_event = await cameras(running, event="test:e1")
-    assert near_event["radius_m"] == 500
+    assert near_event["radius_m"] == 500 and near_event["near"] == list(CITY_HALL)
     assert [(c["id"], round(c["distance_m"])) for c in near_event["cameras"]] == [
         ("cams:cam2", 40),
         ("cams:cam1", 120),
@@ -81,6 +81,9 @@ async def test_nearest_cameras_of_an_event_and_of_a_place(running: Running) -> N
     assert len((await cameras(running))["cameras"]) == 3, "no place: every camera (the map)"
     async with running.session.get(f"{running.http}/api/cameras?event=test:nope") as r:
         assert r.status == 404
+    await running.push([event_dict(2, geometry=None, district="11140")])
+    nowhere = await cameras(running, event="test:e2")
+    assert nowhere["near"] is None and nowhere["cameras"] == [], "no position, no cameras"
     for bad in ("near=91,0", "near=x", "radius_m=0", "radius_m=nan", "limit=99&event=test:e1"):
         async with running.session.get(f"{running.http}/api/cameras?{bad}") as r:
             assert r.status == 400, bad
