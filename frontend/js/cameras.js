@@ -118,15 +118,22 @@ class CameraTile {
     this._say("error", "cameras.networkError", { retry: this.tr.number(RETRY_SECONDS) });
     clearTimeout(this.retry);
     this.retry = setTimeout(() => {
-      const said = this.status.textContent;
+      const said = this.said;
       this._teardown();
       this.frame.querySelector("video, img")?.remove();
       this.start();
-      this.status.textContent = said; // still the reason until the picture is back
+      this._say(...said); // still the reason until the picture is back
     }, RETRY_SECONDS * 1000);
   }
 
+  /** Say it again in the board's language now (the language was switched). */
+  retranslate(tr) {
+    this.tr = tr;
+    if (this.said) this._say(...this.said);
+  }
+
   _say(state, key, params) {
+    this.said = [state, key, params];
     this.root.dataset.state = state;
     this.status.dataset.state = state;
     this.status.textContent = this.tr.t(key, params).trim();
@@ -257,6 +264,12 @@ export class CameraPanel {
       if (gen !== this.generation) return;
       this._status({ state: "error", message: err?.message ?? String(err) });
     }
+  }
+
+  /** Redraw the words in the board's language now (the players go on). */
+  retranslate() {
+    if (this.state) this._status(this.state);
+    for (const tile of this.tiles) tile.retranslate(this.ctx.tr());
   }
 
   /** Stop every player and forget them (the panel closed or shows another event). */

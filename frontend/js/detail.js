@@ -154,6 +154,7 @@ export class DetailPanel {
     this.els.desc.classList.toggle("muted", !text.description);
     this._fillFacts(ev);
     this._fillActions(ev);
+    this.cameras.retranslate();
   }
 
   _fillFacts(ev) {
