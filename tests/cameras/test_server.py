@@ -10,6 +10,7 @@ import orjson
 
 from tests.cameras.builders import CITY_HALL, camera_dict, east_of
 from tests.conftest import Running, StartServer, event_dict, wait_for
+from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient
 
 OPERATOR = "test-operator-token"
@@ -118,3 +119,28 @@ async def test_the_registry_is_folded_from_the_log_at_start_up(
     await wait_for(lambda: "cams:cam4" in second.board.cameras.cameras)
     nearest = (await cameras(second, event="test:e1"))["cameras"]
     assert nearest[0]["id"] == "cams:cam4"
+
+
+async def test_every_node_of_a_redis_scale_out_knows_the_cameras(
+    start_server: StartServer,
+    redis_server: RedisServer,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Cameras pushed on the ingest node reach an edge's registry through the shared log, a
+    node started later folds them from it, and no board on any node gets them as events."""
+    shared = {"log_backend": "redis", "redis_url": redis_server.url}
+    ingest = await start_server(tmp_path / "ingest.db", node_role="ingest", **shared)
+    edge = await start_server(tmp_path / "edge.db", node_role="edge", **shared)
+    on_edge = await BoardClient.connect(edge.session, edge.ws_url)
+    await on_edge.next_of("snapshot")
+    await push_scene(ingest)
+    await wait_for(lambda: len(edge.board.cameras.cameras) == 3)
+    assert [c["id"] for c in (await cameras(edge, event="test:e1"))["cameras"]] == [
+        "cams:cam2",
+        "cams:cam1",
+    ]
+    await on_edge.until_seq(ingest.board.log.head)
+    assert {e["body"]["event_id"] for e in on_edge.entries()} == {"test:e1"}
+    late = await start_server(tmp_path / "late.db", node_role="edge", **shared)
+    assert sorted(late.board.cameras.cameras) == ["cams:cam1", "cams:cam2", "cams:cam3"]
+    await on_edge.close()
