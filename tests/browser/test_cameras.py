@@ -102,6 +102,8 @@ def test_the_nearest_cameras_play_live_beside_the_incident_and_stop_when_it_clos
 ) -> None:
     server, media = scene
     page = open_board(server)
+    h264 = page.evaluate("() => MediaSource.isTypeSupported('video/mp4; codecs=\"avc1.42E01E\"')")
+    assert h264, "this Chromium cannot play H.264 from a MediaSource: see docs/cameras.md, Codecs"
     open_incident(page)
 
     # nearest first, within 500 m: the far camera is not there
