@@ -28,10 +28,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from feeds.kit.base import FeedConfig
+from server.cameras.registry import MAX_CAMERA_RADIUS_M, MAX_CAMERAS_PER_INCIDENT
 from server.errors import ConfigError
 from server.escalation.settings import EscalationSettings
 from server.public.settings import PublicSettings
 from server.situations.settings import SituationSettings
+from server.stream.events import MAX_CAMERA_REFRESH_SECONDS, MIN_CAMERA_REFRESH_SECONDS
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -46,6 +48,20 @@ def _origin(value: str) -> str:
 
 
 Origin = Annotated[str, AfterValidator(_origin)]
+
+
+class CameraSettings(BaseModel):
+    """The `[cameras]` table: which cameras an incident's panel shows, and where their media may
+    come from (the board's Content-Security-Policy names these origins; docs/cameras.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    radius_m: float = Field(default=500.0, gt=0, le=MAX_CAMERA_RADIUS_M)
+    max_per_incident: int = Field(default=4, ge=1, le=MAX_CAMERAS_PER_INCIDENT)
+    snapshot_refresh_seconds: float = Field(
+        default=5.0, ge=MIN_CAMERA_REFRESH_SECONDS, le=MAX_CAMERA_REFRESH_SECONDS
+    )
+    media_origins: list[Origin] = Field(default_factory=list)
 
 
 class Settings(BaseSettings):
@@ -133,6 +149,8 @@ class Settings(BaseSettings):
     sip_control_host: str = "127.0.0.1"
     sip_control_port: int = Field(default=4444, ge=1, le=65535)
     sip_control_timeout_seconds: float = Field(default=5.0, gt=0)
+    # live CCTV beside incidents: the [cameras] table (docs/cameras.md)
+    cameras: CameraSettings = Field(default_factory=CameraSettings)
     # escalation of unacknowledged events: policies and notifiers (docs/escalation.md)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
 

@@ -38,9 +38,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "feeds.registry": ("feeds.kit", "server.plugins", "server.errors"),
     "server.situations": ("server.situations", "server.stream", "server.errors"),
+    "server.cameras": ("server.cameras", "server.stream", "server.situations.geo", "server.errors"),
     "server.settings": (
         "server.errors",
         "feeds.kit",
+        "server.cameras.registry",
+        "server.stream.events",
         "server.escalation.settings",
         "server.situations.settings",
         "server.public.settings",

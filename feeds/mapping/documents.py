@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from feeds.kit import FeedRejected, json_type, load_json
+from feeds.kit.csvdoc import Row
+from feeds.kit.csvdoc import csv_rows as read_csv
 from feeds.mapping.options import MappingOptions
 from feeds.mapping.paths import EMPTY, MISSING, columns, lookup, scalar
 
@@ -45,43 +45,13 @@ def json_items(payload: bytes, options: MappingOptions) -> list[Any]:
     return found
 
 
-def csv_rows(payload: bytes, options: MappingOptions) -> list[dict[str, str] | tuple[str, str]]:
-    """The rows of a CSV document by header, or (label, reason) for a row that does not fit."""
-    encoding = options.csv_encoding
-    try:
-        text = payload.decode("utf-8-sig" if encoding == "utf-8" else encoding)
-    except UnicodeDecodeError as exc:
-        raise FeedRejected(
-            f"not {encoding} text ({exc.reason} at byte {exc.start}); "
-            "set csv_encoding (Korean files are often cp949)"
-        ) from None
-    if not text.strip():
-        raise FeedRejected("empty document (expected CSV with a header row)")
-    if text.lstrip().startswith("<"):
-        raise FeedRejected("got an HTML or XML page, expected CSV")
-    try:
-        table = list(
-            csv.reader(io.StringIO(text, newline=""), delimiter=options.csv_delimiter, strict=True)
-        )
-    except csv.Error as exc:
-        raise FeedRejected(f"not valid CSV (truncated?): {exc}") from None
-    table = [row for row in table if any(cell.strip() for cell in row)]
-    header = [h.strip() for h in table[0]] if table else []
+def csv_rows(payload: bytes, options: MappingOptions) -> list[Row]:
+    """The rows of a CSV document by header, the id's and time's columns required."""
     fields = options.fields
     assert fields is not None
-    for spec in (fields.id, fields.time):
-        missing = [c for c in columns(spec) if c not in header]
-        if missing:
-            shown = ", ".join(header[:12])
-            raise FeedRejected(f"CSV has no column {missing[0]!r} (columns: {shown})")
-    rows: list[dict[str, str] | tuple[str, str]] = []  # a row, or (label, why it is bad)
-    for number, row in enumerate(table[1:], start=2):
-        if len(row) != len(header):
-            if number == len(table) and not text.endswith(("\n", "\r")):
-                raise FeedRejected(
-                    f"CSV is truncated: its last row has {len(row)} of {len(header)} columns"
-                )
-            rows.append((f"row {number}", f"{len(row)} columns, the header has {len(header)}"))
-            continue
-        rows.append(dict(zip(header, row, strict=True)))
-    return rows
+    return read_csv(
+        payload,
+        encoding=options.csv_encoding,
+        delimiter=options.csv_delimiter,
+        required=[c for spec in (fields.id, fields.time) if spec for c in columns(spec)],
+    )

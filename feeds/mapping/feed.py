@@ -33,8 +33,9 @@ from feeds.kit import (
     version_of,
     web_url,
 )
+from feeds.kit.camera import camera_media
 from feeds.mapping.documents import csv_rows, json_items
-from feeds.mapping.options import WGS84_NAMES, Fields, MappingOptions, Spec, subtype
+from feeds.mapping.options import WGS84_NAMES, CameraFields, Fields, MappingOptions, Spec, subtype
 from feeds.mapping.paths import lookup, render
 from feeds.mapping.project import projector
 
@@ -83,12 +84,12 @@ class MappingFeed(PollingFeed):
                 label = (render(fields.id, row, fields.join_with) or label)[:100]
             elif isinstance(row, tuple):  # a CSV row that does not fit the header
                 label = row[0]
-            with parsed.item(label):
+            with parsed.item(label) as dropped:
                 if isinstance(row, tuple):
                     raise FeedRejected(row[1])
                 if not isinstance(row, dict):
                     raise FeedRejected(f"item is a JSON {json_type(row)}, not an object")
-                event = self._event(fields, row, received_at, fallback)
+                event = self._event(fields, row, received_at, fallback, dropped)
                 if event is not None:
                     parsed.events.append(event)
         parsed.warnings += fallback.warnings()
@@ -97,7 +98,12 @@ class MappingFeed(PollingFeed):
     # ---------------------------------------------------------------------------- item
 
     def _event(
-        self, f: Fields, item: dict[str, Any], received_at: datetime, fallback: FetchTimeFallback
+        self,
+        f: Fields,
+        item: dict[str, Any],
+        received_at: datetime,
+        fallback: FetchTimeFallback,
+        dropped: list[str],
     ) -> Event | None:
         external_id = render(f.id, item, f.join_with)
         if not external_id:
@@ -120,6 +126,9 @@ class MappingFeed(PollingFeed):
             if f.formats != ["auto"]:
                 raise  # a configured format is a promise: a time that breaks it is refused
             sent_at, unread = received_at, exc
+        undated = sent_at is None and f.time is None  # a camera list: dated by the fetch
+        if undated:
+            sent_at = received_at
         if sent_at is None:
             raise FeedRejected(f"no time at {f.time!r}")
         updated_at = self._time(f, f.updated, item, "updated") or sent_at
@@ -150,10 +159,12 @@ class MappingFeed(PollingFeed):
         if len(area) > MAX_AREA_DESC_CHARS:
             area = area[: MAX_AREA_DESC_CHARS - 1] + "…"
 
-        extra: dict[str, str] = {}
+        extra: dict[str, Any] = {}
         for key, spec in f.extra.items():
             if value := render(spec, item, f.join_with):
                 extra[key] = value[:EXTRA_VALUE_CHARS]
+        if f.camera is not None:
+            extra["camera"] = self._camera(f, f.camera, item, dropped)
 
         geometry = self._geometry(f, item)
         event = make_event(
@@ -161,7 +172,7 @@ class MappingFeed(PollingFeed):
             external_id,
             kind=f.kind,
             category=self._category(f, item),
-            severity=self._severity(f, item),
+            severity="info" if f.camera is not None else self._severity(f, item),
             status=_mapped(f.status_map, render(f.status_path, item, f.join_with)) or "active",
             title=title_text(title),
             description=description,
@@ -173,7 +184,7 @@ class MappingFeed(PollingFeed):
             updated_at=updated_at,
             expires_at=expires_at,
             received_at=received_at,
-            time_basis=TimeBasis.SOURCE if unread is None else TimeBasis.FETCHED,
+            time_basis=TimeBasis.SOURCE if unread is None and not undated else TimeBasis.FETCHED,
             version=version,
             url=web_url(render(f.url, item, f.join_with)),
             extra=extra,
@@ -205,6 +216,20 @@ class MappingFeed(PollingFeed):
         if len(f.formats) == 1:
             raise FeedRejected(reason)
         raise FeedRejected(f"{name} {raw[:40]!r} matches none of time_format {f.formats}")
+
+    def _camera(
+        self, f: Fields, c: CameraFields, item: dict[str, Any], dropped: list[str]
+    ) -> dict[str, Any]:
+        urls = {
+            name: render(spec, item, f.join_with)
+            for name, spec in (
+                ("snapshot_url", c.snapshot_url),
+                ("mjpeg_url", c.mjpeg_url),
+                ("hls_url", c.hls_url),
+            )
+        }
+        public = render(c.public_path, item, f.join_with) if c.public_path else c.public
+        return camera_media(urls, public=public, refresh_seconds=c.refresh_seconds, dropped=dropped)
 
     def _category(self, f: Fields, item: dict[str, Any]) -> str:
         value = _mapped(f.category_map, render(f.category_path, item, f.join_with))

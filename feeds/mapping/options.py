@@ -7,10 +7,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from feeds.kit import CATEGORIES, MAX_TITLE_CHARS, FeedOptions, Kind
+from feeds.kit.csvdoc import CsvEncoding
 
 SeverityName = Literal["extreme", "severe", "moderate", "minor", "info"]
 StatusName = Literal["active", "cancelled", "expired", "resolved"]
-KindName = Literal["disaster", "traffic", "complaint"]
+KindName = Literal["disaster", "traffic", "complaint", "camera"]
 Spec = str | list[str]  # a dotted path, a "{template}", or paths joined with `join_with`
 WGS84_NAMES = {"EPSG:4326", "WGS84", "OGC:CRS84"}
 NAMED_FORMATS = {"auto", "iso", "epoch_s", "epoch_ms"}
@@ -34,6 +35,23 @@ class ResultCheck(_Strict):
     empty: list[str] = Field(default_factory=list, description="codes meaning 'no data'")
 
 
+class CameraFields(_Strict):
+    """A camera's media (kind = "camera"): which source field holds each URL (docs/cameras.md)."""
+
+    snapshot_url: Spec | None = None
+    mjpeg_url: Spec | None = None
+    hls_url: Spec | None = None
+    public: bool = Field(default=False, description="every camera of this feed is public")
+    public_path: Spec | None = Field(default=None, description="a per-camera public flag")
+    refresh_seconds: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _some_media(self) -> CameraFields:
+        if self.snapshot_url is None and self.mjpeg_url is None and self.hls_url is None:
+            raise ValueError("map at least one of snapshot_url, mjpeg_url, hls_url")
+        return self
+
+
 class Fields(_Strict):
     """How each event field is filled from one item."""
 
@@ -42,7 +60,10 @@ class Fields(_Strict):
     title: Spec | None = None
     title_max_chars: int = Field(default=120, ge=1, le=MAX_TITLE_CHARS)
     description: Spec | None = None
-    time: Spec
+    time: Spec | None = Field(
+        default=None, description="the main time; cameras may go without (dated by the fetch)"
+    )
+    camera: CameraFields | None = None
     updated: Spec | None = None
     expires: Spec | None = None
     expires_after_hours: float | None = Field(default=None, gt=0)
@@ -73,6 +94,10 @@ class Fields(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Fields:
+        if (self.kind == "camera") != (self.camera is not None):
+            raise ValueError("kind = 'camera' and a [fields.camera] table go together")
+        if self.time is None and self.kind != "camera":
+            raise ValueError("time is needed (only cameras go without)")
         subtypes = CATEGORIES[Kind(self.kind)]
         for where, value in [
             ("category", self.category or f"{self.kind}.other"),
@@ -120,7 +145,7 @@ class MappingOptions(FeedOptions):
     format: Literal["json", "csv"] = "json"
     items: str = Field(default="", description="dotted path to the item list; '' = the root")
     csv_delimiter: str = Field(default=",", min_length=1, max_length=1)
-    csv_encoding: Literal["utf-8", "utf-8-sig", "cp949", "euc-kr"] = "utf-8"
+    csv_encoding: CsvEncoding = "utf-8"
     result: ResultCheck | None = None
     keep_regions: list[str] | None = Field(
         default=None,

@@ -8,6 +8,7 @@ import { Timeline } from "./kpi.js";
 import { Announcer, Beeper } from "./announcer.js";
 import { BriefButton } from "./briefing.js";
 import { Calls } from "./calls.js";
+import { CameraLayer, pointOf } from "./cameras.js";
 import { SituationCards } from "./cards.js";
 import { Connection } from "./connection.js";
 import { DetailPanel } from "./detail.js";
@@ -174,6 +175,12 @@ async function start() {
     kiosk: kioskMode,
     tiles: params.get("tiles"),
     publicAreas: publicMode,
+  });
+  new CameraLayer(map, $('[data-testid="camera-layer"]'), {
+    tr: () => tr,
+    token: () => token,
+    stream: streamName,
+    selectedPoint: () => (board.selectedId ? pointOf(detail.event()) : null),
   });
   const mapNote = $('[data-testid="map-note"]');
   const replayBand = $('[data-testid="replay-bar"]');

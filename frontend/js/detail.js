@@ -4,6 +4,7 @@
 // note, resolve) sent over the websocket. Text from the server only ever goes in through textContent.
 
 import { CallControls, callEndedText } from "./calls.js";
+import { CameraPanel, pointOf } from "./cameras.js";
 import { callPeer, historyItems } from "./history.js";
 import { authHeaders, responseError, withStream } from "./http.js";
 import { eventText, fetchedTimeText, formatIso } from "./i18n.js";
@@ -69,6 +70,7 @@ export class DetailPanel {
       historyStatus: $('[data-testid="history-status"]'),
       historyList: $('[data-testid="history-list"]'),
     };
+    this.cameras = new CameraPanel({ status: $('[data-testid="cameras-status"]'), grid: $('[data-testid="camera-grid"]') }, ctx);
     this.els.icon.append(iconEl("alert"));
     this.els.close.addEventListener("click", () => this.ctx.onClose());
     for (const button of [this.els.ack, this.els.resolve, this.els.assign, this.els.note]) {
@@ -104,6 +106,7 @@ export class DetailPanel {
         this.loadHistory();
         this.loadOfficers();
       }
+      this.loadCameras();
     }
     this.fill();
   }
@@ -115,6 +118,13 @@ export class DetailPanel {
     delete this.root.dataset.eventId;
     clearTimeout(this.historyTimer);
     this._resetConfirm();
+    this.cameras.stop();
+  }
+
+  /** The live cameras nearest the event (a situation or cluster: nearest its point). */
+  loadCameras() {
+    const virtual = this.ctx.virtualEvent(this.id);
+    this.cameras.show(virtual ? { point: pointOf(virtual) } : { eventId: this.id });
   }
 
   event() {
@@ -148,6 +158,7 @@ export class DetailPanel {
     this.els.desc.classList.toggle("muted", !text.description);
     this._fillFacts(ev);
     this._fillActions(ev);
+    this.cameras.retranslate();
   }
 
   _fillFacts(ev) {

@@ -40,6 +40,7 @@ export const ICONS = {
   bubble: "M4 4h16v12H9l-5 4Z M8 9h8 M8 12h5",
   phone: "M5 3h4l2 5-2.5 1.5a11 11 0 0 0 6 6L16 13l5 2v4a2 2 0 0 1-2 2A17 17 0 0 1 3 5a2 2 0 0 1 2-2Z",
   info: `${circle(12, 12, 9)} M12 11v6 M12 7.5v.5`,
+  camera: `M3 8h12v9H3Z M15 11l6-3v9l-6-3 ${circle(7, 12.5, 1.5)}`,
 };
 
 // Every category of server/stream/events.py CATEGORIES, as `<kind>.<subtype>` → icon name.
@@ -88,9 +89,11 @@ export const CATEGORY_ICONS = {
   "call.other": "phone",
   "system.notice": "info",
   "system.other": "info",
+  "camera.cctv": "camera",
+  "camera.other": "camera",
 };
 
-const KIND_ICONS = { disaster: "alert", traffic: "car", complaint: "bubble", call: "phone", system: "info" };
+const KIND_ICONS = { disaster: "alert", traffic: "car", complaint: "bubble", call: "phone", system: "info", camera: "camera" };
 
 /** The icon name for an event's category (falling back to its kind, then a warning sign). */
 export function iconFor(category, kind) {

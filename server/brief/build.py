@@ -34,7 +34,7 @@ from server.brief.model import (
 from server.brief.period import Period
 from server.errors import BriefError
 from server.stream import workflow
-from server.stream.events import SEVERITY_RANK, Action, Severity, iso_utc
+from server.stream.events import REFERENCE_KINDS, SEVERITY_RANK, Action, Severity, iso_utc
 
 MAX_LISTED = 200  # rows per list (open events, calls, escalations, outages, situations)
 MAX_MAP_DOTS = 2_000  # events drawn on the map, severest first
@@ -98,6 +98,8 @@ class BriefBuilder:
                 return
             inside = at >= self.period.start
             type_, body = entry["type"], entry["body"]
+            if type_ == "event" and body.get("kind") in REFERENCE_KINDS:
+                return  # cameras are reference data: no incident to brief on
             if self.book is not None:
                 self.book.apply(int(entry["seq"]), type_, body)
             if type_ == "event":

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from server.stream.events import Kind, Severity, check_categories
+from server.stream.events import REFERENCE_KINDS, Kind, Severity, check_categories
 
 MAX_POLICIES = 50
 MAX_STEPS = 10  # a chain longer than this is a config mistake, and its plan must fit an action
@@ -60,6 +60,13 @@ class Policy(_Strict):
     districts: list[str] = Field(default_factory=list)
     departments: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
+
+    @field_validator("kinds")
+    @classmethod
+    def _incident_kinds(cls, v: list[Kind | str]) -> list[Kind | str]:
+        if reference := sorted({str(k) for k in v} & REFERENCE_KINDS):
+            raise ValueError(f"{', '.join(reference)} is reference data and never escalates")
+        return v
 
     @field_validator("categories")
     @classmethod

@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
@@ -26,7 +27,7 @@ from server.districts import Districts
 from server.errors import ConfigError, LogError, OfficerImportError
 from server.escalation import notifiers
 from server.escalation.escalator import Escalator
-from server.http import brief, calls, directory, frontend, public, reads, replays
+from server.http import brief, calls, cameras, directory, frontend, public, reads, replays
 from server.http.board import BOARD, ESCALATOR, OFFICERS, Board, Officers
 from server.http.frontend import add_frontend
 from server.http.guard import refuse_cross_site
@@ -45,7 +46,7 @@ from server.public.stream import PublicStream
 from server.settings import Settings, config_problems
 from server.situations.tracker import SituationTracker
 from server.stream import protocol
-from server.stream.events import Event, utcnow
+from server.stream.events import Event, Kind, Status, utcnow
 from server.stream.hub import Hub
 from server.stream.log import Committed, EventFilter, LogStore
 from server.stream.redis import RedisLog
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
     board.runners = _build_runners(board, board.http)
     if settings.public.enabled:
         board.public = _public_stream(settings, board.log, listeners)
+    listeners.append(board.cameras.observe)
     app[BOARD] = board
     app[HEADERS] = hardening_headers(settings)
     app.on_response_prepare.append(harden)
@@ -120,6 +122,7 @@ def _add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/api/feeds", reads.api_feeds)
     router.add_get("/api/situations", reads.api_situations)
     router.add_get("/api/districts", reads.api_districts)
+    router.add_get("/api/cameras", cameras.api_cameras)
     router.add_post("/api/push/{source}", api_push)
     router.add_get("/api/officers", directory.api_officers)
     router.add_get("/api/officers/on-duty", directory.api_on_duty)
@@ -267,6 +270,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         if board.public is not None:
             await _open_public(board, board.public)
         await _fold_situations(board)
+        await _fold_cameras(board)
         if board.settings.demo:
             await _retire_previous_demo(board)
         for runner in board.runners:
@@ -321,6 +325,22 @@ async def _fold_situations(board: Board) -> None:
         took,
         len(tracker.book.situations()),
     )
+
+
+async def _fold_cameras(board: Board) -> None:
+    """Fill the camera registry from the log's current cameras, a page at a time; commits that
+    arrive meanwhile reach it through its listener (a version it has is not applied twice)."""
+    flt = EventFilter(kinds=(Kind.CAMERA.value,), statuses=(Status.ACTIVE.value,))
+    after = 0
+    while True:
+        rows = await board.log.events(flt, after_seq=after, limit=board.settings.batch_max_entries)
+        for _, body in rows:
+            board.cameras.apply(orjson.loads(body))
+        if len(rows) < board.settings.batch_max_entries:
+            break
+        after = rows[-1][0]
+    if board.cameras.cameras:
+        log.info("cameras folded from the log: %d", len(board.cameras.cameras))
 
 
 async def _retire_previous_demo(board: Board) -> None:

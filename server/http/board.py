@@ -13,6 +13,7 @@ from aiohttp import web
 from feeds.kit.http import SharedSession
 from feeds.runner import FeedRunner
 from server import memory
+from server.cameras.registry import CameraRegistry
 from server.districts import Districts
 from server.escalation.escalator import Escalator
 from server.officers.calls import CallService
@@ -37,6 +38,7 @@ class Board:
     districts: Districts
     situations: SituationTracker
     runners: list[FeedRunner] = field(default_factory=list)
+    cameras: CameraRegistry = field(default_factory=CameraRegistry)
     public: PublicStream | None = None  # the citizens' stream, when [public] is enabled
     http: SharedSession = field(default_factory=SharedSession)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)

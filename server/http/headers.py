@@ -15,12 +15,15 @@ HEADERS = web.AppKey("hardening_headers", CIMultiDict[str])
 def hardening_headers(settings: Settings) -> CIMultiDict[str]:
     """The headers every answer carries, from the settings that open the policy up by name."""
     ancestors = " ".join(settings.frame_ancestors) or "'none'"
+    media = settings.cameras.media_origins  # snapshots and MJPEG are images, HLS is fetched
     policy = {
         "default-src": "'self'",
         "script-src": "'self'",
         "style-src": "'self'",
-        "img-src": " ".join(["'self'", "data:", *settings.tile_origins]),  # data: the empty icon
-        "connect-src": "'self'",
+        # data: the empty icon
+        "img-src": " ".join(["'self'", "data:", *settings.tile_origins, *media]),
+        "media-src": " ".join(["'self'", "blob:", *media]),  # hls.js plays from a MediaSource
+        "connect-src": " ".join(["'self'", *media]),
         "object-src": "'none'",
         "base-uri": "'none'",
         "form-action": "'self'",

@@ -3,7 +3,8 @@
 `public_port` serves only what a citizen may see, from a router that holds nothing else: the
 page and its files, `/ws` bound to the `public` stream (read-only, its own connection cap and
 a rate limit per address), `/api/events` and `/api/districts` (cacheable: a strong ETag from
-the stream's epoch and head, 304 on `If-None-Match`) and `/healthz`.
+the stream's epoch and head, 304 on `If-None-Match`), `/api/cameras` (public cameras only) and
+`/healthz`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import hashlib
 
 from aiohttp import web
 
-from server.http import frontend, reads
+from server.http import cameras, frontend, reads
 from server.http.board import BOARD
 from server.http.guard import refuse_cross_site
 from server.http.headers import HEADERS, harden
@@ -50,6 +51,7 @@ def create_public_app(main: web.Application) -> web.Application:
     router.add_get("/ws", public_ws)
     router.add_get("/api/events", public_events)
     router.add_get("/api/districts", public_districts)
+    router.add_get("/api/cameras", cameras.public_cameras)
     router.add_get("/healthz", reads.healthz)
     frontend.add_frontend(router)
     return app

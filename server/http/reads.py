@@ -14,7 +14,7 @@ from server.http.board import BOARD
 from server.http.responses import bad_request, error_body, error_response, json_response
 from server.replay.stream import ReplayStream
 from server.situations.tracker import GROUP_PREFIXES, SituationTracker
-from server.stream.events import iso_utc
+from server.stream.events import REFERENCE_KINDS, iso_utc
 from server.stream.log import EventFilter, LogStore
 
 
@@ -48,7 +48,7 @@ def _multi(request: web.Request, name: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+def int_param(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     """An integer query parameter within [low, high], or a 400 that says which and why."""
     raw = request.query.get(name, str(default))
     try:
@@ -82,16 +82,19 @@ async def api_events(request: web.Request) -> web.Response:
 async def events_of(request: web.Request, source: LogStore | ReplayStream) -> web.Response:
     """`/api/events` on one stream (the public port's is always `public`)."""
     board = request.app[BOARD]
+    kinds = _multi(request, "kind")
+    if REFERENCE_KINDS.intersection(kinds):
+        raise bad_request("cameras are reference data, not events: GET /api/cameras")
     flt = EventFilter(
-        kinds=_multi(request, "kind"),
+        kinds=kinds,
         severities=_multi(request, "severity"),
         districts=_multi(request, "district"),
         statuses=_multi(request, "status"),
         sources=_multi(request, "source"),
         sent_after=_time_param(request, "sent_after"),
     )
-    after_seq = _int_param(request, "after_seq", 0, 0, 2**62)
-    limit = _int_param(request, "limit", 100, 1, board.settings.api_max_limit)
+    after_seq = int_param(request, "after_seq", 0, 0, 2**62)
+    limit = int_param(request, "limit", 100, 1, board.settings.api_max_limit)
     rows = await source.events(flt, after_seq=after_seq, limit=limit)
     next_after = rows[-1][0] if rows else after_seq
     body = b'{"epoch":"%s","head":%d,"next_after_seq":%d,"events":[%s]' % (
@@ -150,7 +153,7 @@ async def api_event_history(request: web.Request) -> web.Response:
     cluster's is its own acts merged with its members' stories (the newest `limit` entries)."""
     board = request.app[BOARD]
     event_id = request.match_info["event_id"]
-    limit = _int_param(
+    limit = int_param(
         request, "limit", board.settings.api_max_limit, 1, board.settings.api_max_limit
     )
     source = _stream(request)

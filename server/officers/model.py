@@ -20,13 +20,15 @@ from pydantic import (
 
 from server.districts import Districts
 from server.officers.shifts import Duty, Override, Schedule, WeeklyShift, normalise_calendar
-from server.stream.events import CATEGORIES, Kind, iso_utc
+from server.stream.events import CATEGORIES, REFERENCE_KINDS, Kind, iso_utc
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 RESERVED_IDS = frozenset({"on-duty", "export", "import"})  # sub-paths of /api/officers
 CITY_WIDE = "*"
 ALL_KINDS = "*"
-COVERABLE_KINDS = tuple(k.value for k in Kind if k is not Kind.CALL)
+COVERABLE_KINDS = tuple(
+    k.value for k in Kind if k is not Kind.CALL and k.value not in REFERENCE_KINDS
+)
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 PHONE_SEPARATORS = re.compile(r"[\s\-.()/]")
 SIP_URI = re.compile(

@@ -14,9 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from server.stream.events import Kind, check_categories
 
 COMPLAINT_DELAY_SECONDS = 30 * 60
-# the kinds a rule may name: the event model's, and `camera` (issue 15's camera registry, whose
-# entries are never public whether or not this server has the kind yet)
-KNOWN_KINDS = frozenset({k.value for k in Kind} | {"camera"})
+KNOWN_KINDS = frozenset(k.value for k in Kind)  # what a rule may name
 
 
 class PublicSettings(BaseModel):

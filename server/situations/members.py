@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from server.situations import geo
-from server.stream.events import MAX_TITLE_CHARS, SEVERITY_RANK, iso_utc
+from server.stream.events import MAX_TITLE_CHARS, REFERENCE_KINDS, SEVERITY_RANK, iso_utc
 
 RANKS = {s.value: r for s, r in SEVERITY_RANK.items()}
 MAX_EVENT_HULL = 32  # vertices kept of one member's own geometry
@@ -67,6 +67,8 @@ def read_event(seq: int, body: Any, families: dict[str, frozenset[int]]) -> Memb
     event_id, kind, category = body.get("event_id"), body.get("kind"), body.get("category")
     version, severity = body.get("version", 1), body.get("severity")
     if not (isinstance(event_id, str) and isinstance(kind, str) and isinstance(category, str)):
+        return None
+    if kind in REFERENCE_KINDS:  # a camera is beside an incident, never part of one
         return None
     if not isinstance(version, int) or isinstance(version, bool) or severity not in RANKS:
         return None

@@ -45,6 +45,12 @@ class Kind(StrEnum):
     COMPLAINT = "complaint"
     CALL = "call"
     SYSTEM = "system"
+    CAMERA = "camera"
+
+
+#: kinds that are reference data, not incidents: logged like events (so every node, recording and
+#: replay carries them) but kept off boards, KPIs, situations, escalation and briefings
+REFERENCE_KINDS = frozenset({Kind.CAMERA.value})
 
 
 class Severity(StrEnum):
@@ -128,6 +134,7 @@ CATEGORIES: dict[Kind, tuple[str, ...]] = {
     ),
     Kind.CALL: ("other",),
     Kind.SYSTEM: ("notice", "other"),
+    Kind.CAMERA: ("cctv", "other"),
 }
 
 
@@ -159,6 +166,9 @@ def _no_control_characters(value: str) -> str:
 
 
 Identifier = Annotated[str, AfterValidator(_no_control_characters)]
+WebUrl = Annotated[
+    Identifier, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")
+]
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -334,12 +344,7 @@ class Event(Frozen):
     expires_at: UtcDatetime | None = None
     received_at: UtcDatetime
     time_basis: TimeBasis = TimeBasis.SOURCE
-    url: (
-        Annotated[
-            Identifier, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://\S+$")
-        ]
-        | None
-    ) = None
+    url: WebUrl | None = None
     refs: list[Annotated[Identifier, StringConstraints(max_length=MAX_ID_CHARS)]] = Field(
         default_factory=list, max_length=MAX_REFS
     )
@@ -386,6 +391,10 @@ class Event(Frozen):
                 object.__setattr__(self, "point", representative_point(self.geometry))
         if self.expires_at is not None and self.expires_at < self.sent_at:
             raise ValueError("expires_at is before sent_at")
+        if self.kind is Kind.CAMERA:
+            if self.point is None:
+                raise ValueError("a camera needs a position")
+            CameraMedia.model_validate(self.extra.get("camera"))
         return self
 
     def same_content(self, other: Event) -> bool:
@@ -400,6 +409,31 @@ class Event(Frozen):
         if self.time_basis is TimeBasis.FETCHED and other.time_basis is TimeBasis.FETCHED:
             volatile |= {"sent_at", "expires_at"}
         return self.model_dump(exclude=volatile) == other.model_dump(exclude=volatile)
+
+
+# ------------------------------------------------------------------------------------ cameras
+
+MIN_CAMERA_REFRESH_SECONDS = 1.0  # a snapshot more often than this is a video: use MJPEG or HLS
+MAX_CAMERA_REFRESH_SECONDS = 3600.0
+
+
+class CameraMedia(Frozen):
+    """Where a camera's picture comes from (a camera event's `extra["camera"]`); `public`
+    cameras show their URLs to viewers too, the others only to operators."""
+
+    public: bool = False
+    snapshot_url: WebUrl | None = None
+    mjpeg_url: WebUrl | None = None
+    hls_url: WebUrl | None = None
+    refresh_seconds: float | None = Field(
+        default=None, ge=MIN_CAMERA_REFRESH_SECONDS, le=MAX_CAMERA_REFRESH_SECONDS
+    )
+
+    @model_validator(mode="after")
+    def _playable(self) -> CameraMedia:
+        if self.snapshot_url is None and self.mjpeg_url is None and self.hls_url is None:
+            raise ValueError("a camera needs a snapshot_url, an mjpeg_url or an hls_url")
+        return self
 
 
 # ------------------------------------------------------------------------- actions and notices

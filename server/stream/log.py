@@ -20,6 +20,7 @@ import orjson
 from server.errors import LogClosed, LogError
 from server.stream import workflow
 from server.stream.events import (
+    REFERENCE_KINDS,
     Action,
     Body,
     EntryType,
@@ -54,7 +55,8 @@ class AppendResult(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class EventFilter:
-    """Which events a reader wants; empty tuples mean all."""
+    """Which events a reader wants; empty tuples mean all incidents (reference data such as
+    cameras only when its kind is named)."""
 
     kinds: tuple[str, ...] = ()
     severities: tuple[str, ...] = ()
@@ -66,7 +68,7 @@ class EventFilter:
     def matches(self, kind: str | None, severity: str | None, district: str | None) -> bool:
         """True if an event entry with these keys passes (statuses/sources are SQL-only)."""
         return (
-            (not self.kinds or kind in self.kinds)
+            (kind in self.kinds if self.kinds else kind not in REFERENCE_KINDS)
             and (not self.severities or severity in self.severities)
             and (not self.districts or district in self.districts)
         )
@@ -94,6 +96,9 @@ class EventFilter:
             if values:
                 clauses.append(f"{column} IN ({','.join('?' * len(values))})")
                 params.extend(values)
+        if not self.kinds:
+            clauses.append(f"kind NOT IN ({','.join('?' * len(REFERENCE_KINDS))})")
+            params.extend(sorted(REFERENCE_KINDS))
         if self.sent_after is not None:
             clauses.append("json_extract(current.body, '$.sent_at') >= ?")
             params.append(self.sent_after)

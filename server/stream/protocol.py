@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, Field, TypeAdapter, ValidationError, field_validator
 
 from server.errors import ProtocolError
 from server.stream.events import (
     MAX_ACTION_DATA_BYTES,
+    REFERENCE_KINDS,
     ActionName,
     Frozen,
     Identifier,
@@ -43,6 +44,13 @@ class FilterSpec(Frozen):
     districts: list[Annotated[Identifier, Field(max_length=32)]] = Field(
         default_factory=list, max_length=MAX_FILTER_VALUES
     )
+
+    @field_validator("kinds")
+    @classmethod
+    def _incidents_only(cls, v: list[Kind]) -> list[Kind]:
+        if reference := sorted(k.value for k in v if k.value in REFERENCE_KINDS):
+            raise ValueError(f"{', '.join(reference)} is reference data, not on boards")
+        return v
 
     def to_filter(self) -> EventFilter:
         """The log's filter for this spec (sorted, so equal specs share one hub frame)."""

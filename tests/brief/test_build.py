@@ -51,6 +51,8 @@ def test_events_are_counted_by_kind_severity_and_district_as_of_the_end() -> Non
     log.event(minutes(3), 3, kind="complaint", category="complaint.water", district=None)
     log.event(minutes(4), 1, severity="severe", version=2)  # an update is not a new event
     log.event(minutes(200), 4)  # after the period
+    camera = {"hls_url": "http://cams.test/1.m3u8"}
+    log.event(minutes(5), "cam", kind="camera", category="camera.cctv", extra={"camera": camera})
 
     counts = log.brief(minutes(0), minutes(60)).events
 

@@ -63,6 +63,7 @@ def test_a_policy_for_situations_matches_their_severity_and_any_of_their_distric
         (('to = "duty_director"', 'to = "mayor"'), "escalation.policies[0].steps[2].to"),
         (('to = "notifier:bot"', 'to = "notifier:sms"'), "not configured: sms"),
         (('kinds = ["disaster"]', 'kinds = ["weather"]'), "escalation.policies[0].kinds[0]"),
+        (('kinds = ["disaster"]', 'kinds = ["camera"]'), "camera is reference data"),
         (("after_minutes = 5", "after_minutes = -5"), "after_minutes"),
         (('districts = ["11110"]', 'categories = ["disaster.meteor"]'), "disaster.meteor"),
         (('name = "extreme-disasters"', 'nmae = "x"'), "did you mean name?"),

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from feeds import registry
 from feeds.kit.base import FeedAdapter, Parsed, PollingFeed
 from tests.conftest import feed_context
@@ -66,3 +68,9 @@ def damaged(document: Any, replacements: list[tuple[Any, Any]]) -> Any:
         except (KeyError, IndexError, TypeError):
             continue
     return doc
+
+
+@pytest.fixture(autouse=True)
+def its_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key the shipped ITS CCTV configuration reads from the environment (a dummy)."""
+    monkeypatch.setenv("ITS_API_KEY", "test-key-not-a-real-one")

@@ -28,6 +28,7 @@ ADAPTER_OF = {
     "gtfs-rt": "gtfs-rt",
     "open311": "open311",
     "mapping": "mapping",
+    "cameras": "cameras",
 }
 CONFIG_OF = {
     "geojson/nsw_rural_fire_service_feed.json": CONFIGS / "geojson-nsw-rfs.toml",
@@ -39,6 +40,7 @@ CONFIG_OF = {
     "mapping/seoul-topis-accinfo.json": SHIPPED / "seoul-topis-accinfo.toml",
     "mapping/seoul-civil-complaints-open311.json": SHIPPED / "seoul-civil-complaints-open311.toml",
     "mapping/ward-parking-cp949.csv": CONFIGS / "mapping-ward-parking-csv.toml",
+    "mapping/korea-its-cctv.json": SHIPPED / "korea-its-cctv.toml",
 }
 ADAPTER_OVERRIDE = {"mapping/seoul-civil-complaints-open311.json": "open311"}
 REJECTED = {  # documents that are not (valid) feeds of their adapter, each for a stated reason

@@ -33,6 +33,7 @@ FIXTURE_OF = {
     "mois-disaster-text.toml": "mapping/mois-disaster-text.json",
     "seoul-topis-accinfo.toml": "mapping/seoul-topis-accinfo.json",
     "seoul-civil-complaints-open311.toml": "mapping/seoul-civil-complaints-open311.json",
+    "korea-its-cctv.toml": "mapping/korea-its-cctv.json",
 }
 
 

@@ -140,13 +140,19 @@ STANDARDS = {
         ("features",), names("id guid properties pubDate title"), GEOJSON, names("type")
     ),
     "mapping": Standard(
-        ("body", "row"),
+        ("body", "row", "data"),
         names(
             "SN CRT_DT MSG_CN RCPTN_RGN_NM acc_id occr_date occr_time exp_clr_date exp_clr_time"
-            " acc_info"
+            " acc_info cctvname cctvurl"  # a camera's name is its id; its URL is what it shows
         ),
-        names("grs80tm_x grs80tm_y"),
-        names("header resultCode errorMsg resultMsg RESULT CODE"),
+        names("grs80tm_x grs80tm_y coordx coordy"),
+        names("header resultCode errorMsg resultMsg RESULT CODE response"),
+    ),
+    "cameras": Standard(
+        ("features",),
+        names("id properties snapshot_url mjpeg_url hls_url"),  # a bad URL refuses the camera
+        GEOJSON,
+        names("type"),
     ),
 }
 

@@ -47,6 +47,20 @@ async def test_a_kiosk_that_embeds_the_board_and_a_tile_server_are_allowed_by_na
         assert "X-Frame-Options" not in r.headers, "it cannot name an origin; the CSP does"
     assert csp["frame-ancestors"] == ["https://kiosk.example.org"]
     assert csp["img-src"] == ["'self'", "data:", "https://tiles.example.org"]
+    assert csp["connect-src"] == ["'self'"] and csp["media-src"] == ["'self'", "blob:"]
+
+
+async def test_camera_media_origins_open_images_media_and_fetches_to_those_origins_only(
+    start_server: StartServer,
+) -> None:
+    cctv = "https://cctv.example.org"
+    running = await start_server(cameras={"media_origins": [cctv]})
+    async with running.session.get(f"{running.http}/") as r:
+        csp = directives(r.headers["Content-Security-Policy"])
+    assert csp["img-src"] == ["'self'", "data:", cctv], "snapshots and MJPEG are images"
+    assert csp["media-src"] == ["'self'", "blob:", cctv], "hls.js plays a MediaSource's blob"
+    assert csp["connect-src"] == ["'self'", cctv], "hls.js fetches playlists and segments"
+    assert csp["script-src"] == ["'self'"]
 
 
 @pytest.mark.parametrize(
@@ -56,6 +70,8 @@ async def test_a_kiosk_that_embeds_the_board_and_a_tile_server_are_allowed_by_na
         'frame_ancestors = ["*"]',
         'tile_origins = ["https://tiles.example.org/{z}/{x}/{y}.png"]',
         'tile_origins = ["javascript:alert(1)"]',
+        '[cameras]\nmedia_origins = ["*"]',
+        '[cameras]\nmedia_origins = ["https://cctv.example.org; connect-src *"]',
     ],
 )
 def test_what_goes_into_the_policy_is_an_origin_and_nothing_else(

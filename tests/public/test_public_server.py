@@ -14,6 +14,7 @@ import pytest
 
 from server.http import serving
 from server.http.public import PUBLIC_APP
+from tests.cameras.builders import camera_dict
 from tests.conftest import Running, StartServer, event_dict, wait_for
 from tests.process import REPO
 from tests.public.corpus import CASES, leaks, lost
@@ -296,3 +297,33 @@ async def test_the_main_port_serves_public_read_only_too(start_public: StartPubl
         assert r.status == 404  # the live stream's situations are not the public's
     async with running.session.get(f"{running.http}/public") as r:
         assert 'data-mode="public"' in await r.text()
+
+
+async def test_the_public_board_gets_public_cameras_only(start_public: StartPublic) -> None:
+    public = await start_public(**NO_DELAY)
+    running = public.running
+    await running.push([event_dict(1, kind="disaster")], source="city")
+    await running.push(
+        [
+            camera_dict(1, 120, public=True, snapshot_url="http://cams.test/1.jpg"),
+            camera_dict(2, 40, mjpeg_url="http://cams.test/2.mjpg"),
+        ],
+        source="cams",
+    )
+    await wait_for(lambda: len(running.board.cameras.cameras) == 2 and public.head == 1)
+    async with running.session.get(f"{public.http}/api/events") as r:
+        [incident] = (await r.json())["events"]  # the cameras are not events here either
+    asked = (
+        f"{public.http}/api/cameras",
+        f"{public.http}/api/cameras?event={incident['event_id']}",
+        f"{running.http}/api/cameras?stream=public",  # this machine is an operator, yet
+        f"{running.http}/api/cameras?stream=public&event={incident['event_id']}",
+    )
+    for url in asked:
+        async with running.session.get(url) as r:
+            answer = await r.json()
+            assert r.status == 200, answer
+        assert [c["id"] for c in answer["cameras"]] == ["cams:ecam1"], url
+        assert answer["cameras"][0]["snapshot_url"] == "http://cams.test/1.jpg"
+    async with running.session.get(f"{running.http}/api/cameras") as r:
+        assert len((await r.json())["cameras"]) == 2  # the operators' answer has both

@@ -1,0 +1,1 @@
+"""Cameras: reference data beside incidents, folded from the log and looked up by place."""
