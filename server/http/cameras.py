@@ -44,11 +44,12 @@ async def cameras_for(request: web.Request, *, public: bool) -> web.Response:
         raise bad_request("ask for cameras near an event or near a place, not both")
     radius = _radius(request, settings.radius_m)
     point: LonLat | None = None
+    found: list[tuple[float | None, Camera]]
     if event_id is None and near is None:
         limit = int_param(request, "limit", MAX_CAMERAS, 1, MAX_CAMERAS)
         everything = sorted(board.cameras.cameras.values(), key=lambda c: c.event_id)
         shown = [c for c in everything if c.media.public or not public]
-        found: list[tuple[float | None, Camera]] = [(None, c) for c in shown[:limit]]
+        found = [(None, c) for c in shown[:limit]]
     else:
         limit = int_param(request, "limit", settings.max_per_incident, 1, settings.max_per_incident)
         if event_id is not None:
@@ -59,7 +60,8 @@ async def cameras_for(request: web.Request, *, public: bool) -> web.Response:
         else:
             point = _place(near or "")
         nearest = [] if point is None else board.cameras.nearest(point, radius, MAX_CAMERAS)
-        found = [(d, c) for d, c in nearest if c.media.public or not public][:limit]
+        found = [(d, c) for d, c in nearest if c.media.public or not public]
+        del found[limit:]
     refresh = settings.snapshot_refresh_seconds
     return json_response(
         {
