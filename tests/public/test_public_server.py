@@ -323,7 +323,7 @@ async def test_the_public_board_gets_public_cameras_only(start_public: StartPubl
         async with running.session.get(url) as r:
             answer = await r.json()
             assert r.status == 200, answer
-        assert [c["id"] for c in answer["cameras"]] == ["cams:ecam1"], url
+        assert [c["id"] for c in answer["cameras"]] == ["cams:cam1"], url
         assert answer["cameras"][0]["snapshot_url"] == "http://cams.test/1.jpg"
     async with running.session.get(f"{running.http}/api/cameras") as r:
         assert len((await r.json())["cameras"]) == 2  # the operators' answer has both
