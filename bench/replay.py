@@ -23,6 +23,7 @@ from server.clock import SystemClock
 from server.replay.player import Player, PlayOptions
 from server.replay.recording import Header, RecordingWriter
 from server.replay.stream import ReplayStream
+from server.stream.events import Event, iso_utc
 from server.stream.hub import Hub
 
 T0 = datetime(2026, 7, 15, 5, 0, tzinfo=UTC)
@@ -36,23 +37,34 @@ FLOOR_REPEATS = 3
 
 
 def write_recording(path: Path, count: int) -> None:
-    """`count` entries 50 ms apart, one event in five resolved (a bounded active set)."""
+    """`count` entries 50 ms apart, one event in five resolved (a bounded active set), each body in
+    the log's own form as `cityboard record` writes it: one body through the model, the rest
+    that body with their own id, version, status, title and times (the model for each would take
+    longer than the replay)."""
+    first = Event(
+        event_id="bench:0",
+        source="bench",
+        kind="traffic",
+        category="traffic.accident",
+        severity="moderate",
+        title="bench 0",
+        sent_at=T0,
+        received_at=T0,
+        geometry={"type": "Point", "coordinates": [126.98, 37.57]},
+    )
+    template = orjson.loads(first.dump())
     writer = RecordingWriter(path, Header(city="Seoul", stream="live", epoch="bench"))
     for n in range(count):
-        at = (T0 + timedelta(milliseconds=n * 50)).isoformat().replace("+00:00", "Z")
-        status = "resolved" if n % 5 == 4 else "active"
+        at = iso_utc(T0 + timedelta(milliseconds=n * 50))
         body = {
+            **template,
             "event_id": f"bench:{n // 5}",
             "version": n % 5 + 1,
-            "source": "bench",
-            "kind": "traffic",
-            "category": "traffic.accident",
-            "severity": "moderate",
-            "status": status,
+            "status": "resolved" if n % 5 == 4 else "active",
             "title": f"bench {n}",
             "sent_at": at,
+            "updated_at": at,
             "received_at": at,
-            "geometry": {"type": "Point", "coordinates": [126.98, 37.57]},
         }
         writer.write({"seq": n + 1, "epoch": "bench", "at": at, "type": "event", "body": body})
     writer.close()

@@ -218,6 +218,7 @@ class Player:
         after = (checkpoint.line, checkpoint.offset) if checkpoint else None
         lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats, after=after)
         due: list[tuple[Recorded, datetime]] = []  # read and due, published before any await
+        flat_out = self._flat_out()
         try:
             for count, (_, _, entry) in enumerate(lines, 1):
                 if count % YIELD_EVERY == 0:
@@ -225,6 +226,7 @@ class Player:
                     await asyncio.sleep(0)  # fast replays and seeks must not starve the server
                     if self._seek_to is not None:
                         return self._seek_to
+                    flat_out = self._flat_out()
                 recorded = at_of(entry)
                 if fold_until is not None:
                     if recorded < fold_until:
@@ -232,7 +234,7 @@ class Player:
                         continue
                     fold_until = None
                     self.on_reset()
-                if not self._due(recorded):
+                if not (flat_out or self._due(recorded)):
                     self._flush(due)
                     restart = await self._wait_until(recorded)
                     if restart is not None:
@@ -240,8 +242,6 @@ class Player:
                 body = body_of(entry, shift)
                 if body is not None:
                     due.append((body, recorded))
-                    self.position = recorded
-                    self.played += 1
         finally:
             self._flush(due)
         if fold_until is not None:
@@ -267,6 +267,8 @@ class Player:
         boards, and one `at` (now) when times are moved to now, else each its recorded time."""
         if not due:
             return
+        self.position = due[-1][1]
+        self.played += len(due)
         if self.options.shift_times:
             self.stream.publish([body for body, _ in due], at=self.stream.clock.now())
         else:
@@ -366,6 +368,11 @@ class Player:
             await waiting
         finally:
             self._resting.clear()
+
+    def _flat_out(self) -> bool:
+        """True when every entry is due at once until the next await (speed 0, no seek or pause
+        pending): commands only arrive while the player awaits, so `_due` need not be asked."""
+        return self.options.speed == 0 and self._seek_to is None and self.state != "paused"
 
     def _due(self, recorded: datetime) -> bool:
         """True when an entry may go out at once: no seek or pause pending, and its time has come

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -263,7 +264,8 @@ def at_of(entry: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(entry["at"]))
 
 
-TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+EVENT_TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at")  # an event's times
+TIME_FIELDS = (*EVENT_TIME_FIELDS, "at")  # and those of actions and notices
 SHIFT_MEMO_ENTRIES = 4_096  # recent times a TimeShift remembers (then it starts afresh)
 
 # the keys of an event body as the log writes it (Frozen.dump: every field but the unset optional
@@ -275,6 +277,7 @@ EVENT_KEYS = frozenset(
 KINDS = frozenset(Kind)
 SEVERITIES = frozenset(Severity)
 STATUSES = frozenset(Status)
+MAX_KEY_LAYOUTS = 64  # event bodies' key layouts remembered as in the log's form or not
 
 
 class TimeShift:
@@ -292,7 +295,8 @@ class TimeShift:
         for key in keys:
             value = moved.get(key)
             if value:
-                value = value if type(value) is str else str(value)
+                if type(value) is not str:
+                    value = str(value)
                 moved[key] = memo.get(value) or self._move(value)
         return moved
 
@@ -341,11 +345,18 @@ class EncodedEvent(NamedTuple):
         )
 
 
+@lru_cache(maxsize=MAX_KEY_LAYOUTS)
+def _in_log_form(keys: tuple[str, ...]) -> bool:
+    """Whether an event body with these keys has the log's; a recording repeats a few layouts,
+    so each is judged once (the set tests cost more than the rest of the checks together)."""
+    names = frozenset(keys)
+    return EVENT_KEYS <= names <= EVENT_FIELDS and ("geometry" in names) == ("point" in names)
+
+
 def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
     """The body as a EncodedEvent if it has exactly the log's form (keys, vocabulary, UTC times);
     None sends it through the model, which fills defaults and says what is wrong."""
-    keys = body.keys()
-    if not (EVENT_KEYS <= keys <= EVENT_FIELDS) or ("geometry" in keys) != ("point" in keys):
+    if not _in_log_form(tuple(body)):
         return None
     event_id, version, district = body["event_id"], body["version"], body.get("district")
     kind, severity, status = body["kind"], body["severity"], body["status"]
@@ -382,7 +393,7 @@ def event_of(body: Any, shift: TimeShift | None) -> EncodedEvent:
     the model (which fills defaults, or raises ValueError on a bad body)."""
     if not isinstance(body, dict):
         return EncodedEvent.of(Event.model_validate(body))
-    moved = shifted(body, shift, TIME_FIELDS)
+    moved = shifted(body, shift, EVENT_TIME_FIELDS)
     return _recorded_event(moved) or EncodedEvent.of(Event.model_validate(moved))
 
 
