@@ -38,7 +38,6 @@ from server.replay.recording import (
     ReadStats,
     Recorded,
     TimeShift,
-    at_of,
     body_of,
     event_of,
     read_header,
@@ -220,14 +219,13 @@ class Player:
         due: list[tuple[Recorded, datetime]] = []  # read and due, published before any await
         flat_out = self._flat_out()
         try:
-            for count, (_, _, entry) in enumerate(lines, 1):
+            for count, (_, _, recorded, entry) in enumerate(lines, 1):
                 if count % YIELD_EVERY == 0:
                     self._flush(due)
                     await asyncio.sleep(0)  # fast replays and seeks must not starve the server
                     if self._seek_to is not None:
                         return self._seek_to
                     flat_out = self._flat_out()
-                recorded = at_of(entry)
                 if fold_until is not None:
                     if recorded < fold_until:
                         self._publish(entry, recorded, shift)
@@ -299,11 +297,10 @@ class Player:
         position: datetime | None = None
         lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats)
         try:
-            for count, (line, offset, entry) in enumerate(lines, 1):
+            for count, (line, offset, at, entry) in enumerate(lines, 1):
                 if count % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
                     await self._resting.wait()  # so a fast replay keeps its pace
-                at = at_of(entry)
                 latest = at if latest is None else max(latest, at)
                 body = body_of(entry, None)
                 if body is not None:

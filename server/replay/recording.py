@@ -132,7 +132,7 @@ def read_entries(
     path: Path, *, skip_bad: bool = False, stats: ReadStats | None = None
 ) -> Iterator[dict[str, Any]]:
     """The entries of a recording, in order, one at a time (see `read_lines`)."""
-    for _, _, entry in read_lines(path, skip_bad=skip_bad, stats=stats):
+    for _, _, _, entry in read_lines(path, skip_bad=skip_bad, stats=stats):
         yield entry
 
 
@@ -142,9 +142,10 @@ def read_lines(
     skip_bad: bool = False,
     stats: ReadStats | None = None,
     after: tuple[int, int] | None = None,
-) -> Iterator[tuple[int, int, dict[str, Any]]]:
-    """The entries of a recording with their line number and the offset where the next line
-    starts, so a reader can later resume just past any of them with `after=(line, offset)`.
+) -> Iterator[tuple[int, int, datetime, dict[str, Any]]]:
+    """The entries of a recording with their line number, the offset where the next line starts
+    (so a reader can later resume just past any of them with `after=(line, offset)`) and their
+    time `at`, parsed once here where a line without an aware one is named as bad.
 
     Offsets count the decompressed bytes: a plain file seeks at once, a gzip one decompresses up to
     the offset (without parsing it). A truncated last line (a crash mid-write) is tolerated with a
@@ -174,10 +175,13 @@ def read_lines(
                     entry = orjson.loads(line)
                     if not isinstance(entry, dict) or "seq" not in entry or "body" not in entry:
                         raise ValueError("not a log entry")
-                except ValueError:
+                    at = datetime.fromisoformat(entry.get("at"))  # type: ignore[arg-type]
+                    if at.tzinfo is None:
+                        raise ValueError("a naive time")
+                except (TypeError, ValueError):
                     pending = (number, line)
                     continue
-                yield number, offset, entry
+                yield number, offset, at, entry
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             stats.truncated_tail = True
             log.warning(
@@ -291,14 +295,15 @@ class TimeShift:
     def apply(self, data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
         """A copy of `data` with the times under `keys` moved."""
         moved = dict(data)
-        memo = self._memo
         for key in keys:
             value = moved.get(key)
             if value:
-                if type(value) is not str:
-                    value = str(value)
-                moved[key] = memo.get(value) or self._move(value)
+                moved[key] = self.move(value if type(value) is str else str(value))
         return moved
+
+    def move(self, value: str) -> str:
+        """One time moved (ValueError when it is not one)."""
+        return self._memo.get(value) or self._move(value)
 
     def _move(self, value: str) -> str:
         if len(self._memo) >= SHIFT_MEMO_ENTRIES:
@@ -353,14 +358,16 @@ def _in_log_form(keys: tuple[str, ...]) -> bool:
     return EVENT_KEYS <= names <= EVENT_FIELDS and ("geometry" in names) == ("point" in names)
 
 
-def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
-    """The body as a EncodedEvent if it has exactly the log's form (keys, vocabulary, UTC times);
-    None sends it through the model, which fills defaults and says what is wrong."""
+def _recorded_event(body: dict[str, Any], shift: TimeShift | None) -> EncodedEvent | None:
+    """The body, its times moved by `shift`, as a EncodedEvent if it has exactly the log's form
+    (keys, vocabulary, UTC times); None sends it through the model, which fills defaults and
+    says what is wrong."""
     if not _in_log_form(tuple(body)):
         return None
     event_id, version, district = body["event_id"], body["version"], body.get("district")
     kind, severity, status = body["kind"], body["severity"], body["status"]
-    updated_at, sent_at = body["updated_at"], body["sent_at"]
+    sent_at, updated_at = body["sent_at"], body["updated_at"]
+    received_at, expires_at = body["received_at"], body.get("expires_at")
     title, description, url = body["title"], body.get("description", ""), body.get("url")
     try:  # an unhashable or non-text value fails a test with TypeError or AttributeError
         if not (  # what a person sees is checked as the model would (a hand-edited recording)
@@ -377,12 +384,25 @@ def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
             and severity in SEVERITIES
             and status in STATUSES
             and (district is None or type(district) is str)
-            and updated_at.endswith("Z")
             and sent_at.endswith("Z")
+            and updated_at.endswith("Z")
+            and received_at.endswith("Z")
+            and (expires_at is None or expires_at.endswith("Z"))
         ):
             return None
     except (TypeError, AttributeError):
         return None
+    if shift is not None:  # the log's form has these times as text: one new dict, no key loop
+        move = shift.move
+        updated_at = move(updated_at)
+        times = {
+            "sent_at": move(sent_at),
+            "updated_at": updated_at,
+            "received_at": move(received_at),
+        }
+        if expires_at is not None:
+            times["expires_at"] = move(expires_at)
+        body = {**body, **times}
     return EncodedEvent(
         event_id, version, kind, severity, status, district, updated_at, orjson.dumps(body)
     )
@@ -390,11 +410,13 @@ def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
 
 def event_of(body: Any, shift: TimeShift | None) -> EncodedEvent:
     """A recorded event body, moved by `shift`: as it stands when in the log's form, else through
-    the model (which fills defaults, or raises ValueError on a bad body)."""
+    the model (which fills defaults, or raises ValueError on a bad body or time)."""
     if not isinstance(body, dict):
         return EncodedEvent.of(Event.model_validate(body))
-    moved = shifted(body, shift, EVENT_TIME_FIELDS)
-    return _recorded_event(moved) or EncodedEvent.of(Event.model_validate(moved))
+    recorded = _recorded_event(body, shift)
+    if recorded is not None:
+        return recorded
+    return EncodedEvent.of(Event.model_validate(shifted(body, shift, EVENT_TIME_FIELDS)))
 
 
 Recorded = Action | Notice | EncodedEvent  # a recorded body, ready to publish
