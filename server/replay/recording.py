@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -163,12 +163,18 @@ def read_lines(
             f.seek(offset)
         pending: tuple[int, bytes] | None = None  # a bad line is only fatal if more lines follow
         try:
-            for line in f:
+            for line in iter(partial(f.readline, MAX_LINE_BYTES + 1), b""):
                 number += 1
                 offset += len(line)
                 if pending is not None:
                     _bad(path, *pending, skip_bad=skip_bad, stats=stats)
                     pending = None
+                if len(line) > MAX_LINE_BYTES:  # no entry: the rest is passed over, never held
+                    start, rest, line = line[:80], line, b""
+                    while not rest.endswith(b"\n") and (rest := f.readline(MAX_LINE_BYTES)):
+                        offset += len(rest)
+                    pending = (number, start + rest[-1:])  # ends as the line did
+                    continue
                 if line.isspace():  # a blank line (isspace: no copy of every line, as strip made)
                     continue
                 try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 
 from server.errors import RecordingError
 from server.replay.recording import (
+    MAX_LINE_BYTES,
     TIME_FIELDS,
     EncodedEvent,
     Header,
@@ -93,6 +95,33 @@ def test_a_bad_line_in_the_middle_names_its_number_or_is_skipped(tmp_path: Path)
     stats = ReadStats()
     assert [e["seq"] for e in read_entries(path, skip_bad=True, stats=stats)] == [1, 2, 4, 5]
     assert stats.skipped_lines == [4]
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+def test_a_line_too_long_for_an_entry_is_bad_and_never_held_whole(
+    tmp_path: Path, name: str
+) -> None:
+    path = write(tmp_path / name)
+    raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+    lines = raw.splitlines(keepends=True)
+    lines[3] = b'{"seq":3,"body":"' + b"x" * (16 * MAX_LINE_BYTES) + b'"}\n'
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError, match="line 4 is not a log entry"):
+        list(read_entries(path))
+    stats = ReadStats()
+    tracemalloc.start()
+    try:
+        read = list(read_lines(path, skip_bad=True, stats=stats))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(lines[3]) / 2, "the long line was read a piece at a time, never whole"
+    assert [e["seq"] for _, _, _, e in read] == [1, 2, 4, 5] and stats.skipped_lines == [4]
+    line, offset, _, _ = read[1]
+    assert [e["seq"] for _, _, _, e in read_lines(path, after=(line, offset), skip_bad=True)] == [
+        4,
+        5,
+    ], "offsets count the long line whole"
 
 
 @pytest.mark.parametrize(
