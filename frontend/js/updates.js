@@ -8,6 +8,7 @@ import { CLUSTER_PREFIX, clusterEvent } from "./situations.js";
 const STATS_EVERY_MS = 500; // KPI tiles and district shading at most this often
 const MAP_EVERY_MS = 300; // markers and shapes at most this often
 const CARDS_EVERY_MS = 250; // situation cards at most this often
+const PARTS_EVERY_MS = 250; // while a snapshot's parts arrive, rows and markers follow at most this often
 
 /**
  * parts: {store (BoardStream), board (BoardState), index (EventIndex), timeline (Timeline),
@@ -28,6 +29,7 @@ export class Updates {
     this.mapTimer = null;
     this.lastCardsAt = 0;
     this.cardsTimer = null;
+    this.partsTimer = null;
     this.pending = {
       reset: true,
       upserted: new Set(),
@@ -94,7 +96,15 @@ export class Updates {
     }
     // once a snapshot has come, what follows is news, even before that snapshot is drawn
     if (change.reset && this.parts.store.epoch) this.initialLoad = false;
-    this.scheduleFrame();
+    if (change.loading && this.parts.store.snapshotPart) this.scheduleParts();
+    else this.scheduleFrame();
+  }
+
+  /** A snapshot's middle part: drawn with the next ones, so the parts are read without a frame
+   *  (lists, layout, paint) between each two; a slow link still shows them every PARTS_EVERY_MS. */
+  scheduleParts() {
+    if (this.partsTimer !== null || this.frameRequested) return;
+    this.partsTimer = setTimeout(() => this.scheduleFrame(), PARTS_EVERY_MS);
   }
 
   /** A `situations` message: the cards, the cluster rows and the map's areas and bubbles follow. */
@@ -154,6 +164,8 @@ export class Updates {
   }
 
   scheduleFrame() {
+    clearTimeout(this.partsTimer);
+    this.partsTimer = null;
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => this.flush());
