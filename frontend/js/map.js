@@ -504,6 +504,7 @@ export class BoardMap {
     if (dropMarkers.length) this.cluster.removeLayers(dropMarkers);
     if (addMarkers.length) this.cluster.addLayers(addMarkers);
     this.el.dataset.shown = String(this.shownCount);
+    this.el.dataset.pending = String(this.backlog.size + this.shapesDue.length); // 0: all drawn
   }
 
   /**
