@@ -51,6 +51,7 @@ window.WebSocket = class extends window.WebSocket {
     super(...args);
     this.addEventListener("message", (e) => {
       if (typeof e.data === "string" && e.data.slice(0, 100).includes('"snapshot"')) {
+        if (window.__bench.snapshotAt === undefined) console.timeStamp("bench:snapshot-arrived");
         window.__bench.snapshotAt ??= performance.now();
       }
     });
@@ -214,6 +215,7 @@ def print_trace(trace: dict[str, Any] | list[Any], top: int = 15, title: str = "
     totals: dict[str, float] = {}
     for e in main:
         totals[e["name"]] = totals.get(e["name"], 0.0) + e["dur"] / 1000
+    print_load_cpu(events, main)
     print(f"renderer main thread during {title}, by phase (inclusive ms):")
     for name, ms in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {ms:8.1f} ms  {name}")
@@ -224,6 +226,41 @@ def print_trace(trace: dict[str, Any] | list[Any], top: int = 15, title: str = "
         text = ", ".join(f"{name} {ms:.0f}" for name, ms in biggest)
         cpu = f" (CPU {task['tdur'] / 1000:.0f})" if "tdur" in task else ""
         print(f"  +{(task['ts'] - t0) / 1000:7.0f} ms  {task['dur'] / 1000:6.1f} ms{cpu}: {text}")
+
+
+def main_thread_between(
+    main: list[dict[str, Any]], start: float, end: float
+) -> tuple[float, float, float]:
+    """Wall ms, thread (CPU) ms and the longest task's CPU ms of the top-level tasks starting in
+    [start, end): on a shared machine a task's wall time is mostly waiting for a CPU."""
+    busy = cpu = longest = 0.0
+    until = float("-inf")
+    for e in sorted(main, key=lambda e: (e["ts"], -e["dur"])):
+        if e["ts"] < until:
+            continue  # inside a task already counted
+        until = e["ts"] + e["dur"]
+        if start <= e["ts"] < end:
+            busy += e["dur"] / 1000
+            cpu += e.get("tdur", 0) / 1000
+            longest = max(longest, e.get("tdur", 0) / 1000)
+    return busy, cpu, longest
+
+
+def print_load_cpu(events: list[dict[str, Any]], main: list[dict[str, Any]]) -> None:
+    """The main thread from the snapshot's arrival to its rendering (the page's marks)."""
+    marks = {
+        e["args"]["data"].get("message"): e["ts"]
+        for e in events
+        if e.get("name") == "TimeStamp" and isinstance(e.get("args", {}).get("data"), dict)
+    }
+    start, end = marks.get("bench:snapshot-arrived"), marks.get("bench:snapshot-rendered")
+    if start is None or end is None:
+        return
+    busy, cpu, longest = main_thread_between(main, start, end)
+    print(
+        f"main thread from the snapshot's arrival to rendered ({(end - start) / 1000:.0f} ms):"
+        f" busy {busy:.0f} ms, CPU {cpu:.0f} ms, longest task's CPU {longest:.0f} ms"
+    )
 
 
 def _label(e: dict[str, Any]) -> str:
@@ -263,6 +300,7 @@ LOADED_JS = """() => {
   const m = document.querySelector('[data-testid="map"]');
   if (c && c.dataset.count === '%d' && m && m.dataset.shown === '%d' && m.dataset.pending === '0'
       && document.querySelectorAll('.leaflet-marker-icon').length > 0) {
+    if (window.__bench.rendered === undefined) console.timeStamp("bench:snapshot-rendered");
     window.__bench.rendered ??= performance.now();
     return true;
   }
