@@ -1,8 +1,8 @@
 """`board`: rendering of the wall board in headless Chromium (a benchmark, not a test).
 
 1. time to render a 5,000-event snapshot: from navigation, and from the snapshot's arrival on the
-   socket, until the list count, the lists and the map (markers, clustered) all show the 5,000
-   active events;
+   socket, until the list count, the lists and the map (markers, clustered, and the lines and
+   areas: nothing left in its backlog) all show the 5,000 active events;
 2. frame times while 100 entries/s arrive for 10 s (new events, updates, cancellations): the
    interval between animation frames as the page sees them, and long tasks (> 50 ms).
 
@@ -13,6 +13,7 @@ extras (`pip install -e '.[test]'`). No baseline: its targets are absolute (what
 Run:  python -m bench board   (in the suite's table), or, to look into it,
       python -m bench.board [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
                             [--profile] [--profile-load] [--trace] [--trace-load]
+      python -m bench.board --compare OLD/frontend frontend [--rounds 3]   (two builds' loads)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import sync_playwright
 
@@ -51,6 +53,7 @@ window.WebSocket = class extends window.WebSocket {
     super(...args);
     this.addEventListener("message", (e) => {
       if (typeof e.data === "string" && e.data.slice(0, 100).includes('"snapshot"')) {
+        if (window.__bench.snapshotAt === undefined) console.timeStamp("bench:snapshot-arrived");
         window.__bench.snapshotAt ??= performance.now();
       }
     });
@@ -201,19 +204,16 @@ def print_trace(trace: dict[str, Any] | list[Any], top: int = 15, title: str = "
     """Main-thread time by trace event name (Layout, UpdateLayoutTree, Paint, FunctionCall...),
     then each long task with its biggest parts: where a task's time went, JS or not."""
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
-    main_tids = {
-        (e["pid"], e["tid"])
-        for e in events
-        if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
-    }
-    main = [
-        e
-        for e in events
-        if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main_tids and "dur" in e
-    ]
+    main = main_thread(events)
     totals: dict[str, float] = {}
     for e in main:
         totals[e["name"]] = totals.get(e["name"], 0.0) + e["dur"] / 1000
+    cpu = load_cpu(events, main)
+    if cpu is not None:
+        print(
+            f"main thread from the snapshot's arrival to rendered ({cpu[0]:.0f} ms):"
+            f" busy {cpu[1]:.0f} ms, CPU {cpu[2]:.0f} ms, longest task's CPU {cpu[3]:.0f} ms"
+        )
     print(f"renderer main thread during {title}, by phase (inclusive ms):")
     for name, ms in sorted(totals.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {ms:8.1f} ms  {name}")
@@ -224,6 +224,54 @@ def print_trace(trace: dict[str, Any] | list[Any], top: int = 15, title: str = "
         text = ", ".join(f"{name} {ms:.0f}" for name, ms in biggest)
         cpu = f" (CPU {task['tdur'] / 1000:.0f})" if "tdur" in task else ""
         print(f"  +{(task['ts'] - t0) / 1000:7.0f} ms  {task['dur'] / 1000:6.1f} ms{cpu}: {text}")
+
+
+def main_thread_between(
+    main: list[dict[str, Any]], start: float, end: float
+) -> tuple[float, float, float]:
+    """Wall ms, thread (CPU) ms and the longest task's CPU ms of the top-level tasks starting in
+    [start, end): on a shared machine a task's wall time is mostly waiting for a CPU."""
+    busy = cpu = longest = 0.0
+    until = float("-inf")
+    for e in sorted(main, key=lambda e: (e["ts"], -e["dur"])):
+        if e["ts"] < until:
+            continue  # inside a task already counted
+        until = e["ts"] + e["dur"]
+        if start <= e["ts"] < end:
+            busy += e["dur"] / 1000
+            cpu += e.get("tdur", 0) / 1000
+            longest = max(longest, e.get("tdur", 0) / 1000)
+    return busy, cpu, longest
+
+
+def main_thread(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The renderer main thread's complete events."""
+    main_tids = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    return [
+        e
+        for e in events
+        if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in main_tids and "dur" in e
+    ]
+
+
+def load_cpu(
+    events: list[dict[str, Any]], main: list[dict[str, Any]]
+) -> tuple[float, float, float, float] | None:
+    """From the snapshot's arrival to its rendering (the page's marks): wall, busy, CPU and the
+    longest task's CPU (ms); None without both marks."""
+    marks = {
+        e["args"]["data"].get("message"): e["ts"]
+        for e in events
+        if e.get("name") == "TimeStamp" and isinstance(e.get("args", {}).get("data"), dict)
+    }
+    start, end = marks.get("bench:snapshot-arrived"), marks.get("bench:snapshot-rendered")
+    if start is None or end is None:
+        return None
+    return ((end - start) / 1000, *main_thread_between(main, start, end))
 
 
 def _label(e: dict[str, Any]) -> str:
@@ -261,8 +309,11 @@ def long_tasks(main: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[st
 LOADED_JS = """() => {
   const c = document.querySelector('[data-testid="event-count"]');
   const m = document.querySelector('[data-testid="map"]');
+  // a build from before data-pending (--compare) counts as drawn once its markers are
   if (c && c.dataset.count === '%d' && m && m.dataset.shown === '%d'
+      && (m.dataset.pending ?? '0') === '0'
       && document.querySelectorAll('.leaflet-marker-icon').length > 0) {
+    if (window.__bench.rendered === undefined) console.timeStamp("bench:snapshot-rendered");
     window.__bench.rendered ??= performance.now();
     return true;
   }
@@ -432,6 +483,15 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--js", default="", help="extra script run before the page's (experiments)")
     ap.add_argument("--css", default="", help="extra CSS (experiments), e.g. '.kpis{display:none}'")
     ap.add_argument("--screenshot", default="", help="save the loaded board as this PNG")
+    ap.add_argument(
+        "--compare",
+        nargs="+",
+        default=[],
+        metavar="FRONTEND",
+        help="only the load, alternating between these frontend folders (e.g. an older commit's:"
+        " git archive COMMIT frontend | tar -x -C DIR), with its main-thread CPU",
+    )
+    ap.add_argument("--rounds", type=int, default=3, help="loads of each folder with --compare")
     return ap.parse_args(argv)
 
 
@@ -462,6 +522,67 @@ def session(args: argparse.Namespace) -> dict[str, Any]:
                 print("page errors:", *errors, sep="\n  ")
             browser.close()
     return {"load": load, "burst": burst_figures, "errors": errors}
+
+
+def serve_from(folder: Path) -> Any:
+    """A route handler: the page's scripts and vendored files from `folder` (another build's
+    frontend/), everything else from the server."""
+
+    def handler(route: Any) -> None:
+        path = urlsplit(route.request.url).path.lstrip("/")
+        file = folder / path
+        if path.startswith(("js/", "vendor/")) and file.is_file():
+            route.fulfill(path=str(file))
+        else:
+            route.continue_()
+
+    return handler
+
+
+def compare(args: argparse.Namespace) -> None:
+    """The snapshot's load alternating between frontend folders, `args.rounds` each: one server,
+    one browser, the same events, so the machine's other jobs weigh on every build alike."""
+    folders = [Path(f).resolve() for f in args.compare]
+    figures: dict[Path, list[tuple[float, float, float, float]]] = {f: [] for f in folders}
+    n = args.events
+    with scratch("board") as tmp, running(cityboard(tmp)) as server:
+        gen = Events()
+        for start in range(0, n, 1000):
+            push(server.base, [gen.new(i) for i in range(start, min(n, start + 1000))])
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                headless=True,
+                args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+            )
+            for i in range(args.rounds):
+                for folder in folders if i % 2 == 0 else folders[::-1]:
+                    errors: list[str] = []
+                    page = open_page(browser, args, errors)
+                    page.route("**/*", serve_from(folder))
+                    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+                    page.goto(server.base + "/")
+                    page.wait_for_function(LOADED_JS % (n, n), polling="raf", timeout=120_000)
+                    load = page.evaluate(LOAD_FIGURES_JS)
+                    trace = json.loads(browser.stop_tracing())
+                    events = trace["traceEvents"] if isinstance(trace, dict) else trace
+                    cpu = load_cpu(events, main_thread(events)) or (0.0, 0.0, 0.0, 0.0)
+                    row = (load["rendered"] - load["arrived"], load["longestAfter"], cpu[2], cpu[3])
+                    figures[folder].append(row)
+                    print(
+                        f"{folder}: arrival → rendered {row[0]:,.0f} ms, longest task {row[1]:.0f}"
+                        f" ms; main thread CPU {row[2]:.0f} ms, longest task's CPU {row[3]:.0f}"
+                        f" ms{'; page errors: ' + '; '.join(errors) if errors else ''}",
+                        flush=True,
+                    )
+                    page.context.close()
+            browser.close()
+    for folder, rows in figures.items():
+        med = [statistics.median(r[k] for r in rows) for k in range(4)]
+        print(
+            f"median of {len(rows)}, {folder}: arrival → rendered {med[0]:,.0f} ms, longest task"
+            f" {med[1]:.0f} ms; main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms"
+        )
 
 
 def run(quick: bool) -> Result:
@@ -508,7 +629,11 @@ def run(quick: bool) -> Result:
 
 
 def main() -> None:
-    session(options())
+    args = options()
+    if args.compare:
+        compare(args)
+    else:
+        session(args)
 
 
 if __name__ == "__main__":

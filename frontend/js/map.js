@@ -21,6 +21,9 @@ const RING_RADIUS_PX = 30; // a situation too small to see at this zoom gets a r
 const RING_UNDER_PX = 2 * RING_RADIUS_PX; // ... when its area is smaller than this on screen
 const SPARK_W = 80; // a cluster tooltip's sparkline, px
 const SPARK_H = 22;
+const SELECTED_SHAPE = { weight: 6, color: "#ffffff" };
+// how deep a geometry's coordinates nest below its points, for the types drawn as one path
+const PATH_DEPTH = { LineString: 0, MultiLineString: 1, Polygon: 1, MultiPolygon: 2 };
 const PUBLIC_AREA_RADIUS_M = 125; // half the default public grid: the cell a complaint was snapped into
 
 function escapeHtml(s) {
@@ -83,6 +86,7 @@ export class BoardMap {
     this.noLocation = 0; // shown events without a marker
     this.shownCount = 0;
     this.holdClusters = false; // a snapshot's parts are still coming: its clusters are drawn after the last
+    this.shapesDue = []; // backlog items whose lines and areas join the canvas once the backlog is done
     this.backlog = new Backlog({ work: (item) => this._showQueued(item), done: () => this._sliceDone() });
     if (!this.ready) {
       el.textContent = "Leaflet failed to load (frontend/vendor/)";
@@ -133,6 +137,12 @@ export class BoardMap {
       iconCreateFunction: (c) => this._clusterIcon(c),
     });
     this.cluster.addTo(this.map);
+    // one click handler and one tooltip for all markers (a closure and a tooltip each cost a
+    // snapshot's 5,000 markers ~60 ms); a cluster's own click comes as "clusterclick"
+    this.tip = L.tooltip({ direction: "top", offset: [0, -14] });
+    this.cluster.on("click", (e) => e.layer.eventId && this.ctx.onSelect(e.layer.eventId));
+    this.cluster.on("mouseover", (e) => e.layer.eventId && this._markerTip(e.layer));
+    this.cluster.on("mouseout", () => this.map.closeTooltip(this.tip));
     this.map.setView([37.5665, 126.978], 11);
     // A click on the map that no marker or line took: the district under it toggles the filter.
     this.map.on("click", (e) => {
@@ -268,10 +278,10 @@ export class BoardMap {
     const ll = markerLatLng(ev);
     if (!ll) return null;
     const colour = this.colours[this._sev(ev)];
-    const style = () => ({ color: colour, weight: 2, dashArray: "4 4", fillOpacity: 0.15 });
-    const point = { type: "Point", coordinates: [ll[1], ll[0]] };
-    // a GeoJSON layer, as every shape is, so selecting and unselecting restyle it alike
-    return this.L.geoJSON(point, { pane: "shapes", interactive: false, style, pointToLayer: (_f, at) => this.L.circle(at, { radius: PUBLIC_AREA_RADIUS_M, pane: "shapes", interactive: false }) });
+    const style = { color: colour, weight: 2, dashArray: "4 4", fillColor: colour, fillOpacity: 0.15, className: "ev-shape ev-area" };
+    const layer = this.L.circle(ll, { ...style, radius: PUBLIC_AREA_RADIUS_M, pane: "shapes", renderer: this.shapeRenderer, interactive: false });
+    layer.baseStyle = style; // what select() restores, as for every shape
+    return layer;
   }
 
   _sev(ev) {
@@ -292,16 +302,20 @@ export class BoardMap {
     });
     const marker = L.marker(ll, { icon, keyboard: false, riseOnHover: true, zIndexOffset: (SEVERITY_RANK[sev] ?? 0) * 100, sevRank: SEVERITY_RANK[sev] ?? 0 });
     marker.eventId = ev.event_id;
-    marker.on("click", () => this.ctx.onSelect(ev.event_id));
-    marker.bindTooltip(() => {
-      const tr = this.ctx.tr();
-      const item = this.items.get(ev.event_id);
-      const cur = item?.ev ?? ev;
-      return `<b>${escapeHtml(tr.label("severities", this._sev(cur)))}</b> ${escapeHtml(eventText(cur, tr.lang).title)}`;
-    }, { direction: "top", offset: [0, -14] });
     return marker;
   }
 
+  /** The hovered marker's event in the one tooltip every marker shares. */
+  _markerTip(marker) {
+    const ev = this.items.get(marker.eventId)?.ev;
+    if (!ev) return;
+    const tr = this.ctx.tr();
+    this.tip.setLatLng(marker.getLatLng()).setContent(`<b>${escapeHtml(tr.label("severities", this._sev(ev)))}</b> ${escapeHtml(eventText(ev, tr.lang).title)}`);
+    this.map.openTooltip(this.tip);
+  }
+
+  /** A line or an area on the shapes' canvas: a plain path (an L.geoJSON group around each one cost
+   *  a snapshot's thousand shapes twice the time), with the style it returns to when unselected. */
   _shape(ev) {
     if (this.ctx.publicAreas && ev.kind === "complaint") return this._area(ev);
     const g = ev.geometry;
@@ -309,14 +323,17 @@ export class BoardMap {
     const L = this.L;
     const colour = this.colours[this._sev(ev)];
     const area = g.type === "Polygon" || g.type === "MultiPolygon";
-    const layer = L.geoJSON(g, {
-      pane: "shapes",
-      renderer: this.shapeRenderer,
-      interactive: !area, // areas are large: clicks go through to the district below
-      style: area
-        ? { color: colour, weight: 2.5, dashArray: "6 5", fillColor: colour, fillOpacity: 0.1, className: "ev-shape ev-area" }
-        : { color: colour, weight: 6, opacity: 0.95, lineCap: "round", className: "ev-shape ev-line" },
-    });
+    const style = area
+      ? { color: colour, weight: 2.5, dashArray: "6 5", fillColor: colour, fillOpacity: 0.1, className: "ev-shape ev-area" }
+      : { color: colour, weight: 6, opacity: 0.95, lineCap: "round", className: "ev-shape ev-line" };
+    // areas are large: clicks go through to the district below
+    const options = { ...style, pane: "shapes", renderer: this.shapeRenderer, interactive: !area };
+    const depth = PATH_DEPTH[g.type];
+    let layer;
+    if (depth === undefined) layer = L.geoJSON(g, { ...options, style });
+    else if (area) layer = L.polygon(L.GeoJSON.coordsToLatLngs(g.coordinates, depth), options);
+    else layer = L.polyline(L.GeoJSON.coordsToLatLngs(g.coordinates, depth), options);
+    layer.baseStyle = style;
     if (!area) layer.on("click", () => this.ctx.onSelect(ev.event_id));
     return layer;
   }
@@ -402,6 +419,7 @@ export class BoardMap {
 
   _rebuild(events, match) {
     this.backlog.clear();
+    this.shapesDue = [];
     this.cluster.clearLayers();
     this.shapes.clearLayers();
     this.items.clear();
@@ -421,17 +439,19 @@ export class BoardMap {
     return { ev, marker: null, shape: null, built: false, want: Boolean(match(ev)), shown: false };
   }
 
-  /** Into the backlog, worst severity first: what matters most is on the map soonest. */
+  /** Into the backlog, worst severity first: what matters most is on the map soonest. One pass
+   *  into a bucket per severity (a sort of a snapshot's 4,500 items took ~30 ms). */
   _queue(items) {
-    const rank = (item) => SEVERITY_RANK[this._sev(item.ev)] ?? 0;
-    this.backlog.push(items.sort((a, b) => rank(b) - rank(a)));
+    const buckets = Array.from({ length: MAX_RANK + 1 }, () => []);
+    for (const item of items) buckets[MAX_RANK - (SEVERITY_RANK[this._sev(item.ev)] ?? 0)].push(item);
+    this.backlog.push(buckets.flat());
   }
 
   /** One backlog item, unless the stream replaced or removed it, or a filter hid it, meanwhile. */
   _showQueued(item) {
     if (item.shown || !item.want || this.items.get(item.ev.event_id) !== item) return;
     const markers = [];
-    this._show(item, markers);
+    this._show(item, markers, this.shapesDue);
     if (markers.length) this._gridAdd(markers[0]);
   }
 
@@ -450,9 +470,14 @@ export class BoardMap {
     }
   }
 
-  /** After each slice; when the backlog is done, the clusters on screen are redrawn, once. */
+  /** After each slice; when the backlog is done, the clusters on screen and the canvas of lines
+   *  and areas are drawn, once (a shape added in each slice redrew the whole canvas every frame). */
   _sliceDone() {
     if (!this.backlog.size && !this.holdClusters) {
+      for (const item of this.shapesDue) {
+        if (item.shown && this.items.get(item.ev.event_id) === item) this.shapes.addLayer(item.shape);
+      }
+      this.shapesDue = [];
       const c = this.cluster;
       c._unspiderfy?.();
       c._topClusterLevel._recalculateBounds();
@@ -466,14 +491,16 @@ export class BoardMap {
     if (item.built) return;
     item.marker = this._marker(item.ev);
     item.shape = this._shape(item.ev);
-    if (item.shape && this.selected === item.ev.event_id) item.shape.setStyle({ weight: 6, color: "#ffffff" });
+    if (item.shape && this.selected === item.ev.event_id) item.shape.setStyle(SELECTED_SHAPE);
     item.built = true;
   }
 
-  _show(item, addMarkers) {
+  /** On the map: its marker into `addMarkers`, its shape onto the canvas now or, with `shapesDue`, later. */
+  _show(item, addMarkers, shapesDue = null) {
     this._build(item);
     if (item.marker) addMarkers.push(item.marker);
-    if (item.shape) this.shapes.addLayer(item.shape);
+    if (item.shape && shapesDue) shapesDue.push(item);
+    else if (item.shape) this.shapes.addLayer(item.shape);
     item.shown = true;
     this.shownCount += 1;
     if (!item.marker) this.noLocation += 1;
@@ -492,6 +519,7 @@ export class BoardMap {
     if (dropMarkers.length) this.cluster.removeLayers(dropMarkers);
     if (addMarkers.length) this.cluster.addLayers(addMarkers);
     this.el.dataset.shown = String(this.shownCount);
+    this.el.dataset.pending = String(this.backlog.size + this.shapesDue.length); // 0: all drawn
   }
 
   /**
@@ -612,10 +640,10 @@ export class BoardMap {
     const prev = this.items.get(this.selected);
     this.selected = id;
     if (prev?.marker) prev.marker.getElement()?.querySelector(".mk")?.classList.remove("selected");
-    if (prev?.shape) prev.shape.resetStyle();
+    if (prev?.shape) prev.shape.setStyle(prev.shape.baseStyle);
     const item = id ? this.items.get(id) : null;
     if (!item) return;
-    if (item.shape) item.shape.setStyle({ weight: 6, color: "#ffffff" });
+    if (item.shape) item.shape.setStyle(SELECTED_SHAPE);
     if (item.marker && item.shown) {
       const ll = item.marker.getLatLng();
       if (!this.map.getBounds().contains(ll)) this.map.panTo(ll);

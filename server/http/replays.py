@@ -26,7 +26,7 @@ from server.http.guard import JSON, RECORDING_TYPES, accepts
 from server.http.responses import error_response, json_response
 from server.http.serving import CONNECTIONS
 from server.replay.player import MAX_SPEED, NAME_PATTERN, PlayOptions
-from server.replay.recording import GZIP_MAGIC, at_of, read_entries, read_header
+from server.replay.recording import GZIP_MAGIC, read_header, read_lines
 from server.settings import Settings
 from server.stream import protocol
 
@@ -250,8 +250,8 @@ def density(path: Path, buckets: int) -> list[int]:
     start = datetime.fromisoformat(header.start.replace("Z", "+00:00"))
     span = (datetime.fromisoformat(header.end.replace("Z", "+00:00")) - start).total_seconds()
     counts = [0] * buckets
-    for entry in read_entries(path, skip_bad=True):
-        offset = (at_of(entry) - start).total_seconds()
+    for _, _, at, _ in read_lines(path, skip_bad=True):
+        offset = (at - start).total_seconds()
         index = 0 if span <= 0 else min(buckets - 1, max(0, int(offset / span * buckets)))
         counts[index] += 1
     return counts

@@ -38,7 +38,6 @@ from server.replay.recording import (
     ReadStats,
     Recorded,
     TimeShift,
-    at_of,
     body_of,
     event_of,
     read_header,
@@ -218,21 +217,22 @@ class Player:
         after = (checkpoint.line, checkpoint.offset) if checkpoint else None
         lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats, after=after)
         due: list[tuple[Recorded, datetime]] = []  # read and due, published before any await
+        flat_out = self._flat_out()
         try:
-            for count, (_, _, entry) in enumerate(lines, 1):
+            for count, (_, _, recorded, entry) in enumerate(lines, 1):
                 if count % YIELD_EVERY == 0:
                     self._flush(due)
                     await asyncio.sleep(0)  # fast replays and seeks must not starve the server
                     if self._seek_to is not None:
                         return self._seek_to
-                recorded = at_of(entry)
+                    flat_out = self._flat_out()
                 if fold_until is not None:
                     if recorded < fold_until:
                         self._publish(entry, recorded, shift)
                         continue
                     fold_until = None
                     self.on_reset()
-                if not self._due(recorded):
+                if not (flat_out or self._due(recorded)):
                     self._flush(due)
                     restart = await self._wait_until(recorded)
                     if restart is not None:
@@ -240,8 +240,6 @@ class Player:
                 body = body_of(entry, shift)
                 if body is not None:
                     due.append((body, recorded))
-                    self.position = recorded
-                    self.played += 1
         finally:
             self._flush(due)
         if fold_until is not None:
@@ -267,6 +265,8 @@ class Player:
         boards, and one `at` (now) when times are moved to now, else each its recorded time."""
         if not due:
             return
+        self.position = due[-1][1]
+        self.played += len(due)
         if self.options.shift_times:
             self.stream.publish([body for body, _ in due], at=self.stream.clock.now())
         else:
@@ -297,11 +297,10 @@ class Player:
         position: datetime | None = None
         lines = read_lines(self.path, skip_bad=self.options.skip_bad, stats=self.stats)
         try:
-            for count, (line, offset, entry) in enumerate(lines, 1):
+            for count, (line, offset, at, entry) in enumerate(lines, 1):
                 if count % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
                     await self._resting.wait()  # so a fast replay keeps its pace
-                at = at_of(entry)
                 latest = at if latest is None else max(latest, at)
                 body = body_of(entry, None)
                 if body is not None:
@@ -366,6 +365,11 @@ class Player:
             await waiting
         finally:
             self._resting.clear()
+
+    def _flat_out(self) -> bool:
+        """True when every entry is due at once until the next await (speed 0, no seek or pause
+        pending): commands only arrive while the player awaits, so `_due` need not be asked."""
+        return self.options.speed == 0 and self._seek_to is None and self.state != "paused"
 
     def _due(self, recorded: datetime) -> bool:
         """True when an entry may go out at once: no seek or pause pending, and its time has come

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -131,7 +132,7 @@ def read_entries(
     path: Path, *, skip_bad: bool = False, stats: ReadStats | None = None
 ) -> Iterator[dict[str, Any]]:
     """The entries of a recording, in order, one at a time (see `read_lines`)."""
-    for _, _, entry in read_lines(path, skip_bad=skip_bad, stats=stats):
+    for _, _, _, entry in read_lines(path, skip_bad=skip_bad, stats=stats):
         yield entry
 
 
@@ -141,9 +142,10 @@ def read_lines(
     skip_bad: bool = False,
     stats: ReadStats | None = None,
     after: tuple[int, int] | None = None,
-) -> Iterator[tuple[int, int, dict[str, Any]]]:
-    """The entries of a recording with their line number and the offset where the next line
-    starts, so a reader can later resume just past any of them with `after=(line, offset)`.
+) -> Iterator[tuple[int, int, datetime, dict[str, Any]]]:
+    """The entries of a recording with their line number, the offset where the next line starts
+    (so a reader can later resume just past any of them with `after=(line, offset)`) and their
+    time `at`, parsed once here where a line without an aware one is named as bad.
 
     Offsets count the decompressed bytes: a plain file seeks at once, a gzip one decompresses up to
     the offset (without parsing it). A truncated last line (a crash mid-write) is tolerated with a
@@ -161,22 +163,31 @@ def read_lines(
             f.seek(offset)
         pending: tuple[int, bytes] | None = None  # a bad line is only fatal if more lines follow
         try:
-            for line in f:
+            for line in iter(partial(f.readline, MAX_LINE_BYTES + 1), b""):
                 number += 1
                 offset += len(line)
                 if pending is not None:
                     _bad(path, *pending, skip_bad=skip_bad, stats=stats)
                     pending = None
+                if len(line) > MAX_LINE_BYTES:  # no entry: the rest is passed over, never held
+                    start, rest, line = line[:80], line, b""
+                    while not rest.endswith(b"\n") and (rest := f.readline(MAX_LINE_BYTES)):
+                        offset += len(rest)
+                    pending = (number, start + rest[-1:])  # ends as the line did
+                    continue
                 if line.isspace():  # a blank line (isspace: no copy of every line, as strip made)
                     continue
                 try:
                     entry = orjson.loads(line)
                     if not isinstance(entry, dict) or "seq" not in entry or "body" not in entry:
                         raise ValueError("not a log entry")
-                except ValueError:
+                    at = datetime.fromisoformat(entry.get("at"))  # type: ignore[arg-type]
+                    if at.tzinfo is None:
+                        raise ValueError("a naive time")
+                except (TypeError, ValueError):
                     pending = (number, line)
                     continue
-                yield number, offset, entry
+                yield number, offset, at, entry
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             stats.truncated_tail = True
             log.warning(
@@ -263,7 +274,8 @@ def at_of(entry: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(entry["at"]))
 
 
-TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at", "at")
+EVENT_TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at")  # an event's times
+TIME_FIELDS = (*EVENT_TIME_FIELDS, "at")  # and those of actions and notices
 SHIFT_MEMO_ENTRIES = 4_096  # recent times a TimeShift remembers (then it starts afresh)
 
 # the keys of an event body as the log writes it (Frozen.dump: every field but the unset optional
@@ -275,6 +287,7 @@ EVENT_KEYS = frozenset(
 KINDS = frozenset(Kind)
 SEVERITIES = frozenset(Severity)
 STATUSES = frozenset(Status)
+MAX_KEY_LAYOUTS = 64  # event bodies' key layouts remembered as in the log's form or not
 
 
 class TimeShift:
@@ -288,13 +301,15 @@ class TimeShift:
     def apply(self, data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
         """A copy of `data` with the times under `keys` moved."""
         moved = dict(data)
-        memo = self._memo
         for key in keys:
             value = moved.get(key)
             if value:
-                value = value if type(value) is str else str(value)
-                moved[key] = memo.get(value) or self._move(value)
+                moved[key] = self.move(value if type(value) is str else str(value))
         return moved
+
+    def move(self, value: str) -> str:
+        """One time moved (ValueError when it is not one)."""
+        return self._memo.get(value) or self._move(value)
 
     def _move(self, value: str) -> str:
         if len(self._memo) >= SHIFT_MEMO_ENTRIES:
@@ -341,15 +356,24 @@ class EncodedEvent(NamedTuple):
         )
 
 
-def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
-    """The body as a EncodedEvent if it has exactly the log's form (keys, vocabulary, UTC times);
-    None sends it through the model, which fills defaults and says what is wrong."""
-    keys = body.keys()
-    if not (EVENT_KEYS <= keys <= EVENT_FIELDS) or ("geometry" in keys) != ("point" in keys):
+@lru_cache(maxsize=MAX_KEY_LAYOUTS)
+def _in_log_form(keys: tuple[str, ...]) -> bool:
+    """Whether an event body with these keys has the log's; a recording repeats a few layouts,
+    so each is judged once (the set tests cost more than the rest of the checks together)."""
+    names = frozenset(keys)
+    return EVENT_KEYS <= names <= EVENT_FIELDS and ("geometry" in names) == ("point" in names)
+
+
+def _recorded_event(body: dict[str, Any], shift: TimeShift | None) -> EncodedEvent | None:
+    """The body, its times moved by `shift`, as a EncodedEvent if it has exactly the log's form
+    (keys, vocabulary, UTC times); None sends it through the model, which fills defaults and
+    says what is wrong."""
+    if not _in_log_form(tuple(body)):
         return None
     event_id, version, district = body["event_id"], body["version"], body.get("district")
     kind, severity, status = body["kind"], body["severity"], body["status"]
-    updated_at, sent_at = body["updated_at"], body["sent_at"]
+    sent_at, updated_at = body["sent_at"], body["updated_at"]
+    received_at, expires_at = body["received_at"], body.get("expires_at")
     title, description, url = body["title"], body.get("description", ""), body.get("url")
     try:  # an unhashable or non-text value fails a test with TypeError or AttributeError
         if not (  # what a person sees is checked as the model would (a hand-edited recording)
@@ -366,12 +390,25 @@ def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
             and severity in SEVERITIES
             and status in STATUSES
             and (district is None or type(district) is str)
-            and updated_at.endswith("Z")
             and sent_at.endswith("Z")
+            and updated_at.endswith("Z")
+            and received_at.endswith("Z")
+            and (expires_at is None or expires_at.endswith("Z"))
         ):
             return None
     except (TypeError, AttributeError):
         return None
+    if shift is not None:  # the log's form has these times as text: one new dict, no key loop
+        move = shift.move
+        updated_at = move(updated_at)
+        times = {
+            "sent_at": move(sent_at),
+            "updated_at": updated_at,
+            "received_at": move(received_at),
+        }
+        if expires_at is not None:
+            times["expires_at"] = move(expires_at)
+        body = {**body, **times}
     return EncodedEvent(
         event_id, version, kind, severity, status, district, updated_at, orjson.dumps(body)
     )
@@ -379,11 +416,13 @@ def _recorded_event(body: dict[str, Any]) -> EncodedEvent | None:
 
 def event_of(body: Any, shift: TimeShift | None) -> EncodedEvent:
     """A recorded event body, moved by `shift`: as it stands when in the log's form, else through
-    the model (which fills defaults, or raises ValueError on a bad body)."""
+    the model (which fills defaults, or raises ValueError on a bad body or time)."""
     if not isinstance(body, dict):
         return EncodedEvent.of(Event.model_validate(body))
-    moved = shifted(body, shift, TIME_FIELDS)
-    return _recorded_event(moved) or EncodedEvent.of(Event.model_validate(moved))
+    recorded = _recorded_event(body, shift)
+    if recorded is not None:
+        return recorded
+    return EncodedEvent.of(Event.model_validate(shifted(body, shift, EVENT_TIME_FIELDS)))
 
 
 Recorded = Action | Notice | EncodedEvent  # a recorded body, ready to publish

@@ -99,6 +99,11 @@ def test_push_update_and_cancel(quiet_server: BoardServer, open_board: Callable[
     expect(first.locator('[data-testid="event-title"]')).to_have_text("시청 앞 다중 추돌")
     expect(pin).to_have_attribute("data-severity", "extreme")  # the map follows the update
     expect(pin).to_have_count(1)
+    pin.hover()  # the markers' one shared tooltip: the event as it is now
+    tip = page.locator(".leaflet-tooltip:not(.district-label)")
+    expect(tip).to_have_text("심각 시청 앞 다중 추돌")
+    page.mouse.move(0, 0)
+    expect(tip).to_have_count(0)
 
     # English: labels and the source's English title
     page.locator('[data-testid="lang-toggle"]').click()

@@ -176,6 +176,33 @@ def test_district_click_on_the_map_filters(quiet_server: BoardServer, open_board
     assert "district" not in query_of(page)
 
 
+def test_a_line_on_the_map_is_drawn_and_selects_its_event(
+    quiet_server: BoardServer, open_board: Open
+) -> None:
+    quiet_server.push(mixed_events(datetime.now(UTC)))
+    page = open_board(quiet_server)
+    wait_live(page)
+    wait_map(page)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=\"map\"]').dataset.pending === '0'"
+    )
+    # close in on the closure's last stretch, away from its marker (on its middle point)
+    spot = page.evaluate(
+        """() => {
+          const m = window.cityboard.map;
+          m.map.setView([37.5025, 127.0405], 16, { animate: false });
+          const p = m.map.latLngToContainerPoint([37.5025, 127.0405]);
+          const r = m.el.getBoundingClientRect();
+          return { x: r.left + p.x, y: r.top + p.y };
+        }"""
+    )
+    page.mouse.click(spot["x"], spot["y"])
+    expect(page.locator('[data-testid="detail"]')).to_have_attribute(
+        "data-event-id", "test:closure"
+    )
+    expect(page.locator('[data-testid="detail-title"]')).to_have_text("테헤란로 역삼역 방향 통제")
+
+
 def test_language_toggle_switches_every_label(quiet_server: BoardServer, open_board: Open) -> None:
     quiet_server.push(mixed_events(datetime.now(UTC)))
     page = open_board(quiet_server)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 import logging
-from datetime import datetime, timedelta
+import tracemalloc
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from server.errors import RecordingError
 from server.replay.recording import (
+    MAX_LINE_BYTES,
     TIME_FIELDS,
     EncodedEvent,
     Header,
@@ -29,17 +31,13 @@ from tests.conftest import make_event
 
 
 def entry(seq: int, second: int = 0) -> dict[str, Any]:
+    at = iso_utc(datetime(2026, 11, 29, tzinfo=UTC) + timedelta(seconds=second))
     return {
         "seq": seq,
         "epoch": "e",
-        "at": f"2026-11-29T00:00:{second:02d}Z",
+        "at": at,
         "type": "notice",
-        "body": {
-            "level": "info",
-            "code": "x",
-            "message": f"n{seq}",
-            "at": f"2026-11-29T00:00:{second:02d}Z",
-        },
+        "body": {"level": "info", "code": "x", "message": f"n{seq}", "at": at},
     }
 
 
@@ -100,13 +98,59 @@ def test_a_bad_line_in_the_middle_names_its_number_or_is_skipped(tmp_path: Path)
 
 
 @pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
+def test_a_line_too_long_for_an_entry_is_bad_and_never_held_whole(
+    tmp_path: Path, name: str
+) -> None:
+    path = write(tmp_path / name)
+    raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
+    lines = raw.splitlines(keepends=True)
+    lines[3] = b'{"seq":3,"body":"' + b"x" * (16 * MAX_LINE_BYTES) + b'"}\n'
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError, match="line 4 is not a log entry"):
+        list(read_entries(path))
+    stats = ReadStats()
+    tracemalloc.start()
+    try:
+        read = list(read_lines(path, skip_bad=True, stats=stats))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < len(lines[3]) / 2, "the long line was read a piece at a time, never whole"
+    assert [e["seq"] for _, _, _, e in read] == [1, 2, 4, 5] and stats.skipped_lines == [4]
+    line, offset, _, _ = read[1]
+    assert [e["seq"] for _, _, _, e in read_lines(path, after=(line, offset), skip_bad=True)] == [
+        4,
+        5,
+    ], "offsets count the long line whole"
+
+
+@pytest.mark.parametrize(
+    "at", [None, 7, "yesterday", "2026-11-29T00:00:03", "2026-11-29T00:00:03Z-ish"]
+)
+def test_an_entry_without_an_aware_time_is_a_bad_line(tmp_path: Path, at: Any) -> None:
+    """A player paces and seeks by `at`: a hostile one is named by its line, or skipped."""
+    path = write(tmp_path / "r.jsonl")
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[3] = orjson.dumps({**entry(3, 3), "at": at}) + b"\n"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(RecordingError, match="line 4 is not a log entry"):
+        list(read_entries(path))
+    stats = ReadStats()
+    read = list(read_lines(path, skip_bad=True, stats=stats))
+    assert [e["seq"] for _, _, _, e in read] == [1, 2, 4, 5] and stats.skipped_lines == [4]
+    assert [at for _, _, at, _ in read] == [
+        datetime(2026, 11, 29, 0, 0, s, tzinfo=UTC) for s in (1, 2, 4, 5)
+    ], "each entry's time, parsed once"
+
+
+@pytest.mark.parametrize("name", ["r.jsonl", "r.jsonl.gz"])
 def test_a_read_resumes_just_past_any_line_with_the_true_line_numbers(
     tmp_path: Path, name: str
 ) -> None:
     path = write(tmp_path / name, count=20)
     lines = list(read_lines(path))
-    assert [number for number, _, _ in lines] == list(range(2, 22))
-    line, offset, _ = lines[11]
+    assert [number for number, _, _, _ in lines] == list(range(2, 22))
+    line, offset, _, _ = lines[11]
     assert list(read_lines(path, after=(line, offset))) == lines[12:]
     raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
     damaged = raw.splitlines(keepends=True)
