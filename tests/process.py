@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -67,10 +68,14 @@ class ServerProcess:
         log_path: Path | None = None,
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.db = db
         self.host = host
         self.env = env or {}
+        # the environment it inherits (this process's at start unless given: a server started
+        # ahead of its test must not take the environment of the test running meanwhile)
+        self.environ = environ
         self.port = port or free_port()
         self.demo = demo
         self.log_path = log_path or db.with_suffix(".server.log")
@@ -89,6 +94,10 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         """Start the server and wait until `/readyz` answers 200; fail the test otherwise."""
+        return self.spawn().wait_ready()
+
+    def spawn(self) -> ServerProcess:
+        """Start the server process without waiting for it (`wait_ready` waits)."""
         assert self.proc is None, "already running"
         cmd = [
             sys.executable,
@@ -105,7 +114,7 @@ class ServerProcess:
         if not self.demo:
             cmd.append("--no-demo")
         env = {
-            **os.environ,
+            **(os.environ if self.environ is None else self.environ),
             "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN,
             "PYTHONUNBUFFERED": "1",
             **self.env,
@@ -119,6 +128,11 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+        return self
+
+    def wait_ready(self) -> ServerProcess:
+        """Wait until the spawned server's `/readyz` answers 200; fail the test otherwise."""
+        assert self.proc is not None, "not spawned"
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -146,6 +160,12 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self._reap()
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting: the graceful shutdown runs on while the tests go on; `stop`
+        reaps it later."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut of the process."""
