@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -47,6 +49,16 @@ def refusal(done: subprocess.CompletedProcess[str], *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], f"{needle!r} not in {lines[0]!r}"
     return lines[0]
+
+
+def early_folder(session: pytest.Session, test_name: str) -> Path | None:
+    """For a module's `start_early` (tests/conftest.py): a temporary folder, removed when the
+    session ends, if the test `test_name` is among the chosen tests; None otherwise."""
+    if not any(item.name == test_name for item in session.items):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix=f"cityboard-{test_name[:40]}-"))
+    session.config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return folder
 
 
 def free_port() -> int:

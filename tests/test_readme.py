@@ -7,14 +7,13 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.process import free_port
+from tests.process import early_folder, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -94,11 +93,10 @@ class ReadmeRun:
                 time.sleep(0.5)
 
     def stop(self) -> None:
-        """End the whole process group (bash, pip or the server) and remove the copy."""
+        """End the whole process group (bash, pip or the server)."""
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(15)
-        shutil.rmtree(self.root, ignore_errors=True)
 
 
 README_RUN = pytest.StashKey[ReadmeRun]()
@@ -108,8 +106,9 @@ RUN_TEST = "test_the_readme_run_command_shows_demo_events_in_chromium"
 def start_early(session: pytest.Session) -> None:
     """Called by tests/conftest.py after collection: the run's venv and install take a minute or
     more, so they start now and run while the other tests do."""
-    if any(item.name == RUN_TEST for item in session.items):
-        run = ReadmeRun(Path(tempfile.mkdtemp(prefix="cityboard-readme-")))
+    folder = early_folder(session, RUN_TEST)
+    if folder is not None:
+        run = ReadmeRun(folder)
         session.config.stash[README_RUN] = run
         session.config.add_cleanup(run.stop)
 

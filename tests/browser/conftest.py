@@ -130,12 +130,13 @@ def quiet_server(board_server_factory: StartBoard) -> BoardServer:
     return board_server_factory(demo=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     """Debian's headless Chromium driven by Playwright (never a downloaded browser).
 
-    Module-scoped: sync Playwright runs an event loop on this thread while it is started, which
-    would collide with the asyncio tests that run after the browser tests.
+    Package-scoped: one launch for all of tests/browser, stopped when the package is done, since
+    sync Playwright runs an event loop on this thread while it is started, which would collide
+    with the asyncio tests that run after the browser tests.
     """
     if not CHROMIUM.exists():
         pytest.fail(
