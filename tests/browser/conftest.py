@@ -4,6 +4,21 @@ The server runs exactly as an operator starts it (`python -m server.cli.main ser
 loopback port and a temporary database; it can be stopped and started again on the same port and
 database, which is what the reconnect test needs. Chromium is the system one (`/usr/bin/chromium`):
 `playwright install` is never run, and a missing browser fails the run instead of skipping it.
+
+Which fixture to use (each test still gets a fresh server on a new database):
+- `quiet_server`: no demo, only what the test pushes; `demo_server`: the demo stream on. Both come
+  from `server_pool`, which starts the next test's server while this one runs and stops used ones
+  without waiting, so they cost almost nothing; prefer them.
+- `board_server_factory(demo=...)`: for a server with settings from the environment
+  (`monkeypatch.setenv("CITYBOARD_...")` first; such a server is started for the test, not taken
+  from the pool) or several servers on one database in one test.
+- `chromium`: the browser, launched once for the package; `open_board(server, ...)` opens a page
+  in a fresh context and fails the test on page errors or CSP violations; `clock=True` lets the
+  test jump the page's time (`page.clock.fast_forward`) instead of sleeping through a timer.
+- A test that must build its own `ServerProcess` (other roles, ports or databases) still can; stop
+  it in the test's teardown.
+- A test module may define `start_early(session)` (tests/conftest.py calls it after collection) to
+  begin a slow preparation, such as a pip install, that runs while the other tests do.
 """
 
 from __future__ import annotations
