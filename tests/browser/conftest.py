@@ -39,7 +39,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"]
 
 BoardServer = ServerProcess
 StartBoard = Callable[..., BoardServer]
-# the fixtures that start a board server (the pool starts one ahead only for a later test of these)
+# the fixtures that start a board server (the pool starts a spare only for a later test of these)
 SERVER_FIXTURES = ("board_server_factory", "demo_server", "quiet_server")
 
 
@@ -53,7 +53,8 @@ class ServerPool:
     and recovery) overlaps the test before; servers done with are stopped without waiting.
 
     A spare is a fresh server on its own new database, started with the session's environment; a
-    test that changed the environment (monkeypatch.setenv) gets a server started for it instead.
+    test that changed the environment (monkeypatch.setenv) gets a server started for it instead,
+    and the spare waits for the next test.
     """
 
     def __init__(self, root: Path, session: pytest.Session) -> None:
@@ -75,19 +76,25 @@ class ServerPool:
 
     def take(self, demo: bool, item: pytest.Item) -> BoardServer:
         """A ready server for `item`; a spare for the next test that needs one starts now."""
-        spare = self.spares.pop(demo, None)
-        if spare is not None and environment() != self.environ:
-            self.retire(spare)
-            spare = None
-        server = (spare or self._new(demo)).wait_ready()
-        if self._needed_after(item):
-            self.spares[demo] = self._new(demo, self.environ)
-        return server
+        if environment() == self.environ and demo in self.spares:
+            server = self.spares.pop(demo)
+        else:
+            server = self._new(demo)
+        upcoming = self._next_wants_demo(item)
+        if upcoming is not None and upcoming not in self.spares:
+            self.spares[upcoming] = self._new(upcoming, self.environ)
+        return server.wait_ready()
 
-    def _needed_after(self, item: pytest.Item) -> bool:
+    def _next_wants_demo(self, item: pytest.Item) -> bool | None:
+        """Whether the next test that starts a board server wants the demo; None: no such test."""
         items = self.session.items
-        later = items[items.index(item) + 1 :] if item in items else []
-        return any(set(SERVER_FIXTURES) & set(getattr(i, "fixturenames", ())) for i in later)
+        for later in items[items.index(item) + 1 :] if item in items else []:
+            names = set(getattr(later, "fixturenames", ()))
+            if "demo_server" in names:
+                return True
+            if names & set(SERVER_FIXTURES):
+                return False
+        return None
 
     def retire(self, server: BoardServer) -> None:
         """Ask the server to stop (SIGTERM); it is reaped when the session ends."""
