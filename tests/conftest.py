@@ -121,6 +121,15 @@ async def running(start_server: StartServer) -> Running:
     return await start_server()
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A test module's `start_early(session)` runs once the tests are chosen, so a slow
+    preparation (the README's install) goes on while the other tests run."""
+    modules = {id(m): m for m in (getattr(i, "module", None) for i in session.items) if m}
+    for module in modules.values():
+        if hasattr(module, "start_early"):
+            module.start_early(session)
+
+
 async def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     """Poll a condition on the event loop (for things that happen in other tasks)."""
     async with asyncio.timeout(timeout):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,6 +51,16 @@ def refusal(done: subprocess.CompletedProcess[str], *needles: str) -> str:
     return lines[0]
 
 
+def early_folder(session: pytest.Session, test_name: str) -> Path | None:
+    """For a module's `start_early` (tests/conftest.py): a temporary folder, removed when the
+    session ends, if the test `test_name` is among the chosen tests; None otherwise."""
+    if not any(item.name == test_name for item in session.items):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix=f"cityboard-{test_name[:40]}-"))
+    session.config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    return folder
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
     with socket.socket() as s:
@@ -69,11 +81,15 @@ class ServerProcess:
         host: str = "127.0.0.1",
         env: dict[str, str] | None = None,
         args: Sequence[str] = (),
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.db = db
         self.args = list(args)  # more `serve` flags, e.g. --config, --public-port
         self.host = host
         self.env = env or {}
+        # the environment it inherits (this process's at start unless given: a server started
+        # ahead of its test must not take the environment of the test running meanwhile)
+        self.environ = environ
         self.port = port or free_port()
         self.demo = demo
         self.log_path = log_path or db.with_suffix(".server.log")
@@ -92,6 +108,10 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         """Start the server and wait until `/readyz` answers 200; fail the test otherwise."""
+        return self.spawn().wait_ready()
+
+    def spawn(self) -> ServerProcess:
+        """Start the server process without waiting for it (`wait_ready` waits)."""
         assert self.proc is None, "already running"
         cmd = [
             sys.executable,
@@ -109,7 +129,7 @@ class ServerProcess:
             cmd.append("--no-demo")
         cmd.extend(self.args)
         env = {
-            **os.environ,
+            **(os.environ if self.environ is None else self.environ),
             "CITYBOARD_PUSH_TOKEN": PUSH_TOKEN,
             "PYTHONUNBUFFERED": "1",
             **self.env,
@@ -123,6 +143,11 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
+        return self
+
+    def wait_ready(self) -> ServerProcess:
+        """Wait until the spawned server's `/readyz` answers 200; fail the test otherwise."""
+        assert self.proc is not None, "not spawned"
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -150,6 +175,12 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         self._reap()
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting: the graceful shutdown runs on while the tests go on; `stop`
+        reaps it later."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
         """SIGKILL: no shutdown code runs, as in a power cut of the process."""

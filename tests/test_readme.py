@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.process import free_port
+from tests.process import early_folder, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -55,35 +55,75 @@ def test_readme_has_the_two_setup_commands() -> None:
     assert (ROOT / "scripts" / "test").stat().st_mode & 0o111
 
 
-def test_the_readme_run_command_shows_demo_events_in_chromium(tmp_path: Path) -> None:
+class ReadmeRun:
+    """The README's run command in a fresh copy of the tree, on a free port, in its own session."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.clone = fresh_copy(root / "cityboard")
+        self.port = free_port()
+        self.log_path = root / "serve.log"
+        self.started = time.monotonic()
+        env = {**os.environ, "CITYBOARD_PORT": str(self.port)}
+        env.pop("CITYBOARD_PUSH_TOKEN", None)
+        env.pop("PYTEST_CURRENT_TEST", None)
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                ["bash", "-c", readme_commands()[0]],
+                cwd=self.clone,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_healthy(self) -> None:
+        """Until `/healthz` answers 200, within the deadline from the start (venv and install
+        included; the test may come long after a board that is already up)."""
+        deadline = self.started + INSTALL_AND_START_SECONDS
+        while True:
+            assert self.proc.poll() is None, self.log_path.read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{self.port}/healthz", timeout=1
+                ) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the board did not come up"
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        """End the whole process group (bash, pip or the server)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(15)
+
+
+README_RUN = pytest.StashKey[ReadmeRun]()
+RUN_TEST = "test_the_readme_run_command_shows_demo_events_in_chromium"
+
+
+def start_early(session: pytest.Session) -> None:
+    """Called by tests/conftest.py after collection: the run's venv and install take a minute or
+    more, so they start now and run while the other tests do."""
+    folder = early_folder(session, RUN_TEST)
+    if folder is not None:
+        run = ReadmeRun(folder)
+        session.config.stash[README_RUN] = run
+        session.config.add_cleanup(run.stop)
+
+
+def test_the_readme_run_command_shows_demo_events_in_chromium(
+    request: pytest.FixtureRequest,
+) -> None:
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "Debian's chromium is required (scripts/test installs it)"
-    run = readme_commands()[0]
-    clone = fresh_copy(tmp_path / "cityboard")
-    port = free_port()
-    env = {**os.environ, "CITYBOARD_PORT": str(port)}
-    env.pop("CITYBOARD_PUSH_TOKEN", None)
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        ["bash", "-c", run],
-        cwd=clone,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    run = request.config.stash[README_RUN]
     try:
-        deadline = time.monotonic() + INSTALL_AND_START_SECONDS
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the board did not come up"
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+        run.wait_healthy()
         with sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=CHROMIUM,
@@ -91,7 +131,7 @@ def test_the_readme_run_command_shows_demo_events_in_chromium(tmp_path: Path) ->
                 args=["--no-sandbox", "--disable-dev-shm-usage"],
             )
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(f"http://127.0.0.1:{run.port}/")
             page.wait_for_selector('[data-testid="event-row"]', timeout=10_000)
             assert page.locator('[data-testid="event-row"]').count() >= 5
             assert "DEMO" in page.inner_text("body")
@@ -103,8 +143,6 @@ def test_the_readme_run_command_shows_demo_events_in_chromium(tmp_path: Path) ->
             public.wait_for_selector('[data-testid="event-row"]', timeout=10_000)
             assert public.locator('[data-testid="directory-toggle"]').is_hidden()
             browser.close()
-        assert (clone / "var" / "cityboard.db").exists(), "the default log lives under ./var"
+        assert (run.clone / "var" / "cityboard.db").exists(), "the default log lives under ./var"
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(15)
-        log.close()
+        run.stop()

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
+STALE_AFTER_MS = 21_000  # past connection.js's STALE_AFTER_MS (20 s), short of its DEAD_AFTER_MS
 
 
 def test_demo_events_appear_live(demo_server: BoardServer, open_board: Callable[..., Any]) -> None:
@@ -153,13 +154,15 @@ def test_reconnect_resumes_without_gaps_or_duplicates(
 def test_silent_server_is_shown_stale(
     quiet_server: BoardServer, open_board: Callable[..., Any]
 ) -> None:
-    page = open_board(quiet_server)
+    page = open_board(quiet_server, clock=True)
     wait_live(page)
     assert quiet_server.proc is not None
     pid = quiet_server.proc.pid
     os.kill(pid, signal.SIGSTOP)  # socket open, nothing sent: the half-dead case
     try:
-        expect(page.locator(CONN)).to_have_attribute("data-state", "stale", timeout=30_000)
+        expect(page.locator(CONN)).not_to_have_attribute("data-state", "stale")
+        page.clock.fast_forward(STALE_AFTER_MS)  # the board's 20 s of silence, without waiting
+        expect(page.locator(CONN)).to_have_attribute("data-state", "stale", timeout=10_000)
         expect(page.locator(CONN)).to_contain_text(re.compile(r"\d+"))
     finally:
         os.kill(pid, signal.SIGCONT)

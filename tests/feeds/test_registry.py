@@ -11,6 +11,7 @@ import pytest
 
 from feeds import registry
 from server.errors import ConfigError
+from tests.process import early_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "cityboard-feed-example"
@@ -30,24 +31,32 @@ def cityboard(*args: str, pythonpath: Path | None = None) -> subprocess.Complete
     )
 
 
-def test_a_pip_installed_adapter_shows_up_and_parses(tmp_path: Path) -> None:
-    target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
+INSTALL_TEST = "test_a_pip_installed_adapter_shows_up_and_parses"
+INSTALL_TIMEOUT_SECONDS = 300
+INSTALL = pytest.StashKey[tuple[subprocess.Popen[bytes], Path]]()
+
+
+def start_early(session: pytest.Session) -> None:
+    """Called by tests/conftest.py after collection: pip builds the example in an isolated
+    environment, which takes a while, so it starts now and runs while the other tests do."""
+    folder = early_folder(session, INSTALL_TEST)
+    if folder is None:
+        return
+    target = folder / "site"
+    command = ["pip", "install", "--quiet", "--no-deps", "--target", str(target), str(EXAMPLE)]
+    pip = subprocess.Popen(
+        [sys.executable, "-m", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
+    session.config.stash[INSTALL] = (pip, target)
+    session.config.add_cleanup(pip.kill)
+
+
+def test_a_pip_installed_adapter_shows_up_and_parses(request: pytest.FixtureRequest) -> None:
+    pip, target = request.config.stash[INSTALL]
+    output, _ = pip.communicate(timeout=INSTALL_TIMEOUT_SECONDS)
+    assert pip.returncode == 0, output.decode(errors="replace")
     listed = cityboard("feeds", "list", pythonpath=target)
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if x.startswith("ward-works"))
