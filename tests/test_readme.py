@@ -138,7 +138,7 @@ def test_the_readme_run_command_shows_demo_events_in_chromium(
             # the citizens' board the README names beside it: same demo, redacted, read-only
             assert "http://127.0.0.1:8080/public" in (ROOT / "README.md").read_text()
             public = browser.new_page()
-            public.goto(f"http://127.0.0.1:{port}/public")
+            public.goto(f"http://127.0.0.1:{run.port}/public")
             public.wait_for_selector('[data-testid="public-mark"]', state="visible")
             public.wait_for_selector('[data-testid="event-row"]', timeout=10_000)
             assert public.locator('[data-testid="directory-toggle"]').is_hidden()
