@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
@@ -242,7 +243,7 @@ class EventLog:
         `head + 1`), write, commit; rolled back on any error."""
         conn = self._writer
         assert conn is not None
-        with _immediate(conn):
+        with _gc_paused(), _immediate(conn):
             if claim is not None:
                 taken = conn.execute(
                     "INSERT INTO claims(key, seq) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
@@ -455,6 +456,20 @@ def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No automatic collection while a transaction places its bodies: each entry's objects
+    outlive it, so a large group commit set off full collections of the whole heap (a quarter
+    of the writer's CPU in docs/performance.md); they run, fewer, once it ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _workflows_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, dict[str, Any]]:

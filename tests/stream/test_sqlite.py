@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -177,6 +179,44 @@ async def test_a_failed_transaction_rolls_back_and_keeps_seqs_gap_free(tmp_path:
     [r] = await log.append([make_event(3)])
     assert r.seq == 2 and log.problem is None
     await log.close()
+
+
+async def test_a_transaction_runs_no_collection_and_leaves_the_collector_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """Placing a big group commit allocates objects that outlive it: collecting meanwhile
+    walked the whole heap again and again (docs/performance.md), so the writer pauses it."""
+    on_writer: list[str] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start" and threading.current_thread().name.startswith("log-writer"):
+            on_writer.append(phase)
+
+    log = EventLog(tmp_path / "gc.db", busy_timeout_seconds=0.05)
+    await log.open()
+    try:
+        gc.callbacks.append(seen)
+        try:
+            await asyncio.gather(*[log.append([make_event(i)]) for i in range(3_000)])
+        finally:
+            gc.callbacks.remove(seen)
+        # at most the one put off to the transaction's end (many without the pause)
+        assert log.head == 3_000 and len(on_writer) <= 1, on_writer
+        assert gc.isenabled()
+        with sqlite3.connect(log.path) as db:  # a failing transaction gives it back too
+            db.execute("BEGIN IMMEDIATE")
+            with pytest.raises(LogError):
+                await log.append([make_event(1, version=2)])
+            db.rollback()
+        assert gc.isenabled()
+        gc.disable()  # and one paused by someone else stays paused
+        try:
+            await log.append([make_event(2, version=2)])
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        await log.close()
 
 
 async def test_append_after_close_fails_loudly(tmp_path: Path) -> None:
