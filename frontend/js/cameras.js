@@ -245,8 +245,8 @@ export class CameraPanel {
     const params = new URLSearchParams();
     if (point) params.set("near", `${point[1]},${point[0]}`);
     else if (eventId) params.set("event", eventId);
-    if (this.ctx.stream === "public") params.set("stream", "public"); // public cameras only
     else return this._status({ state: "nowhere" }); // an area the board cannot point at
+    if (this.ctx.stream === "public") params.set("stream", "public"); // public cameras only
     this._status({ state: "loading" });
     try {
       const headers = { Accept: "application/json", ...authHeaders(this.ctx.token?.()) };
