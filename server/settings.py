@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
 )
@@ -169,6 +170,17 @@ class Settings(BaseSettings):
         names = [f.name for f in v]
         if dupes := sorted({n for n in names if names.count(n) > 1}):
             raise ValueError(f"feed names must be unique; repeated: {', '.join(dupes)}")
+        return v
+
+    @field_validator("public_port")
+    @classmethod
+    def _own_port(cls, v: int | None, info: ValidationInfo) -> int | None:
+        """The public board's own port cannot be the operators' (it would only fail to bind)."""
+        if v and v == info.data.get("port"):
+            raise ValueError(
+                f"{v} is the board's own port; pick another, or leave it out and open /public"
+                " on the board's port"
+            )
         return v
 
     @field_validator("city_timezone")

@@ -118,3 +118,12 @@ def test_the_situations_table_is_read_and_checked(tmp_path: Path) -> None:
         config.write_text(f'[situations]\naffinity = [["disaster.fire", "{typo}"]]\n')
         with pytest.raises(ConfigError, match=f"unknown categories {typo} "):
             load_settings(config)
+
+
+def test_the_public_port_must_differ_from_the_boards(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text("port = 8080\npublic_port = 8080\n")
+    with pytest.raises(ConfigError, match="public_port: 8080 is the board's own port"):
+        load_settings(config)
+    config.write_text("port = 8080\npublic_port = 8081\n")
+    assert load_settings(config).public_port == 8081
