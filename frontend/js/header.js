@@ -22,6 +22,7 @@ export class Header {
       clockDate: $('[data-testid="clock-date"]'),
       city: $('[data-testid="city-name"]'),
       demoBanner: $('[data-testid="demo-banner"]'),
+      publicNote: $('[data-testid="public-note"]'),
       langToggle: $('[data-testid="lang-toggle"]'),
       soundToggle: $('[data-testid="sound-toggle"]'),
     };
@@ -79,6 +80,19 @@ export class Header {
     const demo = this.ctx.store.demo && !this.ctx.replay;
     this.els.demoBanner.hidden = !demo;
     this.ctx.body.classList.toggle("demo", demo);
+  }
+
+  /** The public board's rules in words (welcome.public): complaints come later, and coarsened. */
+  renderPublicNote() {
+    const rules = this.ctx.store.publicRules;
+    const tr = this.ctx.board.tr;
+    const parts = [];
+    const minutes = rules?.delay_minutes?.complaint;
+    if (minutes > 0) parts.push(tr.t("public.delay", { n: tr.number(minutes) }));
+    if (rules?.grid_meters > 0) parts.push(tr.t("public.grid", { m: tr.number(rules.grid_meters) }));
+    else if (rules) parts.push(tr.t("public.district"));
+    this.els.publicNote.hidden = parts.length === 0;
+    setText(this.els.publicNote, parts.join(" · "));
   }
 
   renderLanguageToggle() {

@@ -92,6 +92,7 @@ export class BoardStream {
     this.epochChanges = 0;
     this.replay = null; // on a replay stream: the player's status {state, speed, position, ...}
     this.role = null; // "viewer" | "operator" | "admin" from the welcome; null from an older server
+    this.publicRules = null; // the public stream's {delay_minutes, grid_meters}, told to citizens
     this.snapshotPart = null; // {seq, next, parts} while a snapshot's parts arrive
   }
 
@@ -192,6 +193,7 @@ export class BoardStream {
     this.mode = msg.mode ?? null;
     this.limits = msg.limits ?? null;
     this.role = typeof msg.role === "string" ? msg.role : null;
+    this.publicRules = msg.public && typeof msg.public === "object" ? msg.public : null;
     this.replay = msg.replay && typeof msg.replay === "object" ? msg.replay : null;
     change.replay = true;
     this._serverTime(msg.server_time, now);

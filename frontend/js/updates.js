@@ -279,6 +279,7 @@ export class Updates {
       calls.render(); // a drill's call buttons say whether they ring real phones
     }
     header.renderDemo();
+    header.renderPublicNote();
     strip.renderPosition();
   }
 

@@ -273,6 +273,7 @@ class Connection:
                 stream=self.stream_name,
                 role=self.role,
                 replay=replay.status() if replay else None,
+                public=s.public.for_boards() if self.stream_name == "public" else None,
                 epoch=source.epoch,
                 head=source.head,
                 server_time=iso_utc(utcnow()),

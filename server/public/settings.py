@@ -7,7 +7,7 @@ server alike.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -57,6 +57,14 @@ class PublicSettings(BaseModel):
     ws_message_burst: int = Field(default=10, ge=1)
     # how long browsers and caches in front may reuse a public read (Cache-Control max-age)
     cache_max_age_seconds: int = Field(default=5, ge=0, le=3600)
+
+    def for_boards(self) -> dict[str, Any]:
+        """What the public board says of its rules, so an empty complaints column reads as
+        "shown later", not "none": the delays in minutes and the grid complaints snap to."""
+        return {
+            "delay_minutes": {k: round(s / 60) for k, s in self.delay_seconds.items() if s > 0},
+            "grid_meters": self.grid_meters if self.coarse_position == "grid" else None,
+        }
 
     @field_validator("hidden_kinds", "scrub_kinds", "coarse_kinds", "url_kinds")
     @classmethod

@@ -254,10 +254,11 @@ def welcome(
     stream: str = "live",
     role: str = "viewer",
     replay: dict[str, Any] | None = None,
+    public: dict[str, Any] | None = None,
 ) -> bytes:
     """First server message: which history this is, how the connection will start and what it
     may do (`role`: viewer, operator, admin); for a replay stream, the player's state (what the
-    banner and scrubber show)."""
+    banner and scrubber show); for the public stream, its rules that citizens are told."""
     return _message(
         "welcome",
         epoch=epoch,
@@ -270,6 +271,7 @@ def welcome(
         role=role,
         limits=limits,
         replay=replay,
+        **({} if public is None else {"public": public}),
     )
 
 

@@ -67,6 +67,10 @@ def test_the_public_board_shows_the_city_and_no_person(
             f"() => document.querySelectorAll('{ROW}').length >= {len(CASES) + 2}", timeout=30_000
         )
         expect(page.locator('[data-testid="public-mark"]')).to_be_visible()
+        # its rules in words, from the server's welcome (this config: no delay, the 250 m grid)
+        expect(page.locator('[data-testid="public-note"]')).to_have_text(
+            "민원 위치는 250 m 격자로 표시"
+        )
         for hidden in ("directory-toggle", "brief-open", "stream-select", "actions", "officers"):
             expect(page.locator(f'[data-testid="{hidden}"]')).to_be_hidden()
         page.locator(ROW, has_text="소음").first.click()

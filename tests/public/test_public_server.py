@@ -287,6 +287,8 @@ async def test_the_main_port_serves_public_read_only_too(start_public: StartPubl
     await wait_for(lambda: public.head == 1)
     watcher = await BoardClient.connect(running.session, running.ws_url, stream="public")
     snapshot = await watcher.next_of("snapshot")
+    # the board is told the rules it shows citizens (no delays here, the default grid)
+    assert watcher.messages[0]["public"] == {"delay_minutes": {}, "grid_meters": 250.0}
     assert "010-1234-5678" not in orjson.dumps(snapshot).decode()
     assert snapshot["feeds"] == []  # feed names are sources: never public
     await watcher.send({"type": "action", "action": "ack", "event_id": "public:x"})
