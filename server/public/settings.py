@@ -11,10 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from server.stream.events import Kind, check_categories
+from server.stream.events import check_categories, check_kinds
 
 COMPLAINT_DELAY_SECONDS = 30 * 60
-KNOWN_KINDS = frozenset(k.value for k in Kind)  # what a rule may name
 
 
 class PublicSettings(BaseModel):
@@ -69,13 +68,13 @@ class PublicSettings(BaseModel):
     @field_validator("hidden_kinds", "scrub_kinds", "coarse_kinds", "url_kinds")
     @classmethod
     def _known_kinds(cls, v: list[str]) -> list[str]:
-        _check_kinds(v)
+        check_kinds(v)
         return v
 
     @field_validator("delay_seconds")
     @classmethod
     def _known_delays(cls, v: dict[str, float]) -> dict[str, float]:
-        _check_kinds(v)
+        check_kinds(v)
         if any(seconds < 0 for seconds in v.values()):
             raise ValueError("a delay is zero or more seconds")
         return v
@@ -85,12 +84,3 @@ class PublicSettings(BaseModel):
     def _known_categories(cls, v: list[str]) -> list[str]:
         check_categories(v)
         return v
-
-
-def _check_kinds(names: list[str] | dict[str, float]) -> None:
-    """A misspelt kind would silently switch a protection off ("complaints" scrubs nothing)."""
-    unknown = sorted(set(names) - KNOWN_KINDS)
-    if unknown:
-        raise ValueError(
-            f"unknown kinds {', '.join(unknown)}; kinds are {', '.join(sorted(KNOWN_KINDS))}"
-        )

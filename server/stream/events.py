@@ -143,6 +143,19 @@ KNOWN_CATEGORIES = frozenset(
 )
 
 
+KNOWN_KINDS = frozenset(kind.value for kind in Kind)
+
+
+def check_kinds(names: Iterable[str]) -> None:
+    """Refuse kinds outside the vocabulary: a setting that names a misspelt kind would silently
+    switch its rule off ("complaints" scrubs nothing)."""
+    unknown = sorted(set(names) - KNOWN_KINDS)
+    if unknown:
+        raise ValueError(
+            f"unknown kinds {', '.join(unknown)}; kinds are {', '.join(sorted(KNOWN_KINDS))}"
+        )
+
+
 def check_categories(names: Iterable[str]) -> None:
     """Refuse names outside the vocabulary, so every setting that names categories refuses a
     typo the same way."""
