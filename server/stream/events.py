@@ -148,7 +148,7 @@ KNOWN_KINDS = frozenset(kind.value for kind in Kind)
 
 def check_kinds(names: Iterable[str]) -> None:
     """Refuse kinds outside the vocabulary: a setting that names a misspelt kind would silently
-    switch its rule off ("complaints" scrubs nothing)."""
+    switch its rule off ('complaints' scrubs nothing)."""
     unknown = sorted(set(names) - KNOWN_KINDS)
     if unknown:
         raise ValueError(
