@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
+import { categoriesOfEventsPy } from "./vocabulary.mjs";
 
 const { LANGS, Translator, ageText, catalogKeys, cityName, durationText, eventText, fmt, formatIso, isTimeZone, lookup, makeTimeFormats, placeholders } =
   await import("../../frontend/js/i18n.js");
@@ -23,17 +24,10 @@ test("every catalogue has the same keys and the same placeholders", () => {
 });
 
 test("every category of server/stream/events.py has a label in each language", () => {
-  const py = readFileSync(new URL("../../server/stream/events.py", import.meta.url), "utf8");
-  const block = py.slice(py.indexOf("CATEGORIES: dict"), py.indexOf("SOURCE_PATTERN"));
-  let kind = null;
   let n = 0;
-  for (const line of block.split("\n")) {
-    const k = line.match(/Kind\.(\w+): \(/);
-    if (k) kind = k[1].toLowerCase();
-    for (const m of line.matchAll(/"(\w+)"/g)) {
-      n += 1;
-      for (const lang of LANGS) assert.equal(typeof lookup(catalogs[lang], `categories.${kind}.${m[1]}`), "string", `${lang} ${kind}.${m[1]}`);
-    }
+  for (const [kind, sub] of categoriesOfEventsPy()) {
+    n += 1;
+    for (const lang of LANGS) assert.equal(typeof lookup(catalogs[lang], `categories.${kind}.${sub}`), "string", `${lang} ${kind}.${sub}`);
   }
   assert.ok(n > 40, `parsed ${n} categories`);
 });
