@@ -45,14 +45,16 @@ KINDS = {
 SEVERITIES = ["extreme"] * 1 + ["severe"] * 4 + ["moderate"] * 20 + ["minor"] * 45 + ["info"] * 30
 
 # Measures frame intervals and long tasks from the start of the page, and when the snapshot arrives
-# (a listener added in the socket's constructor runs before the page's own).
+# (a listener added in the socket's constructor runs before the page's own; text or binary frames).
 INIT_SCRIPT = """
 window.__bench = {frames: [], longtasks: [], recording: false};
 window.WebSocket = class extends window.WebSocket {
   constructor(...args) {
     super(...args);
     this.addEventListener("message", (e) => {
-      if (typeof e.data === "string" && e.data.slice(0, 100).includes('"snapshot"')) {
+      const head = typeof e.data === "string" ? e.data.slice(0, 100)
+        : new TextDecoder().decode(new Uint8Array(e.data, 0, Math.min(100, e.data.byteLength)));
+      if (head.includes('"snapshot"')) {
         if (window.__bench.snapshotAt === undefined) console.timeStamp("bench:snapshot-arrived");
         window.__bench.snapshotAt ??= performance.now();
       }
