@@ -13,7 +13,9 @@ extras (`pip install -e '.[test]'`). No baseline: its targets are absolute (what
 Run:  python -m bench board   (in the suite's table), or, to look into it,
       python -m bench.board [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
                             [--profile] [--profile-load] [--trace] [--trace-load]
-      python -m bench.board --compare OLD/frontend frontend [--rounds 3]   (two builds' loads)
+      python -m bench.board --compare OLD/frontend frontend [--rounds 3]   (two builds' loads,
+                            alternated, each round beside the floor: a page that only receives
+                            the snapshot's parts)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import sync_playwright
 
 from bench.harness import REPO, SOURCE, Figure, Result, cityboard, post_json, running, say, scratch
+from server.stream.protocol import SNAPSHOT_PART_EVENTS
 
 CHROMIUM = "/usr/bin/chromium"
 SNAPSHOT_TARGET_MS = 500.0  # a 5,000-event snapshot on the wall
@@ -526,6 +529,29 @@ def session(args: argparse.Namespace) -> dict[str, Any]:
     return {"load": load, "burst": burst_figures, "errors": errors}
 
 
+# The machine's floor for the snapshot: a page that only receives its parts (binary, unread) and
+# notes when each arrives; the board's arrival → rendered is set beside its first → last part.
+FLOOR_JS = """() => {
+  window.__floor = [];
+  const ws = new WebSocket(`ws://${location.host}/ws`);
+  ws.binaryType = "arraybuffer";
+  ws.onopen = () => ws.send(JSON.stringify({v: 1, type: "hello", binary_snapshot: true}));
+  ws.onmessage = (e) => { if (typeof e.data !== "string") window.__floor.push(performance.now()); };
+}"""
+
+
+def floor_ms(browser: Any, base: str, n: int) -> float:
+    """From the snapshot's first part to its last in a page that does nothing with them (ms)."""
+    page = browser.new_context().new_page()
+    page.goto(base + "/readyz")  # any page of the server's: the socket's origin
+    page.evaluate(FLOOR_JS)
+    parts = max(1, -(-n // SNAPSHOT_PART_EVENTS))
+    page.wait_for_function(f"() => window.__floor.length === {parts}", timeout=120_000)
+    times = page.evaluate("() => window.__floor")
+    page.context.close()
+    return float(times[-1] - times[0])
+
+
 def serve_from(folder: Path) -> Any:
     """A route handler: the page's scripts and vendored files from `folder` (another build's
     frontend/), everything else from the server."""
@@ -557,7 +583,10 @@ def compare(args: argparse.Namespace) -> None:
                 headless=True,
                 args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
             )
+            floors: list[float] = []
             for i in range(args.rounds):
+                floors.append(floor_ms(browser, server.base, n))
+                print(f"floor: the parts' first → last {floors[-1]:,.0f} ms", flush=True)
                 for folder in folders if i % 2 == 0 else folders[::-1]:
                     errors: list[str] = []
                     page = open_page(browser, args, errors)
@@ -579,11 +608,14 @@ def compare(args: argparse.Namespace) -> None:
                     )
                     page.context.close()
             browser.close()
+    floor = statistics.median(floors)
+    print(f"median of {len(floors)}, floor (the parts alone, first → last): {floor:,.0f} ms")
     for folder, rows in figures.items():
         med = [statistics.median(r[k] for r in rows) for k in range(4)]
         print(
-            f"median of {len(rows)}, {folder}: arrival → rendered {med[0]:,.0f} ms, longest task"
-            f" {med[1]:.0f} ms; main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms"
+            f"median of {len(rows)}, {folder}: arrival → rendered {med[0]:,.0f} ms"
+            f" ({med[0] / floor:.1f}x the floor), longest task {med[1]:.0f} ms;"
+            f" main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms"
         )
 
 
