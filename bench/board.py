@@ -13,7 +13,9 @@ extras (`pip install -e '.[test]'`). No baseline: its targets are absolute (what
 Run:  python -m bench board   (in the suite's table), or, to look into it,
       python -m bench.board [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
                             [--profile] [--profile-load] [--trace] [--trace-load]
-      python -m bench.board --compare OLD/frontend frontend [--rounds 3]   (two builds' loads)
+      python -m bench.board --compare OLD/frontend frontend [--rounds 3]   (two builds' loads,
+                            alternated, each round beside the floor: a page that only receives
+                            the snapshot's parts)
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import sync_playwright
 
 from bench.harness import REPO, SOURCE, Figure, Result, cityboard, post_json, running, say, scratch
+from server.stream.protocol import SNAPSHOT_PART_EVENTS
 
 CHROMIUM = "/usr/bin/chromium"
 SNAPSHOT_TARGET_MS = 500.0  # a 5,000-event snapshot on the wall
@@ -45,14 +48,16 @@ KINDS = {
 SEVERITIES = ["extreme"] * 1 + ["severe"] * 4 + ["moderate"] * 20 + ["minor"] * 45 + ["info"] * 30
 
 # Measures frame intervals and long tasks from the start of the page, and when the snapshot arrives
-# (a listener added in the socket's constructor runs before the page's own).
+# (a listener added in the socket's constructor runs before the page's own; text or binary frames).
 INIT_SCRIPT = """
 window.__bench = {frames: [], longtasks: [], recording: false};
 window.WebSocket = class extends window.WebSocket {
   constructor(...args) {
     super(...args);
     this.addEventListener("message", (e) => {
-      if (typeof e.data === "string" && e.data.slice(0, 100).includes('"snapshot"')) {
+      const head = typeof e.data === "string" ? e.data.slice(0, 100)
+        : new TextDecoder().decode(new Uint8Array(e.data, 0, Math.min(100, e.data.byteLength)));
+      if (head.includes('"snapshot"')) {
         if (window.__bench.snapshotAt === undefined) console.timeStamp("bench:snapshot-arrived");
         window.__bench.snapshotAt ??= performance.now();
       }
@@ -509,11 +514,13 @@ def session(args: argparse.Namespace) -> dict[str, Any]:
                 headless=True,
                 args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
             )
+            floor = floor_ms(browser, server.base, args.events)
             errors: list[str] = []
             page = open_page(browser, args, errors)
             load = measure_load(
                 page, browser, server.base, args.events, args.profile_load, args.trace_load
             )
+            print(f"floor: a page that only receives the snapshot's parts: {floor:.0f} ms")
             time.sleep(SETTLE_SECONDS)
             if args.screenshot:
                 page.screenshot(path=args.screenshot)
@@ -521,7 +528,30 @@ def session(args: argparse.Namespace) -> dict[str, Any]:
             if errors:
                 print("page errors:", *errors, sep="\n  ")
             browser.close()
-    return {"load": load, "burst": burst_figures, "errors": errors}
+    return {"load": load, "floor": floor, "burst": burst_figures, "errors": errors}
+
+
+# The machine's floor for the snapshot: a page that only receives its parts (binary, unread) and
+# notes when each arrives; the board's arrival → rendered is set beside its first → last part.
+FLOOR_JS = """() => {
+  window.__floor = [];
+  const ws = new WebSocket(`ws://${location.host}/ws`);
+  ws.binaryType = "arraybuffer";
+  ws.onopen = () => ws.send(JSON.stringify({v: 1, type: "hello", binary_snapshot: true}));
+  ws.onmessage = (e) => { if (typeof e.data !== "string") window.__floor.push(performance.now()); };
+}"""
+
+
+def floor_ms(browser: Any, base: str, n: int) -> float:
+    """From the snapshot's first part to its last in a page that does nothing with them (ms)."""
+    page = browser.new_context().new_page()
+    page.goto(base + "/readyz")  # any page of the server's: the socket's origin
+    page.evaluate(FLOOR_JS)
+    parts = max(1, -(-n // SNAPSHOT_PART_EVENTS))
+    page.wait_for_function(f"() => window.__floor.length === {parts}", timeout=120_000)
+    times = page.evaluate("() => window.__floor")
+    page.context.close()
+    return float(times[-1] - times[0])
 
 
 def serve_from(folder: Path) -> Any:
@@ -555,7 +585,10 @@ def compare(args: argparse.Namespace) -> None:
                 headless=True,
                 args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
             )
+            floors: list[float] = []
             for i in range(args.rounds):
+                floors.append(floor_ms(browser, server.base, n))
+                print(f"floor: the parts' first → last {floors[-1]:,.0f} ms", flush=True)
                 for folder in folders if i % 2 == 0 else folders[::-1]:
                     errors: list[str] = []
                     page = open_page(browser, args, errors)
@@ -577,11 +610,14 @@ def compare(args: argparse.Namespace) -> None:
                     )
                     page.context.close()
             browser.close()
+    floor = statistics.median(floors)
+    print(f"median of {len(floors)}, floor (the parts alone, first → last): {floor:,.0f} ms")
     for folder, rows in figures.items():
         med = [statistics.median(r[k] for r in rows) for k in range(4)]
         print(
-            f"median of {len(rows)}, {folder}: arrival → rendered {med[0]:,.0f} ms, longest task"
-            f" {med[1]:.0f} ms; main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms"
+            f"median of {len(rows)}, {folder}: arrival → rendered {med[0]:,.0f} ms"
+            f" ({med[0] / floor:.1f}x the floor), longest task {med[1]:.0f} ms;"
+            f" main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms"
         )
 
 
@@ -592,6 +628,7 @@ def run(quick: bool) -> Result:
     got = session(args)
     load, frames, lts = got["load"], got["burst"]["frames"], got["burst"]["long_tasks"]
     name = f"{args.events:,}-event snapshot"
+    arrival_to_rendered = load["rendered"] - load["arrived"]
     return Result(
         [
             Figure(
@@ -600,10 +637,17 @@ def run(quick: bool) -> Result:
             Figure(
                 "board",
                 f"{name} rendered, from its arrival on the socket",
-                load["rendered"] - load["arrived"],
+                arrival_to_rendered,
                 "ms",
                 ("<=", SNAPSHOT_TARGET_MS),
                 "the page's own start-up is not the snapshot's cost",
+            ),
+            Figure(
+                "board",
+                "floor: its parts alone, first → last (a page that only receives them)",
+                got["floor"],
+                "ms",
+                note=f"rendered {arrival_to_rendered / max(got['floor'], 1.0):.1f}x this",
             ),
             Figure(
                 "board",

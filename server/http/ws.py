@@ -102,6 +102,7 @@ class Connection:
         self._close_task: asyncio.Task[None] | None = None
         # the stream this connection watches: the live log, or a replay (set by hello)
         self.stream_name = "live"
+        self.snapshot_frames = WSMsgType.TEXT  # BINARY when the hello asked (binary_snapshot)
         self.source: LogStore | ReplayStream = board.log
         self.hub: Hub = board.hub
         self.situations: SituationTracker | None = board.situations
@@ -124,6 +125,8 @@ class Connection:
             return
         if hello is None or not await self._choose(hello):
             return
+        if hello.binary_snapshot:
+            self.snapshot_frames = WSMsgType.BINARY
         await self._start(hello.filter.to_filter(), hello.resume)
         while not self.ws.closed:
             message = await self._next()
@@ -295,7 +298,7 @@ class Connection:
                 feeds=[] if self.stream_name == "public" else board.feed_health(),
                 workflows=snap.workflows,
             ):
-                await self._send(part)
+                await self._send(part, self.snapshot_frames)
             sent_up_to = snap.seq
         else:
             assert resume is not None
@@ -351,9 +354,9 @@ class Connection:
             self.transport.abort()
             self.board.memory_freed()
 
-    async def _send(self, payload: bytes) -> None:
+    async def _send(self, payload: bytes, frame: WSMsgType = WSMsgType.TEXT) -> None:
         with contextlib.suppress(ConnectionError):
-            await self.ws.send_frame(payload, WSMsgType.TEXT)
+            await self.ws.send_frame(payload, frame)
 
     async def _error(self, code: str, message: str, *, ref: str | None = None) -> None:
         self.errors += 1

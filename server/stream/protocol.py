@@ -80,6 +80,9 @@ class Hello(_Message):
     resume: Resume | None = None
     stream: Annotated[str, Field(max_length=100)] = "live"
     filter: FilterSpec = Field(default_factory=FilterSpec)
+    # the snapshot's parts as binary frames of UTF-8 JSON: a browser reads them for about half
+    # the CPU of text frames (docs/performance.md); text stays the default for other clients
+    binary_snapshot: bool = False
 
 
 class SetFilter(_Message):

@@ -106,7 +106,7 @@ test("first connect: a hello with the token, live when the snapshot lands, one l
   assert.equal(latest().url, "ws://board.test/ws");
   assert.equal(conn.state, "connecting");
   latest().open();
-  assert.deepEqual(latest().sent, [{ v: 1, type: "hello", stream: "live", token: "tok" }], "nothing to resume yet");
+  assert.deepEqual(latest().sent, [{ v: 1, type: "hello", stream: "live", token: "tok", binary_snapshot: true }], "nothing to resume yet");
   latest().receive(welcome({ city: { name: "Seoul" } }));
   assert.equal(calls.welcomes.length, 1);
   assert.equal(conn.state, "connecting", "a welcome alone is not live: the snapshot is still coming");
@@ -117,6 +117,18 @@ test("first connect: a hello with the token, live when the snapshot lands, one l
   latest().receive(snapshot({ seq: 4 }));
   assert.deepEqual(calls.histories, ["e1"], "the same history is looked back at once");
   assert.equal(calls.changes.length, 3, "every message reaches the page");
+});
+
+test("a snapshot part in a binary frame (UTF-8 JSON) is read like a text one", () => {
+  const conn = connection();
+  conn.connect();
+  assert.equal(latest().binaryType, "arraybuffer");
+  latest().open();
+  latest().receive(welcome());
+  const ev = { event_id: "t:1", version: 1, kind: "traffic", severity: "minor", title: "서울 한강대로 통제" };
+  latest().emit("message", { data: new TextEncoder().encode(JSON.stringify(snapshot({ events: [ev] }))).buffer });
+  assert.equal(conn.state, "live");
+  assert.equal(conn.ctx.store.events.get("t:1").title, "서울 한강대로 통제");
 });
 
 test("a dropped socket counts down, reconnects, resumes from the last seq and says so for a while", () => {
