@@ -114,6 +114,20 @@ async def test_entries_keep_their_spacing_divided_by_the_speed(player: Any) -> N
     assert p.state == "ended" and p.played == 10
 
 
+async def test_times_move_by_whole_seconds_to_land_at_most_a_second_before_now(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2026, 11, 29, 9, 0, 0, 750_000, tzinfo=UTC)
+    stream = replay_stream(ManualClock(now))
+    p = Player(make_recording(tmp_path / "r.jsonl", count=2), stream, PlayOptions(speed=0))
+    task = asyncio.create_task(p.run())
+    await settle(stream.clock)
+    task.cancel()
+    first = orjson.loads(stream.ring[0].raw)["body"]
+    assert first["sent_at"] == first["received_at"] == "2026-11-29T09:00:00Z"
+    assert orjson.loads(stream.ring[1].raw)["body"]["sent_at"] == "2026-11-29T09:00:10Z"
+
+
 async def test_pause_step_resume_speed_and_seek(player: Any) -> None:
     p, clock, published = player
     await settle(clock)
