@@ -413,18 +413,16 @@ def _recorded_event(body: dict[str, Any], shift: TimeShift | None) -> EncodedEve
             return None
     except (TypeError, AttributeError):
         return None
-    if shift is not None:  # the log's form has these times as text: one new dict, no key loop
+    if shift is not None:  # the log's form has these times as text: a copy, no key loop
         move = shift.move  # an event's times are often one time: moved once
         moved = move(sent_at)
         updated_at = moved if updated_at == sent_at else move(updated_at)
-        times = {
-            "sent_at": moved,
-            "updated_at": updated_at,
-            "received_at": moved if received_at == sent_at else move(received_at),
-        }
+        body = dict(body)  # the caller's stays as recorded
+        body["sent_at"] = moved
+        body["updated_at"] = updated_at
+        body["received_at"] = moved if received_at == sent_at else move(received_at)
         if expires_at is not None:
-            times["expires_at"] = move(expires_at)
-        body = {**body, **times}
+            body["expires_at"] = move(expires_at)
     return EncodedEvent(
         event_id, version, kind, severity, status, district, updated_at, orjson.dumps(body)
     )

@@ -30,6 +30,12 @@ from server.stream.log import AppendResult, Committed, EventFilter, Snapshot
 CLOSE_RESET = 4009  # the stream's history was replaced (a seek): reconnect for a fresh snapshot
 
 
+def _after_seq(epoch: str, at_iso: str) -> bytes:
+    """The part of an event's wire form between its seq and its body, the same for every event
+    of one publish: cut from `encode_entry`'s own output, so the form has one definition."""
+    return encode_entry(0, epoch, at_iso, "event", b"")[len(b'{"seq":0') : -1]
+
+
 class ReplayStream:
     """One replay's stream, in memory: the same read API as the live log, plus its own hub."""
 
@@ -91,6 +97,7 @@ class ReplayStream:
         committed = []
         at_iso = iso_utc(at)
         epoch, ring, current = self.epoch, self.ring, self.current
+        after_seq = _after_seq(epoch, at_iso)
         for body in bodies:
             self.head = seq = self.head + 1
             # a played entry's path first, folded inline: pydantic's isinstance costs ~1 µs
@@ -104,7 +111,7 @@ class ReplayStream:
                         current[event_id] = (body, seq)
                     elif known is not None:
                         del current[event_id]
-                raw = encode_entry(seq, epoch, at_iso, "event", body.json)
+                raw = b"".join((b'{"seq":%d' % seq, after_seq, body.json, b"}"))
                 entry = Committed(
                     seq, "event", event_id, body.kind, body.severity, body.district, raw
                 )
