@@ -307,7 +307,9 @@ class TimeShift:
         self.shift = shift
         self._whole_seconds = not shift.microseconds
         self._memo: dict[str, str] = {}
-        self._seconds: dict[str, str] = {}  # "YYYY-MM-DDTHH:MM:SS" moved
+        # the parts of times seen in the log's form: "YYYY-MM-DDTHH:MM:SS" (moved), ".ffffffZ"/"Z"
+        self._seconds: dict[str, str] = {}
+        self._fractions: set[str] = set()
 
     def apply(self, data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
         """A copy of `data` with the times under `keys` moved."""
@@ -326,10 +328,14 @@ class TimeShift:
         if len(self._memo) >= SHIFT_MEMO_ENTRIES:
             self._memo.clear()
             self._seconds.clear()
-        log_form = LOG_TIME.fullmatch(value) if self._whole_seconds else None
-        if log_form is not None:
-            second, fraction = log_form.groups()
-            moved = (self._seconds.get(second) or self._move_second(second)) + fraction
+            self._fractions.clear()
+        second, fraction = value[:19], value[19:]
+        if fraction in self._fractions and second in self._seconds:  # both parts seen: no parse
+            moved = self._seconds[second] + fraction
+        elif self._whole_seconds and LOG_TIME.fullmatch(value) is not None:
+            moved = self._seconds.get(second) or self._move_second(second)
+            moved += fraction
+            self._fractions.add(fraction)
         else:
             moved = iso_utc(datetime.fromisoformat(value) + self.shift)
         self._memo[value] = moved

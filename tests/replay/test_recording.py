@@ -320,6 +320,13 @@ def test_a_whole_second_shift_moves_a_time_as_a_full_parse_would(value: str) -> 
     assert shift.move(value) == parsed, "and again, remembered"
 
 
+def test_a_whole_second_shift_moves_new_pairs_of_a_known_second_and_fraction_alike() -> None:
+    shift = TimeShift(WHOLE_SHIFT)
+    seen = ["2026-11-29T23:59:58.250000Z", "2026-11-30T00:00:00Z"]
+    for value in [*seen, "2026-11-30T00:00:00.250000Z", "2026-11-29T23:59:58Z"]:
+        assert shift.move(value) == iso_utc(datetime.fromisoformat(value) + WHOLE_SHIFT), value
+
+
 @pytest.mark.parametrize("value", ["2026-13-29T23:59:58Z", "2026-11-29T23:59:58.x00000Z", "Z"])
 def test_a_whole_second_shift_refuses_what_is_not_a_time(value: str) -> None:
     with pytest.raises(ValueError):
