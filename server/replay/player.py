@@ -309,10 +309,10 @@ class Player:
                     scratch.publish([body], at=at, broadcast=False)
                     position = at
                 if isinstance(body, EncodedEvent):
-                    _, kept_seq = scratch.current.get(body.event_id, (None, 0))
-                    if not kept_seq:
+                    kept = scratch.current.get(body.event_id)  # (event, the seq that set it)
+                    if kept is None:
                         recorded.pop(body.event_id, None)
-                    elif kept_seq == scratch.head:
+                    elif kept[1] == scratch.head:
                         recorded[body.event_id] = entry["body"]
                 last = self.checkpoints[-1].entries if self.checkpoints else 0
                 if count - last >= self._spacing:
