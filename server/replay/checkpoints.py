@@ -36,5 +36,5 @@ class Checkpoint:
 
 def pack(stream: ReplayStream, bodies: dict[str, dict[str, Any]]) -> bytes:
     """A checkpoint's state: each active event's recorded body with its seq, and the workflows."""
-    events = [[bodies[event_id], c.seq] for event_id, c in stream.current.items()]
+    events = [[bodies[event_id], seq] for event_id, (_, seq) in stream.current.items()]
     return zlib.compress(orjson.dumps([events, stream.workflows]), CHECKPOINT_ZLIB_LEVEL)

@@ -18,7 +18,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -249,7 +249,9 @@ class Player:
     def _shift_for(self, start: datetime | None) -> TimeShift | None:
         if not self.options.shift_times or self.rec_start is None:
             return None
-        return TimeShift(self.stream.clock.now() - (start or self.rec_start))
+        shift = self.stream.clock.now() - (start or self.rec_start)
+        # whole seconds (the recording lands at most a second before now): see TimeShift
+        return TimeShift(shift - timedelta(microseconds=shift.microseconds))
 
     def _publish(self, entry: dict[str, Any], recorded: datetime, shift: TimeShift | None) -> None:
         """Fold an entry before the start into the state, at its recorded time, telling no one."""
@@ -307,10 +309,10 @@ class Player:
                     scratch.publish([body], at=at, broadcast=False)
                     position = at
                 if isinstance(body, EncodedEvent):
-                    kept = scratch.current.get(body.event_id)
+                    kept = scratch.current.get(body.event_id)  # (event, the seq that set it)
                     if kept is None:
                         recorded.pop(body.event_id, None)
-                    elif kept.seq == scratch.head:
+                    elif kept[1] == scratch.head:
                         recorded[body.event_id] = entry["body"]
                 last = self.checkpoints[-1].entries if self.checkpoints else 0
                 if count - last >= self._spacing:

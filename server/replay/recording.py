@@ -10,6 +10,7 @@ import gzip
 import io
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ FORMAT_VERSION = 1
 READABLE_VERSIONS = (1,)
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_LINE_BYTES = 1024 * 1024  # a longer line is not a log entry
+READ_BUFFER_BYTES = 64 * 1024  # a plain recording is read in these (not 8 KiB: 15 lines a read)
 
 
 @dataclass
@@ -118,7 +120,9 @@ def _open_bytes(path: Path, shown_as: str | None = None) -> IO[bytes]:
             gzipped = probe.read(2) == GZIP_MAGIC
     except OSError as exc:
         raise RecordingError(f"cannot read {shown_as or path}: {exc.strerror}") from None
-    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+    if gzipped:
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb", buffering=READ_BUFFER_BYTES)
 
 
 def read_header(path: Path, shown_as: str | None = None) -> Header:
@@ -277,6 +281,10 @@ def at_of(entry: dict[str, Any]) -> datetime:
 EVENT_TIME_FIELDS = ("sent_at", "updated_at", "expires_at", "received_at")  # an event's times
 TIME_FIELDS = (*EVENT_TIME_FIELDS, "at")  # and those of actions and notices
 SHIFT_MEMO_ENTRIES = 4_096  # recent times a TimeShift remembers (then it starts afresh)
+# a time as the log writes it (iso_utc): to the second, then six digits of fraction unless zero
+LOG_TIME = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})((?:\.(?!000000)[0-9]{6})?Z)"
+)
 
 # the keys of an event body as the log writes it (Frozen.dump: every field but the unset optional
 # ones); `updated_at` is always set by then
@@ -284,19 +292,24 @@ EVENT_FIELDS = frozenset(Event.model_fields)
 EVENT_KEYS = frozenset(
     name for name, f in Event.model_fields.items() if f.default is not None or f.is_required()
 ) | {"updated_at"}
-KINDS = frozenset(Kind)
-SEVERITIES = frozenset(Severity)
-STATUSES = frozenset(Status)
+# every (kind, severity, status) an event may have: one test for the three
+VOCABULARY = frozenset((k.value, s.value, t.value) for k in Kind for s in Severity for t in Status)
 MAX_KEY_LAYOUTS = 64  # event bodies' key layouts remembered as in the log's form or not
 
 
 class TimeShift:
     """Moves recorded times by one shift, remembering recent answers: a recording repeats its times
-    (an event's `sent_at` in each version, `received_at` beside `at`), and parsing is the cost."""
+    (an event's `sent_at` in each version, `received_at` beside `at`), and parsing is the cost.
+    A shift of whole seconds moves a time in the log's form by its second alone (its fraction
+    stays as written), so a recording's many times within one second cost one parse."""
 
     def __init__(self, shift: timedelta) -> None:
         self.shift = shift
+        self._whole_seconds = not shift.microseconds
         self._memo: dict[str, str] = {}
+        # the parts of times seen in the log's form: "YYYY-MM-DDTHH:MM:SS" (moved), ".ffffffZ"/"Z"
+        self._seconds: dict[str, str] = {}
+        self._fractions: set[str] = set()
 
     def apply(self, data: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
         """A copy of `data` with the times under `keys` moved."""
@@ -314,12 +327,22 @@ class TimeShift:
     def _move(self, value: str) -> str:
         if len(self._memo) >= SHIFT_MEMO_ENTRIES:
             self._memo.clear()
-        bare = datetime.fromisoformat(value[:-1]) if value.endswith("Z") else None
-        if bare is not None and bare.tzinfo is None:  # the log's form: a third quicker
-            moved = (bare + self.shift).isoformat() + "Z"
+            self._seconds.clear()
+            self._fractions.clear()
+        second, fraction = value[:19], value[19:]
+        if fraction in self._fractions and second in self._seconds:  # both parts seen: no parse
+            moved = self._seconds[second] + fraction
+        elif self._whole_seconds and LOG_TIME.fullmatch(value) is not None:
+            moved = self._seconds.get(second) or self._move_second(second)
+            moved += fraction
+            self._fractions.add(fraction)
         else:
             moved = iso_utc(datetime.fromisoformat(value) + self.shift)
         self._memo[value] = moved
+        return moved
+
+    def _move_second(self, second: str) -> str:
+        moved = self._seconds[second] = (datetime.fromisoformat(second) + self.shift).isoformat()
         return moved
 
 
@@ -386,9 +409,7 @@ def _recorded_event(body: dict[str, Any], shift: TimeShift | None) -> EncodedEve
             and type(event_id) is str
             and type(version) is int
             and version >= 1
-            and kind in KINDS
-            and severity in SEVERITIES
-            and status in STATUSES
+            and (kind, severity, status) in VOCABULARY
             and (district is None or type(district) is str)
             and sent_at.endswith("Z")
             and updated_at.endswith("Z")
@@ -398,17 +419,16 @@ def _recorded_event(body: dict[str, Any], shift: TimeShift | None) -> EncodedEve
             return None
     except (TypeError, AttributeError):
         return None
-    if shift is not None:  # the log's form has these times as text: one new dict, no key loop
-        move = shift.move
-        updated_at = move(updated_at)
-        times = {
-            "sent_at": move(sent_at),
-            "updated_at": updated_at,
-            "received_at": move(received_at),
-        }
+    if shift is not None:  # the log's form has these times as text: a copy, no key loop
+        move = shift.move  # an event's times are often one time: moved once
+        moved = move(sent_at)
+        updated_at = moved if updated_at == sent_at else move(updated_at)
+        body = dict(body)  # the caller's stays as recorded
+        body["sent_at"] = moved
+        body["updated_at"] = updated_at
+        body["received_at"] = moved if received_at == sent_at else move(received_at)
         if expires_at is not None:
-            times["expires_at"] = move(expires_at)
-        body = {**body, **times}
+            body["expires_at"] = move(expires_at)
     return EncodedEvent(
         event_id, version, kind, severity, status, district, updated_at, orjson.dumps(body)
     )

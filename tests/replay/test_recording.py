@@ -193,6 +193,7 @@ def test_readers_keep_unknown_header_fields(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ bodies, as a replay reads them
 
 SHIFT = timedelta(days=137, seconds=5, microseconds=123_457)  # carries into seconds and days
+WHOLE_SHIFT = timedelta(days=137, seconds=86_395)  # as a player's: moves times by the second
 
 
 def logged(event: Event) -> dict[str, Any]:
@@ -212,7 +213,7 @@ def by_the_model(body: dict[str, Any], shift: TimeShift | None) -> EncodedEvent:
     moved = dict(body)
     for key in TIME_FIELDS if shift is not None else ():
         if moved.get(key):
-            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + SHIFT
+            when = datetime.fromisoformat(str(moved[key]).replace("Z", "+00:00")) + shift.shift
             moved[key] = iso_utc(when)
     return EncodedEvent.of(Event.model_validate(moved))
 
@@ -239,7 +240,11 @@ LOGGED_EVENTS = [
 ]
 
 
-@pytest.mark.parametrize("shift", [None, TimeShift(SHIFT)], ids=["as recorded", "shifted"])
+@pytest.mark.parametrize(
+    "shift",
+    [None, TimeShift(SHIFT), TimeShift(WHOLE_SHIFT)],
+    ids=["as recorded", "shifted", "shifted by whole seconds"],
+)
 @pytest.mark.parametrize("event", LOGGED_EVENTS, ids=lambda e: e.event_id)
 def test_a_logged_event_replays_exactly_as_the_model_would_give_it(
     event: Event, shift: TimeShift | None
@@ -293,6 +298,39 @@ def test_bodies_not_in_the_logs_form_go_through_the_model(caplog: pytest.LogCapt
     filled = body_of({"seq": 1, "type": "event", "body": short}, None)
     assert filled is not None and orjson.loads(filled.json)["status"] == "active"
     assert filled.updated_at == "2026-11-28T15:00:00Z", "defaults filled, times in UTC"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-29T23:59:58Z",
+        "2026-11-29T23:59:58.000001Z",
+        "2026-11-29T23:59:58.999999Z",
+        "2026-11-29T23:59:58.000000Z",
+        "2026-11-29T23:59:58.05Z",
+        "2026-11-29T23:59:58.5+09:00",
+        "2026-11-29 23:59:58.500000Z",
+        "2026-02-28T23:59:59.250000Z",
+    ],
+)
+def test_a_whole_second_shift_moves_a_time_as_a_full_parse_would(value: str) -> None:
+    shift = TimeShift(WHOLE_SHIFT)
+    parsed = iso_utc(datetime.fromisoformat(value) + WHOLE_SHIFT)
+    assert shift.move(value) == parsed
+    assert shift.move(value) == parsed, "and again, remembered"
+
+
+def test_a_whole_second_shift_moves_new_pairs_of_a_known_second_and_fraction_alike() -> None:
+    shift = TimeShift(WHOLE_SHIFT)
+    seen = ["2026-11-29T23:59:58.250000Z", "2026-11-30T00:00:00Z"]
+    for value in [*seen, "2026-11-30T00:00:00.250000Z", "2026-11-29T23:59:58Z"]:
+        assert shift.move(value) == iso_utc(datetime.fromisoformat(value) + WHOLE_SHIFT), value
+
+
+@pytest.mark.parametrize("value", ["2026-13-29T23:59:58Z", "2026-11-29T23:59:58.x00000Z", "Z"])
+def test_a_whole_second_shift_refuses_what_is_not_a_time(value: str) -> None:
+    with pytest.raises(ValueError):
+        TimeShift(WHOLE_SHIFT).move(value)
 
 
 def test_a_time_shift_keeps_the_logs_time_form() -> None:

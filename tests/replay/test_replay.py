@@ -19,7 +19,7 @@ from server.replay.checkpoints import CHECKPOINT_OVERHEAD_BYTES
 from server.replay.player import LOOP_GAP_SECONDS, Player, PlayOptions
 from server.replay.recording import Header, RecordingWriter, read_entries
 from server.replay.stream import ReplayStream
-from server.stream.events import Event
+from server.stream.events import Event, encode_entry, iso_utc
 from server.stream.hub import Hub
 from server.stream.log import EventFilter
 from tests.conftest import Running, StartServer, event_dict, make_event, wait_for
@@ -112,6 +112,31 @@ async def test_entries_keep_their_spacing_divided_by_the_speed(player: Any) -> N
         assert len(published) == second + 1, f"after {second} s"
     await settle(clock)
     assert p.state == "ended" and p.played == 10
+
+
+async def test_times_move_by_whole_seconds_to_land_at_most_a_second_before_now(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2026, 11, 29, 9, 0, 0, 750_000, tzinfo=UTC)
+    stream = replay_stream(ManualClock(now))
+    p = Player(make_recording(tmp_path / "r.jsonl", count=2), stream, PlayOptions(speed=0))
+    task = asyncio.create_task(p.run())
+    await settle(stream.clock)
+    task.cancel()
+    first = orjson.loads(stream.ring[0].raw)["body"]
+    assert first["sent_at"] == first["received_at"] == "2026-11-29T09:00:00Z"
+    assert orjson.loads(stream.ring[1].raw)["body"]["sent_at"] == "2026-11-29T09:00:10Z"
+
+
+def test_played_entries_have_the_wire_form_of_the_log() -> None:
+    at = datetime(2026, 11, 29, 9, 0, 0, 250_000, tzinfo=UTC)
+    stream = replay_stream(ManualClock(at))
+    events = [make_event(1), make_event(2, status="resolved")]
+    stream.publish(events, at=at, broadcast=False)
+    assert [entry.raw for entry in stream.ring] == [
+        encode_entry(seq, stream.epoch, iso_utc(at), "event", event.dump())
+        for seq, event in enumerate(events, 1)
+    ]
 
 
 async def test_pause_step_resume_speed_and_seek(player: Any) -> None:
