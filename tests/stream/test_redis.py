@@ -29,8 +29,13 @@ class Node:
 
 
 @pytest.fixture
-async def nodes(redis_server: RedisServer) -> AsyncIterator[tuple[Node, Node]]:  # noqa: F811
-    a, b = Node(redis_server.url), Node(redis_server.url)
+async def nodes(
+    redis_server: RedisServer,  # noqa: F811
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[Node, Node]]:
+    """Two nodes on one stream; b speaks the RESP version a test's indirect parameter names."""
+    protocol = getattr(request, "param", 3)
+    a, b = Node(redis_server.url), Node(f"{redis_server.url}?protocol={protocol}")
     await a.log.open()
     await b.log.open()
     yield a, b
@@ -142,6 +147,7 @@ async def test_a_node_reads_a_stored_body_only_where_an_incoming_version_ties(
     assert orjson.loads(await b.log.current_event("test:e2") or b"{}")["version"] == 2
 
 
+@pytest.mark.parametrize("nodes", [2, 3], indirect=True, ids=["RESP2", "RESP3"])
 async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
     nodes: tuple[Node, Node],
 ) -> None:
@@ -158,7 +164,7 @@ async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
     results = await a.log.append([odd, plain, note])
     await wait_for(lambda: len(b.published) == 3)
     stored = await a.log.entries_after(0, 10)
-    assert b.published == stored, "the tail and a read give the same entries"
+    assert b.published == stored == await b.log.entries_after(0, 10), "tail and reads agree"
     assert [e.seq for e in stored] == [r.seq for r in results] == [1, 2, 3]
     assert [(e.type, e.event_id, e.kind, e.severity, e.district) for e in stored] == [
         ("event", odd.event_id, "traffic", "moderate", "11110"),
