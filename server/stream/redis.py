@@ -98,6 +98,8 @@ return found
 # its body, which ends its JSON: the body is stored once more from there, not sent twice. With a
 # claim key (KEYS[7], '' for none; `append_once`) the batch is written only if SET NX takes the
 # claim (-3 when another node or an earlier run holds it), atomically with the entries.
+# A seq stays the string it came as unless it moves (Lua formats a number with sprintf, each
+# time it is used as a string).
 WRITE_KEYS = ("epoch", "head", "log", "meta", "body", "workflow")
 WRITE_SCRIPT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
@@ -111,7 +113,8 @@ if KEYS[7] ~= '' and not redis.call('SET', KEYS[7], ARGV[1], 'NX') then return -
 local head = tonumber(redis.call('GET', KEYS[2]) or '0')
 local shift = head - tonumber(ARGV[2])
 for _ = 1, n do
-  local seq, rest, event_id = tonumber(ARGV[i]) + shift, ARGV[i + 1], ARGV[i + 3]
+  local seq, rest, event_id = ARGV[i], ARGV[i + 1], ARGV[i + 3]
+  if shift ~= 0 then seq = tostring(tonumber(seq) + shift) end
   redis.call('XADD', KEYS[3], seq .. '-0', 'raw', '{"seq":' .. seq .. rest, 'type', ARGV[i + 2],
     'event_id', event_id, 'kind', ARGV[i + 4], 'severity', ARGV[i + 5], 'district', ARGV[i + 6])
   if event_id ~= '' then redis.call('RPUSH', evp .. event_id, seq) end
@@ -562,7 +565,8 @@ def _write_args(
 
 def _meta(event: Event, seq: int) -> bytes:
     """The filter keys of an event's current version, as the `current` table holds them (seq and
-    version first: the read script finds the version there)."""
+    version first: the read script finds the version there). The model's times are UTC, which
+    orjson writes as `iso_utc` does, in a quarter of its time."""
     return orjson.dumps(
         {
             "seq": seq,
@@ -572,9 +576,10 @@ def _meta(event: Event, seq: int) -> bytes:
             "severity": event.severity.value,
             "status": event.status.value,
             "district": event.district,
-            "updated_at": iso_utc(event.updated_at or event.sent_at),
-            "sent_at": iso_utc(event.sent_at),
-        }
+            "updated_at": event.updated_at or event.sent_at,
+            "sent_at": event.sent_at,
+        },
+        option=orjson.OPT_UTC_Z,
     )
 
 

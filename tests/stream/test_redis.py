@@ -11,9 +11,9 @@ import orjson
 import pytest
 import redis.asyncio as redis
 
-from server.stream.events import Action
+from server.stream.events import Action, iso_utc
 from server.stream.log import Committed, EventFilter
-from server.stream.redis import MAX_WRITE_BODIES, RedisLog
+from server.stream.redis import MAX_WRITE_BODIES, RedisLog, _meta
 from tests.conftest import PUSH_TOKEN, T0, StartServer, event_dict, make_event, wait_for
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient
@@ -426,3 +426,14 @@ async def test_append_once_takes_a_key_once_across_nodes(nodes: tuple[Node, Node
     assert [e.seq for e in a.published] == [1, 2, 3], "a refused claim takes no seq"
     flows = await a.log.workflows_of(["test:e1"])
     assert flows["test:e1"]["escalation"]["step"] == 2
+
+
+@pytest.mark.parametrize("microsecond", [0, 5, 123_456])
+def test_an_events_meta_writes_its_times_as_the_log_does_everywhere(microsecond: int) -> None:
+    at = T0.replace(microsecond=microsecond)
+    event = make_event(1, sent_at=at, updated_at=at + timedelta(seconds=1))
+    meta = orjson.loads(_meta(event, 7))
+    assert (meta["seq"], meta["version"]) == (7, 1)
+    assert meta["sent_at"] == iso_utc(at)
+    assert meta["updated_at"] == iso_utc(at + timedelta(seconds=1))
+    assert orjson.loads(_meta(make_event(2, sent_at=at), 8))["updated_at"] == iso_utc(at)
