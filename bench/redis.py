@@ -99,7 +99,10 @@ def two_node_appends(server: RedisServer, prefix: str, plan: Plan) -> dict[str, 
     go, out = ctx.Barrier(3), ctx.Queue()
     shares = [range(0, plan.appends, 2), range(1, plan.appends, 2)]
     args = [(server.url, prefix, share, plan.appends, go, out) for share in shares]
-    procs = [ctx.Process(target=node, args=a, name=f"redis-node-{n}") for n, a in enumerate(args)]
+    procs = [
+        ctx.Process(target=node, args=a, name=f"redis-node-{n}", daemon=True)
+        for n, a in enumerate(args)
+    ]
     for proc in procs:
         proc.start()
     go.wait(NODE_SECONDS)
