@@ -11,9 +11,9 @@ import orjson
 import pytest
 import redis.asyncio as redis
 
-from server.stream.events import Action
+from server.stream.events import Action, iso_utc
 from server.stream.log import Committed, EventFilter
-from server.stream.redis import MAX_WRITE_BODIES, RedisLog
+from server.stream.redis import MAX_WRITE_BODIES, RedisLog, _meta
 from tests.conftest import PUSH_TOKEN, T0, StartServer, event_dict, make_event, wait_for
 from tests.redis_server import RedisServer, redis_server  # noqa: F401 (the fixture)
 from tests.wsclient import BoardClient
@@ -29,8 +29,13 @@ class Node:
 
 
 @pytest.fixture
-async def nodes(redis_server: RedisServer) -> AsyncIterator[tuple[Node, Node]]:  # noqa: F811
-    a, b = Node(redis_server.url), Node(redis_server.url)
+async def nodes(
+    redis_server: RedisServer,  # noqa: F811
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[Node, Node]]:
+    """Two nodes on one stream; b speaks the RESP version a test's indirect parameter names."""
+    protocol = getattr(request, "param", 3)
+    a, b = Node(redis_server.url), Node(f"{redis_server.url}?protocol={protocol}")
     await a.log.open()
     await b.log.open()
     yield a, b
@@ -142,6 +147,7 @@ async def test_a_node_reads_a_stored_body_only_where_an_incoming_version_ties(
     assert orjson.loads(await b.log.current_event("test:e2") or b"{}")["version"] == 2
 
 
+@pytest.mark.parametrize("nodes", [2, 3], indirect=True, ids=["RESP2", "RESP3"])
 async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
     nodes: tuple[Node, Node],
 ) -> None:
@@ -158,7 +164,7 @@ async def test_every_field_of_an_entry_reaches_the_other_node_as_written(
     results = await a.log.append([odd, plain, note])
     await wait_for(lambda: len(b.published) == 3)
     stored = await a.log.entries_after(0, 10)
-    assert b.published == stored, "the tail and a read give the same entries"
+    assert b.published == stored == await b.log.entries_after(0, 10), "tail and reads agree"
     assert [e.seq for e in stored] == [r.seq for r in results] == [1, 2, 3]
     assert [(e.type, e.event_id, e.kind, e.severity, e.district) for e in stored] == [
         ("event", odd.event_id, "traffic", "moderate", "11110"),
@@ -420,3 +426,14 @@ async def test_append_once_takes_a_key_once_across_nodes(nodes: tuple[Node, Node
     assert [e.seq for e in a.published] == [1, 2, 3], "a refused claim takes no seq"
     flows = await a.log.workflows_of(["test:e1"])
     assert flows["test:e1"]["escalation"]["step"] == 2
+
+
+@pytest.mark.parametrize("microsecond", [0, 5, 123_456])
+def test_an_events_meta_writes_its_times_as_the_log_does_everywhere(microsecond: int) -> None:
+    at = T0.replace(microsecond=microsecond)
+    event = make_event(1, sent_at=at, updated_at=at + timedelta(seconds=1))
+    meta = orjson.loads(_meta(event, 7))
+    assert (meta["seq"], meta["version"]) == (7, 1)
+    assert meta["sent_at"] == iso_utc(at)
+    assert meta["updated_at"] == iso_utc(at + timedelta(seconds=1))
+    assert orjson.loads(_meta(make_event(2, sent_at=at), 8))["updated_at"] == iso_utc(at)
