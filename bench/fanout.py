@@ -77,11 +77,13 @@ def rate_name(rate: int) -> str:
     return f"{rate}/s" if rate else "max"
 
 
-def pushes(rate: int, boards: int, seconds: float, first: int) -> Push:
+def pushes(
+    rate: int, boards: int, seconds: float, first: int, deliveries: int = MAX_DELIVERIES_PER_PHASE
+) -> Push:
     """`rate` events/s for `seconds` in at most MAX_REQUESTS_PER_SECOND requests a second; at
     rate 0, MAX_BATCH-event requests for `seconds` as fast as they are answered. Never more
-    than MAX_DELIVERIES_PER_PHASE entries to deliver: the drain must end."""
-    most = max(MAX_BATCH, MAX_DELIVERIES_PER_PHASE // boards)
+    than `deliveries` entries to deliver: the drain must end."""
+    most = max(MAX_BATCH, deliveries // boards)
     if not rate:
         return Push(most, 0, batch=MAX_BATCH, first=first, seconds=seconds)
     batch = max(1, rate // MAX_REQUESTS_PER_SECOND)
@@ -89,15 +91,22 @@ def pushes(rate: int, boards: int, seconds: float, first: int) -> Push:
 
 
 def session(
-    server: Server, boards: int, rates: tuple[int, ...], seconds: float
+    server: Server,
+    boards: int,
+    rates: tuple[int, ...],
+    seconds: float,
+    deliveries: int = MAX_DELIVERIES_PER_PHASE,
 ) -> list[dict[str, Any]]:
-    """One server with `boards` boards: a phase per rate, then the accounting."""
+    """One server with `boards` boards: a phase per rate (at most `deliveries` to deliver in
+    each), then the accounting."""
     cells = []
     head = 0
     first = ACTIVE_EVENTS
     with running(server), Load(server.ws, split_boards(boards, WORKERS)) as load:
         for rate in rates:
-            ran = load.phase(server.pid, server.base, pushes(rate, boards, seconds, first))
+            ran = load.phase(
+                server.pid, server.base, pushes(rate, boards, seconds, first, deliveries)
+            )
             pushed, got = ran["pushed"], ran["boards"]
             head = max(head, pushed["head"])
             first += pushed["sent"] + 1
@@ -245,7 +254,8 @@ def one_cell(
     """One cell (the issue's target by default): cityboard per hub coalescing window (this build
     and each of `builds`, other source trees) and the baselines `kinds`, alternated `rounds`
     times; then each one's medians, and its CPU per delivery over the naive loop's in the same
-    round."""
+    round. The whole `seconds` is pushed, however many deliveries that makes."""
+    deliveries = max(MAX_DELIVERIES_PER_PHASE, round(boards * rate * seconds))
     with scratch("fanout-cell") as tmp:
         servers: list[tuple[str, Callable[[Path], Server]]] = []
         for build, repo in [("", REPO), *((f"{b.name}, ", b) for b in builds)]:
@@ -255,9 +265,13 @@ def one_cell(
         servers += [(kind, partial(baseline, kind)) for kind in kinds]
         cells: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in servers}
         for r in range(rounds):
-            for name, make in servers:
+            for name, make in servers if r % 2 == 0 else reversed(servers):  # order evens out
                 [cell] = session(
-                    make(tmp / f"{len(cells[name])}-{r}-{name}"), boards, (rate,), seconds
+                    make(tmp / f"{len(cells[name])}-{r}-{name}"),
+                    boards,
+                    (rate,),
+                    seconds,
+                    deliveries,
                 )
                 cells[name].append(cell)
                 print(
