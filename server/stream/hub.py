@@ -132,7 +132,8 @@ class Hub:
 
     def publish(self, entries: list[Committed]) -> None:
         """Deliver freshly committed entries (in seq order): at once when the last frame left a
-        window ago or more, else with the others at the window's end."""
+        window ago or more, else with the others at the window's end or once they are as many
+        as the commit rate brings in a window."""
         if not entries:
             return
         if self.coalesce_seconds <= 0:
@@ -167,7 +168,7 @@ class Hub:
         return max(MIN_EARLY_FRAME_ENTRIES, round(self._window / self._gap))
 
     def flush(self) -> None:
-        """Deliver every waiting entry now (the window's end, or shutdown)."""
+        """Deliver every waiting entry now (the window's end or its share reached, or shutdown)."""
         entries = self._take_waiting()
         self._last_flush = asyncio.get_running_loop().time()
         self._deliver(entries)
