@@ -108,6 +108,7 @@ class Tally:
         self.duplicated = 0
         self.out_of_order = 0
         self.received = 0
+        self.batches = 0  # batch frames that carried entries (entries per frame = received / this)
 
     def _room(self, seq: int) -> None:
         if seq >= len(self.seen):
@@ -268,6 +269,7 @@ class ReadingBoard:
             hist = worker.latency[self.kind]
             per_minute = worker.per_minute if self.kind == "live" else None
             start = worker.start.value
+            tally.batches += bool(data["entries"])
             for e in data["entries"]:
                 tally.entry(e["seq"])
                 sched = e["body"].get("extra", {}).get("bench_sched")
@@ -376,6 +378,7 @@ class Worker:
         self.joined = asyncio.Event()
         self.joined.set()
         self.phase_received = 0
+        self.phase_batches = 0
         self.phase_cpu = 0.0
 
     async def frozen_board(self, pinging: bool, ready: asyncio.Event) -> None:
@@ -410,6 +413,9 @@ class Worker:
     def received(self) -> int:
         return sum(b.tally.received for b in self.boards)
 
+    def batches(self) -> int:
+        return sum(b.tally.batches for b in self.boards)
+
     async def caught_up(self, head: int) -> int:
         """Wait (bounded) until every reading board has `head`; how many are still short."""
         tallies = [b.tally for b in self.boards]
@@ -439,6 +445,7 @@ class Worker:
             if command == "measure":
                 self.latency = {"live": {}, "reconnecting": {}}
                 self.phase_received, self.phase_cpu = self.received(), own_cpu_seconds()
+                self.phase_batches = self.batches()
                 self.results.put(("measuring", None))
             elif command == "collect":
                 behind = await self.caught_up(arg)
@@ -472,6 +479,7 @@ class Worker:
     def phase(self, behind: int) -> dict[str, Any]:
         return {
             "received": self.received() - self.phase_received,
+            "batches": self.batches() - self.phase_batches,
             "latency": self.latency,
             "behind": behind,
             "cpu_seconds": own_cpu_seconds() - self.phase_cpu,
@@ -580,7 +588,8 @@ async def push_all(base: str, plan: Push, results: Any, go: Any, start: Any) -> 
         results.put(("pusher-ready", None))  # imported and connected: the parent sets the start
         await asyncio.to_thread(go.wait)
         start_at = start.value
-        t0 = time.time()
+        # the phase is timed from start_at: nothing may go before it, at any rate
+        await asyncio.sleep(max(0.0, start_at - time.time()))
         if plan.rate > 0:
             tasks = set()
             for k in range(requests):
@@ -610,7 +619,7 @@ async def push_all(base: str, plan: Push, results: Any, go: Any, start: Any) -> 
         "head": head,
         "late_ms": late * 1e3,
         "sent": sum(ack.values()) * plan.batch,
-        "seconds": time.time() - t0,
+        "seconds": time.time() - start_at,
     }
 
 
@@ -690,6 +699,7 @@ class Load:
         parts = self.ask("collect", head, "collected")
         return {
             "received": sum(p["received"] for p in parts),
+            "batches": sum(p["batches"] for p in parts),
             "latency": merged([p["latency"]["live"] for p in parts]),
             "behind": sum(p["behind"] for p in parts),
             "cpu_seconds": sum(p["cpu_seconds"] for p in parts),

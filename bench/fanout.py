@@ -13,17 +13,23 @@ board processes, not the server, set the pace above ~30,000 entries/s (see the b
 column).
 
 One cell alone, with cityboard under each of several coalescing windows beside the naive loop and
-the floor: `python -m bench.fanout --boards 1000 --rate 100 --windows 0.02,0`.
+the floor, alternated three times (and other builds beside this one with `--build TREE`):
+`python -m bench.fanout --boards 1000 --rate 100 --windows 0.02,0 --rounds 3`.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bench.boards import ACTIVE_EVENTS, Load, Push, split_boards
 from bench.harness import (
+    REPO,
     Figure,
     Result,
     Server,
@@ -71,11 +77,13 @@ def rate_name(rate: int) -> str:
     return f"{rate}/s" if rate else "max"
 
 
-def pushes(rate: int, boards: int, seconds: float, first: int) -> Push:
+def pushes(
+    rate: int, boards: int, seconds: float, first: int, deliveries: int = MAX_DELIVERIES_PER_PHASE
+) -> Push:
     """`rate` events/s for `seconds` in at most MAX_REQUESTS_PER_SECOND requests a second; at
     rate 0, MAX_BATCH-event requests for `seconds` as fast as they are answered. Never more
-    than MAX_DELIVERIES_PER_PHASE entries to deliver: the drain must end."""
-    most = max(MAX_BATCH, MAX_DELIVERIES_PER_PHASE // boards)
+    than `deliveries` entries to deliver: the drain must end."""
+    most = max(MAX_BATCH, deliveries // boards)
     if not rate:
         return Push(most, 0, batch=MAX_BATCH, first=first, seconds=seconds)
     batch = max(1, rate // MAX_REQUESTS_PER_SECOND)
@@ -83,15 +91,22 @@ def pushes(rate: int, boards: int, seconds: float, first: int) -> Push:
 
 
 def session(
-    server: Server, boards: int, rates: tuple[int, ...], seconds: float
+    server: Server,
+    boards: int,
+    rates: tuple[int, ...],
+    seconds: float,
+    deliveries: int = MAX_DELIVERIES_PER_PHASE,
 ) -> list[dict[str, Any]]:
-    """One server with `boards` boards: a phase per rate, then the accounting."""
+    """One server with `boards` boards: a phase per rate (at most `deliveries` to deliver in
+    each), then the accounting."""
     cells = []
     head = 0
     first = ACTIVE_EVENTS
     with running(server), Load(server.ws, split_boards(boards, WORKERS)) as load:
         for rate in rates:
-            ran = load.phase(server.pid, server.base, pushes(rate, boards, seconds, first))
+            ran = load.phase(
+                server.pid, server.base, pushes(rate, boards, seconds, first, deliveries)
+            )
             pushed, got = ran["pushed"], ran["boards"]
             head = max(head, pushed["head"])
             first += pushed["sent"] + 1
@@ -104,6 +119,7 @@ def session(
                     "events_per_s": pushed["sent"] / pushed["seconds"],
                     "delivered": got["received"],
                     "deliveries_per_s": got["received"] / ran["seconds"],
+                    "entries_per_frame": got["received"] / max(1, got["batches"]),
                     "p50_ms": percentile(hist, 0.5),
                     "p99_ms": percentile(hist, 0.99),
                     "max_ms": hist_max(hist),
@@ -129,6 +145,7 @@ def cell_line(c: dict[str, Any]) -> str:
     return (
         f"{c['deliveries_per_s']:,.0f} deliveries/s, p50 {fmt(c['p50_ms'])} / p99 "
         f"{fmt(c['p99_ms'])} / max {fmt(c['max_ms'])} ms, {c['cpu_us']:.2f} µs CPU/delivery, "
+        f"{c['entries_per_frame']:.2f} entries/frame, "
         f"RSS {c['rss_mib']:.0f} MiB"
     )
 
@@ -225,29 +242,75 @@ def summarize(results: dict[str, list[dict[str, Any]]], quick: bool) -> Result:
     return Result(figures, table(header, rows))
 
 
-def one_cell(boards: int, rate: int, seconds: float, windows: list[str]) -> None:
-    """The issue's target cell (or any), cityboard per hub coalescing window, then baselines."""
+def one_cell(
+    boards: int,
+    rate: int,
+    seconds: float,
+    windows: list[str],
+    kinds: list[str],
+    rounds: int,
+    builds: list[Path],
+) -> None:
+    """One cell (the issue's target by default): cityboard per hub coalescing window (this build
+    and each of `builds`, other source trees) and the baselines `kinds`, alternated `rounds`
+    times; then each one's medians, and its CPU per delivery over the naive loop's in the same
+    round. The whole `seconds` is pushed, however many deliveries that makes."""
+    deliveries = max(MAX_DELIVERIES_PER_PHASE, round(boards * rate * seconds))
     with scratch("fanout-cell") as tmp:
-        servers = [
-            (f"cityboard, ws_coalesce_seconds={w}", cityboard(tmp / w, ws_coalesce_seconds=w))
-            for w in windows
-        ]
-        servers += [(kind, baseline(kind, tmp / kind)) for kind in ("naive", "floor")]
-        for name, server in servers:
-            [cell] = session(server, boards, (rate,), seconds)
-            print(
-                f"{name}: {cell_line(cell)}; lost {cell['lost']}, duplicated"
-                f" {cell['duplicated']}; 2 CPUs busy {cell['machine_busy']:.0%}"
-            )
+        servers: list[tuple[str, Callable[[Path], Server]]] = []
+        for build, repo in [("", REPO), *((f"{b.name}, ", b) for b in builds)]:
+            for w in windows:
+                name = f"cityboard ({build}ws_coalesce_seconds={w})"
+                servers.append((name, partial(cityboard, repo=repo, ws_coalesce_seconds=w)))
+        servers += [(kind, partial(baseline, kind)) for kind in kinds]
+        cells: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in servers}
+        for r in range(rounds):
+            for name, make in servers if r % 2 == 0 else reversed(servers):  # order evens out
+                [cell] = session(
+                    make(tmp / f"{len(cells[name])}-{r}-{name}"),
+                    boards,
+                    (rate,),
+                    seconds,
+                    deliveries,
+                )
+                cells[name].append(cell)
+                print(
+                    f"round {r + 1}, {name}: {cell_line(cell)}; lost {cell['lost']}, duplicated"
+                    f" {cell['duplicated']}; 2 CPUs busy {cell['machine_busy']:.0%}",
+                    flush=True,
+                )
+    print(f"medians of {rounds} alternated round(s), {boards} boards x {rate_name(rate)}:")
+    for name, runs in cells.items():
+        line = ", ".join(
+            f"{key} {statistics.median(c[key] for c in runs):.2f}"
+            for key in ("cpu_us", "p50_ms", "p99_ms", "entries_per_frame")
+        )
+        if "naive" in cells:
+            ratios = [c["cpu_us"] / n["cpu_us"] for c, n in zip(runs, cells["naive"], strict=True)]
+            line += f", cpu vs naive {statistics.median(ratios):.2f} x"
+        print(f"  {name}: {line}")
 
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description="one fan-out cell, per coalescing window")
+    ap = argparse.ArgumentParser(description="one fan-out cell, alternated between servers")
     ap.add_argument("--boards", type=int, default=TARGET_CELL[0])
     ap.add_argument("--rate", type=int, default=TARGET_CELL[1])
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument(
         "--windows", default="0.02,0", help="ws_coalesce_seconds values, comma-separated"
     )
+    ap.add_argument("--baselines", default="naive,floor", help="comma-separated, or empty")
+    ap.add_argument("--rounds", type=int, default=1, help="times the servers run, alternated")
+    ap.add_argument(
+        "--build", type=Path, action="append", default=[], help="another source tree to run too"
+    )
     args = ap.parse_args()
-    one_cell(args.boards, args.rate, args.seconds, args.windows.split(","))
+    one_cell(
+        args.boards,
+        args.rate,
+        args.seconds,
+        args.windows.split(","),
+        [k for k in args.baselines.split(",") if k],
+        args.rounds,
+        args.build,
+    )

@@ -279,6 +279,7 @@ class Server:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     ws_port: int | None = None  # a baseline whose boards connect elsewhere than its pushes
+    cwd: Path = REPO  # the source tree it runs from (another build's, to compare two)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -300,7 +301,7 @@ class Server:
         command = [a.format(port=self.port, ws_port=self.ws_port) for a in self.command]
         with open(self.folder / "server.log", "wb") as log:  # the server keeps its own handle
             self.process = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+                command, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + READY_SECONDS
         while time.monotonic() < deadline:
@@ -331,8 +332,9 @@ class Server:
             return self.process.wait()
 
 
-def cityboard(folder: Path, **env: str) -> Server:
-    """A real `cityboard serve`: no demo, a fresh SQLite log in `folder`; `env` sets CITYBOARD_*."""
+def cityboard(folder: Path, repo: Path = REPO, **env: str) -> Server:
+    """A real `cityboard serve` run from `repo`: no demo, a fresh SQLite log in `folder`; `env`
+    sets CITYBOARD_*."""
     command = [sys.executable]
     if PROFILES:  # written when the server exits (SIGTERM ends `serve` cleanly)
         PROFILES[0].mkdir(parents=True, exist_ok=True)
@@ -340,7 +342,7 @@ def cityboard(folder: Path, **env: str) -> Server:
     command += ["-m", "server.cli.main", "serve", "--no-demo", "--host", "127.0.0.1"]
     command += ["--port", "{port}", "--db", str(folder / "bench.db")]
     env = {"http_max_connections": str(MAX_CONNECTIONS), **env}
-    return Server(command, folder, {f"CITYBOARD_{k.upper()}": v for k, v in env.items()})
+    return Server(command, folder, {f"CITYBOARD_{k.upper()}": v for k, v in env.items()}, cwd=repo)
 
 
 @contextlib.contextmanager

@@ -30,6 +30,7 @@ def test_a_whole_stream_counts_nothing_lost_or_repeated(tmp_path: Path) -> None:
     cell = one_cell(tmp_path)
     assert cell["events"] == EVENTS
     assert cell["delivered"] == BOARDS * EVENTS
+    assert cell["entries_per_frame"] == 1.0  # the naive loop sends each entry in its own frame
     assert (cell["lost"], cell["duplicated"]) == (0, 0)
     assert not Figure("fanout", "lost", cell["lost"]).failed
 

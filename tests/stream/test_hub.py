@@ -229,6 +229,23 @@ async def test_an_idle_hub_delivers_at_once_and_a_busy_one_joins_entries_into_on
     assert t.seqs() == [1, 2, 3, 4]
 
 
+async def test_a_frame_leaves_as_soon_as_it_holds_what_the_commit_rate_brings_in_a_window() -> None:
+    h = Hub(
+        buffer_limit_bytes=1 << 20, batch_max_entries=500, coalesce_seconds=0.5, duty_factor=1e9
+    )
+    t = FakeTransport()
+    h.subscribe(Client(t, on_slow=lambda: None), catching_up=False)
+    h.publish([committed(1)])
+    await asyncio.sleep(0.3)  # commits ~0.3 s apart: a 0.5 s window brings two
+    h.publish([committed(2)])
+    assert t.seqs() == [1], "within the window: the entry waits for company"
+    await asyncio.sleep(0.03)
+    h.publish([committed(3)])
+    assert [[e["seq"] for e in b["entries"]] for b in t.batches()] == [[1], [2, 3]], (
+        "two entries: the frame leaves now, not at the window's end"
+    )
+
+
 async def test_flush_sends_what_waits_and_clients_going_live_meanwhile_get_no_repeats() -> None:
     h = coalescing_hub()
     live, joining = FakeTransport(), FakeTransport()
