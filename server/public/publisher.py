@@ -1,9 +1,10 @@
 """The publisher: derives the `public` stream from `live`, entry by entry, through `redact`.
 
 It reads the live log from its cursor, redacts each entry, holds it until it is due (its live
-commit time plus its kind's delay) and appends it to the public log, in due order. Each live
-entry is appended at most once, across restarts and nodes: `append_once` claims the key
-`<live epoch>:<live seq>` in the same transaction as the append.
+commit time plus its kind's delay) and appends it to the public log, in due order, all
+that is due in one transaction. Each live entry is appended at most once, across restarts and
+nodes: `append_claimed` claims the key `<live epoch>:<live seq>` in the same transaction as the
+append, and leaves out an entry whose key another publisher (a node, an earlier run) took.
 
 Where a restart starts: every public event carries, in `extra.public_cursor`, the live seq up
 to which everything had been handled (published or withheld) when it was published, and a
@@ -38,6 +39,7 @@ HISTORY_CHARS = 16  # hex digits of the live epoch's digest in a cursor stamp
 PAGE_ENTRIES = 100  # live entries read at once (a burst costs this much memory, not more)
 IDLE_SECONDS = 1.0  # at most this long between looks at the live log (commits wake it sooner)
 RETRY_SECONDS = 2.0  # after a failed append to the public log, before trying again
+BATCH_ENTRIES = 100  # due entries one public transaction takes at most (a backlog goes in steps)
 
 
 class Pending(NamedTuple):
@@ -171,22 +173,31 @@ class Publisher:
         self._queues.setdefault(delay, deque()).append(Pending(due, entry.seq, body, delay))
 
     async def _publish_due(self) -> None:
+        """Append what is due, a transaction for up to BATCH_ENTRIES entries (one claim each);
+        a batch that fails goes back to the front of its queues."""
+        while batch := self._take_due():
+            claims = [(f"{self.live.epoch}:{pending.seq}", [body]) for pending, body in batch]
+            try:
+                done = await self.public.append_claimed(claims)
+            except LogError:
+                for pending, _ in reversed(batch):  # not published: first in line again
+                    self._queues[pending.delay].appendleft(pending)
+                raise
+            self.published += sum(result is not None for result in done)
+
+    def _take_due(self) -> list[tuple[Pending, Body]]:
+        """Up to BATCH_ENTRIES entries due now, out of their queues in due order; an event with
+        the cursor stamped as it stands once the event is out."""
         now = self.clock()
-        while (head := self._next()) is not None and head.due <= now:
-            key = f"{self.live.epoch}:{head.seq}"
-            queue = self._queues[head.delay]
-            queue.popleft()
+        batch: list[tuple[Pending, Body]] = []
+        while len(batch) < BATCH_ENTRIES and (head := self._next()) is not None and head.due <= now:
+            self._queues[head.delay].popleft()
             body = head.body
             if isinstance(body, Event):
                 stamp = {"live": self._history, "after": self._handled()}
                 body = body.model_copy(update={"extra": {**body.extra, CURSOR_KEY: stamp}})
-            try:
-                done = await self.public.append_once(key, [body])
-            except LogError:
-                queue.appendleft(head)  # not published: it stays first in line
-                raise
-            if done is not None:
-                self.published += 1
+            batch.append((head, body))
+        return batch
 
     def _next(self) -> Pending | None:
         heads = [q[0] for q in self._queues.values() if q]
