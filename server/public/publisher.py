@@ -75,6 +75,9 @@ class Publisher:
         # one queue per delay: within one, due order is seq order, so the heads decide
         self._queues: dict[float, deque[Pending]] = {}
         self._wake = asyncio.Event()
+        # what the live log handed over as it committed (at most a page): read from here, not
+        # from the database, while it follows the cursor
+        self._handed: deque[Committed] = deque()
         self._epoch: str | None = None  # the live history being read
 
     @property
@@ -83,8 +86,13 @@ class Publisher:
         return hashlib.sha256(self.live.epoch.encode()).hexdigest()[:HISTORY_CHARS]
 
     def committed(self, entries: list[Committed]) -> None:
-        """The live log committed: look at it now rather than at the next idle tick."""
+        """The live log committed: look at it now rather than at the next idle tick, and keep
+        the entries for reading if a page holds them (else they are read from the log)."""
         self._wake.set()
+        if len(self._handed) + len(entries) <= self.page_size:
+            self._handed.extend(entries)
+        else:
+            self._handed.clear()
 
     @property
     def pending(self) -> int:
@@ -114,6 +122,7 @@ class Publisher:
     async def _begin(self) -> None:
         """Start reading this live history: from the cursor the public log holds for it."""
         self._queues.clear()
+        self._handed.clear()  # perhaps another history's
         self.cursor = await self.start_point()
         self._epoch = self.live.epoch
         log.info("publishing the public stream from live seq %d", self.cursor)
@@ -150,11 +159,21 @@ class Publisher:
         if room <= 0:  # the delayed entries fill the budget: read again once some are out
             return False
         wanted = min(self.page_size, room)
-        page = await self.live.entries_after(self.cursor, wanted)
+        page = self._take_handed(wanted) or await self.live.entries_after(self.cursor, wanted)
         for entry in page:
             self._take(entry)
             self.cursor = entry.seq
         return len(page) == wanted
+
+    def _take_handed(self, wanted: int) -> list[Committed]:
+        """Up to `wanted` handed entries from just after the cursor; none if they do not follow
+        it (some were dropped, or committed before the cursor was known): then the log is read."""
+        while self._handed and self._handed[0].seq <= self.cursor:
+            self._handed.popleft()
+        if not self._handed or self._handed[0].seq != self.cursor + 1:
+            self._handed.clear()
+            return []
+        return [self._handed.popleft() for _ in range(min(wanted, len(self._handed)))]
 
     def _take(self, entry: Committed) -> None:
         data: dict[str, Any] = orjson.loads(entry.raw)

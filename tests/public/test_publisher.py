@@ -161,3 +161,39 @@ async def test_a_batch_leaves_out_what_another_publisher_took(
     assert late.published == 1 and other.published == 2
     bodies = await published(public)
     assert [b["kind"] for b in bodies] == ["traffic", "traffic", "complaint"]
+
+
+async def test_entries_handed_over_at_commit_are_not_read_back_unless_some_were_dropped(
+    tmp_path: Path,
+) -> None:
+    listeners: list[Publisher] = []
+    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
+    public = EventLog(tmp_path / "public.db")
+    await live.open()
+    await public.open()
+    publisher = Publisher(live, public, RULES, page_size=10)
+    listeners.append(publisher)
+    reads = []
+    entries_after = live.entries_after
+
+    async def counted(after_seq: int, limit: int) -> list[Committed]:
+        reads.append(after_seq)
+        return await entries_after(after_seq, limit)
+
+    live.entries_after = counted  # type: ignore[method-assign]
+    await live.append([make_event(0, kind="traffic", source="city")])  # before the cursor is known
+    await publisher._begin()
+    await publisher.step()
+    assert reads == [0], "what was handed before the start is read from the log"
+    for n in range(1, 4):
+        await live.append([make_event(n, kind="traffic", source="city")])
+    await publisher.step()
+    assert reads == [0], "handed over, in order, from the cursor: no read"
+    await live.append([make_event(n, kind="traffic", source="city") for n in range(4, 20)])
+    await live.append([make_event(20, kind="traffic", source="city")])
+    while await publisher.step():
+        pass
+    assert reads == [0, 4, 14], "more than a page was dropped: read from the log, in pages"
+    assert publisher.published == 21 and public.head == 21
+    await public.close()
+    await live.close()
