@@ -1,9 +1,10 @@
 """The publisher: derives the `public` stream from `live`, entry by entry, through `redact`.
 
 It reads the live log from its cursor, redacts each entry, holds it until it is due (its live
-commit time plus its kind's delay) and appends it to the public log, in due order. Each live
-entry is appended at most once, across restarts and nodes: `append_once` claims the key
-`<live epoch>:<live seq>` in the same transaction as the append.
+commit time plus its kind's delay) and appends it to the public log, in due order, all
+that is due in one transaction. Each live entry is appended at most once, across restarts and
+nodes: `append_claimed` claims the key `<live epoch>:<live seq>` in the same transaction as the
+append, and leaves out an entry whose key another publisher (a node, an earlier run) took.
 
 Where a restart starts: every public event carries, in `extra.public_cursor`, the live seq up
 to which everything had been handled (published or withheld) when it was published, and a
@@ -38,6 +39,7 @@ HISTORY_CHARS = 16  # hex digits of the live epoch's digest in a cursor stamp
 PAGE_ENTRIES = 100  # live entries read at once (a burst costs this much memory, not more)
 IDLE_SECONDS = 1.0  # at most this long between looks at the live log (commits wake it sooner)
 RETRY_SECONDS = 2.0  # after a failed append to the public log, before trying again
+BATCH_ENTRIES = 100  # due entries one public transaction takes at most (a backlog goes in steps)
 
 
 class Pending(NamedTuple):
@@ -73,6 +75,9 @@ class Publisher:
         # one queue per delay: within one, due order is seq order, so the heads decide
         self._queues: dict[float, deque[Pending]] = {}
         self._wake = asyncio.Event()
+        # what the live log handed over as it committed (at most a page): read from here, not
+        # from the database, while it follows the cursor
+        self._handed: deque[Committed] = deque()
         self._epoch: str | None = None  # the live history being read
 
     @property
@@ -81,8 +86,13 @@ class Publisher:
         return hashlib.sha256(self.live.epoch.encode()).hexdigest()[:HISTORY_CHARS]
 
     def committed(self, entries: list[Committed]) -> None:
-        """The live log committed: look at it now rather than at the next idle tick."""
+        """The live log committed: look at it now rather than at the next idle tick, and keep
+        the entries for reading if a page holds them (else they are read from the log)."""
         self._wake.set()
+        if len(self._handed) + len(entries) <= self.page_size:
+            self._handed.extend(entries)
+        else:
+            self._handed.clear()
 
     @property
     def pending(self) -> int:
@@ -112,6 +122,7 @@ class Publisher:
     async def _begin(self) -> None:
         """Start reading this live history: from the cursor the public log holds for it."""
         self._queues.clear()
+        self._handed.clear()  # perhaps another history's
         self.cursor = await self.start_point()
         self._epoch = self.live.epoch
         log.info("publishing the public stream from live seq %d", self.cursor)
@@ -148,11 +159,21 @@ class Publisher:
         if room <= 0:  # the delayed entries fill the budget: read again once some are out
             return False
         wanted = min(self.page_size, room)
-        page = await self.live.entries_after(self.cursor, wanted)
+        page = self._take_handed(wanted) or await self.live.entries_after(self.cursor, wanted)
         for entry in page:
             self._take(entry)
             self.cursor = entry.seq
         return len(page) == wanted
+
+    def _take_handed(self, wanted: int) -> list[Committed]:
+        """Up to `wanted` handed entries from just after the cursor; none if they do not follow
+        it (some were dropped, or committed before the cursor was known): then the log is read."""
+        while self._handed and self._handed[0].seq <= self.cursor:
+            self._handed.popleft()
+        if not self._handed or self._handed[0].seq != self.cursor + 1:
+            self._handed.clear()
+            return []
+        return [self._handed.popleft() for _ in range(min(wanted, len(self._handed)))]
 
     def _take(self, entry: Committed) -> None:
         data: dict[str, Any] = orjson.loads(entry.raw)
@@ -171,22 +192,31 @@ class Publisher:
         self._queues.setdefault(delay, deque()).append(Pending(due, entry.seq, body, delay))
 
     async def _publish_due(self) -> None:
+        """Append what is due, a transaction for up to BATCH_ENTRIES entries (one claim each);
+        a batch that fails goes back to the front of its queues."""
+        while batch := self._take_due():
+            claims = [(f"{self.live.epoch}:{pending.seq}", [body]) for pending, body in batch]
+            try:
+                done = await self.public.append_claimed(claims)
+            except LogError:
+                for pending, _ in reversed(batch):  # not published: first in line again
+                    self._queues[pending.delay].appendleft(pending)
+                raise
+            self.published += sum(result is not None for result in done)
+
+    def _take_due(self) -> list[tuple[Pending, Body]]:
+        """Up to BATCH_ENTRIES entries due now, out of their queues in due order; an event with
+        the cursor stamped as it stands once the event is out."""
         now = self.clock()
-        while (head := self._next()) is not None and head.due <= now:
-            key = f"{self.live.epoch}:{head.seq}"
-            queue = self._queues[head.delay]
-            queue.popleft()
+        batch: list[tuple[Pending, Body]] = []
+        while len(batch) < BATCH_ENTRIES and (head := self._next()) is not None and head.due <= now:
+            self._queues[head.delay].popleft()
             body = head.body
             if isinstance(body, Event):
                 stamp = {"live": self._history, "after": self._handled()}
                 body = body.model_copy(update={"extra": {**body.extra, CURSOR_KEY: stamp}})
-            try:
-                done = await self.public.append_once(key, [body])
-            except LogError:
-                queue.appendleft(head)  # not published: it stays first in line
-                raise
-            if done is not None:
-                self.published += 1
+            batch.append((head, body))
+        return batch
 
     def _next(self) -> Pending | None:
         heads = [q[0] for q in self._queues.values() if q]

@@ -95,9 +95,10 @@ return found
 # new last seq. The batch was placed after `base`; its seqs move to follow the head as it is now
 # (an entry's JSON and its event's meta arrive without their leading `{"seq":N`), and the shift
 # is returned. An entry that is its event's current version carries its meta and the length of
-# its body, which ends its JSON: the body is stored once more from there, not sent twice. With a
-# claim key (KEYS[7], '' for none; `append_once`) the batch is written only if SET NX takes the
-# claim (-3 when another node or an earlier run holds it), atomically with the entries.
+# its body, which ends its JSON: the body is stored once more from there, not sent twice. With
+# claim keys (KEYS[7] on, `append_claimed`) the batch is written only if none is held yet, and
+# takes them all atomically with the entries; else the numbers (1 = KEYS[7]) of those another
+# node or an earlier run holds are returned, and nothing is written.
 # A seq stays the string it came as unless it moves (Lua formats a number with sprintf, each
 # time it is used as a string).
 WRITE_KEYS = ("epoch", "head", "log", "meta", "body", "workflow")
@@ -109,7 +110,12 @@ for _ = 1, g do
   if (redis.call('LINDEX', evp .. ARGV[i], -1) or '') ~= ARGV[i + 1] then return -2 end
   i = i + 2
 end
-if KEYS[7] ~= '' and not redis.call('SET', KEYS[7], ARGV[1], 'NX') then return -3 end
+local taken = {}
+for k = 7, #KEYS do
+  if redis.call('EXISTS', KEYS[k]) == 1 then taken[#taken + 1] = k - 6 end
+end
+if #taken > 0 then return taken end
+for k = 7, #KEYS do redis.call('SET', KEYS[k], ARGV[1]) end
 local head = tonumber(redis.call('GET', KEYS[2]) or '0')
 local shift = head - tonumber(ARGV[2])
 for _ = 1, n do
@@ -131,7 +137,7 @@ end
 redis.call('SET', KEYS[2], head + n)
 return shift
 """
-STREAM_RECREATED, DECIDED_ON_CHANGED, CLAIMED = -1, -2, -3  # the write script's refusals
+STREAM_RECREATED, DECIDED_ON_CHANGED = -1, -2  # the write script's refusals (and a claims list)
 
 
 class _HiredisPacked(aioredis.Connection):
@@ -262,31 +268,44 @@ class RedisLog:
 
     async def append_once(self, key: str, bodies: Sequence[Body]) -> list[AppendResult] | None:
         """Append bodies only if no node has claimed `key` before, claiming it in the same
-        script (SET NX); None when it was claimed (the escalation's steps, on every node)."""
-        results = await self._commit([list(bodies)], key)
-        return None if results is None else results[0]
+        script; None when it was claimed (the escalation's steps, on every node)."""
+        return (await self.append_claimed([(key, bodies)]))[0]
+
+    async def append_claimed(
+        self, claims: Sequence[tuple[str, Sequence[Body]]]
+    ) -> list[list[AppendResult] | None]:
+        """`append_once` for several keys in one script (the public publisher's due entries):
+        None in the place of a key another node, an earlier run or an earlier item took."""
+        firsts: dict[str, int] = {}
+        for index, (key, _) in enumerate(claims):
+            firsts.setdefault(key, index)
+        asked = list(firsts.values())
+        outcomes: list[list[AppendResult] | None] = [None] * len(claims)
+        if asked:
+            results, kept = await self._commit(
+                [list(claims[i][1]) for i in asked], [claims[i][0] for i in asked]
+            )
+            for n, result in zip(kept, results, strict=True):
+                outcomes[asked[n]] = result
+        return outcomes
 
     async def _commit_grouped(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
-        results = await self._commit(batches)
-        assert results is not None  # no claim asked, none refused
+        results, _ = await self._commit(batches)
         return results
 
     async def _commit(
-        self, batches: list[list[Body]], claim: str | None = None
-    ) -> list[list[AppendResult]] | None:
+        self, batches: list[list[Body]], claims: Sequence[str] = ()
+    ) -> tuple[list[list[AppendResult]], list[int]]:
         """Decide every queued batch on what Redis holds and write them in one script; decided
-        again only if another node changed one of the same events in between."""
-        wanted: dict[str, set[int]] = {}  # each event named, with the versions brought of it
-        for bodies in batches:
-            for body in bodies:
-                if isinstance(body, Event):
-                    wanted.setdefault(body.event_id, set()).add(body.version)
-                elif isinstance(body, Action):
-                    wanted.setdefault(body.event_id, set())
+        again only if another node changed one of the same events in between. With `claims`
+        (one key per batch) a batch whose key another node holds is left out: the results of
+        the batches written and their indexes in `batches`."""
+        kept = list(range(len(batches)))
         reconnects = 0
         for _ in range(MAX_TRANSACTION_RETRIES):
+            live = [batches[i] for i in kept]
             try:
-                head, known, flows, lasts = await self._read(wanted)
+                head, known, flows, lasts = await self._read(_wanted(live))
             except RedisConnectionError as exc:
                 if reconnects >= MAX_RECONNECTS:
                     raise LogError(f"append failed: {exc}") from exc
@@ -295,33 +314,37 @@ class RedisLog:
             except RedisError as exc:
                 raise LogError(f"append failed: {exc}") from exc
             placed = place_batches(
-                batches, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
+                live, known, flows, head=head, epoch=self.epoch, at_iso=iso_utc(self._clock())
             )
-            if not placed.entries and claim is None:  # only duplicates: nothing to write
-                return placed.results
-            claim_key = "" if claim is None else self._key(f"claim:{claim}")
+            if not placed.entries and not claims:  # only duplicates: nothing to write
+                return placed.results, kept
+            claim_keys = [self._key(f"claim:{claims[i]}") for i in kept] if claims else []
             try:  # the writer never resends by itself: a lost reply may hide a commit
                 shift = await self._write_script(
-                    keys=[*(self._key(k) for k in WRITE_KEYS), claim_key],
+                    keys=[*(self._key(k) for k in WRITE_KEYS), *claim_keys],
                     args=_write_args(self.epoch, head, self._key("ev:"), lasts, placed),
                     client=self._writer,
                 )
             except RedisError as exc:
                 raise LogError(f"append failed: {exc}") from exc
+            if isinstance(shift, list):  # claims held elsewhere: decide the others again
+                taken = {kept[n - 1] for n in shift}
+                kept = [i for i in kept if i not in taken]
+                if not kept:
+                    return [], []
+                continue
             if shift == STREAM_RECREATED:
                 raise _recreated()
             if shift == DECIDED_ON_CHANGED:
                 self.retries += 1
                 continue
-            if shift == CLAIMED:
-                return None
             if shift == 0:
-                return placed.results
+                return placed.results, kept
             self.raced += 1
             return [
                 [AppendResult(r.seq + shift if r.seq > head else r.seq, r.outcome) for r in rs]
                 for rs in placed.results
-            ]
+            ], kept
         raise LogError(
             f"append gave up after {MAX_TRANSACTION_RETRIES} conflicting commits from other nodes"
         )
@@ -536,6 +559,18 @@ def _after_seq(data: bytes, seq: int) -> bytes:
     if not data.startswith(prefix):
         raise LogError(f"entry {seq} does not begin with its seq")
     return data[len(prefix) :]
+
+
+def _wanted(batches: list[list[Body]]) -> dict[str, set[int]]:
+    """Each event the batches name, with the versions they bring of it (none for an action)."""
+    wanted: dict[str, set[int]] = {}
+    for bodies in batches:
+        for body in bodies:
+            if isinstance(body, Event):
+                wanted.setdefault(body.event_id, set()).add(body.version)
+            elif isinstance(body, Action):
+                wanted.setdefault(body.event_id, set())
+    return wanted
 
 
 def _write_args(

@@ -207,50 +207,59 @@ class EventLog:
     async def append_once(self, key: str, bodies: Sequence[Body]) -> list[AppendResult] | None:
         """Append bodies only if nobody has claimed `key` before, claiming it in the same
         transaction; None when it was claimed (by an earlier run: the escalation's steps)."""
+        return (await self.append_claimed([(key, bodies)]))[0]
+
+    async def append_claimed(
+        self, claims: Sequence[tuple[str, Sequence[Body]]]
+    ) -> list[list[AppendResult] | None]:
+        """`append_once` for several keys in one transaction (the public publisher's due
+        entries): None in the place of a key claimed before, or earlier in `claims`."""
+        if not claims:
+            return []
+        keys = [key for key, _ in claims]
         async with self._write_lock:
-            results = await self._commit([list(bodies)], key)
-        return None if results is None else results[0]
+            results, kept = await self._commit([list(bodies) for _, bodies in claims], keys)
+        outcomes: list[list[AppendResult] | None] = [None] * len(claims)
+        for index, result in zip(kept, results, strict=True):
+            outcomes[index] = result
+        return outcomes
 
     async def _commit_locked(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         async with self._write_lock:
-            results = await self._commit(batches)
-        assert results is not None  # no claim asked, none refused
+            results, _ = await self._commit(batches)
         return results
 
     async def _commit(
-        self, batches: list[list[Body]], claim: str | None = None
-    ) -> list[list[AppendResult]] | None:
+        self, batches: list[list[Body]], keys: Sequence[str] = ()
+    ) -> tuple[list[list[AppendResult]], list[int]]:
+        """One transaction; the results of the batches written and their indexes in `batches`
+        (with `keys`, one per batch, only those whose key nobody had claimed)."""
         try:
-            placed = await self._on_writer(
-                self._transaction, batches, self.head, iso_utc(self._clock()), claim
+            placed, kept = await self._on_writer(
+                self._transaction, batches, self.head, iso_utc(self._clock()), keys
             )
         except Exception as exc:
             self._append_problem = f"appends to {self.path} fail: {exc}"
             raise LogError(f"append failed and was rolled back: {exc}") from exc
-        if placed is None:
-            return None
         self.head = placed.head
         self._append_problem = None
         if placed.entries and self.on_commit is not None:
             self.on_commit(placed.entries)  # boards hear of it in the same turn the appenders do
-        return placed.results
+        return placed.results, kept
 
     def _transaction(
-        self, batches: list[list[Body]], head: int, at_iso: str, claim: str | None
-    ) -> Placement | None:
-        """(On the writer thread.) One append transaction, whole: take the claim if one is asked
-        (None if it was taken), read what the batches touch, decide every body (seqs from
-        `head + 1`), write, commit; rolled back on any error."""
+        self, batches: list[list[Body]], head: int, at_iso: str, keys: Sequence[str]
+    ) -> tuple[Placement, list[int]]:
+        """(On the writer thread.) One append transaction, whole: with `keys`, drop the batches
+        whose key was claimed and claim the others; read what the batches touch, decide every
+        body (seqs from `head + 1`), write, commit; rolled back on any error."""
         conn = self._writer
         assert conn is not None
         with _gc_paused(), _immediate(conn):
-            if claim is not None:
-                taken = conn.execute(
-                    "INSERT INTO claims(key, seq) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-                    (claim, head + 1),
-                )
-                if taken.rowcount == 0:
-                    return None
+            kept = list(range(len(batches)))
+            if keys:
+                kept = _unclaimed(conn, keys)
+                batches = [batches[index] for index in kept]
             ids = {b.event_id for bodies in batches for b in bodies if isinstance(b, Event)}
             acted_on = {b.event_id for bodies in batches for b in bodies if isinstance(b, Action)}
             placed = place_batches(
@@ -301,7 +310,12 @@ class EventLog:
                         for event_id, flow in placed.flows.items()
                     ],
                 )
-        return placed
+            if keys:
+                conn.executemany(
+                    "INSERT INTO claims(key, seq) VALUES (?, ?)",
+                    _claim_rows([keys[index] for index in kept], placed.results, head),
+                )
+        return placed, kept
 
     async def prune(self, *, older_than: datetime | None, keep_entries: int | None) -> int:
         """Retention: drop entries recorded before `older_than` and all but the newest
@@ -484,13 +498,38 @@ def _current_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Curre
     return {event_id: Current(seq, version, body) for event_id, seq, version, body in rows}
 
 
-def _rows_for_ids(conn: sqlite3.Connection, select: str, ids: Iterable[str]) -> list[Any]:
-    """`select … WHERE event_id IN (ids)`, in chunks under SQLite's bound on parameters."""
+def _unclaimed(conn: sqlite3.Connection, keys: Sequence[str]) -> list[int]:
+    """The indexes of the keys nobody has claimed, each key's first only (writer, in its
+    transaction)."""
+    taken = {key for (key,) in _rows_for_ids(conn, "SELECT key FROM claims", keys, "key")}
+    kept = []
+    for index, key in enumerate(keys):
+        if key not in taken:
+            taken.add(key)
+            kept.append(index)
+    return kept
+
+
+def _claim_rows(
+    keys: list[str], results: list[list[AppendResult]], head: int
+) -> list[tuple[str, int]]:
+    """(key, the seq its bodies were placed from) of each claimed key, in placing order."""
+    rows, first = [], head + 1
+    for key, outcomes in zip(keys, results, strict=True):
+        rows.append((key, first))
+        first += sum(result.outcome == "appended" for result in outcomes)
+    return rows
+
+
+def _rows_for_ids(
+    conn: sqlite3.Connection, select: str, ids: Iterable[str], column: str = "event_id"
+) -> list[Any]:
+    """`select … WHERE column IN (ids)`, in chunks under SQLite's bound on parameters."""
     rows: list[Any] = []
     id_list = list(ids)
     for start in range(0, len(id_list), SQLITE_MAX_PARAMS):
         chunk = id_list[start : start + SQLITE_MAX_PARAMS]
-        sql = f"{select} WHERE event_id IN ({','.join('?' * len(chunk))})"
+        sql = f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})"
         rows += conn.execute(sql, chunk).fetchall()
     return rows
 

@@ -4,16 +4,17 @@ stamped on public events, a restart that republishes nothing."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import orjson
 import pytest
 
-from server.public.publisher import CURSOR_KEY, Publisher
+from server.public.publisher import BATCH_ENTRIES, CURSOR_KEY, Publisher
 from server.public.settings import PublicSettings
-from server.stream.events import Action, utcnow
+from server.stream.events import Action, Body, utcnow
+from server.stream.log import Committed
 from server.stream.sqlite import EventLog
 from tests.conftest import make_event
 
@@ -110,3 +111,89 @@ async def test_unreadable_bodies_are_dropped_counted_and_logged_once(
     assert (publisher.unreadable, publisher.withheld, public.head) == (2, 1, 0)
     warnings = [r for r in caplog.records if "dropped live seq" in r.getMessage()]
     assert len(warnings) == 1 and "010" not in warnings[0].getMessage()
+
+
+async def test_a_burst_of_due_entries_is_published_in_few_bounded_transactions(
+    tmp_path: Path,
+) -> None:
+    transactions: list[list[Committed]] = []
+    live = EventLog(tmp_path / "live.db")
+    public = EventLog(tmp_path / "public.db", on_commit=transactions.append)
+    await live.open()
+    await public.open()
+    burst = 2 * BATCH_ENTRIES + 50
+    await live.append([make_event(n, kind="traffic", source="city") for n in range(burst)])
+    publisher = Publisher(live, public, RULES, page_size=burst)
+    await publisher._begin()
+    await publisher.step()
+    assert [len(t) for t in transactions] == [BATCH_ENTRIES, BATCH_ENTRIES, 50]
+    bodies = [orjson.loads(e.raw)["body"] for e in await public.entries_after(0, burst)]
+    assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == list(range(1, burst + 1))
+    assert publisher.published == burst
+    await public.close()
+    await live.close()
+
+
+async def test_a_batch_leaves_out_what_another_publisher_took(
+    logs: tuple[EventLog, EventLog],
+) -> None:
+    live, public = logs
+    clock = Clock()
+    late = Publisher(live, public, RULES, clock=clock)
+    await late._begin()  # from live seq 0, like a second node
+    await live.append([make_event("c", kind="complaint", source="minwon")])  # seq 1: waits
+    await live.append([make_event(n, kind="traffic", source="city") for n in range(2)])
+    clock.at = utcnow()
+    other = Publisher(live, public, RULES, clock=clock)
+    await other._begin()
+    await other.step()  # publishes seqs 2 and 3; 1 waits
+    clock.at += timedelta(seconds=61)
+    calls = []
+    append_claimed = public.append_claimed
+
+    async def counted(claims: Sequence[tuple[str, Sequence[Body]]]) -> object:
+        calls.append([key for key, _ in claims])
+        return await append_claimed(claims)
+
+    public.append_claimed = counted  # type: ignore[assignment,method-assign]
+    await late.step()  # 2 and 3 were due first, then 1: one call, two keys already taken
+    assert calls == [[f"{live.epoch}:{seq}" for seq in (2, 3, 1)]]
+    assert late.published == 1 and other.published == 2
+    bodies = await published(public)
+    assert [b["kind"] for b in bodies] == ["traffic", "traffic", "complaint"]
+
+
+async def test_entries_handed_over_at_commit_are_not_read_back_unless_some_were_dropped(
+    tmp_path: Path,
+) -> None:
+    listeners: list[Publisher] = []
+    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
+    public = EventLog(tmp_path / "public.db")
+    await live.open()
+    await public.open()
+    publisher = Publisher(live, public, RULES, page_size=10)
+    listeners.append(publisher)
+    reads = []
+    entries_after = live.entries_after
+
+    async def counted(after_seq: int, limit: int) -> list[Committed]:
+        reads.append(after_seq)
+        return await entries_after(after_seq, limit)
+
+    live.entries_after = counted  # type: ignore[method-assign]
+    await live.append([make_event(0, kind="traffic", source="city")])  # before the cursor is known
+    await publisher._begin()
+    await publisher.step()
+    assert reads == [0], "what was handed before the start is read from the log"
+    for n in range(1, 4):
+        await live.append([make_event(n, kind="traffic", source="city")])
+    await publisher.step()
+    assert reads == [0], "handed over, in order, from the cursor: no read"
+    await live.append([make_event(n, kind="traffic", source="city") for n in range(4, 20)])
+    await live.append([make_event(20, kind="traffic", source="city")])
+    while await publisher.step():
+        pass
+    assert reads == [0, 4, 14], "more than a page was dropped: read from the log, in pages"
+    assert publisher.published == 21 and public.head == 21
+    await public.close()
+    await live.close()

@@ -437,3 +437,43 @@ def test_an_events_meta_writes_its_times_as_the_log_does_everywhere(microsecond:
     assert meta["sent_at"] == iso_utc(at)
     assert meta["updated_at"] == iso_utc(at + timedelta(seconds=1))
     assert orjson.loads(_meta(make_event(2, sent_at=at), 8))["updated_at"] == iso_utc(at)
+
+
+async def test_append_claimed_writes_the_keys_no_node_holds_in_one_script(
+    nodes: tuple[Node, Node],
+) -> None:
+    a, b = nodes
+    await a.log.append([make_event(1)])
+
+    def step(n: int) -> Action:
+        return Action(
+            action="escalation_step", event_id="test:e1", actor="cityboard", at=T0, data={"step": n}
+        )
+
+    assert await b.log.append_once("esc:e1:2", [step(2)]) is not None  # the other node's
+    scripts = []
+    write = a.log._write_script
+
+    async def counted_write(**kwargs: object) -> object:
+        scripts.append(kwargs["keys"])
+        return await write(**kwargs)
+
+    a.log._write_script = counted_write
+    results = await a.log.append_claimed(
+        [
+            ("esc:e1:1", [step(1)]),
+            ("esc:e1:2", [step(2)]),  # held by node b
+            ("esc:e1:3", [step(3)]),
+            ("esc:e1:1", [step(1)]),  # taken earlier in the same call
+        ]
+    )
+    assert [None if r is None else [x.seq for x in r] for r in results] == [[3], None, [4], None]
+    assert len(scripts) == 2, "one script refused for b's claim, one writing both others"
+    assert await b.log.append_claimed([("esc:e1:3", [step(3)]), ("esc:e1:1", [step(1)])]) == [
+        None,
+        None,
+    ]
+    await wait_for(lambda: len(a.published) == 4 and len(b.published) == 4)
+    assert [e.seq for e in b.published] == [1, 2, 3, 4], "refused claims take no seq"
+    flows = await a.log.workflows_of(["test:e1"])
+    assert flows["test:e1"]["escalation"]["step"] == 3

@@ -327,3 +327,35 @@ async def test_append_once_writes_a_claimed_key_once_even_across_a_reopening(
     assert [orjson.loads(e.raw)["body"]["data"]["step"] for e in steps] == [1, 2]
     assert again.head == 3, "a refused claim takes no seq"
     await again.close()
+
+
+async def test_append_claimed_writes_the_unclaimed_keys_in_one_transaction(
+    tmp_path: Path,
+) -> None:
+    commits: list[list[Committed]] = []
+    log = EventLog(tmp_path / "a.db", on_commit=commits.append)
+    await log.open()
+    await log.append([make_event(1)])
+    assert await log.append_once("esc:e1:2", [step_action(2)]) is not None
+    commits.clear()
+    results = await log.append_claimed(
+        [
+            ("esc:e1:1", [step_action(1)]),
+            ("esc:e1:2", [step_action(2)]),  # claimed by the append_once before
+            ("esc:e1:3", [step_action(3)]),
+            ("esc:e1:1", [step_action(1)]),  # claimed earlier in the same call
+        ]
+    )
+    assert [None if r is None else [x.seq for x in r] for r in results] == [[3], None, [4], None]
+    assert [[e.seq for e in c] for c in commits] == [[3, 4]], "one transaction"
+    assert await log.append_claimed([("esc:e1:3", [step_action(3)])]) == [None]
+    assert await log.append_claimed([]) == []
+    await log.close()
+    again = EventLog(tmp_path / "a.db")
+    await again.open()
+    assert await again.append_once("esc:e1:1", [step_action(1)]) is None, "a restart remembers"
+    assert again.head == 4, "a refused claim takes no seq"
+    await again.close()
+    with sqlite3.connect(tmp_path / "a.db") as db:
+        claimed = db.execute("SELECT key, seq FROM claims ORDER BY seq").fetchall()
+    assert claimed == [("esc:e1:2", 2), ("esc:e1:1", 3), ("esc:e1:3", 4)], "each its first seq"
