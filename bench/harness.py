@@ -7,6 +7,7 @@ target it passes or misses. Only `lost` and `duplicated` figures decide the exit
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -24,6 +25,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from server.memory import settle_collector
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "bench-push-token"
@@ -390,3 +393,16 @@ def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
         )
         for r in everything
     )
+
+
+@contextlib.contextmanager
+def as_served() -> Iterator[None]:
+    """The collector as `cityboard serve` runs it (server/memory.py `settle_collector`) for a
+    part of the server measured in this process; CPython's defaults again afterwards."""
+    thresholds = gc.get_threshold()
+    settle_collector()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)

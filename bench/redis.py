@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from bench.harness import Figure, Result, cpu_seconds, say
 from bench.ingest import log_event
+from server.memory import settle_collector
 from server.stream.log import Committed
 from server.stream.redis import RedisLog
 from tests.redis_server import RedisServer
@@ -80,6 +81,7 @@ async def _node(url: str, prefix: str, share: range, total: int, go: Barrier) ->
 
     log = RedisLog(url, prefix=prefix, on_commit=on_commit)
     await log.open()
+    settle_collector()  # as `cityboard serve` does once it is up
     try:
         events = [log_event(n) for n in share]
         go.wait(NODE_SECONDS)

@@ -16,6 +16,7 @@ from server.errors import ConfigError
 from server.http import serving
 from server.http.app import create_app, public_db_path
 from server.http.public import PUBLIC_APP
+from server.memory import settle_collector
 from server.officers.store import default_path
 from server.settings import Settings, load_settings
 
@@ -76,11 +77,17 @@ def run(args: argparse.Namespace) -> int:
     serving.run(
         app,
         sockets,
-        started=lambda: announce(settings, board_urls(settings.host, port), public_urls),
+        started=lambda: started(settings, board_urls(settings.host, port), public_urls),
         shutdown_timeout=5.0,
         beside=beside,
     )
     return 0
+
+
+def started(settings: Settings, urls: list[str], public_urls: Sequence[str]) -> None:
+    """The server is up: settle the garbage collector for serving, then say where it is."""
+    settle_collector()
+    announce(settings, urls, public_urls)
 
 
 def check_writable(path: Path, what: str) -> None:

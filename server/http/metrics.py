@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -62,6 +63,18 @@ async def metrics(request: web.Request) -> web.Response:
             "# TYPE cityboard_public_unreadable_total counter",
             f"cityboard_public_unreadable_total {publisher.unreadable}",
         ]
+    lines += [
+        "# HELP cityboard_gc_collections_total Garbage collections by generation (the server's"
+        " collector policy: server/memory.py).",
+        "# TYPE cityboard_gc_collections_total counter",
+        *(
+            f'cityboard_gc_collections_total{{generation="{n}"}} {stats["collections"]}'
+            for n, stats in enumerate(gc.get_stats())
+        ),
+        "# HELP cityboard_gc_frozen_objects Objects start-up built, kept out of collections.",
+        "# TYPE cityboard_gc_frozen_objects gauge",
+        f"cityboard_gc_frozen_objects {gc.get_freeze_count()}",
+    ]
     per_feed: tuple[tuple[str, str, str, Callable[[dict[str, Any]], float]], ...] = (
         ("feed_up", "gauge", "1 when the feed's last poll succeeded", lambda h: h["state"] == "ok"),
         ("feed_stale", "gauge", "1 when the feed is older than its SLA", lambda h: h["stale"]),
