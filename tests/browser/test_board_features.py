@@ -190,6 +190,7 @@ def test_a_line_on_the_map_is_drawn_and_selects_its_event(
     spot = page.evaluate(
         """() => {
           const m = window.cityboard.map;
+          m.userMoved = true; // as an operator's zoom: a later resize keeps this view
           m.map.setView([37.5025, 127.0405], 16, { animate: false });
           const p = m.map.latLngToContainerPoint([37.5025, 127.0405]);
           const r = m.el.getBoundingClientRect();
