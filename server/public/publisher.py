@@ -40,6 +40,9 @@ PAGE_ENTRIES = 100  # live entries read at once (a burst costs this much memory,
 IDLE_SECONDS = 1.0  # at most this long between looks at the live log (commits wake it sooner)
 RETRY_SECONDS = 2.0  # after a failed append to the public log, before trying again
 BATCH_ENTRIES = 100  # due entries one public transaction takes at most (a backlog goes in steps)
+# after a public transaction, the wait before the next: entries that come due faster than this
+# share one transaction (the first after a quiet spell goes at once)
+PUBLISH_EVERY_SECONDS = 0.05
 
 
 class Pending(NamedTuple):
@@ -61,15 +64,18 @@ class Publisher:
         rules: PublicSettings,
         *,
         page_size: int = PAGE_ENTRIES,
+        publish_every: float = PUBLISH_EVERY_SECONDS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.live = live
         self.public = public
         self.rules = rules
         self.page_size = page_size
+        self.publish_every = publish_every
         self.clock = clock
         self.cursor = 0  # the last live seq read
         self.published = 0
+        self.transactions = 0  # appends to the public log
         self.withheld = 0  # actions, hidden kinds, operator notices
         self.unreadable = 0  # bodies that did not validate (fail closed)
         # one queue per delay: within one, due order is seq order, so the heads decide
@@ -103,6 +109,7 @@ class Publisher:
         """Publish until cancelled; a failing public log is retried, never skipped."""
         failing = False
         while True:
+            transactions = self.transactions
             try:
                 if self._epoch != self.live.epoch:  # at start, or the live log was recreated
                     await self._begin()
@@ -116,8 +123,11 @@ class Publisher:
             if failing:
                 log.info("public stream publishing again from live seq %d", self.cursor)
                 failing = False
-            if not more:
-                await self._idle()
+            if more:
+                continue
+            if self.transactions != transactions:  # let what comes next gather for a while
+                await asyncio.sleep(self.publish_every)
+            await self._idle()
 
     async def _begin(self) -> None:
         """Start reading this live history: from the cursor the public log holds for it."""
@@ -196,6 +206,7 @@ class Publisher:
         a batch that fails goes back to the front of its queues."""
         while batch := self._take_due():
             claims = [(f"{self.live.epoch}:{pending.seq}", [body]) for pending, body in batch]
+            self.transactions += 1
             try:
                 done = await self.public.append_claimed(claims)
             except LogError:

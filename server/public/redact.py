@@ -33,6 +33,22 @@ PUBLIC_ID_CHARS = 20  # hex digits of the keyed hash that stands for a live even
 MARK_KEYS = ("persons", "pii")  # where a source marks personal strings (lists of strings)
 MAX_MARKS = 50  # marked strings honoured per event (extra is 8 KiB at most anyway)
 METERS_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+TEXT_FIELDS = ("title", "description", "area_desc")  # scrubbed, in an event and its translations
+# copied as they are (ids, texts, positions and extra are rebuilt; anything else is left out)
+KEPT_FIELDS = (
+    "version",
+    "kind",
+    "category",
+    "severity",
+    "status",
+    "district",
+    "sent_at",
+    "updated_at",
+    "expires_at",
+    "received_at",
+    "time_basis",
+    "url",
+)
 
 # Feed-health notices citizens may see, with the server's own words instead of the operator's.
 PUBLIC_NOTICES = {
@@ -129,7 +145,9 @@ def redact_notice(body: dict[str, Any]) -> Notice | None:
 
 
 def redact_event(body: dict[str, Any], rules: PublicSettings, *, salt: str) -> Event | None:
-    """An event as citizens may see it, or None for a hidden kind, category or source."""
+    """An event as citizens may see it, or None for a hidden kind, category or source. The
+    public fields are built from the live body as it is and validated once, as the result:
+    what does not validate, or is not shaped like an event, is Unreadable."""
     if (
         body.get("kind") in rules.hidden_kinds
         or body.get("category") in rules.hidden_categories
@@ -137,54 +155,44 @@ def redact_event(body: dict[str, Any], rules: PublicSettings, *, salt: str) -> E
     ):
         return None
     try:
-        event = Event.model_validate(body)
+        return Event.model_validate(public_fields(body, rules, salt=salt))
     except ValidationError as exc:
         raise Unreadable(f"event does not validate: {exc.error_count()} problem(s)") from None
-    kind = event.kind.value
+    except (LookupError, TypeError, AttributeError) as exc:  # its name: values may be personal
+        raise Unreadable(f"event does not validate: {type(exc).__name__}") from None
+
+
+def public_fields(body: dict[str, Any], rules: PublicSettings, *, salt: str) -> dict[str, Any]:
+    """The fields of the public event, from a live event's body (a field left out of the body
+    is left out here too, and takes the model's default)."""
+    kind = body["kind"]
     personal = kind in rules.scrub_kinds or kind in rules.coarse_kinds
-    scrub = kind in rules.scrub_kinds and event.source not in rules.trusted_sources
-    marks = marked_strings(event.extra)
+    scrub = kind in rules.scrub_kinds and body["source"] not in rules.trusted_sources
+    extra: dict[str, Any] = body.get("extra", {})
+    marks = marked_strings(extra)
 
-    def clean(text: str) -> str:
-        return scrub_text(text, marks, patterns=scrub)
+    def clean(texts: dict[str, Any]) -> dict[str, str]:
+        return {k: scrub_text(texts[k], marks, patterns=scrub) for k in TEXT_FIELDS if k in texts}
 
-    fields: dict[str, Any] = {
-        "event_id": public_id(event.event_id, salt),
-        "version": event.version,
-        "source": PUBLIC_SOURCE,
-        "kind": kind,
-        "category": event.category,
-        "severity": event.severity,
-        "status": event.status,
-        "title": clean(event.title),
-        "description": clean(event.description),
-        "area_desc": clean(event.area_desc),
-        "translations": {
-            lang: {
-                "title": clean(t.title),
-                "description": clean(t.description),
-                "area_desc": clean(t.area_desc),
-            }
-            for lang, t in event.translations.items()
-        },
-        "district": event.district,
-        "sent_at": event.sent_at,
-        "updated_at": event.updated_at,
-        "expires_at": event.expires_at,
-        "received_at": event.received_at,
-        "time_basis": event.time_basis,
-        "refs": [public_id(r, salt) for r in event.refs],
-        "extra": {k: v for k, v in event.extra.items() if k in rules.extra_keys},
-        "url": event.url if not personal or kind in rules.url_kinds else None,
+    fields = {k: body[k] for k in KEPT_FIELDS if k in body}
+    fields.update(clean(body))
+    fields["event_id"] = public_id(body["event_id"], salt)
+    fields["source"] = PUBLIC_SOURCE
+    fields["translations"] = {
+        lang: clean(texts) for lang, texts in body.get("translations", {}).items()
     }
+    fields["refs"] = [public_id(r, salt) for r in body.get("refs", [])]
+    fields["extra"] = {k: v for k, v in extra.items() if k in rules.extra_keys}
+    if personal and kind not in rules.url_kinds:
+        fields.pop("url", None)
     if kind in rules.coarse_kinds:
-        if rules.coarse_position == "grid" and event.point is not None:
-            lon, lat = snap(event.point[0], event.point[1], rules.grid_meters)
+        point = body.get("point")
+        if rules.coarse_position == "grid" and point is not None:
+            lon, lat = snap(point[0], point[1], rules.grid_meters)
             fields["geometry"] = {"type": "Point", "coordinates": [lon, lat]}
     else:
-        fields["geometry"] = event.geometry
-        fields["point"] = event.point
-    return Event.model_validate(fields)
+        fields.update({k: body[k] for k in ("geometry", "point") if k in body})
+    return fields
 
 
 def public_id(event_id: str, salt: str) -> str:

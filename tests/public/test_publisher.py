@@ -3,8 +3,10 @@ stamped on public events, a restart that republishes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -195,5 +197,67 @@ async def test_entries_handed_over_at_commit_are_not_read_back_unless_some_were_
         pass
     assert reads == [0, 4, 14], "more than a page was dropped: read from the log, in pages"
     assert publisher.published == 21 and public.head == 21
+    await public.close()
+    await live.close()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the publisher run until `condition` holds (a guard against a hang, not a timing)."""
+    async with asyncio.timeout(30):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def test_entries_due_soon_after_a_transaction_wait_to_share_the_next(
+    tmp_path: Path,
+) -> None:
+    transactions: list[list[Committed]] = []
+    listeners: list[Publisher] = []
+    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
+    public = EventLog(tmp_path / "public.db", on_commit=transactions.append)
+    await live.open()
+    await public.open()
+    publisher = Publisher(live, public, RULES, publish_every=3600.0)
+    listeners.append(publisher)
+    running = asyncio.create_task(publisher.run())
+    await live.append([make_event(1, kind="traffic", source="city")])
+    await until(lambda: public.head == 1)  # the first after a quiet spell: at once
+    await live.append([make_event(2, kind="traffic", source="city")])
+    await live.append([make_event(3, kind="traffic", source="city")])
+    for _ in range(10):  # the loop has had its turns: the two wait
+        await asyncio.sleep(0.01)
+    assert public.head == 1 and publisher.pending == 0 and publisher.cursor == 1
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+
+    restarted = Publisher(live, public, RULES)  # what waited is not lost at a restart
+    await restarted._begin()
+    await restarted.step()
+    assert [len(t) for t in transactions] == [1, 2]
+    bodies = await published(public)
+    assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == [1, 2, 3]
+    await public.close()
+    await live.close()
+
+
+async def test_a_steady_flow_is_published_in_order_once_each(tmp_path: Path) -> None:
+    listeners: list[Publisher] = []
+    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
+    public = EventLog(tmp_path / "public.db")
+    await live.open()
+    await public.open()
+    publisher = Publisher(live, public, RULES, publish_every=0.01)
+    listeners.append(publisher)
+    running = asyncio.create_task(publisher.run())
+    for n in range(30):
+        await live.append([make_event(n, kind="traffic", source="city")])
+    await until(lambda: public.head == 30)
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    bodies = await published(public)
+    assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == list(range(1, 31))
+    assert publisher.published == 30 and publisher.transactions <= 30
     await public.close()
     await live.close()

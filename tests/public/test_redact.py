@@ -107,6 +107,55 @@ def test_invalid_bodies_fail_closed() -> None:
     assert redact("mystery", {"title": "x"}, RULES, salt="e") is None
 
 
+def complaint_with_everything() -> Event:
+    """A complaint with translations, refs, a url, a position and marked names."""
+    return make_event(
+        1,
+        source="minwon",
+        kind="complaint",
+        title="김철수 010-1234-5678",
+        translations={"en": {"title": "Kim Cheolsu 010-1234-5678", "area_desc": "12 Main Street"}},
+        refs=["minwon:0"],
+        url="https://minwon.example/1",
+        geometry={"type": "Point", "coordinates": [126.9766, 37.5662]},
+        extra={"persons": ["김철수", "Kim Cheolsu"], "pii": ["x"]},
+    )
+
+
+@pytest.mark.parametrize("rules", [RULES, PublicSettings(scrub_kinds=[], coarse_kinds=[])])
+def test_the_public_event_is_the_same_from_the_stored_body_or_every_field(
+    rules: PublicSettings,
+) -> None:
+    """The body is read as the live log stores it (None fields left out): the same public event
+    as from every field of the model."""
+    event = complaint_with_everything()
+    every_field: dict[str, Any] = orjson.loads(orjson.dumps(event.model_dump(mode="json")))
+    out = redact("event", body_of(event), rules, salt="e")
+    assert out == redact("event", every_field, rules, salt="e")
+    assert out.title == (f"{MARKER} {MARKER}" if rules is RULES else "[…] 010-1234-5678")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"event_id": 5},
+        {"title": 7},
+        {"translations": "en"},
+        {"translations": {"en": ["title"]}},
+        {"refs": [3]},
+        {"extra": ["persons"]},
+        {"point": [126.9]},
+        {"point": "here"},
+        {"kind": None},
+    ],
+)
+def test_a_body_not_shaped_like_an_event_fails_closed(broken: dict[str, Any]) -> None:
+    body = {**body_of(complaint_with_everything()), **broken}
+    with pytest.raises(Unreadable) as caught:
+        redact("event", body, RULES, salt="e")
+    assert "010" not in str(caught.value) and "김" not in str(caught.value)
+
+
 def test_notices_keep_only_feed_health_words() -> None:
     failed = {
         "level": "warning",
