@@ -230,7 +230,7 @@ export class BoardMap {
     if (fit) this.map.fitBounds(...fit);
   }
 
-  /** The map's box changed size (e.g. the KPI row above it grew): one view update for the new size. */
+  /** The map's box changed size (e.g. the KPI row under it grew): one view update for the new size. */
   _resized() {
     const size = this.map.getSize(); // the size Leaflet last read
     if (size.x === this.el.clientWidth && size.y === this.el.clientHeight) return;

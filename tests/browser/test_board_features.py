@@ -189,7 +189,7 @@ MAP_VIEW_JS = """() => {
 def test_a_resized_map_is_refitted_in_one_view_update(
     quiet_server: BoardServer, open_board: Open
 ) -> None:
-    """The KPI row above the map grows as its tiles fill: the city is fitted to the map's new size
+    """The KPI row under the map grows as its tiles fill: the city is fitted to the map's new size
     with one view update (each redraws every marker and line), not one for the size and one for
     the fit; a view someone moved by hand keeps its centre and zoom."""
     quiet_server.push(mixed_events(datetime.now(UTC)))
@@ -197,11 +197,13 @@ def test_a_resized_map_is_refitted_in_one_view_update(
     wait_live(page)
     wait_map(page)
     expect(page.locator(ROW)).to_have_count(4)
-    page.evaluate("window.__moves = 0; window.cityboard.map.map.on('moveend', () => window.__moves++)")
+    page.evaluate("window.__moves = 0; cityboard.map.map.on('moveend', () => window.__moves++)")
 
     def resize(grow_px: int) -> dict[str, Any]:
         before = page.evaluate(MAP_VIEW_JS)
-        page.locator(".kpis").evaluate(f"k => k.style.minHeight = (k.offsetHeight + {grow_px}) + 'px'")
+        page.locator(".kpis").evaluate(
+            "(k, px) => (k.style.minHeight = `${k.offsetHeight + px}px`)", grow_px
+        )
         page.wait_for_function(
             "h => { const b = window.cityboard.map; return b.el.clientHeight !== h"
             " && b.map.getSize().y === b.el.clientHeight; }",
