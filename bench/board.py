@@ -13,9 +13,10 @@ extras (`pip install -e '.[test]'`). No baseline: its targets are absolute (what
 Run:  python -m bench board   (in the suite's table), or, to look into it,
       python -m bench.board [--events 5000] [--rate 100] [--seconds 10] [--size 1920x1080]
                             [--profile] [--profile-load] [--trace] [--trace-load]
-      python -m bench.board --compare OLD/frontend frontend [--rounds 3]   (two builds' loads,
-                            alternated, each round beside the floor: a page that only receives
-                            the snapshot's parts)
+      python -m bench.board --compare OLD/frontend frontend [--rounds 3] [--resizes 20]
+                            (two builds' loads, alternated, each round beside the floor: a page
+                            that only receives the snapshot's parts; then the map's refit when
+                            the KPI row grows, beside a frame without it)
 """
 
 from __future__ import annotations
@@ -497,6 +498,9 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         " git archive COMMIT frontend | tar -x -C DIR), with its main-thread CPU",
     )
     ap.add_argument("--rounds", type=int, default=3, help="loads of each folder with --compare")
+    ap.add_argument(
+        "--resizes", type=int, default=20, help="map refits timed after each load with --compare"
+    )
     return ap.parse_args(argv)
 
 
@@ -569,11 +573,40 @@ def serve_from(folder: Path) -> Any:
     return handler
 
 
+# The map's refit when the KPI row under it grows or shrinks by 40 px (as it does when its tiles
+# fill): from the change, made at the start of a frame, to the first task after that frame's
+# ResizeObservers (the map's runs first), so its layout, the refit, paint and commit; beside the
+# same for a hidden box resized alike (a frame with a layout and no map: the floor). Medians, ms.
+RESIZE_JS = """async (n) => {
+  const kpis = document.querySelector('.kpis');
+  const probe = document.body.appendChild(document.createElement('div'));
+  probe.style.cssText = 'position: absolute; top: 0; width: 1px; visibility: hidden';
+  let done = null;
+  const seen = new ResizeObserver(() => done && setTimeout(done));
+  seen.observe(kpis);
+  seen.observe(probe);
+  const frame = (style, px) => new Promise((resolve) => requestAnimationFrame(() => {
+    const t0 = performance.now();
+    done = () => { done = null; resolve(performance.now() - t0); };
+    style.minHeight = `${px}px`;
+  }));
+  const base = kpis.offsetHeight, refit = [], floor = [];
+  for (let i = 0; i < n; i++) {
+    refit.push(await frame(kpis.style, base + (i % 2 ? 0 : 40)));
+    floor.push(await frame(probe.style, 1 + (i % 2 ? 0 : 40)));
+  }
+  seen.disconnect();
+  probe.remove();
+  const median = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  return [median(refit), median(floor)];
+}"""
+
+
 def compare(args: argparse.Namespace) -> None:
     """The snapshot's load alternating between frontend folders, `args.rounds` each: one server,
     one browser, the same events, so the machine's other jobs weigh on every build alike."""
     folders = [Path(f).resolve() for f in args.compare]
-    figures: dict[Path, list[tuple[float, float, float, float]]] = {f: [] for f in folders}
+    figures: dict[Path, list[tuple[float, ...]]] = {f: [] for f in folders}
     n = args.events
     with scratch("board") as tmp, running(cityboard(tmp)) as server:
         gen = Events()
@@ -600,12 +633,15 @@ def compare(args: argparse.Namespace) -> None:
                     trace = json.loads(browser.stop_tracing())
                     events = trace["traceEvents"] if isinstance(trace, dict) else trace
                     cpu = load_cpu(events, main_thread(events)) or (0.0, 0.0, 0.0, 0.0)
-                    row = (load["rendered"] - load["arrived"], load["longestAfter"], cpu[2], cpu[3])
-                    figures[folder].append(row)
+                    time.sleep(SETTLE_SECONDS)
+                    refit, nudge = page.evaluate(RESIZE_JS, args.resizes)
+                    row = (load["rendered"] - load["arrived"], load["longestAfter"], *cpu[2:])
+                    figures[folder].append((*row, refit, nudge))
                     print(
                         f"{folder}: arrival → rendered {row[0]:,.0f} ms, longest task {row[1]:.0f}"
                         f" ms; main thread CPU {row[2]:.0f} ms, longest task's CPU {row[3]:.0f}"
-                        f" ms{'; page errors: ' + '; '.join(errors) if errors else ''}",
+                        f" ms; map refit {refit:.1f} ms (a frame without it {nudge:.1f} ms)"
+                        f"{'; page errors: ' + '; '.join(errors) if errors else ''}",
                         flush=True,
                     )
                     page.context.close()
@@ -613,11 +649,12 @@ def compare(args: argparse.Namespace) -> None:
     floor = statistics.median(floors)
     print(f"median of {len(floors)}, floor (the parts alone, first → last): {floor:,.0f} ms")
     for folder, rows in figures.items():
-        med = [statistics.median(r[k] for r in rows) for k in range(4)]
+        med = [statistics.median(r[k] for r in rows) for k in range(6)]
         print(
             f"median of {len(rows)}, {folder}: arrival → rendered {med[0]:,.0f} ms"
             f" ({med[0] / floor:.1f}x the floor), longest task {med[1]:.0f} ms;"
-            f" main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms"
+            f" main thread CPU {med[2]:.0f} ms, longest task's CPU {med[3]:.0f} ms;"
+            f" map refit {med[4]:.1f} ms = {med[4] / med[5]:.1f}x a frame without it"
         )
 
 

@@ -163,10 +163,7 @@ export class BoardMap {
       el.addEventListener(type, () => (this.userMoved = true), { passive: true });
     }
     this.map.on("zoomend", () => this._sizeRings());
-    new ResizeObserver(() => {
-      this.map.invalidateSize({ animate: false });
-      if (!this.userMoved) this._refit();
-    }).observe(el);
+    new ResizeObserver(() => this._resized()).observe(el);
   }
 
   // ----------------------------------------------------------------------------- districts
@@ -220,13 +217,32 @@ export class BoardMap {
     return null;
   }
 
-  _refit() {
-    if (!this.ready) return;
+  /** What the view fits while nobody has moved it: [bounds, options], or null before the districts. */
+  _fit() {
     if (this.focusCode && this.districtLayers.has(this.focusCode)) {
-      this.map.fitBounds(this.districtLayers.get(this.focusCode).getBounds(), { padding: FOCUS_PADDING, maxZoom: FOCUS_MAX_ZOOM, animate: false });
-    } else if (this.cityBounds?.isValid()) {
-      this.map.fitBounds(this.cityBounds, { padding: CITY_PADDING, animate: false });
+      return [this.districtLayers.get(this.focusCode).getBounds(), { padding: FOCUS_PADDING, maxZoom: FOCUS_MAX_ZOOM, animate: false }];
     }
+    return this.cityBounds?.isValid() ? [this.cityBounds, { padding: CITY_PADDING, animate: false }] : null;
+  }
+
+  _refit() {
+    const fit = this.ready && this._fit();
+    if (fit) this.map.fitBounds(...fit);
+  }
+
+  /** The map's box changed size (e.g. the KPI row under it grew): one view update for the new size. */
+  _resized() {
+    const size = this.map.getSize(); // the size Leaflet last read
+    if (size.x === this.el.clientWidth && size.y === this.el.clientHeight) return;
+    if (this.userMoved || !this._fit()) {
+      this.map.invalidateSize({ animate: false });
+      return;
+    }
+    // invalidateSize would pan for the new size (every path and marker updated) and the fit would
+    // update them all again: mark the size stale as it does (Leaflet 1.9's own fields), fit once.
+    this.map._sizeChanged = true;
+    this.map._lastCenter = null;
+    this._refit();
   }
 
   /** Shade districts by load ({code → {count, worst}}), outline the filtered ones, relabel. */

@@ -176,6 +176,58 @@ def test_district_click_on_the_map_filters(quiet_server: BoardServer, open_board
     assert "district" not in query_of(page)
 
 
+MAP_VIEW_JS = """() => {
+  const board = window.cityboard.map, m = board.map, el = board.el;
+  const centre = m.latLngToContainerPoint(board.cityBounds.getCenter());
+  return {height: el.clientHeight, seen: m.getSize().y, moves: window.__moves, zoom: m.getZoom(),
+          fitZoom: m.getBoundsZoom(board.cityBounds, false, [24, 24]),
+          offX: centre.x - el.clientWidth / 2, offY: centre.y - el.clientHeight / 2,
+          lat: m.getCenter().lat, lng: m.getCenter().lng};
+}"""
+
+
+def test_a_resized_map_is_refitted_in_one_view_update(
+    quiet_server: BoardServer, open_board: Open
+) -> None:
+    """The KPI row under the map grows as its tiles fill: the city is fitted to the map's new size
+    with one view update (each redraws every marker and line), not one for the size and one for
+    the fit; a view someone moved by hand keeps its centre and zoom."""
+    quiet_server.push(mixed_events(datetime.now(UTC)))
+    page = open_board(quiet_server)
+    wait_live(page)
+    wait_map(page)
+    expect(page.locator(ROW)).to_have_count(4)
+    page.evaluate("window.__moves = 0; cityboard.map.map.on('moveend', () => window.__moves++)")
+
+    def resize(grow_px: int) -> dict[str, Any]:
+        before = page.evaluate(MAP_VIEW_JS)
+        page.locator(".kpis").evaluate(
+            "(k, px) => (k.style.minHeight = `${k.offsetHeight + px}px`)", grow_px
+        )
+        page.wait_for_function(
+            "h => { const b = window.cityboard.map; return b.el.clientHeight !== h"
+            " && b.map.getSize().y === b.el.clientHeight; }",
+            arg=before["height"],
+        )
+        page.evaluate("() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 100)))")
+        after = page.evaluate(MAP_VIEW_JS)
+        return {**after, "moves": after["moves"] - before["moves"]}
+
+    fitted = resize(60)
+    assert fitted["moves"] == 1, fitted
+    assert fitted["zoom"] == fitted["fitZoom"], fitted  # the fit for the new size ...
+    assert abs(fitted["offX"]) <= 1 and abs(fitted["offY"]) <= 1, fitted  # ... centred on the city
+
+    box = page.locator('[data-testid="map"]').bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] - 20, box["y"] + 20)  # by hand (outside the city)
+    expect(page.locator(ROW)).to_have_count(4)
+    kept = resize(60)
+    assert kept["moves"] == 1, kept
+    assert kept["zoom"] == fitted["zoom"], kept
+    assert abs(kept["lat"] - fitted["lat"]) < 1e-4 and abs(kept["lng"] - fitted["lng"]) < 1e-4
+
+
 def test_a_line_on_the_map_is_drawn_and_selects_its_event(
     quiet_server: BoardServer, open_board: Open
 ) -> None:
