@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -165,40 +166,55 @@ async def test_a_batch_leaves_out_what_another_publisher_took(
     assert [b["kind"] for b in bodies] == ["traffic", "traffic", "complaint"]
 
 
+@contextlib.asynccontextmanager
+async def handed_over(
+    tmp_path: Path,
+    on_public_commit: Callable[[list[Committed]], object] | None = None,
+    **options: Any,
+) -> AsyncIterator[tuple[EventLog, EventLog, Publisher]]:
+    """Live and public logs with a publisher the live log hands its commits to, as the server
+    wires them; both logs closed afterwards."""
+    listeners: list[Publisher] = []
+    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
+    public = EventLog(tmp_path / "public.db", on_commit=on_public_commit)
+    await live.open()
+    await public.open()
+    publisher = Publisher(live, public, RULES, **options)
+    listeners.append(publisher)
+    try:
+        yield live, public, publisher
+    finally:
+        await public.close()
+        await live.close()
+
+
 async def test_entries_handed_over_at_commit_are_not_read_back_unless_some_were_dropped(
     tmp_path: Path,
 ) -> None:
-    listeners: list[Publisher] = []
-    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
-    public = EventLog(tmp_path / "public.db")
-    await live.open()
-    await public.open()
-    publisher = Publisher(live, public, RULES, page_size=10)
-    listeners.append(publisher)
-    reads = []
-    entries_after = live.entries_after
+    async with handed_over(tmp_path, page_size=10) as (live, public, publisher):
+        reads = []
+        entries_after = live.entries_after
 
-    async def counted(after_seq: int, limit: int) -> list[Committed]:
-        reads.append(after_seq)
-        return await entries_after(after_seq, limit)
+        async def counted(after_seq: int, limit: int) -> list[Committed]:
+            reads.append(after_seq)
+            return await entries_after(after_seq, limit)
 
-    live.entries_after = counted  # type: ignore[method-assign]
-    await live.append([make_event(0, kind="traffic", source="city")])  # before the cursor is known
-    await publisher._begin()
-    await publisher.step()
-    assert reads == [0], "what was handed before the start is read from the log"
-    for n in range(1, 4):
-        await live.append([make_event(n, kind="traffic", source="city")])
-    await publisher.step()
-    assert reads == [0], "handed over, in order, from the cursor: no read"
-    await live.append([make_event(n, kind="traffic", source="city") for n in range(4, 20)])
-    await live.append([make_event(20, kind="traffic", source="city")])
-    while await publisher.step():
-        pass
-    assert reads == [0, 4, 14], "more than a page was dropped: read from the log, in pages"
-    assert publisher.published == 21 and public.head == 21
-    await public.close()
-    await live.close()
+        live.entries_after = counted  # type: ignore[method-assign]
+        # before the cursor is known
+        await live.append([make_event(0, kind="traffic", source="city")])
+        await publisher._begin()
+        await publisher.step()
+        assert reads == [0], "what was handed before the start is read from the log"
+        for n in range(1, 4):
+            await live.append([make_event(n, kind="traffic", source="city")])
+        await publisher.step()
+        assert reads == [0], "handed over, in order, from the cursor: no read"
+        await live.append([make_event(n, kind="traffic", source="city") for n in range(4, 20)])
+        await live.append([make_event(20, kind="traffic", source="city")])
+        while await publisher.step():
+            pass
+        assert reads == [0, 4, 14], "more than a page was dropped: read from the log, in pages"
+        assert publisher.published == 21 and public.head == 21
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -212,52 +228,40 @@ async def test_entries_due_soon_after_a_transaction_wait_to_share_the_next(
     tmp_path: Path,
 ) -> None:
     transactions: list[list[Committed]] = []
-    listeners: list[Publisher] = []
-    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
-    public = EventLog(tmp_path / "public.db", on_commit=transactions.append)
-    await live.open()
-    await public.open()
-    publisher = Publisher(live, public, RULES, publish_every=3600.0)
-    listeners.append(publisher)
-    running = asyncio.create_task(publisher.run())
-    await live.append([make_event(1, kind="traffic", source="city")])
-    await until(lambda: public.head == 1)  # the first after a quiet spell: at once
-    await live.append([make_event(2, kind="traffic", source="city")])
-    await live.append([make_event(3, kind="traffic", source="city")])
-    for _ in range(10):  # the loop has had its turns: the two wait
-        await asyncio.sleep(0.01)
-    assert public.head == 1 and publisher.pending == 0 and publisher.cursor == 1
-    running.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await running
+    async with handed_over(tmp_path, transactions.append, publish_every=3600.0) as (
+        live,
+        public,
+        publisher,
+    ):
+        running = asyncio.create_task(publisher.run())
+        await live.append([make_event(1, kind="traffic", source="city")])
+        await until(lambda: public.head == 1)  # the first after a quiet spell: at once
+        await live.append([make_event(2, kind="traffic", source="city")])
+        await live.append([make_event(3, kind="traffic", source="city")])
+        for _ in range(10):  # the loop has had its turns: the two wait
+            await asyncio.sleep(0.01)
+        assert public.head == 1 and publisher.pending == 0 and publisher.cursor == 1
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
-    restarted = Publisher(live, public, RULES)  # what waited is not lost at a restart
-    await restarted._begin()
-    await restarted.step()
-    assert [len(t) for t in transactions] == [1, 2]
-    bodies = await published(public)
-    assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == [1, 2, 3]
-    await public.close()
-    await live.close()
+        restarted = Publisher(live, public, RULES)  # what waited is not lost at a restart
+        await restarted._begin()
+        await restarted.step()
+        assert [len(t) for t in transactions] == [1, 2]
+        bodies = await published(public)
+        assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == [1, 2, 3]
 
 
 async def test_a_steady_flow_is_published_in_order_once_each(tmp_path: Path) -> None:
-    listeners: list[Publisher] = []
-    live = EventLog(tmp_path / "live.db", on_commit=lambda e: [p.committed(e) for p in listeners])
-    public = EventLog(tmp_path / "public.db")
-    await live.open()
-    await public.open()
-    publisher = Publisher(live, public, RULES, publish_every=0.01)
-    listeners.append(publisher)
-    running = asyncio.create_task(publisher.run())
-    for n in range(30):
-        await live.append([make_event(n, kind="traffic", source="city")])
-    await until(lambda: public.head == 30)
-    running.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await running
-    bodies = await published(public)
-    assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == list(range(1, 31))
-    assert publisher.published == 30 and publisher.transactions <= 30
-    await public.close()
-    await live.close()
+    async with handed_over(tmp_path, publish_every=0.01) as (live, public, publisher):
+        running = asyncio.create_task(publisher.run())
+        for n in range(30):
+            await live.append([make_event(n, kind="traffic", source="city")])
+        await until(lambda: public.head == 30)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        bodies = await published(public)
+        assert [b["extra"][CURSOR_KEY]["after"] for b in bodies] == list(range(1, 31))
+        assert publisher.published == 30 and publisher.transactions <= 30
