@@ -251,6 +251,30 @@ def place_batches(
     return placed
 
 
+# one transaction for the batches of some claims, leaving out those whose key is held: the results
+# of the batches written, and their indexes among the batches it was given
+ClaimedCommit = Callable[
+    [list[list[Body]], list[str]], Awaitable[tuple[list[list[AppendResult]], list[int]]]
+]
+
+
+async def append_claimed(
+    claims: Sequence[tuple[str, Sequence[Body]]], commit: ClaimedCommit
+) -> list[list[AppendResult] | None]:
+    """`LogStore.append_claimed` for every log: each key's first claim goes to `commit` (a key
+    repeated in one call is claimed once), and None stands in the place of every other."""
+    firsts: dict[str, int] = {}
+    for index, (key, _) in enumerate(claims):
+        firsts.setdefault(key, index)
+    asked = list(firsts.values())
+    outcomes: list[list[AppendResult] | None] = [None] * len(claims)
+    if asked:
+        results, kept = await commit([list(claims[i][1]) for i in asked], list(firsts))
+        for n, result in zip(kept, results, strict=True):
+            outcomes[asked[n]] = result
+    return outcomes
+
+
 class GroupCommit:
     """Group commit, for both logs: appends queue up while a transaction runs and all go in the
     next one, so throughput rises with load instead of each append paying its own commit."""

@@ -49,6 +49,7 @@ from server.stream.log import (
     GroupCommit,
     Placement,
     Snapshot,
+    append_claimed,
     place_batches,
 )
 
@@ -276,18 +277,7 @@ class RedisLog:
     ) -> list[list[AppendResult] | None]:
         """`append_once` for several keys in one script (the public publisher's due entries):
         None in the place of a key another node, an earlier run or an earlier item took."""
-        firsts: dict[str, int] = {}
-        for index, (key, _) in enumerate(claims):
-            firsts.setdefault(key, index)
-        asked = list(firsts.values())
-        outcomes: list[list[AppendResult] | None] = [None] * len(claims)
-        if asked:
-            results, kept = await self._commit(
-                [list(claims[i][1]) for i in asked], [claims[i][0] for i in asked]
-            )
-            for n, result in zip(kept, results, strict=True):
-                outcomes[asked[n]] = result
-        return outcomes
+        return await append_claimed(claims, self._commit)
 
     async def _commit_grouped(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         results, _ = await self._commit(batches)

@@ -44,6 +44,7 @@ from server.stream.log import (
     GroupCommit,
     Placement,
     Snapshot,
+    append_claimed,
     place_batches,
 )
 
@@ -214,15 +215,13 @@ class EventLog:
     ) -> list[list[AppendResult] | None]:
         """`append_once` for several keys in one transaction (the public publisher's due
         entries): None in the place of a key claimed before, or earlier in `claims`."""
-        if not claims:
-            return []
-        keys = [key for key, _ in claims]
+        return await append_claimed(claims, self._commit_claimed)
+
+    async def _commit_claimed(
+        self, batches: list[list[Body]], keys: list[str]
+    ) -> tuple[list[list[AppendResult]], list[int]]:
         async with self._write_lock:
-            results, kept = await self._commit([list(bodies) for _, bodies in claims], keys)
-        outcomes: list[list[AppendResult] | None] = [None] * len(claims)
-        for index, result in zip(kept, results, strict=True):
-            outcomes[index] = result
-        return outcomes
+            return await self._commit(batches, keys)
 
     async def _commit_locked(self, batches: list[list[Body]]) -> list[list[AppendResult]]:
         async with self._write_lock:
@@ -499,15 +498,9 @@ def _current_of(conn: sqlite3.Connection, ids: Iterable[str]) -> dict[str, Curre
 
 
 def _unclaimed(conn: sqlite3.Connection, keys: Sequence[str]) -> list[int]:
-    """The indexes of the keys nobody has claimed, each key's first only (writer, in its
-    transaction)."""
+    """The indexes of the keys nobody has claimed (writer, in its transaction)."""
     taken = {key for (key,) in _rows_for_ids(conn, "SELECT key FROM claims", keys, "key")}
-    kept = []
-    for index, key in enumerate(keys):
-        if key not in taken:
-            taken.add(key)
-            kept.append(index)
-    return kept
+    return [index for index, key in enumerate(keys) if key not in taken]
 
 
 def _claim_rows(
